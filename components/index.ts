@@ -1,0 +1,4 @@
+// The library's public surface: the components and their argument types.
+export * from "./ssh";
+export * from "./validation";
+export * from "./swarmCluster";

@@ -1,0 +1,59 @@
+# shellcheck shell=sh
+# Installs (or verifies) Docker on a node, enables and starts it. Idempotent: a host that already
+# has what was asked is left as it is.
+: "${NODE:?}" "${HOST:?}" "${INSTALL:?}" "${DOCKER_VERSION=}"
+
+apt_install() {
+  command -v apt-get >/dev/null 2>&1 ||
+    fail "docker.install \"$INSTALL\" needs apt-get (Debian or Ubuntu); install Docker yourself and set docker.install to \"none\""
+  export DEBIAN_FRONTEND=noninteractive
+  # Another apt run (unattended-upgrades, cloud-init) may hold the lock for a while.
+  retry 30 5 "apt-get update" apt-get update -qq >/dev/null
+  retry 5 10 "apt-get install $*" apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+case "$INSTALL" in
+  none)
+    command -v docker >/dev/null 2>&1 ||
+      fail "docker.install is \"none\" but no docker command is installed; install Docker or choose \"distro\" or \"docker-ce\""
+    ;;
+  distro)
+    if ! command -v dockerd >/dev/null 2>&1; then
+      say "installing docker.io"
+      apt_install docker.io
+    fi
+    ;;
+  docker-ce)
+    installed=$(dpkg-query -W -f '${Status} ${Version}' docker-ce 2>/dev/null || true)
+    case "$installed" in
+      "install ok installed $DOCKER_VERSION"* | "install ok installed "*)
+        if [ -z "$DOCKER_VERSION" ] || [ "${installed#install ok installed }" = "$DOCKER_VERSION" ]; then
+          want=""
+        else
+          want="docker-ce=$DOCKER_VERSION docker-ce-cli=$DOCKER_VERSION"
+        fi
+        ;;
+      *) want="docker-ce${DOCKER_VERSION:+=$DOCKER_VERSION} docker-ce-cli${DOCKER_VERSION:+=$DOCKER_VERSION} containerd.io" ;;
+    esac
+    if [ -n "$want" ]; then
+      say "installing $want from Docker's apt repository"
+      apt_install ca-certificates curl gnupg
+      # shellcheck disable=SC1091
+      . /etc/os-release
+      install -m 0755 -d /etc/apt/keyrings
+      curl -fsSL "https://download.docker.com/linux/$ID/gpg" -o /etc/apt/keyrings/docker.asc
+      chmod a+r /etc/apt/keyrings/docker.asc
+      printf 'deb [arch=%s signed-by=/etc/apt/keyrings/docker.asc] https://download.docker.com/linux/%s %s stable\n' \
+        "$(dpkg --print-architecture)" "$ID" "$VERSION_CODENAME" >/etc/apt/sources.list.d/docker.list
+      # shellcheck disable=SC2086
+      apt_install $want
+    fi
+    ;;
+  *) fail "docker.install \"$INSTALL\" is not one of distro, docker-ce, none" ;;
+esac
+
+if command -v systemctl >/dev/null 2>&1 && [ "$INSTALL" != none ]; then
+  systemctl enable --now docker >/dev/null 2>&1 || fail "systemctl enable --now docker failed: $(systemctl status docker 2>&1 | tail -n 5)"
+fi
+retry 30 2 "the Docker engine to answer 'docker info'" docker info --format '{{.ServerVersion}}' >/dev/null
+say "docker=$(docker version --format '{{.Server.Version}}')"

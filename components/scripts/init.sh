@@ -1,0 +1,29 @@
+# shellcheck shell=sh
+# Initialises the swarm on the bootstrap manager, unless this node already manages one. Refuses to
+# create a second swarm when another of the cluster's managers already runs one.
+: "${NODE:?}" "${HOST:?}" "${ADVERTISE_ADDR:?}" "${SWARM_PORT:?}" "${OTHER_MANAGERS=}" "${INIT_FLAGS=}" "${UPDATE_FLAGS=}"
+
+state=$(swarm_state)
+case "$state" in
+  active)
+    [ "$(docker info --format '{{.Swarm.ControlAvailable}}')" = true ] ||
+      fail "is in a swarm as a worker, but is the bootstrap manager; run 'docker swarm leave' there or choose another bootstrapManager"
+    # Options that can change after init (autolock, certificate expiry, task history).
+    # shellcheck disable=SC2086
+    [ -z "$UPDATE_FLAGS" ] || docker swarm update $UPDATE_FLAGS >/dev/null
+    ;;
+  locked) fail "its swarm is locked (autolock); run 'docker swarm unlock' there with the unlock key, then run again" ;;
+  inactive)
+    for peer in $OTHER_MANAGERS; do
+      if timeout 3 bash -c "exec 3<>/dev/tcp/$peer/$SWARM_PORT" 2>/dev/null; then
+        fail "is not in a swarm, but manager $peer already listens on $SWARM_PORT; set bootstrapManager to a healthy manager so this node joins its swarm instead of creating a second one"
+      fi
+    done
+    say "initialising the swarm on $ADVERTISE_ADDR:$SWARM_PORT"
+    # shellcheck disable=SC2086
+    docker swarm init --advertise-addr "$ADVERTISE_ADDR:$SWARM_PORT" --listen-addr "0.0.0.0:$SWARM_PORT" $INIT_FLAGS >/dev/null
+    ;;
+  *) fail "swarm state is '$state'; expected active or inactive" ;;
+esac
+say "cluster=$(docker info --format '{{.Swarm.Cluster.ID}}')"
+say "node=$(docker info --format '{{.Swarm.NodeID}}')"

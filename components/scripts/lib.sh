@@ -1,0 +1,26 @@
+# shellcheck shell=sh
+# Helpers shared by every remote step; rendered in front of each step's script.
+say() { printf '%s\n' "$*"; }
+fail() {
+  printf 'swarm-ha: %s (%s): %s\n' "$NODE" "$HOST" "$*" >&2
+  exit 1
+}
+# retry ATTEMPTS DELAY WHAT COMMAND...: runs COMMAND until it succeeds, at most ATTEMPTS times;
+# fails naming WHAT and the last output seen.
+retry() {
+  _attempts=$1 _delay=$2 _what=$3
+  shift 3
+  _i=1
+  while :; do
+    if _last=$("$@" 2>&1); then
+      printf '%s\n' "$_last"
+      return 0
+    fi
+    if [ "$_i" -ge "$_attempts" ]; then
+      fail "gave up waiting for $_what after $_attempts attempts, $_delay s apart; last: $_last"
+    fi
+    _i=$((_i + 1))
+    sleep "$_delay"
+  done
+}
+swarm_state() { docker info --format '{{.Swarm.LocalNodeState}}' 2>/dev/null || echo unknown; }

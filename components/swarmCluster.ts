@@ -1,0 +1,565 @@
+// SwarmCluster: installs Docker on SSH-reachable hosts, forms a Docker Swarm with an odd number of
+// managers, joins workers, applies labels and availability, removes nodes safely, and hands out a
+// Docker provider bound to the cluster.
+import * as pulumi from "@pulumi/pulumi";
+import * as command from "@pulumi/command";
+import * as docker from "@pulumi/docker";
+import { renderScriptOutput, renderScript } from "./remoteScript";
+import { SshArgs, SshOverrides, connectionFor, resolveSsh, ResolvedSsh } from "./ssh";
+import { duplicates, isPort, prefix, throwIfAny } from "./validation";
+
+export type SwarmRole = "manager" | "worker";
+export type NodeAvailability = "active" | "pause" | "drain";
+export type DockerInstallMethod = "distro" | "docker-ce" | "none";
+
+/** One host of the cluster. */
+export interface SwarmNodeArgs {
+    /**
+     * Stable key of the node, used in child resource names (lower-case letters, digits and '-').
+     * Renaming a node replaces its resources; the order of `nodes` never matters.
+     */
+    name: string;
+    /** Address or DNS name to reach the host over SSH. */
+    host: string;
+    /** Address other nodes use to reach this one (swarm traffic). Default: `host`. */
+    advertiseAddress?: string;
+    /** "manager" (takes part in Raft) or "worker". */
+    role: SwarmRole;
+    /** Node labels for placement constraints (`node.labels.KEY`). Default: none. */
+    labels?: Record<string, string>;
+    /** Scheduling availability: "active", "pause" or "drain". Default: "active". */
+    availability?: NodeAvailability;
+    /** SSH settings for this host only; unset fields come from the cluster's `ssh`. */
+    ssh?: SshOverrides;
+}
+
+/** How Docker gets onto the hosts. */
+export interface DockerInstallArgs {
+    /**
+     * "distro": the OS package docker.io; "docker-ce": Docker's apt repository; "none": Docker must
+     * already be installed (verified). Default: "distro".
+     */
+    install?: DockerInstallMethod;
+    /** With "docker-ce", the exact apt version to pin (e.g. "5:27.3.1-1~debian.12~bookworm"). Default: latest. */
+    version?: string;
+}
+
+export interface SwarmClusterArgs {
+    /** The hosts, managers and workers. At least one manager; an odd number of them. */
+    nodes: SwarmNodeArgs[];
+    /** SSH settings for every node; a node's `ssh` overrides them. */
+    ssh: SshArgs;
+    /** How Docker is installed. Default: `{ install: "distro" }`. */
+    docker?: DockerInstallArgs;
+    /**
+     * The manager that initialises the swarm and on which the cluster runs its manager-side steps.
+     * Default: the first manager by name. Point it at a healthy manager to rejoin a replaced one.
+     */
+    bootstrapManager?: string;
+    /** Swarm management port (advertise and listen). Default: 2377. */
+    advertisePort?: number;
+    /** VXLAN data path port. Default: Docker's (4789). */
+    dataPathPort?: number;
+    /** Address pools for overlay networks, in CIDR form. Default: Docker's (10.0.0.0/8). */
+    defaultAddressPool?: string[];
+    /** Subnet size carved out of the pools. Default: Docker's (24). */
+    defaultAddressPoolMaskLength?: number;
+    /** Lock the swarm's keys at rest; managers need the unlock key after a restart. Default: false. */
+    autolock?: boolean;
+    /** Validity of node certificates, as a Go duration ("2160h"). Default: Docker's (2160h). */
+    certExpiry?: string;
+    /** Task history kept per service. Default: Docker's (5). */
+    taskHistoryLimit?: number;
+    /** Accept an even number of managers (no gain in fault tolerance). Default: false. */
+    allowEvenManagers?: boolean;
+    /** Seconds to wait for every node to be Ready and every manager Reachable. Default: 120. */
+    readyTimeoutSeconds?: number;
+    /** Seconds to wait for a removed node's tasks to move before it leaves. Default: 60. */
+    drainTimeoutSeconds?: number;
+    /**
+     * Extra `ssh` options for the Docker provider, which connects to a manager with the system's ssh
+     * client (for example `["-i", "/path/key", "-o", "StrictHostKeyChecking=yes"]`). Default: none.
+     */
+    dockerSshOpts?: string[];
+    /**
+     * Create the Docker provider (`provider`). Turn it off where the Docker provider plugin is not
+     * installed and no SwarmService uses the cluster. Default: true.
+     */
+    dockerProvider?: boolean;
+}
+
+/** A node as the cluster reports it. */
+export interface SwarmNodeInfo {
+    name: string;
+    host: string;
+    address: string;
+    role: SwarmRole;
+    nodeId: string;
+}
+
+/** A node's state as seen on a manager when the cluster became ready. */
+export interface SwarmNodeStatus {
+    name: string;
+    nodeId: string;
+    role: SwarmRole;
+    state: string;
+    reachability: string;
+    leader: boolean;
+    address: string;
+}
+
+const COMPONENT = "SwarmCluster";
+const NAME_RULE = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
+const LABEL_KEY_RULE = /^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$/;
+const ROLES: SwarmRole[] = ["manager", "worker"];
+const AVAILABILITIES: NodeAvailability[] = ["active", "pause", "drain"];
+const INSTALL_METHODS: DockerInstallMethod[] = ["distro", "docker-ce", "none"];
+const READY_INTERVAL_SECONDS = 2;
+
+/**
+ * Checks a SwarmCluster's arguments; throws one error naming the component, each field, value and
+ * rule broken. Called before any child is created.
+ */
+export function validateSwarmClusterArgs(name: string, args: SwarmClusterArgs): void {
+    const p = prefix(COMPONENT, name);
+    const problems: string[] = [];
+    const nodes = args.nodes ?? [];
+    if (nodes.length === 0) {
+        throwIfAny([`${p}: nodes is empty; give at least one node with role "manager".`]);
+    }
+    for (const node of nodes) {
+        if (!NAME_RULE.test(node.name ?? "")) {
+            problems.push(
+                `${p}: nodes name "${node.name}" is not valid; use lower-case letters, digits and '-' (it becomes part of resource names).`,
+            );
+        }
+        if (!node.host) {
+            problems.push(`${p}: node "${node.name}" has an empty host; give an address or DNS name.`);
+        }
+        if (!ROLES.includes(node.role)) {
+            problems.push(
+                `${p}: node "${node.name}" has role "${node.role}"; use "manager" or "worker".`,
+            );
+        }
+        if (node.availability !== undefined && !AVAILABILITIES.includes(node.availability)) {
+            problems.push(
+                `${p}: node "${node.name}" has availability "${node.availability}"; use "active", "pause" or "drain".`,
+            );
+        }
+        for (const key of Object.keys(node.labels ?? {})) {
+            if (!LABEL_KEY_RULE.test(key)) {
+                problems.push(
+                    `${p}: node "${node.name}" has label key "${key}"; label keys start and end with a letter or digit and contain only letters, digits, '.', '_' and '-'.`,
+                );
+            }
+        }
+        const port = node.ssh?.port;
+        if (port !== undefined && !isPort(port)) {
+            problems.push(
+                `${p}: node "${node.name}" has ssh.port ${port}; use a port from 1 to 65535.`,
+            );
+        }
+    }
+    const managers = nodes.filter((n) => n.role === "manager");
+    if (managers.length === 0) {
+        problems.push(`${p}: no node has role "manager"; a swarm needs at least one manager.`);
+    } else if (managers.length % 2 === 0 && !args.allowEvenManagers) {
+        problems.push(
+            `${p}: ${managers.length} managers given; use an odd number (1, 3, 5, 7) so the swarm keeps a quorum, or set allowEvenManagers.`,
+        );
+    }
+    for (const dup of duplicates(nodes.map((n) => n.name))) {
+        problems.push(`${p}: node name "${dup}" is used more than once; names must be unique.`);
+    }
+    for (const dup of duplicates(nodes.map((n) => n.host))) {
+        problems.push(`${p}: host "${dup}" is used by more than one node; hosts must be unique.`);
+    }
+    for (const dup of duplicates(nodes.map((n) => n.advertiseAddress ?? n.host))) {
+        problems.push(
+            `${p}: advertise address "${dup}" is used by more than one node; advertise addresses must be unique.`,
+        );
+    }
+    const ports: [string, number | undefined][] = [
+        ["ssh.port", args.ssh?.port],
+        ["advertisePort", args.advertisePort],
+        ["dataPathPort", args.dataPathPort],
+    ];
+    for (const [field, value] of ports) {
+        if (value !== undefined && !isPort(value)) {
+            problems.push(`${p}: ${field} is ${value}; use a port from 1 to 65535.`);
+        }
+    }
+    const swarmPort = args.advertisePort ?? 2377;
+    if (args.dataPathPort !== undefined && args.dataPathPort === swarmPort) {
+        problems.push(
+            `${p}: dataPathPort ${args.dataPathPort} is also the advertise port; the two need different ports.`,
+        );
+    }
+    const install = args.docker?.install ?? "distro";
+    if (!INSTALL_METHODS.includes(install)) {
+        problems.push(
+            `${p}: docker.install is "${install}"; use "distro", "docker-ce" or "none".`,
+        );
+    }
+    if (args.docker?.version !== undefined && install !== "docker-ce") {
+        problems.push(
+            `${p}: docker.version "${args.docker.version}" is set with docker.install "${install}"; a version pin needs "docker-ce".`,
+        );
+    }
+    if (
+        args.bootstrapManager !== undefined &&
+        !managers.some((m) => m.name === args.bootstrapManager)
+    ) {
+        problems.push(
+            `${p}: bootstrapManager "${args.bootstrapManager}" is not the name of a manager in nodes.`,
+        );
+    }
+    const counts: [string, number | undefined, number][] = [
+        ["taskHistoryLimit", args.taskHistoryLimit, 0],
+        ["defaultAddressPoolMaskLength", args.defaultAddressPoolMaskLength, 8],
+        ["readyTimeoutSeconds", args.readyTimeoutSeconds, 1],
+        ["drainTimeoutSeconds", args.drainTimeoutSeconds, 0],
+    ];
+    for (const [field, value, min] of counts) {
+        if (value !== undefined && (!Number.isInteger(value) || value < min)) {
+            problems.push(`${p}: ${field} is ${value}; use a whole number of at least ${min}.`);
+        }
+    }
+    throwIfAny(problems);
+}
+
+/** The manager that bootstraps the swarm: the one asked for, else the first manager by name. */
+export function chooseBootstrapManager(args: SwarmClusterArgs): SwarmNodeArgs {
+    const managers = sortByName(args.nodes.filter((n) => n.role === "manager"));
+    return managers.find((m) => m.name === args.bootstrapManager) ?? managers[0];
+}
+
+/** Flags for `docker swarm init` from the cluster's swarm options. */
+export function swarmInitFlags(args: SwarmClusterArgs): string {
+    const flags: string[] = [];
+    if (args.dataPathPort !== undefined) {
+        flags.push(`--data-path-port ${args.dataPathPort}`);
+    }
+    for (const pool of args.defaultAddressPool ?? []) {
+        flags.push(`--default-addr-pool ${pool}`);
+    }
+    if (args.defaultAddressPoolMaskLength !== undefined) {
+        flags.push(`--default-addr-pool-mask-length ${args.defaultAddressPoolMaskLength}`);
+    }
+    return [...flags, swarmUpdateFlags(args)].filter((f) => f !== "").join(" ");
+}
+
+/** Flags for `docker swarm update`: the options that can change after init. */
+export function swarmUpdateFlags(args: SwarmClusterArgs): string {
+    const flags: string[] = [];
+    if (args.autolock !== undefined) {
+        flags.push(`--autolock=${args.autolock}`);
+    }
+    if (args.certExpiry !== undefined) {
+        flags.push(`--cert-expiry ${args.certExpiry}`);
+    }
+    if (args.taskHistoryLimit !== undefined) {
+        flags.push(`--task-history-limit ${args.taskHistoryLimit}`);
+    }
+    return flags.join(" ");
+}
+
+/** `KEY=VALUE` lines of a node's labels, sorted, as node.sh takes them. */
+export function labelLines(labels: Record<string, string> | undefined): string {
+    return Object.keys(labels ?? {})
+        .sort()
+        .map((key) => `${key}=${(labels ?? {})[key]}`)
+        .join("\n");
+}
+
+/** Reads `key=value` lines printed by a remote step. */
+export function parseKeyValues(stdout: string): Record<string, string> {
+    const values: Record<string, string> = {};
+    for (const line of stdout.split("\n")) {
+        const match = /^([a-z]+)=(.*)$/.exec(line.trim());
+        if (match) {
+            values[match[1]] = match[2];
+        }
+    }
+    return values;
+}
+
+/** Reads the node lines printed by ready.sh. */
+export function parseReadyReport(stdout: string): SwarmNodeStatus[] {
+    return stdout
+        .split("\n")
+        .map((line) => line.trim().split(/\s+/))
+        .filter((fields) => fields.length >= 7)
+        .map(([name, nodeId, role, state, reachability, leader, address]) => ({
+            name,
+            nodeId,
+            role: role as SwarmRole,
+            state,
+            reachability,
+            leader: leader === "true",
+            address: address.replace(/:\d+$/, ""),
+        }));
+}
+
+function sortByName<T extends { name: string }>(items: T[]): T[] {
+    return [...items].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/**
+ * A Docker Swarm on SSH-reachable hosts: Docker installed everywhere, one swarm with the given
+ * managers and workers, labels and availability applied, and a Docker provider for services.
+ */
+export class SwarmCluster extends pulumi.ComponentResource {
+    /** Managers with their swarm node IDs. */
+    public readonly managers: pulumi.Output<SwarmNodeInfo[]>;
+    /** Workers with their swarm node IDs. */
+    public readonly workers: pulumi.Output<SwarmNodeInfo[]>;
+    /** Every node's state when the cluster became ready. */
+    public readonly nodeStatus: pulumi.Output<SwarmNodeStatus[]>;
+    /** The swarm's cluster ID. */
+    public readonly clusterId: pulumi.Output<string>;
+    /** Address of the Raft leader when the cluster became ready. */
+    public readonly leaderAddress: pulumi.Output<string>;
+    /** Token for joining managers (secret). */
+    public readonly managerJoinToken: pulumi.Output<string>;
+    /** Token for joining workers (secret). */
+    public readonly workerJoinToken: pulumi.Output<string>;
+    /** The unlock key with autolock, else empty (secret). */
+    public readonly unlockKey: pulumi.Output<string>;
+    /** How many managers may fail while the swarm keeps a quorum: (managers - 1) / 2. */
+    public readonly faultTolerance: number;
+    /** Docker host URL of the bootstrap manager (`ssh://user@host:port`). */
+    public readonly dockerHost: string;
+    /** A Docker provider bound to the cluster, for SwarmService; undefined with dockerProvider false. */
+    public readonly provider: docker.Provider | undefined;
+
+    constructor(name: string, args: SwarmClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("swarm-ha:index:SwarmCluster", name, {}, opts);
+        validateSwarmClusterArgs(name, args);
+
+        const swarmPort = String(args.advertisePort ?? 2377);
+        const install = args.docker?.install ?? "distro";
+        const nodes = sortByName(args.nodes);
+        const managers = nodes.filter((n) => n.role === "manager");
+        const workers = nodes.filter((n) => n.role === "worker");
+        const bootstrap = chooseBootstrapManager(args);
+        const sshOf = (n: SwarmNodeArgs): ResolvedSsh => resolveSsh(args.ssh, n.ssh);
+        const addressOf = (n: SwarmNodeArgs): string => n.advertiseAddress ?? n.host;
+        const bootstrapConnection = connectionFor(bootstrap.host, sshOf(bootstrap));
+        const managerAddresses = managers.map(addressOf).join(" ");
+        const base = (n: SwarmNodeArgs): Record<string, string> => ({ NODE: n.name, HOST: n.host });
+
+        // 1. Every host in parallel: wait for SSH (the connection's bounded dial), install or
+        //    verify Docker, enable and start it. Docker stays installed when the cluster goes.
+        const installs = new Map<string, command.remote.Command>();
+        for (const node of nodes) {
+            installs.set(
+                node.name,
+                new command.remote.Command(
+                    `${name}-docker-${node.name}`,
+                    {
+                        connection: connectionFor(node.host, sshOf(node)),
+                        create: renderScript("docker", {
+                            ...base(node),
+                            INSTALL: install,
+                            DOCKER_VERSION: args.docker?.version ?? "",
+                        }),
+                    },
+                    { parent: this },
+                ),
+            );
+        }
+
+        // 2. Bootstrap: init on one manager, unless it already manages this swarm.
+        const init = new command.remote.Command(
+            `${name}-init`,
+            {
+                connection: bootstrapConnection,
+                create: renderScript("init", {
+                    ...base(bootstrap),
+                    ADVERTISE_ADDR: addressOf(bootstrap),
+                    SWARM_PORT: swarmPort,
+                    OTHER_MANAGERS: managers
+                        .filter((m) => m.name !== bootstrap.name)
+                        .map(addressOf)
+                        .join(" "),
+                    INIT_FLAGS: swarmInitFlags(args),
+                    UPDATE_FLAGS: swarmUpdateFlags(args),
+                }),
+                delete: renderScript("leave", { ...base(bootstrap), FORCE: "--force" }),
+            },
+            { parent: this, dependsOn: [installs.get(bootstrap.name)!] },
+        );
+        const initValues = init.stdout.apply(parseKeyValues);
+        this.clusterId = initValues.apply((v) => v.cluster ?? "");
+
+        // 3. Tokens: read on the bootstrap manager; secret in state, never logged.
+        const tokens = new command.remote.Command(
+            `${name}-tokens`,
+            {
+                connection: bootstrapConnection,
+                create: renderScript("tokens", {
+                    ...base(bootstrap),
+                    AUTOLOCK: String(args.autolock ?? false),
+                }),
+                logging: "none",
+            },
+            { parent: this, dependsOn: [init], additionalSecretOutputs: ["stdout"] },
+        );
+        const tokenValues = tokens.stdout.apply(parseKeyValues);
+        this.managerJoinToken = pulumi.secret(tokenValues.apply((v) => v.manager ?? ""));
+        this.workerJoinToken = pulumi.secret(tokenValues.apply((v) => v.worker ?? ""));
+        this.unlockKey = pulumi.secret(tokenValues.apply((v) => v.unlock ?? ""));
+
+        // 4. Joins: managers one at a time (Raft membership changes are serial), then workers in
+        //    parallel. Each join has a "forget" step on the bootstrap manager that it depends on,
+        //    so that on removal the order is: drain and demote, leave, then remove the entry.
+        const nodeIds = new Map<string, pulumi.Output<string>>();
+        nodeIds.set(bootstrap.name, initValues.apply((v) => v.node ?? ""));
+        const joins = new Map<string, command.remote.Command>();
+        let previousManager: pulumi.Resource = tokens;
+        const joinOne = (node: SwarmNodeArgs, after: pulumi.Resource): command.remote.Command => {
+            const forget = new command.remote.Command(
+                `${name}-forget-${node.name}`,
+                {
+                    connection: bootstrapConnection,
+                    create: "true",
+                    delete: renderScript("forget", {
+                        ...base(bootstrap),
+                        ADVERTISE_ADDR: addressOf(node),
+                    }),
+                },
+                { parent: this, dependsOn: [init] },
+            );
+            const join = new command.remote.Command(
+                `${name}-join-${node.name}`,
+                {
+                    connection: connectionFor(node.host, sshOf(node)),
+                    create: renderScript("join", {
+                        ...base(node),
+                        ADVERTISE_ADDR: addressOf(node),
+                        SWARM_PORT: swarmPort,
+                        JOIN_ADDR: addressOf(bootstrap),
+                        MANAGERS: managerAddresses,
+                    }),
+                    delete: renderScript("leave", base(node)),
+                    stdin:
+                        node.role === "manager" ? this.managerJoinToken : this.workerJoinToken,
+                },
+                {
+                    parent: this,
+                    dependsOn: [installs.get(node.name)!, forget, tokens, after],
+                    additionalSecretOutputs: ["stdin"],
+                },
+            );
+            nodeIds.set(
+                node.name,
+                join.stdout.apply((out) => parseKeyValues(out).node ?? ""),
+            );
+            joins.set(node.name, join);
+            return join;
+        };
+        for (const manager of managers.filter((m) => m.name !== bootstrap.name)) {
+            previousManager = joinOne(manager, previousManager);
+        }
+        for (const worker of workers) {
+            joinOne(worker, previousManager);
+        }
+
+        // 5. Role, labels and availability on the bootstrap manager; in place on change. Deleting
+        //    one drains the node, waits for its tasks to move and demotes it, before it leaves.
+        const drainAttempts = String(
+            Math.max(1, Math.ceil((args.drainTimeoutSeconds ?? 60) / READY_INTERVAL_SECONDS)),
+        );
+        const nodeSteps = nodes.map((node) => {
+            const nodeId = nodeIds.get(node.name)!;
+            return new command.remote.Command(
+                `${name}-node-${node.name}`,
+                {
+                    connection: bootstrapConnection,
+                    create: renderScriptOutput("node", {
+                        ...base(bootstrap),
+                        NODE_ID: nodeId,
+                        ROLE: node.role,
+                        AVAILABILITY: node.availability ?? "active",
+                        LABELS: labelLines(node.labels),
+                    }),
+                    delete: renderScriptOutput("drain", {
+                        ...base(bootstrap),
+                        NODE_ID: nodeId,
+                        DRAIN_ATTEMPTS: drainAttempts,
+                    }),
+                },
+                {
+                    parent: this,
+                    dependsOn: [joins.get(node.name) ?? init],
+                },
+            );
+        });
+
+        // 6. Ready: every node Ready, every manager Reachable, within a bounded wait.
+        const expected = pulumi
+            .all(nodes.map((n) => nodeIds.get(n.name)!))
+            .apply((ids) => nodes.map((n, i) => `${n.name} ${ids[i]} ${n.role}`).join("\n"));
+        const ready = new command.remote.Command(
+            `${name}-ready`,
+            {
+                connection: bootstrapConnection,
+                create: renderScriptOutput("ready", {
+                    ...base(bootstrap),
+                    EXPECTED: expected,
+                    ATTEMPTS: String(
+                        Math.max(
+                            1,
+                            Math.ceil((args.readyTimeoutSeconds ?? 120) / READY_INTERVAL_SECONDS),
+                        ),
+                    ),
+                    INTERVAL: String(READY_INTERVAL_SECONDS),
+                }),
+            },
+            { parent: this, dependsOn: nodeSteps },
+        );
+        this.nodeStatus = ready.stdout.apply(parseReadyReport);
+        this.leaderAddress = this.nodeStatus.apply(
+            (status) => status.find((s) => s.leader)?.address ?? "",
+        );
+
+        const info = (list: SwarmNodeArgs[]): pulumi.Output<SwarmNodeInfo[]> =>
+            pulumi.all(list.map((n) => nodeIds.get(n.name)!)).apply((ids) =>
+                list.map((n, i) => ({
+                    name: n.name,
+                    host: n.host,
+                    address: addressOf(n),
+                    role: n.role,
+                    nodeId: ids[i],
+                })),
+            );
+        this.managers = info(managers);
+        this.workers = info(workers);
+        this.faultTolerance = Math.floor((managers.length - 1) / 2);
+
+        const bootstrapSsh = sshOf(bootstrap);
+        this.dockerHost = `ssh://${bootstrapSsh.user}@${bootstrap.host}:${bootstrapSsh.port}`;
+        this.provider =
+            (args.dockerProvider ?? true)
+                ? new docker.Provider(
+                      `${name}-provider`,
+                      { host: this.dockerHost, sshOpts: args.dockerSshOpts },
+                      { parent: this, dependsOn: [ready] },
+                  )
+                : undefined;
+
+        this.registerOutputs({
+            managers: this.managers,
+            workers: this.workers,
+            nodeStatus: this.nodeStatus,
+            clusterId: this.clusterId,
+            leaderAddress: this.leaderAddress,
+            managerJoinToken: this.managerJoinToken,
+            workerJoinToken: this.workerJoinToken,
+            unlockKey: this.unlockKey,
+            faultTolerance: this.faultTolerance,
+            dockerHost: this.dockerHost,
+        });
+    }
+}

@@ -1,0 +1,42 @@
+// Helpers for validation messages: each names the component, the field, the value and the rule.
+
+/** Thrown for invalid component arguments, before any child resource is created. */
+export class ValidationError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "ValidationError";
+    }
+}
+
+/** Starts a message with the component's type and name: `SwarmCluster "prod": ...`. */
+export function prefix(component: string, name: string): string {
+    return `${component} "${name}"`;
+}
+
+/** Throws one error listing every problem found, so a user fixes them in one go. */
+export function throwIfAny(problems: string[]): void {
+    if (problems.length === 1) {
+        throw new ValidationError(problems[0]);
+    }
+    if (problems.length > 1) {
+        throw new ValidationError(problems.join("\n"));
+    }
+}
+
+/** The values that occur more than once, in first-seen order. */
+export function duplicates(values: string[]): string[] {
+    const seen = new Set<string>();
+    const dups = new Set<string>();
+    for (const v of values) {
+        if (seen.has(v)) {
+            dups.add(v);
+        }
+        seen.add(v);
+    }
+    return [...dups];
+}
+
+/** True for a TCP/UDP port number: an integer from 1 to 65535. */
+export function isPort(value: number): boolean {
+    return Number.isInteger(value) && value >= 1 && value <= 65535;
+}

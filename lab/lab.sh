@@ -1,0 +1,343 @@
+#!/usr/bin/env bash
+# `npm run lab -- COMMAND`: a lab of real Debian hosts (systemd + sshd, no Docker inside) as
+# containers on this machine, for trying the project and for its end-to-end tests.
+#
+#   up [--managers N] [--workers N]   create or keep the hosts (default 3 managers, 2 workers)
+#   status                            hosts, addresses and whether SSH answers
+#   ssh NAME [COMMAND...]             a shell (or one command) on a host as root, with the lab key
+#   stop|start|kill NAME              fault helpers: stop, start or kill a host
+#   isolate|restore NAME              cut a host off the lab network, or put it back at its address
+#   load-image IMAGE [NAME...]        copy a locally built image into the Docker engine of hosts
+#   web-image                         build the small web image used by the demo service
+#   down [--images]                   remove the lab's hosts, volumes and network (and its images)
+#
+# Everything the lab creates carries the label swarm-ha.lab=1; `down` removes only that.
+set -euo pipefail
+
+here="$(cd "$(dirname "$0")" && pwd)"
+# shellcheck source=scripts/env.sh
+. "$here/../scripts/env.sh"
+
+LAB_DIR="$SWARM_HA_CACHE/lab"
+NETWORK="swarm-ha-lab"
+SUBNET="172.30.213.0/24"
+PREFIX="172.30.213"
+HOST_IMAGE="swarm-ha-lab-host:bookworm-1"
+WEB_IMAGE="swarm-ha-web:1"
+LABEL="swarm-ha.lab=1"
+KEY="$LAB_DIR/id_ed25519"
+KNOWN_HOSTS="$LAB_DIR/known_hosts"
+SSH_OPTS=(-i "$KEY" -o UserKnownHostsFile="$KNOWN_HOSTS" -o StrictHostKeyChecking=yes
+  -o BatchMode=yes -o ConnectTimeout=3 -o LogLevel=ERROR)
+
+say() { printf '%s\n' "$*"; }
+die() { printf 'lab: %s\n' "$*" >&2; exit 1; }
+elapsed() { printf '%ss' "$(($(date +%s) - $1))"; }
+
+# A host's name and address follow from its role and index: lab-m1 is 172.30.213.11,
+# lab-w1 is 172.30.213.21. Names and addresses stay the same across `up`s.
+host_address() {
+  local n="${1#lab-}" kind idx
+  kind="${n:0:1}"; idx="${n:1}"
+  case "$kind" in
+    m) printf '%s.%d\n' "$PREFIX" $((10 + idx)) ;;
+    w) printf '%s.%d\n' "$PREFIX" $((20 + idx)) ;;
+    *) die "no lab host named '$1' (lab hosts are lab-mN and lab-wN)" ;;
+  esac
+}
+container() { printf 'swarm-ha-%s\n' "$1"; }
+lab_hosts() {
+  docker ps -a --filter "label=$LABEL" --format '{{.Names}}' | sed 's/^swarm-ha-//' | sort
+}
+
+ensure_engine() {
+  if docker info >/dev/null 2>&1; then return 0; fi
+  if ! command -v dockerd >/dev/null 2>&1; then
+    say "installing the Docker engine (Debian docker.io)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io >/dev/null
+  fi
+  say "starting dockerd"
+  mkdir -p "$SWARM_HA_CACHE"
+  nohup dockerd >"$SWARM_HA_CACHE/dockerd.log" 2>&1 &
+  for _ in $(seq 1 60); do
+    if docker info >/dev/null 2>&1; then return 0; fi
+    sleep 1
+  done
+  die "dockerd did not answer 'docker info' within 60s; see $SWARM_HA_CACHE/dockerd.log"
+}
+
+debian_mirror() {
+  local m
+  m="$(sed -n 's/^URIs:[[:space:]]*//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -n1)"
+  [ -n "$m" ] || m="$(awk '/^deb /{print $2; exit}' /etc/apt/sources.list 2>/dev/null)"
+  [ -n "$m" ] || die "no Debian mirror found in /etc/apt/sources.list.d/debian.sources or /etc/apt/sources.list"
+  printf '%s\n' "$m"
+}
+
+build_host_image() {
+  if docker image inspect "$HOST_IMAGE" >/dev/null 2>&1; then return 0; fi
+  local t0 root mirror
+  t0=$(date +%s)
+  command -v debootstrap >/dev/null 2>&1 || {
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
+  }
+  mirror="$(debian_mirror)"
+  root="$(mktemp -d "$SWARM_HA_CACHE/rootfs.XXXXXX")"
+  say "building the host image $HOST_IMAGE (debootstrap bookworm)"
+  debootstrap --variant=minbase \
+    --include=systemd,systemd-sysv,dbus,openssh-server,iproute2,iputils-ping,ca-certificates,curl,gnupg,procps,netcat-openbsd,less \
+    bookworm "$root" "$mirror" >"$SWARM_HA_CACHE/debootstrap.log" 2>&1 ||
+    die "debootstrap failed; see $SWARM_HA_CACHE/debootstrap.log"
+  # Each host makes its own SSH host keys on first boot (see entrypoint.sh).
+  rm -f "$root"/etc/ssh/ssh_host_*
+  install -m 0755 "$here/entrypoint.sh" "$root/usr/local/sbin/lab-init"
+  mkdir -p "$root/root/.ssh" && chmod 700 "$root/root/.ssh"
+  # Units that make no sense in a container host.
+  for u in systemd-resolved.service getty@tty1.service console-getty.service systemd-timesyncd.service; do
+    ln -sf /dev/null "$root/etc/systemd/system/$u"
+  done
+  echo 'PermitRootLogin prohibit-password' >"$root/etc/ssh/sshd_config.d/lab.conf"
+  tar -C "$root" -c . | docker import \
+    -c 'ENTRYPOINT ["/usr/local/sbin/lab-init"]' \
+    -c "LABEL $LABEL" - "$HOST_IMAGE" >/dev/null
+  rm -rf "$root"
+  say "  built $HOST_IMAGE in $(elapsed "$t0")"
+}
+
+ensure_key() {
+  mkdir -p "$LAB_DIR" && chmod 700 "$LAB_DIR"
+  if [ ! -f "$KEY" ]; then
+    ssh-keygen -q -t ed25519 -N '' -C swarm-ha-lab -f "$KEY"
+  fi
+  chmod 600 "$KEY"
+}
+
+ensure_network() {
+  if docker network inspect "$NETWORK" >/dev/null 2>&1; then return 0; fi
+  docker network create --driver bridge --subnet "$SUBNET" --label "$LABEL" "$NETWORK" >/dev/null
+}
+
+start_host() {
+  local name="$1" c addr
+  c="$(container "$name")"; addr="$(host_address "$name")"
+  if docker container inspect "$c" >/dev/null 2>&1; then
+    if [ "$(docker inspect -f '{{.State.Running}}' "$c")" != true ]; then docker start "$c" >/dev/null; fi
+    return 0
+  fi
+  docker run -d --name "$c" --hostname "$name" --label "$LABEL" \
+    --network "$NETWORK" --ip "$addr" \
+    --cap-add=ALL --cap-drop=SYS_RESOURCE \
+    --security-opt seccomp=unconfined --security-opt apparmor=unconfined \
+    --cgroupns=private --tmpfs /run --tmpfs /run/lock \
+    -v "$c-docker:/var/lib/docker" \
+    "$HOST_IMAGE" >/dev/null
+  docker volume inspect "$c-docker" >/dev/null  # created by run; labelled below for `down`
+}
+
+# Waits until sshd runs on the host, authorizes the lab key and records the host key.
+authorize_host() {
+  local name="$1" c addr pub
+  c="$(container "$name")"; addr="$(host_address "$name")"
+  for i in $(seq 1 60); do
+    if docker exec "$c" sh -c 'test -f /etc/ssh/ssh_host_ed25519_key.pub && systemctl is-active -q ssh' 2>/dev/null; then
+      break
+    fi
+    [ "$i" -lt 60 ] || die "$name ($addr): sshd not active after 60s; last: $(docker exec "$c" systemctl is-active ssh 2>&1 || true)"
+    sleep 1
+  done
+  docker exec -i "$c" sh -c 'umask 077; mkdir -p /root/.ssh; cat > /root/.ssh/authorized_keys' <"$KEY.pub"
+  pub="$(docker exec "$c" cat /etc/ssh/ssh_host_ed25519_key.pub | awk '{print $1" "$2}')"
+  printf '%s\n' "$pub" >"$LAB_DIR/$name.hostkey"
+}
+
+write_known_hosts() {
+  : >"$KNOWN_HOSTS.tmp"
+  local name
+  for name in $(lab_hosts); do
+    [ -f "$LAB_DIR/$name.hostkey" ] && printf '%s %s\n' "$(host_address "$name")" "$(cat "$LAB_DIR/$name.hostkey")" >>"$KNOWN_HOSTS.tmp"
+  done
+  mv "$KNOWN_HOSTS.tmp" "$KNOWN_HOSTS"
+}
+
+# lab.json: what a runner needs to point the dev stack at the lab (no secret: the key is a path).
+write_lab_json() {
+  local name first=1
+  {
+    printf '{\n  "privateKeyPath": "%s",\n  "knownHosts": "%s",\n  "hosts": [\n' "$KEY" "$KNOWN_HOSTS"
+    for name in $(lab_hosts); do
+      [ $first -eq 1 ] || printf ',\n'
+      first=0
+      printf '    { "name": "%s", "address": "%s", "hostKey": "%s" }' \
+        "$name" "$(host_address "$name")" "$(cat "$LAB_DIR/$name.hostkey" 2>/dev/null || true)"
+    done
+    printf '\n  ]\n}\n'
+  } >"$LAB_DIR/lab.json"
+}
+
+wait_ssh() {
+  local name="$1" addr last=""
+  addr="$(host_address "$name")"
+  for _ in $(seq 1 30); do
+    if last="$(ssh "${SSH_OPTS[@]}" "root@$addr" true 2>&1)"; then return 0; fi
+    sleep 1
+  done
+  die "$name ($addr): SSH with the lab key did not answer within 30s; last: $last"
+}
+
+cmd_up() {
+  local managers=3 workers=2 t0
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --managers) managers="$2"; shift 2 ;;
+      --workers) workers="$2"; shift 2 ;;
+      *) die "up: unknown option '$1' (use --managers N --workers N)" ;;
+    esac
+  done
+  [[ "$managers" =~ ^[0-9]+$ && "$workers" =~ ^[0-9]+$ ]] || die "up: --managers and --workers take whole numbers"
+  [ "$managers" -le 9 ] && [ "$workers" -le 9 ] || die "up: at most 9 managers and 9 workers (addresses .11-.19, .21-.29)"
+  t0=$(date +%s)
+  ensure_engine
+  build_host_image
+  ensure_key
+  ensure_network
+  local names=() i
+  for i in $(seq 1 "$managers"); do names+=("lab-m$i"); done
+  for i in $(seq 1 "$workers"); do names+=("lab-w$i"); done
+  for n in "${names[@]}"; do start_host "$n"; done
+  for n in "${names[@]}"; do authorize_host "$n" & done
+  wait
+  write_known_hosts
+  for n in "${names[@]}"; do wait_ssh "$n" & done
+  wait
+  write_lab_json
+  say "lab up: ${#names[@]} hosts SSH-ready in $(elapsed "$t0") (key $KEY)"
+  cmd_status
+}
+
+cmd_status() {
+  local name addr state sshok
+  printf '%-8s %-15s %-9s %s\n' HOST ADDRESS STATE SSH
+  for name in $(lab_hosts); do
+    addr="$(host_address "$name")"
+    state="$(docker inspect -f '{{.State.Status}}' "$(container "$name")")"
+    if ssh "${SSH_OPTS[@]}" "root@$addr" true >/dev/null 2>&1; then sshok=yes; else sshok=no; fi
+    printf '%-8s %-15s %-9s %s\n' "$name" "$addr" "$state" "$sshok"
+  done
+}
+
+cmd_ssh() {
+  [ $# -ge 1 ] || die "ssh: name a host (see 'npm run lab -- status')"
+  local addr
+  addr="$(host_address "$1")"; shift
+  exec ssh "${SSH_OPTS[@]}" "root@$addr" "$@"
+}
+
+need_host() {
+  [ $# -ge 1 ] || die "name a host"
+  docker container inspect "$(container "$1")" >/dev/null 2>&1 || die "no lab host '$1' (see 'npm run lab -- status')"
+}
+
+cmd_isolate() {
+  need_host "$@"
+  docker network disconnect "$NETWORK" "$(container "$1")"
+}
+
+cmd_restore() {
+  need_host "$@"
+  docker network connect --ip "$(host_address "$1")" "$NETWORK" "$(container "$1")"
+}
+
+# A clean shutdown: SIGRTMIN+3 asks systemd to halt; docker stop finishes what remains after 30s.
+cmd_stop() {
+  need_host "$@"
+  local c
+  c="$(container "$1")"
+  docker kill -s SIGRTMIN+3 "$c" >/dev/null 2>&1 || true
+  for _ in $(seq 1 30); do
+    [ "$(docker inspect -f '{{.State.Running}}' "$c")" = true ] || return 0
+    sleep 1
+  done
+  docker stop "$c" >/dev/null
+}
+
+cmd_start() {
+  need_host "$@"
+  docker start "$(container "$1")" >/dev/null
+  authorize_host "$1"
+  write_known_hosts
+  wait_ssh "$1"
+}
+
+# load-image IMAGE [NAME...]: docker save once, docker load on each host over SSH, in parallel.
+cmd_load_image() {
+  [ $# -ge 1 ] || die "load-image: name an image"
+  local image="$1" tar names
+  shift
+  docker image inspect "$image" >/dev/null 2>&1 || die "load-image: no local image '$image'"
+  if [ $# -gt 0 ]; then names=("$@"); else mapfile -t names < <(lab_hosts); fi
+  tar="$(mktemp "$SWARM_HA_CACHE/image.XXXXXX")"
+  docker save "$image" -o "$tar"
+  for n in "${names[@]}"; do
+    ssh "${SSH_OPTS[@]}" "root@$(host_address "$n")" docker load <"$tar" >/dev/null ||
+      { rm -f "$tar"; die "load-image: loading $image on $n failed (is Docker installed there?)"; } &
+  done
+  wait
+  rm -f "$tar"
+  say "loaded $image on ${names[*]}"
+}
+
+# The demo's web service: busybox httpd from Debian serving a page that names the task's host.
+cmd_web_image() {
+  ensure_engine
+  build_host_image
+  if docker image inspect "$WEB_IMAGE" >/dev/null 2>&1; then say "$WEB_IMAGE"; return 0; fi
+  local c="swarm-ha-web-build"
+  docker rm -f "$c" >/dev/null 2>&1 || true
+  docker run --name "$c" --entrypoint /bin/sh "$HOST_IMAGE" -c \
+    'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends busybox >/dev/null && apt-get clean && mkdir -p /www' >/dev/null
+  docker commit --change 'ENTRYPOINT []' \
+    --change 'CMD ["/bin/sh", "-c", "echo \"swarm-ha web on $(hostname)\" > /www/index.html && exec busybox httpd -f -p 80 -h /www"]' \
+    --change "LABEL $LABEL" "$c" "$WEB_IMAGE" >/dev/null
+  docker rm "$c" >/dev/null
+  say "$WEB_IMAGE"
+}
+
+cmd_down() {
+  local images=0
+  [ "${1:-}" = "--images" ] && images=1
+  docker info >/dev/null 2>&1 || { say "no Docker engine running: nothing of the lab to remove"; return 0; }
+  local ids
+  ids="$(docker ps -aq --filter "label=$LABEL")"
+  if [ -n "$ids" ]; then
+    # shellcheck disable=SC2086
+    docker rm -f $ids >/dev/null
+  fi
+  docker volume ls -q | grep -E '^swarm-ha-lab-[mw][0-9]+-docker$' | xargs -r docker volume rm >/dev/null
+  docker network ls -q --filter "label=$LABEL" | xargs -r docker network rm >/dev/null
+  rm -f "$LAB_DIR"/*.hostkey "$LAB_DIR/lab.json" "$KNOWN_HOSTS"
+  if [ $images -eq 1 ]; then
+    docker image ls -q --filter "label=$LABEL" | sort -u | xargs -r docker image rm -f >/dev/null
+  fi
+  say "lab down"
+}
+
+main() {
+  local cmd="${1:-}"
+  [ $# -gt 0 ] && shift
+  case "$cmd" in
+    up) cmd_up "$@" ;;
+    status) cmd_status ;;
+    ssh) cmd_ssh "$@" ;;
+    stop) cmd_stop "$@" ;;
+    start) cmd_start "$@" ;;
+    kill) need_host "$@"; docker kill "$(container "$1")" >/dev/null ;;
+    isolate) cmd_isolate "$@" ;;
+    restore) cmd_restore "$@" ;;
+    load-image) cmd_load_image "$@" ;;
+    web-image) cmd_web_image ;;
+    down) cmd_down "$@" ;;
+    *) die "usage: npm run lab -- up|status|ssh|stop|start|kill|isolate|restore|load-image|web-image|down (see lab/lab.sh)" ;;
+  esac
+}
+
+main "$@"

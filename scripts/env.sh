@@ -1,0 +1,24 @@
+# shellcheck shell=sh
+# The one place that sets the environment of every Pulumi run of this project (setup, lab, demo,
+# e2e, bench). Source it: `. scripts/env.sh`. Nothing here reaches any Pulumi service: state is a
+# local file backend, plugins come from PATH and are never downloaded.
+
+# Results of `npm run setup` live outside the repository so a fresh clone reuses them.
+SWARM_HA_CACHE="${SWARM_HA_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/swarm-ha}"
+export SWARM_HA_CACHE
+
+# Built CLI and plugins; first on PATH so the engine takes them as ambient plugins.
+PATH="$SWARM_HA_CACHE/bin:$PATH"
+export PATH
+
+export PULUMI_HOME="${PULUMI_HOME:-$SWARM_HA_CACHE/pulumi-home}"
+# Stacks' state: a local file backend, never a Pulumi service.
+export SWARM_HA_STATE="${SWARM_HA_STATE:-$SWARM_HA_CACHE/state}"
+export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$SWARM_HA_STATE}"
+# Lab only: a known passphrase encrypts the lab's stack secrets. Set your own for anything else.
+export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE-swarm-ha-lab}"
+export PULUMI_SKIP_UPDATE_CHECK=true
+export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
+export PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK="${PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK:-false}"
+unset PULUMI_IGNORE_AMBIENT_PLUGINS
+export GOTOOLCHAIN=local

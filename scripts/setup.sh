@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# `npm run setup`: provides the real Pulumi engine on a machine that cannot reach Pulumi's download
+# sites. Builds the pulumi CLI, the command provider plugin and the Node.js language host from the
+# Go module proxy into $SWARM_HA_CACHE/bin (outside the repository), once; later runs reuse them.
+# Prints what it did and how long each step took; fails naming what could not be had.
+set -euo pipefail
+
+here="$(cd "$(dirname "$0")" && pwd)"
+# shellcheck source=scripts/env.sh
+. "$here/env.sh"
+
+PULUMI_VERSION="v3.274.1"
+MIN_PULUMI="3.200.0"
+# The command provider release matching the npm package @pulumi/command pinned in package.json.
+COMMAND_VERSION="${COMMAND_VERSION:-1.2.1}"
+COMMAND_MODULE="github.com/pulumi/pulumi-command/provider"
+COMMAND_PSEUDO="${COMMAND_PSEUDO:-v0.0.0-20260303235922-7f3eb6f3b77c}"
+NODEJS_HOST_MODULE="github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3"
+
+bin="$SWARM_HA_CACHE/bin"
+work="$SWARM_HA_CACHE/build"
+mkdir -p "$bin" "$work" "$PULUMI_HOME" "$SWARM_HA_STATE"
+
+step_start=0
+step() { step_start=$(date +%s); printf '==> %s\n' "$*"; }
+done_step() { printf '    %s (%ss)\n' "$*" "$(($(date +%s) - step_start))"; }
+fail() { printf 'setup: %s\n' "$*" >&2; exit 1; }
+
+# version_ge A B: true when version A >= B (both without a leading v).
+version_ge() { [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n1)" = "$2" ]; }
+
+# module_dir MODULE@VERSION: downloads a module through the proxy and prints its directory.
+module_dir() {
+  local out dir
+  out="$(go mod download -json "$1" 2>&1)" || true
+  dir="$(printf '%s' "$out" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$/\1/p')"
+  if [ -z "$dir" ]; then
+    printf '%s\n' "$out" | sed -n 's/^[[:space:]]*"Error": "\(.*\)",*$/\1/p' >&2
+    return 1
+  fi
+  printf '%s\n' "$dir"
+}
+
+# side_by_side DEST: lays pkg/ and sdk/ of $PULUMI_VERSION out next to each other, writable, so the
+# `replace ... => ../sdk` in pkg/go.mod resolves.
+side_by_side() {
+  local dest="$1" pkg sdk
+  if [ -f "$dest/.complete" ]; then return 0; fi
+  pkg="$(module_dir "github.com/pulumi/pulumi/pkg/v3@$PULUMI_VERSION")" || fail "could not download github.com/pulumi/pulumi/pkg/v3@$PULUMI_VERSION from the Go module proxy"
+  sdk="$(module_dir "github.com/pulumi/pulumi/sdk/v3@$PULUMI_VERSION")" || fail "could not download github.com/pulumi/pulumi/sdk/v3@$PULUMI_VERSION from the Go module proxy"
+  rm -rf "$dest" && mkdir -p "$dest"
+  cp -r "$pkg" "$dest/pkg" && cp -r "$sdk" "$dest/sdk"
+  chmod -R u+w "$dest"
+  touch "$dest/.complete"
+}
+
+have_pulumi() {
+  local v
+  command -v pulumi >/dev/null 2>&1 || return 1
+  v="$(pulumi version 2>/dev/null | sed 's/^v//')" || return 1
+  [ -n "$v" ] && version_ge "$v" "$MIN_PULUMI"
+}
+
+total_start=$(date +%s)
+
+step "pulumi CLI (at least $MIN_PULUMI)"
+if have_pulumi; then
+  done_step "using $(command -v pulumi) $(pulumi version)"
+else
+  src="$work/pulumi-$PULUMI_VERSION"
+  side_by_side "$src"
+  (cd "$src/pkg" && CGO_ENABLED=0 go build -trimpath -tags osusergo,grpcnotrace \
+    -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_VERSION" \
+    -o "$bin/pulumi" ./cmd/pulumi) || fail "building the pulumi CLI $PULUMI_VERSION failed (see the go output above)"
+  [ "$(pulumi version)" = "$PULUMI_VERSION" ] || fail "built pulumi reports '$(pulumi version)', expected $PULUMI_VERSION"
+  done_step "built $bin/pulumi $(pulumi version)"
+fi
