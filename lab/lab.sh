@@ -15,7 +15,7 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
-# shellcheck source=scripts/env.sh
+# shellcheck source=/dev/null
 . "$here/../scripts/env.sh"
 
 LAB_DIR="$SWARM_HA_CACHE/lab"
@@ -194,7 +194,9 @@ cmd_up() {
     esac
   done
   [[ "$managers" =~ ^[0-9]+$ && "$workers" =~ ^[0-9]+$ ]] || die "up: --managers and --workers take whole numbers"
-  [ "$managers" -le 9 ] && [ "$workers" -le 9 ] || die "up: at most 9 managers and 9 workers (addresses .11-.19, .21-.29)"
+  if [ "$managers" -gt 9 ] || [ "$workers" -gt 9 ]; then
+    die "up: at most 9 managers and 9 workers (addresses .11-.19, .21-.29)"
+  fi
   t0=$(date +%s)
   ensure_engine
   build_host_image

@@ -6,16 +6,18 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
-# shellcheck source=scripts/env.sh
+# shellcheck source=/dev/null
 . "$here/env.sh"
 
 PULUMI_VERSION="v3.274.1"
 MIN_PULUMI="3.200.0"
-# The command provider release matching the npm package @pulumi/command pinned in package.json.
-COMMAND_VERSION="${COMMAND_VERSION:-1.2.1}"
-COMMAND_MODULE="github.com/pulumi/pulumi-command/provider"
-COMMAND_PSEUDO="${COMMAND_PSEUDO:-v0.0.0-20260303235922-7f3eb6f3b77c}"
-NODEJS_HOST_MODULE="github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3"
+# The upstream command provider matching @pulumi/command in package.json: tag v1.2.1 is this
+# pseudo-version. The module proxy reachable here refuses it, so the project's own provider
+# (provider/command) is built instead; the upstream one is tried first in case it is served.
+COMMAND_VERSION="1.2.1"
+COMMAND_MODULE="github.com/pulumi/pulumi-command/provider@v0.0.0-20260303235922-7f3eb6f3b77c"
+NODEJS_HOST_MODULE="github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3@latest"
+repo="$(cd "$here/.." && pwd)"
 
 bin="$SWARM_HA_CACHE/bin"
 work="$SWARM_HA_CACHE/build"
@@ -62,6 +64,7 @@ have_pulumi() {
 }
 
 total_start=$(date +%s)
+printf 'setup: results in %s\n' "$bin"
 
 step "pulumi CLI (at least $MIN_PULUMI)"
 if have_pulumi; then
@@ -75,3 +78,37 @@ else
   [ "$(pulumi version)" = "$PULUMI_VERSION" ] || fail "built pulumi reports '$(pulumi version)', expected $PULUMI_VERSION"
   done_step "built $bin/pulumi $(pulumi version)"
 fi
+
+step "pulumi-resource-command $COMMAND_VERSION"
+stamp="$(cd "$repo/provider/command" && cat go.mod go.sum ./*.go | sha256sum | cut -c1-16)"
+if [ -x "$bin/pulumi-resource-command" ] && [ "$(cat "$bin/.command-stamp" 2>/dev/null)" = "$stamp" ]; then
+  done_step "up to date"
+elif upstream="$(module_dir "$COMMAND_MODULE" 2>/dev/null)"; then
+  (cd "$upstream" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X github.com/pulumi/pulumi-command/provider/pkg/version.Version=$COMMAND_VERSION" \
+    -o "$bin/pulumi-resource-command" ./cmd/pulumi-resource-command) || fail "building the upstream command provider failed"
+  echo "$stamp" >"$bin/.command-stamp"
+  done_step "built the upstream provider"
+else
+  printf '    the module proxy does not serve the upstream provider; building provider/command\n'
+  (cd "$repo/provider/command" && CGO_ENABLED=0 go build -trimpath \
+    -ldflags "-s -w -X main.Version=$COMMAND_VERSION" -o "$bin/pulumi-resource-command" .) ||
+    fail "building provider/command failed (see the go output above)"
+  echo "$stamp" >"$bin/.command-stamp"
+  done_step "built $bin/pulumi-resource-command (the project's own, schema of @pulumi/command $COMMAND_VERSION)"
+fi
+
+step "pulumi-language-nodejs (for plain 'pulumi up')"
+if command -v pulumi-language-nodejs >/dev/null 2>&1; then
+  done_step "using $(command -v pulumi-language-nodejs)"
+elif [ -f "$bin/.nodejs-host-refused" ]; then
+  done_step "not available (the module proxy refused it earlier); the project's runs use the Automation API"
+elif host_dir="$(module_dir "$NODEJS_HOST_MODULE" 2>/dev/null)"; then
+  (cd "$host_dir" && CGO_ENABLED=0 go build -trimpath -o "$bin/pulumi-language-nodejs" .) ||
+    fail "building pulumi-language-nodejs failed"
+  done_step "built $bin/pulumi-language-nodejs"
+else
+  touch "$bin/.nodejs-host-refused"
+  done_step "not available: the module proxy does not serve $NODEJS_HOST_MODULE; the project's runs use the Automation API with an inline program"
+fi
+
+printf 'setup: done in %ss; source scripts/env.sh to use them\n' "$(($(date +%s) - total_start))"
