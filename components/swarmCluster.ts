@@ -448,7 +448,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
                 },
                 {
                     parent: this,
-                    dependsOn: [installs.get(node.name)!, forget, tokens, after],
+                    dependsOn: [...new Set([installs.get(node.name)!, forget, tokens, after])],
                     additionalSecretOutputs: ["stdin"],
                 },
             );

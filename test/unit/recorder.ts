@@ -1,0 +1,136 @@
+// Test helpers: Pulumi mocks that record every registered resource with its resolved inputs, plus
+// a transformation that records each child's parent and dependsOn, and canned outputs for the
+// remote steps whose stdout other resources read.
+import * as pulumi from "@pulumi/pulumi";
+
+export interface RecordedResource {
+    type: string;
+    name: string;
+    /** Resolved inputs, secrets unwrapped. */
+    inputs: Record<string, unknown>;
+    /** Dotted paths of the inputs that arrived marked secret ("stdin", "connection.privateKey"). */
+    secretPaths: string[];
+    parent?: string;
+    dependsOn: string[];
+    additionalSecretOutputs: string[];
+    /** The resource's input properties as given (Outputs kept, to check secretness). */
+    props: Record<string, unknown>;
+}
+
+export const SECRET_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nTEST-KEY-MATERIAL\n-----END OPENSSH PRIVATE KEY-----";
+export const MANAGER_TOKEN = "SWMTKN-1-manager-token-for-tests";
+export const WORKER_TOKEN = "SWMTKN-1-worker-token-for-tests";
+export const UNLOCK_KEY = "SWMKEY-1-unlock-key-for-tests";
+
+/** Canned stdout of a remote step, by resource name, as the real scripts print it. */
+export type StdoutFor = (name: string, inputs: Record<string, unknown>) => string | undefined;
+
+export class Recorder {
+    public readonly resources: RecordedResource[] = [];
+    private readonly opts = new Map<string, { parent?: string; dependsOn: string[]; aso: string[]; props: Record<string, unknown> }>();
+    private readonly names = new Map<pulumi.Resource, string>();
+
+    constructor(private readonly stdoutFor: StdoutFor = () => undefined) {}
+
+    /** Installs the mocks; call before importing or constructing anything under test. */
+    public install(): void {
+        pulumi.runtime.setMocks(
+            {
+                newResource: (args: pulumi.runtime.MockResourceArgs) => {
+                    const extra = this.opts.get(args.name);
+                    const secretPaths: string[] = [];
+                    const inputs = unwrap(args.inputs, "", secretPaths) as Record<string, unknown>;
+                    this.resources.push({
+                        type: args.type,
+                        name: args.name,
+                        inputs,
+                        secretPaths,
+                        parent: extra?.parent,
+                        dependsOn: extra?.dependsOn ?? [],
+                        additionalSecretOutputs: extra?.aso ?? [],
+                        props: extra?.props ?? {},
+                    });
+                    const state: Record<string, unknown> = { ...args.inputs };
+                    const stdout = this.stdoutFor(args.name, inputs);
+                    if (stdout !== undefined) {
+                        state.stdout = stdout;
+                        state.stderr = "";
+                    }
+                    return { id: `${args.name}-id`, state };
+                },
+                call: () => ({}),
+            },
+            "project",
+            "stack",
+            false,
+        );
+    }
+
+    /** A transformation to pass in the component's options: records parent and dependsOn. */
+    public readonly transformation: pulumi.ResourceTransformation = (t) => {
+        this.names.set(t.resource, t.name);
+        const dependsOn = ([] as pulumi.Input<pulumi.Resource>[])
+            .concat((t.opts.dependsOn as pulumi.Input<pulumi.Resource>[]) ?? [])
+            .map((r) => this.names.get(r as pulumi.Resource) ?? "?");
+        this.opts.set(t.name, {
+            parent: t.opts.parent ? (this.names.get(t.opts.parent) ?? nameOfComponent(t.opts.parent)) : undefined,
+            dependsOn,
+            aso: t.opts.additionalSecretOutputs ?? [],
+            props: t.props,
+        });
+        return undefined;
+    };
+
+    /** Registers the component itself so children can name it as their parent. */
+    public nameComponent(resource: pulumi.Resource, name: string): void {
+        this.names.set(resource, name);
+    }
+
+    public byName(name: string): RecordedResource {
+        const found = this.resources.find((r) => r.name === name);
+        if (!found) {
+            throw new Error(`no resource named ${name}; have ${this.resources.map((r) => r.name).join(", ")}`);
+        }
+        return found;
+    }
+
+    public ofType(type: string): RecordedResource[] {
+        return this.resources.filter((r) => r.type === type);
+    }
+}
+
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+
+/** Replaces the SDK's secret envelopes with their values, noting where they were. */
+function unwrap(value: unknown, path: string, secretPaths: string[]): unknown {
+    if (Array.isArray(value)) {
+        return value.map((v, i) => unwrap(v, `${path}[${i}]`, secretPaths));
+    }
+    if (value !== null && typeof value === "object") {
+        const o = value as Record<string, unknown>;
+        if (SECRET_SIG in o) {
+            secretPaths.push(path);
+            return unwrap(o.value, path, []);
+        }
+        return Object.fromEntries(
+            Object.entries(o).map(([k, v]) => [k, unwrap(v, path ? `${path}.${k}` : k, secretPaths)]),
+        );
+    }
+    return value;
+}
+
+function nameOfComponent(resource: pulumi.Resource): string {
+    return (resource as unknown as { __name?: string }).__name ?? "?";
+}
+
+/** Resolves an Output (or plain value) to its value, in mocks. */
+export function resolve<T>(value: pulumi.Input<T> | undefined): Promise<T | undefined> {
+    return new Promise((ok) => pulumi.output(value).apply((v) => ok(v as T | undefined)));
+}
+
+/** Waits until the mocks have seen every registration the program started. */
+export async function settle(): Promise<void> {
+    for (let i = 0; i < 20; i++) {
+        await new Promise((r) => setImmediate(r));
+    }
+}

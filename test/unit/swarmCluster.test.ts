@@ -1,0 +1,366 @@
+// Unit tests of SwarmCluster with Pulumi mocks: exact resources, order, secrets, stability under
+// reordering and removal, and every validation message.
+import * as pulumi from "@pulumi/pulumi";
+import {
+    MANAGER_TOKEN,
+    Recorder,
+    RecordedResource,
+    SECRET_KEY,
+    UNLOCK_KEY,
+    WORKER_TOKEN,
+    resolve,
+    settle,
+} from "./recorder";
+
+const recorderStdout = (name: string, inputs: Record<string, unknown>): string | undefined => {
+    const create = String(inputs.create ?? "");
+    if (name.endsWith("-init")) {
+        const node = /^NODE='([^']*)'/m.exec(create)?.[1];
+        return `initialising\ncluster=CLUSTER-1\nnode=ID-${node}`;
+    }
+    if (name.endsWith("-tokens")) {
+        return `manager=${MANAGER_TOKEN}\nworker=${WORKER_TOKEN}\nunlock=${UNLOCK_KEY}`;
+    }
+    const join = /-join-(.+)$/.exec(name);
+    if (join) {
+        return `joining through x\nnode=ID-${join[1]}`;
+    }
+    if (name.endsWith("-ready")) {
+        const expected = /^EXPECTED='([^']*)'/m.exec(create)?.[1] ?? "";
+        return expected
+            .split("\n")
+            .map((line, i) => {
+                const [n, id, role] = line.split(" ");
+                const mgr = role === "manager";
+                return `${n} ${id} ${role} ready ${mgr ? "reachable" : "-"} ${i === 0} 10.0.0.${i + 1}:2377`;
+            })
+            .join("\n");
+    }
+    return undefined;
+};
+
+const recorder = new Recorder(recorderStdout);
+recorder.install();
+
+// Imported after the mocks are set, as the SDK requires.
+import {
+    SwarmCluster,
+    SwarmClusterArgs,
+    SwarmNodeArgs,
+    validateSwarmClusterArgs,
+} from "../../components";
+
+const REMOTE = "command:remote:Command";
+
+function node(name: string, role: "manager" | "worker", extra: Partial<SwarmNodeArgs> = {}): SwarmNodeArgs {
+    const index = Number(name.replace(/\D/g, "")) + (role === "manager" ? 10 : 20);
+    return { name, host: `10.1.0.${index}`, role, ...extra };
+}
+
+function cluster(managers: number, workers: number): SwarmNodeArgs[] {
+    const nodes: SwarmNodeArgs[] = [];
+    for (let i = 1; i <= managers; i++) nodes.push(node(`m${i}`, "manager"));
+    for (let i = 1; i <= workers; i++) nodes.push(node(`w${i}`, "worker"));
+    return nodes;
+}
+
+function args(nodes: SwarmNodeArgs[], extra: Partial<SwarmClusterArgs> = {}): SwarmClusterArgs {
+    return { nodes, ssh: { privateKey: pulumi.secret(SECRET_KEY) }, dockerProvider: true, ...extra };
+}
+
+async function build(name: string, a: SwarmClusterArgs): Promise<{ c: SwarmCluster; rs: RecordedResource[] }> {
+    const before = recorder.resources.length;
+    const c = new SwarmCluster(name, a, { transformations: [recorder.transformation] });
+    recorder.nameComponent(c, name);
+    await resolve(c.nodeStatus);
+    await resolve(c.managers);
+    await settle();
+    return { c, rs: recorder.resources.slice(before).filter((r) => r.type !== "swarm-ha:index:SwarmCluster") };
+}
+
+function summary(rs: RecordedResource[]): string[] {
+    return rs.map((r) => `${r.type} ${r.name}`).sort();
+}
+
+describe("SwarmCluster resources", () => {
+    test("one manager: install, init, tokens, node, ready and the provider", async () => {
+        const { rs } = await build("one", args(cluster(1, 0)));
+        expect(summary(rs)).toEqual([
+            `${REMOTE} one-docker-m1`,
+            `${REMOTE} one-init`,
+            `${REMOTE} one-node-m1`,
+            `${REMOTE} one-ready`,
+            `${REMOTE} one-tokens`,
+            "pulumi:providers:docker one-provider",
+        ]);
+        for (const r of rs) {
+            expect(r.parent).toBe("one");
+        }
+    });
+
+    test("3 managers + 2 workers: every child, its parent and its dependencies", async () => {
+        const { rs } = await build("ha", args(cluster(3, 2)));
+        const perNode = (n: string) => [`${REMOTE} ha-docker-${n}`, `${REMOTE} ha-node-${n}`];
+        const joined = (n: string) => [`${REMOTE} ha-forget-${n}`, `${REMOTE} ha-join-${n}`];
+        expect(summary(rs)).toEqual(
+            [
+                ...["m1", "m2", "m3", "w1", "w2"].flatMap(perNode),
+                ...["m2", "m3", "w1", "w2"].flatMap(joined),
+                `${REMOTE} ha-init`,
+                `${REMOTE} ha-ready`,
+                `${REMOTE} ha-tokens`,
+                "pulumi:providers:docker ha-provider",
+            ].sort(),
+        );
+        const deps = (n: string) => recorder.byName(n).dependsOn.sort();
+        // Installs first; init only needs its own host's Docker.
+        expect(deps("ha-docker-m1")).toEqual([]);
+        expect(deps("ha-init")).toEqual(["ha-docker-m1"]);
+        expect(deps("ha-tokens")).toEqual(["ha-init"]);
+        // Managers join one at a time, in name order; workers after the last manager, in parallel.
+        expect(deps("ha-join-m2")).toEqual(["ha-docker-m2", "ha-forget-m2", "ha-tokens"]);
+        expect(deps("ha-join-m3")).toEqual(["ha-docker-m3", "ha-forget-m3", "ha-join-m2", "ha-tokens"]);
+        expect(deps("ha-join-w1")).toEqual(["ha-docker-w1", "ha-forget-w1", "ha-join-m3", "ha-tokens"]);
+        expect(deps("ha-join-w2")).toEqual(["ha-docker-w2", "ha-forget-w2", "ha-join-m3", "ha-tokens"]);
+        expect(deps("ha-forget-w1")).toEqual(["ha-init"]);
+        expect(deps("ha-node-m1")).toEqual(["ha-init"]);
+        expect(deps("ha-node-w2")).toEqual(["ha-join-w2"]);
+        expect(deps("ha-ready")).toEqual(["ha-node-m1", "ha-node-m2", "ha-node-m3", "ha-node-w1", "ha-node-w2"]);
+        expect(deps("ha-provider")).toEqual(["ha-ready"]);
+    });
+
+    test("5 managers + 3 workers: 8 installs, 7 joins, 4 serial manager joins", async () => {
+        const { rs, c } = await build("big", args(cluster(5, 3)));
+        expect(rs.filter((r) => r.name.startsWith("big-docker-")).length).toBe(8);
+        expect(rs.filter((r) => r.name.startsWith("big-join-")).length).toBe(7);
+        expect(rs.filter((r) => r.name.startsWith("big-node-")).length).toBe(8);
+        expect(rs.length).toBe(8 + 7 + 7 + 8 + 3 + 1);
+        const chain = ["m2", "m3", "m4", "m5"].map((m) =>
+            recorder.byName(`big-join-${m}`).dependsOn.filter((d) => d.startsWith("big-join-")),
+        );
+        expect(chain).toEqual([[], ["big-join-m2"], ["big-join-m3"], ["big-join-m4"]]);
+        expect(c.faultTolerance).toBe(2);
+    });
+
+    test("commands run on the right hosts with the rendered scripts", async () => {
+        await build("cmd", args(cluster(3, 1), { advertisePort: 2377 }));
+        const join = recorder.byName("cmd-join-w1").inputs as { connection: { host: string; user: string; port: number }; create: string; delete: string };
+        expect(join.connection.host).toBe("10.1.0.21");
+        expect(join.connection.user).toBe("root");
+        expect(join.connection.port).toBe(22);
+        expect(join.create).toContain("NODE='w1'");
+        expect(join.create).toContain("JOIN_ADDR='10.1.0.11'");
+        expect(join.create).toContain("MANAGERS='10.1.0.11 10.1.0.12 10.1.0.13'");
+        expect(join.delete).toContain("docker swarm leave");
+        const nodeStep = recorder.byName("cmd-node-w1").inputs as { connection: { host: string }; create: string; delete: string };
+        expect(nodeStep.connection.host).toBe("10.1.0.11");
+        expect(nodeStep.create).toContain("NODE_ID='ID-w1'");
+        expect(nodeStep.delete).toContain("--availability drain");
+        const forget = recorder.byName("cmd-forget-w1").inputs as { create: string; delete: string };
+        expect(forget.create).toBe("true");
+        expect(forget.delete).toContain("ADVERTISE_ADDR='10.1.0.21'");
+        const init = recorder.byName("cmd-init").inputs as { create: string };
+        expect(init.create).toContain("OTHER_MANAGERS='10.1.0.12 10.1.0.13'");
+        expect(recorder.byName("cmd-docker-w1").inputs.delete).toBeUndefined();
+    });
+
+    test("labels and availability go to the manager-side node step", async () => {
+        const nodes = cluster(1, 1);
+        nodes[1] = node("w1", "worker", { labels: { zone: "b", "tier.web": "yes" }, availability: "pause" });
+        await build("lbl", args(nodes));
+        const create = String(recorder.byName("lbl-node-w1").inputs.create);
+        expect(create).toContain("AVAILABILITY='pause'");
+        expect(create).toContain("LABELS='tier.web=yes\nzone=b'");
+        expect(create).toContain("ROLE='worker'");
+    });
+
+    test("outputs: node IDs, leader, fault tolerance, tokens and the docker host", async () => {
+        const { c } = await build("out", args(cluster(3, 1)));
+        expect(await resolve(c.managers)).toEqual([
+            { name: "m1", host: "10.1.0.11", address: "10.1.0.11", role: "manager", nodeId: "ID-m1" },
+            { name: "m2", host: "10.1.0.12", address: "10.1.0.12", role: "manager", nodeId: "ID-m2" },
+            { name: "m3", host: "10.1.0.13", address: "10.1.0.13", role: "manager", nodeId: "ID-m3" },
+        ]);
+        expect((await resolve(c.workers))?.map((w) => w.nodeId)).toEqual(["ID-w1"]);
+        expect(await resolve(c.leaderAddress)).toBe("10.0.0.1");
+        expect(await resolve(c.clusterId)).toBe("CLUSTER-1");
+        expect(c.faultTolerance).toBe(1);
+        expect(c.dockerHost).toBe("ssh://root@10.1.0.11:22");
+        expect(await resolve(c.managerJoinToken)).toBe(MANAGER_TOKEN);
+        expect(await resolve(c.workerJoinToken)).toBe(WORKER_TOKEN);
+        expect(await resolve(c.unlockKey)).toBe(UNLOCK_KEY);
+    });
+});
+
+describe("SwarmCluster secrets", () => {
+    test("tokens, unlock key and private key are secret and in no command text", async () => {
+        const { c, rs } = await build("sec", args(cluster(3, 2), { autolock: true }));
+        for (const out of [c.managerJoinToken, c.workerJoinToken, c.unlockKey]) {
+            expect(await pulumi.isSecret(out)).toBe(true);
+        }
+        const secrets = [MANAGER_TOKEN, WORKER_TOKEN, UNLOCK_KEY, SECRET_KEY];
+        for (const r of rs.filter((x) => x.type === REMOTE)) {
+            for (const field of ["create", "update", "delete"]) {
+                const text = String(r.inputs[field] ?? "");
+                for (const s of secrets) {
+                    expect(text.includes(s)).toBe(false);
+                }
+            }
+            const conn = r.props.connection as { privateKey: pulumi.Output<string> };
+            expect(await pulumi.isSecret(conn.privateKey)).toBe(true);
+        }
+        const joinW = recorder.byName("sec-join-w1");
+        expect(await pulumi.isSecret(joinW.props.stdin as pulumi.Output<string>)).toBe(true);
+        expect(joinW.inputs.stdin).toBe(WORKER_TOKEN);
+        expect(recorder.byName("sec-join-m2").inputs.stdin).toBe(MANAGER_TOKEN);
+        expect(joinW.secretPaths).toEqual(expect.arrayContaining(["stdin"]));
+        expect(joinW.additionalSecretOutputs).toEqual(expect.arrayContaining(["stdin"]));
+        const tokens = recorder.byName("sec-tokens");
+        expect(tokens.additionalSecretOutputs).toEqual(expect.arrayContaining(["stdout"]));
+        expect(tokens.inputs.logging).toBe("none");
+        expect(String(recorder.byName("sec-init").inputs.create)).toContain("--autolock=true");
+    });
+});
+
+describe("SwarmCluster stability", () => {
+    const inputsOf = (rs: RecordedResource[], prefix: string) =>
+        Object.fromEntries(
+            rs.map((r) => [r.name.replace(prefix, ""), { inputs: r.inputs, dependsOn: r.dependsOn }]),
+        );
+
+    test("reordering nodes yields identical resources", async () => {
+        const nodes = cluster(3, 2);
+        const a = await build("ro", args(nodes));
+        const b = await build("ro", args([...nodes].reverse()));
+        expect(inputsOf(b.rs, "ro")).toEqual(inputsOf(a.rs, "ro"));
+    });
+
+    test("removing a worker leaves every other resource as it was", async () => {
+        const nodes = cluster(3, 2);
+        const full = inputsOf((await build("rm", args(nodes))).rs, "rm");
+        const less = inputsOf((await build("rm", args(nodes.filter((n) => n.name !== "w1")))).rs, "rm");
+        const gone = Object.keys(full).filter((k) => !(k in less)).sort();
+        expect(gone).toEqual(["-docker-w1", "-forget-w1", "-join-w1", "-node-w1"]);
+        for (const key of Object.keys(less)) {
+            if (key === "-ready") continue; // it waits for the nodes that remain
+            expect(less[key].inputs).toEqual(full[key].inputs);
+        }
+    });
+});
+
+describe("SwarmCluster validation", () => {
+    const fail = (a: SwarmClusterArgs, name = "prod") => () => validateSwarmClusterArgs(name, a);
+
+    test.each<[string, SwarmClusterArgs, string]>([
+        ["no nodes", args([]), 'SwarmCluster "prod": nodes is empty; give at least one node with role "manager".'],
+        [
+            "no manager",
+            args([node("w1", "worker")]),
+            'SwarmCluster "prod": no node has role "manager"; a swarm needs at least one manager.',
+        ],
+        [
+            "even managers",
+            args(cluster(4, 0)),
+            'SwarmCluster "prod": 4 managers given; use an odd number (1, 3, 5, 7) so the swarm keeps a quorum, or set allowEvenManagers.',
+        ],
+        [
+            "duplicate name",
+            args([node("m1", "manager"), { ...node("m2", "worker"), name: "m1" }]),
+            'SwarmCluster "prod": node name "m1" is used more than once; names must be unique.',
+        ],
+        [
+            "duplicate host",
+            args([node("m1", "manager"), { ...node("w1", "worker"), host: "10.1.0.11" }]),
+            'SwarmCluster "prod": host "10.1.0.11" is used by more than one node; hosts must be unique.\nSwarmCluster "prod": advertise address "10.1.0.11" is used by more than one node; advertise addresses must be unique.',
+        ],
+        [
+            "duplicate advertise address",
+            args([node("m1", "manager"), node("w1", "worker", { advertiseAddress: "10.1.0.11" })]),
+            'SwarmCluster "prod": advertise address "10.1.0.11" is used by more than one node; advertise addresses must be unique.',
+        ],
+        [
+            "bad name",
+            args([node("M_1", "manager")]),
+            `SwarmCluster "prod": nodes name "M_1" is not valid; use lower-case letters, digits and '-' (it becomes part of resource names).`,
+        ],
+        [
+            "bad role",
+            args([node("m1", "manager"), { ...node("x1", "worker"), role: "boss" as "worker" }]),
+            'SwarmCluster "prod": node "x1" has role "boss"; use "manager" or "worker".',
+        ],
+        [
+            "bad availability",
+            args([node("m1", "manager", { availability: "off" as "active" })]),
+            'SwarmCluster "prod": node "m1" has availability "off"; use "active", "pause" or "drain".',
+        ],
+        [
+            "bad label key",
+            args([node("m1", "manager", { labels: { "-zone": "a" } })]),
+            `SwarmCluster "prod": node "m1" has label key "-zone"; label keys start and end with a letter or digit and contain only letters, digits, '.', '_' and '-'.`,
+        ],
+        [
+            "bad ssh port",
+            args(cluster(1, 0), { ssh: { privateKey: "k", port: 70000 } }),
+            'SwarmCluster "prod": ssh.port is 70000; use a port from 1 to 65535.',
+        ],
+        [
+            "bad node ssh port",
+            args([node("m1", "manager", { ssh: { port: 0 } })]),
+            'SwarmCluster "prod": node "m1" has ssh.port 0; use a port from 1 to 65535.',
+        ],
+        [
+            "bad advertise port",
+            args(cluster(1, 0), { advertisePort: 1.5 }),
+            'SwarmCluster "prod": advertisePort is 1.5; use a port from 1 to 65535.',
+        ],
+        [
+            "same data path and advertise port",
+            args(cluster(1, 0), { dataPathPort: 2377 }),
+            'SwarmCluster "prod": dataPathPort 2377 is also the advertise port; the two need different ports.',
+        ],
+        [
+            "version without docker-ce",
+            args(cluster(1, 0), { docker: { install: "distro", version: "27.0" } }),
+            'SwarmCluster "prod": docker.version "27.0" is set with docker.install "distro"; a version pin needs "docker-ce".',
+        ],
+        [
+            "bad install method",
+            args(cluster(1, 0), { docker: { install: "snap" as "none" } }),
+            'SwarmCluster "prod": docker.install is "snap"; use "distro", "docker-ce" or "none".',
+        ],
+        [
+            "bootstrap manager not a manager",
+            args(cluster(1, 1), { bootstrapManager: "w1" }),
+            'SwarmCluster "prod": bootstrapManager "w1" is not the name of a manager in nodes.',
+        ],
+        [
+            "negative task history",
+            args(cluster(1, 0), { taskHistoryLimit: -1 }),
+            'SwarmCluster "prod": taskHistoryLimit is -1; use a whole number of at least 0.',
+        ],
+        [
+            "zero ready timeout",
+            args(cluster(1, 0), { readyTimeoutSeconds: 0 }),
+            'SwarmCluster "prod": readyTimeoutSeconds is 0; use a whole number of at least 1.',
+        ],
+    ])("%s", (_label, a, message) => {
+        expect(fail(a)).toThrow(message);
+        try {
+            fail(a)();
+        } catch (e) {
+            expect((e as Error).message).toBe(message);
+        }
+    });
+
+    test("even managers are accepted with allowEvenManagers", () => {
+        expect(fail(args(cluster(2, 0), { allowEvenManagers: true }))).not.toThrow();
+    });
+
+    test("the constructor validates before creating any child", () => {
+        const before = recorder.resources.length;
+        expect(() => new SwarmCluster("bad", args(cluster(2, 1)))).toThrow(
+            'SwarmCluster "bad": 2 managers given',
+        );
+        expect(recorder.resources.length).toBe(before);
+    });
+});
