@@ -217,6 +217,15 @@ func dial(ctx context.Context, conn resource.PropertyMap) (*ssh.Client, error) {
 		}
 	}
 	cfg := &ssh.ClientConfig{User: user, Auth: auth, HostKeyCallback: hostKeyCallback, Timeout: perDial}
+	if hk := stringOf(conn, "hostKey"); hk != "" {
+		// Ask for the expected key's type, or the server may offer another of its keys.
+		if expected, _, _, _, err := ssh.ParseAuthorizedKey([]byte(hk)); err == nil {
+			cfg.HostKeyAlgorithms = []string{expected.Type()}
+			if expected.Type() == ssh.KeyAlgoRSA {
+				cfg.HostKeyAlgorithms = []string{ssh.KeyAlgoRSASHA512, ssh.KeyAlgoRSASHA256, ssh.KeyAlgoRSA}
+			}
+		}
+	}
 	addr := net.JoinHostPort(host, strconv.Itoa(port))
 	var lastErr error
 	for attempt := 1; limit < 0 || attempt <= limit; attempt++ {

@@ -75,7 +75,7 @@ export class Recorder {
         this.opts.set(t.name, {
             parent: t.opts.parent ? (this.names.get(t.opts.parent) ?? nameOfComponent(t.opts.parent)) : undefined,
             dependsOn,
-            aso: t.opts.additionalSecretOutputs ?? [],
+            aso: (t.opts as pulumi.CustomResourceOptions).additionalSecretOutputs ?? [],
             props: t.props,
         });
         return undefined;

@@ -1,0 +1,131 @@
+// The stack's configuration: read in one place, validated with errors that name the config key,
+// and turned into the components' arguments. Components never read config themselves.
+import * as pulumi from "@pulumi/pulumi";
+import { DockerInstallMethod, NodeAvailability, SwarmNodeArgs, SwarmRole } from "./components";
+
+export const NAMESPACE = "swarm-ha";
+
+/** One entry of `swarm-ha:nodes` as written in a stack file. */
+export interface NodeConfig {
+    name: string;
+    host: string;
+    advertiseAddress?: string;
+    role: SwarmRole;
+    labels?: Record<string, string>;
+    availability?: NodeAvailability;
+    sshUser?: string;
+    sshPort?: number;
+    hostKey?: string;
+}
+
+/** Everything the program needs, validated and with defaults applied. */
+export interface StackSettings {
+    clusterName: string;
+    nodes: SwarmNodeArgs[];
+    sshUser: string;
+    sshPort: number;
+    sshPrivateKey: pulumi.Output<string>;
+    dockerInstall: DockerInstallMethod;
+    dockerVersion?: string;
+    autolock: boolean;
+    services: boolean;
+}
+
+/** What the settings are read from: pulumi.Config, or a plain object in tests. */
+export interface ConfigSource {
+    get(key: string): string | undefined;
+    getObject<T>(key: string): T | undefined;
+    getBoolean(key: string): boolean | undefined;
+    getNumber(key: string): number | undefined;
+    requireSecret(key: string): pulumi.Output<string>;
+}
+
+/** Thrown for invalid stack configuration; the message names the config key. */
+export class ConfigError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "ConfigError";
+    }
+}
+
+const key = (k: string): string => `${NAMESPACE}:${k}`;
+const ROLES = ["manager", "worker"];
+const INSTALLS = ["distro", "docker-ce", "none"];
+
+function fail(problems: string[]): void {
+    if (problems.length > 0) {
+        throw new ConfigError(problems.join("\n"));
+    }
+}
+
+/** Checks the shape of `swarm-ha:nodes`; the components check the rules between nodes. */
+export function parseNodes(raw: unknown, hostKeys: Record<string, string>): SwarmNodeArgs[] {
+    const problems: string[] = [];
+    if (!Array.isArray(raw) || raw.length === 0) {
+        throw new ConfigError(
+            `${key("nodes")} is missing or empty; list the hosts as objects with name, host and role.`,
+        );
+    }
+    const nodes: SwarmNodeArgs[] = [];
+    raw.forEach((entry: unknown, i: number) => {
+        const at = `${key("nodes")}[${i}]`;
+        if (entry === null || typeof entry !== "object" || Array.isArray(entry)) {
+            problems.push(`${at} is ${JSON.stringify(entry)}; each node is an object with name, host and role.`);
+            return;
+        }
+        const n = entry as Partial<NodeConfig>;
+        for (const field of ["name", "host"] as const) {
+            if (typeof n[field] !== "string" || n[field] === "") {
+                problems.push(`${at}.${field} is ${JSON.stringify(n[field])}; give a non-empty string.`);
+            }
+        }
+        if (!ROLES.includes(String(n.role))) {
+            problems.push(`${at}.role is ${JSON.stringify(n.role)}; use "manager" or "worker".`);
+        }
+        if (n.sshPort !== undefined && typeof n.sshPort !== "number") {
+            problems.push(`${at}.sshPort is ${JSON.stringify(n.sshPort)}; give a number.`);
+        }
+        if (n.labels !== undefined && (typeof n.labels !== "object" || Array.isArray(n.labels))) {
+            problems.push(`${at}.labels is ${JSON.stringify(n.labels)}; give a map of strings.`);
+        }
+        const hostKey = n.hostKey ?? hostKeys[String(n.name)];
+        nodes.push({
+            name: String(n.name),
+            host: String(n.host),
+            advertiseAddress: n.advertiseAddress,
+            role: n.role as SwarmRole,
+            labels: n.labels ? Object.fromEntries(Object.entries(n.labels).map(([k, v]) => [k, String(v)])) : undefined,
+            availability: n.availability,
+            ssh:
+                n.sshUser !== undefined || n.sshPort !== undefined || hostKey !== undefined
+                    ? { user: n.sshUser, port: n.sshPort, hostKey }
+                    : undefined,
+        });
+    });
+    fail(problems);
+    return nodes;
+}
+
+/** Reads and validates the stack's settings. */
+export function readSettings(config: ConfigSource): StackSettings {
+    const problems: string[] = [];
+    const hostKeys = config.getObject<Record<string, string>>("hostKeys") ?? {};
+    const nodes = parseNodes(config.getObject<unknown>("nodes"), hostKeys);
+    const dockerInstall = (config.get("dockerInstall") ?? "distro") as DockerInstallMethod;
+    if (!INSTALLS.includes(dockerInstall)) {
+        problems.push(`${key("dockerInstall")} is "${dockerInstall}"; use "distro", "docker-ce" or "none".`);
+    }
+    const sshPort = config.getNumber("sshPort") ?? 22;
+    fail(problems);
+    return {
+        clusterName: config.get("clusterName") ?? "swarm",
+        nodes,
+        sshUser: config.get("sshUser") ?? "root",
+        sshPort,
+        sshPrivateKey: config.requireSecret("sshPrivateKey"),
+        dockerInstall,
+        dockerVersion: config.get("dockerVersion") || undefined,
+        autolock: config.getBoolean("autolock") ?? false,
+        services: config.getBoolean("services") ?? true,
+    };
+}

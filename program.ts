@@ -1,0 +1,29 @@
+// The Pulumi program: reads the stack's settings, builds the cluster (and, as they land, the
+// ZooKeeper ensemble and the services), and returns the stack outputs. index.ts runs it under
+// `pulumi up`; the project's own runners run the same function through the Automation API.
+import * as pulumi from "@pulumi/pulumi";
+import { SwarmCluster } from "./components";
+import { NAMESPACE, readSettings } from "./config";
+
+export async function program(): Promise<Record<string, unknown>> {
+    const settings = readSettings(new pulumi.Config(NAMESPACE));
+    const cluster = new SwarmCluster(settings.clusterName, {
+        nodes: settings.nodes,
+        ssh: { user: settings.sshUser, port: settings.sshPort, privateKey: settings.sshPrivateKey },
+        docker: { install: settings.dockerInstall, version: settings.dockerVersion },
+        autolock: settings.autolock,
+        dockerProvider: settings.services,
+    });
+    return {
+        clusterId: cluster.clusterId,
+        nodes: cluster.nodeStatus,
+        managers: cluster.managers,
+        workers: cluster.workers,
+        leaderAddress: cluster.leaderAddress,
+        faultTolerance: cluster.faultTolerance,
+        dockerHost: cluster.dockerHost,
+        managerJoinToken: cluster.managerJoinToken,
+        workerJoinToken: cluster.workerJoinToken,
+        unlockKey: cluster.unlockKey,
+    };
+}
