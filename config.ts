@@ -25,6 +25,7 @@ export interface StackSettings {
     sshUser: string;
     sshPort: number;
     sshPrivateKey: pulumi.Output<string>;
+    sshDialAttempts: number;
     dockerInstall: DockerInstallMethod;
     dockerVersion?: string;
     autolock: boolean;
@@ -123,6 +124,7 @@ export function readSettings(config: ConfigSource): StackSettings {
         sshUser: config.get("sshUser") ?? "root",
         sshPort,
         sshPrivateKey: config.requireSecret("sshPrivateKey"),
+        sshDialAttempts: config.getNumber("sshDialAttempts") ?? 30,
         dockerInstall,
         dockerVersion: config.get("dockerVersion") || undefined,
         autolock: config.getBoolean("autolock") ?? false,

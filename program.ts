@@ -9,7 +9,12 @@ export async function program(): Promise<Record<string, unknown>> {
     const settings = readSettings(new pulumi.Config(NAMESPACE));
     const cluster = new SwarmCluster(settings.clusterName, {
         nodes: settings.nodes,
-        ssh: { user: settings.sshUser, port: settings.sshPort, privateKey: settings.sshPrivateKey },
+        ssh: {
+            user: settings.sshUser,
+            port: settings.sshPort,
+            privateKey: settings.sshPrivateKey,
+            dialAttempts: settings.sshDialAttempts,
+        },
         docker: { install: settings.dockerInstall, version: settings.dockerVersion },
         autolock: settings.autolock,
         dockerProvider: settings.services,

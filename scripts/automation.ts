@@ -83,8 +83,10 @@ export const DOCKER_PLUGIN_WARNING =
     "pulumi-resource-docker on PATH) and run again to deploy them.";
 
 export interface StackOptions {
-    /** Stack name; its committed settings are Pulumi.<stack>.yaml. Default: dev. */
+    /** Stack name. Default: dev. */
     stack?: string;
+    /** Whose committed settings (Pulumi.<name>.yaml) to start from. Default: the stack's own. */
+    settingsFrom?: string;
     /** Config set on top of the committed file (the lab's key, test overrides). */
     config?: ConfigMap;
     /** Use the lab's key and host keys (default: true for the dev stack). */
@@ -101,7 +103,7 @@ export async function openStack(options: StackOptions = {}): Promise<Stack> {
     const workDir = path.join(env.SWARM_HA_CACHE, "workspaces", stackName);
     fs.mkdirSync(workDir, { recursive: true });
     fs.copyFileSync(path.join(REPO, "Pulumi.yaml"), path.join(workDir, "Pulumi.yaml"));
-    const committed = path.join(REPO, `Pulumi.${stackName}.yaml`);
+    const committed = path.join(REPO, `Pulumi.${options.settingsFrom ?? stackName}.yaml`);
     const target = path.join(workDir, `Pulumi.${stackName}.yaml`);
     // Keep the encryption salt of earlier runs: it belongs to this stack's secrets.
     const salt = fs.existsSync(target)
@@ -114,7 +116,7 @@ export async function openStack(options: StackOptions = {}): Promise<Stack> {
         { stackName, projectName: PROJECT, program },
         { workDir, envVars: env },
     );
-    const useLab = options.lab ?? stackName === "dev";
+    const useLab = options.lab ?? (options.settingsFrom ?? stackName) === "dev";
     const config: ConfigMap = { ...(useLab ? labConfig(labInfo()) : {}) };
     if (!dockerPluginAvailable()) {
         if (!warned) {

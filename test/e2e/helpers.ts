@@ -1,0 +1,47 @@
+// Helpers of the end-to-end tests: the lab's commands, commands on lab hosts over SSH, and stacks
+// run through the project's Automation API runner with everything the engine printed kept.
+import { execFileSync } from "child_process";
+import * as path from "path";
+import { Stack } from "@pulumi/pulumi/automation";
+import { REPO, loadEnv } from "../../scripts/automation";
+
+loadEnv();
+
+/** Runs `lab/lab.sh ARGS...` and returns what it printed. */
+export function lab(...args: string[]): string {
+    return execFileSync("bash", [path.join(REPO, "lab", "lab.sh"), ...args], {
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "pipe"],
+        timeout: 15 * 60 * 1000,
+    });
+}
+
+/** Runs a shell command on a lab host as root over SSH with the lab key; returns stdout. */
+export function onHost(host: string, command: string): string {
+    return lab("ssh", host, command).trim();
+}
+
+/** Like {@link onHost} but returns the exit status and output instead of throwing. */
+export function tryOnHost(host: string, command: string): { status: number; out: string } {
+    try {
+        return { status: 0, out: onHost(host, command) };
+    } catch (e) {
+        const err = e as { status?: number; stdout?: string; stderr?: string };
+        return { status: err.status ?? 1, out: `${err.stdout ?? ""}${err.stderr ?? ""}` };
+    }
+}
+
+/** Everything the engine printed during a test file, to search for secrets. */
+export const transcript: string[] = [];
+
+export const record = (s: string): void => {
+    transcript.push(s);
+    if (process.env.E2E_VERBOSE) {
+        process.stdout.write(s);
+    }
+};
+
+/** Removes a stack's state, whatever it holds, so a test starts from nothing. */
+export async function removeStack(stack: Stack): Promise<void> {
+    await stack.workspace.removeStack(stack.name, { force: true });
+}

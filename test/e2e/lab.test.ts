@@ -1,0 +1,68 @@
+// The lab (npm run lab): every host answers SSH with the lab key and its recorded host key, runs
+// systemd, installs packages with apt; `down` leaves nothing of the lab behind; `up` brings it back.
+import { execFileSync } from "child_process";
+import { labInfo } from "../../scripts/automation";
+import { lab, onHost } from "./helpers";
+
+jest.setTimeout(15 * 60 * 1000);
+
+const docker = (...args: string[]): string =>
+    execFileSync("docker", args, { encoding: "utf8" }).trim();
+
+const labLeftovers = (): string[] => [
+    ...docker("ps", "-aq", "--filter", "label=swarm-ha.lab=1").split("\n"),
+    ...docker("network", "ls", "-q", "--filter", "label=swarm-ha.lab=1").split("\n"),
+    ...docker("volume", "ls", "-q")
+        .split("\n")
+        .filter((v) => /^swarm-ha-lab-/.test(v)),
+].filter((x) => x !== "");
+
+beforeAll(() => {
+    lab("up");
+});
+
+test("up twice keeps the same hosts", () => {
+    const before = docker("ps", "-q", "--filter", "label=swarm-ha.lab=1").split("\n").sort();
+    lab("up");
+    const after = docker("ps", "-q", "--filter", "label=swarm-ha.lab=1").split("\n").sort();
+    expect(after).toEqual(before);
+    expect(after.length).toBe(5);
+});
+
+test("SSH with the lab key reaches every host, and systemd reports running", () => {
+    const hosts = labInfo().hosts;
+    expect(hosts.map((h) => h.name)).toEqual(["lab-m1", "lab-m2", "lab-m3", "lab-w1", "lab-w2"]);
+    for (const host of hosts) {
+        expect(onHost(host.name, "hostname")).toBe(host.name);
+        expect(onHost(host.name, "systemctl is-system-running || true")).toBe("running");
+        expect(onHost(host.name, "systemctl is-active ssh")).toBe("active");
+    }
+});
+
+test("each host's key is the one recorded, and hosts have keys of their own", () => {
+    const hosts = labInfo().hosts;
+    for (const host of hosts) {
+        const served = onHost(host.name, "cat /etc/ssh/ssh_host_ed25519_key.pub").split(" ");
+        expect(`${served[0]} ${served[1]}`).toBe(host.hostKey);
+    }
+    expect(new Set(hosts.map((h) => h.hostKey)).size).toBe(hosts.length);
+});
+
+test("apt-get install works inside a host", () => {
+    const out = onHost(
+        "lab-w2",
+        "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends tree >/dev/null && tree --version",
+    );
+    expect(out).toMatch(/^tree v/);
+});
+
+test("down leaves nothing of the lab behind, and up brings it back", () => {
+    lab("down");
+    expect(labLeftovers()).toEqual([]);
+    const started = Date.now();
+    lab("up");
+    const seconds = (Date.now() - started) / 1000;
+    console.log(`lab up with a cached image: 5 SSH-ready hosts in ${seconds.toFixed(1)} s`);
+    expect(labInfo().hosts.length).toBe(5);
+    expect(onHost("lab-m1", "hostname")).toBe("lab-m1");
+});
