@@ -45,3 +45,19 @@ export const record = (s: string): void => {
 export async function removeStack(stack: Stack): Promise<void> {
     await stack.workspace.removeStack(stack.name, { force: true });
 }
+
+/** The operations the engine performed (or planned), by resource name: { create: [...], ... }. */
+export type Ops = Record<string, string[]>;
+
+/** An onEvent handler that collects resource operations into `ops` (same and read left out). */
+export function opsCollector(ops: Ops): (event: import("@pulumi/pulumi/automation").EngineEvent) => void {
+    return (event) => {
+        const meta = event.resourcePreEvent?.metadata;
+        if (!meta || meta.op === "same" || meta.op === "read") {
+            return;
+        }
+        const name = meta.urn.split("::").pop() ?? meta.urn;
+        (ops[meta.op] ??= []).push(name);
+        ops[meta.op].sort();
+    };
+}

@@ -18,6 +18,8 @@ const labLeftovers = (): string[] => [
 ].filter((x) => x !== "");
 
 beforeAll(() => {
+    // Start from the default lab whatever an earlier test file left (other sizes, a swarm).
+    lab("down");
     lab("up");
 });
 

@@ -1,0 +1,245 @@
+// End to end: the real engine converges the dev program's 3-manager, 2-worker swarm on fresh lab
+// hosts, then scales, survives a manager restart, keeps its secrets, refuses bad input and
+// destroys cleanly. Every check reads the hosts over SSH.
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { ConfigMap, Stack } from "@pulumi/pulumi/automation";
+import { REPO, changes, labInfo, openStack } from "../../scripts/automation";
+import { NodeConfig } from "../../config";
+import { Ops, lab, onHost, opsCollector, removeStack, transcript, record } from "./helpers";
+
+jest.setTimeout(20 * 60 * 1000);
+
+const DEV: NodeConfig[] = [
+    { name: "lab-m1", host: "172.30.213.11", role: "manager", labels: { zone: "a" } },
+    { name: "lab-m2", host: "172.30.213.12", role: "manager", labels: { zone: "b" } },
+    { name: "lab-m3", host: "172.30.213.13", role: "manager", labels: { zone: "c" } },
+    { name: "lab-w1", host: "172.30.213.21", role: "worker", labels: { zone: "a", tier: "web" } },
+    { name: "lab-w2", host: "172.30.213.22", role: "worker", labels: { zone: "b", tier: "web" } },
+];
+const W3: NodeConfig = { name: "lab-w3", host: "172.30.213.23", role: "worker", labels: { zone: "c" } };
+const ALL = ["lab-m1", "lab-m2", "lab-m3", "lab-w1", "lab-w2"];
+
+let stack: Stack;
+
+async function withNodes(nodes: NodeConfig[], extra: ConfigMap = {}): Promise<void> {
+    await stack.setAllConfig({ "swarm-ha:nodes": { value: JSON.stringify(nodes) }, ...extra });
+}
+
+async function upCollecting(): Promise<{ ops: Ops; summary: Record<string, number> }> {
+    const ops: Ops = {};
+    const result = await stack.up({ onOutput: record, onEvent: opsCollector(ops), color: "never" });
+    return { ops, summary: changes(result.summary.resourceChanges) };
+}
+
+/** `docker node ls` on a manager: hostname -> "status availability managerStatus". */
+function nodeTable(manager = "lab-m1"): Record<string, string> {
+    const out = onHost(manager, "docker node ls --format '{{.Hostname}} {{.Status}} {{.Availability}} {{.ManagerStatus}}'");
+    return Object.fromEntries(
+        out.split("\n").map((line) => {
+            const [host, ...rest] = line.trim().split(" ");
+            return [host, rest.join(" ").trim()];
+        }),
+    );
+}
+
+function waitFor(what: string, check: () => boolean, seconds = 90): void {
+    const until = Date.now() + seconds * 1000;
+    let last = "";
+    while (Date.now() < until) {
+        try {
+            if (check()) return;
+        } catch (e) {
+            last = (e as Error).message;
+        }
+        execSleep(2);
+    }
+    throw new Error(`gave up after ${seconds}s waiting for ${what}; last error: ${last}`);
+}
+
+/** Where a string occurs in a JSON text, as short excerpts, for a readable failure. */
+function whereIn(json: string, needle: string): string[] {
+    const found: string[] = [];
+    for (let i = json.indexOf(needle); i >= 0; i = json.indexOf(needle, i + 1)) {
+        found.push(json.slice(Math.max(0, i - 200), i).replace(needle, "<secret>") + "<secret>");
+    }
+    return found;
+}
+
+function execSleep(seconds: number): void {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, seconds * 1000);
+}
+
+beforeAll(async () => {
+    lab("down");
+    lab("up", "--managers", "3", "--workers", "3");
+    stack = await openStack({ stack: "e2e", settingsFrom: "dev" });
+    await removeStack(stack);
+    stack = await openStack({ stack: "e2e", settingsFrom: "dev", config: { "swarm-ha:sshDialAttempts": { value: "3" } } });
+    await withNodes(DEV);
+});
+
+let clusterId = "";
+
+test("up converges 3 managers and 2 workers with their labels", async () => {
+    const { summary } = await upCollecting();
+    expect(Object.keys(summary)).toEqual(["create"]);
+    const table = nodeTable();
+    expect(Object.keys(table).sort()).toEqual(ALL);
+    for (const host of ALL) {
+        expect(table[host]).toMatch(/^Ready Active/);
+    }
+    const managerStatus = ["lab-m1", "lab-m2", "lab-m3"].map((m) => table[m].split(" ")[2]).sort();
+    expect(managerStatus).toEqual(["Leader", "Reachable", "Reachable"]);
+    for (const node of DEV) {
+        const labels = JSON.parse(onHost("lab-m1", `docker node inspect -f '{{json .Spec.Labels}}' ${node.name}`));
+        expect(labels).toEqual(node.labels);
+    }
+    for (const host of ALL) {
+        expect(onHost(host, "systemctl is-enabled docker; systemctl is-active docker")).toBe("enabled\nactive");
+    }
+    // lab-w3 has no Docker yet: only the swarm's hosts were touched.
+    expect(onHost("lab-w3", "command -v docker || echo none")).toBe("none");
+});
+
+test("the stack's outputs agree with what the hosts report", async () => {
+    const outputs = await stack.outputs();
+    clusterId = onHost("lab-m2", "docker info -f '{{.Swarm.Cluster.ID}}'");
+    expect(outputs.clusterId.value).toBe(clusterId);
+    const ids = (names: string[]) => names.map((n) => onHost("lab-m1", `docker node inspect -f '{{.ID}}' ${n}`));
+    const managers = outputs.managers.value as { name: string; nodeId: string }[];
+    expect(managers.map((m) => m.nodeId)).toEqual(ids(["lab-m1", "lab-m2", "lab-m3"]));
+    const workers = outputs.workers.value as { name: string; nodeId: string }[];
+    expect(workers.map((w) => w.nodeId)).toEqual(ids(["lab-w1", "lab-w2"]));
+    const leaderAddr = onHost("lab-m1", "docker node inspect -f '{{.ManagerStatus.Addr}}' $(docker node ls -q --filter role=manager) | sort | head -n 0; docker info -f '{{range .Swarm.RemoteManagers}}{{.Addr}} {{end}}' >/dev/null; docker node ls --filter role=manager --format '{{.ManagerStatus}} {{.Hostname}}' | awk '$1==\"Leader\"{print $2}'");
+    const leader = DEV.find((n) => n.name === leaderAddr)!;
+    expect(outputs.leaderAddress.value).toBe(leader.host);
+    expect(outputs.faultTolerance.value).toBe(1);
+    expect(outputs.managerJoinToken.secret).toBe(true);
+    expect(outputs.workerJoinToken.secret).toBe(true);
+});
+
+test("a second up changes nothing and preview shows no changes", async () => {
+    const { summary } = await upCollecting();
+    expect(summary).toEqual({});
+    const previewed = await stack.preview({ onOutput: record, color: "never" });
+    expect(changes(previewed.changeSummary)).toEqual({});
+});
+
+test("scale out by one worker creates only that node's resources", async () => {
+    await withNodes([...DEV, W3]);
+    const { ops } = await upCollecting();
+    expect(ops).toEqual({
+        create: ["lab-docker-lab-w3", "lab-forget-lab-w3", "lab-join-lab-w3", "lab-node-lab-w3"],
+        update: ["lab-ready"],
+    });
+    expect(nodeTable()["lab-w3"]).toMatch(/^Ready Active/);
+});
+
+test("scale in drains the node, it leaves, and its entry is gone", async () => {
+    await withNodes(DEV);
+    const { ops } = await upCollecting();
+    expect(ops).toEqual({
+        delete: ["lab-docker-lab-w3", "lab-forget-lab-w3", "lab-join-lab-w3", "lab-node-lab-w3"],
+        update: ["lab-ready"],
+    });
+    expect(transcript.join("")).toMatch(/drained \w+/);
+    expect(onHost("lab-w3", "docker info -f '{{.Swarm.LocalNodeState}}'")).toBe("inactive");
+    expect(Object.keys(nodeTable()).sort()).toEqual(ALL);
+});
+
+test("a restarted manager host rejoins the same swarm", async () => {
+    lab("stop", "lab-m2");
+    lab("start", "lab-m2");
+    const { summary } = await upCollecting();
+    expect(summary).toEqual({});
+    waitFor("every node Ready and every manager Reachable after the restart", () => {
+        const table = nodeTable();
+        return ALL.every((h) => table[h]?.startsWith("Ready")) &&
+            ["lab-m1", "lab-m2", "lab-m3"].every((m) => /Leader|Reachable/.test(table[m]));
+    });
+    expect(onHost("lab-m2", "docker info -f '{{.Swarm.Cluster.ID}}'")).toBe(clusterId);
+});
+
+test("no join token or private key is in the state or in anything the engine printed", async () => {
+    // The stored state file itself: the Automation API's exportStack shows secrets decrypted.
+    const stateFile = path.join(process.env.SWARM_HA_STATE ?? "", ".pulumi", "stacks", "swarm-ha", "e2e.json");
+    const state = fs.readFileSync(stateFile, "utf8");
+    const secrets = [
+        onHost("lab-m1", "docker swarm join-token -q worker"),
+        onHost("lab-m1", "docker swarm join-token -q manager"),
+        fs.readFileSync(labInfo().privateKeyPath, "utf8").split("\n")[1],
+    ];
+    const printed = transcript.join("");
+    for (const secret of secrets) {
+        expect(secret.length).toBeGreaterThan(20);
+        expect(whereIn(state, secret)).toEqual([]);
+        expect(printed.includes(secret)).toBe(false);
+    }
+    expect(state).toContain('"ciphertext"'); // the secrets are there, encrypted
+});
+
+/** Runs `npm run stack` in a child process, as a user would; returns its exit status and output. */
+function stackCli(action: string, config: Record<string, unknown>): { status: number; out: string } {
+    const r = spawnSync(
+        "npx",
+        ["ts-node", "--transpile-only", "scripts/stack.ts", action, "e2e", "--from", "dev", "--config", JSON.stringify(config)],
+        { cwd: REPO, encoding: "utf8", timeout: 10 * 60 * 1000 },
+    );
+    const out = `${r.stdout}${r.stderr}`;
+    record(out);
+    return { status: r.status ?? 1, out };
+}
+
+const E2E_CONFIG = { "swarm-ha:sshDialAttempts": 3 };
+
+test("an even manager count fails at preview with the validation message, changing nothing", async () => {
+    const nodes = DEV.map((n) => (n.name === "lab-w1" ? { ...n, role: "manager" } : n));
+    const r = stackCli("preview", { ...E2E_CONFIG, "swarm-ha:nodes": nodes });
+    expect(r.status).not.toBe(0);
+    expect(r.out).toContain(
+        'SwarmCluster "lab": 4 managers given; use an odd number (1, 3, 5, 7) so the swarm keeps a quorum, or set allowEvenManagers.',
+    );
+});
+
+test("a duplicate host fails at preview with the validation message, changing nothing", async () => {
+    const nodes = DEV.map((n) => (n.name === "lab-w2" ? { ...n, host: "172.30.213.21" } : n));
+    const r = stackCli("preview", { ...E2E_CONFIG, "swarm-ha:nodes": nodes });
+    expect(r.status).not.toBe(0);
+    expect(r.out).toContain(
+        'SwarmCluster "lab": host "172.30.213.21" is used by more than one node; hosts must be unique.',
+    );
+    const ok = stackCli("preview", { ...E2E_CONFIG, "swarm-ha:nodes": DEV });
+    expect(ok.status).toBe(0);
+    expect(ok.out).toContain("changes: {}");
+});
+
+test("an unreachable host fails naming it and leaves the other nodes as they were", async () => {
+    stack = await openStack({ stack: "e2e", settingsFrom: "dev", config: { "swarm-ha:sshDialAttempts": { value: "3" } } });
+    const before = nodeTable();
+    await withNodes([...DEV, { name: "lab-w9", host: "172.30.213.29", role: "worker" }]);
+    const ops: Ops = {};
+    const failed = stack.up({ onOutput: record, onEvent: opsCollector(ops), color: "never" });
+    await expect(failed).rejects.toThrow(/172\.30\.213\.29/);
+    const touched = Object.entries(ops)
+        .flatMap(([op, names]) => names.map((n) => `${op} ${n}`))
+        .filter((x) => !x.includes("lab-w9"));
+    expect(touched).toEqual([]);
+    expect(nodeTable()).toEqual(before);
+});
+
+test("after bad input, the committed nodes converge with nothing left over", async () => {
+    await withNodes(DEV);
+    await upCollecting();
+    const previewed = await stack.preview({ onOutput: record, color: "never" });
+    expect(changes(previewed.changeSummary)).toEqual({});
+});
+
+test("destroy: every host has left the swarm and Docker stays installed", async () => {
+    await stack.destroy({ onOutput: record, color: "never" });
+    for (const host of ALL) {
+        expect(onHost(host, "docker info -f '{{.Swarm.LocalNodeState}}'")).toBe("inactive");
+        expect(onHost(host, "systemctl is-active docker")).toBe("active");
+    }
+});
