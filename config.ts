@@ -71,13 +71,17 @@ export function parseNodes(raw: unknown, hostKeys: Record<string, string>): Swar
     raw.forEach((entry: unknown, i: number) => {
         const at = `${key("nodes")}[${i}]`;
         if (entry === null || typeof entry !== "object" || Array.isArray(entry)) {
-            problems.push(`${at} is ${JSON.stringify(entry)}; each node is an object with name, host and role.`);
+            problems.push(
+                `${at} is ${JSON.stringify(entry)}; each node is an object with name, host and role.`,
+            );
             return;
         }
         const n = entry as Partial<NodeConfig>;
         for (const field of ["name", "host"] as const) {
             if (typeof n[field] !== "string" || n[field] === "") {
-                problems.push(`${at}.${field} is ${JSON.stringify(n[field])}; give a non-empty string.`);
+                problems.push(
+                    `${at}.${field} is ${JSON.stringify(n[field])}; give a non-empty string.`,
+                );
             }
         }
         if (!ROLES.includes(String(n.role))) {
@@ -95,7 +99,9 @@ export function parseNodes(raw: unknown, hostKeys: Record<string, string>): Swar
             host: String(n.host),
             advertiseAddress: n.advertiseAddress,
             role: n.role as SwarmRole,
-            labels: n.labels ? Object.fromEntries(Object.entries(n.labels).map(([k, v]) => [k, String(v)])) : undefined,
+            labels: n.labels
+                ? Object.fromEntries(Object.entries(n.labels).map(([k, v]) => [k, String(v)]))
+                : undefined,
             availability: n.availability,
             ssh:
                 n.sshUser !== undefined || n.sshPort !== undefined || hostKey !== undefined
@@ -114,7 +120,9 @@ export function readSettings(config: ConfigSource): StackSettings {
     const nodes = parseNodes(config.getObject<unknown>("nodes"), hostKeys);
     const dockerInstall = (config.get("dockerInstall") ?? "distro") as DockerInstallMethod;
     if (!INSTALLS.includes(dockerInstall)) {
-        problems.push(`${key("dockerInstall")} is "${dockerInstall}"; use "distro", "docker-ce" or "none".`);
+        problems.push(
+            `${key("dockerInstall")} is "${dockerInstall}"; use "distro", "docker-ce" or "none".`,
+        );
     }
     const sshPort = config.getNumber("sshPort") ?? 22;
     fail(problems);

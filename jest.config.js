@@ -1,12 +1,12 @@
 // Two jest projects: fast unit tests with Pulumi mocks, and end-to-end tests on the lab's hosts.
 /** @type {import('jest').Config} */
 const common = {
-  preset: "ts-jest",
-  testEnvironment: "node",
+    preset: "ts-jest",
+    testEnvironment: "node",
 };
 module.exports = {
-  projects: [
-    { ...common, displayName: "unit", testMatch: ["<rootDir>/test/unit/**/*.test.ts"] },
-    { ...common, displayName: "e2e", testMatch: ["<rootDir>/test/e2e/**/*.test.ts"] },
-  ],
+    projects: [
+        { ...common, displayName: "unit", testMatch: ["<rootDir>/test/unit/**/*.test.ts"] },
+        { ...common, displayName: "e2e", testMatch: ["<rootDir>/test/e2e/**/*.test.ts"] },
+    ],
 };

@@ -134,7 +134,9 @@ export function validateSwarmClusterArgs(name: string, args: SwarmClusterArgs): 
             );
         }
         if (!node.host) {
-            problems.push(`${p}: node "${node.name}" has an empty host; give an address or DNS name.`);
+            problems.push(
+                `${p}: node "${node.name}" has an empty host; give an address or DNS name.`,
+            );
         }
         if (!ROLES.includes(node.role)) {
             problems.push(
@@ -197,9 +199,7 @@ export function validateSwarmClusterArgs(name: string, args: SwarmClusterArgs): 
     }
     const install = args.docker?.install ?? "distro";
     if (!INSTALL_METHODS.includes(install)) {
-        problems.push(
-            `${p}: docker.install is "${install}"; use "distro", "docker-ce" or "none".`,
-        );
+        problems.push(`${p}: docker.install is "${install}"; use "distro", "docker-ce" or "none".`);
     }
     if (args.docker?.version !== undefined && install !== "docker-ce") {
         problems.push(
@@ -415,7 +415,10 @@ export class SwarmCluster extends pulumi.ComponentResource {
         //    parallel. Each join has a "forget" step on the bootstrap manager that it depends on,
         //    so that on removal the order is: drain and demote, leave, then remove the entry.
         const nodeIds = new Map<string, pulumi.Output<string>>();
-        nodeIds.set(bootstrap.name, initValues.apply((v) => v.node ?? ""));
+        nodeIds.set(
+            bootstrap.name,
+            initValues.apply((v) => v.node ?? ""),
+        );
         const joins = new Map<string, command.remote.Command>();
         let previousManager: pulumi.Resource = tokens;
         const joinOne = (node: SwarmNodeArgs, after: pulumi.Resource): command.remote.Command => {
@@ -443,8 +446,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
                         MANAGERS: managerAddresses,
                     }),
                     delete: renderScript("leave", base(node)),
-                    stdin:
-                        node.role === "manager" ? this.managerJoinToken : this.workerJoinToken,
+                    stdin: node.role === "manager" ? this.managerJoinToken : this.workerJoinToken,
                 },
                 {
                     parent: this,

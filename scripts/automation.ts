@@ -55,7 +55,10 @@ export function labInfo(): LabInfo {
 export function labConfig(lab: LabInfo): ConfigMap {
     const hostKeys = Object.fromEntries(lab.hosts.map((h) => [h.name, h.hostKey]));
     return {
-        "swarm-ha:sshPrivateKey": { value: fs.readFileSync(lab.privateKeyPath, "utf8"), secret: true },
+        "swarm-ha:sshPrivateKey": {
+            value: fs.readFileSync(lab.privateKeyPath, "utf8"),
+            secret: true,
+        },
         "swarm-ha:hostKeys": { value: JSON.stringify(hostKeys) },
     };
 }
@@ -143,7 +146,10 @@ export async function up(stack: Stack, onOutput?: (s: string) => void): Promise<
     return stack.up({ onOutput, color: "never" });
 }
 
-export async function preview(stack: Stack, onOutput?: (s: string) => void): Promise<PreviewResult> {
+export async function preview(
+    stack: Stack,
+    onOutput?: (s: string) => void,
+): Promise<PreviewResult> {
     return stack.preview({ onOutput, color: "never", diff: false });
 }
 

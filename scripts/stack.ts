@@ -21,7 +21,9 @@ function parseArgs(argv: string[]): Args {
         } else if (argv[i] === "--config") {
             const raw = JSON.parse(argv[++i]) as Record<string, unknown>;
             for (const [key, value] of Object.entries(raw)) {
-                args.config[key] = { value: typeof value === "string" ? value : JSON.stringify(value) };
+                args.config[key] = {
+                    value: typeof value === "string" ? value : JSON.stringify(value),
+                };
             }
         } else {
             positional.push(argv[i]);
@@ -34,7 +36,11 @@ function parseArgs(argv: string[]): Args {
 
 async function main(): Promise<void> {
     const args = parseArgs(process.argv.slice(2));
-    const stack = await openStack({ stack: args.stack, settingsFrom: args.from, config: args.config });
+    const stack = await openStack({
+        stack: args.stack,
+        settingsFrom: args.from,
+        config: args.config,
+    });
     const print = (s: string): void => {
         process.stdout.write(s);
     };
@@ -59,7 +65,9 @@ async function main(): Promise<void> {
             console.log(JSON.stringify(plainOutputs(await stack.outputs()), null, 2));
             break;
         default:
-            throw new Error(`unknown action "${args.action}"; use up, preview, refresh, destroy or outputs`);
+            throw new Error(
+                `unknown action "${args.action}"; use up, preview, refresh, destroy or outputs`,
+            );
     }
 }
 

@@ -80,9 +80,9 @@ test("refresh keeps every resource", async () => {
 test("destroy runs the delete commands and empties the stack", async () => {
     const result = await stack.destroy({ onOutput, color: "never" });
     expect(result.summary.resourceChanges).toEqual({ delete: 3 });
-    expect(lab("ssh", "lab-m1", "test -e /tmp/swarm-ha-smoke && echo left || echo gone").trim()).toBe(
-        "gone",
-    );
+    expect(
+        lab("ssh", "lab-m1", "test -e /tmp/swarm-ha-smoke && echo left || echo gone").trim(),
+    ).toBe("gone");
     const state = await stack.exportStack();
     expect(state.deployment.resources ?? []).toEqual([]);
 });

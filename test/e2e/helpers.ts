@@ -50,7 +50,9 @@ export async function removeStack(stack: Stack): Promise<void> {
 export type Ops = Record<string, string[]>;
 
 /** An onEvent handler that collects resource operations into `ops` (same and read left out). */
-export function opsCollector(ops: Ops): (event: import("@pulumi/pulumi/automation").EngineEvent) => void {
+export function opsCollector(
+    ops: Ops,
+): (event: import("@pulumi/pulumi/automation").EngineEvent) => void {
     return (event) => {
         const meta = event.resourcePreEvent?.metadata;
         if (!meta || meta.op === "same" || meta.op === "read") {

@@ -9,13 +9,14 @@ jest.setTimeout(15 * 60 * 1000);
 const docker = (...args: string[]): string =>
     execFileSync("docker", args, { encoding: "utf8" }).trim();
 
-const labLeftovers = (): string[] => [
-    ...docker("ps", "-aq", "--filter", "label=swarm-ha.lab=1").split("\n"),
-    ...docker("network", "ls", "-q", "--filter", "label=swarm-ha.lab=1").split("\n"),
-    ...docker("volume", "ls", "-q")
-        .split("\n")
-        .filter((v) => /^swarm-ha-lab-/.test(v)),
-].filter((x) => x !== "");
+const labLeftovers = (): string[] =>
+    [
+        ...docker("ps", "-aq", "--filter", "label=swarm-ha.lab=1").split("\n"),
+        ...docker("network", "ls", "-q", "--filter", "label=swarm-ha.lab=1").split("\n"),
+        ...docker("volume", "ls", "-q")
+            .split("\n")
+            .filter((v) => /^swarm-ha-lab-/.test(v)),
+    ].filter((x) => x !== "");
 
 beforeAll(() => {
     // Start from the default lab whatever an earlier test file left (other sizes, a swarm).

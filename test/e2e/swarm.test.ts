@@ -18,7 +18,12 @@ const DEV: NodeConfig[] = [
     { name: "lab-w1", host: "172.30.213.21", role: "worker", labels: { zone: "a", tier: "web" } },
     { name: "lab-w2", host: "172.30.213.22", role: "worker", labels: { zone: "b", tier: "web" } },
 ];
-const W3: NodeConfig = { name: "lab-w3", host: "172.30.213.23", role: "worker", labels: { zone: "c" } };
+const W3: NodeConfig = {
+    name: "lab-w3",
+    host: "172.30.213.23",
+    role: "worker",
+    labels: { zone: "c" },
+};
 const ALL = ["lab-m1", "lab-m2", "lab-m3", "lab-w1", "lab-w2"];
 
 let stack: Stack;
@@ -35,7 +40,10 @@ async function upCollecting(): Promise<{ ops: Ops; summary: Record<string, numbe
 
 /** `docker node ls` on a manager: hostname -> "status availability managerStatus". */
 function nodeTable(manager = "lab-m1"): Record<string, string> {
-    const out = onHost(manager, "docker node ls --format '{{.Hostname}} {{.Status}} {{.Availability}} {{.ManagerStatus}}'");
+    const out = onHost(
+        manager,
+        "docker node ls --format '{{.Hostname}} {{.Status}} {{.Availability}} {{.ManagerStatus}}'",
+    );
     return Object.fromEntries(
         out.split("\n").map((line) => {
             const [host, ...rest] = line.trim().split(" ");
@@ -76,7 +84,11 @@ beforeAll(async () => {
     lab("up", "--managers", "3", "--workers", "3");
     stack = await openStack({ stack: "e2e", settingsFrom: "dev" });
     await removeStack(stack);
-    stack = await openStack({ stack: "e2e", settingsFrom: "dev", config: { "swarm-ha:sshDialAttempts": { value: "3" } } });
+    stack = await openStack({
+        stack: "e2e",
+        settingsFrom: "dev",
+        config: { "swarm-ha:sshDialAttempts": { value: "3" } },
+    });
     await withNodes(DEV);
 });
 
@@ -93,11 +105,15 @@ test("up converges 3 managers and 2 workers with their labels", async () => {
     const managerStatus = ["lab-m1", "lab-m2", "lab-m3"].map((m) => table[m].split(" ")[2]).sort();
     expect(managerStatus).toEqual(["Leader", "Reachable", "Reachable"]);
     for (const node of DEV) {
-        const labels = JSON.parse(onHost("lab-m1", `docker node inspect -f '{{json .Spec.Labels}}' ${node.name}`));
+        const labels = JSON.parse(
+            onHost("lab-m1", `docker node inspect -f '{{json .Spec.Labels}}' ${node.name}`),
+        );
         expect(labels).toEqual(node.labels);
     }
     for (const host of ALL) {
-        expect(onHost(host, "systemctl is-enabled docker; systemctl is-active docker")).toBe("enabled\nactive");
+        expect(onHost(host, "systemctl is-enabled docker; systemctl is-active docker")).toBe(
+            "enabled\nactive",
+        );
     }
     // lab-w3 has no Docker yet: only the swarm's hosts were touched.
     expect(onHost("lab-w3", "command -v docker || echo none")).toBe("none");
@@ -107,13 +123,17 @@ test("the stack's outputs agree with what the hosts report", async () => {
     const outputs = await stack.outputs();
     clusterId = onHost("lab-m2", "docker info -f '{{.Swarm.Cluster.ID}}'");
     expect(outputs.clusterId.value).toBe(clusterId);
-    const ids = (names: string[]) => names.map((n) => onHost("lab-m1", `docker node inspect -f '{{.ID}}' ${n}`));
+    const ids = (names: string[]) =>
+        names.map((n) => onHost("lab-m1", `docker node inspect -f '{{.ID}}' ${n}`));
     const managers = outputs.managers.value as { name: string; nodeId: string }[];
     expect(managers.map((m) => m.nodeId)).toEqual(ids(["lab-m1", "lab-m2", "lab-m3"]));
     const workers = outputs.workers.value as { name: string; nodeId: string }[];
     expect(workers.map((w) => w.nodeId)).toEqual(ids(["lab-w1", "lab-w2"]));
-    const leaderAddr = onHost("lab-m1", "docker node inspect -f '{{.ManagerStatus.Addr}}' $(docker node ls -q --filter role=manager) | sort | head -n 0; docker info -f '{{range .Swarm.RemoteManagers}}{{.Addr}} {{end}}' >/dev/null; docker node ls --filter role=manager --format '{{.ManagerStatus}} {{.Hostname}}' | awk '$1==\"Leader\"{print $2}'");
-    const leader = DEV.find((n) => n.name === leaderAddr)!;
+    const leaderName = onHost(
+        "lab-m1",
+        `docker node ls --filter role=manager --format '{{.ManagerStatus}} {{.Hostname}}' | awk '$1 == "Leader" { print $2 }'`,
+    );
+    const leader = DEV.find((n) => n.name === leaderName)!;
     expect(outputs.leaderAddress.value).toBe(leader.host);
     expect(outputs.faultTolerance.value).toBe(1);
     expect(outputs.managerJoinToken.secret).toBe(true);
@@ -156,15 +176,23 @@ test("a restarted manager host rejoins the same swarm", async () => {
     expect(summary).toEqual({});
     waitFor("every node Ready and every manager Reachable after the restart", () => {
         const table = nodeTable();
-        return ALL.every((h) => table[h]?.startsWith("Ready")) &&
-            ["lab-m1", "lab-m2", "lab-m3"].every((m) => /Leader|Reachable/.test(table[m]));
+        return (
+            ALL.every((h) => table[h]?.startsWith("Ready")) &&
+            ["lab-m1", "lab-m2", "lab-m3"].every((m) => /Leader|Reachable/.test(table[m]))
+        );
     });
     expect(onHost("lab-m2", "docker info -f '{{.Swarm.Cluster.ID}}'")).toBe(clusterId);
 });
 
 test("no join token or private key is in the state or in anything the engine printed", async () => {
     // The stored state file itself: the Automation API's exportStack shows secrets decrypted.
-    const stateFile = path.join(process.env.SWARM_HA_STATE ?? "", ".pulumi", "stacks", "swarm-ha", "e2e.json");
+    const stateFile = path.join(
+        process.env.SWARM_HA_STATE ?? "",
+        ".pulumi",
+        "stacks",
+        "swarm-ha",
+        "e2e.json",
+    );
     const state = fs.readFileSync(stateFile, "utf8");
     const secrets = [
         onHost("lab-m1", "docker swarm join-token -q worker"),
@@ -181,10 +209,23 @@ test("no join token or private key is in the state or in anything the engine pri
 });
 
 /** Runs `npm run stack` in a child process, as a user would; returns its exit status and output. */
-function stackCli(action: string, config: Record<string, unknown>): { status: number; out: string } {
+function stackCli(
+    action: string,
+    config: Record<string, unknown>,
+): { status: number; out: string } {
     const r = spawnSync(
         "npx",
-        ["ts-node", "--transpile-only", "scripts/stack.ts", action, "e2e", "--from", "dev", "--config", JSON.stringify(config)],
+        [
+            "ts-node",
+            "--transpile-only",
+            "scripts/stack.ts",
+            action,
+            "e2e",
+            "--from",
+            "dev",
+            "--config",
+            JSON.stringify(config),
+        ],
         { cwd: REPO, encoding: "utf8", timeout: 10 * 60 * 1000 },
     );
     const out = `${r.stdout}${r.stderr}`;
@@ -216,7 +257,11 @@ test("a duplicate host fails at preview with the validation message, changing no
 });
 
 test("an unreachable host fails naming it and leaves the other nodes as they were", async () => {
-    stack = await openStack({ stack: "e2e", settingsFrom: "dev", config: { "swarm-ha:sshDialAttempts": { value: "3" } } });
+    stack = await openStack({
+        stack: "e2e",
+        settingsFrom: "dev",
+        config: { "swarm-ha:sshDialAttempts": { value: "3" } },
+    });
     const before = nodeTable();
     await withNodes([...DEV, { name: "lab-w9", host: "172.30.213.29", role: "worker" }]);
     const ops: Ops = {};

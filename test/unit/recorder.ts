@@ -17,7 +17,8 @@ export interface RecordedResource {
     props: Record<string, unknown>;
 }
 
-export const SECRET_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nTEST-KEY-MATERIAL\n-----END OPENSSH PRIVATE KEY-----";
+export const SECRET_KEY =
+    "-----BEGIN OPENSSH PRIVATE KEY-----\nTEST-KEY-MATERIAL\n-----END OPENSSH PRIVATE KEY-----";
 export const MANAGER_TOKEN = "SWMTKN-1-manager-token-for-tests";
 export const WORKER_TOKEN = "SWMTKN-1-worker-token-for-tests";
 export const UNLOCK_KEY = "SWMKEY-1-unlock-key-for-tests";
@@ -27,7 +28,10 @@ export type StdoutFor = (name: string, inputs: Record<string, unknown>) => strin
 
 export class Recorder {
     public readonly resources: RecordedResource[] = [];
-    private readonly opts = new Map<string, { parent?: string; dependsOn: string[]; aso: string[]; props: Record<string, unknown> }>();
+    private readonly opts = new Map<
+        string,
+        { parent?: string; dependsOn: string[]; aso: string[]; props: Record<string, unknown> }
+    >();
     private readonly names = new Map<pulumi.Resource, string>();
 
     constructor(private readonly stdoutFor: StdoutFor = () => undefined) {}
@@ -73,7 +77,9 @@ export class Recorder {
             .concat((t.opts.dependsOn as pulumi.Input<pulumi.Resource>[]) ?? [])
             .map((r) => this.names.get(r as pulumi.Resource) ?? "?");
         this.opts.set(t.name, {
-            parent: t.opts.parent ? (this.names.get(t.opts.parent) ?? nameOfComponent(t.opts.parent)) : undefined,
+            parent: t.opts.parent
+                ? (this.names.get(t.opts.parent) ?? nameOfComponent(t.opts.parent))
+                : undefined,
             dependsOn,
             aso: (t.opts as pulumi.CustomResourceOptions).additionalSecretOutputs ?? [],
             props: t.props,
@@ -89,7 +95,9 @@ export class Recorder {
     public byName(name: string): RecordedResource {
         const found = this.resources.find((r) => r.name === name);
         if (!found) {
-            throw new Error(`no resource named ${name}; have ${this.resources.map((r) => r.name).join(", ")}`);
+            throw new Error(
+                `no resource named ${name}; have ${this.resources.map((r) => r.name).join(", ")}`,
+            );
         }
         return found;
     }
@@ -113,7 +121,10 @@ function unwrap(value: unknown, path: string, secretPaths: string[]): unknown {
             return unwrap(o.value, path, []);
         }
         return Object.fromEntries(
-            Object.entries(o).map(([k, v]) => [k, unwrap(v, path ? `${path}.${k}` : k, secretPaths)]),
+            Object.entries(o).map(([k, v]) => [
+                k,
+                unwrap(v, path ? `${path}.${k}` : k, secretPaths),
+            ]),
         );
     }
     return value;

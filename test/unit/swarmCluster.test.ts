@@ -52,7 +52,11 @@ import {
 
 const REMOTE = "command:remote:Command";
 
-function node(name: string, role: "manager" | "worker", extra: Partial<SwarmNodeArgs> = {}): SwarmNodeArgs {
+function node(
+    name: string,
+    role: "manager" | "worker",
+    extra: Partial<SwarmNodeArgs> = {},
+): SwarmNodeArgs {
     const index = Number(name.replace(/\D/g, "")) + (role === "manager" ? 10 : 20);
     return { name, host: `10.1.0.${index}`, role, ...extra };
 }
@@ -65,17 +69,30 @@ function cluster(managers: number, workers: number): SwarmNodeArgs[] {
 }
 
 function args(nodes: SwarmNodeArgs[], extra: Partial<SwarmClusterArgs> = {}): SwarmClusterArgs {
-    return { nodes, ssh: { privateKey: pulumi.secret(SECRET_KEY) }, dockerProvider: true, ...extra };
+    return {
+        nodes,
+        ssh: { privateKey: pulumi.secret(SECRET_KEY) },
+        dockerProvider: true,
+        ...extra,
+    };
 }
 
-async function build(name: string, a: SwarmClusterArgs): Promise<{ c: SwarmCluster; rs: RecordedResource[] }> {
+async function build(
+    name: string,
+    a: SwarmClusterArgs,
+): Promise<{ c: SwarmCluster; rs: RecordedResource[] }> {
     const before = recorder.resources.length;
     const c = new SwarmCluster(name, a, { transformations: [recorder.transformation] });
     recorder.nameComponent(c, name);
     await resolve(c.nodeStatus);
     await resolve(c.managers);
     await settle();
-    return { c, rs: recorder.resources.slice(before).filter((r) => r.type !== "swarm-ha:index:SwarmCluster") };
+    return {
+        c,
+        rs: recorder.resources
+            .slice(before)
+            .filter((r) => r.type !== "swarm-ha:index:SwarmCluster"),
+    };
 }
 
 function summary(rs: RecordedResource[]): string[] {
@@ -119,13 +136,34 @@ describe("SwarmCluster resources", () => {
         expect(deps("ha-tokens")).toEqual(["ha-init"]);
         // Managers join one at a time, in name order; workers after the last manager, in parallel.
         expect(deps("ha-join-m2")).toEqual(["ha-docker-m2", "ha-forget-m2", "ha-tokens"]);
-        expect(deps("ha-join-m3")).toEqual(["ha-docker-m3", "ha-forget-m3", "ha-join-m2", "ha-tokens"]);
-        expect(deps("ha-join-w1")).toEqual(["ha-docker-w1", "ha-forget-w1", "ha-join-m3", "ha-tokens"]);
-        expect(deps("ha-join-w2")).toEqual(["ha-docker-w2", "ha-forget-w2", "ha-join-m3", "ha-tokens"]);
+        expect(deps("ha-join-m3")).toEqual([
+            "ha-docker-m3",
+            "ha-forget-m3",
+            "ha-join-m2",
+            "ha-tokens",
+        ]);
+        expect(deps("ha-join-w1")).toEqual([
+            "ha-docker-w1",
+            "ha-forget-w1",
+            "ha-join-m3",
+            "ha-tokens",
+        ]);
+        expect(deps("ha-join-w2")).toEqual([
+            "ha-docker-w2",
+            "ha-forget-w2",
+            "ha-join-m3",
+            "ha-tokens",
+        ]);
         expect(deps("ha-forget-w1")).toEqual(["ha-init"]);
         expect(deps("ha-node-m1")).toEqual(["ha-init"]);
         expect(deps("ha-node-w2")).toEqual(["ha-join-w2"]);
-        expect(deps("ha-ready")).toEqual(["ha-node-m1", "ha-node-m2", "ha-node-m3", "ha-node-w1", "ha-node-w2"]);
+        expect(deps("ha-ready")).toEqual([
+            "ha-node-m1",
+            "ha-node-m2",
+            "ha-node-m3",
+            "ha-node-w1",
+            "ha-node-w2",
+        ]);
         expect(deps("ha-provider")).toEqual(["ha-ready"]);
     });
 
@@ -144,7 +182,11 @@ describe("SwarmCluster resources", () => {
 
     test("commands run on the right hosts with the rendered scripts", async () => {
         await build("cmd", args(cluster(3, 1), { advertisePort: 2377 }));
-        const join = recorder.byName("cmd-join-w1").inputs as { connection: { host: string; user: string; port: number }; create: string; delete: string };
+        const join = recorder.byName("cmd-join-w1").inputs as {
+            connection: { host: string; user: string; port: number };
+            create: string;
+            delete: string;
+        };
         expect(join.connection.host).toBe("10.1.0.21");
         expect(join.connection.user).toBe("root");
         expect(join.connection.port).toBe(22);
@@ -152,11 +194,18 @@ describe("SwarmCluster resources", () => {
         expect(join.create).toContain("JOIN_ADDR='10.1.0.11'");
         expect(join.create).toContain("MANAGERS='10.1.0.11 10.1.0.12 10.1.0.13'");
         expect(join.delete).toContain("docker swarm leave");
-        const nodeStep = recorder.byName("cmd-node-w1").inputs as { connection: { host: string }; create: string; delete: string };
+        const nodeStep = recorder.byName("cmd-node-w1").inputs as {
+            connection: { host: string };
+            create: string;
+            delete: string;
+        };
         expect(nodeStep.connection.host).toBe("10.1.0.11");
         expect(nodeStep.create).toContain("NODE_ID='ID-w1'");
         expect(nodeStep.delete).toContain("--availability drain");
-        const forget = recorder.byName("cmd-forget-w1").inputs as { create: string; delete: string };
+        const forget = recorder.byName("cmd-forget-w1").inputs as {
+            create: string;
+            delete: string;
+        };
         expect(forget.create).toBe("true");
         expect(forget.delete).toContain("ADVERTISE_ADDR='10.1.0.21'");
         const init = recorder.byName("cmd-init").inputs as { create: string };
@@ -166,7 +215,10 @@ describe("SwarmCluster resources", () => {
 
     test("labels and availability go to the manager-side node step", async () => {
         const nodes = cluster(1, 1);
-        nodes[1] = node("w1", "worker", { labels: { zone: "b", "tier.web": "yes" }, availability: "pause" });
+        nodes[1] = node("w1", "worker", {
+            labels: { zone: "b", "tier.web": "yes" },
+            availability: "pause",
+        });
         await build("lbl", args(nodes));
         const create = String(recorder.byName("lbl-node-w1").inputs.create);
         expect(create).toContain("AVAILABILITY='pause'");
@@ -177,9 +229,27 @@ describe("SwarmCluster resources", () => {
     test("outputs: node IDs, leader, fault tolerance, tokens and the docker host", async () => {
         const { c } = await build("out", args(cluster(3, 1)));
         expect(await resolve(c.managers)).toEqual([
-            { name: "m1", host: "10.1.0.11", address: "10.1.0.11", role: "manager", nodeId: "ID-m1" },
-            { name: "m2", host: "10.1.0.12", address: "10.1.0.12", role: "manager", nodeId: "ID-m2" },
-            { name: "m3", host: "10.1.0.13", address: "10.1.0.13", role: "manager", nodeId: "ID-m3" },
+            {
+                name: "m1",
+                host: "10.1.0.11",
+                address: "10.1.0.11",
+                role: "manager",
+                nodeId: "ID-m1",
+            },
+            {
+                name: "m2",
+                host: "10.1.0.12",
+                address: "10.1.0.12",
+                role: "manager",
+                nodeId: "ID-m2",
+            },
+            {
+                name: "m3",
+                host: "10.1.0.13",
+                address: "10.1.0.13",
+                role: "manager",
+                nodeId: "ID-m3",
+            },
         ]);
         expect((await resolve(c.workers))?.map((w) => w.nodeId)).toEqual(["ID-w1"]);
         expect(await resolve(c.leaderAddress)).toBe("10.0.0.1");
@@ -225,7 +295,10 @@ describe("SwarmCluster secrets", () => {
 describe("SwarmCluster stability", () => {
     const inputsOf = (rs: RecordedResource[], prefix: string) =>
         Object.fromEntries(
-            rs.map((r) => [r.name.replace(prefix, ""), { inputs: r.inputs, dependsOn: r.dependsOn }]),
+            rs.map((r) => [
+                r.name.replace(prefix, ""),
+                { inputs: r.inputs, dependsOn: r.dependsOn },
+            ]),
         );
 
     test("reordering nodes yields identical resources", async () => {
@@ -238,8 +311,13 @@ describe("SwarmCluster stability", () => {
     test("removing a worker leaves every other resource as it was", async () => {
         const nodes = cluster(3, 2);
         const full = inputsOf((await build("rm", args(nodes))).rs, "rm");
-        const less = inputsOf((await build("rm", args(nodes.filter((n) => n.name !== "w1")))).rs, "rm");
-        const gone = Object.keys(full).filter((k) => !(k in less)).sort();
+        const less = inputsOf(
+            (await build("rm", args(nodes.filter((n) => n.name !== "w1")))).rs,
+            "rm",
+        );
+        const gone = Object.keys(full)
+            .filter((k) => !(k in less))
+            .sort();
         expect(gone).toEqual(["-docker-w1", "-forget-w1", "-join-w1", "-node-w1"]);
         for (const key of Object.keys(less)) {
             if (key === "-ready") continue; // it waits for the nodes that remain
@@ -249,10 +327,17 @@ describe("SwarmCluster stability", () => {
 });
 
 describe("SwarmCluster validation", () => {
-    const fail = (a: SwarmClusterArgs, name = "prod") => () => validateSwarmClusterArgs(name, a);
+    const fail =
+        (a: SwarmClusterArgs, name = "prod") =>
+        () =>
+            validateSwarmClusterArgs(name, a);
 
     test.each<[string, SwarmClusterArgs, string]>([
-        ["no nodes", args([]), 'SwarmCluster "prod": nodes is empty; give at least one node with role "manager".'],
+        [
+            "no nodes",
+            args([]),
+            'SwarmCluster "prod": nodes is empty; give at least one node with role "manager".',
+        ],
         [
             "no manager",
             args([node("w1", "worker")]),

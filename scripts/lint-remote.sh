@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Shellchecks the remote step scripts as they run on hosts: POSIX sh, with the shared helpers and
+# the parameter assignments that renderScript puts in front of each.
+set -euo pipefail
+cd "$(dirname "$0")/../components/scripts"
+status=0
+for script in *.sh; do
+  [ "$script" = lib.sh ] && continue
+  if ! { printf 'set -eu\nNODE=node HOST=host\n'; cat lib.sh "$script"; } | shellcheck -s sh -; then
+    printf 'in components/scripts/%s (shown with lib.sh in front)\n' "$script" >&2
+    status=1
+  fi
+done
+exit $status
