@@ -30,6 +30,16 @@ export interface StackSettings {
     dockerVersion?: string;
     autolock: boolean;
     services: boolean;
+    web: WebSettings;
+}
+
+/** The demo web service. */
+export interface WebSettings {
+    image: string;
+    replicas: number;
+    port: number;
+    publishMode: "ingress" | "host";
+    endpointMode: "vip" | "dnsrr";
 }
 
 /** What the settings are read from: pulumi.Config, or a plain object in tests. */
@@ -125,6 +135,19 @@ export function readSettings(config: ConfigSource): StackSettings {
         );
     }
     const sshPort = config.getNumber("sshPort") ?? 22;
+    const web: WebSettings = {
+        image: config.get("webImage") ?? "swarm-ha-web:1",
+        replicas: config.getNumber("webReplicas") ?? 3,
+        port: config.getNumber("webPort") ?? 80,
+        publishMode: (config.get("webPublishMode") ?? "ingress") as WebSettings["publishMode"],
+        endpointMode: (config.get("webEndpointMode") ?? "vip") as WebSettings["endpointMode"],
+    };
+    if (!["ingress", "host"].includes(web.publishMode)) {
+        problems.push(`${key("webPublishMode")} is "${web.publishMode}"; use "ingress" or "host".`);
+    }
+    if (!["vip", "dnsrr"].includes(web.endpointMode)) {
+        problems.push(`${key("webEndpointMode")} is "${web.endpointMode}"; use "vip" or "dnsrr".`);
+    }
     fail(problems);
     return {
         clusterName: config.get("clusterName") ?? "swarm",
@@ -137,5 +160,6 @@ export function readSettings(config: ConfigSource): StackSettings {
         dockerVersion: config.get("dockerVersion") || undefined,
         autolock: config.getBoolean("autolock") ?? false,
         services: config.getBoolean("services") ?? true,
+        web,
     };
 }

@@ -2,7 +2,7 @@
 // ZooKeeper ensemble and the services), and returns the stack outputs. index.ts runs it under
 // `pulumi up`; the project's own runners run the same function through the Automation API.
 import * as pulumi from "@pulumi/pulumi";
-import { SwarmCluster } from "./components";
+import { SwarmCluster, SwarmService } from "./components";
 import { NAMESPACE, readSettings } from "./config";
 
 export async function program(): Promise<Record<string, unknown>> {
@@ -19,7 +19,31 @@ export async function program(): Promise<Record<string, unknown>> {
         autolock: settings.autolock,
         dockerProvider: settings.services,
     });
+    // The classic example: a web service on the workers, published on a port of every node (or,
+    // in host mode, of the nodes running a task).
+    let web: SwarmService | undefined;
+    if (settings.services && cluster.provider) {
+        web = new SwarmService(
+            "web",
+            {
+                image: settings.web.image,
+                replicas: settings.web.replicas,
+                ports: [
+                    {
+                        target: 80,
+                        published: settings.web.port,
+                        publishMode: settings.web.publishMode,
+                    },
+                ],
+                endpointMode: settings.web.endpointMode,
+                constraints: ["node.role==worker"],
+                placementPreferences: ["spread=node.labels.zone"],
+            },
+            { provider: cluster.provider },
+        );
+    }
     return {
+        services: web ? { web: web.endpoints } : "left out (swarm-ha:services is false)",
         clusterId: cluster.clusterId,
         nodes: cluster.nodeStatus,
         managers: cluster.managers,

@@ -2,3 +2,4 @@
 export * from "./ssh";
 export * from "./validation";
 export * from "./swarmCluster";
+export * from "./swarmService";

@@ -28,6 +28,7 @@ export type StdoutFor = (name: string, inputs: Record<string, unknown>) => strin
 
 export class Recorder {
     public readonly resources: RecordedResource[] = [];
+    private readonly providers = new Map<string, string>();
     private readonly opts = new Map<
         string,
         { parent?: string; dependsOn: string[]; aso: string[]; props: Record<string, unknown> }
@@ -42,6 +43,9 @@ export class Recorder {
             {
                 newResource: (args: pulumi.runtime.MockResourceArgs) => {
                     const extra = this.opts.get(args.name);
+                    if (args.provider) {
+                        this.providers.set(args.name, args.provider);
+                    }
                     const secretPaths: string[] = [];
                     const inputs = unwrap(args.inputs, "", secretPaths) as Record<string, unknown>;
                     this.resources.push({
@@ -100,6 +104,11 @@ export class Recorder {
             );
         }
         return found;
+    }
+
+    /** The provider reference ("URN::ID") a custom resource was registered with. */
+    public providerOf(name: string): string | undefined {
+        return this.providers.get(name);
     }
 
     public ofType(type: string): RecordedResource[] {

@@ -1,0 +1,371 @@
+// SwarmService: a Docker Swarm service through @pulumi/docker's docker.Service, with the overlay
+// networks, secrets and configs it needs. The Docker provider comes through resource options
+// (SwarmCluster exposes one), never through args.
+import { createHash } from "crypto";
+import * as pulumi from "@pulumi/pulumi";
+import * as docker from "@pulumi/docker";
+import * as inputs from "@pulumi/docker/types/input";
+import { duplicates, isPort, prefix, throwIfAny } from "./validation";
+
+/** A published port. */
+export interface ServicePortArgs {
+    /** Port inside the container. */
+    target: number;
+    /** Port on the swarm (ingress) or on each host running a task (host). Default: Docker picks. */
+    published?: number;
+    /** "tcp", "udp" or "sctp". Default: "tcp". */
+    protocol?: "tcp" | "udp" | "sctp";
+    /**
+     * "ingress" (the routing mesh: every node answers) or "host" (only nodes running a task).
+     * Default: "ingress".
+     */
+    publishMode?: "ingress" | "host";
+}
+
+/** A network the service attaches to. */
+export type ServiceNetworkArgs =
+    /** An existing network, by name. */
+    | { name: string; create?: false }
+    /** An overlay network the component creates (named `<service>-<name>`). */
+    | { name: string; create: true; attachable?: boolean };
+
+/** A secret or config given by content; mounted at /run/secrets/<key> or at `target`. */
+export interface ServiceFileArgs {
+    /** The content. For secrets, pass a Pulumi secret. */
+    content: pulumi.Input<string>;
+    /** Path (configs) or file name (secrets) in the container. Default: the key. */
+    target?: string;
+    /** File mode, as a number (0o444 is 292). Default: 0o444. */
+    mode?: number;
+}
+
+/** Rolling update (or rollback) behaviour. */
+export interface ServiceUpdateArgs {
+    /** Tasks updated at once. Default: 1. */
+    parallelism?: number;
+    /** Wait between batches, as a Go duration. Default: "5s". */
+    delay?: string;
+    /** "start-first" (new task up before the old stops) or "stop-first". Default: "start-first". */
+    order?: "start-first" | "stop-first";
+    /** "rollback", "pause" or "continue". Default for updates: "rollback"; for rollbacks: "pause". */
+    failureAction?: "rollback" | "pause" | "continue";
+    /** Time to watch each task for failure after it starts. Default: "15s". */
+    monitor?: string;
+    /** Share of failed tasks tolerated during the update. Default: 0. */
+    maxFailureRatio?: string;
+}
+
+export interface SwarmServiceArgs {
+    /** The image, e.g. "nginx:1.27" or a locally loaded "swarm-ha-web:1". Required, non-empty. */
+    image: pulumi.Input<string>;
+    /** Replicas of a replicated service (a whole number, 0 or more). Default: 1 unless `global`. */
+    replicas?: number;
+    /** One task on every node that matches the placement, instead of `replicas`. Default: false. */
+    global?: boolean;
+    /** Overrides the image's entrypoint. Default: the image's. */
+    command?: pulumi.Input<string>[];
+    /** Arguments to the command. Default: the image's. */
+    args?: pulumi.Input<string>[];
+    /** Environment variables. Default: none. */
+    env?: Record<string, pulumi.Input<string>>;
+    /** Environment variables whose values are secrets (kept secret in state). Default: none. */
+    secretEnv?: Record<string, pulumi.Input<string>>;
+    /** Published ports. Default: none. */
+    ports?: ServicePortArgs[];
+    /** "vip" (one virtual IP) or "dnsrr" (DNS round robin). Default: "vip". */
+    endpointMode?: "vip" | "dnsrr";
+    /** Networks to attach. Default: none (the default ingress/bridge only). */
+    networks?: ServiceNetworkArgs[];
+    /** Placement constraints, e.g. "node.role==worker". Default: none. */
+    constraints?: string[];
+    /** Placement preferences, e.g. "spread=node.labels.zone". Default: none. */
+    placementPreferences?: string[];
+    /** At most this many tasks on one node. Default: no limit. */
+    maxReplicasPerNode?: number;
+    /** Resource limits: CPUs (fractions allowed) and memory in bytes. Default: none. */
+    limits?: { cpus?: number; memoryBytes?: number };
+    /** Resource reservations: CPUs and memory in bytes. Default: none. */
+    reservations?: { cpus?: number; memoryBytes?: number };
+    /** Restart policy. Default: Docker's (restart on any exit). */
+    restartPolicy?: {
+        condition?: "none" | "on-failure" | "any";
+        delay?: string;
+        maxAttempts?: number;
+        window?: string;
+    };
+    /** Health check, e.g. { test: ["CMD", "wget", "-qO-", "localhost"] }. Default: the image's. */
+    healthcheck?: {
+        test: string[];
+        interval?: string;
+        timeout?: string;
+        retries?: number;
+        startPeriod?: string;
+    };
+    /** Rolling update settings. Default: 1 at a time, start-first, rollback on failure. */
+    updateConfig?: ServiceUpdateArgs;
+    /** Rollback settings. Default: 1 at a time, start-first, pause on failure. */
+    rollbackConfig?: ServiceUpdateArgs;
+    /** Secrets by key, created under names carrying a hash of their content. Default: none. */
+    secrets?: Record<string, ServiceFileArgs>;
+    /** Configs by key, created under names carrying a hash of their content. Default: none. */
+    configs?: Record<string, ServiceFileArgs>;
+    /** Mounts (bind, volume or tmpfs). Default: none. */
+    mounts?: {
+        type: "bind" | "volume" | "tmpfs";
+        target: string;
+        source?: string;
+        readOnly?: boolean;
+    }[];
+    /** Service labels. Default: none. */
+    labels?: Record<string, string>;
+    /** Wait for the service's tasks to converge on create and update. Default: true. */
+    waitForConvergence?: boolean;
+    /** Longest wait for convergence, as a Go duration. Default: "3m". */
+    convergenceTimeout?: string;
+}
+
+const COMPONENT = "SwarmService";
+const KEY_RULE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+
+/** Checks a SwarmService's arguments; one error naming the component, field, value and rule. */
+export function validateSwarmServiceArgs(name: string, args: SwarmServiceArgs): void {
+    const p = prefix(COMPONENT, name);
+    const problems: string[] = [];
+    if (typeof args.image === "string" && args.image.trim() === "") {
+        problems.push(`${p}: image is empty; give an image reference such as "nginx:1.27".`);
+    }
+    if (args.global && args.replicas !== undefined) {
+        problems.push(
+            `${p}: replicas is ${args.replicas} with global true; a global service runs one task per node, so leave replicas unset.`,
+        );
+    }
+    if (args.replicas !== undefined && (!Number.isInteger(args.replicas) || args.replicas < 0)) {
+        problems.push(`${p}: replicas is ${args.replicas}; use a whole number of at least 0.`);
+    }
+    for (const port of args.ports ?? []) {
+        if (!isPort(port.target)) {
+            problems.push(`${p}: ports target ${port.target} is not a port; use 1 to 65535.`);
+        }
+        if (port.published !== undefined && !isPort(port.published)) {
+            problems.push(`${p}: ports published ${port.published} is not a port; use 1 to 65535.`);
+        }
+    }
+    const published = (args.ports ?? [])
+        .filter((x) => x.published !== undefined)
+        .map((x) => `${x.published}/${x.protocol ?? "tcp"}`);
+    for (const dup of duplicates(published)) {
+        problems.push(
+            `${p}: published port ${dup} is used more than once; published ports must be unique.`,
+        );
+    }
+    if (
+        args.maxReplicasPerNode !== undefined &&
+        (!Number.isInteger(args.maxReplicasPerNode) || args.maxReplicasPerNode < 1)
+    ) {
+        problems.push(
+            `${p}: maxReplicasPerNode is ${args.maxReplicasPerNode}; use a whole number of at least 1.`,
+        );
+    }
+    for (const [field, files] of [
+        ["secrets", args.secrets],
+        ["configs", args.configs],
+    ] as const) {
+        for (const key of Object.keys(files ?? {})) {
+            if (!KEY_RULE.test(key)) {
+                problems.push(
+                    `${p}: ${field} key "${key}" is not valid; use letters, digits, '.', '_' and '-'.`,
+                );
+            }
+        }
+    }
+    for (const dup of duplicates((args.networks ?? []).map((n) => n.name))) {
+        problems.push(`${p}: network "${dup}" is listed more than once.`);
+    }
+    throwIfAny(problems);
+}
+
+/** The first 12 hex digits of the SHA-256 of a content: the suffix of secret and config names. */
+export function contentHash(content: string): string {
+    return createHash("sha256").update(content).digest("hex").slice(0, 12);
+}
+
+/** docker.Service's updateConfig (or rollbackConfig) from the component's settings and defaults. */
+export function updateSpec(
+    given: ServiceUpdateArgs | undefined,
+    failureDefault: "rollback" | "pause",
+): inputs.ServiceUpdateConfig {
+    return {
+        parallelism: given?.parallelism ?? 1,
+        delay: given?.delay ?? "5s",
+        order: given?.order ?? "start-first",
+        failureAction: given?.failureAction ?? failureDefault,
+        monitor: given?.monitor ?? "15s",
+        maxFailureRatio: given?.maxFailureRatio ?? "0",
+    };
+}
+
+/** docker.Service's endpointSpec from the ports and endpoint mode. */
+export function endpointSpec(args: SwarmServiceArgs): inputs.ServiceEndpointSpec {
+    return {
+        mode: args.endpointMode ?? "vip",
+        ports: (args.ports ?? []).map((port) => ({
+            targetPort: port.target,
+            publishedPort: port.published,
+            protocol: port.protocol ?? "tcp",
+            publishMode: port.publishMode ?? "ingress",
+        })),
+    };
+}
+
+const nanoCpus = (cpus: number | undefined): number | undefined =>
+    cpus === undefined ? undefined : Math.round(cpus * 1e9);
+
+/** A Swarm service on the cluster of the Docker provider given in `opts.provider`. */
+export class SwarmService extends pulumi.ComponentResource {
+    /** The service's name in the swarm. */
+    public readonly serviceName: pulumi.Output<string>;
+    /** The docker.Service resource. */
+    public readonly service: docker.Service;
+    /** Published ports as "published/protocol (mode)". */
+    public readonly endpoints: string[];
+
+    constructor(name: string, args: SwarmServiceArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("swarm-ha:index:SwarmService", name, {}, opts);
+        validateSwarmServiceArgs(name, args);
+
+        const networks: inputs.ServiceTaskSpecNetworksAdvanced[] = [];
+        const created: pulumi.Resource[] = [];
+        for (const net of args.networks ?? []) {
+            if (net.create) {
+                const network = new docker.Network(
+                    `${name}-net-${net.name}`,
+                    {
+                        name: `${name}-${net.name}`,
+                        driver: "overlay",
+                        attachable: net.attachable ?? false,
+                    },
+                    { parent: this },
+                );
+                created.push(network);
+                networks.push({ name: network.name });
+            } else {
+                networks.push({ name: net.name });
+            }
+        }
+
+        // Secrets and configs are immutable in a swarm while in use: a new content makes a new
+        // object (its name carries the content's hash) and the service rolls onto it; the old one
+        // is deleted after the service no longer uses it.
+        const hashed = (key: string, content: pulumi.Input<string>): pulumi.Output<string> =>
+            pulumi.unsecret(
+                pulumi.output(content).apply((c) => `${name}-${key}-${contentHash(c)}`),
+            );
+        const base64 = (content: pulumi.Input<string>): pulumi.Output<string> =>
+            pulumi.output(content).apply((c) => Buffer.from(c, "utf8").toString("base64"));
+        const secretRefs = Object.keys(args.secrets ?? {})
+            .sort()
+            .map((key) => {
+                const file = args.secrets![key];
+                const secret = new docker.Secret(
+                    `${name}-secret-${key}`,
+                    { name: hashed(key, file.content), data: pulumi.secret(base64(file.content)) },
+                    { parent: this },
+                );
+                return {
+                    secretId: secret.id,
+                    secretName: secret.name,
+                    fileName: file.target ?? key,
+                    fileMode: file.mode ?? 0o444,
+                };
+            });
+        const configRefs = Object.keys(args.configs ?? {})
+            .sort()
+            .map((key) => {
+                const file = args.configs![key];
+                const config = new docker.ServiceConfig(
+                    `${name}-config-${key}`,
+                    { name: hashed(key, file.content), data: base64(file.content) },
+                    { parent: this },
+                );
+                return {
+                    configId: config.id,
+                    configName: config.name,
+                    fileName: file.target ?? `/${key}`,
+                    fileMode: file.mode ?? 0o444,
+                };
+            });
+
+        const env: Record<string, pulumi.Input<string>> = { ...args.env };
+        for (const [k, v] of Object.entries(args.secretEnv ?? {})) {
+            env[k] = pulumi.secret(v);
+        }
+
+        const global = args.global ?? false;
+        const waitForConvergence = args.waitForConvergence ?? true;
+        this.service = new docker.Service(
+            `${name}-service`,
+            {
+                name,
+                mode: global ? { global: true } : { replicated: { replicas: args.replicas ?? 1 } },
+                taskSpec: {
+                    containerSpec: {
+                        image: args.image,
+                        commands: args.command,
+                        args: args.args,
+                        env: Object.keys(env).length > 0 ? env : undefined,
+                        secrets: secretRefs.length > 0 ? secretRefs : undefined,
+                        configs: configRefs.length > 0 ? configRefs : undefined,
+                        mounts: args.mounts?.map((m) => ({
+                            type: m.type,
+                            target: m.target,
+                            source: m.source,
+                            readOnly: m.readOnly ?? false,
+                        })),
+                        healthcheck: args.healthcheck && {
+                            tests: args.healthcheck.test,
+                            interval: args.healthcheck.interval ?? "30s",
+                            timeout: args.healthcheck.timeout ?? "5s",
+                            retries: args.healthcheck.retries ?? 3,
+                            startPeriod: args.healthcheck.startPeriod ?? "0s",
+                        },
+                    },
+                    placement: {
+                        constraints: args.constraints,
+                        prefs: args.placementPreferences,
+                        maxReplicas: args.maxReplicasPerNode,
+                    },
+                    resources:
+                        args.limits || args.reservations
+                            ? {
+                                  limits: args.limits && {
+                                      nanoCpus: nanoCpus(args.limits.cpus),
+                                      memoryBytes: args.limits.memoryBytes,
+                                  },
+                                  reservation: args.reservations && {
+                                      nanoCpus: nanoCpus(args.reservations.cpus),
+                                      memoryBytes: args.reservations.memoryBytes,
+                                  },
+                              }
+                            : undefined,
+                    restartPolicy: args.restartPolicy,
+                    networksAdvanceds: networks.length > 0 ? networks : undefined,
+                },
+                endpointSpec: endpointSpec(args),
+                updateConfig: updateSpec(args.updateConfig, "rollback"),
+                rollbackConfig: updateSpec(args.rollbackConfig, "pause"),
+                convergeConfig: waitForConvergence
+                    ? { delay: "2s", timeout: args.convergenceTimeout ?? "3m" }
+                    : undefined,
+                labels: Object.entries(args.labels ?? {})
+                    .sort(([a], [b]) => (a < b ? -1 : 1))
+                    .map(([label, value]) => ({ label, value })),
+            },
+            { parent: this, dependsOn: created },
+        );
+        this.serviceName = this.service.name;
+        this.endpoints = (args.ports ?? [])
+            .filter((p) => p.published !== undefined)
+            .map((p) => `${p.published}/${p.protocol ?? "tcp"} (${p.publishMode ?? "ingress"})`);
+        this.registerOutputs({ serviceName: this.serviceName, endpoints: this.endpoints });
+    }
+}

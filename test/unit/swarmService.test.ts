@@ -1,0 +1,278 @@
+// Unit tests of SwarmService with Pulumi mocks: the exact docker.Service inputs for each argument,
+// hashed secret and config names, the provider used, and the validation messages.
+import * as pulumi from "@pulumi/pulumi";
+import { Recorder, RecordedResource, resolve, settle } from "./recorder";
+
+const recorder = new Recorder();
+recorder.install();
+
+import * as docker from "@pulumi/docker";
+import {
+    SwarmService,
+    SwarmServiceArgs,
+    contentHash,
+    validateSwarmServiceArgs,
+} from "../../components";
+
+const provider = new docker.Provider("cluster-provider", { host: "ssh://root@10.0.0.1:22" });
+
+async function build(name: string, args: SwarmServiceArgs): Promise<RecordedResource[]> {
+    const before = recorder.resources.length;
+    const s = new SwarmService(name, args, {
+        provider,
+        transformations: [recorder.transformation],
+    });
+    recorder.nameComponent(s, name);
+    await resolve(s.serviceName);
+    await settle();
+    return recorder.resources
+        .slice(before)
+        .filter((r) => r.type !== "swarm-ha:index:SwarmService" && r.name !== "cluster-provider");
+}
+
+const serviceInputs = (name: string) =>
+    recorder.byName(`${name}-service`).inputs as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+describe("SwarmService defaults", () => {
+    test("one replicated service with zero-downtime updates and convergence on", async () => {
+        const rs = await build("web", {
+            image: "swarm-ha-web:1",
+            replicas: 3,
+            ports: [{ target: 80, published: 80 }],
+        });
+        expect(rs.map((r) => `${r.type} ${r.name}`)).toEqual([
+            "docker:index/service:Service web-service",
+        ]);
+        const s = serviceInputs("web");
+        expect(s.name).toBe("web");
+        expect(s.mode).toEqual({ replicated: { replicas: 3 } });
+        expect(s.taskSpec).toEqual({ containerSpec: { image: "swarm-ha-web:1" }, placement: {} });
+        expect(s.endpointSpec).toEqual({
+            mode: "vip",
+            ports: [{ targetPort: 80, publishedPort: 80, protocol: "tcp", publishMode: "ingress" }],
+        });
+        expect(s.updateConfig).toEqual({
+            parallelism: 1,
+            delay: "5s",
+            order: "start-first",
+            failureAction: "rollback",
+            monitor: "15s",
+            maxFailureRatio: "0",
+        });
+        expect(s.rollbackConfig).toEqual({
+            parallelism: 1,
+            delay: "5s",
+            order: "start-first",
+            failureAction: "pause",
+            monitor: "15s",
+            maxFailureRatio: "0",
+        });
+        expect(s.convergeConfig).toEqual({ delay: "2s", timeout: "3m" });
+        expect(s.labels).toEqual([]);
+    });
+
+    test("the cluster's provider is the one used", async () => {
+        await build("prov", { image: "x:1" });
+        const providerRef = recorder.providerOf("prov-service");
+        expect(providerRef).toMatch(/::cluster-provider::/);
+    });
+});
+
+describe("SwarmService arguments", () => {
+    test("every argument lands in the right place of docker.Service", async () => {
+        await build("full", {
+            image: "app:2",
+            global: true,
+            command: ["/bin/app"],
+            args: ["--port", "8080"],
+            env: { ZK: "zk1:2181,zk2:2181" },
+            secretEnv: { TOKEN: pulumi.secret("s3cret") },
+            ports: [{ target: 8080, published: 8080, protocol: "udp", publishMode: "host" }],
+            endpointMode: "dnsrr",
+            networks: [{ name: "existing" }, { name: "backend", create: true, attachable: true }],
+            constraints: ["node.role==worker"],
+            placementPreferences: ["spread=node.labels.zone"],
+            maxReplicasPerNode: 2,
+            limits: { cpus: 0.5, memoryBytes: 268435456 },
+            reservations: { cpus: 0.25, memoryBytes: 134217728 },
+            restartPolicy: { condition: "on-failure", delay: "5s", maxAttempts: 3, window: "1m" },
+            healthcheck: { test: ["CMD", "true"], interval: "10s" },
+            updateConfig: { parallelism: 2, order: "stop-first", failureAction: "pause" },
+            rollbackConfig: { parallelism: 3 },
+            mounts: [{ type: "volume", source: "data", target: "/data" }],
+            labels: { team: "platform", app: "full" },
+            waitForConvergence: false,
+        });
+        const s = serviceInputs("full");
+        expect(s.mode).toEqual({ global: true });
+        expect(s.taskSpec).toEqual({
+            containerSpec: {
+                image: "app:2",
+                commands: ["/bin/app"],
+                args: ["--port", "8080"],
+                env: { ZK: "zk1:2181,zk2:2181", TOKEN: "s3cret" },
+                mounts: [{ type: "volume", source: "data", target: "/data", readOnly: false }],
+                healthcheck: {
+                    tests: ["CMD", "true"],
+                    interval: "10s",
+                    timeout: "5s",
+                    retries: 3,
+                    startPeriod: "0s",
+                },
+            },
+            placement: {
+                constraints: ["node.role==worker"],
+                prefs: ["spread=node.labels.zone"],
+                maxReplicas: 2,
+            },
+            resources: {
+                limits: { nanoCpus: 500000000, memoryBytes: 268435456 },
+                reservation: { nanoCpus: 250000000, memoryBytes: 134217728 },
+            },
+            restartPolicy: { condition: "on-failure", delay: "5s", maxAttempts: 3, window: "1m" },
+            networksAdvanceds: [{ name: "existing" }, { name: "full-backend" }],
+        });
+        // A secret nested in an input makes the whole top-level input secret on the wire and in state.
+        expect(recorder.byName("full-service").secretPaths).toEqual(["taskSpec"]);
+        expect(s.endpointSpec).toEqual({
+            mode: "dnsrr",
+            ports: [
+                { targetPort: 8080, publishedPort: 8080, protocol: "udp", publishMode: "host" },
+            ],
+        });
+        expect(s.updateConfig).toEqual({
+            parallelism: 2,
+            delay: "5s",
+            order: "stop-first",
+            failureAction: "pause",
+            monitor: "15s",
+            maxFailureRatio: "0",
+        });
+        expect(s.rollbackConfig.parallelism).toBe(3);
+        expect(s.convergeConfig).toBeUndefined();
+        expect(s.labels).toEqual([
+            { label: "app", value: "full" },
+            { label: "team", value: "platform" },
+        ]);
+        const net = recorder.byName("full-net-backend");
+        expect(net.type).toBe("docker:index/network:Network");
+        expect(net.inputs).toEqual({ name: "full-backend", driver: "overlay", attachable: true });
+        expect(recorder.byName("full-service").dependsOn).toEqual(["full-net-backend"]);
+    });
+
+    test("secrets and configs are created under names that carry their content's hash", async () => {
+        await build("cfg", {
+            image: "app:1",
+            secrets: { "db-password": { content: pulumi.secret("hunter2") } },
+            configs: { "app.conf": { content: "port=80\n", target: "/etc/app.conf", mode: 0o440 } },
+        });
+        const secret = recorder.byName("cfg-secret-db-password");
+        expect(secret.type).toBe("docker:index/secret:Secret");
+        expect(secret.inputs.name).toBe(`cfg-db-password-${contentHash("hunter2")}`);
+        expect(secret.inputs.data).toBe(Buffer.from("hunter2").toString("base64"));
+        expect(secret.secretPaths).toEqual(["data"]);
+        const config = recorder.byName("cfg-config-app.conf");
+        expect(config.inputs).toEqual({
+            name: `cfg-app.conf-${contentHash("port=80\n")}`,
+            data: Buffer.from("port=80\n").toString("base64"),
+        });
+        const spec = serviceInputs("cfg").taskSpec.containerSpec;
+        expect(spec.secrets).toEqual([
+            {
+                secretId: "cfg-secret-db-password-id",
+                secretName: `cfg-db-password-${contentHash("hunter2")}`,
+                fileName: "db-password",
+                fileMode: 292,
+            },
+        ]);
+        expect(spec.configs).toEqual([
+            {
+                configId: "cfg-config-app.conf-id",
+                configName: `cfg-app.conf-${contentHash("port=80\n")}`,
+                fileName: "/etc/app.conf",
+                fileMode: 288,
+            },
+        ]);
+    });
+
+    test("a new content gives a new name; the same content the same name", () => {
+        expect(contentHash("a")).toBe(contentHash("a"));
+        expect(contentHash("a")).not.toBe(contentHash("b"));
+        expect(contentHash("a")).toMatch(/^[0-9a-f]{12}$/);
+    });
+});
+
+describe("SwarmService validation", () => {
+    test.each<[string, SwarmServiceArgs, string]>([
+        [
+            "empty image",
+            { image: " " },
+            'SwarmService "web": image is empty; give an image reference such as "nginx:1.27".',
+        ],
+        [
+            "negative replicas",
+            { image: "x", replicas: -1 },
+            'SwarmService "web": replicas is -1; use a whole number of at least 0.',
+        ],
+        [
+            "fractional replicas",
+            { image: "x", replicas: 1.5 },
+            'SwarmService "web": replicas is 1.5; use a whole number of at least 0.',
+        ],
+        [
+            "global with replicas",
+            { image: "x", global: true, replicas: 2 },
+            'SwarmService "web": replicas is 2 with global true; a global service runs one task per node, so leave replicas unset.',
+        ],
+        [
+            "duplicate published port",
+            {
+                image: "x",
+                ports: [
+                    { target: 80, published: 8080 },
+                    { target: 81, published: 8080 },
+                ],
+            },
+            'SwarmService "web": published port 8080/tcp is used more than once; published ports must be unique.',
+        ],
+        [
+            "bad target port",
+            { image: "x", ports: [{ target: 0 }] },
+            'SwarmService "web": ports target 0 is not a port; use 1 to 65535.',
+        ],
+        [
+            "bad published port",
+            { image: "x", ports: [{ target: 80, published: 70000 }] },
+            'SwarmService "web": ports published 70000 is not a port; use 1 to 65535.',
+        ],
+        [
+            "bad max replicas per node",
+            { image: "x", maxReplicasPerNode: 0 },
+            'SwarmService "web": maxReplicasPerNode is 0; use a whole number of at least 1.',
+        ],
+        [
+            "bad secret key",
+            { image: "x", secrets: { "../x": { content: "y" } } },
+            `SwarmService "web": secrets key "../x" is not valid; use letters, digits, '.', '_' and '-'.`,
+        ],
+    ])("%s", (_label, args, message) => {
+        expect(() => validateSwarmServiceArgs("web", args)).toThrow(message);
+        try {
+            validateSwarmServiceArgs("web", args);
+        } catch (e) {
+            expect((e as Error).message).toBe(message);
+        }
+    });
+
+    test("the same published port on tcp and udp is allowed", () => {
+        expect(() =>
+            validateSwarmServiceArgs("web", {
+                image: "x",
+                ports: [
+                    { target: 53, published: 53 },
+                    { target: 53, published: 53, protocol: "udp" },
+                ],
+            }),
+        ).not.toThrow();
+    });
+});
