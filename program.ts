@@ -19,7 +19,7 @@ export async function program(): Promise<Record<string, unknown>> {
         autolock: settings.autolock,
         dockerProvider: settings.services,
     });
-    // The classic example: a web service on the workers, published on a port of every node (or,
+    // The classic example: a web service spread over the zones, published on a port of every node (or,
     // in host mode, of the nodes running a task).
     let web: SwarmService | undefined;
     if (settings.services && cluster.provider) {
@@ -36,7 +36,6 @@ export async function program(): Promise<Record<string, unknown>> {
                     },
                 ],
                 endpointMode: settings.web.endpointMode,
-                constraints: ["node.role==worker"],
                 placementPreferences: ["spread=node.labels.zone"],
             },
             { provider: cluster.provider },
