@@ -3,3 +3,4 @@ export * from "./ssh";
 export * from "./validation";
 export * from "./swarmCluster";
 export * from "./swarmService";
+export * from "./zookeeperEnsemble";

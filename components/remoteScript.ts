@@ -36,8 +36,11 @@ export function shellQuote(value: string): string {
     return `'${value.replace(/'/g, `'"'"'`)}'`;
 }
 
-/** The full command text of a step: `set -eu`, its parameters, the helpers, then the step. */
-export function renderScript(name: string, params: ScriptParams): string {
+/**
+ * The full command text of a step: `set -eu`, its parameters, the shared helpers (lib.sh and any
+ * `libs` named), then the step.
+ */
+export function renderScript(name: string, params: ScriptParams, libs: string[] = []): string {
     for (const key of Object.keys(params)) {
         if (!/^[A-Z][A-Z0-9_]*$/.test(key)) {
             throw new Error(`swarm-ha: script parameter "${key}" must be an upper-case shell name`);
@@ -47,13 +50,20 @@ export function renderScript(name: string, params: ScriptParams): string {
         .sort()
         .map((key) => `${key}=${shellQuote(params[key])}`)
         .join("\n");
-    return ["set -eu", assignments, scriptText("lib"), scriptText(name)].join("\n");
+    return [
+        "set -eu",
+        assignments,
+        scriptText("lib"),
+        ...libs.map(scriptText),
+        scriptText(name),
+    ].join("\n");
 }
 
 /** {@link renderScript} for parameters that are still outputs of other resources. */
 export function renderScriptOutput(
     name: string,
     params: Record<string, pulumi.Input<string>>,
+    libs: string[] = [],
 ): pulumi.Output<string> {
-    return pulumi.all(params).apply((resolved) => renderScript(name, resolved));
+    return pulumi.all(params).apply((resolved) => renderScript(name, resolved, libs));
 }

@@ -5,9 +5,11 @@ set -euo pipefail
 cd "$(dirname "$0")/../components/scripts"
 status=0
 for script in *.sh; do
-  [ "$script" = lib.sh ] && continue
-  if ! { printf 'set -eu\nNODE=node HOST=host\n'; cat lib.sh "$script"; } | shellcheck -s sh -; then
-    printf 'in components/scripts/%s (shown with lib.sh in front)\n' "$script" >&2
+  case "$script" in lib.sh | zk-health.sh) continue ;; esac
+  libs=(lib.sh)
+  case "$script" in zk-*) libs+=(zk-health.sh) ;; esac
+  if ! { printf 'set -eu\nNODE=node HOST=host\n'; cat "${libs[@]}" "$script"; } | shellcheck -s sh -; then
+    printf 'in components/scripts/%s (shown with ${libs[*]} in front)\n' "$script" >&2
     status=1
   fi
 done

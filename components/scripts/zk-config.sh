@@ -1,0 +1,61 @@
+# shellcheck shell=sh
+# Writes a server's zoo.cfg, myid and systemd unit, and starts it. When a running server's
+# configuration changed it is restarted and the step waits for the ensemble to be healthy again;
+# the leader defers its restart to the finish step so that it goes last.
+: "${NODE:?}" "${HOST:?}" "${MYID:?}" "${DATA_DIR:?}" "${ZOO_CFG:?}" "${CLASSPATH_ZK:?}" "${HEAP_MB:?}" "${CONFIG_HASH:?}" "${ATTEMPTS:?}" "${JVM_FLAGS=}"
+
+IFS= read -r super_digest || true
+conf=/etc/zookeeper-ensemble
+mkdir -p "$conf"
+printf '%s\n' "$ZOO_CFG" >"$conf/zoo.cfg"
+printf '%s\n' "$MYID" >"$DATA_DIR/myid"
+chown zookeeper: "$DATA_DIR/myid"
+umask 077
+{
+  printf 'JVM_HEAP=-Xms%sm -Xmx%sm\n' "$HEAP_MB" "$HEAP_MB"
+  printf 'JVM_FLAGS=%s\n' "$JVM_FLAGS"
+  if [ -n "$super_digest" ]; then
+    printf 'JVM_AUTH=-Dzookeeper.DigestAuthenticationProvider.superDigest=%s\n' "$super_digest"
+  else
+    printf 'JVM_AUTH=\n'
+  fi
+} >"$conf/jvm.env"
+umask 022
+cat >/etc/systemd/system/zookeeper-ensemble.service <<UNIT
+[Unit]
+Description=ZooKeeper server $MYID of the swarm-ha ensemble
+After=network-online.target
+Wants=network-online.target
+
+[Service]
+User=zookeeper
+EnvironmentFile=$conf/jvm.env
+ExecStart=/usr/bin/java \$JVM_HEAP \$JVM_FLAGS \$JVM_AUTH -Dzookeeper.root.logger=INFO,CONSOLE -cp $CLASSPATH_ZK org.apache.zookeeper.server.quorum.QuorumPeerMain $conf/zoo.cfg
+Restart=always
+RestartSec=2
+LimitNOFILE=65536
+
+[Install]
+WantedBy=multi-user.target
+UNIT
+systemctl daemon-reload
+systemctl enable zookeeper-ensemble >/dev/null 2>&1
+
+running=$(cat "$conf/running.hash" 2>/dev/null || true)
+if ! systemctl is-active -q zookeeper-ensemble; then
+  systemctl start zookeeper-ensemble
+  printf '%s\n' "$CONFIG_HASH" >"$conf/running.hash"
+  say "started server $MYID"
+elif [ "$running" != "$CONFIG_HASH" ]; then
+  if [ "${DEFER_LEADER:-false}" = true ] && [ "$(mode_of 127.0.0.1)" = leader ]; then
+    say "server $MYID leads: its restart waits for the followers"
+  else
+    wait_healthy "$ATTEMPTS"
+    systemctl restart zookeeper-ensemble
+    printf '%s\n' "$CONFIG_HASH" >"$conf/running.hash"
+    say "restarted server $MYID"
+    wait_healthy "$ATTEMPTS"
+  fi
+else
+  say "server $MYID already runs this configuration"
+fi

@@ -1,0 +1,45 @@
+# shellcheck shell=sh
+# Ensemble health, shared by the ZooKeeper steps: asks every server `srvr` (and the leader `mntr`)
+# on its client port. SERVERS holds one "id address" line per server.
+: "${SERVERS:?}" "${CLIENT_PORT:?}"
+
+# four_letter ADDRESS WORD: the server's answer, or nothing.
+four_letter() {
+  # shellcheck disable=SC2016 # the inner script expands its own arguments
+  timeout 3 bash -c 'exec 3<>"/dev/tcp/$1/$2" && printf %s "$3" >&3 && cat <&3' _ "$1" "$CLIENT_PORT" "$2" 2>/dev/null || true
+}
+mode_of() { four_letter "$1" srvr | sed -n 's/^Mode: //p'; }
+
+# ensemble_report: one line per server, "id address mode", mode "down" when it does not answer.
+ensemble_report() {
+  printf '%s\n' "$SERVERS" | while read -r sid addr; do
+    [ -n "$sid" ] || continue
+    m=$(mode_of "$addr")
+    printf '%s %s %s\n' "$sid" "$addr" "${m:-down}"
+  done
+}
+
+# ensemble_problem REPORT: empty when healthy, else what is wrong.
+ensemble_problem() {
+  _n=$(printf '%s\n' "$1" | grep -c .)
+  _bad=$(printf '%s\n' "$1" | awk '$3 != "leader" && $3 != "follower" && $3 != "standalone" { printf "%s(%s) ", $2, $3 }')
+  [ -z "$_bad" ] || { printf 'not serving: %s' "$_bad"; return 0; }
+  _leaders=$(printf '%s\n' "$1" | awk '$3 == "leader" { print $2 }')
+  if [ "$_n" -eq 1 ]; then return 0; fi
+  [ "$(printf '%s\n' "$_leaders" | grep -c .)" -eq 1 ] || { printf 'leaders: %s' "$(echo "$_leaders" | tr '\n' ' ')"; return 0; }
+  _synced=$(four_letter "$_leaders" mntr | awk '$1 == "zk_synced_followers" { print $2 }')
+  [ "${_synced:-0}" -eq $((_n - 1)) ] || printf 'leader %s has %s synced followers of %s' "$_leaders" "${_synced:-?}" $((_n - 1))
+}
+
+# wait_healthy ATTEMPTS: waits (bounded, 2 s apart) for a healthy ensemble; fails with what it saw.
+wait_healthy() {
+  _i=0
+  while :; do
+    _report=$(ensemble_report)
+    _problem=$(ensemble_problem "$_report")
+    [ -z "$_problem" ] && return 0
+    _i=$((_i + 1))
+    [ "$_i" -lt "$1" ] || fail "ensemble not healthy after $1 checks, 2 s apart: $_problem; last: $(echo "$_report" | tr '\n' ';')"
+    sleep 2
+  done
+}

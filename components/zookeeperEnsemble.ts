@@ -1,0 +1,426 @@
+// ZooKeeperEnsemble: a ZooKeeper ensemble on hosts reachable over SSH, run as a systemd service,
+// health-checked with the four-letter words, and reconfigured one server at a time, leader last.
+import { createHash } from "crypto";
+import * as pulumi from "@pulumi/pulumi";
+import * as command from "@pulumi/command";
+import * as random from "@pulumi/random";
+import { renderScript, renderScriptOutput } from "./remoteScript";
+import { SshArgs, SshOverrides, connectionFor, resolveSsh } from "./ssh";
+import { duplicates, isPort, prefix, throwIfAny } from "./validation";
+
+/** One ZooKeeper server. */
+export interface ZooKeeperServerArgs {
+    /** The server's myid, 1 to 255; chosen by you and never derived from the list's order. */
+    id: number;
+    /** Address or DNS name to reach the host over SSH. */
+    host: string;
+    /** Address the other servers and clients use. Default: `host`. */
+    address?: string;
+    /** SSH settings for this host only; unset fields come from the ensemble's `ssh`. */
+    ssh?: SshOverrides;
+}
+
+/** How ZooKeeper gets onto the hosts. */
+export interface ZooKeeperInstallArgs {
+    /**
+     * "distro": the OS package `zookeeper` with Java from the OS; "tarball": Apache's binary tarball
+     * from `url`, checked against `sha512`. Default: "distro".
+     */
+    method?: "distro" | "tarball";
+    /** With "tarball": the version, used in the install path (/opt/zookeeper/VERSION). Required there. */
+    version?: string;
+    /** With "tarball": where to download apache-zookeeper-VERSION-bin.tar.gz from. Required there. */
+    url?: string;
+    /** With "tarball": the tarball's sha512, 128 hex digits. Required there. */
+    sha512?: string;
+    /** The Java runtime package. Default: "default-jre-headless". */
+    javaPackage?: string;
+}
+
+export interface ZooKeeperEnsembleArgs {
+    /** The servers: 1, 3, 5 or 7 of them (even sizes only with `allowEven`). */
+    servers: ZooKeeperServerArgs[];
+    /** SSH settings for every server; a server's `ssh` overrides them. */
+    ssh: SshArgs;
+    /** How ZooKeeper is installed. Default: `{ method: "distro" }`. */
+    install?: ZooKeeperInstallArgs;
+    /** Port clients connect to. Default: 2181. */
+    clientPort?: number;
+    /** Port followers use to reach the leader. Default: 2888. */
+    peerPort?: number;
+    /** Port of leader election. Default: 3888. */
+    electionPort?: number;
+    /** The basic time unit in milliseconds. Default: 2000. */
+    tickTime?: number;
+    /** Ticks a follower may take to connect and sync to the leader. Default: 10. */
+    initLimit?: number;
+    /** Ticks a follower may lag behind the leader. Default: 5. */
+    syncLimit?: number;
+    /** Snapshots and myid. Default: "/var/lib/zookeeper". */
+    dataDir?: string;
+    /** Transaction log. Default: the dataDir. */
+    dataLogDir?: string;
+    /** JVM heap in MiB (-Xms and -Xmx). Default: 512. */
+    heapMb?: number;
+    /** Extra JVM flags. Default: none. */
+    jvmFlags?: string;
+    /** Four-letter words answered. Default: ["srvr", "mntr", "ruok"] (srvr and mntr are needed). */
+    fourLetterWords?: string[];
+    /** The admin server: "off", or "localhost" (bound to 127.0.0.1). Default: "off". */
+    adminServer?: "off" | "localhost";
+    /** Port of the admin server when on. Default: 8080. */
+    adminPort?: number;
+    /** Automatic purge of old snapshots and logs. Default: keep 3, purge every 24 hours. */
+    autopurge?: { snapRetainCount?: number; purgeIntervalHours?: number };
+    /**
+     * Digest authentication with a `super` user. Default: off. A missing password is generated
+     * (random.RandomPassword) and exposed only as the secret `superPassword`.
+     */
+    auth?: { enabled: boolean; superPassword?: pulumi.Input<string> };
+    /** Accept an even number of servers (no gain in fault tolerance). Default: false. */
+    allowEven?: boolean;
+    /** Remove a removed server's data directories. Default: false (kept). */
+    purgeOnDelete?: boolean;
+    /** Seconds to wait for the ensemble to be healthy, at start and after each restart. Default: 180. */
+    readyTimeoutSeconds?: number;
+}
+
+/** A server as the ensemble reports it when it became ready. */
+export interface ZooKeeperServerStatus {
+    id: number;
+    address: string;
+    mode: string;
+}
+
+const COMPONENT = "ZooKeeperEnsemble";
+const HEALTH_INTERVAL_SECONDS = 2;
+
+/** Checks a ZooKeeperEnsemble's arguments; one error naming the component, fields, values and rules. */
+export function validateZooKeeperArgs(name: string, args: ZooKeeperEnsembleArgs): void {
+    const p = prefix(COMPONENT, name);
+    const problems: string[] = [];
+    const servers = args.servers ?? [];
+    const size = servers.length;
+    const odd = [1, 3, 5, 7].includes(size);
+    const even = [2, 4, 6].includes(size);
+    if (!odd && !(even && args.allowEven)) {
+        problems.push(
+            even
+                ? `${p}: ${size} servers given; use 1, 3, 5 or 7 so the ensemble keeps a quorum, or set allowEven.`
+                : `${p}: ${size} servers given; use 1, 3, 5 or 7.`,
+        );
+    }
+    for (const s of servers) {
+        if (!Number.isInteger(s.id) || s.id < 1 || s.id > 255) {
+            problems.push(
+                `${p}: server id ${s.id} is not valid; ids are whole numbers from 1 to 255.`,
+            );
+        }
+        if (!s.host) {
+            problems.push(`${p}: server ${s.id} has an empty host; give an address or DNS name.`);
+        }
+    }
+    for (const dup of duplicates(servers.map((s) => String(s.id)))) {
+        problems.push(`${p}: server id ${dup} is used more than once; ids must be unique.`);
+    }
+    for (const dup of duplicates(servers.map((s) => s.address ?? s.host))) {
+        problems.push(
+            `${p}: address "${dup}" is used by more than one server; addresses must be unique.`,
+        );
+    }
+    const ports: [string, number][] = [
+        ["clientPort", args.clientPort ?? 2181],
+        ["peerPort", args.peerPort ?? 2888],
+        ["electionPort", args.electionPort ?? 3888],
+    ];
+    if (args.adminServer === "localhost") {
+        ports.push(["adminPort", args.adminPort ?? 8080]);
+    }
+    for (const [field, value] of ports) {
+        if (!isPort(value)) {
+            problems.push(`${p}: ${field} is ${value}; use a port from 1 to 65535.`);
+        }
+    }
+    for (const dup of duplicates(ports.map(([, v]) => String(v)))) {
+        const fields = ports.filter(([, v]) => String(v) === dup).map(([f]) => f);
+        problems.push(`${p}: ${fields.join(" and ")} are both ${dup}; each port must be distinct.`);
+    }
+    const install = args.install ?? {};
+    const method = install.method ?? "distro";
+    if (method !== "distro" && method !== "tarball") {
+        problems.push(`${p}: install.method is "${method}"; use "distro" or "tarball".`);
+    }
+    if (method === "tarball") {
+        if (!install.sha512 || !/^[0-9a-fA-F]{128}$/.test(install.sha512)) {
+            problems.push(
+                `${p}: install.sha512 is ${install.sha512 === undefined ? "missing" : `"${install.sha512}"`}; the tarball method needs the tarball's sha512 (128 hex digits).`,
+            );
+        }
+        if (!install.url) {
+            problems.push(
+                `${p}: install.url is missing; the tarball method needs the tarball's URL.`,
+            );
+        }
+        if (!install.version) {
+            problems.push(
+                `${p}: install.version is missing; the tarball method needs the version.`,
+            );
+        }
+    }
+    const words = args.fourLetterWords ?? ["srvr", "mntr", "ruok"];
+    for (const needed of ["srvr", "mntr"]) {
+        if (!words.includes(needed)) {
+            problems.push(
+                `${p}: fourLetterWords lacks "${needed}"; the health check needs srvr and mntr.`,
+            );
+        }
+    }
+    const counts: [string, number | undefined, number][] = [
+        ["tickTime", args.tickTime, 1],
+        ["initLimit", args.initLimit, 1],
+        ["syncLimit", args.syncLimit, 1],
+        ["heapMb", args.heapMb, 16],
+        ["readyTimeoutSeconds", args.readyTimeoutSeconds, 1],
+    ];
+    for (const [field, value, min] of counts) {
+        if (value !== undefined && (!Number.isInteger(value) || value < min)) {
+            problems.push(`${p}: ${field} is ${value}; use a whole number of at least ${min}.`);
+        }
+    }
+    throwIfAny(problems);
+}
+
+/** zoo.cfg for the ensemble: the same text on every server. */
+export function renderZooCfg(args: ZooKeeperEnsembleArgs): string {
+    const dataDir = args.dataDir ?? "/var/lib/zookeeper";
+    const lines = [
+        "# Written by the swarm-ha ZooKeeperEnsemble; changes roll out one server at a time.",
+        `tickTime=${args.tickTime ?? 2000}`,
+        `initLimit=${args.initLimit ?? 10}`,
+        `syncLimit=${args.syncLimit ?? 5}`,
+        `dataDir=${dataDir}`,
+        `dataLogDir=${args.dataLogDir ?? dataDir}`,
+        `clientPort=${args.clientPort ?? 2181}`,
+        `4lw.commands.whitelist=${(args.fourLetterWords ?? ["srvr", "mntr", "ruok"]).join(",")}`,
+    ];
+    if ((args.adminServer ?? "off") === "off") {
+        lines.push("admin.enableServer=false");
+    } else {
+        lines.push(
+            "admin.enableServer=true",
+            "admin.serverAddress=127.0.0.1",
+            `admin.serverPort=${args.adminPort ?? 8080}`,
+        );
+    }
+    lines.push(
+        `autopurge.snapRetainCount=${args.autopurge?.snapRetainCount ?? 3}`,
+        `autopurge.purgeInterval=${args.autopurge?.purgeIntervalHours ?? 24}`,
+    );
+    for (const s of sortById(args.servers)) {
+        lines.push(
+            `server.${s.id}=${s.address ?? s.host}:${args.peerPort ?? 2888}:${args.electionPort ?? 3888}`,
+        );
+    }
+    return lines.join("\n");
+}
+
+/** The client connect string: "address:port,..." in id order. */
+export function connectString(args: ZooKeeperEnsembleArgs): string {
+    return sortById(args.servers)
+        .map((s) => `${s.address ?? s.host}:${args.clientPort ?? 2181}`)
+        .join(",");
+}
+
+/** ZooKeeper's digest of the super user's password: "super:" + base64(sha1("super:" + password)). */
+export function superDigest(password: string): string {
+    return `super:${createHash("sha1").update(`super:${password}`).digest("base64")}`;
+}
+
+/** Reads the "id address mode" lines printed by zk-ready.sh. */
+export function parseEnsembleReport(stdout: string): ZooKeeperServerStatus[] {
+    return stdout
+        .split("\n")
+        .map((line) => line.trim().split(/\s+/))
+        .filter((f) => f.length === 3 && /^\d+$/.test(f[0]))
+        .map(([id, address, mode]) => ({ id: Number(id), address, mode }));
+}
+
+const sha = (text: string): string => createHash("sha256").update(text).digest("hex").slice(0, 16);
+
+function sortById<T extends { id: number }>(items: T[]): T[] {
+    return [...items].sort((a, b) => a.id - b.id);
+}
+
+/**
+ * A ZooKeeper ensemble on SSH-reachable hosts (the cluster's managers, or hosts of its own):
+ * installed in parallel, started as the systemd unit `zookeeper-ensemble`, ready when every server
+ * serves and the leader has all followers in sync. A configuration change restarts one server at a
+ * time, the leader last, waiting for the ensemble to be healthy before and after each restart.
+ */
+export class ZooKeeperEnsemble extends pulumi.ComponentResource {
+    /** "address:port,..." for clients. */
+    public readonly connectString: string;
+    /** Each server's id, address and mode when the ensemble became ready. */
+    public readonly servers: pulumi.Output<ZooKeeperServerStatus[]>;
+    /** The super user's password with auth (secret); undefined without. */
+    public readonly superPassword: pulumi.Output<string> | undefined;
+
+    constructor(name: string, args: ZooKeeperEnsembleArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("swarm-ha:index:ZooKeeperEnsemble", name, {}, opts);
+        validateZooKeeperArgs(name, args);
+
+        const servers = sortById(args.servers);
+        const install = args.install ?? {};
+        const method = install.method ?? "distro";
+        const dataDir = args.dataDir ?? "/var/lib/zookeeper";
+        const dataLogDir = args.dataLogDir ?? dataDir;
+        const clientPort = String(args.clientPort ?? 2181);
+        const zooCfg = renderZooCfg(args);
+        const serverLines = servers.map((s) => `${s.id} ${s.address ?? s.host}`).join("\n");
+        const attempts = String(
+            Math.max(1, Math.ceil((args.readyTimeoutSeconds ?? 180) / HEALTH_INTERVAL_SECONDS)),
+        );
+        const health = { SERVERS: serverLines, CLIENT_PORT: clientPort, ATTEMPTS: attempts };
+        const base = (s: ZooKeeperServerArgs) => ({ NODE: `zookeeper-${s.id}`, HOST: s.host });
+        const connection = (s: ZooKeeperServerArgs) =>
+            connectionFor(s.host, resolveSsh(args.ssh, s.ssh));
+
+        // Auth: the password (given or generated) stays secret; servers get its digest on stdin.
+        let digest: pulumi.Output<string> | undefined;
+        if (args.auth?.enabled) {
+            const password =
+                args.auth.superPassword !== undefined
+                    ? pulumi.secret(args.auth.superPassword)
+                    : new random.RandomPassword(
+                          `${name}-super-password`,
+                          { length: 32, special: false },
+                          { parent: this },
+                      ).result;
+            this.superPassword = pulumi.secret(password);
+            digest = pulumi.secret(pulumi.output(password).apply(superDigest));
+        }
+        // What a server runs: a change here restarts the servers, one at a time.
+        const configHash = pulumi.unsecret(
+            pulumi
+                .output(digest ?? "")
+                .apply((d) =>
+                    sha([zooCfg, args.heapMb ?? 512, args.jvmFlags ?? "", sha(d)].join("\n")),
+                ),
+        );
+
+        // 1. Install on every server in parallel; the packages stay when the ensemble goes.
+        const installs = new Map<number, command.remote.Command>();
+        for (const s of servers) {
+            installs.set(
+                s.id,
+                new command.remote.Command(
+                    `${name}-install-${s.id}`,
+                    {
+                        connection: connection(s),
+                        create: renderScript("zk-install", {
+                            ...base(s),
+                            METHOD: method,
+                            URL: install.url ?? "",
+                            SHA512: install.sha512 ?? "",
+                            VERSION: install.version ?? "",
+                            JAVA_PACKAGE: install.javaPackage ?? "default-jre-headless",
+                            DATA_DIR: dataDir,
+                            DATA_LOG_DIR: dataLogDir,
+                        }),
+                    },
+                    { parent: this },
+                ),
+            );
+        }
+        const classpath = (s: ZooKeeperServerArgs): pulumi.Output<string> =>
+            installs.get(s.id)!.stdout.apply((out) => /^classpath=(.*)$/m.exec(out)?.[1] ?? "");
+
+        // 2. Configure and start, one server at a time in id order; on a change, each running
+        //    server is restarted only when the ensemble is healthy, and the leader defers.
+        const configured: command.remote.Command[] = [];
+        for (const s of servers) {
+            const previous = configured[configured.length - 1];
+            configured.push(
+                new command.remote.Command(
+                    `${name}-server-${s.id}`,
+                    {
+                        connection: connection(s),
+                        create: renderScriptOutput(
+                            "zk-config",
+                            {
+                                ...base(s),
+                                ...health,
+                                MYID: String(s.id),
+                                DATA_DIR: dataDir,
+                                ZOO_CFG: zooCfg,
+                                CLASSPATH_ZK: classpath(s),
+                                HEAP_MB: String(args.heapMb ?? 512),
+                                JVM_FLAGS: args.jvmFlags ?? "",
+                                CONFIG_HASH: configHash,
+                                DEFER_LEADER: "true",
+                            },
+                            ["zk-health"],
+                        ),
+                        delete: renderScript("zk-remove", {
+                            ...base(s),
+                            DATA_DIR: dataDir,
+                            DATA_LOG_DIR: dataLogDir,
+                            PURGE: String(args.purgeOnDelete ?? false),
+                        }),
+                        stdin: digest ?? "",
+                    },
+                    {
+                        parent: this,
+                        dependsOn: previous
+                            ? [installs.get(s.id)!, previous]
+                            : [installs.get(s.id)!],
+                        additionalSecretOutputs: ["stdin"],
+                    },
+                ),
+            );
+        }
+
+        // 3. Finish: a server still on the old configuration (the leader) restarts last.
+        const finished: command.remote.Command[] = [];
+        for (const s of servers) {
+            const previous = finished[finished.length - 1];
+            finished.push(
+                new command.remote.Command(
+                    `${name}-finish-${s.id}`,
+                    {
+                        connection: connection(s),
+                        create: renderScriptOutput(
+                            "zk-finish",
+                            { ...base(s), ...health, MYID: String(s.id), CONFIG_HASH: configHash },
+                            ["zk-health"],
+                        ),
+                    },
+                    { parent: this, dependsOn: previous ? [...configured, previous] : configured },
+                ),
+            );
+        }
+
+        // 4. Ready: every server serving, one leader, all followers in sync.
+        const first = servers[0];
+        const ready = new command.remote.Command(
+            `${name}-ready`,
+            {
+                connection: connection(first),
+                create: renderScriptOutput(
+                    "zk-ready",
+                    { ...base(first), ...health, CONFIG_HASH: configHash },
+                    ["zk-health"],
+                ),
+            },
+            { parent: this, dependsOn: finished },
+        );
+        this.servers = ready.stdout.apply(parseEnsembleReport);
+        this.connectString = connectString(args);
+
+        this.registerOutputs({
+            connectString: this.connectString,
+            servers: this.servers,
+            superPassword: this.superPassword,
+        });
+    }
+}

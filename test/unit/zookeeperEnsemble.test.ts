@@ -1,0 +1,315 @@
+// Unit tests of ZooKeeperEnsemble with Pulumi mocks: exact resources, the rolling order, zoo.cfg,
+// secrets, stability under reordering, and every validation message.
+import * as pulumi from "@pulumi/pulumi";
+import { Recorder, RecordedResource, SECRET_KEY, resolve, settle } from "./recorder";
+
+const recorder = new Recorder((name) => {
+    if (/-install-\d+$/.test(name))
+        return "classpath=/etc/zookeeper/conf:/usr/share/java/zookeeper.jar\njava=x";
+    if (name.endsWith("-ready"))
+        return "1 10.2.0.1 follower\n2 10.2.0.2 leader\n3 10.2.0.3 follower";
+    if (name.endsWith("-super-password")) return undefined;
+    return undefined;
+});
+recorder.install();
+
+import {
+    ZooKeeperEnsemble,
+    ZooKeeperEnsembleArgs,
+    ZooKeeperServerArgs,
+    connectString,
+    renderZooCfg,
+    superDigest,
+    validateZooKeeperArgs,
+} from "../../components";
+
+const REMOTE = "command:remote:Command";
+const server = (id: number): ZooKeeperServerArgs => ({ id, host: `10.2.0.${id}` });
+const args = (
+    ids: number[],
+    extra: Partial<ZooKeeperEnsembleArgs> = {},
+): ZooKeeperEnsembleArgs => ({
+    servers: ids.map(server),
+    ssh: { privateKey: pulumi.secret(SECRET_KEY) },
+    ...extra,
+});
+
+async function build(
+    name: string,
+    a: ZooKeeperEnsembleArgs,
+): Promise<{ zk: ZooKeeperEnsemble; rs: RecordedResource[] }> {
+    const before = recorder.resources.length;
+    const zk = new ZooKeeperEnsemble(name, a, { transformations: [recorder.transformation] });
+    recorder.nameComponent(zk, name);
+    await resolve(zk.servers);
+    await settle();
+    return {
+        zk,
+        rs: recorder.resources
+            .slice(before)
+            .filter((r) => r.type !== "swarm-ha:index:ZooKeeperEnsemble"),
+    };
+}
+
+describe("ZooKeeperEnsemble resources", () => {
+    test("3 servers: installs in parallel, servers and finishes one at a time, then ready", async () => {
+        const { rs } = await build("zk", args([3, 1, 2]));
+        expect(rs.map((r) => `${r.type} ${r.name}`).sort()).toEqual(
+            [
+                ...[1, 2, 3].flatMap((i) => [
+                    `${REMOTE} zk-install-${i}`,
+                    `${REMOTE} zk-server-${i}`,
+                    `${REMOTE} zk-finish-${i}`,
+                ]),
+                `${REMOTE} zk-ready`,
+            ].sort(),
+        );
+        const deps = (n: string) => recorder.byName(n).dependsOn.sort();
+        expect(deps("zk-install-1")).toEqual([]);
+        expect(deps("zk-server-1")).toEqual(["zk-install-1"]);
+        expect(deps("zk-server-2")).toEqual(["zk-install-2", "zk-server-1"]);
+        expect(deps("zk-server-3")).toEqual(["zk-install-3", "zk-server-2"]);
+        expect(deps("zk-finish-1")).toEqual(["zk-server-1", "zk-server-2", "zk-server-3"]);
+        expect(deps("zk-finish-2")).toEqual([
+            "zk-finish-1",
+            "zk-server-1",
+            "zk-server-2",
+            "zk-server-3",
+        ]);
+        expect(deps("zk-ready")).toEqual(["zk-finish-1", "zk-finish-2", "zk-finish-3"]);
+        for (const r of rs) expect(r.parent).toBe("zk");
+    });
+
+    test("each server gets its myid, the shared zoo.cfg, and the leader defers its restart", async () => {
+        await build("cfg", args([1, 2, 3], { tickTime: 3000 }));
+        const create = String(recorder.byName("cfg-server-2").inputs.create);
+        expect(create).toContain("MYID='2'");
+        expect(create).toContain("DEFER_LEADER='true'");
+        expect(create).toContain(
+            "CLASSPATH_ZK='/etc/zookeeper/conf:/usr/share/java/zookeeper.jar'",
+        );
+        expect(create).toContain(`ZOO_CFG='${renderZooCfg(args([1, 2, 3], { tickTime: 3000 }))}'`);
+        expect(String(recorder.byName("cfg-server-2").inputs.delete)).toContain("PURGE='false'");
+        expect((recorder.byName("cfg-server-2").inputs.connection as { host: string }).host).toBe(
+            "10.2.0.2",
+        );
+        expect((recorder.byName("cfg-ready").inputs.connection as { host: string }).host).toBe(
+            "10.2.0.1",
+        );
+    });
+
+    test("a tickTime change changes every server's step and the config hash", async () => {
+        await build("a", args([1, 2, 3]));
+        await build("b", args([1, 2, 3], { tickTime: 4000 }));
+        const hash = (n: string) =>
+            /^CONFIG_HASH='([0-9a-f]+)'/m.exec(String(recorder.byName(n).inputs.create))?.[1];
+        expect(hash("a-server-1")).toMatch(/^[0-9a-f]{16}$/);
+        expect(hash("b-server-1")).not.toBe(hash("a-server-1"));
+        expect(hash("a-finish-3")).toBe(hash("a-server-1"));
+        expect(hash("a-ready")).toBe(hash("a-server-1"));
+    });
+
+    test("outputs: connect string and the servers' modes", async () => {
+        const { zk } = await build("out", args([2, 1, 3]));
+        expect(zk.connectString).toBe("10.2.0.1:2181,10.2.0.2:2181,10.2.0.3:2181");
+        expect(await resolve(zk.servers)).toEqual([
+            { id: 1, address: "10.2.0.1", mode: "follower" },
+            { id: 2, address: "10.2.0.2", mode: "leader" },
+            { id: 3, address: "10.2.0.3", mode: "follower" },
+        ]);
+        expect(zk.superPassword).toBeUndefined();
+    });
+
+    test("reordering servers yields identical resources", async () => {
+        const a = await build("ro", args([1, 2, 3]));
+        const b = await build("ro", args([3, 2, 1]));
+        const view = (rs: RecordedResource[]) =>
+            rs.map((r) => [r.name, r.inputs, r.dependsOn.sort()]).sort();
+        expect(view(b.rs)).toEqual(view(a.rs));
+    });
+});
+
+describe("ZooKeeperEnsemble auth and secrets", () => {
+    test("a given password: its digest reaches servers on stdin only, and the password is secret", async () => {
+        const { zk } = await build(
+            "auth",
+            args([1, 2, 3], { auth: { enabled: true, superPassword: "pw-for-tests" } }),
+        );
+        expect(await pulumi.isSecret(zk.superPassword!)).toBe(true);
+        expect(await resolve(zk.superPassword)).toBe("pw-for-tests");
+        const step = recorder.byName("auth-server-1");
+        expect(step.inputs.stdin).toBe(superDigest("pw-for-tests"));
+        expect(step.secretPaths).toEqual(expect.arrayContaining(["stdin"]));
+        expect(String(step.inputs.create)).not.toContain("pw-for-tests");
+        expect(String(step.inputs.create)).not.toContain(superDigest("pw-for-tests"));
+        expect(step.additionalSecretOutputs).toEqual(expect.arrayContaining(["stdin"]));
+    });
+
+    test("no password: one is generated with random.RandomPassword", async () => {
+        const { rs } = await build("gen", args([1], { auth: { enabled: true } }));
+        const pw = rs.find((r) => r.type === "random:index/randomPassword:RandomPassword");
+        expect(pw?.name).toBe("gen-super-password");
+        expect(pw?.inputs).toEqual({ length: 32, special: false });
+    });
+
+    test("the super digest is ZooKeeper's: base64 of SHA-1 of super:password", () => {
+        // Expected value computed apart: printf super:secret | openssl sha1 -binary | base64
+        expect(superDigest("secret")).toBe("super:lK75jTNcA+U9vtVEw5vB51mj/w4=");
+    });
+});
+
+describe("zoo.cfg", () => {
+    test("defaults", () => {
+        expect(renderZooCfg(args([2, 1, 3]))).toBe(
+            [
+                "# Written by the swarm-ha ZooKeeperEnsemble; changes roll out one server at a time.",
+                "tickTime=2000",
+                "initLimit=10",
+                "syncLimit=5",
+                "dataDir=/var/lib/zookeeper",
+                "dataLogDir=/var/lib/zookeeper",
+                "clientPort=2181",
+                "4lw.commands.whitelist=srvr,mntr,ruok",
+                "admin.enableServer=false",
+                "autopurge.snapRetainCount=3",
+                "autopurge.purgeInterval=24",
+                "server.1=10.2.0.1:2888:3888",
+                "server.2=10.2.0.2:2888:3888",
+                "server.3=10.2.0.3:2888:3888",
+            ].join("\n"),
+        );
+    });
+
+    test("every setting", () => {
+        const text = renderZooCfg({
+            ...args([1]),
+            servers: [{ id: 7, host: "h7", address: "10.9.0.7" }],
+            tickTime: 1000,
+            initLimit: 20,
+            syncLimit: 4,
+            dataDir: "/d",
+            dataLogDir: "/l",
+            clientPort: 12181,
+            peerPort: 12888,
+            electionPort: 13888,
+            fourLetterWords: ["srvr", "mntr"],
+            adminServer: "localhost",
+            adminPort: 18080,
+            autopurge: { snapRetainCount: 5, purgeIntervalHours: 1 },
+        });
+        expect(text.split("\n").slice(1)).toEqual([
+            "tickTime=1000",
+            "initLimit=20",
+            "syncLimit=4",
+            "dataDir=/d",
+            "dataLogDir=/l",
+            "clientPort=12181",
+            "4lw.commands.whitelist=srvr,mntr",
+            "admin.enableServer=true",
+            "admin.serverAddress=127.0.0.1",
+            "admin.serverPort=18080",
+            "autopurge.snapRetainCount=5",
+            "autopurge.purgeInterval=1",
+            "server.7=10.9.0.7:12888:13888",
+        ]);
+        expect(
+            connectString({
+                ...args([1]),
+                servers: [{ id: 7, host: "h7", address: "10.9.0.7" }],
+                clientPort: 12181,
+            }),
+        ).toBe("10.9.0.7:12181");
+    });
+});
+
+describe("ZooKeeperEnsemble validation", () => {
+    const sha = "a".repeat(128);
+    test.each<[string, ZooKeeperEnsembleArgs, string]>([
+        [
+            "even size",
+            args([1, 2]),
+            'ZooKeeperEnsemble "zk": 2 servers given; use 1, 3, 5 or 7 so the ensemble keeps a quorum, or set allowEven.',
+        ],
+        ["no servers", args([]), 'ZooKeeperEnsemble "zk": 0 servers given; use 1, 3, 5 or 7.'],
+        [
+            "nine servers",
+            args([1, 2, 3, 4, 5, 6, 7, 8, 9]),
+            'ZooKeeperEnsemble "zk": 9 servers given; use 1, 3, 5 or 7.',
+        ],
+        [
+            "id out of range",
+            args([1, 2, 256]),
+            'ZooKeeperEnsemble "zk": server id 256 is not valid; ids are whole numbers from 1 to 255.',
+        ],
+        [
+            "duplicate id",
+            { ...args([1]), servers: [server(1), server(2), { id: 2, host: "10.2.0.9" }] },
+            'ZooKeeperEnsemble "zk": server id 2 is used more than once; ids must be unique.',
+        ],
+        [
+            "duplicate address",
+            {
+                ...args([1]),
+                servers: [server(1), server(2), { id: 3, host: "x", address: "10.2.0.2" }],
+            },
+            'ZooKeeperEnsemble "zk": address "10.2.0.2" is used by more than one server; addresses must be unique.',
+        ],
+        [
+            "same ports",
+            args([1], { peerPort: 2181 }),
+            'ZooKeeperEnsemble "zk": clientPort and peerPort are both 2181; each port must be distinct.',
+        ],
+        [
+            "bad port",
+            args([1], { electionPort: 0 }),
+            'ZooKeeperEnsemble "zk": electionPort is 0; use a port from 1 to 65535.',
+        ],
+        [
+            "tarball without sha512",
+            args([1], {
+                install: {
+                    method: "tarball",
+                    url: "https://example.invalid/zk.tgz",
+                    version: "3.9.3",
+                },
+            }),
+            'ZooKeeperEnsemble "zk": install.sha512 is missing; the tarball method needs the tarball\'s sha512 (128 hex digits).',
+        ],
+        [
+            "tarball without url",
+            args([1], { install: { method: "tarball", sha512: sha, version: "3.9.3" } }),
+            'ZooKeeperEnsemble "zk": install.url is missing; the tarball method needs the tarball\'s URL.',
+        ],
+        [
+            "no mntr",
+            args([1], { fourLetterWords: ["srvr", "ruok"] }),
+            'ZooKeeperEnsemble "zk": fourLetterWords lacks "mntr"; the health check needs srvr and mntr.',
+        ],
+        [
+            "zero tickTime",
+            args([1], { tickTime: 0 }),
+            'ZooKeeperEnsemble "zk": tickTime is 0; use a whole number of at least 1.',
+        ],
+    ])("%s", (_label, a, message) => {
+        expect(() => validateZooKeeperArgs("zk", a)).toThrow(message);
+        try {
+            validateZooKeeperArgs("zk", a);
+        } catch (e) {
+            expect((e as Error).message).toBe(message);
+        }
+    });
+
+    test("even sizes with allowEven, and a complete tarball install, pass", () => {
+        expect(() =>
+            validateZooKeeperArgs("zk", args([1, 2, 3, 4], { allowEven: true })),
+        ).not.toThrow();
+        expect(() =>
+            validateZooKeeperArgs(
+                "zk",
+                args([1], {
+                    install: { method: "tarball", url: "u", version: "3.9.3", sha512: sha },
+                }),
+            ),
+        ).not.toThrow();
+    });
+});
