@@ -1,7 +1,13 @@
 // The stack's configuration: read in one place, validated with errors that name the config key,
 // and turned into the components' arguments. Components never read config themselves.
 import * as pulumi from "@pulumi/pulumi";
-import { DockerInstallMethod, NodeAvailability, SwarmNodeArgs, SwarmRole } from "./components";
+import {
+    DockerInstallMethod,
+    NodeAvailability,
+    SwarmNodeArgs,
+    SwarmRole,
+    ZooKeeperServerArgs,
+} from "./components";
 
 export const NAMESPACE = "swarm-ha";
 
@@ -31,6 +37,19 @@ export interface StackSettings {
     autolock: boolean;
     services: boolean;
     web: WebSettings;
+    zookeeper?: ZooKeeperSettings;
+}
+
+/** The ZooKeeper ensemble; absent when `swarm-ha:zkServers` is not set. */
+export interface ZooKeeperSettings {
+    servers: ZooKeeperServerArgs[];
+    install: "distro" | "tarball";
+    version?: string;
+    url?: string;
+    sha512?: string;
+    tickTime: number;
+    heapMb: number;
+    auth: boolean;
 }
 
 /** The demo web service. */
@@ -123,6 +142,52 @@ export function parseNodes(raw: unknown, hostKeys: Record<string, string>): Swar
     return nodes;
 }
 
+/**
+ * Reads `swarm-ha:zkServers`: each entry `{ id, node }` (a node of the cluster, by name) or
+ * `{ id, host, address? }` (a host of its own).
+ */
+export function parseZooKeeperServers(raw: unknown, nodes: SwarmNodeArgs[]): ZooKeeperServerArgs[] {
+    if (!Array.isArray(raw)) {
+        throw new ConfigError(
+            `${key("zkServers")} is ${JSON.stringify(raw)}; give a list of { id, node } or { id, host }.`,
+        );
+    }
+    const problems: string[] = [];
+    const servers = raw.map((entry: unknown, i: number): ZooKeeperServerArgs => {
+        const at = `${key("zkServers")}[${i}]`;
+        const e = (entry ?? {}) as {
+            id?: unknown;
+            node?: unknown;
+            host?: unknown;
+            address?: unknown;
+        };
+        if (typeof e.id !== "number") {
+            problems.push(
+                `${at}.id is ${JSON.stringify(e.id)}; give the server's myid, a number from 1 to 255.`,
+            );
+        }
+        if (typeof e.node === "string") {
+            const node = nodes.find((n) => n.name === e.node);
+            if (!node) {
+                problems.push(`${at}.node is "${e.node}", which is not a node in ${key("nodes")}.`);
+                return { id: Number(e.id), host: "" };
+            }
+            return {
+                id: Number(e.id),
+                host: node.host,
+                address: node.advertiseAddress,
+                ssh: node.ssh,
+            };
+        }
+        if (typeof e.host !== "string" || e.host === "") {
+            problems.push(`${at} has neither node nor host; name a cluster node or give a host.`);
+        }
+        return { id: Number(e.id), host: String(e.host), address: e.address as string | undefined };
+    });
+    fail(problems);
+    return servers;
+}
+
 /** Reads and validates the stack's settings. */
 export function readSettings(config: ConfigSource): StackSettings {
     const problems: string[] = [];
@@ -149,7 +214,22 @@ export function readSettings(config: ConfigSource): StackSettings {
         problems.push(`${key("webEndpointMode")} is "${web.endpointMode}"; use "vip" or "dnsrr".`);
     }
     fail(problems);
+    const zkRaw = config.getObject<unknown>("zkServers");
+    const zookeeper: ZooKeeperSettings | undefined =
+        zkRaw === undefined
+            ? undefined
+            : {
+                  servers: parseZooKeeperServers(zkRaw, nodes),
+                  install: (config.get("zkInstall") ?? "distro") as ZooKeeperSettings["install"],
+                  version: config.get("zkVersion") || undefined,
+                  url: config.get("zkUrl") || undefined,
+                  sha512: config.get("zkSha512") || undefined,
+                  tickTime: config.getNumber("zkTickTime") ?? 2000,
+                  heapMb: config.getNumber("zkHeapMb") ?? 512,
+                  auth: config.getBoolean("zkAuth") ?? false,
+              };
     return {
+        zookeeper,
         clusterName: config.get("clusterName") ?? "swarm",
         nodes,
         sshUser: config.get("sshUser") ?? "root",

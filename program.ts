@@ -2,7 +2,7 @@
 // ZooKeeper ensemble and the services), and returns the stack outputs. index.ts runs it under
 // `pulumi up`; the project's own runners run the same function through the Automation API.
 import * as pulumi from "@pulumi/pulumi";
-import { SwarmCluster, SwarmService } from "./components";
+import { SwarmCluster, SwarmService, ZooKeeperEnsemble } from "./components";
 import { NAMESPACE, readSettings } from "./config";
 
 export async function program(): Promise<Record<string, unknown>> {
@@ -19,6 +19,32 @@ export async function program(): Promise<Record<string, unknown>> {
         autolock: settings.autolock,
         dockerProvider: settings.services,
     });
+    // ZooKeeper after the cluster: both install packages with apt on the managers.
+    const zk = settings.zookeeper
+        ? new ZooKeeperEnsemble(
+              "zookeeper",
+              {
+                  servers: settings.zookeeper.servers,
+                  ssh: {
+                      user: settings.sshUser,
+                      port: settings.sshPort,
+                      privateKey: settings.sshPrivateKey,
+                      dialAttempts: settings.sshDialAttempts,
+                  },
+                  install: {
+                      method: settings.zookeeper.install,
+                      version: settings.zookeeper.version,
+                      url: settings.zookeeper.url,
+                      sha512: settings.zookeeper.sha512,
+                  },
+                  tickTime: settings.zookeeper.tickTime,
+                  heapMb: settings.zookeeper.heapMb,
+                  auth: { enabled: settings.zookeeper.auth },
+              },
+              { dependsOn: [cluster] },
+          )
+        : undefined;
+
     // The classic example: a web service spread over the zones, published on a port of every node (or,
     // in host mode, of the nodes running a task).
     let web: SwarmService | undefined;
@@ -37,11 +63,19 @@ export async function program(): Promise<Record<string, unknown>> {
                 ],
                 endpointMode: settings.web.endpointMode,
                 placementPreferences: ["spread=node.labels.zone"],
+                env: zk ? { ZOOKEEPER_CONNECT: zk.connectString } : undefined,
             },
             { provider: cluster.provider },
         );
     }
     return {
+        zookeeper: zk
+            ? {
+                  connectString: zk.connectString,
+                  servers: zk.servers,
+                  superPassword: zk.superPassword,
+              }
+            : "none (swarm-ha:zkServers is not set)",
         services: web ? { web: web.endpoints } : "left out (swarm-ha:services is false)",
         clusterId: cluster.clusterId,
         nodes: cluster.nodeStatus,
