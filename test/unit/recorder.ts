@@ -154,3 +154,40 @@ export async function settle(): Promise<void> {
         await new Promise((r) => setImmediate(r));
     }
 }
+
+/**
+ * Canned stdout of the remote steps, as the real scripts print it: init and tokens on the bootstrap
+ * manager, a node ID per join, the ready report, ZooKeeper's classpath and ensemble report.
+ */
+export function stepStdout(name: string, inputs: Record<string, unknown>): string | undefined {
+    const create = String(inputs.create ?? "");
+    if (name.endsWith("-init")) {
+        const node = /^NODE='([^']*)'/m.exec(create)?.[1];
+        return `initialising\ncluster=CLUSTER-1\nnode=ID-${node}`;
+    }
+    if (name.endsWith("-tokens")) {
+        return `manager=${MANAGER_TOKEN}\nworker=${WORKER_TOKEN}\nunlock=${UNLOCK_KEY}`;
+    }
+    const join = /-join-(.+)$/.exec(name);
+    if (join) {
+        return `joining through x\nnode=ID-${join[1]}`;
+    }
+    if (/-install-\d+$/.test(name)) {
+        return "classpath=/etc/zookeeper/conf:/usr/share/java/zookeeper.jar\njava=x";
+    }
+    const expected = /^EXPECTED='([^']*)'/m.exec(create)?.[1];
+    if (name.endsWith("-ready") && expected !== undefined) {
+        return expected
+            .split("\n")
+            .map((line, i) => {
+                const [n, id, role] = line.split(" ");
+                const mgr = role === "manager";
+                return `${n} ${id} ${role} ready ${mgr ? "reachable" : "-"} ${i === 0} 10.0.0.${i + 1}:2377`;
+            })
+            .join("\n");
+    }
+    if (name.endsWith("-ready")) {
+        return "1 10.2.0.1 follower\n2 10.2.0.2 leader\n3 10.2.0.3 follower";
+    }
+    return undefined;
+}

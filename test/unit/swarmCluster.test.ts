@@ -10,36 +10,10 @@ import {
     WORKER_TOKEN,
     resolve,
     settle,
+    stepStdout,
 } from "./recorder";
 
-const recorderStdout = (name: string, inputs: Record<string, unknown>): string | undefined => {
-    const create = String(inputs.create ?? "");
-    if (name.endsWith("-init")) {
-        const node = /^NODE='([^']*)'/m.exec(create)?.[1];
-        return `initialising\ncluster=CLUSTER-1\nnode=ID-${node}`;
-    }
-    if (name.endsWith("-tokens")) {
-        return `manager=${MANAGER_TOKEN}\nworker=${WORKER_TOKEN}\nunlock=${UNLOCK_KEY}`;
-    }
-    const join = /-join-(.+)$/.exec(name);
-    if (join) {
-        return `joining through x\nnode=ID-${join[1]}`;
-    }
-    if (name.endsWith("-ready")) {
-        const expected = /^EXPECTED='([^']*)'/m.exec(create)?.[1] ?? "";
-        return expected
-            .split("\n")
-            .map((line, i) => {
-                const [n, id, role] = line.split(" ");
-                const mgr = role === "manager";
-                return `${n} ${id} ${role} ready ${mgr ? "reachable" : "-"} ${i === 0} 10.0.0.${i + 1}:2377`;
-            })
-            .join("\n");
-    }
-    return undefined;
-};
-
-const recorder = new Recorder(recorderStdout);
+const recorder = new Recorder(stepStdout);
 recorder.install();
 
 // Imported after the mocks are set, as the SDK requires.

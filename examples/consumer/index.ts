@@ -1,0 +1,25 @@
+// A second program that composes the swarm-ha components, imported by package name: a cluster of
+// managers and one service on it, deployed through the cluster's Docker provider.
+import * as pulumi from "@pulumi/pulumi";
+import { SwarmCluster, SwarmService } from "swarm-ha";
+
+function consumer(): Record<string, unknown> {
+    const config = new pulumi.Config("swarm-ha-consumer");
+    const managers = config.requireObject<string[]>("managers");
+    const cluster = new SwarmCluster("apps", {
+        nodes: managers.map((host, i) => ({ name: `m${i + 1}`, host, role: "manager" as const })),
+        ssh: { privateKey: config.requireSecret("sshPrivateKey") },
+    });
+    const api = new SwarmService(
+        "api",
+        {
+            image: "registry.example.com/api:2.1.0",
+            replicas: 2,
+            ports: [{ target: 8080, published: 8080 }],
+        },
+        { provider: cluster.provider },
+    );
+    return { leader: cluster.leaderAddress, api: api.endpoints };
+}
+
+export = consumer;

@@ -1,0 +1,57 @@
+// The README's configuration reference matches Pulumi.yaml's declared settings: every key, with
+// its type and default, and nothing the project does not declare.
+import * as fs from "fs";
+import * as path from "path";
+import * as yaml from "js-yaml";
+
+interface Declared {
+    type?: string;
+    default?: unknown;
+    secret?: boolean;
+}
+
+const root = path.join(__dirname, "..", "..");
+const project = yaml.load(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8")) as {
+    config: Record<string, Declared>;
+};
+const readme = fs.readFileSync(path.join(root, "README.md"), "utf8");
+
+/** Rows of the README's configuration table: key -> [type, default]. */
+function readmeRows(): Record<string, [string, string]> {
+    const rows: Record<string, [string, string]> = {};
+    for (const line of readme.split("\n")) {
+        const m = /^\| `(swarm-ha:[A-Za-z0-9]+)` \| ([^|]+) \| ([^|]+) \|/.exec(line);
+        if (m) rows[m[1]] = [m[2].trim(), m[3].trim()];
+    }
+    return rows;
+}
+
+const expectedType = (d: Declared): string =>
+    d.type === undefined ? "list or map" : d.secret ? `secret ${d.type}` : d.type;
+
+test("every declared setting is in the README with its type and default, and no other", () => {
+    const rows = readmeRows();
+    expect(Object.keys(rows).sort()).toEqual(Object.keys(project.config).sort());
+    for (const [key, declared] of Object.entries(project.config)) {
+        const [type, def] = rows[key];
+        const typeWord = type.startsWith("list") || type === "map" ? "list or map" : type;
+        expect(`${key}: ${typeWord}`).toBe(`${key}: ${expectedType(declared)}`);
+        if (declared.default !== undefined) {
+            const shown = declared.default === "" ? "empty" : `\`${String(declared.default)}\``;
+            expect(`${key}: ${def}`).toBe(`${key}: ${shown}`);
+        }
+    }
+});
+
+test("every stack file sets only declared settings", () => {
+    for (const file of fs.readdirSync(root).filter((f) => /^Pulumi\..+\.yaml$/.test(f))) {
+        const stack = yaml.load(fs.readFileSync(path.join(root, file), "utf8")) as {
+            config: Record<string, unknown>;
+        };
+        for (const key of Object.keys(stack.config)) {
+            expect(`${file}: ${key} declared=${key in project.config}`).toBe(
+                `${file}: ${key} declared=true`,
+            );
+        }
+    }
+});

@@ -1,0 +1,175 @@
+// The program's configuration: read in one place, validated with errors naming the config key,
+// and turned into the components the stack should have.
+import * as pulumi from "@pulumi/pulumi";
+import { Recorder, settle, stepStdout } from "./recorder";
+
+const recorder = new Recorder(stepStdout);
+recorder.install();
+
+import { ConfigSource, readSettings } from "../../config";
+
+/** A config source over plain values, as pulumi.Config reads them. */
+function source(values: Record<string, unknown>): ConfigSource {
+    const get = (k: string) => values[k];
+    return {
+        get: (k) => (get(k) === undefined ? undefined : String(get(k))),
+        getObject: <T>(k: string) => get(k) as T | undefined,
+        getBoolean: (k) => get(k) as boolean | undefined,
+        getNumber: (k) => get(k) as number | undefined,
+        requireSecret: (k) => {
+            if (get(k) === undefined)
+                throw new Error(`Missing required configuration variable 'swarm-ha:${k}'`);
+            return pulumi.secret(String(get(k)));
+        },
+    };
+}
+
+const NODES = [
+    { name: "m1", host: "10.0.0.11", role: "manager" },
+    { name: "w1", host: "10.0.0.21", role: "worker", labels: { zone: "a" } },
+];
+
+describe("readSettings", () => {
+    test("defaults", () => {
+        const s = readSettings(source({ nodes: NODES, sshPrivateKey: "k" }));
+        expect({ ...s, sshPrivateKey: undefined }).toEqual({
+            clusterName: "swarm",
+            nodes: [
+                {
+                    name: "m1",
+                    host: "10.0.0.11",
+                    role: "manager",
+                    advertiseAddress: undefined,
+                    labels: undefined,
+                    availability: undefined,
+                    ssh: undefined,
+                },
+                {
+                    name: "w1",
+                    host: "10.0.0.21",
+                    role: "worker",
+                    advertiseAddress: undefined,
+                    labels: { zone: "a" },
+                    availability: undefined,
+                    ssh: undefined,
+                },
+            ],
+            sshUser: "root",
+            sshPort: 22,
+            sshPrivateKey: undefined,
+            sshDialAttempts: 30,
+            dockerInstall: "distro",
+            dockerVersion: undefined,
+            autolock: false,
+            services: true,
+            web: {
+                image: "swarm-ha-web:1",
+                replicas: 3,
+                port: 80,
+                publishMode: "ingress",
+                endpointMode: "vip",
+            },
+            zookeeper: undefined,
+        });
+    });
+
+    test("host keys by node name reach each node's ssh settings", () => {
+        const s = readSettings(
+            source({ nodes: NODES, sshPrivateKey: "k", hostKeys: { w1: "ssh-ed25519 AAAA" } }),
+        );
+        expect(s.nodes[1].ssh).toEqual({
+            user: undefined,
+            port: undefined,
+            hostKey: "ssh-ed25519 AAAA",
+        });
+        expect(s.nodes[0].ssh).toBeUndefined();
+    });
+
+    test("ZooKeeper servers by cluster node name or by host", () => {
+        const s = readSettings(
+            source({
+                nodes: NODES,
+                sshPrivateKey: "k",
+                zkServers: [
+                    { id: 1, node: "m1" },
+                    { id: 2, host: "10.9.0.2" },
+                ],
+            }),
+        );
+        expect(s.zookeeper?.servers).toEqual([
+            { id: 1, host: "10.0.0.11", address: undefined, ssh: undefined },
+            { id: 2, host: "10.9.0.2", address: undefined },
+        ]);
+        expect(s.zookeeper?.tickTime).toBe(2000);
+    });
+
+    test.each<[string, Record<string, unknown>, string]>([
+        [
+            "no nodes",
+            {},
+            "swarm-ha:nodes is missing or empty; list the hosts as objects with name, host and role.",
+        ],
+        [
+            "a bad role",
+            { nodes: [NODES[0], { ...NODES[1], role: "boss" }] },
+            'swarm-ha:nodes[1].role is "boss"; use "manager" or "worker".',
+        ],
+        [
+            "a node that is not an object",
+            { nodes: ["m1"] },
+            'swarm-ha:nodes[0] is "m1"; each node is an object with name, host and role.',
+        ],
+        [
+            "an empty host",
+            { nodes: [{ name: "m1", host: "", role: "manager" }] },
+            'swarm-ha:nodes[0].host is ""; give a non-empty string.',
+        ],
+        [
+            "a bad docker install",
+            { nodes: NODES, dockerInstall: "snap" },
+            'swarm-ha:dockerInstall is "snap"; use "distro", "docker-ce" or "none".',
+        ],
+        [
+            "a bad publish mode",
+            { nodes: NODES, webPublishMode: "mesh" },
+            'swarm-ha:webPublishMode is "mesh"; use "ingress" or "host".',
+        ],
+        [
+            "a ZooKeeper server on an unknown node",
+            { nodes: NODES, zkServers: [{ id: 1, node: "m9" }] },
+            'swarm-ha:zkServers[0].node is "m9", which is not a node in swarm-ha:nodes.',
+        ],
+    ])("%s", (_label, values, message) => {
+        expect(() => readSettings(source({ sshPrivateKey: "k", ...values }))).toThrow(message);
+    });
+});
+
+describe("program", () => {
+    test("the dev stack's settings make a cluster, ZooKeeper and the web service", async () => {
+        pulumi.runtime.setAllConfig(
+            {
+                "swarm-ha:clusterName": "lab",
+                "swarm-ha:nodes": JSON.stringify(NODES),
+                "swarm-ha:sshPrivateKey": "k",
+                "swarm-ha:zkServers": JSON.stringify([{ id: 1, node: "m1" }]),
+            },
+            ["swarm-ha:sshPrivateKey"],
+        );
+        const { program } = await import("../../program");
+        await program();
+        await settle();
+        const components = recorder.resources
+            .filter((r) => r.type.startsWith("swarm-ha:"))
+            .map((r) => `${r.type} ${r.name}`);
+        expect(components).toEqual([
+            "swarm-ha:index:SwarmCluster lab",
+            "swarm-ha:index:ZooKeeperEnsemble zookeeper",
+            "swarm-ha:index:SwarmService web",
+        ]);
+        const web = recorder.byName("web-service").inputs as {
+            taskSpec: { containerSpec: { env: Record<string, string> } };
+        };
+        expect(web.taskSpec.containerSpec.env).toEqual({ ZOOKEEPER_CONNECT: "10.0.0.11:2181" });
+        expect(recorder.providerOf("web-service")).toMatch(/::lab-provider::/);
+    });
+});
