@@ -7,13 +7,15 @@ const common = {
 module.exports = {
     projects: [
         {
-      ...common,
-      displayName: "unit",
-      testMatch: ["<rootDir>/test/unit/**/*.test.ts"],
-      // examples/consumer imports the package by name: resolve it to what package.json exports,
-      // the built JavaScript (npm run build), as a program that installed it would.
-      moduleNameMapper: { "^swarm-ha$": `<rootDir>/${require("./package.json").exports["."].default}` },
-    },
+            ...common,
+            displayName: "unit",
+            testMatch: ["<rootDir>/test/unit/**/*.test.ts"],
+            // examples/consumer imports the package by name: resolve it to what package.json exports,
+            // the built JavaScript (npm run build), as a program that installed it would.
+            moduleNameMapper: {
+                "^swarm-ha$": `<rootDir>/${require("./package.json").exports["."].default}`,
+            },
+        },
         { ...common, displayName: "e2e", testMatch: ["<rootDir>/test/e2e/**/*.test.ts"] },
     ],
 };
