@@ -9,7 +9,7 @@ for script in *.sh; do
   libs=(lib.sh)
   case "$script" in zk-*) libs+=(zk-health.sh) ;; esac
   if ! { printf 'set -eu\nNODE=node HOST=host\n'; cat "${libs[@]}" "$script"; } | shellcheck -s sh -; then
-    printf 'in components/scripts/%s (shown with %s in front)\n' "$script" "${libs[*]}" >    printf 'in components/scripts/%s (shown with ${libs[*]} in front)\n' "$script" >&22
+    printf 'in components/scripts/%s (shown with %s in front)\n' "$script" "${libs[*]}" >&2
     status=1
   fi
 done
