@@ -6,7 +6,7 @@ import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import { renderScriptOutput, renderScript } from "./remoteScript";
 import { SshArgs, SshOverrides, connectionFor, resolveSsh, ResolvedSsh } from "./ssh";
-import { duplicates, isPort, prefix, throwIfAny } from "./validation";
+import { duplicates, isPort, prefix, throwIfAny, wholeNumberProblems } from "./validation";
 
 export type SwarmRole = "manager" | "worker";
 export type NodeAvailability = "active" | "pause" | "drain";
@@ -214,17 +214,14 @@ export function validateSwarmClusterArgs(name: string, args: SwarmClusterArgs): 
             `${p}: bootstrapManager "${args.bootstrapManager}" is not the name of a manager in nodes.`,
         );
     }
-    const counts: [string, number | undefined, number][] = [
-        ["taskHistoryLimit", args.taskHistoryLimit, 0],
-        ["defaultAddressPoolMaskLength", args.defaultAddressPoolMaskLength, 8],
-        ["readyTimeoutSeconds", args.readyTimeoutSeconds, 1],
-        ["drainTimeoutSeconds", args.drainTimeoutSeconds, 0],
-    ];
-    for (const [field, value, min] of counts) {
-        if (value !== undefined && (!Number.isInteger(value) || value < min)) {
-            problems.push(`${p}: ${field} is ${value}; use a whole number of at least ${min}.`);
-        }
-    }
+    problems.push(
+        ...wholeNumberProblems(p, [
+            ["taskHistoryLimit", args.taskHistoryLimit, 0],
+            ["defaultAddressPoolMaskLength", args.defaultAddressPoolMaskLength, 8],
+            ["readyTimeoutSeconds", args.readyTimeoutSeconds, 1],
+            ["drainTimeoutSeconds", args.drainTimeoutSeconds, 0],
+        ]),
+    );
     throwIfAny(problems);
 }
 

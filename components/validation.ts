@@ -40,3 +40,21 @@ export function duplicates(values: string[]): string[] {
 export function isPort(value: number): boolean {
     return Number.isInteger(value) && value >= 1 && value <= 65535;
 }
+
+/**
+ * Problems with optional whole-number settings: each `[field, value, minimum]` whose value is set
+ * but not a whole number of at least the minimum.
+ */
+export function wholeNumberProblems(
+    p: string,
+    settings: [field: string, value: number | undefined, min: number][],
+): string[] {
+    return settings
+        .filter(
+            ([, value, min]) => value !== undefined && (!Number.isInteger(value) || value < min),
+        )
+        .map(
+            ([field, value, min]) =>
+                `${p}: ${field} is ${value}; use a whole number of at least ${min}.`,
+        );
+}

@@ -6,7 +6,7 @@ import * as command from "@pulumi/command";
 import * as random from "@pulumi/random";
 import { renderScript, renderScriptOutput } from "./remoteScript";
 import { SshArgs, SshOverrides, connectionFor, resolveSsh } from "./ssh";
-import { duplicates, isPort, prefix, throwIfAny } from "./validation";
+import { duplicates, isPort, prefix, throwIfAny, wholeNumberProblems } from "./validation";
 
 /** One ZooKeeper server. */
 export interface ZooKeeperServerArgs {
@@ -175,18 +175,15 @@ export function validateZooKeeperArgs(name: string, args: ZooKeeperEnsembleArgs)
             );
         }
     }
-    const counts: [string, number | undefined, number][] = [
-        ["tickTime", args.tickTime, 1],
-        ["initLimit", args.initLimit, 1],
-        ["syncLimit", args.syncLimit, 1],
-        ["heapMb", args.heapMb, 16],
-        ["readyTimeoutSeconds", args.readyTimeoutSeconds, 1],
-    ];
-    for (const [field, value, min] of counts) {
-        if (value !== undefined && (!Number.isInteger(value) || value < min)) {
-            problems.push(`${p}: ${field} is ${value}; use a whole number of at least ${min}.`);
-        }
-    }
+    problems.push(
+        ...wholeNumberProblems(p, [
+            ["tickTime", args.tickTime, 1],
+            ["initLimit", args.initLimit, 1],
+            ["syncLimit", args.syncLimit, 1],
+            ["heapMb", args.heapMb, 16],
+            ["readyTimeoutSeconds", args.readyTimeoutSeconds, 1],
+        ]),
+    );
     throwIfAny(problems);
 }
 

@@ -12,7 +12,9 @@ import {
     UpResult,
     PreviewResult,
 } from "@pulumi/pulumi/automation";
+import * as yaml from "js-yaml";
 import { program } from "../program";
+import { NodeConfig } from "../config";
 
 export const REPO = path.resolve(__dirname, "..");
 let warned = false;
@@ -155,4 +157,11 @@ export async function preview(
 
 export function plainOutputs(outputs: OutputMap): Record<string, unknown> {
     return Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, v.value]));
+}
+
+/** The nodes a committed stack file declares (`swarm-ha:nodes` of Pulumi.<stack>.yaml). */
+export function stackNodes(stack = "dev"): NodeConfig[] {
+    const file = path.join(REPO, `Pulumi.${stack}.yaml`);
+    const parsed = yaml.load(fs.readFileSync(file, "utf8")) as { config: Record<string, unknown> };
+    return parsed.config["swarm-ha:nodes"] as NodeConfig[];
 }

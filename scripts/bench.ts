@@ -2,19 +2,13 @@
 // floor: the same remote scripts run directly over SSH, in parallel wherever the steps allow. Prints
 // figures; asserts nothing. Takes a few minutes (the lab is rebuilt twice).
 import { execFileSync, spawn } from "child_process";
-import { changes, labInfo, openStack } from "./automation";
+import { changes, labInfo, openStack, stackNodes } from "./automation";
 import { renderScript } from "../components/remoteScript";
 import { labelLines } from "../components/swarmCluster";
 import { NodeConfig } from "../config";
 
 const LAB = `${__dirname}/../lab/lab.sh`;
-const NODES: NodeConfig[] = [
-    { name: "lab-m1", host: "172.30.213.11", role: "manager", labels: { zone: "a" } },
-    { name: "lab-m2", host: "172.30.213.12", role: "manager", labels: { zone: "b" } },
-    { name: "lab-m3", host: "172.30.213.13", role: "manager", labels: { zone: "c" } },
-    { name: "lab-w1", host: "172.30.213.21", role: "worker", labels: { zone: "a", tier: "web" } },
-    { name: "lab-w2", host: "172.30.213.22", role: "worker", labels: { zone: "b", tier: "web" } },
-];
+const NODES: NodeConfig[] = stackNodes("dev");
 
 function lab(...args: string[]): void {
     execFileSync("bash", [LAB, ...args], { stdio: ["ignore", "ignore", "inherit"] });

@@ -5,19 +5,14 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { ConfigMap, Stack } from "@pulumi/pulumi/automation";
-import { REPO, changes, labInfo, openStack } from "../../scripts/automation";
+import { REPO, changes, labInfo, openStack, stackNodes } from "../../scripts/automation";
 import { NodeConfig } from "../../config";
 import { Ops, lab, onHost, opsCollector, removeStack, transcript, record } from "./helpers";
 
 jest.setTimeout(20 * 60 * 1000);
 
-const DEV: NodeConfig[] = [
-    { name: "lab-m1", host: "172.30.213.11", role: "manager", labels: { zone: "a" } },
-    { name: "lab-m2", host: "172.30.213.12", role: "manager", labels: { zone: "b" } },
-    { name: "lab-m3", host: "172.30.213.13", role: "manager", labels: { zone: "c" } },
-    { name: "lab-w1", host: "172.30.213.21", role: "worker", labels: { zone: "a", tier: "web" } },
-    { name: "lab-w2", host: "172.30.213.22", role: "worker", labels: { zone: "b", tier: "web" } },
-];
+// The dev stack's nodes, as committed: 3 managers and 2 workers with zone labels.
+const DEV: NodeConfig[] = stackNodes("dev");
 const W3: NodeConfig = {
     name: "lab-w3",
     host: "172.30.213.23",
