@@ -332,8 +332,46 @@ export class ZooKeeperEnsemble extends pulumi.ComponentResource {
         const classpath = (s: ZooKeeperServerArgs): pulumi.Output<string> =>
             installs.get(s.id)!.stdout.apply((out) => /^classpath=(.*)$/m.exec(out)?.[1] ?? "");
 
-        // 2. Configure and start, one server at a time in id order; on a change, each running
-        //    server is restarted only when the ensemble is healthy, and the leader defers.
+        // 2. Start: every server that is not running yet (a new one) starts at once with the new
+        //    list, so that it follows the current leader before the others count it.
+        const configCommand = (s: ZooKeeperServerArgs, phase: "start" | "roll") =>
+            renderScriptOutput(
+                "zk-config",
+                {
+                    ...base(s),
+                    ...health,
+                    MYID: String(s.id),
+                    DATA_DIR: dataDir,
+                    ZOO_CFG: zooCfg,
+                    CLASSPATH_ZK: classpath(s),
+                    HEAP_MB: String(args.heapMb ?? 512),
+                    JVM_FLAGS: args.jvmFlags ?? "",
+                    CONFIG_HASH: configHash,
+                    DEFER_LEADER: "true",
+                    PHASE: phase,
+                },
+                ["zk-health"],
+            );
+        const started = servers.map(
+            (s) =>
+                new command.remote.Command(
+                    `${name}-start-${s.id}`,
+                    {
+                        connection: connection(s),
+                        create: configCommand(s, "start"),
+                        stdin: digest ?? "",
+                    },
+                    {
+                        parent: this,
+                        dependsOn: [installs.get(s.id)!],
+                        additionalSecretOutputs: ["stdin"],
+                    },
+                ),
+        );
+
+        // 3. Roll: one running server at a time in id order; each restarts only when the ensemble
+        //    is healthy and waits for it to be healthy again; the leader defers to the finish.
+        //    Deleting one (a server taken out) stops it, after the others run the new list.
         const configured: command.remote.Command[] = [];
         for (const s of servers) {
             const previous = configured[configured.length - 1];
@@ -342,22 +380,7 @@ export class ZooKeeperEnsemble extends pulumi.ComponentResource {
                     `${name}-server-${s.id}`,
                     {
                         connection: connection(s),
-                        create: renderScriptOutput(
-                            "zk-config",
-                            {
-                                ...base(s),
-                                ...health,
-                                MYID: String(s.id),
-                                DATA_DIR: dataDir,
-                                ZOO_CFG: zooCfg,
-                                CLASSPATH_ZK: classpath(s),
-                                HEAP_MB: String(args.heapMb ?? 512),
-                                JVM_FLAGS: args.jvmFlags ?? "",
-                                CONFIG_HASH: configHash,
-                                DEFER_LEADER: "true",
-                            },
-                            ["zk-health"],
-                        ),
+                        create: configCommand(s, "roll"),
                         delete: renderScript("zk-remove", {
                             ...base(s),
                             DATA_DIR: dataDir,
@@ -368,16 +391,14 @@ export class ZooKeeperEnsemble extends pulumi.ComponentResource {
                     },
                     {
                         parent: this,
-                        dependsOn: previous
-                            ? [installs.get(s.id)!, previous]
-                            : [installs.get(s.id)!],
+                        dependsOn: previous ? [...started, previous] : started,
                         additionalSecretOutputs: ["stdin"],
                     },
                 ),
             );
         }
 
-        // 3. Finish: a server still on the old configuration (the leader) restarts last.
+        // 4. Finish: a server still on the old configuration (the leader) restarts last.
         const finished: command.remote.Command[] = [];
         for (const s of servers) {
             const previous = finished[finished.length - 1];
@@ -397,7 +418,7 @@ export class ZooKeeperEnsemble extends pulumi.ComponentResource {
             );
         }
 
-        // 4. Ready: every server serving, one leader, all followers in sync.
+        // 5. Ready: every server serving, one leader, all followers in sync.
         const first = servers[0];
         const ready = new command.remote.Command(
             `${name}-ready`,

@@ -1,10 +1,16 @@
 # shellcheck shell=sh
-# Writes a server's zoo.cfg, myid and systemd unit, and starts it. When a running server's
-# configuration changed it is restarted and the step waits for the ensemble to be healthy again;
-# the leader defers its restart to the finish step so that it goes last.
-: "${NODE:?}" "${HOST:?}" "${MYID:?}" "${DATA_DIR:?}" "${ZOO_CFG:?}" "${CLASSPATH_ZK:?}" "${HEAP_MB:?}" "${CONFIG_HASH:?}" "${ATTEMPTS:?}" "${JVM_FLAGS=}"
+# Writes a server's zoo.cfg, myid and systemd unit, and starts it. PHASE "start" acts only on a
+# server that is not running (a new one: it starts first, so that it follows the current leader
+# before the others restart with a list that counts it). PHASE "roll" restarts a running server
+# whose configuration changed, waiting for the ensemble to be healthy before and after; the leader
+# defers its restart to the finish step so that it goes last.
+: "${NODE:?}" "${HOST:?}" "${MYID:?}" "${DATA_DIR:?}" "${ZOO_CFG:?}" "${CLASSPATH_ZK:?}" "${HEAP_MB:?}" "${CONFIG_HASH:?}" "${ATTEMPTS:?}" "${PHASE:?}" "${JVM_FLAGS=}"
 
 IFS= read -r super_digest || true
+if [ "$PHASE" = start ] && systemctl is-active -q zookeeper-ensemble 2>/dev/null; then
+  say "server $MYID is running; a change reaches it in the rolling restart"
+  exit 0
+fi
 conf=/etc/zookeeper-ensemble
 mkdir -p "$conf"
 printf '%s\n' "$ZOO_CFG" >"$conf/zoo.cfg"
@@ -42,19 +48,23 @@ systemctl daemon-reload
 systemctl enable zookeeper-ensemble >/dev/null 2>&1
 
 running=$(cat "$conf/running.hash" 2>/dev/null || true)
+# The servers that run both before and after: the ensemble whose health each restart waits for.
+kept=$(kept_servers "$(cat "$conf/running.servers" 2>/dev/null || printf '%s' "$SERVERS")")
 if ! systemctl is-active -q zookeeper-ensemble; then
   systemctl start zookeeper-ensemble
   printf '%s\n' "$CONFIG_HASH" >"$conf/running.hash"
+  printf '%s\n' "$SERVERS" >"$conf/running.servers"
   say "started server $MYID"
 elif [ "$running" != "$CONFIG_HASH" ]; then
   if [ "${DEFER_LEADER:-false}" = true ] && [ "$(mode_of 127.0.0.1)" = leader ]; then
     say "server $MYID leads: its restart waits for the followers"
   else
-    wait_healthy "$ATTEMPTS"
+    wait_healthy "$ATTEMPTS" "$kept"
     systemctl restart zookeeper-ensemble
     printf '%s\n' "$CONFIG_HASH" >"$conf/running.hash"
+    printf '%s\n' "$SERVERS" >"$conf/running.servers"
     say "restarted server $MYID"
-    wait_healthy "$ATTEMPTS"
+    wait_healthy "$ATTEMPTS" "$kept"
   fi
 else
   say "server $MYID already runs this configuration"

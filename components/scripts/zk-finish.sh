@@ -5,10 +5,12 @@
 
 conf=/etc/zookeeper-ensemble
 if [ "$(cat "$conf/running.hash" 2>/dev/null || true)" != "$CONFIG_HASH" ]; then
-  wait_healthy "$ATTEMPTS"
+  kept=$(kept_servers "$(cat "$conf/running.servers" 2>/dev/null || printf '%s' "$SERVERS")")
+  wait_healthy "$ATTEMPTS" "$kept"
   systemctl restart zookeeper-ensemble
   printf '%s\n' "$CONFIG_HASH" >"$conf/running.hash"
+  printf '%s\n' "$SERVERS" >"$conf/running.servers"
   say "restarted server $MYID last"
-  wait_healthy "$ATTEMPTS"
+  wait_healthy "$ATTEMPTS" "$kept"
 fi
 say "server $MYID: $(mode_of 127.0.0.1)"

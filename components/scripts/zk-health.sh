@@ -1,6 +1,7 @@
 # shellcheck shell=sh
 # Ensemble health, shared by the ZooKeeper steps: asks every server `srvr` (and the leader `mntr`)
-# on its client port. SERVERS holds one "id address" line per server.
+# on its client port. SERVERS holds one "id address" line per server of the configuration being
+# rolled out; the ensemble a server runs now is recorded in running.servers when it (re)starts.
 : "${SERVERS:?}" "${CLIENT_PORT:?}"
 
 # four_letter ADDRESS WORD: the server's answer, or nothing.
@@ -10,9 +11,9 @@ four_letter() {
 }
 mode_of() { four_letter "$1" srvr | sed -n 's/^Mode: //p'; }
 
-# ensemble_report: one line per server, "id address mode", mode "down" when it does not answer.
+# ensemble_report LIST: one line per server of LIST, "id address mode" ("down": no answer).
 ensemble_report() {
-  printf '%s\n' "$SERVERS" | while read -r sid addr; do
+  printf '%s\n' "$1" | while read -r sid addr; do
     [ -n "$sid" ] || continue
     m=$(mode_of "$addr")
     printf '%s %s %s\n' "$sid" "$addr" "${m:-down}"
@@ -28,18 +29,28 @@ ensemble_problem() {
   if [ "$_n" -eq 1 ]; then return 0; fi
   [ "$(printf '%s\n' "$_leaders" | grep -c .)" -eq 1 ] || { printf 'leaders: %s' "$(echo "$_leaders" | tr '\n' ' ')"; return 0; }
   _synced=$(four_letter "$_leaders" mntr | awk '$1 == "zk_synced_followers" { print $2 }')
-  [ "${_synced:-0}" -eq $((_n - 1)) ] || printf 'leader %s has %s synced followers of %s' "$_leaders" "${_synced:-?}" $((_n - 1))
+  [ "${_synced:-0}" -ge $((_n - 1)) ] || printf 'leader %s has %s synced followers, fewer than %s' "$_leaders" "${_synced:-?}" $((_n - 1))
 }
 
-# wait_healthy ATTEMPTS: waits (bounded, 2 s apart) for a healthy ensemble; fails with what it saw.
+# wait_healthy ATTEMPTS LIST: waits (bounded, 2 s apart) until the servers of LIST serve, with one
+# leader among them that has the others in sync; fails with what it saw.
 wait_healthy() {
   _i=0
   while :; do
-    _report=$(ensemble_report)
+    _report=$(ensemble_report "$2")
     _problem=$(ensemble_problem "$_report")
     [ -z "$_problem" ] && return 0
     _i=$((_i + 1))
     [ "$_i" -lt "$1" ] || fail "ensemble not healthy after $1 checks, 2 s apart: $_problem; last: $(echo "$_report" | tr '\n' ';')"
     sleep 2
+  done
+}
+
+# kept_servers RUNNING: the servers both in RUNNING (what a server runs now) and in SERVERS (what is
+# being rolled out); while the list changes, they are the ones whose health matters.
+kept_servers() {
+  printf '%s\n' "$SERVERS" | while read -r sid addr; do
+    [ -n "$sid" ] || continue
+    if printf '%s\n' "$1" | grep -qx "$sid $addr"; then printf '%s %s\n' "$sid" "$addr"; fi
   done
 }

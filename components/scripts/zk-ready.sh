@@ -3,5 +3,5 @@
 # leader, and it has N - 1 synced followers. Prints "id address mode" per server.
 : "${NODE:?}" "${HOST:?}" "${ATTEMPTS:?}"
 
-wait_healthy "$ATTEMPTS"
-ensemble_report
+wait_healthy "$ATTEMPTS" "$SERVERS"
+ensemble_report "$SERVERS"

@@ -5,7 +5,7 @@
 if systemctl list-unit-files zookeeper-ensemble.service >/dev/null 2>&1; then
   systemctl disable --now zookeeper-ensemble >/dev/null 2>&1 || true
 fi
-rm -f /etc/zookeeper-ensemble/running.hash
+rm -f /etc/zookeeper-ensemble/running.hash /etc/zookeeper-ensemble/running.servers
 if [ "$PURGE" = true ]; then
   rm -rf "$DATA_DIR" "$DATA_LOG_DIR"
   say "stopped; data removed"

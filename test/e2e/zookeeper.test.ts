@@ -15,6 +15,8 @@ const MANAGERS: NodeConfig[] = [
     { name: "lab-m3", host: "172.30.213.13", role: "manager" },
 ];
 const ADDRESSES = MANAGERS.map((m) => m.host);
+const THREE = [1, 2, 3].map((id) => ({ id, node: `lab-m${id}` }));
+const FIVE = [...THREE, { id: 4, host: "172.30.213.21" }, { id: 5, host: "172.30.213.22" }];
 const ZNODE = "/swarm-ha-e2e";
 
 let stack: Stack;
@@ -41,7 +43,8 @@ async function waitHealthy(seconds: number): Promise<string[]> {
 
 beforeAll(async () => {
     lab("down");
-    lab("up", "--managers", "3", "--workers", "0");
+    // Managers for the cluster and the first three ZooKeeper servers; two spare hosts for growing.
+    lab("up", "--managers", "3", "--workers", "2");
     stack = await openStack({ stack: "zk-e2e", settingsFrom: "dev" });
     await removeStack(stack);
     stack = await openStack({ stack: "zk-e2e", settingsFrom: "dev" });
@@ -167,6 +170,96 @@ test("with one server down writes keep working; when it is back, up finds the en
     } finally {
         client.close();
     }
+});
+
+/**
+ * Runs `up` while a client reads every 100 ms and a monitor asks every server `srvr` every 250 ms.
+ * Returns the longest gap between successful reads and the most of `watched` down at once.
+ */
+async function upWatched(
+    watched: string[],
+): Promise<{ ops: Ops; longestGap: number; mostDown: number }> {
+    const client = await ZkClient.connect(connect);
+    let going = true;
+    let lastRead = Date.now();
+    let longestGap = 0;
+    let mostDown = 0;
+    const bounded = Date.now() + 15 * 60 * 1000;
+    const reader = (async () => {
+        while (going && Date.now() < bounded) {
+            try {
+                await client.get(ZNODE);
+                longestGap = Math.max(longestGap, Date.now() - lastRead);
+                lastRead = Date.now();
+            } catch {
+                // part of the gap
+            }
+            await sleep(100);
+        }
+    })();
+    const monitor = (async () => {
+        while (going && Date.now() < bounded) {
+            const seen = await Promise.all(watched.map((a) => srvrMode(a)));
+            mostDown = Math.max(mostDown, seen.filter((m) => m === "down").length);
+            await sleep(250);
+        }
+    })();
+    const ops: Ops = {};
+    try {
+        await stack.up({ onOutput: record, onEvent: opsCollector(ops), color: "never" });
+    } finally {
+        going = false;
+        await Promise.all([reader, monitor]);
+        client.close();
+    }
+    return { ops, longestGap, mostDown };
+}
+
+test("growing 3 to 5 servers keeps a quorum: the running servers restart one at a time first", async () => {
+    await stack.setAllConfig({ "swarm-ha:zkServers": { value: JSON.stringify(FIVE) } });
+    const { ops, longestGap, mostDown } = await upWatched(ADDRESSES);
+    console.log(
+        `grow 3 -> 5: longest read gap ${longestGap} ms, at most ${mostDown} of the first 3 down at once`,
+    );
+    expect(ops.create).toEqual(
+        expect.arrayContaining(["zookeeper-install-4", "zookeeper-server-5"]),
+    );
+    expect(mostDown).toBeLessThanOrEqual(1);
+    const five = [...ADDRESSES, "172.30.213.21", "172.30.213.22"];
+    const until = Date.now() + 60000;
+    let seen: string[] = [];
+    while (Date.now() < until) {
+        seen = await Promise.all(five.map((a) => srvrMode(a)));
+        if (
+            seen.filter((m) => m === "leader").length === 1 &&
+            seen.filter((m) => m === "follower").length === 4
+        )
+            break;
+        await sleep(1000);
+    }
+    expect(seen.sort()).toEqual(["follower", "follower", "follower", "follower", "leader"]);
+    const client = await ZkClient.connect("172.30.213.21:2181");
+    try {
+        expect(await client.get(ZNODE)).toBe("written with a server down");
+    } finally {
+        client.close();
+    }
+});
+
+test("shrinking 5 to 3 keeps a quorum; the removed servers are stopped and keep their data", async () => {
+    await stack.setAllConfig({ "swarm-ha:zkServers": { value: JSON.stringify(THREE) } });
+    const { ops, longestGap, mostDown } = await upWatched(ADDRESSES);
+    console.log(
+        `shrink 5 -> 3: longest read gap ${longestGap} ms, at most ${mostDown} of the 3 kept down at once`,
+    );
+    expect(ops.delete).toEqual(
+        expect.arrayContaining(["zookeeper-server-4", "zookeeper-server-5"]),
+    );
+    expect(mostDown).toBeLessThanOrEqual(1);
+    expect((await waitHealthy(60)).sort()).toEqual(["follower", "follower", "leader"]);
+    expect(await srvrMode("172.30.213.21")).toBe("down");
+    expect(onHost("lab-w1", "systemctl is-enabled zookeeper-ensemble || true")).toBe("disabled");
+    expect(onHost("lab-w1", "cat /var/lib/zookeeper/myid")).toBe("4");
 });
 
 afterAll(async () => {

@@ -52,12 +52,13 @@ async function build(
 }
 
 describe("ZooKeeperEnsemble resources", () => {
-    test("3 servers: installs in parallel, servers and finishes one at a time, then ready", async () => {
+    test("3 servers: installs and starts in parallel, the roll and finishes one at a time, then ready", async () => {
         const { rs } = await build("zk", args([3, 1, 2]));
         expect(rs.map((r) => `${r.type} ${r.name}`).sort()).toEqual(
             [
                 ...[1, 2, 3].flatMap((i) => [
                     `${REMOTE} zk-install-${i}`,
+                    `${REMOTE} zk-start-${i}`,
                     `${REMOTE} zk-server-${i}`,
                     `${REMOTE} zk-finish-${i}`,
                 ]),
@@ -66,9 +67,11 @@ describe("ZooKeeperEnsemble resources", () => {
         );
         const deps = (n: string) => recorder.byName(n).dependsOn.sort();
         expect(deps("zk-install-1")).toEqual([]);
-        expect(deps("zk-server-1")).toEqual(["zk-install-1"]);
-        expect(deps("zk-server-2")).toEqual(["zk-install-2", "zk-server-1"]);
-        expect(deps("zk-server-3")).toEqual(["zk-install-3", "zk-server-2"]);
+        expect(deps("zk-start-2")).toEqual(["zk-install-2"]);
+        const starts = ["zk-start-1", "zk-start-2", "zk-start-3"];
+        expect(deps("zk-server-1")).toEqual(starts);
+        expect(deps("zk-server-2")).toEqual(["zk-server-1", ...starts]);
+        expect(deps("zk-server-3")).toEqual(["zk-server-2", ...starts]);
         expect(deps("zk-finish-1")).toEqual(["zk-server-1", "zk-server-2", "zk-server-3"]);
         expect(deps("zk-finish-2")).toEqual([
             "zk-finish-1",
@@ -85,6 +88,9 @@ describe("ZooKeeperEnsemble resources", () => {
         const create = String(recorder.byName("cfg-server-2").inputs.create);
         expect(create).toContain("MYID='2'");
         expect(create).toContain("DEFER_LEADER='true'");
+        expect(create).toContain("PHASE='roll'");
+        expect(String(recorder.byName("cfg-start-2").inputs.create)).toContain("PHASE='start'");
+        expect(recorder.byName("cfg-start-2").inputs.delete).toBeUndefined();
         expect(create).toContain(
             "CLASSPATH_ZK='/etc/zookeeper/conf:/usr/share/java/zookeeper.jar'",
         );
