@@ -49,7 +49,9 @@ systemctl enable zookeeper-ensemble >/dev/null 2>&1
 
 running=$(cat "$conf/running.hash" 2>/dev/null || true)
 # The servers that run both before and after: the ensemble whose health each restart waits for.
-kept=$(kept_servers "$(cat "$conf/running.servers" 2>/dev/null || printf '%s' "$SERVERS")")
+running_list=$(cat "$conf/running.servers" 2>/dev/null || printf '%s' "$SERVERS")
+kept=$(kept_servers "$running_list")
+everyone=$(all_servers "$running_list")
 if ! systemctl is-active -q zookeeper-ensemble; then
   systemctl start zookeeper-ensemble
   printf '%s\n' "$CONFIG_HASH" >"$conf/running.hash"
@@ -59,12 +61,12 @@ elif [ "$running" != "$CONFIG_HASH" ]; then
   if [ "${DEFER_LEADER:-false}" = true ] && [ "$(mode_of 127.0.0.1)" = leader ]; then
     say "server $MYID leads: its restart waits for the followers"
   else
-    wait_healthy "$ATTEMPTS" "$kept"
+    wait_healthy "$ATTEMPTS" "$kept" "$everyone"
     systemctl restart zookeeper-ensemble
     printf '%s\n' "$CONFIG_HASH" >"$conf/running.hash"
     printf '%s\n' "$SERVERS" >"$conf/running.servers"
     say "restarted server $MYID"
-    wait_healthy "$ATTEMPTS" "$kept"
+    wait_healthy "$ATTEMPTS" "$kept" "$everyone"
   fi
 else
   say "server $MYID already runs this configuration"

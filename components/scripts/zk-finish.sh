@@ -5,12 +5,14 @@
 
 conf=/etc/zookeeper-ensemble
 if [ "$(cat "$conf/running.hash" 2>/dev/null || true)" != "$CONFIG_HASH" ]; then
-  kept=$(kept_servers "$(cat "$conf/running.servers" 2>/dev/null || printf '%s' "$SERVERS")")
-  wait_healthy "$ATTEMPTS" "$kept"
+  running_list=$(cat "$conf/running.servers" 2>/dev/null || printf '%s' "$SERVERS")
+  kept=$(kept_servers "$running_list")
+  everyone=$(all_servers "$running_list")
+  wait_healthy "$ATTEMPTS" "$kept" "$everyone"
   systemctl restart zookeeper-ensemble
   printf '%s\n' "$CONFIG_HASH" >"$conf/running.hash"
   printf '%s\n' "$SERVERS" >"$conf/running.servers"
   say "restarted server $MYID last"
-  wait_healthy "$ATTEMPTS" "$kept"
+  wait_healthy "$ATTEMPTS" "$kept" "$everyone"
 fi
 say "server $MYID: $(mode_of 127.0.0.1)"

@@ -20,25 +20,29 @@ ensemble_report() {
   done
 }
 
-# ensemble_problem REPORT: empty when healthy, else what is wrong.
+# ensemble_problem REPORT [OTHERS]: empty when every server of REPORT serves and there is one
+# leader, among them or among the answering servers of OTHERS (while a list changes, the leader can
+# be a server being added or removed), with the servers of REPORT in sync; else what is wrong.
 ensemble_problem() {
   _n=$(printf '%s\n' "$1" | grep -c .)
   _bad=$(printf '%s\n' "$1" | awk '$3 != "leader" && $3 != "follower" && $3 != "standalone" { printf "%s(%s) ", $2, $3 }')
   [ -z "$_bad" ] || { printf 'not serving: %s' "$_bad"; return 0; }
-  _leaders=$(printf '%s\n' "$1" | awk '$3 == "leader" { print $2 }')
+  _leaders=$(printf '%s\n%s\n' "$1" "${2:-}" | awk '$3 == "leader" && !seen[$2]++ { print $2 }')
   if [ "$_n" -eq 1 ]; then return 0; fi
   [ "$(printf '%s\n' "$_leaders" | grep -c .)" -eq 1 ] || { printf 'leaders: %s' "$(echo "$_leaders" | tr '\n' ' ')"; return 0; }
   _synced=$(four_letter "$_leaders" mntr | awk '$1 == "zk_synced_followers" { print $2 }')
   [ "${_synced:-0}" -ge $((_n - 1)) ] || printf 'leader %s has %s synced followers, fewer than %s' "$_leaders" "${_synced:-?}" $((_n - 1))
 }
 
-# wait_healthy ATTEMPTS LIST: waits (bounded, 2 s apart) until the servers of LIST serve, with one
-# leader among them that has the others in sync; fails with what it saw.
+# wait_healthy ATTEMPTS LIST [OTHERS]: waits (bounded, 2 s apart) until the servers of LIST serve,
+# with one leader (among LIST or OTHERS) that has them in sync; fails with what it saw.
 wait_healthy() {
   _i=0
   while :; do
     _report=$(ensemble_report "$2")
-    _problem=$(ensemble_problem "$_report")
+    _others=""
+    [ -z "${3:-}" ] || _others=$(ensemble_report "$3")
+    _problem=$(ensemble_problem "$_report" "$_others")
     [ -z "$_problem" ] && return 0
     _i=$((_i + 1))
     [ "$_i" -lt "$1" ] || fail "ensemble not healthy after $1 checks, 2 s apart: $_problem; last: $(echo "$_report" | tr '\n' ';')"
@@ -53,4 +57,9 @@ kept_servers() {
     [ -n "$sid" ] || continue
     if printf '%s\n' "$1" | grep -qx "$sid $addr"; then printf '%s %s\n' "$sid" "$addr"; fi
   done
+}
+
+# all_servers RUNNING: the servers of RUNNING and of SERVERS, each once.
+all_servers() {
+  printf '%s\n%s\n' "$1" "$SERVERS" | awk 'NF == 2 && !seen[$0]++'
 }
