@@ -61,6 +61,7 @@ elif [ "$running" != "$CONFIG_HASH" ]; then
   if [ "${DEFER_LEADER:-false}" = true ] && [ "$(mode_of 127.0.0.1)" = leader ]; then
     say "server $MYID leads: its restart waits for the followers"
   else
+    refuse_removed_leader "$everyone"
     wait_healthy "$ATTEMPTS" "$kept" "$everyone"
     systemctl restart zookeeper-ensemble
     printf '%s\n' "$CONFIG_HASH" >"$conf/running.hash"

@@ -8,6 +8,7 @@ if [ "$(cat "$conf/running.hash" 2>/dev/null || true)" != "$CONFIG_HASH" ]; then
   running_list=$(cat "$conf/running.servers" 2>/dev/null || printf '%s' "$SERVERS")
   kept=$(kept_servers "$running_list")
   everyone=$(all_servers "$running_list")
+  refuse_removed_leader "$everyone"
   wait_healthy "$ATTEMPTS" "$kept" "$everyone"
   systemctl restart zookeeper-ensemble
   printf '%s\n' "$CONFIG_HASH" >"$conf/running.hash"

@@ -63,3 +63,12 @@ kept_servers() {
 all_servers() {
   printf '%s\n%s\n' "$1" "$SERVERS" | awk 'NF == 2 && !seen[$0]++'
 }
+
+# refuse_removed_leader EVERYONE: fails, before anything restarts, when the ensemble's leader is a
+# server that the new list drops: servers restarted with that list could not follow it.
+refuse_removed_leader() {
+  _leader=$(ensemble_report "$1" | awk '$3 == "leader" { print $1 " " $2 }')
+  if [ -n "$_leader" ] && ! printf '%s\n' "$SERVERS" | grep -qx "$_leader"; then
+    fail "server ${_leader%% *} (${_leader#* }) leads the ensemble and is being removed; servers restarted with the new list could not follow it, so nothing was restarted. Removing the leader needs dynamic reconfiguration, which this component does not do yet: keep it in the list"
+  fi
+}
