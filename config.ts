@@ -201,7 +201,7 @@ export function readSettings(config: ConfigSource): StackSettings {
     }
     const sshPort = config.getNumber("sshPort") ?? 22;
     const web: WebSettings = {
-        image: config.get("webImage") ?? "swarm-ha-web:1",
+        image: config.get("webImage") ?? "swarm-ha-web:2",
         replicas: config.getNumber("webReplicas") ?? 3,
         port: config.getNumber("webPort") ?? 80,
         publishMode: (config.get("webPublishMode") ?? "ingress") as WebSettings["publishMode"],

@@ -3,7 +3,9 @@
 # namespace), gives the host its own SSH host keys on first boot, then hands over to systemd.
 set -eu
 
-if ! mountpoint -q /sys/fs/cgroup/systemd 2>/dev/null; then
+# Docker mounts the container's cgroup hierarchies read-only; the engine the product installs inside
+# needs them writable, so they are mounted afresh at every start.
+{
   umount -l /sys/fs/cgroup 2>/dev/null || true
   mount -t tmpfs -o mode=755 tmpfs /sys/fs/cgroup
   # One mount per hierarchy: controllers sharing a hierarchy id are mounted together.
@@ -15,7 +17,7 @@ if ! mountpoint -q /sys/fs/cgroup/systemd 2>/dev/null; then
   mkdir -p /sys/fs/cgroup/systemd /sys/fs/cgroup/unified
   mount -t cgroup -o none,name=systemd cgroup /sys/fs/cgroup/systemd
   mount -t cgroup2 cgroup2 /sys/fs/cgroup/unified 2>/dev/null || true
-fi
+}
 
 if ! ls /etc/ssh/ssh_host_*_key >/dev/null 2>&1; then
   ssh-keygen -A >/dev/null

@@ -22,8 +22,8 @@ LAB_DIR="$SWARM_HA_CACHE/lab"
 NETWORK="swarm-ha-lab"
 SUBNET="172.30.213.0/24"
 PREFIX="172.30.213"
-HOST_IMAGE="swarm-ha-lab-host:bookworm-1"
-WEB_IMAGE="swarm-ha-web:1"
+HOST_IMAGE="swarm-ha-lab-host:bookworm-2"
+WEB_IMAGE="swarm-ha-web:2"
 LABEL="swarm-ha.lab=1"
 KEY="$LAB_DIR/id_ed25519"
 KNOWN_HOSTS="$LAB_DIR/known_hosts"
@@ -297,8 +297,8 @@ cmd_web_image() {
   docker rm -f "$c" >/dev/null 2>&1 || true
   docker run --name "$c" --entrypoint /bin/sh "$HOST_IMAGE" -c \
     'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends busybox >/dev/null && apt-get clean && mkdir -p /www' >/dev/null
-  docker commit --change 'ENTRYPOINT []' \
-    --change 'CMD ["/bin/sh", "-c", "echo \"swarm-ha web on $(hostname)\" > /www/index.html && exec busybox httpd -f -p 80 -h /www"]' \
+  docker commit --change 'ENTRYPOINT ["/bin/sh", "-c"]' \
+    --change 'CMD ["echo \"swarm-ha web on $(hostname)\" > /www/index.html && exec busybox httpd -f -p 80 -h /www"]' \
     --change "LABEL $LABEL" "$c" "$WEB_IMAGE" >/dev/null
   docker rm "$c" >/dev/null
   say "$WEB_IMAGE"

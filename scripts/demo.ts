@@ -78,7 +78,7 @@ async function main(): Promise<void> {
     if (services) {
         step("the web image, loaded into every host (nothing can be pulled)");
         run("lab/lab.sh", "web-image");
-        run("lab/lab.sh", "load-image", "swarm-ha-web:1");
+        run("lab/lab.sh", "load-image", "swarm-ha-web:2");
         step("deploying the web service");
         await stack.setConfig("swarm-ha:services", { value: "true" });
         result = await stack.up({ onEvent: progress, color: "never" });

@@ -63,7 +63,7 @@ describe("readSettings", () => {
             autolock: false,
             services: true,
             web: {
-                image: "swarm-ha-web:1",
+                image: "swarm-ha-web:2",
                 replicas: 3,
                 port: 80,
                 publishMode: "ingress",
