@@ -143,8 +143,8 @@ export function parseNodes(raw: unknown, hostKeys: Record<string, string>): Swar
 }
 
 /**
- * Reads `swarm-ha:zkServers`: each entry `{ id, node }` (a node of the cluster, by name) or
- * `{ id, host, address? }` (a host of its own).
+ * Reads `swarm-ha:zkServers`: each entry `{ id, node }` (a node of the cluster, by name: its SSH
+ * settings and host key too) or `{ id, host, address?, hostKey? }` (a host of its own).
  */
 export function parseZooKeeperServers(raw: unknown, nodes: SwarmNodeArgs[]): ZooKeeperServerArgs[] {
     if (!Array.isArray(raw)) {
@@ -160,6 +160,7 @@ export function parseZooKeeperServers(raw: unknown, nodes: SwarmNodeArgs[]): Zoo
             node?: unknown;
             host?: unknown;
             address?: unknown;
+            hostKey?: unknown;
         };
         if (typeof e.id !== "number") {
             problems.push(
@@ -182,7 +183,12 @@ export function parseZooKeeperServers(raw: unknown, nodes: SwarmNodeArgs[]): Zoo
         if (typeof e.host !== "string" || e.host === "") {
             problems.push(`${at} has neither node nor host; name a cluster node or give a host.`);
         }
-        return { id: Number(e.id), host: String(e.host), address: e.address as string | undefined };
+        return {
+            id: Number(e.id),
+            host: String(e.host),
+            address: e.address as string | undefined,
+            ssh: typeof e.hostKey === "string" ? { hostKey: e.hostKey } : undefined,
+        };
     });
     fail(problems);
     return servers;

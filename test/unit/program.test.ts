@@ -93,12 +93,14 @@ describe("readSettings", () => {
                 zkServers: [
                     { id: 1, node: "m1" },
                     { id: 2, host: "10.9.0.2" },
+                    { id: 3, host: "10.9.0.3", hostKey: "ssh-ed25519 AAAA3" },
                 ],
             }),
         );
         expect(s.zookeeper?.servers).toEqual([
             { id: 1, host: "10.0.0.11", address: undefined, ssh: undefined },
-            { id: 2, host: "10.9.0.2", address: undefined },
+            { id: 2, host: "10.9.0.2", address: undefined, ssh: undefined },
+            { id: 3, host: "10.9.0.3", address: undefined, ssh: { hostKey: "ssh-ed25519 AAAA3" } },
         ]);
         expect(s.zookeeper?.tickTime).toBe(2000);
     });
