@@ -2,19 +2,21 @@
 // ZooKeeper ensemble and the services), and returns the stack outputs. index.ts runs it under
 // `pulumi up`; the project's own runners run the same function through the Automation API.
 import * as pulumi from "@pulumi/pulumi";
-import { SwarmCluster, SwarmService, ZooKeeperEnsemble } from "./components";
+import { SshArgs, SwarmCluster, SwarmService, ZooKeeperEnsemble } from "./components";
 import { NAMESPACE, readSettings } from "./config";
 
 export async function program(): Promise<Record<string, unknown>> {
     const settings = readSettings(new pulumi.Config(NAMESPACE));
+    // One set of SSH settings for the cluster's hosts and ZooKeeper's.
+    const ssh: SshArgs = {
+        user: settings.sshUser,
+        port: settings.sshPort,
+        privateKey: settings.sshPrivateKey,
+        dialAttempts: settings.sshDialAttempts,
+    };
     const cluster = new SwarmCluster(settings.clusterName, {
         nodes: settings.nodes,
-        ssh: {
-            user: settings.sshUser,
-            port: settings.sshPort,
-            privateKey: settings.sshPrivateKey,
-            dialAttempts: settings.sshDialAttempts,
-        },
+        ssh,
         docker: { install: settings.dockerInstall, version: settings.dockerVersion },
         autolock: settings.autolock,
         dockerProvider: settings.services,
@@ -25,12 +27,7 @@ export async function program(): Promise<Record<string, unknown>> {
               "zookeeper",
               {
                   servers: settings.zookeeper.servers,
-                  ssh: {
-                      user: settings.sshUser,
-                      port: settings.sshPort,
-                      privateKey: settings.sshPrivateKey,
-                      dialAttempts: settings.sshDialAttempts,
-                  },
+                  ssh,
                   install: {
                       method: settings.zookeeper.install,
                       version: settings.zookeeper.version,

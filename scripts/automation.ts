@@ -4,14 +4,7 @@
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import {
-    ConfigMap,
-    LocalWorkspace,
-    OutputMap,
-    Stack,
-    UpResult,
-    PreviewResult,
-} from "@pulumi/pulumi/automation";
+import { ConfigMap, LocalWorkspace, OutputMap, Stack } from "@pulumi/pulumi/automation";
 import * as yaml from "js-yaml";
 import { program } from "../program";
 import { NodeConfig } from "../config";
@@ -142,17 +135,6 @@ export type ChangeSummary = Record<string, number>;
 
 export function changes(summary: ChangeSummary | undefined): ChangeSummary {
     return Object.fromEntries(Object.entries(summary ?? {}).filter(([op]) => op !== "same"));
-}
-
-export async function up(stack: Stack, onOutput?: (s: string) => void): Promise<UpResult> {
-    return stack.up({ onOutput, color: "never" });
-}
-
-export async function preview(
-    stack: Stack,
-    onOutput?: (s: string) => void,
-): Promise<PreviewResult> {
-    return stack.preview({ onOutput, color: "never", diff: false });
 }
 
 export function plainOutputs(outputs: OutputMap): Record<string, unknown> {

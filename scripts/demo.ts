@@ -3,7 +3,6 @@
 // a short summary: nodes and roles, ZooKeeper modes, and the service endpoints (or why they are out).
 import { execFileSync } from "child_process";
 import * as http from "http";
-import * as net from "net";
 import { EngineEvent } from "@pulumi/pulumi/automation";
 import {
     DOCKER_PLUGIN_WARNING,
@@ -12,7 +11,9 @@ import {
     dockerPluginAvailable,
     loadEnv,
     openStack,
+    plainOutputs,
 } from "./automation";
+import { srvrMode } from "./srvr";
 
 const started = Date.now();
 const elapsed = (): string => `${Math.round((Date.now() - started) / 1000)}s`;
@@ -32,17 +33,6 @@ function progress(event: EngineEvent): void {
     if (failed?.severity === "error" && failed.urn) {
         console.log(`    error   ${failed.urn.split("::").pop()}: ${failed.message.trim()}`);
     }
-}
-
-function srvr(address: string, port: number): Promise<string> {
-    return new Promise((resolve) => {
-        let out = "";
-        const s = net.connect({ host: address, port, timeout: 2000 }, () => s.write("srvr"));
-        s.on("data", (d) => (out += d.toString()));
-        s.on("end", () => resolve(/^Mode: (\w+)/m.exec(out)?.[1] ?? "not serving"));
-        s.on("timeout", () => (s.destroy(), resolve("no answer")));
-        s.on("error", () => resolve("no answer"));
-    });
 }
 
 function httpGet(url: string): Promise<string> {
@@ -86,7 +76,7 @@ async function main(): Promise<void> {
     }
 
     step("summary");
-    const out = Object.fromEntries(Object.entries(result.outputs).map(([k, v]) => [k, v.value]));
+    const out = plainOutputs(result.outputs);
     console.log("nodes:");
     for (const n of out.nodes as {
         name: string;
@@ -109,7 +99,7 @@ async function main(): Promise<void> {
         };
         console.log(`zookeeper: ${zk.connectString}`);
         for (const s of zk.servers) {
-            console.log(`  server ${s.id} ${s.address.padEnd(15)} ${await srvr(s.address, 2181)}`);
+            console.log(`  server ${s.id} ${s.address.padEnd(15)} ${await srvrMode(s.address)}`);
         }
     }
     if (services && Array.isArray((out.services as { web?: string[] })?.web)) {

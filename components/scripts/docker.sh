@@ -3,14 +3,7 @@
 # has what was asked is left as it is.
 : "${NODE:?}" "${HOST:?}" "${INSTALL:?}" "${DOCKER_VERSION=}"
 
-apt_install() {
-  command -v apt-get >/dev/null 2>&1 ||
-    fail "docker.install \"$INSTALL\" needs apt-get (Debian or Ubuntu); install Docker yourself and set docker.install to \"none\""
-  export DEBIAN_FRONTEND=noninteractive
-  # Another apt run (unattended-upgrades, cloud-init) may hold the lock for a while.
-  retry 30 5 "apt-get update" apt-get update -qq >/dev/null
-  retry 5 10 "apt-get install $*" apt-get install -y -qq --no-install-recommends "$@" >/dev/null
-}
+APT_HINT='install Docker yourself and set docker.install to "none"'
 
 case "$INSTALL" in
   none)

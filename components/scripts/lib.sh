@@ -24,3 +24,13 @@ retry() {
   done
 }
 swarm_state() { docker info --format '{{.Swarm.LocalNodeState}}' 2>/dev/null || echo unknown; }
+# apt_install PACKAGE...: installs Debian/Ubuntu packages, waiting (bounded) for another apt run
+# (unattended-upgrades, cloud-init) that may hold the lock. APT_HINT, if set, says what to do instead
+# on a host without apt-get.
+apt_install() {
+  command -v apt-get >/dev/null 2>&1 ||
+    fail "installing $* needs apt-get (Debian or Ubuntu)${APT_HINT:+; $APT_HINT}"
+  export DEBIAN_FRONTEND=noninteractive
+  retry 30 5 "apt-get update" apt-get update -qq >/dev/null
+  retry 5 10 "apt-get install $*" apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}

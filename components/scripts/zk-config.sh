@@ -11,7 +11,7 @@ if [ "$PHASE" = start ] && systemctl is-active -q zookeeper-ensemble 2>/dev/null
   say "server $MYID is running; a change reaches it in the rolling restart"
   exit 0
 fi
-conf=/etc/zookeeper-ensemble
+conf=$ZK_CONF
 mkdir -p "$conf"
 printf '%s\n' "$ZOO_CFG" >"$conf/zoo.cfg"
 printf '%s\n' "$MYID" >"$DATA_DIR/myid"
@@ -47,27 +47,15 @@ UNIT
 systemctl daemon-reload
 systemctl enable zookeeper-ensemble >/dev/null 2>&1
 
-running=$(cat "$conf/running.hash" 2>/dev/null || true)
-# The servers that run both before and after: the ensemble whose health each restart waits for.
-running_list=$(cat "$conf/running.servers" 2>/dev/null || printf '%s' "$SERVERS")
-kept=$(kept_servers "$running_list")
-everyone=$(all_servers "$running_list")
 if ! systemctl is-active -q zookeeper-ensemble; then
   systemctl start zookeeper-ensemble
-  printf '%s\n' "$CONFIG_HASH" >"$conf/running.hash"
-  printf '%s\n' "$SERVERS" >"$conf/running.servers"
+  record_running
   say "started server $MYID"
-elif [ "$running" != "$CONFIG_HASH" ]; then
+elif [ "$(running_hash)" != "$CONFIG_HASH" ]; then
   if [ "${DEFER_LEADER:-false}" = true ] && [ "$(mode_of 127.0.0.1)" = leader ]; then
     say "server $MYID leads: its restart waits for the followers"
   else
-    refuse_removed_leader "$everyone"
-    wait_healthy "$ATTEMPTS" "$kept" "$everyone"
-    systemctl restart zookeeper-ensemble
-    printf '%s\n' "$CONFIG_HASH" >"$conf/running.hash"
-    printf '%s\n' "$SERVERS" >"$conf/running.servers"
-    say "restarted server $MYID"
-    wait_healthy "$ATTEMPTS" "$kept" "$everyone"
+    restart_when_healthy "restarted server $MYID"
   fi
 else
   say "server $MYID already runs this configuration"

@@ -3,17 +3,7 @@
 # leader deferred it), then waits for the ensemble to be healthy again.
 : "${NODE:?}" "${HOST:?}" "${MYID:?}" "${CONFIG_HASH:?}" "${ATTEMPTS:?}"
 
-conf=/etc/zookeeper-ensemble
-if [ "$(cat "$conf/running.hash" 2>/dev/null || true)" != "$CONFIG_HASH" ]; then
-  running_list=$(cat "$conf/running.servers" 2>/dev/null || printf '%s' "$SERVERS")
-  kept=$(kept_servers "$running_list")
-  everyone=$(all_servers "$running_list")
-  refuse_removed_leader "$everyone"
-  wait_healthy "$ATTEMPTS" "$kept" "$everyone"
-  systemctl restart zookeeper-ensemble
-  printf '%s\n' "$CONFIG_HASH" >"$conf/running.hash"
-  printf '%s\n' "$SERVERS" >"$conf/running.servers"
-  say "restarted server $MYID last"
-  wait_healthy "$ATTEMPTS" "$kept" "$everyone"
+if [ "$(running_hash)" != "$CONFIG_HASH" ]; then
+  restart_when_healthy "restarted server $MYID last"
 fi
 say "server $MYID: $(mode_of 127.0.0.1)"

@@ -72,3 +72,26 @@ refuse_removed_leader() {
     fail "server ${_leader%% *} (${_leader#* }) leads the ensemble and is being removed; servers restarted with the new list could not follow it, so nothing was restarted. Removing the leader needs dynamic reconfiguration, which this component does not do yet: keep it in the list"
   fi
 }
+
+# What this server runs: written when it (re)starts, read before the next restart.
+ZK_CONF=/etc/zookeeper-ensemble
+running_hash() { cat "$ZK_CONF/running.hash" 2>/dev/null || true; }
+record_running() {
+  printf '%s\n' "$CONFIG_HASH" >"$ZK_CONF/running.hash"
+  printf '%s\n' "$SERVERS" >"$ZK_CONF/running.servers"
+}
+
+# restart_when_healthy WHAT: restarts this server with the configuration being rolled out, only
+# when the ensemble it runs in now is healthy, then waits for it to be healthy again. The servers
+# that run both before and after are the ones whose health counts; a removed leader is refused.
+restart_when_healthy() {
+  _running_list=$(cat "$ZK_CONF/running.servers" 2>/dev/null || printf '%s' "$SERVERS")
+  _kept=$(kept_servers "$_running_list")
+  _everyone=$(all_servers "$_running_list")
+  refuse_removed_leader "$_everyone"
+  wait_healthy "$ATTEMPTS" "$_kept" "$_everyone"
+  systemctl restart zookeeper-ensemble
+  record_running
+  say "$1"
+  wait_healthy "$ATTEMPTS" "$_kept" "$_everyone"
+}

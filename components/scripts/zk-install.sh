@@ -3,13 +3,6 @@
 # checked against its sha512 ("tarball"). Creates the service user and the data directories.
 : "${NODE:?}" "${HOST:?}" "${METHOD:?}" "${DATA_DIR:?}" "${DATA_LOG_DIR:?}" "${URL=}" "${SHA512=}" "${VERSION=}" "${JAVA_PACKAGE:?}"
 
-apt_install() {
-  command -v apt-get >/dev/null 2>&1 || fail "installing ZooKeeper needs apt-get (Debian or Ubuntu)"
-  export DEBIAN_FRONTEND=noninteractive
-  retry 30 5 "apt-get update" apt-get update -qq >/dev/null
-  retry 5 10 "apt-get install $*" apt-get install -y -qq --no-install-recommends "$@" >/dev/null
-}
-
 case "$METHOD" in
   distro)
     if [ ! -r /usr/share/java/zookeeper.jar ] || ! command -v java >/dev/null 2>&1; then

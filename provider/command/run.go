@@ -202,28 +202,24 @@ func dial(ctx context.Context, conn resource.PropertyMap) (*ssh.Client, error) {
 	if pass := stringOf(conn, "password"); pass != "" {
 		auth = append(auth, ssh.Password(pass))
 	}
-	hostKeyCallback := ssh.InsecureIgnoreHostKey() //nolint:gosec // upstream's behaviour without hostKey
+	cfg := &ssh.ClientConfig{User: user, Auth: auth, Timeout: perDial,
+		HostKeyCallback: ssh.InsecureIgnoreHostKey()} //nolint:gosec // upstream's behaviour without hostKey
 	if hk := stringOf(conn, "hostKey"); hk != "" {
 		expected, _, _, _, err := ssh.ParseAuthorizedKey([]byte(hk))
 		if err != nil {
 			return nil, fmt.Errorf("connection.hostKey for %s could not be parsed: %w", host, err)
 		}
-		hostKeyCallback = func(_ string, _ net.Addr, key ssh.PublicKey) error {
+		cfg.HostKeyCallback = func(_ string, _ net.Addr, key ssh.PublicKey) error {
 			if !bytes.Equal(key.Marshal(), expected.Marshal()) {
 				return fmt.Errorf("host key of %s is %s %s, not the expected %s",
 					host, key.Type(), ssh.FingerprintSHA256(key), ssh.FingerprintSHA256(expected))
 			}
 			return nil
 		}
-	}
-	cfg := &ssh.ClientConfig{User: user, Auth: auth, HostKeyCallback: hostKeyCallback, Timeout: perDial}
-	if hk := stringOf(conn, "hostKey"); hk != "" {
 		// Ask for the expected key's type, or the server may offer another of its keys.
-		if expected, _, _, _, err := ssh.ParseAuthorizedKey([]byte(hk)); err == nil {
-			cfg.HostKeyAlgorithms = []string{expected.Type()}
-			if expected.Type() == ssh.KeyAlgoRSA {
-				cfg.HostKeyAlgorithms = []string{ssh.KeyAlgoRSASHA512, ssh.KeyAlgoRSASHA256, ssh.KeyAlgoRSA}
-			}
+		cfg.HostKeyAlgorithms = []string{expected.Type()}
+		if expected.Type() == ssh.KeyAlgoRSA {
+			cfg.HostKeyAlgorithms = []string{ssh.KeyAlgoRSASHA512, ssh.KeyAlgoRSASHA256, ssh.KeyAlgoRSA}
 		}
 	}
 	addr := net.JoinHostPort(host, strconv.Itoa(port))

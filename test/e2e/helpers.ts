@@ -21,16 +21,6 @@ export function onHost(host: string, command: string): string {
     return lab("ssh", host, command).trim();
 }
 
-/** Like {@link onHost} but returns the exit status and output instead of throwing. */
-export function tryOnHost(host: string, command: string): { status: number; out: string } {
-    try {
-        return { status: 0, out: onHost(host, command) };
-    } catch (e) {
-        const err = e as { status?: number; stdout?: string; stderr?: string };
-        return { status: err.status ?? 1, out: `${err.stdout ?? ""}${err.stderr ?? ""}` };
-    }
-}
-
 /** Everything the engine printed during a test file, to search for secrets. */
 export const transcript: string[] = [];
 

@@ -1,6 +1,4 @@
-// A small promise wrapper around node-zookeeper-client for the end-to-end tests, and the
-// four-letter word `srvr` asked directly of a server.
-import * as net from "net";
+// A small promise wrapper around node-zookeeper-client for the end-to-end tests.
 import * as zookeeper from "node-zookeeper-client";
 
 export class ZkClient {
@@ -57,26 +55,4 @@ export class ZkClient {
     close(): void {
         this.client.close();
     }
-}
-
-/**
- * A server's Mode from `srvr`: "leader", "follower" or "standalone"; "notserving" when the process
- * answers but is not serving (during an election); "down" when nothing answers within a second.
- */
-export function srvrMode(address: string, port = 2181): Promise<string> {
-    return new Promise((resolve) => {
-        let out = "";
-        const socket = net.connect({ host: address, port, timeout: 1000 }, () =>
-            socket.write("srvr"),
-        );
-        socket.on("data", (d) => (out += d.toString()));
-        socket.on("end", () =>
-            resolve(/^Mode: (\w+)/m.exec(out)?.[1] ?? (out ? "notserving" : "down")),
-        );
-        socket.on("timeout", () => {
-            socket.destroy();
-            resolve("down");
-        });
-        socket.on("error", () => resolve("down"));
-    });
 }

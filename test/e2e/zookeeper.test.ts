@@ -5,7 +5,8 @@ import { Stack } from "@pulumi/pulumi/automation";
 import { changes, openStack } from "../../scripts/automation";
 import { NodeConfig } from "../../config";
 import { Ops, lab, onHost, opsCollector, record, removeStack, transcript } from "./helpers";
-import { ZkClient, srvrMode } from "./zk";
+import { ZkClient } from "./zk";
+import { srvrMode } from "../../scripts/srvr";
 
 jest.setTimeout(20 * 60 * 1000);
 

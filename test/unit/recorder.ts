@@ -110,10 +110,6 @@ export class Recorder {
     public providerOf(name: string): string | undefined {
         return this.providers.get(name);
     }
-
-    public ofType(type: string): RecordedResource[] {
-        return this.resources.filter((r) => r.type === type);
-    }
 }
 
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
