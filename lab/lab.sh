@@ -58,7 +58,9 @@ ensure_engine() {
   fi
   say "starting dockerd"
   mkdir -p "$SWARM_HA_CACHE"
-  nohup dockerd >"$SWARM_HA_CACHE/dockerd.log" 2>&1 &
+  # In its own session and not a child of this shell: the engine outlives the lab command, and the
+  # waits for the hosts below must not wait for it.
+  (setsid dockerd </dev/null >"$SWARM_HA_CACHE/dockerd.log" 2>&1 &)
   for _ in $(seq 1 60); do
     if docker info >/dev/null 2>&1; then return 0; fi
     sleep 1
@@ -87,7 +89,7 @@ build_host_image() {
   debootstrap --variant=minbase \
     --include=systemd,systemd-sysv,dbus,openssh-server,iproute2,iputils-ping,ca-certificates,curl,gnupg,procps,netcat-openbsd,less \
     bookworm "$root" "$mirror" >"$SWARM_HA_CACHE/debootstrap.log" 2>&1 ||
-    die "debootstrap failed; see $SWARM_HA_CACHE/debootstrap.log"
+    { rm -rf "$root"; die "debootstrap failed; see $SWARM_HA_CACHE/debootstrap.log"; }
   # Each host makes its own SSH host keys on first boot (see entrypoint.sh).
   rm -f "$root"/etc/ssh/ssh_host_*
   install -m 0755 "$here/entrypoint.sh" "$root/usr/local/sbin/lab-init"
@@ -184,6 +186,16 @@ wait_ssh() {
   die "$name ($addr): SSH with the lab key did not answer within 30s; last: $last"
 }
 
+# each_host FUNCTION NAME...: runs FUNCTION NAME for every host in parallel and fails when any failed
+# (each failure has already said which host and why).
+each_host() {
+  local fn="$1" pids=() n pid failed=0
+  shift
+  for n in "$@"; do "$fn" "$n" & pids+=($!); done
+  for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
+  [ $failed -eq 0 ] || die "$fn failed on at least one host (see above)"
+}
+
 cmd_up() {
   local managers=3 workers=2 t0
   while [ $# -gt 0 ]; do
@@ -206,11 +218,9 @@ cmd_up() {
   for i in $(seq 1 "$managers"); do names+=("lab-m$i"); done
   for i in $(seq 1 "$workers"); do names+=("lab-w$i"); done
   for n in "${names[@]}"; do start_host "$n"; done
-  for n in "${names[@]}"; do authorize_host "$n" & done
-  wait
+  each_host authorize_host "${names[@]}"
   write_known_hosts
-  for n in "${names[@]}"; do wait_ssh "$n" & done
-  wait
+  each_host wait_ssh "${names[@]}"
   write_lab_json
   say "lab up: ${#names[@]} hosts SSH-ready in $(elapsed "$t0") (key $KEY)"
   cmd_status
@@ -271,20 +281,21 @@ cmd_start() {
 }
 
 # load-image IMAGE [NAME...]: docker save once, docker load on each host over SSH, in parallel.
+IMAGE_TAR=""
+load_image_on() {
+  ssh "${SSH_OPTS[@]}" "root@$(host_address "$1")" docker load <"$IMAGE_TAR" >/dev/null ||
+    die "load-image: loading the image on $1 failed (is Docker installed there?)"
+}
 cmd_load_image() {
   [ $# -ge 1 ] || die "load-image: name an image"
-  local image="$1" tar names
+  local image="$1" names
   shift
   docker image inspect "$image" >/dev/null 2>&1 || die "load-image: no local image '$image'"
   if [ $# -gt 0 ]; then names=("$@"); else mapfile -t names < <(lab_hosts); fi
-  tar="$(mktemp "$SWARM_HA_CACHE/image.XXXXXX")"
-  docker save "$image" -o "$tar"
-  for n in "${names[@]}"; do
-    ssh "${SSH_OPTS[@]}" "root@$(host_address "$n")" docker load <"$tar" >/dev/null ||
-      { rm -f "$tar"; die "load-image: loading $image on $n failed (is Docker installed there?)"; } &
-  done
-  wait
-  rm -f "$tar"
+  IMAGE_TAR="$(mktemp "$SWARM_HA_CACHE/image.XXXXXX")"
+  trap 'rm -f "$IMAGE_TAR"' EXIT
+  docker save "$image" -o "$IMAGE_TAR"
+  each_host load_image_on "${names[@]}"
   say "loaded $image on ${names[*]}"
 }
 
@@ -307,7 +318,9 @@ cmd_web_image() {
 cmd_down() {
   local images=0
   [ "${1:-}" = "--images" ] && images=1
-  docker info >/dev/null 2>&1 || { say "no Docker engine running: nothing of the lab to remove"; return 0; }
+  # A stopped engine still holds the lab's containers and volumes on disk: start it to remove them.
+  command -v dockerd >/dev/null 2>&1 || { say "no Docker engine installed: nothing of the lab to remove"; return 0; }
+  ensure_engine
   local ids
   ids="$(docker ps -aq --filter "label=$LABEL")"
   if [ -n "$ids" ]; then
