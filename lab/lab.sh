@@ -327,7 +327,7 @@ cmd_down() {
     # shellcheck disable=SC2086
     docker rm -f $ids >/dev/null
   fi
-  docker volume ls -q | grep -E '^swarm-ha-lab-[mw][0-9]+-docker$' | xargs -r docker volume rm >/dev/null
+  docker volume ls -q | { grep -E '^swarm-ha-lab-[mw][0-9]+-docker$' || true; } | xargs -r docker volume rm >/dev/null
   docker network ls -q --filter "label=$LABEL" | xargs -r docker network rm >/dev/null
   rm -f "$LAB_DIR"/*.hostkey "$LAB_DIR/lab.json" "$KNOWN_HOSTS"
   if [ $images -eq 1 ]; then

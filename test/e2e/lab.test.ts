@@ -87,9 +87,10 @@ test("the web image is built locally and loads into a host's Docker engine", () 
     expect(page).toMatch(/^swarm-ha web on /);
 });
 
-test("down leaves nothing of the lab behind, and up brings it back", () => {
+test("down leaves nothing of the lab behind, again when there is nothing left, and up brings it back", () => {
     lab("down");
     expect(labLeftovers()).toEqual([]);
+    expect(lab("down").trim()).toBe("lab down");
     const started = Date.now();
     lab("up");
     const seconds = (Date.now() - started) / 1000;
