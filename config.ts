@@ -50,6 +50,9 @@ export interface ZooKeeperSettings {
     tickTime: number;
     heapMb: number;
     auth: boolean;
+    /** The super password with auth; unset: generated. */
+    superPassword?: pulumi.Output<string>;
+    dynamicReconfig: boolean;
 }
 
 /** The demo web service. */
@@ -68,6 +71,23 @@ export interface ConfigSource {
     getBoolean(key: string): boolean | undefined;
     getNumber(key: string): number | undefined;
     requireSecret(key: string): pulumi.Output<string>;
+    /** A secret setting; undefined when unset or empty (a declared default of ""). */
+    getSecret(key: string): pulumi.Output<string> | undefined;
+}
+
+/** The stack's configuration as a ConfigSource. */
+export function stackConfig(): ConfigSource {
+    const config = new pulumi.Config(NAMESPACE);
+    return {
+        get: (key) => config.get(key),
+        getObject: <T>(key: string) => config.getObject<T>(key),
+        getBoolean: (key) => config.getBoolean(key),
+        getNumber: (key) => config.getNumber(key),
+        requireSecret: (key) => config.requireSecret(key),
+        // Read raw first: config.get on a secret warns, and an empty value means unset.
+        getSecret: (key) =>
+            pulumi.runtime.getConfig(`${NAMESPACE}:${key}`) ? config.getSecret(key) : undefined,
+    };
 }
 
 /** Thrown for invalid stack configuration; the message names the config key. */
@@ -233,6 +253,8 @@ export function readSettings(config: ConfigSource): StackSettings {
                   tickTime: config.getNumber("zkTickTime") ?? 2000,
                   heapMb: config.getNumber("zkHeapMb") ?? 512,
                   auth: config.getBoolean("zkAuth") ?? false,
+                  superPassword: config.getSecret("zkSuperPassword"),
+                  dynamicReconfig: config.getBoolean("zkDynamicReconfig") ?? false,
               };
     return {
         zookeeper,

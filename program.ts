@@ -1,12 +1,11 @@
 // The Pulumi program: reads the stack's settings, builds the cluster (and, as they land, the
 // ZooKeeper ensemble and the services), and returns the stack outputs. index.ts runs it under
 // `pulumi up`; the project's own runners run the same function through the Automation API.
-import * as pulumi from "@pulumi/pulumi";
 import { SshArgs, SwarmCluster, SwarmService, ZooKeeperEnsemble } from "./components";
-import { NAMESPACE, readSettings } from "./config";
+import { readSettings, stackConfig } from "./config";
 
 export async function program(): Promise<Record<string, unknown>> {
-    const settings = readSettings(new pulumi.Config(NAMESPACE));
+    const settings = readSettings(stackConfig());
     // One set of SSH settings for the cluster's hosts and ZooKeeper's.
     const ssh: SshArgs = {
         user: settings.sshUser,
@@ -36,7 +35,11 @@ export async function program(): Promise<Record<string, unknown>> {
                   },
                   tickTime: settings.zookeeper.tickTime,
                   heapMb: settings.zookeeper.heapMb,
-                  auth: { enabled: settings.zookeeper.auth },
+                  auth: {
+                      enabled: settings.zookeeper.auth,
+                      superPassword: settings.zookeeper.superPassword,
+                  },
+                  dynamicReconfig: settings.zookeeper.dynamicReconfig,
               },
               { dependsOn: [cluster] },
           )

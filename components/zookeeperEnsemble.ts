@@ -77,6 +77,13 @@ export interface ZooKeeperEnsembleArgs {
      * (random.RandomPassword) and exposed only as the secret `superPassword`.
      */
     auth?: { enabled: boolean; superPassword?: pulumi.Input<string> };
+    /**
+     * Change the membership with ZooKeeper's dynamic reconfiguration (`reconfig -members`, as the
+     * super user, so it needs `auth.enabled`) instead of restarting the servers with the new list.
+     * Servers are added or removed without a restart, and the leader may be one of the removed.
+     * Default: false.
+     */
+    dynamicReconfig?: boolean;
     /** Accept an even number of servers (no gain in fault tolerance). Default: false. */
     allowEven?: boolean;
     /** Remove a removed server's data directories. Default: false (kept). */
@@ -167,6 +174,11 @@ export function validateZooKeeperArgs(name: string, args: ZooKeeperEnsembleArgs)
             );
         }
     }
+    if (args.dynamicReconfig && !args.auth?.enabled) {
+        problems.push(
+            `${p}: dynamicReconfig is on and auth.enabled is not; ZooKeeper lets only the super user reconfigure, so turn auth on.`,
+        );
+    }
     const words = args.fourLetterWords ?? ["srvr", "mntr", "ruok"];
     for (const needed of ["srvr", "mntr"]) {
         if (!words.includes(needed)) {
@@ -187,7 +199,10 @@ export function validateZooKeeperArgs(name: string, args: ZooKeeperEnsembleArgs)
     throwIfAny(problems);
 }
 
-/** zoo.cfg for the ensemble: the same text on every server. */
+/**
+ * zoo.cfg for the ensemble: the same text on every server. With dynamicReconfig the server list is
+ * not in it: it lives in the dynamic file ZooKeeper rewrites ({@link renderMembers}).
+ */
 export function renderZooCfg(args: ZooKeeperEnsembleArgs): string {
     const dataDir = args.dataDir ?? "/var/lib/zookeeper";
     const lines = [
@@ -213,12 +228,24 @@ export function renderZooCfg(args: ZooKeeperEnsembleArgs): string {
         `autopurge.snapRetainCount=${args.autopurge?.snapRetainCount ?? 3}`,
         `autopurge.purgeInterval=${args.autopurge?.purgeIntervalHours ?? 24}`,
     );
-    for (const s of sortById(args.servers)) {
-        lines.push(
-            `server.${s.id}=${s.address ?? s.host}:${args.peerPort ?? 2888}:${args.electionPort ?? 3888}`,
-        );
+    if (args.dynamicReconfig) {
+        lines.push("reconfigEnabled=true", "standaloneEnabled=false");
+    } else {
+        lines.push(...renderMembers(args, false));
     }
     return lines.join("\n");
+}
+
+/**
+ * The server lines, in id order: `server.N=address:peerPort:electionPort`, with the role
+ * (":participant") as dynamic configuration writes it.
+ */
+export function renderMembers(args: ZooKeeperEnsembleArgs, dynamic: boolean): string[] {
+    const role = dynamic ? ":participant" : "";
+    return sortById(args.servers).map(
+        (s) =>
+            `server.${s.id}=${s.address ?? s.host}:${args.peerPort ?? 2888}:${args.electionPort ?? 3888}${role}`,
+    );
 }
 
 /** The client connect string: "address:port,..." in id order. */
@@ -273,11 +300,18 @@ export class ZooKeeperEnsemble extends pulumi.ComponentResource {
         const dataLogDir = args.dataLogDir ?? dataDir;
         const clientPort = String(args.clientPort ?? 2181);
         const zooCfg = renderZooCfg(args);
+        const members = renderMembers(args, true).join("\n");
         const serverLines = servers.map((s) => `${s.id} ${s.address ?? s.host}`).join("\n");
         const attempts = String(
             Math.max(1, Math.ceil((args.readyTimeoutSeconds ?? 180) / HEALTH_INTERVAL_SECONDS)),
         );
-        const health = { SERVERS: serverLines, CLIENT_PORT: clientPort, ATTEMPTS: attempts };
+        const dynamic = String(args.dynamicReconfig ?? false);
+        const health = {
+            SERVERS: serverLines,
+            CLIENT_PORT: clientPort,
+            ATTEMPTS: attempts,
+            DYNAMIC: dynamic,
+        };
         const base = (s: ZooKeeperServerArgs) => ({ NODE: `zookeeper-${s.id}`, HOST: s.host });
         const connection = (s: ZooKeeperServerArgs) =>
             connectionFor(s.host, resolveSsh(args.ssh, s.ssh));
@@ -343,6 +377,7 @@ export class ZooKeeperEnsemble extends pulumi.ComponentResource {
                     MYID: String(s.id),
                     DATA_DIR: dataDir,
                     ZOO_CFG: zooCfg,
+                    MEMBERS: members,
                     CLASSPATH_ZK: classpath(s),
                     HEAP_MB: String(args.heapMb ?? 512),
                     JVM_FLAGS: args.jvmFlags ?? "",
@@ -418,8 +453,37 @@ export class ZooKeeperEnsemble extends pulumi.ComponentResource {
             );
         }
 
-        // 5. Ready: every server serving, one leader, all followers in sync.
+        // 5. With dynamic reconfiguration: the ensemble's membership becomes the list, from a server
+        //    of it, as the super user (the password on stdin); added servers already follow.
         const first = servers[0];
+        const reconfigured = args.dynamicReconfig
+            ? [
+                  new command.remote.Command(
+                      `${name}-members`,
+                      {
+                          connection: connection(first),
+                          create: renderScriptOutput(
+                              "zk-members",
+                              {
+                                  ...base(first),
+                                  ...health,
+                                  MEMBERS: members,
+                                  CLASSPATH_ZK: classpath(first),
+                              },
+                              ["zk-health"],
+                          ),
+                          stdin: this.superPassword!,
+                      },
+                      {
+                          parent: this,
+                          dependsOn: finished,
+                          additionalSecretOutputs: ["stdin"],
+                      },
+                  ),
+              ]
+            : finished;
+
+        // 6. Ready: every server serving, one leader, all followers in sync.
         const ready = new command.remote.Command(
             `${name}-ready`,
             {
@@ -430,7 +494,7 @@ export class ZooKeeperEnsemble extends pulumi.ComponentResource {
                     ["zk-health"],
                 ),
             },
-            { parent: this, dependsOn: finished },
+            { parent: this, dependsOn: reconfigured },
         );
         this.servers = ready.stdout.apply(parseEnsembleReport);
         this.connectString = connectString(args);

@@ -3,8 +3,10 @@
 # server that is not running (a new one: it starts first, so that it follows the current leader
 # before the others restart with a list that counts it). PHASE "roll" restarts a running server
 # whose configuration changed, waiting for the ensemble to be healthy before and after; the leader
-# defers its restart to the finish step so that it goes last.
-: "${NODE:?}" "${HOST:?}" "${MYID:?}" "${DATA_DIR:?}" "${ZOO_CFG:?}" "${CLASSPATH_ZK:?}" "${HEAP_MB:?}" "${CONFIG_HASH:?}" "${ATTEMPTS:?}" "${PHASE:?}" "${JVM_FLAGS=}"
+# defers its restart to the finish step so that it goes last. With DYNAMIC, the server list is in
+# a dynamic file that ZooKeeper rewrites on every reconfiguration: a running server keeps the one
+# ZooKeeper wrote last, a server that starts gets MEMBERS.
+: "${NODE:?}" "${HOST:?}" "${MYID:?}" "${DATA_DIR:?}" "${ZOO_CFG:?}" "${MEMBERS:?}" "${DYNAMIC:?}" "${CLASSPATH_ZK:?}" "${HEAP_MB:?}" "${CONFIG_HASH:?}" "${ATTEMPTS:?}" "${PHASE:?}" "${JVM_FLAGS=}"
 
 IFS= read -r super_digest || true
 if [ "$PHASE" = start ] && systemctl is-active -q zookeeper-ensemble 2>/dev/null; then
@@ -13,7 +15,18 @@ if [ "$PHASE" = start ] && systemctl is-active -q zookeeper-ensemble 2>/dev/null
 fi
 conf=$ZK_CONF
 mkdir -p "$conf"
-printf '%s\n' "$ZOO_CFG" >"$conf/zoo.cfg"
+if [ "$DYNAMIC" = true ]; then
+  dynamic_file=$(sed -n 's/^dynamicConfigFile=//p' "$conf/zoo.cfg" 2>/dev/null || true)
+  if ! systemctl is-active -q zookeeper-ensemble || [ ! -r "${dynamic_file:-/nonexistent}" ]; then
+    dynamic_file="$conf/zoo.cfg.dynamic"
+    printf '%s\n' "$MEMBERS" >"$dynamic_file"
+  fi
+  printf '%s\ndynamicConfigFile=%s\n' "$ZOO_CFG" "$dynamic_file" >"$conf/zoo.cfg"
+  # ZooKeeper writes the next dynamic file, and points zoo.cfg at it, in this directory.
+  chown zookeeper: "$conf" "$conf/zoo.cfg" "$dynamic_file"
+else
+  printf '%s\n' "$ZOO_CFG" >"$conf/zoo.cfg"
+fi
 printf '%s\n' "$MYID" >"$DATA_DIR/myid"
 chown zookeeper: "$DATA_DIR/myid"
 umask 077

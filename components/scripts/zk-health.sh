@@ -65,11 +65,13 @@ all_servers() {
 }
 
 # refuse_removed_leader EVERYONE: fails, before anything restarts, when the ensemble's leader is a
-# server that the new list drops: servers restarted with that list could not follow it.
+# server that the new list drops: servers restarted with that list could not follow it. With
+# dynamic reconfiguration a restart keeps the membership, which only reconfig changes.
 refuse_removed_leader() {
+  [ "${DYNAMIC:-false}" != true ] || return 0
   _leader=$(ensemble_report "$1" | awk '$3 == "leader" { print $1 " " $2 }')
   if [ -n "$_leader" ] && ! printf '%s\n' "$SERVERS" | grep -qx "$_leader"; then
-    fail "server ${_leader%% *} (${_leader#* }) leads the ensemble and is being removed; servers restarted with the new list could not follow it, so nothing was restarted. Removing the leader needs dynamic reconfiguration, which this component does not do yet: keep it in the list"
+    fail "server ${_leader%% *} (${_leader#* }) leads the ensemble and is being removed; servers restarted with the new list could not follow it, so nothing was restarted. Keep it in the list, or turn on dynamicReconfig, which can remove the leader"
   fi
 }
 

@@ -5,7 +5,8 @@
 if systemctl list-unit-files zookeeper-ensemble.service >/dev/null 2>&1; then
   systemctl disable --now zookeeper-ensemble >/dev/null 2>&1 || true
 fi
-rm -f /etc/zookeeper-ensemble/running.hash /etc/zookeeper-ensemble/running.servers
+# A server added again later starts from the list it is given, not from one ZooKeeper wrote.
+rm -f /etc/zookeeper-ensemble/running.hash /etc/zookeeper-ensemble/running.servers /etc/zookeeper-ensemble/zoo.cfg.dynamic*
 if [ "$PURGE" = true ]; then
   rm -rf "$DATA_DIR" "$DATA_LOG_DIR"
   say "stopped; data removed"

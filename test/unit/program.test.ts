@@ -21,6 +21,7 @@ function source(values: Record<string, unknown>): ConfigSource {
                 throw new Error(`Missing required configuration variable 'swarm-ha:${k}'`);
             return pulumi.secret(String(get(k)));
         },
+        getSecret: (k) => (get(k) ? pulumi.secret(String(get(k))) : undefined),
     };
 }
 
@@ -103,6 +104,25 @@ describe("readSettings", () => {
             { id: 3, host: "10.9.0.3", address: undefined, ssh: { hostKey: "ssh-ed25519 AAAA3" } },
         ]);
         expect(s.zookeeper?.tickTime).toBe(2000);
+        expect(s.zookeeper?.auth).toBe(false);
+        expect(s.zookeeper?.superPassword).toBeUndefined();
+        expect(s.zookeeper?.dynamicReconfig).toBe(false);
+    });
+
+    test("ZooKeeper auth with a given super password, and dynamic reconfiguration", async () => {
+        const s = readSettings(
+            source({
+                nodes: NODES,
+                sshPrivateKey: "k",
+                zkServers: [{ id: 1, node: "m1" }],
+                zkAuth: true,
+                zkSuperPassword: "pw",
+                zkDynamicReconfig: true,
+            }),
+        );
+        expect(s.zookeeper?.auth).toBe(true);
+        expect(s.zookeeper?.dynamicReconfig).toBe(true);
+        expect(await pulumi.isSecret(s.zookeeper!.superPassword!)).toBe(true);
     });
 
     test.each<[string, Record<string, unknown>, string]>([

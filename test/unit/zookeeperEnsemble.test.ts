@@ -18,6 +18,7 @@ import {
     ZooKeeperEnsembleArgs,
     ZooKeeperServerArgs,
     connectString,
+    renderMembers,
     renderZooCfg,
     superDigest,
     validateZooKeeperArgs,
@@ -164,6 +165,64 @@ describe("ZooKeeperEnsemble auth and secrets", () => {
     });
 });
 
+describe("ZooKeeperEnsemble with dynamic reconfiguration", () => {
+    const dynamic = (ids: number[]) =>
+        args(ids, {
+            dynamicReconfig: true,
+            auth: { enabled: true, superPassword: "pw-for-tests" },
+        });
+
+    test("one more step, members, after the finishes and before ready, on the first server", async () => {
+        const { rs } = await build("dyn", dynamic([3, 1, 2]));
+        expect(rs.filter((r) => r.type === REMOTE).map((r) => r.name)).toContain("dyn-members");
+        expect(rs.filter((r) => r.type === REMOTE)).toHaveLength(4 * 3 + 2);
+        const deps = (n: string) => recorder.byName(n).dependsOn.sort();
+        expect(deps("dyn-members")).toEqual(["dyn-finish-1", "dyn-finish-2", "dyn-finish-3"]);
+        expect(deps("dyn-ready")).toEqual(["dyn-members"]);
+        const members = recorder.byName("dyn-members");
+        expect((members.inputs.connection as { host: string }).host).toBe("10.2.0.1");
+        expect(members.inputs.delete).toBeUndefined();
+        const create = String(members.inputs.create);
+        expect(create).toContain(
+            "MEMBERS='server.1=10.2.0.1:2888:3888:participant\nserver.2=10.2.0.2:2888:3888:participant\nserver.3=10.2.0.3:2888:3888:participant'",
+        );
+        expect(create).toContain("reconfig -members");
+        expect(create).toContain("DYNAMIC='true'");
+    });
+
+    test("the super password reaches the members step on stdin only, as a secret", async () => {
+        await build("dpw", dynamic([1, 2, 3]));
+        const members = recorder.byName("dpw-members");
+        expect(members.inputs.stdin).toBe("pw-for-tests");
+        expect(members.secretPaths).toEqual(expect.arrayContaining(["stdin"]));
+        expect(members.additionalSecretOutputs).toEqual(expect.arrayContaining(["stdin"]));
+        expect(String(members.inputs.create)).not.toContain("pw-for-tests");
+    });
+
+    test("the server list leaves zoo.cfg, so growing changes no server's config hash", async () => {
+        await build("g3", dynamic([1, 2, 3]));
+        await build("g5", dynamic([1, 2, 3, 4, 5]));
+        const hash = (n: string) =>
+            /^CONFIG_HASH='([0-9a-f]+)'/m.exec(String(recorder.byName(n).inputs.create))?.[1];
+        expect(hash("g5-server-1")).toBe(hash("g3-server-1"));
+        expect(String(recorder.byName("g5-server-1").inputs.create)).toContain(
+            "server.5=10.2.0.5:2888:3888:participant",
+        );
+        const statics = await build("s3", args([1, 2, 3]));
+        expect(statics.rs.map((r) => r.name)).not.toContain("s3-members");
+    });
+
+    test("zoo.cfg enables reconfig and has no server lines; members carry the participant role", () => {
+        const lines = renderZooCfg(dynamic([2, 1, 3])).split("\n");
+        expect(lines.slice(-2)).toEqual(["reconfigEnabled=true", "standaloneEnabled=false"]);
+        expect(lines.filter((l) => l.startsWith("server."))).toEqual([]);
+        expect(renderMembers({ ...dynamic([2, 1]), peerPort: 12888 }, true)).toEqual([
+            "server.1=10.2.0.1:12888:3888:participant",
+            "server.2=10.2.0.2:12888:3888:participant",
+        ]);
+    });
+});
+
 describe("zoo.cfg", () => {
     test("defaults", () => {
         expect(renderZooCfg(args([2, 1, 3]))).toBe(
@@ -237,6 +296,11 @@ describe("ZooKeeperEnsemble validation", () => {
             'ZooKeeperEnsemble "zk": 2 servers given; use 1, 3, 5 or 7 so the ensemble keeps a quorum, or set allowEven.',
         ],
         ["no servers", args([]), 'ZooKeeperEnsemble "zk": 0 servers given; use 1, 3, 5 or 7.'],
+        [
+            "dynamic reconfiguration without auth",
+            args([1, 2, 3], { dynamicReconfig: true }),
+            'ZooKeeperEnsemble "zk": dynamicReconfig is on and auth.enabled is not; ZooKeeper lets only the super user reconfigure, so turn auth on.',
+        ],
         [
             "nine servers",
             args([1, 2, 3, 4, 5, 6, 7, 8, 9]),

@@ -1,0 +1,65 @@
+# shellcheck shell=sh
+# With dynamic reconfiguration: makes the ensemble's membership exactly MEMBERS with one
+# non-incremental `reconfig -members`, sent from this server as the super user (the password comes
+# on stdin and is never printed). Added servers already run and follow the leader (the start step);
+# removed ones leave the ensemble here, even its leader, and are stopped afterwards.
+: "${NODE:?}" "${HOST:?}" "${MEMBERS:?}" "${CLASSPATH_ZK:?}" "${ATTEMPTS:?}"
+
+IFS= read -r password || true
+[ -n "$password" ] || fail "no super password on stdin: dynamic reconfiguration needs auth"
+
+# zk_cli COMMAND...: runs ZooKeeper's CLI against this server, authenticated as super, and prints
+# only what its commands answer: configuration lines and errors (never its input).
+zk_cli() {
+  {
+    printf 'addauth digest super:%s\n' "$password"
+    for _c in "$@"; do printf '%s\n' "$_c"; done
+    printf 'quit\n'
+  } | timeout 90 java -cp "$CLASSPATH_ZK" org.apache.zookeeper.ZooKeeperMain \
+    -server "127.0.0.1:$CLIENT_PORT" 2>&1 |
+    sed 's/\[zk: [^]]*\] *//g' |
+    grep -E '^(server\.[0-9]+=|version=)|Exception|KeeperErrorCode|[Ii]nsufficient|[Nn]o quorum|refused' |
+    grep -v 'addauth' || true
+}
+members_of() { printf '%s\n' "$1" | grep '^server\.' | sort; }
+# id_addresses MEMBERS: "id address" per server line.
+id_addresses() { printf '%s\n' "$1" | sed -n 's/^server\.\([0-9]*\)=\([^:]*\):.*/\1 \2/p'; }
+ids_of() { printf '%s\n' "$1" | sed -n 's/^server\.\([0-9]*\)=.*/\1/p' | sort -n | tr '\n' ' ' | sed 's/ $//'; }
+
+desired=$(members_of "$MEMBERS")
+answer=$(zk_cli config)
+current=$(members_of "$answer")
+[ -n "$current" ] || fail "could not read the ensemble's configuration on $HOST:$CLIENT_PORT; ZooKeeper answered: $(printf '%s' "$answer" | tr '\n' ' ')"
+if [ "$current" = "$desired" ]; then
+  say "members: $(ids_of "$desired") (unchanged)"
+  exit 0
+fi
+
+# Before: the current members are healthy and every added server serves (it follows the leader).
+current_servers=$(id_addresses "$current")
+wait_healthy "$ATTEMPTS" "$current_servers"
+added=$(id_addresses "$(printf '%s\n' "$desired" | grep -vxF "$current" || true)")
+if [ -n "$added" ]; then
+  _i=0
+  while :; do
+    _report=$(ensemble_report "$added")
+    _bad=$(printf '%s\n' "$_report" | awk '$3 != "follower" && $3 != "observer" { printf "%s(%s) ", $2, $3 }')
+    [ -n "$_bad" ] || break
+    _i=$((_i + 1))
+    [ "$_i" -lt "$ATTEMPTS" ] || fail "added servers do not follow the leader after $ATTEMPTS checks, 2 s apart: $_bad"
+    sleep 2
+  done
+fi
+
+say "members: $(ids_of "$current") -> $(ids_of "$desired")"
+answer=$(zk_cli "reconfig -members $(printf '%s\n' "$desired" | paste -sd, -)")
+_i=0
+while :; do
+  now=$(members_of "$(zk_cli config)")
+  [ "$now" != "$desired" ] || break
+  _i=$((_i + 1))
+  [ "$_i" -lt 15 ] || fail "the reconfiguration to $(ids_of "$desired") did not take; ZooKeeper answered: $(printf '%s' "$answer" | tr '\n' ' ')"
+  sleep 2
+done
+wait_healthy "$ATTEMPTS" "$SERVERS"
+say "members: $(ids_of "$desired"), $(printf '%s\n' "$(ensemble_report "$SERVERS")" | awk '$3 == "leader" { print "leader " $1 }')"
