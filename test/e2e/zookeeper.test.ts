@@ -1,6 +1,10 @@
 // End to end: a 3-server ZooKeeper ensemble on the lab's managers through the real engine; znodes
 // round-trip through its connect string; a tickTime change restarts the servers one at a time,
-// leader last, while a client keeps reading; a server down keeps writes working.
+// leader last, while a client keeps reading; a server down keeps writes working; growing to 5 and
+// shrinking to 3, by restarts with the new list and then by dynamic reconfiguration, which can
+// remove the leader.
+import * as fs from "fs";
+import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
 import { changes, openStack } from "../../scripts/automation";
 import { NodeConfig } from "../../config";
@@ -247,33 +251,160 @@ test("growing 3 to 5 servers keeps a quorum: the running servers restart one at 
     }
 });
 
-test("shrinking 5 to 3: with a kept leader it keeps a quorum; with a removed leader it refuses before restarting anything", async () => {
-    const five = [...ADDRESSES, "172.30.213.21", "172.30.213.22"];
-    const leader = five[(await Promise.all(five.map((a) => srvrMode(a)))).indexOf("leader")];
-    await stack.setAllConfig({ "swarm-ha:zkServers": { value: JSON.stringify(THREE) } });
-    if (ADDRESSES.includes(leader)) {
-        const { ops, longestGap, mostDown } = await upWatched(ADDRESSES);
-        console.log(
-            `shrink 5 -> 3 (leader ${leader} kept): longest read gap ${longestGap} ms, at most ${mostDown} down`,
-        );
-        expect(ops.delete).toEqual(
-            expect.arrayContaining(["zookeeper-server-4", "zookeeper-server-5"]),
-        );
-        expect(mostDown).toBeLessThanOrEqual(1);
-        expect((await waitHealthy(60)).sort()).toEqual(["follower", "follower", "leader"]);
-        expect(await srvrMode("172.30.213.21")).toBe("down");
-        expect(onHost("lab-w1", "cat /var/lib/zookeeper/myid")).toBe("4");
-    } else {
-        console.log(`shrink 5 -> 3 with the leader ${leader} among the removed: refused`);
-        await expect(stack.up({ onOutput: record, color: "never" })).rejects.toThrow(
-            /leads the ensemble and is being removed; .* nothing was restarted/,
-        );
-        const modes5 = await Promise.all(five.map((a) => srvrMode(a)));
-        expect(modes5.sort()).toEqual(["follower", "follower", "follower", "follower", "leader"]);
-        await stack.setAllConfig({ "swarm-ha:zkServers": { value: JSON.stringify(FIVE) } });
-        await stack.up({ onOutput: record, color: "never" });
-        expect((await Promise.all(five.map((a) => srvrMode(a)))).sort()).toEqual(modes5.sort());
+const FIVE_ADDRESSES = [...ADDRESSES, "172.30.213.21", "172.30.213.22"];
+const HOST_OF: Record<string, string> = {
+    "172.30.213.11": "lab-m1",
+    "172.30.213.12": "lab-m2",
+    "172.30.213.13": "lab-m3",
+    "172.30.213.21": "lab-w1",
+    "172.30.213.22": "lab-w2",
+};
+const SUPER_PASSWORD = "e2e-super-password-7f3k";
+
+/** Waits (bounded) for `addresses` to serve with one leader among them; returns the leader. */
+async function leaderAmong(addresses: string[], seconds = 90): Promise<string> {
+    const until = Date.now() + seconds * 1000;
+    let seen: string[] = [];
+    while (Date.now() < until) {
+        seen = await Promise.all(addresses.map((a) => srvrMode(a)));
+        const leaders = seen.filter((m) => m === "leader").length;
+        const followers = seen.filter((m) => m === "follower").length;
+        if (leaders === 1 && followers === addresses.length - 1) {
+            return addresses[seen.indexOf("leader")];
+        }
+        await sleep(1000);
     }
+    throw new Error(`no healthy ensemble of ${addresses.join(", ")}; modes: ${seen.join(", ")}`);
+}
+
+/**
+ * Makes the leader of the five servers one of `wanted`. A removed server is made leader by
+ * restarting the leader (the election prefers the highest id); a kept one by stopping 4 and 5
+ * until 1-3 elect, then starting them again (they follow the leader they find).
+ */
+async function leadFrom(wanted: string[]): Promise<string> {
+    let leader = await leaderAmong(FIVE_ADDRESSES);
+    for (let i = 0; i < 4 && !wanted.includes(leader); i++) {
+        if (wanted.includes("172.30.213.22")) {
+            onHost(HOST_OF[leader], "systemctl restart zookeeper-ensemble");
+        } else {
+            onHost("lab-w1", "systemctl stop zookeeper-ensemble");
+            onHost("lab-w2", "systemctl stop zookeeper-ensemble");
+            await leaderAmong(ADDRESSES);
+            onHost("lab-w1", "systemctl start zookeeper-ensemble");
+            onHost("lab-w2", "systemctl start zookeeper-ensemble");
+        }
+        await sleep(2000);
+        leader = await leaderAmong(FIVE_ADDRESSES);
+    }
+    expect(wanted).toContain(leader);
+    return leader;
+}
+
+test("shrinking 5 to 3 without dynamic reconfiguration: a removed leader is refused before anything restarts", async () => {
+    const leader = await leadFrom(FIVE_ADDRESSES.slice(3));
+    const pids = FIVE_ADDRESSES.map((a) =>
+        onHost(HOST_OF[a], "systemctl show -p MainPID --value zookeeper-ensemble"),
+    );
+    await stack.setAllConfig({ "swarm-ha:zkServers": { value: JSON.stringify(THREE) } });
+    await expect(stack.up({ onOutput: record, color: "never" })).rejects.toThrow(
+        /leads the ensemble and is being removed; .* nothing was restarted. Keep it in the list, or turn on dynamicReconfig/,
+    );
+    console.log(`static shrink with the leader ${leader} among the removed: refused`);
+    const after = FIVE_ADDRESSES.map((a) =>
+        onHost(HOST_OF[a], "systemctl show -p MainPID --value zookeeper-ensemble"),
+    );
+    expect(after).toEqual(pids);
+    expect(await leaderAmong(FIVE_ADDRESSES)).toBe(leader);
+    await stack.setAllConfig({ "swarm-ha:zkServers": { value: JSON.stringify(FIVE) } });
+});
+
+test("shrinking 5 to 3 without dynamic reconfiguration: with a kept leader, one restart at a time", async () => {
+    const leader = await leadFrom(ADDRESSES);
+    await stack.setAllConfig({ "swarm-ha:zkServers": { value: JSON.stringify(THREE) } });
+    const { ops, longestGap, mostDown } = await upWatched(ADDRESSES);
+    console.log(
+        `static shrink 5 -> 3 (leader ${leader} kept): longest read gap ${longestGap} ms, at most ${mostDown} of 1-3 down at once`,
+    );
+    expect(ops.delete).toEqual(
+        expect.arrayContaining(["zookeeper-server-4", "zookeeper-server-5"]),
+    );
+    expect(mostDown).toBeLessThanOrEqual(1);
+    expect((await waitHealthy(60)).sort()).toEqual(["follower", "follower", "leader"]);
+    expect(await srvrMode("172.30.213.21")).toBe("down");
+    expect(onHost("lab-w1", "cat /var/lib/zookeeper/myid")).toBe("4");
+});
+
+test("turning on auth and dynamic reconfiguration restarts the servers one at a time", async () => {
+    await stack.setAllConfig({
+        "swarm-ha:zkAuth": { value: "true" },
+        "swarm-ha:zkSuperPassword": { value: SUPER_PASSWORD, secret: true },
+        "swarm-ha:zkDynamicReconfig": { value: "true" },
+    });
+    const { ops, longestGap, mostDown } = await upWatched(ADDRESSES);
+    console.log(
+        `static -> dynamic with auth: longest read gap ${longestGap} ms, at most ${mostDown} down at once`,
+    );
+    expect(ops.create).toEqual(["zookeeper-members"]);
+    expect(mostDown).toBeLessThanOrEqual(1);
+    expect((await waitHealthy(60)).sort()).toEqual(["follower", "follower", "leader"]);
+    for (const m of MANAGERS) {
+        expect(onHost(m.name, "grep -c ^server\\. /etc/zookeeper-ensemble/zoo.cfg || true")).toBe(
+            "0",
+        );
+        expect(onHost(m.name, "grep ^reconfigEnabled= /etc/zookeeper-ensemble/zoo.cfg")).toBe(
+            "reconfigEnabled=true",
+        );
+    }
+});
+
+test("with dynamic reconfiguration, growing 3 to 5 restarts none of the running servers", async () => {
+    const pids = MANAGERS.map((m) =>
+        onHost(m.name, "systemctl show -p MainPID --value zookeeper-ensemble"),
+    );
+    await stack.setAllConfig({ "swarm-ha:zkServers": { value: JSON.stringify(FIVE) } });
+    const { ops, longestGap, mostDown } = await upWatched(ADDRESSES);
+    console.log(
+        `dynamic grow 3 -> 5: longest read gap ${longestGap} ms, at most ${mostDown} of 1-3 down at once`,
+    );
+    expect(ops.update).toEqual(expect.arrayContaining(["zookeeper-members"]));
+    expect(mostDown).toBe(0);
+    expect(
+        MANAGERS.map((m) => onHost(m.name, "systemctl show -p MainPID --value zookeeper-ensemble")),
+    ).toEqual(pids);
+    await leaderAmong(FIVE_ADDRESSES);
+    expect(transcript.join("")).toMatch(/members: 1 2 3 -> 1 2 3 4 5/);
+});
+
+test("with dynamic reconfiguration, shrinking 5 to 3 removes the leader and keeps a quorum", async () => {
+    const leader = await leadFrom(FIVE_ADDRESSES.slice(3));
+    await stack.setAllConfig({ "swarm-ha:zkServers": { value: JSON.stringify(THREE) } });
+    const { ops, longestGap, mostDown } = await upWatched(ADDRESSES);
+    console.log(
+        `dynamic shrink 5 -> 3 removing the leader ${leader}: longest read gap ${longestGap} ms, at most ${mostDown} of 1-3 down at once`,
+    );
+    expect(ops.delete).toEqual(
+        expect.arrayContaining(["zookeeper-server-4", "zookeeper-server-5"]),
+    );
+    expect(mostDown).toBe(0);
+    expect((await waitHealthy(60)).sort()).toEqual(["follower", "follower", "leader"]);
+    expect(await srvrMode("172.30.213.21")).toBe("down");
+    expect(await srvrMode("172.30.213.22")).toBe("down");
+    const client = await ZkClient.connect(connect);
+    try {
+        expect(await client.get(ZNODE)).toBe("written with a server down");
+    } finally {
+        client.close();
+    }
+});
+
+test("the super password is in neither the stored state nor anything the engine printed", async () => {
+    const result = await stack.preview({ onOutput: record, color: "never" });
+    expect(changes(result.changeSummary)).toEqual({});
+    const dir = path.join(process.env.SWARM_HA_STATE!, ".pulumi", "stacks", "swarm-ha");
+    const state = fs.readFileSync(path.join(dir, `${stack.name}.json`), "utf8");
+    expect(state).not.toContain(SUPER_PASSWORD);
+    expect(transcript.join("")).not.toContain(SUPER_PASSWORD);
 });
 
 afterAll(async () => {
