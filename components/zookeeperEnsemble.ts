@@ -4,6 +4,7 @@ import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import * as random from "@pulumi/random";
+import { ZooKeeperProbe } from "./zookeeperProbe";
 import { renderScript, renderScriptOutput } from "./remoteScript";
 import { SshArgs, SshOverrides, connectionFor, resolveSsh } from "./ssh";
 import { duplicates, isPort, prefix, throwIfAny, wholeNumberProblems } from "./validation";
@@ -497,6 +498,28 @@ export class ZooKeeperEnsemble extends pulumi.ComponentResource {
             { parent: this, dependsOn: reconfigured },
         );
         this.servers = ready.stdout.apply(parseEnsembleReport);
+
+        // 7. Heal: at every preview and up the probe asks each server `srvr`; when one answers
+        //    nothing (stopped by hand), its generation grows and each server's heal step runs once,
+        //    starting a stopped server.
+        const probe = new ZooKeeperProbe(
+            `${name}-serving`,
+            { servers: serverLines.split("\n"), clientPort: Number(clientPort) },
+            { parent: this, dependsOn: [ready] },
+        );
+        for (const s of servers) {
+            new command.remote.Command(
+                `${name}-heal-${s.id}`,
+                {
+                    connection: connection(s),
+                    create: renderScript("zk-heal", { ...base(s), ...health, MYID: String(s.id) }, [
+                        "zk-health",
+                    ]),
+                    triggers: [probe.generation],
+                },
+                { parent: this, dependsOn: [probe] },
+            );
+        }
         this.connectString = connectString(args);
 
         this.registerOutputs({

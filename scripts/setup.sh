@@ -111,4 +111,18 @@ else
   done_step "not available: the module proxy does not serve $NODEJS_HOST_MODULE; the project's runs use the Automation API with an inline program"
 fi
 
+# The CLI's own install ships this plugin; the CLI built here does not. It hosts the Node.js dynamic
+# providers of the program (the ZooKeeper probe), with the SDK in this checkout's node_modules.
+step "pulumi-resource-pulumi-nodejs (Node.js dynamic providers)"
+sdk_provider="$repo/node_modules/@pulumi/pulumi/cmd/dynamic-provider/index.js"
+[ -f "$sdk_provider" ] || fail "no $sdk_provider: run npm ci (or npm install) first"
+shim="$(printf '#!/bin/sh\n# The dynamic provider host of the Pulumi SDK in this checkout (written by npm run setup).\nexec node "%s" "$@"\n' "$sdk_provider")"
+if [ "$(cat "$bin/pulumi-resource-pulumi-nodejs" 2>/dev/null)" = "$shim" ]; then
+  done_step "up to date"
+else
+  printf '%s\n' "$shim" >"$bin/pulumi-resource-pulumi-nodejs"
+  chmod 0755 "$bin/pulumi-resource-pulumi-nodejs"
+  done_step "wrote $bin/pulumi-resource-pulumi-nodejs"
+fi
+
 printf 'setup: done in %ss; source scripts/env.sh to use them\n' "$(($(date +%s) - total_start))"

@@ -1,8 +1,8 @@
 // End to end: a 3-server ZooKeeper ensemble on the lab's managers through the real engine; znodes
 // round-trip through its connect string; a tickTime change restarts the servers one at a time,
-// leader last, while a client keeps reading; a server down keeps writes working; growing to 5 and
-// shrinking to 3, by restarts with the new list and then by dynamic reconfiguration, which can
-// remove the leader.
+// leader last, while a client keeps reading; a server down keeps writes working, and one stopped by
+// hand is started by the next up; growing to 5 and shrinking to 3, by restarts with the new list
+// and then by dynamic reconfiguration, which can remove the leader.
 import * as fs from "fs";
 import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
@@ -174,6 +174,36 @@ test("with one server down writes keep working; when it is back, up finds the en
         expect(await client.get(ZNODE)).toBe("written with a server down");
     } finally {
         client.close();
+    }
+});
+
+test("a server stopped by hand: writes keep working, preview shows the heal, and up starts it", async () => {
+    onHost("lab-m2", "systemctl stop zookeeper-ensemble");
+    const client = await ZkClient.connect(connect);
+    try {
+        await client.set(ZNODE, "written with server 2 stopped");
+        expect(await client.get(ZNODE)).toBe("written with server 2 stopped");
+    } finally {
+        client.close();
+    }
+    const ops: Ops = {};
+    const preview = await stack.preview({ onEvent: opsCollector(ops), color: "never" });
+    expect(changes(preview.changeSummary)).toEqual({ update: 1, replace: 3 });
+    expect(ops.update).toEqual(["zookeeper-serving"]);
+    expect(ops.replace).toEqual(["zookeeper-heal-1", "zookeeper-heal-2", "zookeeper-heal-3"]);
+    const mark = transcript.length;
+    await stack.up({ onOutput: record, color: "never" });
+    expect(transcript.slice(mark).join("")).toMatch(/server 2 was stopped: started it/);
+    expect(onHost("lab-m2", "systemctl is-active zookeeper-ensemble")).toBe("active");
+    expect((await waitHealthy(60)).sort()).toEqual(["follower", "follower", "leader"]);
+    const again = await stack.preview({ color: "never" });
+    expect(changes(again.changeSummary)).toEqual({});
+    const reader = await ZkClient.connect("172.30.213.12:2181");
+    try {
+        expect(await reader.get(ZNODE)).toBe("written with server 2 stopped");
+        await reader.set(ZNODE, "written with a server down");
+    } finally {
+        reader.close();
     }
 });
 

@@ -25,6 +25,7 @@ import {
 } from "../../components";
 
 const REMOTE = "command:remote:Command";
+const PROBE = "pulumi-nodejs:dynamic/swarm-ha:ZooKeeperProbe";
 const server = (id: number): ZooKeeperServerArgs => ({ id, host: `10.2.0.${id}` });
 const args = (
     ids: number[],
@@ -62,8 +63,10 @@ describe("ZooKeeperEnsemble resources", () => {
                     `${REMOTE} zk-start-${i}`,
                     `${REMOTE} zk-server-${i}`,
                     `${REMOTE} zk-finish-${i}`,
+                    `${REMOTE} zk-heal-${i}`,
                 ]),
                 `${REMOTE} zk-ready`,
+                `${PROBE} zk-serving`,
             ].sort(),
         );
         const deps = (n: string) => recorder.byName(n).dependsOn.sort();
@@ -81,6 +84,8 @@ describe("ZooKeeperEnsemble resources", () => {
             "zk-server-3",
         ]);
         expect(deps("zk-ready")).toEqual(["zk-finish-1", "zk-finish-2", "zk-finish-3"]);
+        expect(deps("zk-serving")).toEqual(["zk-ready"]);
+        expect(deps("zk-heal-2")).toEqual(["zk-serving"]);
         for (const r of rs) expect(r.parent).toBe("zk");
     });
 
@@ -103,6 +108,22 @@ describe("ZooKeeperEnsemble resources", () => {
         expect((recorder.byName("cfg-ready").inputs.connection as { host: string }).host).toBe(
             "10.2.0.1",
         );
+    });
+
+    test("the probe asks every server; each server's heal step follows its generation", async () => {
+        await build("h", args([2, 1, 3], { clientPort: 12181 }));
+        const probe = recorder.byName("h-serving");
+        expect(probe.type).toBe(PROBE);
+        expect(probe.inputs.servers).toEqual(["1 10.2.0.1", "2 10.2.0.2", "3 10.2.0.3"]);
+        expect(probe.inputs.clientPort).toBe(12181);
+        const heal = recorder.byName("h-heal-2");
+        expect((heal.inputs.connection as { host: string }).host).toBe("10.2.0.2");
+        expect(heal.inputs.triggers).toHaveLength(1);
+        expect(heal.inputs.delete).toBeUndefined();
+        const create = String(heal.inputs.create);
+        expect(create).toContain("MYID='2'");
+        expect(create).toContain("CLIENT_PORT='12181'");
+        expect(create).toContain("was stopped: started it");
     });
 
     test("a tickTime change changes every server's step and the config hash", async () => {
@@ -175,7 +196,7 @@ describe("ZooKeeperEnsemble with dynamic reconfiguration", () => {
     test("one more step, members, after the finishes and before ready, on the first server", async () => {
         const { rs } = await build("dyn", dynamic([3, 1, 2]));
         expect(rs.filter((r) => r.type === REMOTE).map((r) => r.name)).toContain("dyn-members");
-        expect(rs.filter((r) => r.type === REMOTE)).toHaveLength(4 * 3 + 2);
+        expect(rs.filter((r) => r.type === REMOTE)).toHaveLength(5 * 3 + 2);
         const deps = (n: string) => recorder.byName(n).dependsOn.sort();
         expect(deps("dyn-members")).toEqual(["dyn-finish-1", "dyn-finish-2", "dyn-finish-3"]);
         expect(deps("dyn-ready")).toEqual(["dyn-members"]);

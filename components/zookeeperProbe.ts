@@ -1,0 +1,90 @@
+// Which ZooKeeper servers serve, asked with `srvr` from where Pulumi runs, at every preview and up.
+// Commands run only when their inputs change, so nothing else in a stack notices a server that was
+// stopped by hand; this resource does, in its diff, and counts the times it found one down in its
+// `generation`, which re-runs the heal steps once per time, not once per `up`.
+import * as pulumi from "@pulumi/pulumi";
+
+/** The probe's inputs: the servers ("id address") and their client port. */
+export interface ZooKeeperProbeInputs {
+    servers: string[];
+    clientPort: number;
+}
+
+/** Its state: the inputs, how many times a server was found down, and which ones last time. */
+export interface ZooKeeperProbeOutputs extends ZooKeeperProbeInputs {
+    generation: number;
+    down: string[];
+}
+
+/**
+ * The servers of `servers` that answer nothing on their client port ("down"); empty when none of
+ * them answers, since then this machine cannot see them and cannot tell.
+ */
+export async function serversDown(inputs: ZooKeeperProbeInputs): Promise<string[]> {
+    // Required here: the provider's functions are serialized and run in the engine's plugin.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const net = require("net") as typeof import("net");
+    const answers = (address: string): Promise<boolean> =>
+        new Promise((resolve) => {
+            let out = "";
+            const socket = net.connect(
+                { host: address, port: inputs.clientPort, timeout: 2000 },
+                () => socket.write("srvr"),
+            );
+            socket.on("data", (d) => (out += d.toString()));
+            socket.on("end", () => resolve(out.length > 0));
+            socket.on("timeout", () => {
+                socket.destroy();
+                resolve(false);
+            });
+            socket.on("error", () => resolve(false));
+        });
+    const seen = await Promise.all(
+        inputs.servers.map(async (s) => ({ server: s, up: await answers(s.split(" ")[1]) })),
+    );
+    const down = seen.filter((s) => !s.up).map((s) => s.server);
+    return down.length === inputs.servers.length ? [] : down;
+}
+
+const sameInputs = (a: ZooKeeperProbeInputs, b: ZooKeeperProbeInputs): boolean =>
+    a.clientPort === b.clientPort && JSON.stringify(a.servers) === JSON.stringify(b.servers);
+
+/** The dynamic provider: create counts nothing, diff asks the servers, update counts. */
+export const zooKeeperProbeProvider: pulumi.dynamic.ResourceProvider = {
+    async create(inputs: ZooKeeperProbeInputs) {
+        const outs: ZooKeeperProbeOutputs = { ...inputs, generation: 0, down: [] };
+        return { id: "serving", outs };
+    },
+    async diff(_id: string, olds: ZooKeeperProbeOutputs, news: ZooKeeperProbeInputs) {
+        if (!sameInputs(olds, news)) {
+            return { changes: true };
+        }
+        return { changes: (await serversDown(news)).length > 0 };
+    },
+    async update(_id: string, olds: ZooKeeperProbeOutputs, news: ZooKeeperProbeInputs) {
+        const down = await serversDown(news);
+        const outs: ZooKeeperProbeOutputs = {
+            ...news,
+            generation: (olds.generation ?? 0) + (down.length > 0 ? 1 : 0),
+            down,
+        };
+        return { outs };
+    },
+};
+
+/** The probe resource; `generation` grows by one each time an update found a server down. */
+export class ZooKeeperProbe extends pulumi.dynamic.Resource {
+    public readonly generation!: pulumi.Output<number>;
+    public readonly down!: pulumi.Output<string[]>;
+
+    constructor(name: string, inputs: ZooKeeperProbeInputs, opts?: pulumi.CustomResourceOptions) {
+        super(
+            zooKeeperProbeProvider,
+            name,
+            { ...inputs, generation: undefined, down: undefined },
+            opts,
+            "swarm-ha",
+            "ZooKeeperProbe",
+        );
+    }
+}
