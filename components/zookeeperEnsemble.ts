@@ -4,7 +4,7 @@ import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import * as random from "@pulumi/random";
-import { ZooKeeperProbe } from "./zookeeperProbe";
+import { ZooKeeperProbe, ZooKeeperProbeHost } from "./zookeeperProbe";
 import { renderScript, renderScriptOutput } from "./remoteScript";
 import { SshArgs, SshOverrides, connectionFor, resolveSsh } from "./ssh";
 import { duplicates, isPort, prefix, throwIfAny, wholeNumberProblems } from "./validation";
@@ -505,7 +505,11 @@ export class ZooKeeperEnsemble extends pulumi.ComponentResource {
         const probe = new ZooKeeperProbe(
             `${name}-serving`,
             { servers: serverLines.split("\n"), clientPort: Number(clientPort) },
-            { parent: this, dependsOn: [ready] },
+            {
+                parent: this,
+                dependsOn: [ready],
+                provider: new ZooKeeperProbeHost(`${name}-probe`, { parent: this }),
+            },
         );
         for (const s of servers) {
             new command.remote.Command(

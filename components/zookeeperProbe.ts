@@ -17,32 +17,40 @@ export interface ZooKeeperProbeOutputs extends ZooKeeperProbeInputs {
 }
 
 /**
+ * A server's Mode from the four-letter word `srvr`: "leader", "follower" or "standalone";
+ * "notserving" when the process answers but does not serve (during an election); "down" when
+ * nothing answers within `timeoutMs`.
+ */
+export function srvrMode(address: string, port = 2181, timeoutMs = 1000): Promise<string> {
+    // Required here: the probe's provider functions are serialized and run in the engine's plugin.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const net = require("net") as typeof import("net");
+    return new Promise((resolve) => {
+        let out = "";
+        const socket = net.connect({ host: address, port, timeout: timeoutMs }, () =>
+            socket.write("srvr"),
+        );
+        socket.on("data", (d) => (out += d.toString()));
+        socket.on("end", () =>
+            resolve(/^Mode: (\w+)/m.exec(out)?.[1] ?? (out ? "notserving" : "down")),
+        );
+        socket.on("timeout", () => {
+            socket.destroy();
+            resolve("down");
+        });
+        socket.on("error", () => resolve("down"));
+    });
+}
+
+/**
  * The servers of `servers` that answer nothing on their client port ("down"); empty when none of
  * them answers, since then this machine cannot see them and cannot tell.
  */
 export async function serversDown(inputs: ZooKeeperProbeInputs): Promise<string[]> {
-    // Required here: the provider's functions are serialized and run in the engine's plugin.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const net = require("net") as typeof import("net");
-    const answers = (address: string): Promise<boolean> =>
-        new Promise((resolve) => {
-            let out = "";
-            const socket = net.connect(
-                { host: address, port: inputs.clientPort, timeout: 2000 },
-                () => socket.write("srvr"),
-            );
-            socket.on("data", (d) => (out += d.toString()));
-            socket.on("end", () => resolve(out.length > 0));
-            socket.on("timeout", () => {
-                socket.destroy();
-                resolve(false);
-            });
-            socket.on("error", () => resolve(false));
-        });
-    const seen = await Promise.all(
-        inputs.servers.map(async (s) => ({ server: s, up: await answers(s.split(" ")[1]) })),
+    const modes = await Promise.all(
+        inputs.servers.map((s) => srvrMode(s.split(" ")[1], inputs.clientPort, 2000)),
     );
-    const down = seen.filter((s) => !s.up).map((s) => s.server);
+    const down = inputs.servers.filter((_, i) => modes[i] === "down");
     return down.length === inputs.servers.length ? [] : down;
 }
 
@@ -71,6 +79,16 @@ export const zooKeeperProbeProvider: pulumi.dynamic.ResourceProvider = {
         return { outs };
     },
 };
+
+/**
+ * The engine hands the default `pulumi-nodejs` provider the whole stack configuration, so any
+ * config change would show that provider as updated; a provider of its own has no inputs.
+ */
+export class ZooKeeperProbeHost extends pulumi.ProviderResource {
+    constructor(name: string, opts?: pulumi.ResourceOptions) {
+        super("pulumi-nodejs", name, {}, opts);
+    }
+}
 
 /** The probe resource; `generation` grows by one each time an update found a server down. */
 export class ZooKeeperProbe extends pulumi.dynamic.Resource {

@@ -13,7 +13,7 @@ import {
     openStack,
     plainOutputs,
 } from "./automation";
-import { srvrMode } from "./srvr";
+import { srvrMode } from "../components/zookeeperProbe";
 
 const started = Date.now();
 const elapsed = (): string => `${Math.round((Date.now() - started) / 1000)}s`;

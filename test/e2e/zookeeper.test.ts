@@ -10,7 +10,7 @@ import { changes, openStack } from "../../scripts/automation";
 import { NodeConfig } from "../../config";
 import { Ops, lab, onHost, opsCollector, record, removeStack, transcript } from "./helpers";
 import { ZkClient } from "./zk";
-import { srvrMode } from "../../scripts/srvr";
+import { srvrMode } from "../../components/zookeeperProbe";
 
 jest.setTimeout(20 * 60 * 1000);
 

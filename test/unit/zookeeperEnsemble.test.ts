@@ -67,6 +67,7 @@ describe("ZooKeeperEnsemble resources", () => {
                 ]),
                 `${REMOTE} zk-ready`,
                 `${PROBE} zk-serving`,
+                "pulumi:providers:pulumi-nodejs zk-probe",
             ].sort(),
         );
         const deps = (n: string) => recorder.byName(n).dependsOn.sort();
@@ -114,6 +115,9 @@ describe("ZooKeeperEnsemble resources", () => {
         await build("h", args([2, 1, 3], { clientPort: 12181 }));
         const probe = recorder.byName("h-serving");
         expect(probe.type).toBe(PROBE);
+        // Its own provider, with no inputs: the default one would change with any stack config.
+        expect(recorder.providerOf("h-serving")).toMatch(/::h-probe::/);
+        expect(recorder.byName("h-probe").inputs).toEqual({});
         expect(probe.inputs.servers).toEqual(["1 10.2.0.1", "2 10.2.0.2", "3 10.2.0.3"]);
         expect(probe.inputs.clientPort).toBe(12181);
         const heal = recorder.byName("h-heal-2");

@@ -4,6 +4,7 @@ import * as net from "net";
 import {
     ZooKeeperProbeOutputs,
     serversDown,
+    srvrMode,
     zooKeeperProbeProvider as provider,
 } from "../../components/zookeeperProbe";
 
@@ -27,6 +28,11 @@ const olds = (servers: string[], generation: number): ZooKeeperProbeOutputs => (
     ...inputs(servers),
     generation,
     down: [],
+});
+
+test("srvr: the Mode a server answers, or down", async () => {
+    expect(await srvrMode("127.0.0.1", port)).toBe("follower");
+    expect(await srvrMode("127.0.0.2", port)).toBe("down");
 });
 
 test("a server that refuses the connection is down; one that answers is not", async () => {
