@@ -1,0 +1,145 @@
+// End to end: ZooKeeperEnsemble's tarball install, used as a library from a program of its own.
+// Apache's download site cannot be reached here, so the test makes a binary tarball in Apache's
+// layout (apache-zookeeper-VERSION-bin/lib/*.jar) from the OS package's jars on one lab host and
+// serves it on the lab network from this machine; another host installs ZooKeeper from it, checked
+// against its sha512. A wrong sha512 is refused before anything is unpacked.
+import { createHash } from "crypto";
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as http from "http";
+import * as net from "net";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import { ZooKeeperEnsemble } from "../../components";
+import { srvrMode } from "../../components/zookeeperProbe";
+import { REPO, labInfo, loadEnv } from "../../scripts/automation";
+import { lab, onHost, record, removeStack } from "./helpers";
+
+jest.setTimeout(15 * 60 * 1000);
+
+const VERSION = "3.8.0";
+const BUILDER = "lab-w1";
+const TARGET = "lab-w2";
+const TARGET_ADDRESS = "172.30.213.22";
+// This machine on the lab's bridge network: the network's gateway.
+const GATEWAY = "172.30.213.1";
+
+let tarball: Buffer;
+let server: http.Server;
+let url = "";
+let downloads = 0;
+let stack: Stack;
+
+/** A stack whose program is one ZooKeeperEnsemble on TARGET, installed from the tarball. */
+async function tarballStack(sha512: string): Promise<Stack> {
+    const env = loadEnv();
+    const info = labInfo();
+    const target = info.hosts.find((h) => h.name === TARGET)!;
+    const program = async () => {
+        const zk = new ZooKeeperEnsemble("zkt", {
+            servers: [{ id: 1, host: TARGET_ADDRESS }],
+            ssh: {
+                privateKey: pulumi.secret(fs.readFileSync(info.privateKeyPath, "utf8")),
+                hostKey: target.hostKey,
+            },
+            install: { method: "tarball", version: VERSION, url, sha512 },
+            heapMb: 128,
+        });
+        return { connectString: zk.connectString, servers: zk.servers };
+    };
+    const workDir = path.join(env.SWARM_HA_CACHE, "workspaces", "zk-tarball");
+    fs.mkdirSync(workDir, { recursive: true });
+    return LocalWorkspace.createOrSelectStack(
+        { stackName: "zk-tarball", projectName: "swarm-ha-tarball", program },
+        {
+            workDir,
+            envVars: env,
+            projectSettings: {
+                name: "swarm-ha-tarball",
+                runtime: "nodejs",
+                backend: { url: `file://${env.SWARM_HA_STATE}` },
+            },
+        },
+    );
+}
+
+beforeAll(async () => {
+    lab("up", "--managers", "3", "--workers", "2");
+    // The OS package's jars, in the layout of Apache's binary tarball.
+    onHost(
+        BUILDER,
+        [
+            "set -e",
+            "if [ ! -r /usr/share/java/zookeeper.jar ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends zookeeper >/dev/null; fi",
+            "rm -rf /tmp/zk-tarball && mkdir -p /tmp/zk-tarball/apache-zookeeper-" +
+                VERSION +
+                "-bin/lib /tmp/zk-tarball/apache-zookeeper-" +
+                VERSION +
+                "-bin/conf",
+            `cp -L /usr/share/java/*.jar /tmp/zk-tarball/apache-zookeeper-${VERSION}-bin/lib/`,
+            `tar -C /tmp/zk-tarball -czf /tmp/zk-tarball.tgz apache-zookeeper-${VERSION}-bin`,
+        ].join("\n"),
+    );
+    tarball = execFileSync(
+        "bash",
+        [path.join(REPO, "lab", "lab.sh"), "ssh", BUILDER, "cat /tmp/zk-tarball.tgz"],
+        { stdio: ["ignore", "pipe", "pipe"], maxBuffer: 512 * 1024 * 1024 },
+    );
+    server = http.createServer((req, res) => {
+        if (req.url === `/apache-zookeeper-${VERSION}-bin.tar.gz`) {
+            downloads++;
+            res.writeHead(200, { "Content-Type": "application/gzip" });
+            res.end(tarball);
+        } else {
+            res.writeHead(404).end();
+        }
+    });
+    await new Promise<void>((resolve) => server.listen(0, GATEWAY, resolve));
+    url = `http://${GATEWAY}:${(server.address() as net.AddressInfo).port}/apache-zookeeper-${VERSION}-bin.tar.gz`;
+    // A host that has never had ZooKeeper on it.
+    onHost(
+        TARGET,
+        "systemctl disable --now zookeeper-ensemble >/dev/null 2>&1 || true; rm -rf /opt/zookeeper /etc/zookeeper-ensemble /etc/systemd/system/zookeeper-ensemble.service /var/lib/zookeeper; systemctl daemon-reload",
+    );
+});
+
+afterAll(async () => {
+    await stack?.destroy({ onOutput: record, color: "never" });
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+});
+
+test("a tarball whose sha512 differs is refused, and nothing is unpacked", async () => {
+    stack = await tarballStack("0".repeat(128));
+    await removeStack(stack);
+    stack = await tarballStack("0".repeat(128));
+    await expect(stack.up({ onOutput: record, color: "never" })).rejects.toThrow(
+        /the tarball from http:\/\/172\.30\.213\.1:\d+\/apache-zookeeper-3\.8\.0-bin\.tar\.gz does not match the sha512 given in install\.sha512/,
+    );
+    expect(downloads).toBe(1);
+    expect(onHost(TARGET, "test -e /opt/zookeeper && echo present || echo absent")).toBe("absent");
+});
+
+test("with its sha512, the tarball is installed and the server serves from it", async () => {
+    const sha512 = createHash("sha512").update(tarball).digest("hex");
+    console.log(
+        `tarball: ${(tarball.length / 1024 / 1024).toFixed(1)} MiB of the OS package's jars in Apache's layout`,
+    );
+    stack = await tarballStack(sha512);
+    const result = await stack.up({ onOutput: record, color: "never" });
+    expect(result.outputs.connectString.value).toBe(`${TARGET_ADDRESS}:2181`);
+    expect(result.outputs.servers.value).toEqual([
+        { id: 1, address: TARGET_ADDRESS, mode: "standalone" },
+    ]);
+    expect(downloads).toBe(2);
+    expect(onHost(TARGET, `ls /opt/zookeeper/${VERSION}/lib/zookeeper.jar`)).toBe(
+        `/opt/zookeeper/${VERSION}/lib/zookeeper.jar`,
+    );
+    expect(
+        onHost(TARGET, "grep -o -- '-cp [^ ]*' /etc/systemd/system/zookeeper-ensemble.service"),
+    ).toBe(`-cp /opt/zookeeper/${VERSION}/conf:/opt/zookeeper/${VERSION}/lib/*`);
+    expect(await srvrMode(TARGET_ADDRESS)).toBe("standalone");
+    const again = await stack.up({ onOutput: record, color: "never" });
+    expect(Object.keys(again.summary.resourceChanges ?? {})).toEqual(["same"]);
+    expect(downloads).toBe(2);
+});
