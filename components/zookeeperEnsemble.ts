@@ -280,7 +280,9 @@ function sortById<T extends { id: number }>(items: T[]): T[] {
  * A ZooKeeper ensemble on SSH-reachable hosts (the cluster's managers, or hosts of its own):
  * installed in parallel, started as the systemd unit `zookeeper-ensemble`, ready when every server
  * serves and the leader has all followers in sync. A configuration change restarts one server at a
- * time, the leader last, waiting for the ensemble to be healthy before and after each restart.
+ * time, the leader last, waiting for the ensemble to be healthy before and after each restart. The
+ * membership changes the same way, or with `dynamicReconfig` by one `reconfig -members`; a server
+ * stopped by hand is found at the next preview and started by `up`.
  */
 export class ZooKeeperEnsemble extends pulumi.ComponentResource {
     /** "address:port,..." for clients. */

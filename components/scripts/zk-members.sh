@@ -35,9 +35,11 @@ if [ "$current" = "$desired" ]; then
   exit 0
 fi
 
-# Before: the current members are healthy and every added server serves (it follows the leader).
+# Before: the members that stay serve, with one leader (it may be one that goes) that has them in
+# sync; a member being removed need not answer. Every added server serves (it follows the leader).
 current_servers=$(id_addresses "$current")
-wait_healthy "$ATTEMPTS" "$current_servers"
+staying=$(kept_servers "$current_servers")
+wait_healthy "$ATTEMPTS" "${staying:-$current_servers}" "$current_servers"
 added=$(id_addresses "$(printf '%s\n' "$desired" | grep -vxF "$current" || true)")
 if [ -n "$added" ]; then
   _i=0
