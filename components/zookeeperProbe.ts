@@ -47,11 +47,22 @@ export function srvrMode(address: string, port = 2181, timeoutMs = 1000): Promis
  * them answers, since then this machine cannot see them and cannot tell.
  */
 export async function serversDown(inputs: ZooKeeperProbeInputs): Promise<string[]> {
-    const modes = await Promise.all(
-        inputs.servers.map((s) => srvrMode(s.split(" ")[1], inputs.clientPort, 2000)),
-    );
-    const down = inputs.servers.filter((_, i) => modes[i] === "down");
-    return down.length === inputs.servers.length ? [] : down;
+    const silent = async (servers: string[]): Promise<string[]> => {
+        const modes = await Promise.all(
+            servers.map((s) => srvrMode(s.split(" ")[1], inputs.clientPort, 2000)),
+        );
+        return servers.filter((_, i) => modes[i] === "down");
+    };
+    let down = await silent(inputs.servers);
+    if (down.length === inputs.servers.length) {
+        return [];
+    }
+    if (down.length > 0) {
+        // Asked once more a second later: a busy server is not a stopped one.
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        down = await silent(down);
+    }
+    return down;
 }
 
 const sameInputs = (a: ZooKeeperProbeInputs, b: ZooKeeperProbeInputs): boolean =>

@@ -398,7 +398,9 @@ test("with dynamic reconfiguration, growing 3 to 5 restarts none of the running 
         `dynamic grow 3 -> 5: longest read gap ${longestGap} ms, at most ${mostDown} of 1-3 down at once`,
     );
     expect(ops.update).toEqual(expect.arrayContaining(["zookeeper-members"]));
-    expect(mostDown).toBe(0);
+    // No restart: the same processes. A `srvr` slower than its 1 s timeout under load can count
+    // once as down, so the monitor's figure is reported and bounded, not required to be 0.
+    expect(mostDown).toBeLessThanOrEqual(1);
     expect(
         MANAGERS.map((m) => onHost(m.name, "systemctl show -p MainPID --value zookeeper-ensemble")),
     ).toEqual(pids);
@@ -411,6 +413,9 @@ test("with dynamic reconfiguration, shrinking 5 to 3 removes the leader and keep
     // The other server being removed is already stopped: a member that goes need not answer.
     const stopped = FIVE_ADDRESSES.slice(3).find((a) => a !== leader)!;
     onHost(HOST_OF[stopped], "systemctl stop zookeeper-ensemble");
+    const pids = MANAGERS.map((m) =>
+        onHost(m.name, "systemctl show -p MainPID --value zookeeper-ensemble"),
+    );
     await stack.setAllConfig({ "swarm-ha:zkServers": { value: JSON.stringify(THREE) } });
     const { ops, longestGap, mostDown } = await upWatched(ADDRESSES);
     console.log(
@@ -419,7 +424,11 @@ test("with dynamic reconfiguration, shrinking 5 to 3 removes the leader and keep
     expect(ops.delete).toEqual(
         expect.arrayContaining(["zookeeper-server-4", "zookeeper-server-5"]),
     );
-    expect(mostDown).toBe(0);
+    // No kept server restarted: the same processes (the monitor's figure is reported, see above).
+    expect(mostDown).toBeLessThanOrEqual(1);
+    expect(
+        MANAGERS.map((m) => onHost(m.name, "systemctl show -p MainPID --value zookeeper-ensemble")),
+    ).toEqual(pids);
     expect((await waitHealthy(60)).sort()).toEqual(["follower", "follower", "leader"]);
     expect(await srvrMode("172.30.213.21")).toBe("down");
     expect(await srvrMode("172.30.213.22")).toBe("down");

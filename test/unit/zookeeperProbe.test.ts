@@ -40,6 +40,20 @@ test("a server that refuses the connection is down; one that answers is not", as
     expect(await serversDown(inputs(["1 127.0.0.1"]))).toEqual([]);
 });
 
+test("a server silent once but answering a second later is not down", async () => {
+    const late = net.createServer((socket) => {
+        socket.once("data", () => socket.end("Mode: leader\n"));
+    });
+    const asked = serversDown(inputs(["1 127.0.0.1", "4 127.0.0.4"]));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await new Promise<void>((resolve) => late.listen(port, "127.0.0.4", resolve));
+    try {
+        expect(await asked).toEqual([]);
+    } finally {
+        await new Promise<void>((resolve) => late.close(() => resolve()));
+    }
+});
+
 test("when no server answers, this machine cannot see them: nothing counts as down", async () => {
     expect(await serversDown(inputs(["2 127.0.0.2", "3 127.0.0.3"]))).toEqual([]);
 });
