@@ -41,27 +41,20 @@ current_servers=$(id_addresses "$current")
 staying=$(kept_servers "$current_servers")
 wait_healthy "$ATTEMPTS" "${staying:-$current_servers}" "$current_servers"
 added=$(id_addresses "$(printf '%s\n' "$desired" | grep -vxF "$current" || true)")
-if [ -n "$added" ]; then
-  _i=0
-  while :; do
-    _report=$(ensemble_report "$added")
-    _bad=$(printf '%s\n' "$_report" | awk '$3 != "follower" && $3 != "observer" { printf "%s(%s) ", $2, $3 }')
-    [ -n "$_bad" ] || break
-    _i=$((_i + 1))
-    [ "$_i" -lt "$ATTEMPTS" ] || fail "added servers do not follow the leader after $ATTEMPTS checks, 2 s apart: $_bad"
-    sleep 2
-  done
-fi
+# added_follow: succeeds when every added server follows (or observes); else prints the others.
+added_follow() {
+  _bad=$(ensemble_report "$added" | awk '$3 != "follower" && $3 != "observer" { printf "%s(%s) ", $2, $3 }')
+  [ -z "$_bad" ] || { printf '%s' "$_bad"; return 1; }
+}
+[ -z "$added" ] || retry "$ATTEMPTS" 2 "the added servers to follow the leader" added_follow >/dev/null
 
 say "members: $(ids_of "$current") -> $(ids_of "$desired")"
 answer=$(zk_cli "reconfig -members $(printf '%s\n' "$desired" | paste -sd, -)")
-_i=0
-while :; do
-  now=$(members_of "$(zk_cli config)")
-  [ "$now" != "$desired" ] || break
-  _i=$((_i + 1))
-  [ "$_i" -lt 15 ] || fail "the reconfiguration to $(ids_of "$desired") did not take; ZooKeeper answered: $(printf '%s' "$answer" | tr '\n' ' ')"
-  sleep 2
-done
+# reconfigured: succeeds when the ensemble's configuration is the list; else says what it is.
+reconfigured() {
+  _now=$(members_of "$(zk_cli config)")
+  [ "$_now" = "$desired" ] || { printf 'members %s; reconfig answered: %s' "$(ids_of "$_now")" "$(printf '%s' "$answer" | tr '\n' ' ')"; return 1; }
+}
+retry 15 2 "the reconfiguration to $(ids_of "$desired")" reconfigured >/dev/null
 wait_healthy "$ATTEMPTS" "$SERVERS"
-say "members: $(ids_of "$desired"), $(printf '%s\n' "$(ensemble_report "$SERVERS")" | awk '$3 == "leader" { print "leader " $1 }')"
+say "members: $(ids_of "$desired"), $(ensemble_report "$SERVERS" | awk '$3 == "leader" { print "leader " $1 }')"

@@ -30,20 +30,87 @@ let connect = "";
 const modes = (): Promise<string[]> => Promise.all(ADDRESSES.map((a) => srvrMode(a)));
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-async function waitHealthy(seconds: number): Promise<string[]> {
+const FIVE_ADDRESSES = [...ADDRESSES, "172.30.213.21", "172.30.213.22"];
+const HOST_OF: Record<string, string> = {
+    "172.30.213.11": "lab-m1",
+    "172.30.213.12": "lab-m2",
+    "172.30.213.13": "lab-m3",
+    "172.30.213.21": "lab-w1",
+    "172.30.213.22": "lab-w2",
+};
+const SUPER_PASSWORD = "e2e-super-password-7f3k";
+
+/**
+ * Waits (bounded) until `addresses` serve with one leader among them and the rest following;
+ * returns their modes in the order of `addresses`.
+ */
+async function healthyModes(addresses: string[], seconds = 90): Promise<string[]> {
     const until = Date.now() + seconds * 1000;
     let seen: string[] = [];
     while (Date.now() < until) {
-        seen = await modes();
-        if (
-            seen.filter((m) => m === "leader").length === 1 &&
-            seen.filter((m) => m === "follower").length === 2
-        ) {
+        seen = await Promise.all(addresses.map((a) => srvrMode(a)));
+        const leaders = seen.filter((m) => m === "leader").length;
+        const followers = seen.filter((m) => m === "follower").length;
+        if (leaders === 1 && followers === addresses.length - 1) {
             return seen;
         }
         await sleep(1000);
     }
-    throw new Error(`ensemble not healthy after ${seconds}s; modes seen: ${seen.join(", ")}`);
+    throw new Error(`no healthy ensemble of ${addresses.join(", ")}; modes: ${seen.join(", ")}`);
+}
+
+/** The leader of `addresses` once they are healthy. */
+async function leaderAmong(addresses: string[], seconds = 90): Promise<string> {
+    const seen = await healthyModes(addresses, seconds);
+    return addresses[seen.indexOf("leader")];
+}
+
+/** The modes of the three managers' servers once they are healthy. */
+const waitHealthy = (seconds: number): Promise<string[]> => healthyModes(ADDRESSES, seconds);
+
+/**
+ * Runs `up` while a client reads every 100 ms and a monitor asks every server `srvr` every 250 ms.
+ * Returns the successful reads, the longest gap between them and the most of `watched` down at once.
+ */
+async function upWatched(
+    watched: string[],
+): Promise<{ ops: Ops; reads: number; longestGap: number; mostDown: number }> {
+    const client = await ZkClient.connect(connect);
+    let going = true;
+    let lastRead = Date.now();
+    let longestGap = 0;
+    let reads = 0;
+    let mostDown = 0;
+    const bounded = Date.now() + 15 * 60 * 1000;
+    const reader = (async () => {
+        while (going && Date.now() < bounded) {
+            try {
+                await client.get(ZNODE);
+                longestGap = Math.max(longestGap, Date.now() - lastRead);
+                lastRead = Date.now();
+                reads++;
+            } catch {
+                // part of the gap
+            }
+            await sleep(100);
+        }
+    })();
+    const monitor = (async () => {
+        while (going && Date.now() < bounded) {
+            const seen = await Promise.all(watched.map((a) => srvrMode(a)));
+            mostDown = Math.max(mostDown, seen.filter((m) => m === "down").length);
+            await sleep(250);
+        }
+    })();
+    const ops: Ops = {};
+    try {
+        await stack.up({ onOutput: record, onEvent: opsCollector(ops), color: "never" });
+    } finally {
+        going = false;
+        await Promise.all([reader, monitor]);
+        client.close();
+    }
+    return { ops, reads, longestGap, mostDown };
 }
 
 beforeAll(async () => {
@@ -92,45 +159,9 @@ test("a znode round-trips through the connect string: create, get, set, delete",
 test("a tickTime change restarts one server at a time, leader last, while a client reads", async () => {
     const before = await modes();
     const leaderBefore = ADDRESSES[before.indexOf("leader")];
-    const client = await ZkClient.connect(connect);
-    let reading = true;
-    let lastRead = Date.now();
-    let longestGap = 0;
-    let reads = 0;
-    let mostDown = 0;
-    const reader = (async () => {
-        const until = Date.now() + 15 * 60 * 1000;
-        while (reading && Date.now() < until) {
-            try {
-                await client.get(ZNODE);
-                const now = Date.now();
-                longestGap = Math.max(longestGap, now - lastRead);
-                lastRead = now;
-                reads++;
-            } catch {
-                // counted as part of the gap
-            }
-            await sleep(100);
-        }
-    })();
-    const monitor = (async () => {
-        const until = Date.now() + 15 * 60 * 1000;
-        while (reading && Date.now() < until) {
-            const seen = await modes();
-            mostDown = Math.max(mostDown, seen.filter((m) => m === "down").length);
-            await sleep(250);
-        }
-    })();
     const mark = transcript.length;
-    const ops: Ops = {};
-    try {
-        await stack.setAllConfig({ "swarm-ha:zkTickTime": { value: "3000" } });
-        await stack.up({ onOutput: record, onEvent: opsCollector(ops), color: "never" });
-    } finally {
-        reading = false;
-        await Promise.all([reader, monitor]);
-        client.close();
-    }
+    await stack.setAllConfig({ "swarm-ha:zkTickTime": { value: "3000" } });
+    const { ops, reads, longestGap, mostDown } = await upWatched(ADDRESSES);
     console.log(
         `tickTime rolling restart: ${reads} reads, longest gap between successful reads ${longestGap} ms, at most ${mostDown} server process(es) down at once`,
     );
@@ -207,49 +238,6 @@ test("a server stopped by hand: writes keep working, preview shows the heal, and
     }
 });
 
-/**
- * Runs `up` while a client reads every 100 ms and a monitor asks every server `srvr` every 250 ms.
- * Returns the longest gap between successful reads and the most of `watched` down at once.
- */
-async function upWatched(
-    watched: string[],
-): Promise<{ ops: Ops; longestGap: number; mostDown: number }> {
-    const client = await ZkClient.connect(connect);
-    let going = true;
-    let lastRead = Date.now();
-    let longestGap = 0;
-    let mostDown = 0;
-    const bounded = Date.now() + 15 * 60 * 1000;
-    const reader = (async () => {
-        while (going && Date.now() < bounded) {
-            try {
-                await client.get(ZNODE);
-                longestGap = Math.max(longestGap, Date.now() - lastRead);
-                lastRead = Date.now();
-            } catch {
-                // part of the gap
-            }
-            await sleep(100);
-        }
-    })();
-    const monitor = (async () => {
-        while (going && Date.now() < bounded) {
-            const seen = await Promise.all(watched.map((a) => srvrMode(a)));
-            mostDown = Math.max(mostDown, seen.filter((m) => m === "down").length);
-            await sleep(250);
-        }
-    })();
-    const ops: Ops = {};
-    try {
-        await stack.up({ onOutput: record, onEvent: opsCollector(ops), color: "never" });
-    } finally {
-        going = false;
-        await Promise.all([reader, monitor]);
-        client.close();
-    }
-    return { ops, longestGap, mostDown };
-}
-
 test("growing 3 to 5 servers keeps a quorum: the running servers restart one at a time first", async () => {
     await stack.setAllConfig({ "swarm-ha:zkServers": { value: JSON.stringify(FIVE) } });
     const { ops, longestGap, mostDown } = await upWatched(ADDRESSES);
@@ -260,19 +248,13 @@ test("growing 3 to 5 servers keeps a quorum: the running servers restart one at 
         expect.arrayContaining(["zookeeper-install-4", "zookeeper-server-5"]),
     );
     expect(mostDown).toBeLessThanOrEqual(1);
-    const five = [...ADDRESSES, "172.30.213.21", "172.30.213.22"];
-    const until = Date.now() + 60000;
-    let seen: string[] = [];
-    while (Date.now() < until) {
-        seen = await Promise.all(five.map((a) => srvrMode(a)));
-        if (
-            seen.filter((m) => m === "leader").length === 1 &&
-            seen.filter((m) => m === "follower").length === 4
-        )
-            break;
-        await sleep(1000);
-    }
-    expect(seen.sort()).toEqual(["follower", "follower", "follower", "follower", "leader"]);
+    expect((await healthyModes(FIVE_ADDRESSES, 60)).sort()).toEqual([
+        "follower",
+        "follower",
+        "follower",
+        "follower",
+        "leader",
+    ]);
     const client = await ZkClient.connect("172.30.213.21:2181");
     try {
         expect(await client.get(ZNODE)).toBe("written with a server down");
@@ -280,32 +262,6 @@ test("growing 3 to 5 servers keeps a quorum: the running servers restart one at 
         client.close();
     }
 });
-
-const FIVE_ADDRESSES = [...ADDRESSES, "172.30.213.21", "172.30.213.22"];
-const HOST_OF: Record<string, string> = {
-    "172.30.213.11": "lab-m1",
-    "172.30.213.12": "lab-m2",
-    "172.30.213.13": "lab-m3",
-    "172.30.213.21": "lab-w1",
-    "172.30.213.22": "lab-w2",
-};
-const SUPER_PASSWORD = "e2e-super-password-7f3k";
-
-/** Waits (bounded) for `addresses` to serve with one leader among them; returns the leader. */
-async function leaderAmong(addresses: string[], seconds = 90): Promise<string> {
-    const until = Date.now() + seconds * 1000;
-    let seen: string[] = [];
-    while (Date.now() < until) {
-        seen = await Promise.all(addresses.map((a) => srvrMode(a)));
-        const leaders = seen.filter((m) => m === "leader").length;
-        const followers = seen.filter((m) => m === "follower").length;
-        if (leaders === 1 && followers === addresses.length - 1) {
-            return addresses[seen.indexOf("leader")];
-        }
-        await sleep(1000);
-    }
-    throw new Error(`no healthy ensemble of ${addresses.join(", ")}; modes: ${seen.join(", ")}`);
-}
 
 /**
  * Makes the leader of the five servers one of `wanted`. A removed server is made leader by
