@@ -1,5 +1,8 @@
 // The stack's configuration: read in one place, validated with errors that name the config key,
 // and turned into the components' arguments. Components never read config themselves.
+import { createHmac } from "crypto";
+import * as fs from "fs";
+import * as os from "os";
 import * as pulumi from "@pulumi/pulumi";
 import {
     DockerInstallMethod,
@@ -31,6 +34,8 @@ export interface StackSettings {
     sshUser: string;
     sshPort: number;
     sshPrivateKey: pulumi.Output<string>;
+    /** The key's file on this machine, with `sshPrivateKeyFile`; the Docker provider's ssh uses it. */
+    sshPrivateKeyFile?: string;
     sshDialAttempts: number;
     dockerInstall: DockerInstallMethod;
     dockerVersion?: string;
@@ -70,9 +75,10 @@ export interface ConfigSource {
     getObject<T>(key: string): T | undefined;
     getBoolean(key: string): boolean | undefined;
     getNumber(key: string): number | undefined;
-    requireSecret(key: string): pulumi.Output<string>;
     /** A secret setting; undefined when unset or empty (a declared default of ""). */
     getSecret(key: string): pulumi.Output<string> | undefined;
+    /** The text of a file on this machine; undefined when it cannot be read. */
+    readFile(file: string): string | undefined;
 }
 
 /** The stack's configuration as a ConfigSource. */
@@ -83,11 +89,48 @@ export function stackConfig(): ConfigSource {
         getObject: <T>(key: string) => config.getObject<T>(key),
         getBoolean: (key) => config.getBoolean(key),
         getNumber: (key) => config.getNumber(key),
-        requireSecret: (key) => config.requireSecret(key),
         // Read raw first: config.get on a secret warns, and an empty value means unset.
         getSecret: (key) =>
             pulumi.runtime.getConfig(`${NAMESPACE}:${key}`) ? config.getSecret(key) : undefined,
+        readFile: (file) => {
+            try {
+                return fs.readFileSync(file, "utf8");
+            } catch {
+                return undefined;
+            }
+        },
     };
+}
+
+/** A path as written in a stack file: a leading `~/` is the home directory of whoever runs Pulumi. */
+export function expandHome(file: string): string {
+    return file === "~" || file.startsWith("~/") ? os.homedir() + file.slice(1) : file;
+}
+
+/**
+ * The host key an OpenSSH known_hosts text holds for a host and port ("ssh-ed25519 AAAA..."): plain
+ * and hashed entries, `[host]:port` for ports other than 22; revoked and CA lines are skipped.
+ */
+export function knownHostKey(text: string, host: string, port: number): string | undefined {
+    const name = port === 22 ? host : `[${host}]:${port}`;
+    const matches = (pattern: string): boolean => {
+        const hashed = /^\|1\|([^|]+)\|(.+)$/.exec(pattern);
+        if (hashed) {
+            const mac = createHmac("sha1", Buffer.from(hashed[1], "base64")).update(name);
+            return mac.digest("base64") === hashed[2];
+        }
+        return pattern === name;
+    };
+    for (const line of text.split("\n")) {
+        const fields = line.trim().split(/\s+/);
+        if (fields.length < 3 || fields[0].startsWith("#") || fields[0].startsWith("@")) {
+            continue;
+        }
+        if (fields[0].split(",").some(matches)) {
+            return `${fields[1]} ${fields[2]}`;
+        }
+    }
+    return undefined;
 }
 
 /** Thrown for invalid stack configuration; the message names the config key. */
@@ -108,8 +151,15 @@ function fail(problems: string[]): void {
     }
 }
 
+/** A host's key from `swarm-ha:knownHostsFile`, by host and port (the stack's port when unset). */
+export type KnownHost = (host: string, port?: number) => string | undefined;
+
 /** Checks the shape of `swarm-ha:nodes`; the components check the rules between nodes. */
-export function parseNodes(raw: unknown, hostKeys: Record<string, string>): SwarmNodeArgs[] {
+export function parseNodes(
+    raw: unknown,
+    hostKeys: Record<string, string>,
+    knownHost: KnownHost = () => undefined,
+): SwarmNodeArgs[] {
     const problems: string[] = [];
     if (!Array.isArray(raw) || raw.length === 0) {
         throw new ConfigError(
@@ -142,7 +192,8 @@ export function parseNodes(raw: unknown, hostKeys: Record<string, string>): Swar
         if (n.labels !== undefined && (typeof n.labels !== "object" || Array.isArray(n.labels))) {
             problems.push(`${at}.labels is ${JSON.stringify(n.labels)}; give a map of strings.`);
         }
-        const hostKey = n.hostKey ?? hostKeys[String(n.name)];
+        const hostKey =
+            n.hostKey ?? hostKeys[String(n.name)] ?? knownHost(String(n.host), n.sshPort);
         nodes.push({
             name: String(n.name),
             host: String(n.host),
@@ -166,7 +217,11 @@ export function parseNodes(raw: unknown, hostKeys: Record<string, string>): Swar
  * Reads `swarm-ha:zkServers`: each entry `{ id, node }` (a node of the cluster, by name: its SSH
  * settings and host key too) or `{ id, host, address?, hostKey? }` (a host of its own).
  */
-export function parseZooKeeperServers(raw: unknown, nodes: SwarmNodeArgs[]): ZooKeeperServerArgs[] {
+export function parseZooKeeperServers(
+    raw: unknown,
+    nodes: SwarmNodeArgs[],
+    knownHost: KnownHost = () => undefined,
+): ZooKeeperServerArgs[] {
     if (!Array.isArray(raw)) {
         throw new ConfigError(
             `${key("zkServers")} is ${JSON.stringify(raw)}; give a list of { id, node } or { id, host }.`,
@@ -203,31 +258,75 @@ export function parseZooKeeperServers(raw: unknown, nodes: SwarmNodeArgs[]): Zoo
         if (typeof e.host !== "string" || e.host === "") {
             problems.push(`${at} has neither node nor host; name a cluster node or give a host.`);
         }
+        const hostKey = typeof e.hostKey === "string" ? e.hostKey : knownHost(String(e.host));
         return {
             id: Number(e.id),
             host: String(e.host),
             address: e.address as string | undefined,
-            ssh: typeof e.hostKey === "string" ? { hostKey: e.hostKey } : undefined,
+            ssh: hostKey !== undefined ? { hostKey } : undefined,
         };
     });
     fail(problems);
     return servers;
 }
 
+/**
+ * The SSH private key: `swarm-ha:sshPrivateKey` (secret config), or the file `swarm-ha:sshPrivateKeyFile`
+ * names on the machine that runs Pulumi (read as a secret; the Docker provider's ssh uses the file).
+ */
+function readPrivateKey(
+    config: ConfigSource,
+): Pick<StackSettings, "sshPrivateKey" | "sshPrivateKeyFile"> {
+    const file = config.get("sshPrivateKeyFile") || undefined;
+    const secret = config.getSecret("sshPrivateKey");
+    if (file !== undefined && secret !== undefined) {
+        throw new ConfigError(
+            `${key("sshPrivateKey")} and ${key("sshPrivateKeyFile")} are both set; keep one.`,
+        );
+    }
+    if (file === undefined) {
+        if (secret === undefined) {
+            throw new ConfigError(
+                `${key("sshPrivateKey")} is not set; run 'pulumi config set --secret sshPrivateKey < KEYFILE', or name the key's file in ${key("sshPrivateKeyFile")}.`,
+            );
+        }
+        return { sshPrivateKey: secret };
+    }
+    const path = expandHome(file);
+    const text = config.readFile(path);
+    if (text === undefined) {
+        throw new ConfigError(
+            `${key("sshPrivateKeyFile")} is "${file}", which cannot be read; give the path of an SSH private key (the lab's is made by 'npm run lab -- up').`,
+        );
+    }
+    return { sshPrivateKey: pulumi.secret(text), sshPrivateKeyFile: path };
+}
+
 /** Reads and validates the stack's settings. */
 export function readSettings(config: ConfigSource): StackSettings {
     const problems: string[] = [];
+    const sshPort = config.getNumber("sshPort") ?? 22;
     const hostKeys = config.getObject<Record<string, string>>("hostKeys") ?? {};
-    const nodes = parseNodes(config.getObject<unknown>("nodes"), hostKeys);
+    const knownHostsFile = config.get("knownHostsFile") || undefined;
+    let knownHost: KnownHost = () => undefined;
+    if (knownHostsFile !== undefined) {
+        const text = config.readFile(expandHome(knownHostsFile));
+        if (text === undefined) {
+            throw new ConfigError(
+                `${key("knownHostsFile")} is "${knownHostsFile}", which cannot be read; give an OpenSSH known_hosts file (the lab writes one with 'npm run lab -- up').`,
+            );
+        }
+        knownHost = (host, port) => knownHostKey(text, host, port ?? sshPort);
+    }
+    const nodes = parseNodes(config.getObject<unknown>("nodes"), hostKeys, knownHost);
     const dockerInstall = (config.get("dockerInstall") ?? "distro") as DockerInstallMethod;
     if (!INSTALLS.includes(dockerInstall)) {
         problems.push(
             `${key("dockerInstall")} is "${dockerInstall}"; use "distro", "docker-ce" or "none".`,
         );
     }
-    const sshPort = config.getNumber("sshPort") ?? 22;
     const web: WebSettings = {
-        image: config.get("webImage") ?? "swarm-ha-web:2",
+        image: config.get("webImage") ?? "swarm-ha-web:3",
         replicas: config.getNumber("webReplicas") ?? 3,
         port: config.getNumber("webPort") ?? 80,
         publishMode: (config.get("webPublishMode") ?? "ingress") as WebSettings["publishMode"],
@@ -245,7 +344,7 @@ export function readSettings(config: ConfigSource): StackSettings {
         zkRaw === undefined
             ? undefined
             : {
-                  servers: parseZooKeeperServers(zkRaw, nodes),
+                  servers: parseZooKeeperServers(zkRaw, nodes, knownHost),
                   install: (config.get("zkInstall") ?? "distro") as ZooKeeperSettings["install"],
                   version: config.get("zkVersion") || undefined,
                   url: config.get("zkUrl") || undefined,
@@ -262,7 +361,7 @@ export function readSettings(config: ConfigSource): StackSettings {
         nodes,
         sshUser: config.get("sshUser") ?? "root",
         sshPort,
-        sshPrivateKey: config.requireSecret("sshPrivateKey"),
+        ...readPrivateKey(config),
         sshDialAttempts: config.getNumber("sshDialAttempts") ?? 30,
         dockerInstall,
         dockerVersion: config.get("dockerVersion") || undefined,

@@ -19,6 +19,9 @@ export async function program(): Promise<Record<string, unknown>> {
         docker: { install: settings.dockerInstall, version: settings.dockerVersion },
         autolock: settings.autolock,
         dockerProvider: settings.services,
+        dockerSshOpts: settings.sshPrivateKeyFile
+            ? ["-i", settings.sshPrivateKeyFile, "-o", "IdentitiesOnly=yes"]
+            : undefined,
     });
     // ZooKeeper after the cluster: both install packages with apt on the managers.
     const zk = settings.zookeeper

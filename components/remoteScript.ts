@@ -1,5 +1,8 @@
-// Renders the remote step scripts in components/scripts/ into command text: parameters as shell
-// assignments, then the shared helpers, then the step. Pure and tested; shellchecked in lint.
+// The remote step scripts in components/scripts/: placed once on each host as a bundle (one
+// directory per version of the scripts), and the short command text of each step, its parameters as
+// shell assignments followed by sourcing the shared helpers and the step. renderScript gives a step's
+// whole text, for running it without placed scripts. Pure and tested; shellchecked in lint.
+import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
@@ -14,21 +17,96 @@ const scriptDirs = [
 
 const cache = new Map<string, string>();
 
+/** The folder the scripts are read from: beside the source, or beside the built JavaScript. */
+function scriptDir(): string {
+    const dir = scriptDirs.find((d) => fs.existsSync(path.join(d, "lib.sh")));
+    if (!dir) {
+        throw new Error(`swarm-ha: the remote scripts are in neither ${scriptDirs.join(" nor ")}`);
+    }
+    return dir;
+}
+
 /** The text of one script in components/scripts (without its directory or ".sh"). */
 export function scriptText(name: string): string {
     const cached = cache.get(name);
     if (cached !== undefined) {
         return cached;
     }
-    for (const dir of scriptDirs) {
-        const file = path.join(dir, `${name}.sh`);
-        if (fs.existsSync(file)) {
-            const text = fs.readFileSync(file, "utf8");
-            cache.set(name, text);
-            return text;
-        }
+    const file = path.join(scriptDir(), `${name}.sh`);
+    if (!fs.existsSync(file)) {
+        throw new Error(`swarm-ha: remote script "${name}.sh" not found in ${scriptDir()}`);
     }
-    throw new Error(`swarm-ha: remote script "${name}.sh" not found in ${scriptDirs.join(" or ")}`);
+    const text = fs.readFileSync(file, "utf8");
+    cache.set(name, text);
+    return text;
+}
+
+/** The names of every script (without ".sh"), sorted. */
+export function scriptNames(): string[] {
+    return fs
+        .readdirSync(scriptDir())
+        .filter((f) => f.endsWith(".sh"))
+        .map((f) => f.slice(0, -3))
+        .sort();
+}
+
+const END_OF_FILE = "SWARM_HA_END_OF_SCRIPT";
+
+/**
+ * What `sh` reads to write every script into its working directory: one quoted here-document per
+ * file, so nothing in a script is expanded.
+ */
+export function scriptBundle(): string {
+    return scriptNames()
+        .map((name) => {
+            const text = scriptText(name);
+            if (text.split("\n").includes(END_OF_FILE)) {
+                throw new Error(`swarm-ha: ${name}.sh contains the line ${END_OF_FILE}`);
+            }
+            return `cat > '${name}.sh' <<'${END_OF_FILE}'\n${text.replace(/\n?$/, "\n")}${END_OF_FILE}`;
+        })
+        .join("\n");
+}
+
+/** The scripts' version: 12 hex digits of the bundle's SHA-256. */
+export function scriptsVersion(): string {
+    return createHash("sha256").update(scriptBundle()).digest("hex").slice(0, 12);
+}
+
+/**
+ * Where a component's scripts of this version live on a host: `/var/lib/swarm-ha/OWNER/VERSION`.
+ * A new version is a new directory, so every step's command text changes with the scripts.
+ */
+export function scriptsDir(owner: string): string {
+    return `${SCRIPTS_ROOT}/${owner}/${scriptsVersion()}`;
+}
+
+/** Root of the placed scripts on every host. */
+export const SCRIPTS_ROOT = "/var/lib/swarm-ha";
+
+/**
+ * The placing step's commands: create writes the bundle read on stdin into `dir` (a complete
+ * directory or none: written aside, then renamed), unless it is there; delete removes it, and its
+ * parents when empty.
+ */
+export function placeScriptsCommands(dir: string): { create: string; delete: string } {
+    const d = shellQuote(dir);
+    return {
+        create: [
+            "set -eu",
+            `d=${d}`,
+            'if [ -f "$d/.complete" ]; then exit 0; fi',
+            'rm -rf "$d.new" && mkdir -p "$d.new" && cd "$d.new"',
+            "sh -eu",
+            'touch .complete && cd / && rm -rf "$d" && mv "$d.new" "$d"',
+        ].join("\n"),
+        delete: [
+            "set -eu",
+            `d=${d}`,
+            'rm -rf "$d" "$d.new"',
+            `rmdir "$(dirname "$d")" ${shellQuote(SCRIPTS_ROOT)} 2>/dev/null || true`,
+        ].join("\n"),
+    };
 }
 
 /** Quotes a value for a POSIX shell: single quotes, with embedded single quotes escaped. */
@@ -41,22 +119,55 @@ export function shellQuote(value: string): string {
  * `libs` named), then the step.
  */
 export function renderScript(name: string, params: ScriptParams, libs: string[] = []): string {
+    return [
+        "set -eu",
+        assignments(params),
+        scriptText("lib"),
+        ...libs.map(scriptText),
+        scriptText(name),
+    ].join("\n");
+}
+
+/** A step's parameters as sorted shell assignments, one per line. */
+function assignments(params: ScriptParams): string {
     for (const key of Object.keys(params)) {
         if (!/^[A-Z][A-Z0-9_]*$/.test(key)) {
             throw new Error(`swarm-ha: script parameter "${key}" must be an upper-case shell name`);
         }
     }
-    const assignments = Object.keys(params)
+    return Object.keys(params)
         .sort()
         .map((key) => `${key}=${shellQuote(params[key])}`)
         .join("\n");
+}
+
+/**
+ * The command text of a step whose scripts are placed in `dir`: `set -eu`, its parameters, then
+ * sourcing the shared helpers (lib.sh and any `libs` named) and the step. A few lines, so an error
+ * that quotes the command stays short.
+ */
+export function stepCommand(
+    dir: string,
+    name: string,
+    params: ScriptParams,
+    libs: string[] = [],
+): string {
+    scriptText(name);
     return [
         "set -eu",
-        assignments,
-        scriptText("lib"),
-        ...libs.map(scriptText),
-        scriptText(name),
+        assignments(params),
+        ...["lib", ...libs, name].map((s) => `. ${shellQuote(`${dir}/${s}.sh`)}`),
     ].join("\n");
+}
+
+/** {@link stepCommand} for parameters that are still outputs of other resources. */
+export function stepCommandOutput(
+    dir: string,
+    name: string,
+    params: Record<string, pulumi.Input<string>>,
+    libs: string[] = [],
+): pulumi.Output<string> {
+    return pulumi.all(params).apply((resolved) => stepCommand(dir, name, resolved, libs));
 }
 
 /** {@link renderScript} for parameters that are still outputs of other resources. */

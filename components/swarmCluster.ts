@@ -4,7 +4,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
-import { renderScriptOutput, renderScript } from "./remoteScript";
+import { scriptsDir, stepCommand, stepCommandOutput } from "./remoteScript";
+import { placeScripts, remoteStep } from "./remoteStep";
 import { SshArgs, SshOverrides, connectionFor, resolveSsh, ResolvedSsh } from "./ssh";
 import { duplicates, isPort, prefix, throwIfAny, wholeNumberProblems } from "./validation";
 
@@ -78,7 +79,9 @@ export interface SwarmClusterArgs {
     drainTimeoutSeconds?: number;
     /**
      * Extra `ssh` options for the Docker provider, which connects to a manager with the system's ssh
-     * client (for example `["-i", "/path/key", "-o", "StrictHostKeyChecking=yes"]`). Default: none.
+     * client and so cannot take `ssh.privateKey` as text: give it the key's file
+     * (`["-i", "/path/key"]`), or leave it to the ssh agent or the default identities of the user
+     * who runs Pulumi. The manager's host key is checked as for the other steps. Default: none.
      */
     dockerSshOpts?: string[];
     /**
@@ -298,6 +301,33 @@ export function parseReadyReport(stdout: string): SwarmNodeStatus[] {
         }));
 }
 
+/**
+ * The Docker provider's ssh options: the caller's, then non-interactive, and the host key checked
+ * against `hostKey` when it is known (a known_hosts line printed by KnownHostsCommand), else not
+ * checked, as the cluster's other connections.
+ */
+export function dockerSshOptions(ssh: ResolvedSsh, extra: string[] = []): pulumi.Output<string[]> {
+    return pulumi
+        .output(ssh.hostKey)
+        .apply((hostKey) => [
+            ...extra,
+            "-o",
+            "BatchMode=yes",
+            "-o",
+            "UserKnownHostsFile=/dev/null",
+            "-o",
+            "LogLevel=ERROR",
+            ...(hostKey
+                ? [
+                      "-o",
+                      "StrictHostKeyChecking=yes",
+                      "-o",
+                      `KnownHostsCommand=/bin/echo %H ${hostKey}`,
+                  ]
+                : ["-o", "StrictHostKeyChecking=no"]),
+        ]);
+}
+
 function sortByName<T extends { name: string }>(items: T[]): T[] {
     return [...items].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
@@ -346,33 +376,37 @@ export class SwarmCluster extends pulumi.ComponentResource {
         const managerAddresses = managers.map(addressOf).join(" ");
         const base = (n: SwarmNodeArgs): Record<string, string> => ({ NODE: n.name, HOST: n.host });
 
-        // 1. Every host in parallel: wait for SSH (the connection's bounded dial), install or
-        //    verify Docker, enable and start it. Docker stays installed when the cluster goes.
+        // 1. Every host in parallel: wait for SSH (the connection's bounded dial), place the
+        //    scripts, install or verify Docker, enable and start it. Docker stays installed when the
+        //    cluster goes.
+        const dir = scriptsDir(name);
         const installs = new Map<string, command.remote.Command>();
         for (const node of nodes) {
+            const connection = connectionFor(node.host, sshOf(node));
+            const scripts = placeScripts(`${name}-scripts-${node.name}`, connection, dir, this);
             installs.set(
                 node.name,
-                new command.remote.Command(
+                remoteStep(
                     `${name}-docker-${node.name}`,
                     {
-                        connection: connectionFor(node.host, sshOf(node)),
-                        create: renderScript("docker", {
+                        connection,
+                        create: stepCommand(dir, "docker", {
                             ...base(node),
                             INSTALL: install,
                             DOCKER_VERSION: args.docker?.version ?? "",
                         }),
                     },
-                    { parent: this },
+                    { parent: this, dependsOn: [scripts] },
                 ),
             );
         }
 
         // 2. Bootstrap: init on one manager, unless it already manages this swarm.
-        const init = new command.remote.Command(
+        const init = remoteStep(
             `${name}-init`,
             {
                 connection: bootstrapConnection,
-                create: renderScript("init", {
+                create: stepCommand(dir, "init", {
                     ...base(bootstrap),
                     ADVERTISE_ADDR: addressOf(bootstrap),
                     SWARM_PORT: swarmPort,
@@ -383,7 +417,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
                     INIT_FLAGS: swarmInitFlags(args),
                     UPDATE_FLAGS: swarmUpdateFlags(args),
                 }),
-                delete: renderScript("leave", { ...base(bootstrap), FORCE: "--force" }),
+                delete: stepCommand(dir, "leave", { ...base(bootstrap), FORCE: "--force" }),
             },
             { parent: this, dependsOn: [installs.get(bootstrap.name)!] },
         );
@@ -391,11 +425,11 @@ export class SwarmCluster extends pulumi.ComponentResource {
         this.clusterId = initValues.apply((v) => v.cluster ?? "");
 
         // 3. Tokens: read on the bootstrap manager; secret in state, never logged.
-        const tokens = new command.remote.Command(
+        const tokens = remoteStep(
             `${name}-tokens`,
             {
                 connection: bootstrapConnection,
-                create: renderScript("tokens", {
+                create: stepCommand(dir, "tokens", {
                     ...base(bootstrap),
                     AUTOLOCK: String(args.autolock ?? false),
                 }),
@@ -419,30 +453,30 @@ export class SwarmCluster extends pulumi.ComponentResource {
         const joins = new Map<string, command.remote.Command>();
         let previousManager: pulumi.Resource = tokens;
         const joinOne = (node: SwarmNodeArgs, after: pulumi.Resource): command.remote.Command => {
-            const forget = new command.remote.Command(
+            const forget = remoteStep(
                 `${name}-forget-${node.name}`,
                 {
                     connection: bootstrapConnection,
                     create: "true",
-                    delete: renderScript("forget", {
+                    delete: stepCommand(dir, "forget", {
                         ...base(bootstrap),
                         ADVERTISE_ADDR: addressOf(node),
                     }),
                 },
                 { parent: this, dependsOn: [init] },
             );
-            const join = new command.remote.Command(
+            const join = remoteStep(
                 `${name}-join-${node.name}`,
                 {
                     connection: connectionFor(node.host, sshOf(node)),
-                    create: renderScript("join", {
+                    create: stepCommand(dir, "join", {
                         ...base(node),
                         ADVERTISE_ADDR: addressOf(node),
                         SWARM_PORT: swarmPort,
                         JOIN_ADDR: addressOf(bootstrap),
                         MANAGERS: managerAddresses,
                     }),
-                    delete: renderScript("leave", base(node)),
+                    delete: stepCommand(dir, "leave", base(node)),
                     stdin: node.role === "manager" ? this.managerJoinToken : this.workerJoinToken,
                 },
                 {
@@ -472,18 +506,18 @@ export class SwarmCluster extends pulumi.ComponentResource {
         );
         const nodeSteps = nodes.map((node) => {
             const nodeId = nodeIds.get(node.name)!;
-            return new command.remote.Command(
+            return remoteStep(
                 `${name}-node-${node.name}`,
                 {
                     connection: bootstrapConnection,
-                    create: renderScriptOutput("node", {
+                    create: stepCommandOutput(dir, "node", {
                         ...base(bootstrap),
                         NODE_ID: nodeId,
                         ROLE: node.role,
                         AVAILABILITY: node.availability ?? "active",
                         LABELS: labelLines(node.labels),
                     }),
-                    delete: renderScriptOutput("drain", {
+                    delete: stepCommandOutput(dir, "drain", {
                         ...base(bootstrap),
                         NODE_ID: nodeId,
                         DRAIN_ATTEMPTS: drainAttempts,
@@ -500,11 +534,11 @@ export class SwarmCluster extends pulumi.ComponentResource {
         const expected = pulumi
             .all(nodes.map((n) => nodeIds.get(n.name)!))
             .apply((ids) => nodes.map((n, i) => `${n.name} ${ids[i]} ${n.role}`).join("\n"));
-        const ready = new command.remote.Command(
+        const ready = remoteStep(
             `${name}-ready`,
             {
                 connection: bootstrapConnection,
-                create: renderScriptOutput("ready", {
+                create: stepCommandOutput(dir, "ready", {
                     ...base(bootstrap),
                     EXPECTED: expected,
                     ATTEMPTS: String(
@@ -543,7 +577,10 @@ export class SwarmCluster extends pulumi.ComponentResource {
             (args.dockerProvider ?? true)
                 ? new docker.Provider(
                       `${name}-provider`,
-                      { host: this.dockerHost, sshOpts: args.dockerSshOpts },
+                      {
+                          host: this.dockerHost,
+                          sshOpts: dockerSshOptions(bootstrapSsh, args.dockerSshOpts),
+                      },
                       { parent: this, dependsOn: [ready] },
                   )
                 : undefined;

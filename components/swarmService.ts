@@ -56,7 +56,7 @@ export interface ServiceUpdateArgs {
 }
 
 export interface SwarmServiceArgs {
-    /** The image, e.g. "nginx:1.27" or a locally loaded "swarm-ha-web:2". Required, non-empty. */
+    /** The image, e.g. "nginx:1.27" or a locally loaded "swarm-ha-web:3". Required, non-empty. */
     image: pulumi.Input<string>;
     /** Replicas of a replicated service (a whole number, 0 or more). Default: 1 unless `global`. */
     replicas?: number;

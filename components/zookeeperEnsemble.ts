@@ -5,7 +5,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import * as random from "@pulumi/random";
 import { ZooKeeperProbe, ZooKeeperProbeHost } from "./zookeeperProbe";
-import { renderScript, renderScriptOutput } from "./remoteScript";
+import { scriptsDir, stepCommand, stepCommandOutput } from "./remoteScript";
+import { placeScripts, remoteStep } from "./remoteStep";
 import { SshArgs, SshOverrides, connectionFor, resolveSsh } from "./ssh";
 import { duplicates, isPort, prefix, throwIfAny, wholeNumberProblems } from "./validation";
 
@@ -342,16 +343,19 @@ export class ZooKeeperEnsemble extends pulumi.ComponentResource {
                 ),
         );
 
-        // 1. Install on every server in parallel; the packages stay when the ensemble goes.
+        // 1. Install on every server in parallel, once the scripts are placed; the packages stay
+        //    when the ensemble goes.
+        const dir = scriptsDir(name);
         const installs = new Map<number, command.remote.Command>();
         for (const s of servers) {
+            const scripts = placeScripts(`${name}-scripts-${s.id}`, connection(s), dir, this);
             installs.set(
                 s.id,
-                new command.remote.Command(
+                remoteStep(
                     `${name}-install-${s.id}`,
                     {
                         connection: connection(s),
-                        create: renderScript("zk-install", {
+                        create: stepCommand(dir, "zk-install", {
                             ...base(s),
                             METHOD: method,
                             URL: install.url ?? "",
@@ -362,7 +366,7 @@ export class ZooKeeperEnsemble extends pulumi.ComponentResource {
                             DATA_LOG_DIR: dataLogDir,
                         }),
                     },
-                    { parent: this },
+                    { parent: this, dependsOn: [scripts] },
                 ),
             );
         }
@@ -372,7 +376,8 @@ export class ZooKeeperEnsemble extends pulumi.ComponentResource {
         // 2. Start: every server that is not running yet (a new one) starts at once with the new
         //    list, so that it follows the current leader before the others count it.
         const configCommand = (s: ZooKeeperServerArgs, phase: "start" | "roll") =>
-            renderScriptOutput(
+            stepCommandOutput(
+                dir,
                 "zk-config",
                 {
                     ...base(s),
@@ -390,21 +395,20 @@ export class ZooKeeperEnsemble extends pulumi.ComponentResource {
                 },
                 ["zk-health"],
             );
-        const started = servers.map(
-            (s) =>
-                new command.remote.Command(
-                    `${name}-start-${s.id}`,
-                    {
-                        connection: connection(s),
-                        create: configCommand(s, "start"),
-                        stdin: digest ?? "",
-                    },
-                    {
-                        parent: this,
-                        dependsOn: [installs.get(s.id)!],
-                        additionalSecretOutputs: ["stdin"],
-                    },
-                ),
+        const started = servers.map((s) =>
+            remoteStep(
+                `${name}-start-${s.id}`,
+                {
+                    connection: connection(s),
+                    create: configCommand(s, "start"),
+                    stdin: digest ?? "",
+                },
+                {
+                    parent: this,
+                    dependsOn: [installs.get(s.id)!],
+                    additionalSecretOutputs: ["stdin"],
+                },
+            ),
         );
 
         // 3. Roll: one running server at a time in id order; each restarts only when the ensemble
@@ -414,12 +418,12 @@ export class ZooKeeperEnsemble extends pulumi.ComponentResource {
         for (const s of servers) {
             const previous = configured[configured.length - 1];
             configured.push(
-                new command.remote.Command(
+                remoteStep(
                     `${name}-server-${s.id}`,
                     {
                         connection: connection(s),
                         create: configCommand(s, "roll"),
-                        delete: renderScript("zk-remove", {
+                        delete: stepCommand(dir, "zk-remove", {
                             ...base(s),
                             DATA_DIR: dataDir,
                             DATA_LOG_DIR: dataLogDir,
@@ -441,11 +445,12 @@ export class ZooKeeperEnsemble extends pulumi.ComponentResource {
         for (const s of servers) {
             const previous = finished[finished.length - 1];
             finished.push(
-                new command.remote.Command(
+                remoteStep(
                     `${name}-finish-${s.id}`,
                     {
                         connection: connection(s),
-                        create: renderScriptOutput(
+                        create: stepCommandOutput(
+                            dir,
                             "zk-finish",
                             { ...base(s), ...health, MYID: String(s.id), CONFIG_HASH: configHash },
                             ["zk-health"],
@@ -461,11 +466,12 @@ export class ZooKeeperEnsemble extends pulumi.ComponentResource {
         const first = servers[0];
         const reconfigured = args.dynamicReconfig
             ? [
-                  new command.remote.Command(
+                  remoteStep(
                       `${name}-members`,
                       {
                           connection: connection(first),
-                          create: renderScriptOutput(
+                          create: stepCommandOutput(
+                              dir,
                               "zk-members",
                               {
                                   ...base(first),
@@ -487,11 +493,12 @@ export class ZooKeeperEnsemble extends pulumi.ComponentResource {
             : finished;
 
         // 6. Ready: every server serving, one leader, all followers in sync.
-        const ready = new command.remote.Command(
+        const ready = remoteStep(
             `${name}-ready`,
             {
                 connection: connection(first),
-                create: renderScriptOutput(
+                create: stepCommandOutput(
+                    dir,
                     "zk-ready",
                     { ...base(first), ...health, CONFIG_HASH: configHash },
                     ["zk-health"],
@@ -514,13 +521,16 @@ export class ZooKeeperEnsemble extends pulumi.ComponentResource {
             },
         );
         for (const s of servers) {
-            new command.remote.Command(
+            remoteStep(
                 `${name}-heal-${s.id}`,
                 {
                     connection: connection(s),
-                    create: renderScript("zk-heal", { ...base(s), ...health, MYID: String(s.id) }, [
-                        "zk-health",
-                    ]),
+                    create: stepCommand(
+                        dir,
+                        "zk-heal",
+                        { ...base(s), ...health, MYID: String(s.id) },
+                        ["zk-health"],
+                    ),
                     triggers: [probe.generation],
                 },
                 { parent: this, dependsOn: [probe] },

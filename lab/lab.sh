@@ -7,7 +7,8 @@
 #   ssh NAME [COMMAND...]             a shell (or one command) on a host as root, with the lab key
 #   stop|start|kill NAME              fault helpers: stop, start or kill a host
 #   isolate|restore NAME              cut a host off the lab network, or put it back at its address
-#   load-image IMAGE [NAME...]        copy a locally built image into the Docker engine of hosts
+#   load-image IMAGE [NAME...]        give hosts a locally built image: loaded into their Docker engine
+#                                     now if it runs, and whenever Docker starts there
 #   web-image                         build the small web image used by the demo service
 #   down [--images]                   remove the lab's hosts, volumes and network (and its images)
 #
@@ -23,7 +24,11 @@ NETWORK="swarm-ha-lab"
 SUBNET="172.30.213.0/24"
 PREFIX="172.30.213"
 HOST_IMAGE="swarm-ha-lab-host:bookworm-2"
-WEB_IMAGE="swarm-ha-web:2"
+WEB_IMAGE="swarm-ha-web:3"
+# Images every host gets at `up` (nothing can be pulled here): staged in /var/lib/lab-images and
+# loaded by the unit lab-images.service as soon as the Docker engine the product installs starts.
+LAB_IMAGES=("$WEB_IMAGE")
+HOST_IMAGES_DIR="/var/lib/lab-images"
 LABEL="swarm-ha.lab=1"
 KEY="$LAB_DIR/id_ed25519"
 KNOWN_HOSTS="$LAB_DIR/known_hosts"
@@ -221,6 +226,10 @@ cmd_up() {
   each_host authorize_host "${names[@]}"
   write_known_hosts
   each_host wait_ssh "${names[@]}"
+  cmd_web_image >/dev/null
+  for image in "${LAB_IMAGES[@]}"; do save_image "$image"; done
+  STAGED=("${LAB_IMAGES[@]}")
+  each_host stage_images_on "${names[@]}"
   write_lab_json
   say "lab up: ${#names[@]} hosts SSH-ready in $(elapsed "$t0") (key $KEY)"
   cmd_status
@@ -280,38 +289,85 @@ cmd_start() {
   wait_ssh "$1"
 }
 
-# load-image IMAGE [NAME...]: docker save once, docker load on each host over SSH, in parallel.
-IMAGE_TAR=""
-load_image_on() {
-  ssh "${SSH_OPTS[@]}" "root@$(host_address "$1")" docker load <"$IMAGE_TAR" >/dev/null ||
-    die "load-image: loading the image on $1 failed (is Docker installed there?)"
+# A path unit on each host: when the Docker socket appears (the product installs and starts Docker),
+# lab-images.service loads every staged image; a host whose engine already runs loads at once.
+install_image_units() {
+  local c
+  c="$(container "$1")"
+  docker exec "$c" test -f /etc/systemd/system/lab-images.path && return 0
+  printf '[Path]\nPathExists=/run/docker.sock\n[Install]\nWantedBy=multi-user.target\n' |
+    docker exec -i "$c" sh -c 'cat >/etc/systemd/system/lab-images.path.new'
+  docker exec -i "$c" sh -c "mkdir -p $HOST_IMAGES_DIR && cat >/etc/systemd/system/lab-images.service && mv /etc/systemd/system/lab-images.path.new /etc/systemd/system/lab-images.path && systemctl daemon-reload && systemctl enable -q --now lab-images.path" <<UNIT
+[Unit]
+Description=Load the lab's staged images into Docker
+Requires=docker.service
+After=docker.service
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/bin/sh -c 'for f in $HOST_IMAGES_DIR/*.tar; do [ -f "\$f" ] && docker load -q -i "\$f"; done'
+UNIT
 }
+
+image_tar() { printf '%s/images/%s.tar\n' "$LAB_DIR" "$(printf '%s' "$1" | tr '/:' '__')"; }
+
+# save_image IMAGE: docker save into the lab's folder, again only when the image changed.
+save_image() {
+  local image="$1" tar id
+  tar="$(image_tar "$image")"
+  id="$(docker image inspect -f '{{.Id}}' "$image" 2>/dev/null)" || die "no local image '$image'"
+  mkdir -p "$LAB_DIR/images"
+  if [ "$(cat "$tar.id" 2>/dev/null)" != "$id" ]; then
+    docker save "$image" -o "$tar.new" && mv "$tar.new" "$tar" && printf '%s\n' "$id" >"$tar.id"
+  fi
+}
+
+# stage_images_on NAME: puts the saved images on a host, and loads them now if its Docker runs.
+STAGED=()
+stage_images_on() {
+  local c image tar
+  c="$(container "$1")"
+  install_image_units "$1"
+  for image in "${STAGED[@]}"; do
+    tar="$(image_tar "$image")"
+    if [ "$(docker exec "$c" cat "$HOST_IMAGES_DIR/$(basename "$tar").id" 2>/dev/null)" != "$(cat "$tar.id")" ]; then
+      docker cp -q "$tar" "$c:$HOST_IMAGES_DIR/" && docker cp -q "$tar.id" "$c:$HOST_IMAGES_DIR/"
+    fi
+    docker exec "$c" sh -c "! systemctl is-active -q docker || docker image inspect '$image' >/dev/null 2>&1 || docker load -q -i '$HOST_IMAGES_DIR/$(basename "$tar")' >/dev/null" ||
+      die "$1: loading $image into its Docker engine failed"
+  done
+}
+
+# load-image IMAGE [NAME...]: stage a locally built image on hosts (all by default).
 cmd_load_image() {
   [ $# -ge 1 ] || die "load-image: name an image"
   local image="$1" names
   shift
-  docker image inspect "$image" >/dev/null 2>&1 || die "load-image: no local image '$image'"
+  save_image "$image"
   if [ $# -gt 0 ]; then names=("$@"); else mapfile -t names < <(lab_hosts); fi
-  IMAGE_TAR="$(mktemp "$SWARM_HA_CACHE/image.XXXXXX")"
-  trap 'rm -f "$IMAGE_TAR"' EXIT
-  docker save "$image" -o "$IMAGE_TAR"
-  each_host load_image_on "${names[@]}"
+  STAGED=("$image")
+  each_host stage_images_on "${names[@]}"
   say "loaded $image on ${names[*]}"
 }
 
-# The demo's web service: busybox httpd from Debian serving a page that names the task's host.
+# The demo's web service: Debian's static busybox alone (about 2 MB), serving a page that names the
+# task's host on port 80.
 cmd_web_image() {
   ensure_engine
-  build_host_image
   if docker image inspect "$WEB_IMAGE" >/dev/null 2>&1; then say "$WEB_IMAGE"; return 0; fi
-  local c="swarm-ha-web-build"
-  docker rm -f "$c" >/dev/null 2>&1 || true
-  docker run --name "$c" --entrypoint /bin/sh "$HOST_IMAGE" -c \
-    'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends busybox >/dev/null && apt-get clean && mkdir -p /www' >/dev/null
-  docker commit --change 'ENTRYPOINT ["/bin/sh", "-c"]' \
-    --change 'CMD ["echo \"swarm-ha web on $(hostname)\" > /www/index.html && exec busybox httpd -f -p 80 -h /www"]' \
-    --change "LABEL $LABEL" "$c" "$WEB_IMAGE" >/dev/null
-  docker rm "$c" >/dev/null
+  local tmp
+  tmp="$(mktemp -d "$SWARM_HA_CACHE/web.XXXXXX")"
+  (cd "$tmp" && { apt-get download busybox-static >/dev/null 2>&1 ||
+    { apt-get update -qq && apt-get download busybox-static >/dev/null 2>&1; }; }) ||
+    { rm -rf "$tmp"; die "web-image: could not download Debian's busybox-static"; }
+  dpkg-deb -x "$tmp"/busybox-static_*.deb "$tmp/root"
+  mkdir -p "$tmp/root/www" "$tmp/root/tmp"
+  ln -s busybox "$tmp/root/bin/sh"
+  tar -C "$tmp/root" -c . | docker import \
+    -c 'ENTRYPOINT ["/bin/sh", "-c"]' \
+    -c 'CMD ["echo \"swarm-ha web on $(busybox hostname)\" > /www/index.html && exec busybox httpd -f -p 80 -h /www"]' \
+    -c "LABEL $LABEL" - "$WEB_IMAGE" >/dev/null
+  rm -rf "$tmp"
   say "$WEB_IMAGE"
 }
 

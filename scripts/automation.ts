@@ -1,6 +1,7 @@
-// The project's own runner of stacks through the Automation API: the same program function that
-// index.ts exports, run inline (no Node.js language host needed), with the environment of
-// scripts/env.sh and, for the dev stack, the lab's key and host keys as config.
+// The project's own runner of stacks through the Automation API, for the demo, the end-to-end tests
+// and the benchmark: the same program function that index.ts exports, run inline, on the engine and
+// plugins `npm run setup` installed, with the environment of scripts/env.sh. Its workspaces live in
+// the cache, so test stacks never write into the repository.
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
@@ -10,7 +11,6 @@ import { program } from "../program";
 import { NodeConfig } from "../config";
 
 export const REPO = path.resolve(__dirname, "..");
-let warned = false;
 const PROJECT = "swarm-ha";
 
 /** Loads scripts/env.sh into this process's environment (once) and returns it. */
@@ -46,39 +46,16 @@ export function labInfo(): LabInfo {
     return JSON.parse(fs.readFileSync(file, "utf8")) as LabInfo;
 }
 
-/** The lab's settings for a stack: its SSH key (secret) and the hosts' keys. */
+/**
+ * The lab's settings for a stack: the files of its SSH key and known hosts, which the program reads
+ * (the committed dev stack names the same files at their default place).
+ */
 export function labConfig(lab: LabInfo): ConfigMap {
-    const hostKeys = Object.fromEntries(lab.hosts.map((h) => [h.name, h.hostKey]));
     return {
-        "swarm-ha:sshPrivateKey": {
-            value: fs.readFileSync(lab.privateKeyPath, "utf8"),
-            secret: true,
-        },
-        "swarm-ha:hostKeys": { value: JSON.stringify(hostKeys) },
+        "swarm-ha:sshPrivateKeyFile": { value: lab.privateKeyPath },
+        "swarm-ha:knownHostsFile": { value: lab.knownHosts },
     };
 }
-
-/**
- * Whether the engine can load the Docker provider plugin, looking where it looks: on PATH (ambient
- * plugins) and in $PULUMI_HOME/plugins. Only the project's runners ask; the program never does.
- */
-export function dockerPluginAvailable(): boolean {
-    const onPath = (process.env.PATH ?? "")
-        .split(path.delimiter)
-        .some((dir) => dir !== "" && fs.existsSync(path.join(dir, "pulumi-resource-docker")));
-    const pluginDir = path.join(process.env.PULUMI_HOME ?? "", "plugins");
-    const installed =
-        fs.existsSync(pluginDir) &&
-        fs.readdirSync(pluginDir).some((d) => d.startsWith("resource-docker-v"));
-    return onPath || installed;
-}
-
-/** Printed once by a runner that switches the services off. */
-export const DOCKER_PLUGIN_WARNING =
-    "warning: the Docker provider plugin (pulumi-resource-docker) is not installed and cannot be " +
-    "downloaded here, so this run sets swarm-ha:services=false: the cluster and ZooKeeper converge, " +
-    "the services are left out. Install it with `pulumi plugin install resource docker` (or put " +
-    "pulumi-resource-docker on PATH) and run again to deploy them.";
 
 export interface StackOptions {
     /** Stack name. Default: dev. */
@@ -87,7 +64,7 @@ export interface StackOptions {
     settingsFrom?: string;
     /** Config set on top of the committed file (the lab's key, test overrides). */
     config?: ConfigMap;
-    /** Use the lab's key and host keys (default: true for the dev stack). */
+    /** Use the lab's key and known hosts (default: true for stacks from the dev stack's settings). */
     lab?: boolean;
 }
 
@@ -100,30 +77,24 @@ export async function openStack(options: StackOptions = {}): Promise<Stack> {
     const stackName = options.stack ?? "dev";
     const workDir = path.join(env.SWARM_HA_CACHE, "workspaces", stackName);
     fs.mkdirSync(workDir, { recursive: true });
-    fs.copyFileSync(path.join(REPO, "Pulumi.yaml"), path.join(workDir, "Pulumi.yaml"));
+    // The project file without `main`: the program runs inline here, not from index.ts.
+    const project = fs.readFileSync(path.join(REPO, "Pulumi.yaml"), "utf8");
+    fs.writeFileSync(path.join(workDir, "Pulumi.yaml"), project.replace(/^main: .*\n/m, ""));
     const committed = path.join(REPO, `Pulumi.${options.settingsFrom ?? stackName}.yaml`);
     const target = path.join(workDir, `Pulumi.${stackName}.yaml`);
-    // Keep the encryption salt of earlier runs: it belongs to this stack's secrets.
-    const salt = fs.existsSync(target)
-        ? /^encryptionsalt: .*$/m.exec(fs.readFileSync(target, "utf8"))?.[0]
-        : undefined;
+    // The committed file's encryption salt, else the one of earlier runs: it belongs to the
+    // stack's secrets.
     const text = fs.existsSync(committed) ? fs.readFileSync(committed, "utf8") : "config: {}\n";
-    fs.writeFileSync(target, salt ? `${salt}\n${text}` : text);
+    const salt = /^encryptionsalt: .*$/m;
+    const earlier = fs.existsSync(target) ? salt.exec(fs.readFileSync(target, "utf8"))?.[0] : "";
+    fs.writeFileSync(target, salt.test(text) || !earlier ? text : `${earlier}\n${text}`);
 
     const stack = await LocalWorkspace.createOrSelectStack(
         { stackName, projectName: PROJECT, program },
         { workDir, envVars: env },
     );
     const useLab = options.lab ?? (options.settingsFrom ?? stackName) === "dev";
-    const config: ConfigMap = { ...(useLab ? labConfig(labInfo()) : {}) };
-    if (!dockerPluginAvailable()) {
-        if (!warned) {
-            console.warn(DOCKER_PLUGIN_WARNING);
-            warned = true;
-        }
-        config["swarm-ha:services"] = { value: "false" };
-    }
-    Object.assign(config, options.config);
+    const config: ConfigMap = { ...(useLab ? labConfig(labInfo()) : {}), ...options.config };
     if (Object.keys(config).length > 0) {
         await stack.setAllConfig(config);
     }

@@ -1,8 +1,15 @@
 #!/usr/bin/env bash
-# `npm run setup`: provides the real Pulumi engine on a machine that cannot reach Pulumi's download
-# sites. Builds the pulumi CLI, the command provider plugin and the Node.js language host from the
-# Go module proxy into $SWARM_HA_CACHE/bin (outside the repository), once; later runs reuse them.
-# Prints what it did and how long each step took; fails naming what could not be had.
+# `npm run setup`: the Pulumi engine and the official plugins this project runs on, on a machine that
+# may not reach Pulumi's download sites. Into $SWARM_HA_CACHE (outside the repository), once; later
+# runs check and reuse what is there:
+#   - the pulumi CLI: one on PATH (at least $MIN_PULUMI), else built from the Go module proxy;
+#   - the provider plugins command, docker and random, at the versions package.json pins, installed
+#     as versioned plugins into $PULUMI_HOME/plugins (as a download would) from the folder of
+#     official plugin tarballs (SWARM_HA_PLUGINS, or shared/plugins beside or above this checkout),
+#     each checked against the sha256 its README lists; without that folder, downloaded;
+#   - the Node.js language host (for `pulumi up` on this `runtime: nodejs` project), on PATH;
+#   - the host of the program's Node.js dynamic providers (the ZooKeeper probe).
+# Prints what it did and how long each step took; fails naming what is missing and where to get it.
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -11,12 +18,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 
 PULUMI_VERSION="v3.274.1"
 MIN_PULUMI="3.200.0"
-# The upstream command provider matching @pulumi/command in package.json: tag v1.2.1 is this
-# pseudo-version. The module proxy reachable here refuses it, so the project's own provider
-# (provider/command) is built instead; the upstream one is tried first in case it is served.
-COMMAND_VERSION="1.2.1"
-COMMAND_MODULE="github.com/pulumi/pulumi-command/provider@v0.0.0-20260303235922-7f3eb6f3b77c"
-NODEJS_HOST_MODULE="github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3@latest"
+NODEJS_HOST_VERSION="v3.259.0"
 repo="$(cd "$here/.." && pwd)"
 
 bin="$SWARM_HA_CACHE/bin"
@@ -63,8 +65,65 @@ have_pulumi() {
   [ -n "$v" ] && version_ge "$v" "$MIN_PULUMI"
 }
 
+# The folder of official plugin tarballs: SWARM_HA_PLUGINS, else shared/plugins in this checkout's
+# parent or any folder above it. Prints nothing when there is none.
+plugin_folder() {
+  local dir="$repo"
+  if [ -n "${SWARM_HA_PLUGINS:-}" ]; then
+    [ -f "$SWARM_HA_PLUGINS/README.md" ] || fail "SWARM_HA_PLUGINS=$SWARM_HA_PLUGINS has no README.md listing the tarballs' sha256"
+    printf '%s\n' "$SWARM_HA_PLUGINS"
+    return 0
+  fi
+  while [ "$dir" != / ]; do
+    dir="$(dirname "$dir")"
+    if [ -f "$dir/shared/plugins/README.md" ]; then
+      printf '%s\n' "$dir/shared/plugins"
+      return 0
+    fi
+  done
+}
+
+# checked_tarball FILE: FILE in the plugin folder, after its sha256 matched the one the folder's
+# README lists for it.
+checked_tarball() {
+  local file="$folder/$1" want got
+  [ -f "$file" ] || return 1
+  want="$(sed -n "s/^\([0-9a-f]\{64\}\)  $1\$/\1/p" "$folder/README.md" | head -n1)"
+  [ -n "$want" ] || fail "$folder/README.md lists no sha256 for $1"
+  got="$(sha256sum "$file" | cut -d' ' -f1)"
+  [ "$got" = "$want" ] || fail "$file has sha256 $got, but $folder/README.md lists $want; refusing it"
+  printf '%s\n' "$file"
+}
+
+# The version package.json pins for an npm package (the engine asks for the plugin of that version).
+pinned() {
+  local v
+  v="$(node -p 'require(process.argv[1]).dependencies[process.argv[2]] || ""' "$repo/package.json" "$1")"
+  [[ "$v" =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || fail "package.json pins no exact version of $1 (found '$v'); the engine needs the plugin of one version"
+  printf '%s\n' "$v"
+}
+
+
+install_plugin() {
+  local name="$1" version tarball
+  version="$(pinned "@pulumi/$name")"
+  step "plugin resource $name $version"
+  if [ -x "$PULUMI_HOME/plugins/resource-$name-v$version/pulumi-resource-$name" ]; then
+    done_step "installed in $PULUMI_HOME/plugins"
+  elif [ -n "$folder" ] && tarball="$(checked_tarball "pulumi-resource-$name-v$version-linux-amd64.tar.gz")"; then
+    pulumi plugin install resource "$name" "$version" --file "$tarball" >/dev/null ||
+      fail "pulumi plugin install resource $name $version --file $tarball failed"
+    done_step "installed from $tarball (sha256 checked)"
+  elif pulumi plugin install resource "$name" "$version" >/dev/null 2>&1; then
+    done_step "downloaded and installed"
+  else
+    fail "the $name plugin $version is not installed and could not be had: no pulumi-resource-$name-v$version-linux-amd64.tar.gz in ${folder:-a plugin folder (none found: set SWARM_HA_PLUGINS to the folder of official plugin tarballs)}, and 'pulumi plugin install resource $name $version' could not download it. Get the release tarball of pulumi/pulumi-$name v$version and run: pulumi plugin install resource $name $version --file TARBALL"
+  fi
+}
+
 total_start=$(date +%s)
-printf 'setup: results in %s\n' "$bin"
+printf 'setup: results in %s\n' "$SWARM_HA_CACHE"
+folder="$(plugin_folder)"
 
 step "pulumi CLI (at least $MIN_PULUMI)"
 if have_pulumi; then
@@ -79,40 +138,22 @@ else
   done_step "built $bin/pulumi $(pulumi version)"
 fi
 
-step "pulumi-resource-command $COMMAND_VERSION"
-stamp="$(cd "$repo/provider/command" && cat go.mod go.sum ./*.go | sha256sum | cut -c1-16)"
-if [ -x "$bin/pulumi-resource-command" ] && [ "$(cat "$bin/.command-stamp" 2>/dev/null)" = "$stamp" ]; then
-  done_step "up to date"
-elif upstream="$(module_dir "$COMMAND_MODULE" 2>/dev/null)"; then
-  (cd "$upstream" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X github.com/pulumi/pulumi-command/provider/pkg/version.Version=$COMMAND_VERSION" \
-    -o "$bin/pulumi-resource-command" ./cmd/pulumi-resource-command) || fail "building the upstream command provider failed"
-  echo "$stamp" >"$bin/.command-stamp"
-  done_step "built the upstream provider"
-else
-  printf '    the module proxy does not serve the upstream provider; building provider/command\n'
-  (cd "$repo/provider/command" && CGO_ENABLED=0 go build -trimpath \
-    -ldflags "-s -w -X main.Version=$COMMAND_VERSION" -o "$bin/pulumi-resource-command" .) ||
-    fail "building provider/command failed (see the go output above)"
-  echo "$stamp" >"$bin/.command-stamp"
-  done_step "built $bin/pulumi-resource-command (the project's own, schema of @pulumi/command $COMMAND_VERSION)"
-fi
+for plugin in command docker random; do install_plugin "$plugin"; done
 
-step "pulumi-language-nodejs (for plain 'pulumi up')"
+step "pulumi-language-nodejs (runs this project's program for pulumi up and preview)"
+host_tarball="pulumi-language-nodejs-$NODEJS_HOST_VERSION-linux-amd64.tar.gz"
 if command -v pulumi-language-nodejs >/dev/null 2>&1; then
   done_step "using $(command -v pulumi-language-nodejs)"
-elif [ -f "$bin/.nodejs-host-refused" ]; then
-  done_step "not available (the module proxy refused it earlier); the project's runs use the Automation API"
-elif host_dir="$(module_dir "$NODEJS_HOST_MODULE" 2>/dev/null)"; then
-  (cd "$host_dir" && CGO_ENABLED=0 go build -trimpath -o "$bin/pulumi-language-nodejs" .) ||
-    fail "building pulumi-language-nodejs failed"
-  done_step "built $bin/pulumi-language-nodejs"
+elif [ -n "$folder" ] && tarball="$(checked_tarball "$host_tarball")"; then
+  tar -xzf "$tarball" -C "$bin" pulumi-language-nodejs
+  done_step "unpacked $bin/pulumi-language-nodejs from $tarball (sha256 checked)"
 else
-  touch "$bin/.nodejs-host-refused"
-  done_step "not available: the module proxy does not serve $NODEJS_HOST_MODULE; the project's runs use the Automation API with an inline program"
+  fail "no pulumi-language-nodejs on PATH and no $host_tarball in ${folder:-a plugin folder (none found: set SWARM_HA_PLUGINS)}. It ships with the pulumi CLI's release archive; put it on PATH"
 fi
 
-# The CLI's own install ships this plugin; the CLI built here does not. It hosts the Node.js dynamic
-# providers of the program (the ZooKeeper probe), with the SDK in this checkout's node_modules.
+# The CLI's release archive ships this plugin; a CLI built from source does not. It hosts the
+# program's Node.js dynamic providers (the ZooKeeper probe), with the SDK in this checkout's
+# node_modules.
 step "pulumi-resource-pulumi-nodejs (Node.js dynamic providers)"
 sdk_provider="$repo/node_modules/@pulumi/pulumi/cmd/dynamic-provider/index.js"
 [ -f "$sdk_provider" ] || fail "no $sdk_provider: run npm ci (or npm install) first"
@@ -125,4 +166,4 @@ else
   done_step "wrote $bin/pulumi-resource-pulumi-nodejs"
 fi
 
-printf 'setup: done in %ss; source scripts/env.sh to use them\n' "$(($(date +%s) - total_start))"
+printf 'setup: done in %ss; run ". scripts/env.sh" to have pulumi on PATH with this project'"'"'s environment\n' "$(($(date +%s) - total_start))"

@@ -71,18 +71,18 @@ test("fault helpers: kill and start a host; isolate it from the lab network and 
 });
 
 test("the web image is built locally and loads into a host's Docker engine", () => {
-    expect(lab("web-image").trim()).toBe("swarm-ha-web:2");
+    expect(lab("web-image").trim()).toBe("swarm-ha-web:3");
     onHost(
         "lab-w2",
         "command -v docker >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker.io >/dev/null)",
     );
-    lab("load-image", "swarm-ha-web:2", "lab-w2");
-    expect(onHost("lab-w2", "docker image inspect -f '{{.Config.Cmd}}' swarm-ha-web:2")).toContain(
+    lab("load-image", "swarm-ha-web:3", "lab-w2");
+    expect(onHost("lab-w2", "docker image inspect -f '{{.Config.Cmd}}' swarm-ha-web:3")).toContain(
         "busybox httpd",
     );
     const page = onHost(
         "lab-w2",
-        "docker run -d --name web-check swarm-ha-web:2 >/dev/null; ip=$(docker inspect -f '{{.NetworkSettings.IPAddress}}' web-check); for i in 1 2 3 4 5 6 7 8 9 10; do curl -fs \"http://$ip/\" && break; sleep 1; done; docker rm -f web-check >/dev/null",
+        "docker run -d --name web-check swarm-ha-web:3 >/dev/null; ip=$(docker inspect -f '{{.NetworkSettings.IPAddress}}' web-check); for i in 1 2 3 4 5 6 7 8 9 10; do curl -fs \"http://$ip/\" && break; sleep 1; done; docker rm -f web-check >/dev/null",
     );
     expect(page).toMatch(/^swarm-ha web on /);
 });

@@ -37,7 +37,11 @@ test("every declared setting is in the README with its type and default, and no 
         const typeWord = type.startsWith("list") || type === "map" ? "list or map" : type;
         expect(`${key}: ${typeWord}`).toBe(`${key}: ${expectedType(declared)}`);
         if (declared.default !== undefined) {
-            const shown = declared.default === "" ? "empty" : `\`${String(declared.default)}\``;
+            const value =
+                typeof declared.default === "object"
+                    ? JSON.stringify(declared.default)
+                    : String(declared.default);
+            const shown = declared.default === "" ? "empty" : `\`${value}\``;
             expect(`${key}: ${def}`).toBe(`${key}: ${shown}`);
         }
     }

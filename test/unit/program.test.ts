@@ -6,22 +6,20 @@ import { Recorder, settle, stepStdout } from "./recorder";
 const recorder = new Recorder(stepStdout);
 recorder.install();
 
-import { ConfigSource, readSettings } from "../../config";
+import { createHmac } from "crypto";
+import * as os from "os";
+import { ConfigSource, knownHostKey, readSettings } from "../../config";
 
-/** A config source over plain values, as pulumi.Config reads them. */
-function source(values: Record<string, unknown>): ConfigSource {
+/** A config source over plain values, as pulumi.Config reads them, and files by path. */
+function source(values: Record<string, unknown>, files: Record<string, string> = {}): ConfigSource {
     const get = (k: string) => values[k];
     return {
         get: (k) => (get(k) === undefined ? undefined : String(get(k))),
         getObject: <T>(k: string) => get(k) as T | undefined,
         getBoolean: (k) => get(k) as boolean | undefined,
         getNumber: (k) => get(k) as number | undefined,
-        requireSecret: (k) => {
-            if (get(k) === undefined)
-                throw new Error(`Missing required configuration variable 'swarm-ha:${k}'`);
-            return pulumi.secret(String(get(k)));
-        },
         getSecret: (k) => (get(k) ? pulumi.secret(String(get(k))) : undefined),
+        readFile: (file) => files[file],
     };
 }
 
@@ -64,7 +62,7 @@ describe("readSettings", () => {
             autolock: false,
             services: true,
             web: {
-                image: "swarm-ha-web:2",
+                image: "swarm-ha-web:3",
                 replicas: 3,
                 port: 80,
                 publishMode: "ingress",
@@ -84,6 +82,50 @@ describe("readSettings", () => {
             hostKey: "ssh-ed25519 AAAA",
         });
         expect(s.nodes[0].ssh).toBeUndefined();
+    });
+
+    test("the key from sshPrivateKeyFile, as a secret; host keys from knownHostsFile", async () => {
+        const known = [
+            "# the lab",
+            "10.0.0.11 ssh-ed25519 AAAA11",
+            "[10.0.0.21]:2222 ssh-ed25519 AAAA21",
+            "10.9.0.2 ssh-rsa AAAAZK",
+        ].join("\n");
+        const s = readSettings(
+            source(
+                {
+                    nodes: [NODES[0], { ...NODES[1], sshPort: 2222 }],
+                    sshPrivateKeyFile: "~/lab/key",
+                    knownHostsFile: "/lab/known_hosts",
+                    zkServers: [{ id: 2, host: "10.9.0.2" }],
+                },
+                { [`${os.homedir()}/lab/key`]: "KEY TEXT", "/lab/known_hosts": known },
+            ),
+        );
+        expect(s.sshPrivateKeyFile).toBe(`${os.homedir()}/lab/key`);
+        expect(await pulumi.isSecret(s.sshPrivateKey)).toBe(true);
+        expect(s.nodes.map((n) => n.ssh?.hostKey)).toEqual([
+            "ssh-ed25519 AAAA11",
+            "ssh-ed25519 AAAA21",
+        ]);
+        expect(s.zookeeper?.servers[0].ssh).toEqual({ hostKey: "ssh-rsa AAAAZK" });
+    });
+
+    test("known_hosts: hashed names, ports, and markers skipped", () => {
+        const salt = Buffer.from("0123456789abcdefghij");
+        const hashed = (name: string) =>
+            `|1|${salt.toString("base64")}|${createHmac("sha1", salt).update(name).digest("base64")}`;
+        const text = [
+            `@revoked 10.0.0.5 ssh-ed25519 REVOKED`,
+            `${hashed("10.0.0.5")} ssh-ed25519 HASHED`,
+            `${hashed("[10.0.0.6]:2200")} ssh-ed25519 HASHEDPORT`,
+            "10.0.0.7,other ssh-ed25519 PLAIN",
+        ].join("\n");
+        expect(knownHostKey(text, "10.0.0.5", 22)).toBe("ssh-ed25519 HASHED");
+        expect(knownHostKey(text, "10.0.0.6", 2200)).toBe("ssh-ed25519 HASHEDPORT");
+        expect(knownHostKey(text, "10.0.0.6", 22)).toBeUndefined();
+        expect(knownHostKey(text, "10.0.0.7", 22)).toBe("ssh-ed25519 PLAIN");
+        expect(knownHostKey(text, "10.0.0.7", 2222)).toBeUndefined();
     });
 
     test("ZooKeeper servers by cluster node name or by host", () => {
@@ -160,6 +202,26 @@ describe("readSettings", () => {
             "a ZooKeeper server on an unknown node",
             { nodes: NODES, zkServers: [{ id: 1, node: "m9" }] },
             'swarm-ha:zkServers[0].node is "m9", which is not a node in swarm-ha:nodes.',
+        ],
+        [
+            "no key",
+            { nodes: NODES, sshPrivateKey: undefined },
+            "swarm-ha:sshPrivateKey is not set; run 'pulumi config set --secret sshPrivateKey < KEYFILE', or name the key's file in swarm-ha:sshPrivateKeyFile.",
+        ],
+        [
+            "a key and a key file",
+            { nodes: NODES, sshPrivateKeyFile: "/k" },
+            "swarm-ha:sshPrivateKey and swarm-ha:sshPrivateKeyFile are both set; keep one.",
+        ],
+        [
+            "a key file that cannot be read",
+            { nodes: NODES, sshPrivateKey: undefined, sshPrivateKeyFile: "/nowhere/key" },
+            "swarm-ha:sshPrivateKeyFile is \"/nowhere/key\", which cannot be read; give the path of an SSH private key (the lab's is made by 'npm run lab -- up').",
+        ],
+        [
+            "a known_hosts file that cannot be read",
+            { nodes: NODES, knownHostsFile: "/nowhere/known_hosts" },
+            "swarm-ha:knownHostsFile is \"/nowhere/known_hosts\", which cannot be read; give an OpenSSH known_hosts file (the lab writes one with 'npm run lab -- up').",
         ],
     ])("%s", (_label, values, message) => {
         expect(() => readSettings(source({ sshPrivateKey: "k", ...values }))).toThrow(message);

@@ -23,6 +23,7 @@ import {
     SwarmNodeArgs,
     validateSwarmClusterArgs,
 } from "../../components";
+import { scriptBundle, scriptsDir } from "../../components/remoteScript";
 
 const REMOTE = "command:remote:Command";
 
@@ -81,6 +82,7 @@ describe("SwarmCluster resources", () => {
             `${REMOTE} one-init`,
             `${REMOTE} one-node-m1`,
             `${REMOTE} one-ready`,
+            `${REMOTE} one-scripts-m1`,
             `${REMOTE} one-tokens`,
             "pulumi:providers:docker one-provider",
         ]);
@@ -91,7 +93,11 @@ describe("SwarmCluster resources", () => {
 
     test("3 managers + 2 workers: every child, its parent and its dependencies", async () => {
         const { rs } = await build("ha", args(cluster(3, 2)));
-        const perNode = (n: string) => [`${REMOTE} ha-docker-${n}`, `${REMOTE} ha-node-${n}`];
+        const perNode = (n: string) => [
+            `${REMOTE} ha-docker-${n}`,
+            `${REMOTE} ha-node-${n}`,
+            `${REMOTE} ha-scripts-${n}`,
+        ];
         const joined = (n: string) => [`${REMOTE} ha-forget-${n}`, `${REMOTE} ha-join-${n}`];
         expect(summary(rs)).toEqual(
             [
@@ -104,8 +110,9 @@ describe("SwarmCluster resources", () => {
             ].sort(),
         );
         const deps = (n: string) => recorder.byName(n).dependsOn.sort();
-        // Installs first; init only needs its own host's Docker.
-        expect(deps("ha-docker-m1")).toEqual([]);
+        // The scripts first, then installs; init only needs its own host's Docker.
+        expect(deps("ha-scripts-m1")).toEqual([]);
+        expect(deps("ha-docker-m1")).toEqual(["ha-scripts-m1"]);
         expect(deps("ha-init")).toEqual(["ha-docker-m1"]);
         expect(deps("ha-tokens")).toEqual(["ha-init"]);
         // Managers join one at a time, in name order; workers after the last manager, in parallel.
@@ -146,7 +153,8 @@ describe("SwarmCluster resources", () => {
         expect(rs.filter((r) => r.name.startsWith("big-docker-")).length).toBe(8);
         expect(rs.filter((r) => r.name.startsWith("big-join-")).length).toBe(7);
         expect(rs.filter((r) => r.name.startsWith("big-node-")).length).toBe(8);
-        expect(rs.length).toBe(8 + 7 + 7 + 8 + 3 + 1);
+        expect(rs.filter((r) => r.name.startsWith("big-scripts-")).length).toBe(8);
+        expect(rs.length).toBe(8 + 8 + 7 + 7 + 8 + 3 + 1);
         const chain = ["m2", "m3", "m4", "m5"].map((m) =>
             recorder.byName(`big-join-${m}`).dependsOn.filter((d) => d.startsWith("big-join-")),
         );
@@ -154,7 +162,29 @@ describe("SwarmCluster resources", () => {
         expect(c.faultTolerance).toBe(2);
     });
 
-    test("commands run on the right hosts with the rendered scripts", async () => {
+    test("the scripts are placed on each host; every step sources them from there", async () => {
+        await build("plc", args(cluster(1, 1)));
+        const dir = scriptsDir("plc");
+        expect(dir).toMatch(/^\/var\/lib\/swarm-ha\/plc\/[0-9a-f]{12}$/);
+        const place = recorder.byName("plc-scripts-w1").inputs;
+        expect(place.connection).toMatchObject({ host: "10.1.0.21" });
+        expect(place.stdin).toBe(scriptBundle());
+        expect(place.triggers).toEqual([dir]);
+        expect(place.create).toContain(`d='${dir}'`);
+        expect(place.delete).toContain(`d='${dir}'`);
+        expect(String(recorder.byName("plc-join-w1").inputs.create).split("\n").slice(-2)).toEqual([
+            `. '${dir}/lib.sh'`,
+            `. '${dir}/join.sh'`,
+        ]);
+        for (const r of recorder.resources.filter((x) => x.name.startsWith("plc-"))) {
+            if (r.type === REMOTE) {
+                expect(r.inputs.addPreviousOutputInEnv).toBe(false);
+                expect(String(r.inputs.create).length).toBeLessThan(1000);
+            }
+        }
+    });
+
+    test("commands run on the right hosts with their parameters", async () => {
         await build("cmd", args(cluster(3, 1), { advertisePort: 2377 }));
         const join = recorder.byName("cmd-join-w1").inputs as {
             connection: { host: string; user: string; port: number };
@@ -167,7 +197,7 @@ describe("SwarmCluster resources", () => {
         expect(join.create).toContain("NODE='w1'");
         expect(join.create).toContain("JOIN_ADDR='10.1.0.11'");
         expect(join.create).toContain("MANAGERS='10.1.0.11 10.1.0.12 10.1.0.13'");
-        expect(join.delete).toContain("docker swarm leave");
+        expect(join.delete).toContain("/leave.sh'");
         const nodeStep = recorder.byName("cmd-node-w1").inputs as {
             connection: { host: string };
             create: string;
@@ -175,7 +205,7 @@ describe("SwarmCluster resources", () => {
         };
         expect(nodeStep.connection.host).toBe("10.1.0.11");
         expect(nodeStep.create).toContain("NODE_ID='ID-w1'");
-        expect(nodeStep.delete).toContain("--availability drain");
+        expect(nodeStep.delete).toContain("/drain.sh'");
         const forget = recorder.byName("cmd-forget-w1").inputs as {
             create: string;
             delete: string;
@@ -185,6 +215,33 @@ describe("SwarmCluster resources", () => {
         const init = recorder.byName("cmd-init").inputs as { create: string };
         expect(init.create).toContain("OTHER_MANAGERS='10.1.0.12 10.1.0.13'");
         expect(recorder.byName("cmd-docker-w1").inputs.delete).toBeUndefined();
+    });
+
+    test("the Docker provider: the bootstrap manager over ssh, its host key required", async () => {
+        const nodes = cluster(3, 0);
+        nodes[0] = node("m1", "manager", { ssh: { hostKey: "ssh-ed25519 AAAAM1", port: 2222 } });
+        await build("dp", args(nodes, { dockerSshOpts: ["-i", "/keys/lab"] }));
+        expect(recorder.byName("dp-provider").inputs).toEqual({
+            host: "ssh://root@10.1.0.11:2222",
+            sshOpts: JSON.stringify([
+                "-i",
+                "/keys/lab",
+                "-o",
+                "BatchMode=yes",
+                "-o",
+                "UserKnownHostsFile=/dev/null",
+                "-o",
+                "LogLevel=ERROR",
+                "-o",
+                "StrictHostKeyChecking=yes",
+                "-o",
+                "KnownHostsCommand=/bin/echo %H ssh-ed25519 AAAAM1",
+            ]),
+        });
+        await build("dq", args(cluster(1, 0)));
+        expect(JSON.parse(String(recorder.byName("dq-provider").inputs.sshOpts))).toContain(
+            "StrictHostKeyChecking=no",
+        );
     });
 
     test("labels and availability go to the manager-side node step", async () => {
@@ -292,7 +349,7 @@ describe("SwarmCluster stability", () => {
         const gone = Object.keys(full)
             .filter((k) => !(k in less))
             .sort();
-        expect(gone).toEqual(["-docker-w1", "-forget-w1", "-join-w1", "-node-w1"]);
+        expect(gone).toEqual(["-docker-w1", "-forget-w1", "-join-w1", "-node-w1", "-scripts-w1"]);
         for (const key of Object.keys(less)) {
             if (key === "-ready") continue; // it waits for the nodes that remain
             expect(less[key].inputs).toEqual(full[key].inputs);

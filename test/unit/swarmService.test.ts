@@ -36,7 +36,7 @@ const serviceInputs = (name: string) =>
 describe("SwarmService defaults", () => {
     test("one replicated service with zero-downtime updates and convergence on", async () => {
         const rs = await build("web", {
-            image: "swarm-ha-web:2",
+            image: "swarm-ha-web:3",
             replicas: 3,
             ports: [{ target: 80, published: 80 }],
         });
@@ -46,7 +46,7 @@ describe("SwarmService defaults", () => {
         const s = serviceInputs("web");
         expect(s.name).toBe("web");
         expect(s.mode).toEqual({ replicated: { replicas: 3 } });
-        expect(s.taskSpec).toEqual({ containerSpec: { image: "swarm-ha-web:2" }, placement: {} });
+        expect(s.taskSpec).toEqual({ containerSpec: { image: "swarm-ha-web:3" }, placement: {} });
         expect(s.endpointSpec).toEqual({
             mode: "vip",
             ports: [{ targetPort: 80, publishedPort: 80, protocol: "tcp", publishMode: "ingress" }],

@@ -23,6 +23,7 @@ import {
     superDigest,
     validateZooKeeperArgs,
 } from "../../components";
+import { scriptsDir } from "../../components/remoteScript";
 
 const REMOTE = "command:remote:Command";
 const PROBE = "pulumi-nodejs:dynamic/swarm-ha:ZooKeeperProbe";
@@ -59,6 +60,7 @@ describe("ZooKeeperEnsemble resources", () => {
         expect(rs.map((r) => `${r.type} ${r.name}`).sort()).toEqual(
             [
                 ...[1, 2, 3].flatMap((i) => [
+                    `${REMOTE} zk-scripts-${i}`,
                     `${REMOTE} zk-install-${i}`,
                     `${REMOTE} zk-start-${i}`,
                     `${REMOTE} zk-server-${i}`,
@@ -71,7 +73,8 @@ describe("ZooKeeperEnsemble resources", () => {
             ].sort(),
         );
         const deps = (n: string) => recorder.byName(n).dependsOn.sort();
-        expect(deps("zk-install-1")).toEqual([]);
+        expect(deps("zk-scripts-1")).toEqual([]);
+        expect(deps("zk-install-1")).toEqual(["zk-scripts-1"]);
         expect(deps("zk-start-2")).toEqual(["zk-install-2"]);
         const starts = ["zk-start-1", "zk-start-2", "zk-start-3"];
         expect(deps("zk-server-1")).toEqual(starts);
@@ -127,7 +130,9 @@ describe("ZooKeeperEnsemble resources", () => {
         const create = String(heal.inputs.create);
         expect(create).toContain("MYID='2'");
         expect(create).toContain("CLIENT_PORT='12181'");
-        expect(create).toContain("was stopped: started it");
+        expect(create.split("\n").slice(-3)).toEqual(
+            ["lib", "zk-health", "zk-heal"].map((f) => `. '${scriptsDir("h")}/${f}.sh'`),
+        );
     });
 
     test("a tickTime change changes every server's step and the config hash", async () => {
@@ -200,7 +205,7 @@ describe("ZooKeeperEnsemble with dynamic reconfiguration", () => {
     test("one more step, members, after the finishes and before ready, on the first server", async () => {
         const { rs } = await build("dyn", dynamic([3, 1, 2]));
         expect(rs.filter((r) => r.type === REMOTE).map((r) => r.name)).toContain("dyn-members");
-        expect(rs.filter((r) => r.type === REMOTE)).toHaveLength(5 * 3 + 2);
+        expect(rs.filter((r) => r.type === REMOTE)).toHaveLength(6 * 3 + 2);
         const deps = (n: string) => recorder.byName(n).dependsOn.sort();
         expect(deps("dyn-members")).toEqual(["dyn-finish-1", "dyn-finish-2", "dyn-finish-3"]);
         expect(deps("dyn-ready")).toEqual(["dyn-members"]);
@@ -211,7 +216,7 @@ describe("ZooKeeperEnsemble with dynamic reconfiguration", () => {
         expect(create).toContain(
             "MEMBERS='server.1=10.2.0.1:2888:3888:participant\nserver.2=10.2.0.2:2888:3888:participant\nserver.3=10.2.0.3:2888:3888:participant'",
         );
-        expect(create).toContain("reconfig -members");
+        expect(create).toContain(`. '${scriptsDir("dyn")}/zk-members.sh'`);
         expect(create).toContain("DYNAMIC='true'");
     });
 

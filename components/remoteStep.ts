@@ -1,0 +1,38 @@
+// The resources every component that works on hosts uses: a remote step (a command:remote:Command
+// with the settings this project wants on each), and the step that places a component's scripts on a
+// host before any other step there sources them.
+import * as pulumi from "@pulumi/pulumi";
+import * as command from "@pulumi/command";
+import * as types from "@pulumi/command/types/input";
+import { placeScriptsCommands, scriptBundle } from "./remoteScript";
+
+/**
+ * A command:remote:Command that does not pass the previous run's output in the environment: sshd
+ * accepts no such variables by default, and the plugin warns about it on every update.
+ */
+export function remoteStep(
+    name: string,
+    args: command.remote.CommandArgs,
+    opts: pulumi.CustomResourceOptions,
+): command.remote.Command {
+    return new command.remote.Command(name, { ...args, addPreviousOutputInEnv: false }, opts);
+}
+
+/**
+ * Places the scripts in `dir` on a host (the bundle on stdin); every other step on that host depends
+ * on it. A new version of the scripts replaces it: the new directory is written first, the old one
+ * removed at the end of the run, after the steps that may still source it.
+ */
+export function placeScripts(
+    name: string,
+    connection: types.remote.ConnectionArgs,
+    dir: string,
+    parent: pulumi.Resource,
+): command.remote.Command {
+    const commands = placeScriptsCommands(dir);
+    return remoteStep(
+        name,
+        { connection, ...commands, stdin: scriptBundle(), triggers: [dir] },
+        { parent },
+    );
+}
