@@ -8,7 +8,6 @@ module.exports = tseslint.config(
         ignores: [
             "bin/**",
             "node_modules/**",
-            "provider/**",
             "examples/*/bin/**",
             "examples/*/node_modules/**",
             "*.js",
