@@ -231,8 +231,18 @@ cmd_up() {
   STAGED=("${LAB_IMAGES[@]}")
   each_host stage_images_on "${names[@]}"
   write_lab_json
+  ensure_dev_stack
   say "lab up: ${#names[@]} hosts SSH-ready in $(elapsed "$t0") (key $KEY)"
   cmd_status
+}
+
+# The dev stack targets the lab: make sure it exists in the project's local backend, so that
+# `pulumi stack select dev` works next. Its committed file keeps its encryption salt: nothing changes.
+ensure_dev_stack() {
+  command -v pulumi >/dev/null 2>&1 || { say "dev stack: run 'npm run setup' for the pulumi CLI, then 'pulumi stack select dev'"; return 0; }
+  if (cd "$here/.." && pulumi stack ls --json 2>/dev/null | grep -q '"name": "dev"'); then return 0; fi
+  (cd "$here/.." && pulumi stack init dev >/dev/null) || die "could not create the dev stack (pulumi stack init dev)"
+  say "dev stack created in $PULUMI_BACKEND_URL"
 }
 
 cmd_status() {

@@ -1,0 +1,150 @@
+// The plain CLI as users run it, from the repository root, on the official plugins: after
+// `npm run lab -- up`, `pulumi stack select dev`, `pulumi preview` and `pulumi up` converge the dev
+// stack (cluster, ZooKeeper and the web service, whose tasks answer on the published port); a
+// pull request's `pulumi preview`, run from a checkout of its own, shows exactly the change and
+// applies nothing; no committed file is edited and nothing secret is printed or stored in plain.
+import { SpawnSyncReturns, execFileSync, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as http from "http";
+import * as os from "os";
+import * as path from "path";
+import { REPO, labInfo } from "../../scripts/automation";
+import { lab, onHost } from "./helpers";
+
+jest.setTimeout(15 * 60 * 1000);
+
+const printed: string[] = [];
+
+/** Runs the pulumi CLI in `cwd` (the repository by default); returns its exit status and output. */
+function pulumi(args: string[], cwd = REPO): { status: number; out: string } {
+    const r: SpawnSyncReturns<string> = spawnSync("pulumi", [...args, "--color", "never"], {
+        cwd,
+        encoding: "utf8",
+        timeout: 10 * 60 * 1000,
+        stdio: ["ignore", "pipe", "pipe"],
+        // scripts/env.sh's environment (helpers load it): jest's process.env is the test's own.
+        env: process.env,
+    });
+    const out = `${r.stdout}${r.stderr}`;
+    printed.push(out);
+    return { status: r.status ?? 1, out };
+}
+
+/** Runs the CLI and requires success; a failure shows the end of what it printed. */
+function ok(args: string[], cwd = REPO): string {
+    const r = pulumi(args, cwd);
+    if (r.status !== 0) {
+        throw new Error(`pulumi ${args.join(" ")} exited ${r.status}:\n${r.out.slice(-3000)}`);
+    }
+    return r.out;
+}
+
+/** The tracked files that differ from the commit: none, if the CLI edited nothing. */
+const edited = (): string =>
+    execFileSync("git", ["status", "--porcelain", "--untracked-files=no"], {
+        cwd: REPO,
+        encoding: "utf8",
+    });
+
+function httpGet(url: string): Promise<string> {
+    return new Promise((resolve) => {
+        const req = http.get(url, { timeout: 3000 }, (res) => {
+            let body = "";
+            res.on("data", (d) => (body += d.toString()));
+            res.on("end", () => resolve(`${res.statusCode} ${body.trim()}`));
+        });
+        req.on("timeout", () => (req.destroy(), resolve("no answer")));
+        req.on("error", () => resolve("no answer"));
+    });
+}
+
+let editedBefore = "";
+
+beforeAll(() => {
+    editedBefore = edited();
+    lab("down");
+    // Any earlier state of the dev stack belongs to hosts that are gone (its file stays).
+    pulumi(["stack", "rm", "dev", "--force", "--yes", "--preserve-config"]);
+    // Fresh hosts; `lab up` stages the web image and creates the dev stack.
+    lab("up");
+});
+
+test("pulumi stack select dev, then preview plans the whole platform", () => {
+    ok(["stack", "select", "dev"]);
+    const out = ok(["preview"]);
+    expect(out).toMatch(/\+ 5\d to create/);
+    for (const planned of ["lab-join-lab-w2", "zookeeper-ready", "web-service"]) {
+        expect(out).toContain(planned);
+    }
+});
+
+test("pulumi up converges the cluster, ZooKeeper and the web service", async () => {
+    expect(ok(["up", "--yes", "--skip-preview"])).toMatch(/\+ 5\d created/);
+    const tasks = onHost(
+        "lab-m1",
+        "docker service ps web --filter desired-state=running --format '{{.Node}} {{.CurrentState}}'",
+    ).split("\n");
+    expect(tasks).toHaveLength(3);
+    const nodes = tasks.map((t) => t.split(" ")[0]);
+    const host = (name: string) => labInfo().hosts.find((h) => h.name === name)!.address;
+    for (const node of nodes) {
+        expect(await httpGet(`http://${host(node)}/`)).toMatch(/^200 swarm-ha web on /);
+    }
+    const modes = ["lab-m1", "lab-m2", "lab-m3"].map((m) =>
+        onHost(m, "echo srvr | nc -q 1 127.0.0.1 2181 | sed -n 's/^Mode: //p'"),
+    );
+    expect(modes.sort()).toEqual(["follower", "follower", "leader"]);
+});
+
+test("preview after up expects no changes, as a pull request without changes sees", () => {
+    expect(ok(["preview", "--expect-no-changes"])).toMatch(/\d+ unchanged/);
+});
+
+test("a pull request's preview, from its own checkout, shows the change and applies nothing", () => {
+    const checkout = fs.mkdtempSync(path.join(os.tmpdir(), "swarm-ha-pr-"));
+    try {
+        const skip = new Set(["node_modules", ".git", "bin"].map((d) => path.join(REPO, d)));
+        fs.cpSync(REPO, checkout, { recursive: true, filter: (src) => !skip.has(src) });
+        fs.symlinkSync(path.join(REPO, "node_modules"), path.join(checkout, "node_modules"));
+        const dev = fs.readFileSync(path.join(REPO, "Pulumi.dev.yaml"), "utf8");
+        fs.writeFileSync(
+            path.join(checkout, "Pulumi.dev.yaml"),
+            dev.replace(/^config:\n/m, 'config:\n  swarm-ha:webReplicas: "4"\n'),
+        );
+        const out = ok(["preview", "--stack", "dev", "--diff"], checkout);
+        expect(out).toMatch(/~ docker:index\/service:Service: \(update\)/);
+        expect(out).toMatch(/replicas\s*: 3 => 4/);
+        expect(out).toMatch(/~ 1 to update/);
+    } finally {
+        fs.rmSync(checkout, { recursive: true, force: true });
+    }
+    expect(
+        onHost("lab-m1", "docker service inspect -f '{{.Spec.Mode.Replicated.Replicas}}' web"),
+    ).toBe("3");
+});
+
+test("nothing committed was edited, and the runs printed no plugin warning", () => {
+    expect(edited()).toBe(editedBefore);
+    const all = printed.join("");
+    expect(all).not.toContain("PULUMI_COMMAND_STDOUT");
+    expect(all).not.toMatch(/^warning:/m);
+});
+
+test("the lab's private key is in neither the stored state nor the CLI's output", () => {
+    const key = fs.readFileSync(labInfo().privateKeyPath, "utf8").split("\n")[1];
+    const state = fs.readFileSync(
+        path.join(process.env.SWARM_HA_STATE!, ".pulumi", "stacks", "swarm-ha", "dev.json"),
+        "utf8",
+    );
+    expect(key.length).toBeGreaterThan(20);
+    expect(state.includes(key)).toBe(false);
+    expect(printed.join("").includes(key)).toBe(false);
+    expect(state).toContain('"ciphertext"');
+});
+
+test("pulumi destroy removes the service and every host leaves the swarm", () => {
+    ok(["destroy", "--yes", "--skip-preview"]);
+    for (const host of ["lab-m1", "lab-w2"]) {
+        expect(onHost(host, "docker info -f '{{.Swarm.LocalNodeState}}'")).toBe("inactive");
+    }
+});
