@@ -398,6 +398,7 @@ cmd_down() {
   rm -f "$LAB_DIR"/*.hostkey "$LAB_DIR/lab.json" "$KNOWN_HOSTS"
   if [ $images -eq 1 ]; then
     docker image ls -q --filter "label=$LABEL" | sort -u | xargs -r docker image rm -f >/dev/null
+    rm -rf "$LAB_DIR/images"
   fi
   say "lab down"
 }

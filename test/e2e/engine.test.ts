@@ -1,6 +1,7 @@
-// The real Pulumi engine here (npm run setup): a smoke stack of one command:local:Command and one
-// command:remote:Command against a lab host goes through up, preview, refresh and destroy on the
-// local file backend.
+// The real Pulumi engine here (npm run setup), on the official plugins installed as versioned
+// plugins: a smoke stack of one command:local:Command and one command:remote:Command against a lab
+// host goes through up, preview, refresh and destroy on the local file backend.
+import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -59,11 +60,43 @@ test("the CLI is the one setup provides, with a version", async () => {
     expect(major * 1000 + minor).toBeGreaterThanOrEqual(3200);
 });
 
+test("the official plugins are installed at the versions the npm packages pin, none on PATH", () => {
+    const listed = JSON.parse(
+        execFileSync("pulumi", ["plugin", "ls", "--json"], { encoding: "utf8", env: process.env }),
+    ) as { name: string; kind: string; version: string }[];
+    const resource = listed
+        .filter((p) => p.kind === "resource")
+        .map((p) => `${p.name} ${p.version}`);
+    const pinned = (pkg: string): string =>
+        (
+            JSON.parse(fs.readFileSync(require.resolve(`${pkg}/package.json`), "utf8")) as {
+                version: string;
+            }
+        ).version;
+    expect(resource).toEqual(
+        expect.arrayContaining([
+            `command ${pinned("@pulumi/command")}`,
+            `docker ${pinned("@pulumi/docker")}`,
+            `random ${pinned("@pulumi/random")}`,
+        ]),
+    );
+    for (const dir of (process.env.PATH ?? "").split(path.delimiter)) {
+        for (const name of ["command", "docker", "random"]) {
+            expect(fs.existsSync(path.join(dir, `pulumi-resource-${name}`))).toBe(false);
+        }
+    }
+});
+
 test("up creates both commands and returns their output", async () => {
     const result = await stack.up({ onOutput, color: "never" });
     expect(result.summary.resourceChanges).toEqual({ create: 3 });
     expect(result.outputs.local.value).toBe("local-ok");
     expect(result.outputs.remote.value).toBe("lab-m1");
+    const state = await stack.exportStack();
+    const provider = (
+        state.deployment.resources as { type: string; inputs: { version?: string } }[]
+    ).find((r) => r.type === "pulumi:providers:command");
+    expect(provider?.inputs.version).toBe("1.2.1");
     expect(lab("ssh", "lab-m1", "cat /tmp/swarm-ha-smoke").trim()).toBe("smoke");
 });
 

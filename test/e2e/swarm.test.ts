@@ -146,7 +146,13 @@ test("scale out by one worker creates only that node's resources", async () => {
     await withNodes([...DEV, W3]);
     const { ops } = await upCollecting();
     expect(ops).toEqual({
-        create: ["lab-docker-lab-w3", "lab-forget-lab-w3", "lab-join-lab-w3", "lab-node-lab-w3"],
+        create: [
+            "lab-docker-lab-w3",
+            "lab-forget-lab-w3",
+            "lab-join-lab-w3",
+            "lab-node-lab-w3",
+            "lab-scripts-lab-w3",
+        ],
         update: ["lab-ready"],
     });
     expect(nodeTable()["lab-w3"]).toMatch(/^Ready Active/);
@@ -156,11 +162,18 @@ test("scale in drains the node, it leaves, and its entry is gone", async () => {
     await withNodes(DEV);
     const { ops } = await upCollecting();
     expect(ops).toEqual({
-        delete: ["lab-docker-lab-w3", "lab-forget-lab-w3", "lab-join-lab-w3", "lab-node-lab-w3"],
+        delete: [
+            "lab-docker-lab-w3",
+            "lab-forget-lab-w3",
+            "lab-join-lab-w3",
+            "lab-node-lab-w3",
+            "lab-scripts-lab-w3",
+        ],
         update: ["lab-ready"],
     });
     expect(transcript.join("")).toMatch(/drained \w+/);
     expect(onHost("lab-w3", "docker info -f '{{.Swarm.LocalNodeState}}'")).toBe("inactive");
+    expect(onHost("lab-w3", "ls /var/lib/swarm-ha 2>&1 || true")).toMatch(/No such file/);
     expect(Object.keys(nodeTable()).sort()).toEqual(ALL);
 });
 
@@ -201,6 +214,8 @@ test("no join token or private key is in the state or in anything the engine pri
         expect(printed.includes(secret)).toBe(false);
     }
     expect(state).toContain('"ciphertext"'); // the secrets are there, encrypted
+    // The official command plugin's warning about sshd refusing its environment variables.
+    expect(printed).not.toContain("PULUMI_COMMAND_STDOUT");
 });
 
 /** Runs `npm run stack` in a child process, as a user would; returns its exit status and output. */
@@ -267,6 +282,23 @@ test("an unreachable host fails naming it and leaves the other nodes as they wer
         .filter((x) => !x.includes("lab-w9"));
     expect(touched).toEqual([]);
     expect(nodeTable()).toEqual(before);
+});
+
+test("a failing step's error is its own message and a short command, not the script", async () => {
+    onHost("lab-w3", "apt-get remove -y -qq docker.io >/dev/null 2>&1; command -v docker || true");
+    await withNodes([...DEV, W3], { "swarm-ha:dockerInstall": { value: "none" } });
+    const printed: string[] = [];
+    const failed = stack.up({ onOutput: (s) => (record(s), printed.push(s)), color: "never" });
+    await expect(failed).rejects.toThrow(
+        'swarm-ha: lab-w3 (172.30.213.23): docker.install is "none" but no docker command is installed',
+    );
+    const diagnostic = printed.join("").split("command:remote:Command (lab-docker-lab-w3):")[1];
+    const error = diagnostic.trim().split("\n").slice(0, 2).join("\n");
+    console.log(`a failing step's error, as the official command plugin prints it:\n${error}`);
+    expect(error.length).toBeLessThan(500);
+    expect(error).toMatch(/^error: Process exited with status 1: running "set -eu\\n/);
+    expect(error).toMatch(/\n\s*swarm-ha: lab-w3 \(172\.30\.213\.23\): docker.install is "none"/);
+    await stack.removeConfig("swarm-ha:dockerInstall");
 });
 
 test("after bad input, the committed nodes converge with nothing left over", async () => {

@@ -26,6 +26,8 @@ const ZNODE = "/swarm-ha-e2e";
 
 let stack: Stack;
 let connect = "";
+/** The super password random.RandomPassword generated, once auth is on. */
+let superPassword = "";
 
 const modes = (): Promise<string[]> => Promise.all(ADDRESSES.map((a) => srvrMode(a)));
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -38,7 +40,6 @@ const HOST_OF: Record<string, string> = {
     "172.30.213.21": "lab-w1",
     "172.30.213.22": "lab-w2",
 };
-const SUPER_PASSWORD = "e2e-super-password-7f3k";
 
 /**
  * Waits (bounded) until `addresses` serve with one leader among them and the rest following;
@@ -120,7 +121,11 @@ beforeAll(async () => {
     stack = await openStack({ stack: "zk-e2e", settingsFrom: "dev" });
     await removeStack(stack);
     stack = await openStack({ stack: "zk-e2e", settingsFrom: "dev" });
-    await stack.setAllConfig({ "swarm-ha:nodes": { value: JSON.stringify(MANAGERS) } });
+    // ZooKeeper is what this file is about: the web service stays out.
+    await stack.setAllConfig({
+        "swarm-ha:nodes": { value: JSON.stringify(MANAGERS) },
+        "swarm-ha:services": { value: "false" },
+    });
 });
 
 test("a 3-server ensemble converges: one leader, two followers", async () => {
@@ -321,17 +326,21 @@ test("shrinking 5 to 3 without dynamic reconfiguration: with a kept leader, one 
     expect(onHost("lab-w1", "cat /var/lib/zookeeper/myid")).toBe("4");
 });
 
-test("turning on auth and dynamic reconfiguration restarts the servers one at a time", async () => {
+test("turning on auth (a generated super password) and dynamic reconfiguration restarts the servers one at a time", async () => {
     await stack.setAllConfig({
         "swarm-ha:zkAuth": { value: "true" },
-        "swarm-ha:zkSuperPassword": { value: SUPER_PASSWORD, secret: true },
         "swarm-ha:zkDynamicReconfig": { value: "true" },
     });
     const { ops, longestGap, mostDown } = await upWatched(ADDRESSES);
     console.log(
         `static -> dynamic with auth: longest read gap ${longestGap} ms, at most ${mostDown} down at once`,
     );
-    expect(ops.create).toEqual(["zookeeper-members"]);
+    // random.RandomPassword makes the super password, on the official random plugin.
+    expect(ops.create).toEqual(["zookeeper-members", "zookeeper-super-password"]);
+    const zk = (await stack.outputs()).zookeeper;
+    expect(zk.secret).toBe(true);
+    superPassword = (zk.value as { superPassword: string }).superPassword;
+    expect(superPassword).toMatch(/^[A-Za-z0-9]{32}$/);
     expect(mostDown).toBeLessThanOrEqual(1);
     expect((await waitHealthy(60)).sort()).toEqual(["follower", "follower", "leader"]);
     for (const m of MANAGERS) {
@@ -396,13 +405,14 @@ test("with dynamic reconfiguration, shrinking 5 to 3 removes the leader and keep
     }
 });
 
-test("the super password is in neither the stored state nor anything the engine printed", async () => {
+test("the generated super password is in neither the stored state nor anything the engine printed", async () => {
     const result = await stack.preview({ onOutput: record, color: "never" });
     expect(changes(result.changeSummary)).toEqual({});
     const dir = path.join(process.env.SWARM_HA_STATE!, ".pulumi", "stacks", "swarm-ha");
     const state = fs.readFileSync(path.join(dir, `${stack.name}.json`), "utf8");
-    expect(state).not.toContain(SUPER_PASSWORD);
-    expect(transcript.join("")).not.toContain(SUPER_PASSWORD);
+    expect(superPassword).not.toBe("");
+    expect(state).not.toContain(superPassword);
+    expect(transcript.join("")).not.toContain(superPassword);
 });
 
 afterAll(async () => {
