@@ -11,6 +11,7 @@ import {
     SwarmRole,
     ZooKeeperServerArgs,
 } from "./components";
+import { ServiceSettings, parseServices } from "./serviceConfig";
 
 export const NAMESPACE = "swarm-ha";
 
@@ -40,8 +41,8 @@ export interface StackSettings {
     dockerInstall: DockerInstallMethod;
     dockerVersion?: string;
     autolock: boolean;
-    services: boolean;
-    web: WebSettings;
+    /** The services by name (`swarm-ha:services`); none when unset. */
+    services: Record<string, ServiceSettings>;
     zookeeper?: ZooKeeperSettings;
 }
 
@@ -58,15 +59,6 @@ export interface ZooKeeperSettings {
     /** The super password with auth; unset: generated. */
     superPassword?: pulumi.Output<string>;
     dynamicReconfig: boolean;
-}
-
-/** The demo web service. */
-export interface WebSettings {
-    image: string;
-    replicas: number;
-    port: number;
-    publishMode: "ingress" | "host";
-    endpointMode: "vip" | "dnsrr";
 }
 
 /** What the settings are read from: pulumi.Config, or a plain object in tests. */
@@ -86,7 +78,12 @@ export function stackConfig(): ConfigSource {
     const config = new pulumi.Config(NAMESPACE);
     return {
         get: (key) => config.get(key),
-        getObject: <T>(key: string) => config.getObject<T>(key),
+        // Raw, so that a map holding a value set with --secret reads without a warning; the
+        // parts that are secret become Pulumi secrets where they are used.
+        getObject: <T>(key: string) => {
+            const raw = pulumi.runtime.getConfig(`${NAMESPACE}:${key}`);
+            return raw === undefined ? undefined : (JSON.parse(raw) as T);
+        },
         getBoolean: (key) => config.getBoolean(key),
         getNumber: (key) => config.getNumber(key),
         // Read raw first: config.get on a secret warns, and an empty value means unset.
@@ -325,19 +322,10 @@ export function readSettings(config: ConfigSource): StackSettings {
             `${key("dockerInstall")} is "${dockerInstall}"; use "distro", "docker-ce" or "none".`,
         );
     }
-    const web: WebSettings = {
-        image: config.get("webImage") ?? "swarm-ha-web:3",
-        replicas: config.getNumber("webReplicas") ?? 3,
-        port: config.getNumber("webPort") ?? 80,
-        publishMode: (config.get("webPublishMode") ?? "ingress") as WebSettings["publishMode"],
-        endpointMode: (config.get("webEndpointMode") ?? "vip") as WebSettings["endpointMode"],
-    };
-    if (!["ingress", "host"].includes(web.publishMode)) {
-        problems.push(`${key("webPublishMode")} is "${web.publishMode}"; use "ingress" or "host".`);
-    }
-    if (!["vip", "dnsrr"].includes(web.endpointMode)) {
-        problems.push(`${key("webEndpointMode")} is "${web.endpointMode}"; use "vip" or "dnsrr".`);
-    }
+    const services = parseServices(config.getObject<unknown>("services"), (file) =>
+        config.readFile(expandHome(file)),
+    );
+    problems.push(...services.problems);
     fail(problems);
     const zkRaw = config.getObject<unknown>("zkServers");
     const zookeeper: ZooKeeperSettings | undefined =
@@ -366,7 +354,6 @@ export function readSettings(config: ConfigSource): StackSettings {
         dockerInstall,
         dockerVersion: config.get("dockerVersion") || undefined,
         autolock: config.getBoolean("autolock") ?? false,
-        services: config.getBoolean("services") ?? true,
-        web,
+        services: services.services,
     };
 }

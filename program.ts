@@ -1,6 +1,7 @@
-// The Pulumi program: reads the stack's settings, builds the cluster (and, as they land, the
-// ZooKeeper ensemble and the services), and returns the stack outputs. index.ts runs it under
+// The Pulumi program: reads the stack's settings, builds the cluster, the ZooKeeper ensemble, the
+// overlay networks and the services, and returns the stack outputs. index.ts runs it under
 // `pulumi up`; the project's own runners run the same function through the Automation API.
+import * as docker from "@pulumi/docker";
 import { SshArgs, SwarmCluster, SwarmService, ZooKeeperEnsemble } from "./components";
 import { readSettings, stackConfig } from "./config";
 
@@ -18,7 +19,7 @@ export async function program(): Promise<Record<string, unknown>> {
         ssh,
         docker: { install: settings.dockerInstall, version: settings.dockerVersion },
         autolock: settings.autolock,
-        dockerProvider: settings.services,
+        dockerProvider: Object.keys(settings.services).length > 0,
         dockerSshOpts: settings.sshPrivateKeyFile
             ? ["-i", settings.sshPrivateKeyFile, "-o", "IdentitiesOnly=yes"]
             : undefined,
@@ -48,28 +49,44 @@ export async function program(): Promise<Record<string, unknown>> {
           )
         : undefined;
 
-    // The classic example: a web service spread over the zones, published on a port of every node (or,
-    // in host mode, of the nodes running a task).
-    let web: SwarmService | undefined;
-    if (settings.services && cluster.provider) {
-        web = new SwarmService(
-            "web",
-            {
-                image: settings.web.image,
-                replicas: settings.web.replicas,
-                ports: [
-                    {
-                        target: 80,
-                        published: settings.web.port,
-                        publishMode: settings.web.publishMode,
-                    },
-                ],
-                endpointMode: settings.web.endpointMode,
-                placementPreferences: ["spread=node.labels.zone"],
-                env: zk ? { ZOOKEEPER_CONNECT: zk.connectString } : undefined,
-            },
-            { provider: cluster.provider },
+    // The services, on the overlay networks they name (each created once, attachable so that a
+    // one-off container can join it too).
+    const services = new Map<string, SwarmService>();
+    const provider = cluster.provider;
+    if (provider) {
+        const names = [...new Set(Object.values(settings.services).flatMap((s) => s.networks))];
+        const networks = new Map(
+            names
+                .sort()
+                .map((n) => [
+                    n,
+                    new docker.Network(
+                        `network-${n}`,
+                        { name: n, driver: "overlay", attachable: true },
+                        { provider },
+                    ),
+                ]),
         );
+        for (const name of Object.keys(settings.services).sort()) {
+            const s = settings.services[name];
+            const env =
+                s.zookeeper && zk
+                    ? { ...s.args.env, ZOOKEEPER_CONNECT: zk.connectString }
+                    : s.args.env;
+            services.set(
+                name,
+                new SwarmService(
+                    name,
+                    {
+                        ...s.args,
+                        env,
+                        networks: s.networks.map((n) => ({ id: networks.get(n)!.id })),
+                        tasksFrom: cluster.managerConnection,
+                    },
+                    { provider },
+                ),
+            );
+        }
     }
     return {
         zookeeper: zk
@@ -79,7 +96,12 @@ export async function program(): Promise<Record<string, unknown>> {
                   superPassword: zk.superPassword,
               }
             : "none (swarm-ha:zkServers is not set)",
-        services: web ? { web: web.endpoints } : "left out (swarm-ha:services is false)",
+        services: Object.fromEntries(
+            [...services].map(([name, svc]) => [
+                name,
+                { tasks: svc.tasks, endpoints: svc.addresses, published: svc.endpoints },
+            ]),
+        ),
         clusterId: cluster.clusterId,
         nodes: cluster.nodeStatus,
         managers: cluster.managers,

@@ -4,6 +4,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
+import * as types from "@pulumi/command/types/input";
 import { scriptsDir, stepCommand, stepCommandOutput } from "./remoteScript";
 import { placeScripts, remoteStep } from "./remoteStep";
 import { SshArgs, SshOverrides, connectionFor, resolveSsh, ResolvedSsh } from "./ssh";
@@ -357,6 +358,8 @@ export class SwarmCluster extends pulumi.ComponentResource {
     public readonly faultTolerance: number;
     /** Docker host URL of the bootstrap manager (`ssh://user@host:port`). */
     public readonly dockerHost: string;
+    /** SSH connection of the bootstrap manager, for steps that read the swarm (SwarmService's tasksFrom). */
+    public readonly managerConnection: types.remote.ConnectionArgs;
     /** A Docker provider bound to the cluster, for SwarmService; undefined with dockerProvider false. */
     public readonly provider: docker.Provider | undefined;
 
@@ -373,6 +376,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
         const sshOf = (n: SwarmNodeArgs): ResolvedSsh => resolveSsh(args.ssh, n.ssh);
         const addressOf = (n: SwarmNodeArgs): string => n.advertiseAddress ?? n.host;
         const bootstrapConnection = connectionFor(bootstrap.host, sshOf(bootstrap));
+        this.managerConnection = bootstrapConnection;
         const managerAddresses = managers.map(addressOf).join(" ");
         const base = (n: SwarmNodeArgs): Record<string, string> => ({ NODE: n.name, HOST: n.host });
 

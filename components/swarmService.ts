@@ -5,6 +5,9 @@ import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import * as inputs from "@pulumi/docker/types/input";
+import * as commandTypes from "@pulumi/command/types/input";
+import { remoteStep } from "./remoteStep";
+import { shellQuote } from "./remoteScript";
 import { duplicates, isPort, prefix, throwIfAny } from "./validation";
 
 /** A published port. */
@@ -24,7 +27,9 @@ export interface ServicePortArgs {
 
 /** A network the service attaches to. */
 export type ServiceNetworkArgs =
-    /** An existing network, by name. */
+    /** A network by ID, such as a docker.Network's `id`. */
+    | { id: pulumi.Input<string> }
+    /** An existing network, by name: its ID is looked up through the provider at every run. */
     | { name: string; create?: false }
     /** An overlay network the component creates (named `<service>-<name>`). */
     | { name: string; create: true; attachable?: boolean };
@@ -86,7 +91,7 @@ export interface SwarmServiceArgs {
     limits?: { cpus?: number; memoryBytes?: number };
     /** Resource reservations: CPUs and memory in bytes. Default: none. */
     reservations?: { cpus?: number; memoryBytes?: number };
-    /** Restart policy. Default: Docker's (restart on any exit). */
+    /** Restart policy. Default: Docker's (any exit, 5 s apart, no limit), given in full to the provider. */
     restartPolicy?: {
         condition?: "none" | "on-failure" | "any";
         delay?: string;
@@ -122,6 +127,22 @@ export interface SwarmServiceArgs {
     waitForConvergence?: boolean;
     /** Longest wait for convergence, as a Go duration. Default: "3m". */
     convergenceTimeout?: string;
+    /**
+     * A manager's SSH connection (SwarmCluster's `managerConnection`): after each change of the
+     * service, its running tasks are read there (`tasks`, `addresses`). Default: none.
+     */
+    tasksFrom?: commandTypes.remote.ConnectionArgs;
+}
+
+/** A running task, as `docker service ps` shows it. */
+export interface ServiceTask {
+    id: string;
+    node: string;
+    /** The node's address in the swarm. */
+    address: string;
+    state: string;
+    /** Since when, as docker says it ("2 minutes ago"). */
+    since: string;
 }
 
 const COMPONENT = "SwarmService";
@@ -178,7 +199,8 @@ export function validateSwarmServiceArgs(name: string, args: SwarmServiceArgs): 
             }
         }
     }
-    for (const dup of duplicates((args.networks ?? []).map((n) => n.name))) {
+    const networkNames = (args.networks ?? []).flatMap((n) => ("name" in n ? [n.name] : []));
+    for (const dup of duplicates(networkNames)) {
         problems.push(`${p}: network "${dup}" is listed more than once.`);
     }
     throwIfAny(problems);
@@ -204,6 +226,22 @@ export function updateSpec(
     };
 }
 
+/**
+ * docker.Service's restartPolicy, every field given. The provider sends fields left out as zero on an
+ * update but not on create, so the task spec the swarm stored would differ from the next one sent,
+ * and any change (even of the replicas only) would replace every task.
+ */
+export function restartSpec(
+    given: SwarmServiceArgs["restartPolicy"],
+): inputs.ServiceTaskSpecRestartPolicy {
+    return {
+        condition: given?.condition ?? "any",
+        delay: given?.delay ?? "5s",
+        maxAttempts: given?.maxAttempts ?? 0,
+        window: given?.window ?? "0s",
+    };
+}
+
 /** docker.Service's endpointSpec from the ports and endpoint mode. */
 export function endpointSpec(args: SwarmServiceArgs): inputs.ServiceEndpointSpec {
     return {
@@ -217,6 +255,59 @@ export function endpointSpec(args: SwarmServiceArgs): inputs.ServiceEndpointSpec
     };
 }
 
+/**
+ * The command that prints a service's running tasks ("task ID NODE ADDRESS STATE SINCE...") and
+ * every node's address ("node ADDRESS"), on a manager.
+ */
+export function tasksCommand(service: string): string {
+    return [
+        "set -eu",
+        `docker service ps ${shellQuote(service)} --filter desired-state=running --format '{{.ID}} {{.Node}} {{.CurrentState}}' |`,
+        `  while read -r id node rest; do echo "task $id $node $(docker node inspect -f '{{.Status.Addr}}' "$node") $rest"; done`,
+        "docker node ls -q | xargs docker node inspect -f 'node {{.Status.Addr}}'",
+    ].join("\n");
+}
+
+/** Reads what {@link tasksCommand} printed. */
+export function parseTasks(stdout: string): { tasks: ServiceTask[]; nodes: string[] } {
+    const tasks: ServiceTask[] = [];
+    const nodes: string[] = [];
+    for (const line of stdout.split("\n")) {
+        const [kind, ...f] = line.trim().split(/\s+/);
+        if (kind === "task" && f.length >= 4) {
+            tasks.push({
+                id: f[0],
+                node: f[1],
+                address: f[2],
+                state: f[3],
+                since: f.slice(4).join(" "),
+            });
+        } else if (kind === "node" && f.length === 1) {
+            nodes.push(f[0]);
+        }
+    }
+    return { tasks: tasks.sort((a, b) => (a.id < b.id ? -1 : 1)), nodes: nodes.sort() };
+}
+
+/**
+ * Where the service answers, as "ADDRESS:PORT": for a port published in host mode, the nodes running
+ * a task; in ingress mode, every node.
+ */
+export function serviceAddresses(
+    ports: ServicePortArgs[],
+    report: { tasks: ServiceTask[]; nodes: string[] },
+): string[] {
+    const found = new Set<string>();
+    for (const port of ports.filter((p) => p.published !== undefined)) {
+        const hosts =
+            (port.publishMode ?? "ingress") === "host"
+                ? report.tasks.map((t) => t.address)
+                : report.nodes;
+        for (const host of hosts) found.add(`${host}:${port.published}`);
+    }
+    return [...found].sort();
+}
+
 const nanoCpus = (cpus: number | undefined): number | undefined =>
     cpus === undefined ? undefined : Math.round(cpus * 1e9);
 
@@ -228,6 +319,10 @@ export class SwarmService extends pulumi.ComponentResource {
     public readonly service: docker.Service;
     /** Published ports as "published/protocol (mode)". */
     public readonly endpoints: string[];
+    /** Running tasks after the last change, with `tasksFrom`; else undefined. */
+    public readonly tasks: pulumi.Output<ServiceTask[]> | undefined;
+    /** "ADDRESS:PORT" where the service answers, with `tasksFrom`; else undefined. */
+    public readonly addresses: pulumi.Output<string[]> | undefined;
 
     constructor(name: string, args: SwarmServiceArgs, opts?: pulumi.ComponentResourceOptions) {
         super("swarm-ha:index:SwarmService", name, {}, opts);
@@ -236,7 +331,9 @@ export class SwarmService extends pulumi.ComponentResource {
         const networks: inputs.ServiceTaskSpecNetworksAdvanced[] = [];
         const created: pulumi.Resource[] = [];
         for (const net of args.networks ?? []) {
-            if (net.create) {
+            if ("id" in net) {
+                networks.push({ id: net.id });
+            } else if (net.create) {
                 const network = new docker.Network(
                     `${name}-net-${net.name}`,
                     {
@@ -247,9 +344,10 @@ export class SwarmService extends pulumi.ComponentResource {
                     { parent: this },
                 );
                 created.push(network);
-                networks.push({ name: network.name });
+                networks.push({ id: network.id });
             } else {
-                networks.push({ name: net.name });
+                const found = docker.getNetworkOutput({ name: net.name }, { parent: this });
+                networks.push({ id: found.id });
             }
         }
 
@@ -321,6 +419,9 @@ export class SwarmService extends pulumi.ComponentResource {
                             source: m.source,
                             readOnly: m.readOnly ?? false,
                         })),
+                        // Known, so that the provider's plan does not take it as still to be
+                        // computed: that made every replicas change roll every task.
+                        sysctl: {},
                         healthcheck: args.healthcheck && {
                             tests: args.healthcheck.test,
                             interval: args.healthcheck.interval ?? "30s",
@@ -347,7 +448,7 @@ export class SwarmService extends pulumi.ComponentResource {
                                   },
                               }
                             : undefined,
-                    restartPolicy: args.restartPolicy,
+                    restartPolicy: restartSpec(args.restartPolicy),
                     networksAdvanceds: networks.length > 0 ? networks : undefined,
                 },
                 endpointSpec: endpointSpec(args),
@@ -366,6 +467,25 @@ export class SwarmService extends pulumi.ComponentResource {
         this.endpoints = (args.ports ?? [])
             .filter((p) => p.published !== undefined)
             .map((p) => `${p.published}/${p.protocol ?? "tcp"} (${p.publishMode ?? "ingress"})`);
-        this.registerOutputs({ serviceName: this.serviceName, endpoints: this.endpoints });
+        if (args.tasksFrom) {
+            // After each change (the service's spec as the provider stored it), on a manager.
+            const report = remoteStep(
+                `${name}-tasks`,
+                {
+                    connection: args.tasksFrom,
+                    create: tasksCommand(name),
+                    triggers: [this.service.mode, this.service.taskSpec, this.service.endpointSpec],
+                },
+                { parent: this, dependsOn: [this.service] },
+            ).stdout.apply(parseTasks);
+            this.tasks = report.apply((r) => r.tasks);
+            this.addresses = report.apply((r) => serviceAddresses(args.ports ?? [], r));
+        }
+        this.registerOutputs({
+            serviceName: this.serviceName,
+            endpoints: this.endpoints,
+            tasks: this.tasks,
+            addresses: this.addresses,
+        });
     }
 }

@@ -1,7 +1,7 @@
 // The program's configuration: read in one place, validated with errors naming the config key,
 // and turned into the components the stack should have.
 import * as pulumi from "@pulumi/pulumi";
-import { Recorder, settle, stepStdout } from "./recorder";
+import { Recorder, resolve, settle, stepStdout } from "./recorder";
 
 const recorder = new Recorder(stepStdout);
 recorder.install();
@@ -60,14 +60,7 @@ describe("readSettings", () => {
             dockerInstall: "distro",
             dockerVersion: undefined,
             autolock: false,
-            services: true,
-            web: {
-                image: "swarm-ha-web:3",
-                replicas: 3,
-                port: 80,
-                publishMode: "ingress",
-                endpointMode: "vip",
-            },
+            services: {},
             zookeeper: undefined,
         });
     });
@@ -195,8 +188,31 @@ describe("readSettings", () => {
         ],
         [
             "a bad publish mode",
-            { nodes: NODES, webPublishMode: "mesh" },
-            'swarm-ha:webPublishMode is "mesh"; use "ingress" or "host".',
+            {
+                nodes: NODES,
+                services: { web: { image: "w:1", ports: [{ target: 80, mode: "mesh" }] } },
+            },
+            'swarm-ha:services.web.ports[0].mode is "mesh"; use "ingress" or "host".',
+        ],
+        [
+            "services with every kind of mistake, all reported at once",
+            {
+                nodes: NODES,
+                services: {
+                    Web: { image: "w:1", replicas: "3", colour: "blue" },
+                    api: { replicas: 1, limits: { memory: "lots" } },
+                    db: { image: "d:1", secrets: { pw: {} }, configs: { c: { file: "/none" } } },
+                },
+            },
+            [
+                "swarm-ha:services.Web: \"Web\" is not a valid service name; use lower-case letters, digits and '-'.",
+                'swarm-ha:services.Web.replicas is "3"; give a number.',
+                "swarm-ha:services.Web.colour is not a setting of a service; use image, replicas, global, command, args, env, secretEnv, ports, endpointMode, networks, constraints, preferences, maxReplicasPerNode, limits, reservations, healthcheck, restartPolicy, update, rollback, secrets, configs, labels, zookeeper.",
+                'swarm-ha:services.api.image is missing; give the image, such as "nginx:1.27".',
+                'swarm-ha:services.api.limits.memory is "lots"; give bytes or a size such as "256M" or "1G".',
+                "swarm-ha:services.db.secrets.pw needs exactly one of value and file.",
+                'swarm-ha:services.db.configs.c.file "/none" cannot be read.',
+            ].join("\n"),
         ],
         [
             "a ZooKeeper server on an unknown node",
@@ -229,18 +245,29 @@ describe("readSettings", () => {
 });
 
 describe("program", () => {
-    test("the dev stack's settings make a cluster, ZooKeeper and the web service", async () => {
+    test("the dev stack's settings make a cluster, ZooKeeper, a shared overlay and two services", async () => {
         pulumi.runtime.setAllConfig(
             {
                 "swarm-ha:clusterName": "lab",
                 "swarm-ha:nodes": JSON.stringify(NODES),
                 "swarm-ha:sshPrivateKey": "k",
                 "swarm-ha:zkServers": JSON.stringify([{ id: 1, node: "m1" }]),
+                "swarm-ha:services": JSON.stringify({
+                    web: {
+                        image: "w:1",
+                        replicas: 3,
+                        ports: [{ target: 80, published: 80, mode: "host" }],
+                        networks: ["backend"],
+                        zookeeper: true,
+                        secretEnv: { TOKEN: "t0ken" },
+                    },
+                    front: { image: "w:1", networks: ["backend"] },
+                }),
             },
-            ["swarm-ha:sshPrivateKey"],
+            ["swarm-ha:sshPrivateKey", "swarm-ha:services"],
         );
         const { program } = await import("../../program");
-        await program();
+        const outputs = await program();
         await settle();
         const components = recorder.resources
             .filter((r) => r.type.startsWith("swarm-ha:"))
@@ -248,12 +275,54 @@ describe("program", () => {
         expect(components).toEqual([
             "swarm-ha:index:SwarmCluster lab",
             "swarm-ha:index:ZooKeeperEnsemble zookeeper",
+            "swarm-ha:index:SwarmService front",
             "swarm-ha:index:SwarmService web",
         ]);
-        const web = recorder.byName("web-service").inputs as {
-            taskSpec: { containerSpec: { env: Record<string, string> } };
+        const networks = recorder.resources.filter(
+            (r) => r.type === "docker:index/network:Network",
+        );
+        expect(networks.map((n) => [n.name, n.inputs])).toEqual([
+            ["network-backend", { name: "backend", driver: "overlay", attachable: true }],
+        ]);
+        expect(recorder.providerOf("network-backend")).toMatch(/::lab-provider::/);
+        const service = recorder.byName("web-service");
+        const spec = service.inputs as {
+            taskSpec: {
+                containerSpec: { env: Record<string, string> };
+                networksAdvanceds: { name: string }[];
+            };
         };
-        expect(web.taskSpec.containerSpec.env).toEqual({ ZOOKEEPER_CONNECT: "10.0.0.11:2181" });
+        expect(spec.taskSpec.containerSpec.env).toEqual({
+            ZOOKEEPER_CONNECT: "10.0.0.11:2181",
+            TOKEN: "t0ken",
+        });
+        // A secret env value makes the task spec secret as a whole (the SDK marks top-level inputs).
+        expect(service.secretPaths).toEqual(["taskSpec"]);
+        expect(spec.taskSpec.networksAdvanceds).toEqual([{ id: "network-backend-id" }]);
         expect(recorder.providerOf("web-service")).toMatch(/::lab-provider::/);
+        // The tasks are read on the bootstrap manager after each change of the service.
+        const tasks = recorder.byName("web-tasks");
+        expect((tasks.inputs.connection as { host: string }).host).toBe("10.0.0.11");
+        expect(tasks.inputs.triggers).toHaveLength(3); // the service's mode, task and endpoint specs
+        const web = (outputs.services as Record<string, Record<string, pulumi.Output<unknown>>>)
+            .web;
+        expect(await resolve(web.tasks)).toEqual([
+            {
+                id: "t1",
+                node: "m1",
+                address: "10.0.0.11",
+                state: "Running",
+                since: "6 seconds ago",
+            },
+            {
+                id: "t2",
+                node: "w1",
+                address: "10.0.0.21",
+                state: "Running",
+                since: "5 seconds ago",
+            },
+        ]);
+        // Host mode: where a task runs.
+        expect(await resolve(web.endpoints)).toEqual(["10.0.0.11:80", "10.0.0.21:80"]);
     });
 });

@@ -66,7 +66,11 @@ export class Recorder {
                     }
                     return { id: `${args.name}-id`, state };
                 },
-                call: () => ({}),
+                // Look-ups: a network found by name has the ID "NAME-netid".
+                call: (args: pulumi.runtime.MockCallArgs) =>
+                    args.token === "docker:index/getNetwork:getNetwork"
+                        ? { id: `${String(args.inputs.name)}-netid`, name: args.inputs.name }
+                        : {},
             },
             "project",
             "stack",
@@ -153,7 +157,8 @@ export async function settle(): Promise<void> {
 
 /**
  * Canned stdout of the remote steps, as the real scripts print it: init and tokens on the bootstrap
- * manager, a node ID per join, the ready report, ZooKeeper's classpath and ensemble report.
+ * manager, a node ID per join, the ready report, a service's tasks, ZooKeeper's classpath and
+ * ensemble report.
  */
 export function stepStdout(name: string, inputs: Record<string, unknown>): string | undefined {
     const create = String(inputs.create ?? "");
@@ -167,6 +172,9 @@ export function stepStdout(name: string, inputs: Record<string, unknown>): strin
     const join = /-join-(.+)$/.exec(name);
     if (join) {
         return `joining through x\nnode=ID-${join[1]}`;
+    }
+    if (name.endsWith("-tasks")) {
+        return "task t2 w1 10.0.0.21 Running 5 seconds ago\ntask t1 m1 10.0.0.11 Running 6 seconds ago\nnode 10.0.0.11\nnode 10.0.0.21";
     }
     if (/-install-\d+$/.test(name)) {
         return "classpath=/etc/zookeeper/conf:/usr/share/java/zookeeper.jar\njava=x";

@@ -12,6 +12,9 @@ import {
     SwarmServiceArgs,
     contentHash,
     validateSwarmServiceArgs,
+    parseTasks,
+    serviceAddresses,
+    tasksCommand,
 } from "../../components";
 
 const provider = new docker.Provider("cluster-provider", { host: "ssh://root@10.0.0.1:22" });
@@ -46,7 +49,13 @@ describe("SwarmService defaults", () => {
         const s = serviceInputs("web");
         expect(s.name).toBe("web");
         expect(s.mode).toEqual({ replicated: { replicas: 3 } });
-        expect(s.taskSpec).toEqual({ containerSpec: { image: "swarm-ha-web:3" }, placement: {} });
+        // Every field of the restart policy, and sysctl known: a replicas change then changes only
+        // the mode, and no running task is replaced (seen on the lab with the Docker plugin 5.0.0).
+        expect(s.taskSpec).toEqual({
+            containerSpec: { image: "swarm-ha-web:3", sysctl: {} },
+            placement: {},
+            restartPolicy: { condition: "any", delay: "5s", maxAttempts: 0, window: "0s" },
+        });
         expect(s.endpointSpec).toEqual({
             mode: "vip",
             ports: [{ targetPort: 80, publishedPort: 80, protocol: "tcp", publishMode: "ingress" }],
@@ -89,7 +98,11 @@ describe("SwarmService arguments", () => {
             secretEnv: { TOKEN: pulumi.secret("s3cret") },
             ports: [{ target: 8080, published: 8080, protocol: "udp", publishMode: "host" }],
             endpointMode: "dnsrr",
-            networks: [{ name: "existing" }, { name: "backend", create: true, attachable: true }],
+            networks: [
+                { name: "existing" },
+                { name: "backend", create: true, attachable: true },
+                { id: "made-elsewhere-id" },
+            ],
             constraints: ["node.role==worker"],
             placementPreferences: ["spread=node.labels.zone"],
             maxReplicasPerNode: 2,
@@ -112,6 +125,7 @@ describe("SwarmService arguments", () => {
                 args: ["--port", "8080"],
                 env: { ZK: "zk1:2181,zk2:2181", TOKEN: "s3cret" },
                 mounts: [{ type: "volume", source: "data", target: "/data", readOnly: false }],
+                sysctl: {},
                 healthcheck: {
                     tests: ["CMD", "true"],
                     interval: "10s",
@@ -130,7 +144,12 @@ describe("SwarmService arguments", () => {
                 reservation: { nanoCpus: 250000000, memoryBytes: 134217728 },
             },
             restartPolicy: { condition: "on-failure", delay: "5s", maxAttempts: 3, window: "1m" },
-            networksAdvanceds: [{ name: "existing" }, { name: "full-backend" }],
+            // By ID: a name would show as a change at every run.
+            networksAdvanceds: [
+                { id: "existing-netid" },
+                { id: "full-net-backend-id" },
+                { id: "made-elsewhere-id" },
+            ],
         });
         // A secret nested in an input makes the whole top-level input secret on the wire and in state.
         expect(recorder.byName("full-service").secretPaths).toEqual(["taskSpec"]);
@@ -274,5 +293,56 @@ describe("SwarmService validation", () => {
                 ],
             }),
         ).not.toThrow();
+    });
+});
+
+describe("SwarmService tasks and addresses", () => {
+    const report = parseTasks(
+        [
+            "task zz9 lab-w1 10.0.0.21 Running 2 minutes ago",
+            "task aa1 lab-m1 10.0.0.11 Running about a minute ago",
+            "node 10.0.0.21",
+            "node 10.0.0.11",
+            "node 10.0.0.12",
+        ].join("\n"),
+    );
+
+    test("docker service ps lines become tasks, sorted by id; every node's address", () => {
+        expect(report).toEqual({
+            tasks: [
+                {
+                    id: "aa1",
+                    node: "lab-m1",
+                    address: "10.0.0.11",
+                    state: "Running",
+                    since: "about a minute ago",
+                },
+                {
+                    id: "zz9",
+                    node: "lab-w1",
+                    address: "10.0.0.21",
+                    state: "Running",
+                    since: "2 minutes ago",
+                },
+            ],
+            nodes: ["10.0.0.11", "10.0.0.12", "10.0.0.21"],
+        });
+    });
+
+    test("host-mode ports answer where a task runs; ingress ports on every node", () => {
+        expect(
+            serviceAddresses([{ target: 80, published: 8080, publishMode: "host" }], report),
+        ).toEqual(["10.0.0.11:8080", "10.0.0.21:8080"]);
+        expect(serviceAddresses([{ target: 80, published: 80 }, { target: 9 }], report)).toEqual([
+            "10.0.0.11:80",
+            "10.0.0.12:80",
+            "10.0.0.21:80",
+        ]);
+    });
+
+    test("the command asks for the running tasks of the service, quoted", () => {
+        const text = tasksCommand("web");
+        expect(text).toContain("docker service ps 'web' --filter desired-state=running");
+        expect(text.split("\n")).toHaveLength(4);
     });
 });
