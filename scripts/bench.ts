@@ -133,6 +133,7 @@ async function main(): Promise<void> {
     stack = await openStack({ stack: "bench", settingsFrom: "dev" });
     // The cluster alone, as the floor below does the cluster's steps only.
     await stack.removeConfig("swarm-ha:zkServers");
+    await stack.removeConfig("swarm-ha:services");
     await timed("pulumi up: bare hosts to converged", async () => {
         const r = await stack.up({ color: "never" });
         if (Object.keys(changes(r.summary.resourceChanges)).join() !== "create") {

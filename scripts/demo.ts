@@ -77,17 +77,13 @@ async function main(): Promise<void> {
             console.log(`  server ${s.id} ${s.address.padEnd(15)} ${await srvrMode(s.address)}`);
         }
     }
-    const web = (out.services as { web?: string[] })?.web;
-    if (Array.isArray(web)) {
-        // Host-mode publishing (the lab has no routing mesh): the nodes running a task answer.
-        console.log(`web service, published ${web.join(", ")}:`);
-        for (const n of out.nodes as { name: string; address: string }[]) {
-            const answer = await httpGet(`http://${n.address}/`);
-            const shown = answer.startsWith("no answer") ? `${answer}: no task here` : answer;
-            console.log(`  http://${n.address}/ (${n.name})  ${shown}`);
+    // Each service where it answers (host-mode ports in the lab: the nodes running a task).
+    const services = out.services as Record<string, { endpoints: string[]; tasks: unknown[] }>;
+    for (const [name, svc] of Object.entries(services)) {
+        console.log(`service ${name}: ${svc.tasks.length} task(s) running`);
+        for (const endpoint of svc.endpoints) {
+            console.log(`  http://${endpoint}/  ${await httpGet(`http://${endpoint}/`)}`);
         }
-    } else {
-        console.log(`services: ${String(out.services)}`);
     }
     console.log(
         `\ndone in ${elapsed()}. Next, with the plain CLI: . scripts/env.sh; pulumi stack select dev; pulumi preview`,

@@ -73,12 +73,12 @@ test("pulumi stack select dev, then preview plans the whole platform", () => {
     ok(["stack", "select", "dev"]);
     const out = ok(["preview"]);
     expect(out).toMatch(/\+ 5\d to create/);
-    for (const planned of ["lab-join-lab-w2", "zookeeper-ready", "web-service"]) {
+    for (const planned of ["lab-join-lab-w2", "zookeeper-ready", "web-service", "front-service"]) {
         expect(out).toContain(planned);
     }
 });
 
-test("pulumi up converges the cluster, ZooKeeper and the web service", async () => {
+test("pulumi up converges the cluster, ZooKeeper and the services; front reaches web by name", async () => {
     expect(ok(["up", "--yes", "--skip-preview"])).toMatch(/\+ 5\d created/);
     const tasks = onHost(
         "lab-m1",
@@ -90,6 +90,17 @@ test("pulumi up converges the cluster, ZooKeeper and the web service", async () 
     for (const node of nodes) {
         expect(await httpGet(`http://${host(node)}/`)).toMatch(/^200 swarm-ha web on /);
     }
+    // front asks web by name over the overlay every 2 s and serves the last answer on 8080.
+    const front = JSON.parse(ok(["stack", "output", "services", "--json"])).front as {
+        endpoints: string[];
+    };
+    expect(front.endpoints).toHaveLength(1);
+    let answer = "";
+    for (let i = 0; i < 15 && !answer.startsWith("200 swarm-ha web on"); i++) {
+        answer = await httpGet(`http://${front.endpoints[0]}/`);
+        await new Promise((r) => setTimeout(r, 1000));
+    }
+    expect(answer).toMatch(/^200 swarm-ha web on /);
     const modes = ["lab-m1", "lab-m2", "lab-m3"].map((m) =>
         onHost(m, "echo srvr | nc -q 1 127.0.0.1 2181 | sed -n 's/^Mode: //p'"),
     );
@@ -107,13 +118,14 @@ test("a pull request's preview, from its own checkout, shows the change and appl
         fs.cpSync(REPO, checkout, { recursive: true, filter: (src) => !skip.has(src) });
         fs.symlinkSync(path.join(REPO, "node_modules"), path.join(checkout, "node_modules"));
         const dev = fs.readFileSync(path.join(REPO, "Pulumi.dev.yaml"), "utf8");
-        fs.writeFileSync(
-            path.join(checkout, "Pulumi.dev.yaml"),
-            dev.replace(/^config:\n/m, 'config:\n  swarm-ha:webReplicas: "4"\n'),
-        );
+        const scaled = dev.replace(/(\n {4}web:\n(?: {6}.*\n)*? {6}replicas: )3\n/, "$14\n");
+        expect(scaled).not.toBe(dev);
+        fs.writeFileSync(path.join(checkout, "Pulumi.dev.yaml"), scaled);
         const out = ok(["preview", "--stack", "dev", "--diff"], checkout);
+        // Only the replicas: the task spec is unchanged, so no running task would be replaced.
         expect(out).toMatch(/~ docker:index\/service:Service: \(update\)/);
         expect(out).toMatch(/replicas\s*: 3 => 4/);
+        expect(out).not.toMatch(/~ taskSpec/);
         expect(out).toMatch(/~ 1 to update/);
     } finally {
         fs.rmSync(checkout, { recursive: true, force: true });
