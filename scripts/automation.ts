@@ -57,6 +57,18 @@ export function labConfig(lab: LabInfo): ConfigMap {
     };
 }
 
+/**
+ * Links this checkout's node_modules into a workspace of an inline program: the dynamic provider
+ * host runs from the program's directory and takes the SDK from there, as the released one does.
+ */
+export function linkModules(workDir: string): void {
+    const link = path.join(workDir, "node_modules");
+    if (fs.lstatSync(link, { throwIfNoEntry: false })) {
+        fs.unlinkSync(link);
+    }
+    fs.symlinkSync(path.join(REPO, "node_modules"), link);
+}
+
 export interface StackOptions {
     /** Stack name. Default: dev. */
     stack?: string;
@@ -77,6 +89,7 @@ export async function openStack(options: StackOptions = {}): Promise<Stack> {
     const stackName = options.stack ?? "dev";
     const workDir = path.join(env.SWARM_HA_CACHE, "workspaces", stackName);
     fs.mkdirSync(workDir, { recursive: true });
+    linkModules(workDir);
     // The project file without `main`: the program runs inline here, not from index.ts.
     const project = fs.readFileSync(path.join(REPO, "Pulumi.yaml"), "utf8");
     fs.writeFileSync(path.join(workDir, "Pulumi.yaml"), project.replace(/^main: .*\n/m, ""));

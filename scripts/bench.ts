@@ -1,7 +1,9 @@
 // `npm run bench`: what converging the dev cluster costs, measured on fresh lab hosts, next to the
-// floor: the same remote scripts run directly over SSH, in parallel wherever the steps allow. Prints
-// figures; asserts nothing. Takes a few minutes (the lab is rebuilt twice).
+// floor: the same remote scripts run directly over SSH, in parallel wherever the steps allow; then a
+// service created, updated and scaled through the Docker plugin, each next to the same change made
+// with the docker CLI over SSH. Prints figures; asserts nothing. A few minutes (two fresh labs).
 import { execFileSync, spawn } from "child_process";
+import { Stack } from "@pulumi/pulumi/automation";
 import { changes, labInfo, openStack, stackNodes } from "./automation";
 import { renderScript } from "../components/remoteScript";
 import { labelLines } from "../components/swarmCluster";
@@ -9,6 +11,8 @@ import { NodeConfig } from "../config";
 
 const LAB = `${__dirname}/../lab/lab.sh`;
 const NODES: NodeConfig[] = stackNodes("dev");
+/** The web image under a second tag: an image update that needs nothing pulled. */
+const NEXT_IMAGE = "swarm-ha-web:bench-next";
 
 function lab(...args: string[]): void {
     execFileSync("bash", [LAB, ...args], { stdio: ["ignore", "ignore", "inherit"] });
@@ -124,10 +128,58 @@ async function floor(): Promise<void> {
     );
 }
 
+/**
+ * A service's life on the converged cluster, each change through `pulumi up` (the Docker plugin) and
+ * then the same change with the docker CLI over SSH on a manager, for a service of its own (another
+ * port), with the same update settings. Both wait until the swarm has converged.
+ */
+async function services(stack: Stack): Promise<void> {
+    lab("load-image", NEXT_IMAGE);
+    const update = { parallelism: 1, delay: "1s", monitor: "3s", order: "start-first" };
+    const web = (image: string, replicas: number) => ({
+        web: {
+            image,
+            replicas,
+            ports: [{ target: 80, published: 80, mode: "host" }],
+            endpointMode: "dnsrr",
+            update,
+        },
+    });
+    const up = (image: string, replicas: number) => async () => {
+        await stack.setConfig("swarm-ha:services", { value: JSON.stringify(web(image, replicas)) });
+        await stack.up({ color: "never" });
+    };
+    const manager = NODES[0].host;
+    const cli = (args: string) => () => ssh(manager, `docker service ${args} >/dev/null`);
+    const flags =
+        "--update-parallelism 1 --update-delay 1s --update-monitor 3s --update-order start-first";
+    const steps: [string, () => Promise<unknown>, () => Promise<unknown>][] = [
+        [
+            "service create, 3 replicas",
+            up("swarm-ha-web:3", 3),
+            cli(
+                `create --detach=false --name cli --replicas 3 --publish mode=host,target=80,published=8081 --endpoint-mode dnsrr ${flags} swarm-ha-web:3`,
+            ),
+        ],
+        [
+            "image update, rolling one task at a time",
+            up(NEXT_IMAGE, 3),
+            cli(`update --detach=false --image ${NEXT_IMAGE} cli`),
+        ],
+        ["scale 3 to 4", up(NEXT_IMAGE, 4), cli("scale --detach=false cli=4")],
+    ];
+    for (const [what, viaPulumi, viaCli] of steps) {
+        await timed(`pulumi up: ${what}`, viaPulumi);
+        await timed(`docker CLI over SSH: ${what}`, viaCli);
+    }
+    await ssh(manager, "docker service rm cli >/dev/null");
+}
+
 async function main(): Promise<void> {
     console.log("bench: 3 managers + 2 workers on fresh lab hosts (Docker installed from Debian)");
     lab("down");
     lab("up", "--managers", "3", "--workers", "2");
+    execFileSync("docker", ["tag", "swarm-ha-web:3", NEXT_IMAGE]);
     let stack = await openStack({ stack: "bench", settingsFrom: "dev" });
     await stack.workspace.removeStack("bench", { force: true });
     stack = await openStack({ stack: "bench", settingsFrom: "dev" });
@@ -142,6 +194,7 @@ async function main(): Promise<void> {
     });
     await timed("pulumi up with nothing to change", () => stack.up({ color: "never" }));
     await timed("pulumi preview", () => stack.preview({ color: "never" }));
+    await services(stack);
     await stack.workspace.removeStack("bench", { force: true });
 
     lab("down");

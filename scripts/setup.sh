@@ -152,12 +152,12 @@ else
 fi
 
 # The CLI's release archive ships this plugin; a CLI built from source does not. It hosts the
-# program's Node.js dynamic providers (the ZooKeeper probe), with the SDK in this checkout's
-# node_modules.
+# program's Node.js dynamic providers (the ZooKeeper probe) with the SDK of the program being run:
+# like the released one, it runs from the program's directory (the engine starts plugins there; the
+# Automation API workspaces link node_modules in).
 step "pulumi-resource-pulumi-nodejs (Node.js dynamic providers)"
-sdk_provider="$repo/node_modules/@pulumi/pulumi/cmd/dynamic-provider/index.js"
-[ -f "$sdk_provider" ] || fail "no $sdk_provider: run npm ci (or npm install) first"
-shim="$(printf '#!/bin/sh\n# The dynamic provider host of the Pulumi SDK in this checkout (written by npm run setup).\nexec node "%s" "$@"\n' "$sdk_provider")"
+[ -f "$repo/node_modules/@pulumi/pulumi/cmd/dynamic-provider/index.js" ] || fail "no @pulumi/pulumi in $repo/node_modules: run npm ci (or npm install) first"
+shim="$(printf '#!/bin/sh\n# The dynamic provider host of the Pulumi SDK of the program in the working directory (npm run setup).\nexec node ./node_modules/@pulumi/pulumi/cmd/dynamic-provider "$@"\n')"
 if [ "$(cat "$bin/pulumi-resource-pulumi-nodejs" 2>/dev/null)" = "$shim" ]; then
   done_step "up to date"
 else

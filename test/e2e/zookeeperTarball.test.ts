@@ -13,7 +13,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { ZooKeeperEnsemble } from "../../components";
 import { srvrMode } from "../../components/zookeeperProbe";
-import { REPO, labInfo, loadEnv } from "../../scripts/automation";
+import { REPO, labInfo, linkModules, loadEnv } from "../../scripts/automation";
 import { lab, onHost, record, removeStack } from "./helpers";
 
 jest.setTimeout(15 * 60 * 1000);
@@ -50,6 +50,7 @@ async function tarballStack(sha512: string): Promise<Stack> {
     };
     const workDir = path.join(env.SWARM_HA_CACHE, "workspaces", "zk-tarball");
     fs.mkdirSync(workDir, { recursive: true });
+    linkModules(workDir);
     return LocalWorkspace.createOrSelectStack(
         { stackName: "zk-tarball", projectName: "swarm-ha-tarball", program },
         {

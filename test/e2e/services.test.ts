@@ -1,0 +1,335 @@
+// End to end: the services of a stack through the official Docker plugin on a lab cluster, the
+// seed's lifecycle (create, ps, update, scale, rm): tasks on distinct nodes answering on the
+// published port and matching `docker service ps`; an image update while a client polls every node;
+// scaling with no running task replaced; global mode following the nodes; placement by label;
+// secrets and configs rolled onto new objects; name resolution across nodes on an overlay; a broken
+// image rolled back while the old tasks serve; destroy leaving nothing of the services behind.
+import { execFileSync } from "child_process";
+import * as http from "http";
+import { Stack } from "@pulumi/pulumi/automation";
+import { changes, openStack, stackNodes } from "../../scripts/automation";
+import { NodeConfig } from "../../config";
+import { ServiceConfig } from "../../serviceConfig";
+import { ServiceUpdateArgs } from "../../components";
+import { lab, onHost, record, removeStack } from "./helpers";
+
+jest.setTimeout(20 * 60 * 1000);
+
+const DEV: NodeConfig[] = stackNodes("dev");
+const W3: NodeConfig = {
+    name: "lab-w3",
+    host: "172.30.213.23",
+    role: "worker",
+    labels: { zone: "c" },
+};
+const ADDRESSES = [...DEV, W3].map((n) => n.host);
+const NEXT_IMAGE = "swarm-ha-web:e2e-next";
+// Quick rolls for the test: one task at a time, 1 s apart, each watched for 3 s.
+const UPDATE: ServiceUpdateArgs = {
+    parallelism: 1,
+    delay: "1s",
+    monitor: "3s",
+    order: "start-first",
+};
+
+const web = (extra: Partial<ServiceConfig> = {}): ServiceConfig => ({
+    image: "swarm-ha-web:3",
+    replicas: 3,
+    ports: [{ target: 80, published: 80, mode: "host" }],
+    endpointMode: "dnsrr",
+    networks: ["backend"],
+    update: UPDATE,
+    rollback: UPDATE,
+    ...extra,
+});
+
+let stack: Stack;
+
+async function withServices(
+    services: Record<string, ServiceConfig>,
+): Promise<Record<string, number>> {
+    await stack.setAllConfig({ "swarm-ha:services": { value: JSON.stringify(services) } });
+    const result = await stack.up({ onOutput: record, color: "never" });
+    return changes(result.summary.resourceChanges);
+}
+
+function httpGet(url: string, timeout = 1000): Promise<string> {
+    return new Promise((resolve) => {
+        const req = http.get(url, { timeout }, (res) => {
+            let body = "";
+            res.on("data", (d) => (body += d.toString()));
+            res.on("end", () => resolve(`${res.statusCode} ${body.trim()}`));
+        });
+        req.on("timeout", () => (req.destroy(), resolve("no answer")));
+        req.on("error", () => resolve("no answer"));
+    });
+}
+
+/** `docker service ps`: the running tasks of a service as "ID NODE", sorted. */
+function running(service: string): string[] {
+    const out = onHost(
+        "lab-m1",
+        `docker service ps ${service} --filter desired-state=running --no-trunc --format '{{.ID}} {{.Node}} {{.CurrentState}}'`,
+    );
+    return out
+        .split("\n")
+        .filter((l) => / Running /.test(l))
+        .map((l) => l.split(" ").slice(0, 2).join(" "))
+        .sort();
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Waits (bounded) until a service has `n` running tasks; returns them. */
+async function runningTasks(service: string, n: number, seconds = 60): Promise<string[]> {
+    let seen: string[] = [];
+    for (const until = Date.now() + seconds * 1000; Date.now() < until; await sleep(1000)) {
+        seen = running(service);
+        if (seen.length === n) return seen;
+    }
+    throw new Error(
+        `${service}: ${n} running tasks expected within ${seconds}s; saw ${seen.join(", ")}`,
+    );
+}
+
+/**
+ * Runs `work` while a client asks port 80 of every node every 100 ms. Reports the requests that
+ * failed on a node that answered the round before (a task stopped under a client), the rounds in
+ * which no node answered, the longest time without any answer, and the fewest nodes answering.
+ */
+async function polled<T>(work: () => Promise<T>): Promise<{
+    result: T | undefined;
+    error?: Error;
+    rounds: number;
+    lostAnswers: number;
+    emptyRounds: number;
+    longestGapMs: number;
+    fewest: number;
+}> {
+    let going = true;
+    let rounds = 0;
+    let lostAnswers = 0;
+    let emptyRounds = 0;
+    let fewest = Infinity;
+    let lastAnswer = Date.now();
+    let longestGapMs = 0;
+    let answered = new Set<string>();
+    const bounded = Date.now() + 10 * 60 * 1000;
+    const client = (async () => {
+        while (going && Date.now() < bounded) {
+            const started = Date.now();
+            const answers = await Promise.all(ADDRESSES.map((a) => httpGet(`http://${a}/`, 500)));
+            const now = new Set(ADDRESSES.filter((_, i) => answers[i].startsWith("200 ")));
+            lostAnswers += [...answered].filter((a) => !now.has(a)).length;
+            if (now.size === 0) {
+                emptyRounds++;
+            } else {
+                longestGapMs = Math.max(longestGapMs, Date.now() - lastAnswer);
+                lastAnswer = Date.now();
+            }
+            fewest = Math.min(fewest, now.size);
+            answered = now;
+            rounds++;
+            await sleep(Math.max(0, 100 - (Date.now() - started)));
+        }
+    })();
+    let result: T | undefined;
+    let error: Error | undefined;
+    try {
+        result = await work();
+    } catch (e) {
+        error = e as Error;
+    } finally {
+        going = false;
+        await client;
+    }
+    return { result, error, rounds, lostAnswers, emptyRounds, longestGapMs, fewest };
+}
+
+beforeAll(async () => {
+    lab("down");
+    lab("up", "--managers", "3", "--workers", "3");
+    // The test's second image: the same content under another tag, staged like the first.
+    execFileSync("docker", ["tag", "swarm-ha-web:3", NEXT_IMAGE]);
+    lab("load-image", NEXT_IMAGE);
+    stack = await openStack({ stack: "svc-e2e", settingsFrom: "dev" });
+    await removeStack(stack);
+    stack = await openStack({ stack: "svc-e2e", settingsFrom: "dev" });
+    // The swarm alone: ZooKeeper has its own tests.
+    await stack.removeConfig("swarm-ha:zkServers");
+    await stack.setAllConfig({ "swarm-ha:nodes": { value: JSON.stringify(DEV) } });
+});
+
+test("create: 3 tasks on 3 nodes answer on the published port; outputs agree with docker service ps", async () => {
+    const ops = await withServices({ web: web() });
+    expect(ops.create).toBeGreaterThan(15);
+    const tasks = running("web");
+    expect(tasks).toHaveLength(3);
+    const nodes = tasks.map((t) => t.split(" ")[1]);
+    expect(new Set(nodes).size).toBe(3);
+    const out = (await stack.outputs()).services.value as Record<
+        string,
+        { tasks: { id: string; node: string; state: string }[]; endpoints: string[] }
+    >;
+    expect(out.web.tasks.map((t) => `${t.id} ${t.node}`).sort()).toEqual(
+        tasks.map((t) => t.replace(/^(\S{12})\S*/, "$1")).sort(),
+    );
+    expect(out.web.tasks.every((t) => t.state === "Running")).toBe(true);
+    for (const endpoint of out.web.endpoints) {
+        expect(await httpGet(`http://${endpoint}/`)).toMatch(/^200 swarm-ha web on /);
+    }
+    expect(out.web.endpoints).toHaveLength(3);
+});
+
+test("an image update rolls one task at a time, start-first, while a client polls every node", async () => {
+    const before = running("web");
+    const watch = await polled(() => withServices({ web: web({ image: NEXT_IMAGE }) }));
+    console.log(
+        `image update: ${watch.rounds} rounds of requests to every node, ${watch.lostAnswers} failed on a node that had answered, ${watch.emptyRounds} rounds with no answer, longest time without an answer ${watch.longestGapMs} ms, fewest nodes answering ${watch.fewest}`,
+    );
+    expect(watch.error).toBeUndefined();
+    expect(watch.result).toEqual({ replace: 1, update: 1 }); // the service, and its tasks report
+    const after = await runningTasks("web", 3);
+    expect(after.filter((t) => before.includes(t))).toEqual([]);
+    expect(
+        onHost(
+            "lab-m1",
+            "docker service inspect -f '{{.Spec.TaskTemplate.ContainerSpec.Image}}' web",
+        ),
+    ).toBe(NEXT_IMAGE);
+    expect(watch.emptyRounds).toBe(0);
+    expect(watch.fewest).toBeGreaterThanOrEqual(2);
+});
+
+test("scale 3 to 4 and back to 3: no running task is replaced", async () => {
+    const three = await runningTasks("web", 3);
+    await withServices({ web: web({ image: NEXT_IMAGE, replicas: 4 }) });
+    const four = await runningTasks("web", 4);
+    expect(four.filter((t) => three.includes(t))).toEqual(three);
+    await withServices({ web: web({ image: NEXT_IMAGE }) });
+    const back = await runningTasks("web", 3);
+    expect(back.filter((t) => four.includes(t))).toEqual(back);
+    console.log(
+        `scale: tasks kept through 3 -> 4 -> 3: ${back.filter((t) => three.includes(t)).length} of 3`,
+    );
+});
+
+test("a secret and a config changed while the service runs: new objects, tasks roll onto them, old ones removed", async () => {
+    const files = (token: string, page: string): Partial<ServiceConfig> => ({
+        image: NEXT_IMAGE,
+        secrets: { token: { value: token } },
+        configs: { page: { value: page, target: "/www/extra.html" } },
+    });
+    await withServices({ web: web(files("first-token", "first page")) });
+    const secrets1 = onHost("lab-m1", "docker secret ls --format '{{.Name}}'");
+    const configs1 = onHost("lab-m1", "docker config ls --format '{{.Name}}'");
+    expect(secrets1).toMatch(/^web-token-[0-9a-f]{12}$/);
+    const node = running("web")[0].split(" ")[1];
+    const address = [...DEV, W3].find((n) => n.name === node)!.host;
+    expect(await httpGet(`http://${address}/extra.html`)).toBe("200 first page");
+    await withServices({ web: web(files("second-token", "second page")) });
+    const secrets2 = onHost("lab-m1", "docker secret ls --format '{{.Name}}'");
+    const configs2 = onHost("lab-m1", "docker config ls --format '{{.Name}}'");
+    expect(secrets2).toMatch(/^web-token-[0-9a-f]{12}$/);
+    expect(secrets2).not.toBe(secrets1);
+    expect(configs2).not.toBe(configs1);
+    const tasks = await runningTasks("web", 3);
+    const nodeNow = tasks[0].split(" ")[1];
+    const addressNow = [...DEV, W3].find((n) => n.name === nodeNow)!.host;
+    expect(await httpGet(`http://${addressNow}/extra.html`)).toBe("200 second page");
+    const c = onHost(nodeNow, "docker ps -q --filter name=web. | head -n1");
+    expect(onHost(nodeNow, `docker exec ${c} busybox cat /run/secrets/token`)).toBe("second-token");
+});
+
+test("a request across nodes by name on the overlay network", async () => {
+    await withServices({
+        web: web({ image: NEXT_IMAGE }),
+        front: {
+            image: "swarm-ha-web:3",
+            replicas: 1,
+            networks: ["backend"],
+            endpointMode: "dnsrr",
+            args: ["exec busybox sleep 3600"],
+        },
+    });
+    const [frontTask] = await runningTasks("front", 1);
+    const frontNode = frontTask.split(" ")[1];
+    const c = onHost(frontNode, "docker ps -q --filter name=front.");
+    // Each task's page names its container; the nodes of web's tasks are known by their containers.
+    const containers: Record<string, string> = {};
+    for (const t of running("web")) {
+        const node = t.split(" ")[1];
+        for (const id of onHost(node, "docker ps -q --filter name=web.").split("\n")) {
+            containers[id] = node;
+        }
+    }
+    const seen = new Set<string>();
+    for (let i = 0; i < 12; i++) {
+        const page = onHost(
+            frontNode,
+            `docker exec ${c} sh -c 'printf "GET / HTTP/1.0\\r\\n\\r\\n" | busybox nc -w 2 web 80 | busybox tail -n 1'`,
+        );
+        const id = /^swarm-ha web on (\w+)$/.exec(page)?.[1];
+        if (id) seen.add(containers[id] ?? `unknown ${id}`);
+    }
+    console.log(`front on ${frontNode} reached web tasks on: ${[...seen].sort().join(", ")}`);
+    expect([...seen].some((n) => n !== frontNode && !n.startsWith("unknown"))).toBe(true);
+});
+
+test("a broken image is rolled back by the update config while the old tasks keep serving", async () => {
+    const before = running("web");
+    const watch = await polled(() =>
+        withServices({ web: web({ image: "swarm-ha-web:no-such-tag" }) }),
+    );
+    console.log(
+        `broken image: ${watch.lostAnswers} requests failed on a node that had answered, ${watch.emptyRounds} rounds with no answer, fewest nodes answering ${watch.fewest}; error: ${watch.error?.message.split("\n").find((l) => /roll/i.test(l))}`,
+    );
+    expect(watch.error?.message).toMatch(/roll(ed)? ?back/i);
+    expect(watch.emptyRounds).toBe(0);
+    expect(await runningTasks("web", 3)).toEqual(before);
+    expect(
+        onHost(
+            "lab-m1",
+            "docker service inspect -f '{{.Spec.TaskTemplate.ContainerSpec.Image}}' web",
+        ),
+    ).toBe(NEXT_IMAGE);
+    // The stack converges again once the image is right.
+    expect(await withServices({ web: web({ image: NEXT_IMAGE }) })).toBeDefined();
+});
+
+test("placement by node label: tasks only on the nodes with tier=web", async () => {
+    await withServices({
+        web: web({ image: NEXT_IMAGE, replicas: 2, constraints: ["node.labels.tier==web"] }),
+    });
+    const nodes = (await runningTasks("web", 2)).map((t) => t.split(" ")[1]).sort();
+    expect(nodes).toEqual(["lab-w1", "lab-w2"]);
+});
+
+test("global mode: one task per node, and a node added to the cluster gets one", async () => {
+    const agent: ServiceConfig = {
+        image: "swarm-ha-web:3",
+        global: true,
+        args: ["exec busybox sleep 3600"],
+    };
+    await withServices({ agent });
+    expect((await runningTasks("agent", 5)).map((t) => t.split(" ")[1]).sort()).toEqual(
+        DEV.map((n) => n.name).sort(),
+    );
+    await stack.setAllConfig({ "swarm-ha:nodes": { value: JSON.stringify([...DEV, W3]) } });
+    await stack.up({ onOutput: record, color: "never" });
+    expect((await runningTasks("agent", 6)).map((t) => t.split(" ")[1])).toContain("lab-w3");
+});
+
+test("rm: services taken out of the config are removed, with their network, secrets and configs", async () => {
+    await withServices({ web: web({ image: NEXT_IMAGE, secrets: { token: { value: "t" } } }) });
+    await withServices({});
+    const left = onHost(
+        "lab-m1",
+        "docker service ls -q | wc -l; docker secret ls -q | wc -l; docker config ls -q | wc -l; docker network ls -q --filter name=backend | wc -l",
+    );
+    expect(left.split("\n")).toEqual(["0", "0", "0", "0"]);
+});
+
+afterAll(async () => {
+    await stack?.destroy({ onOutput: record, color: "never" });
+});
