@@ -2,7 +2,13 @@
 // overlay networks and the services, and returns the stack outputs. index.ts runs it under
 // `pulumi up`; the project's own runners run the same function through the Automation API.
 import * as docker from "@pulumi/docker";
-import { SshArgs, SwarmCluster, SwarmService, ZooKeeperEnsemble } from "./components";
+import {
+    SshArgs,
+    SwarmCluster,
+    SwarmService,
+    ZooKeeperEnsemble,
+    answeringManager,
+} from "./components";
 import { readSettings, stackConfig } from "./config";
 
 export async function program(): Promise<Record<string, unknown>> {
@@ -54,6 +60,8 @@ export async function program(): Promise<Record<string, unknown>> {
     const services = new Map<string, SwarmService>();
     const provider = cluster.provider;
     if (provider) {
+        // Tasks are read on a manager that answers now, so that a manager down stops nothing.
+        const reader = await answeringManager(cluster.managerConnections);
         const names = [...new Set(Object.values(settings.services).flatMap((s) => s.networks))];
         const networks = new Map(
             names
@@ -81,7 +89,7 @@ export async function program(): Promise<Record<string, unknown>> {
                         ...s.args,
                         env,
                         networks: s.networks.map((n) => ({ id: networks.get(n)!.id })),
-                        tasksFrom: cluster.managerConnection,
+                        tasksFrom: reader.connection,
                     },
                     { provider },
                 ),

@@ -1,6 +1,7 @@
 // SwarmCluster: installs Docker on SSH-reachable hosts, forms a Docker Swarm with an odd number of
 // managers, joins workers, applies labels and availability, removes nodes safely, and hands out a
 // Docker provider bound to the cluster.
+import * as net from "net";
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
@@ -303,14 +304,42 @@ export function parseReadyReport(stdout: string): SwarmNodeStatus[] {
 }
 
 /**
- * The Docker provider's ssh options: the caller's, then non-interactive, and the host key checked
- * against `hostKey` when it is known (a known_hosts line printed by KnownHostsCommand), else not
- * checked, as the cluster's other connections.
+ * What ssh's ProxyCommand runs to reach the first manager that answers: `node -e RELAY PORT HOST...`
+ * connects to each host's port in turn (3 s each) and relays the connection. Node.js is there
+ * wherever a Pulumi program in TypeScript runs. No single quotes or '%' in it (shell and ssh tokens).
  */
-export function dockerSshOptions(ssh: ResolvedSsh, extra: string[] = []): pulumi.Output<string[]> {
-    return pulumi
-        .output(ssh.hostKey)
-        .apply((hostKey) => [
+export const MANAGER_RELAY = [
+    'const net = require("net");',
+    "const [port, ...hosts] = process.argv.slice(1);",
+    "const next = (i) => {",
+    "  if (i >= hosts.length) {",
+    '    process.stderr.write("swarm-ha: no manager answers on port " + port + ": " + hosts.join(", ") + "\\n");',
+    "    process.exit(1);",
+    "  }",
+    "  let up = false;",
+    "  const s = net.connect({ host: hosts[i], port: Number(port), timeout: 3000 });",
+    '  s.once("connect", () => { up = true; s.setTimeout(0); process.stdin.pipe(s); s.pipe(process.stdout); });',
+    '  s.once("timeout", () => s.destroy(new Error("timeout")));',
+    '  s.once("error", () => { if (!up) next(i + 1); });',
+    '  s.once("close", () => { if (up) process.exit(0); });',
+    "};",
+    "next(0);",
+].join(" ");
+
+/**
+ * The Docker provider's ssh options: the caller's, then non-interactive, through the first manager
+ * that answers (the bootstrap manager first; ProxyCommand, see {@link MANAGER_RELAY}), and the host
+ * key checked against the managers' keys when every manager's is known (KnownHostsCommand prints
+ * them as known_hosts lines), else not checked, as the cluster's other connections.
+ */
+export function dockerSshOptions(
+    managers: { host: string; ssh: ResolvedSsh }[],
+    extra: string[] = [],
+): pulumi.Output<string[]> {
+    const port = managers[0].ssh.port;
+    return pulumi.all(managers.map((m) => m.ssh.hostKey)).apply((keys) => {
+        const known = keys.every((k) => typeof k === "string" && k !== "");
+        const options = [
             ...extra,
             "-o",
             "BatchMode=yes",
@@ -318,15 +347,46 @@ export function dockerSshOptions(ssh: ResolvedSsh, extra: string[] = []): pulumi
             "UserKnownHostsFile=/dev/null",
             "-o",
             "LogLevel=ERROR",
-            ...(hostKey
-                ? [
-                      "-o",
-                      "StrictHostKeyChecking=yes",
-                      "-o",
-                      `KnownHostsCommand=/bin/echo %H ${hostKey}`,
-                  ]
-                : ["-o", "StrictHostKeyChecking=no"]),
-        ]);
+        ];
+        if (managers.length > 1) {
+            const hosts = managers.map((m) => m.host).join(" ");
+            options.push("-o", `ProxyCommand=node -e '${MANAGER_RELAY}' ${port} ${hosts}`);
+        }
+        if (!known) {
+            return [...options, "-o", "StrictHostKeyChecking=no"];
+        }
+        const lines = (keys as string[]).map((k) => k.trim().split(/\s+/).slice(0, 2).join(" "));
+        return [
+            ...options,
+            "-o",
+            "StrictHostKeyChecking=yes",
+            "-o",
+            `KnownHostsCommand=/usr/bin/printf "%H %%s %%s\\n" ${lines.join(" ")}`,
+        ];
+    });
+}
+
+/**
+ * The first of `managers` whose SSH port accepts a connection from here (2 s each, in order), else
+ * the first: where steps that only read the swarm run, so that they work while a manager is down.
+ */
+export async function answeringManager<
+    T extends { host: string; connection: { port?: pulumi.Input<number> } },
+>(managers: T[]): Promise<T> {
+    for (const m of managers) {
+        const port =
+            Number(await new Promise((ok) => pulumi.output(m.connection.port).apply(ok))) || 22;
+        const answered = await new Promise<boolean>((ok) => {
+            const socket = net.connect({ host: m.host, port, timeout: 2000 });
+            socket.once("connect", () => (socket.destroy(), ok(true)));
+            socket.once("timeout", () => (socket.destroy(), ok(false)));
+            socket.once("error", () => ok(false));
+        });
+        if (answered) {
+            return m;
+        }
+    }
+    return managers[0];
 }
 
 function sortByName<T extends { name: string }>(items: T[]): T[] {
@@ -358,8 +418,11 @@ export class SwarmCluster extends pulumi.ComponentResource {
     public readonly faultTolerance: number;
     /** Docker host URL of the bootstrap manager (`ssh://user@host:port`). */
     public readonly dockerHost: string;
-    /** SSH connection of the bootstrap manager, for steps that read the swarm (SwarmService's tasksFrom). */
-    public readonly managerConnection: types.remote.ConnectionArgs;
+    /**
+     * Every manager's address and SSH connection, the bootstrap manager first: for steps that read
+     * the swarm (SwarmService's `tasksFrom`; `answeringManager` picks one that answers).
+     */
+    public readonly managerConnections: { host: string; connection: types.remote.ConnectionArgs }[];
     /** A Docker provider bound to the cluster, for SwarmService; undefined with dockerProvider false. */
     public readonly provider: docker.Provider | undefined;
 
@@ -376,7 +439,6 @@ export class SwarmCluster extends pulumi.ComponentResource {
         const sshOf = (n: SwarmNodeArgs): ResolvedSsh => resolveSsh(args.ssh, n.ssh);
         const addressOf = (n: SwarmNodeArgs): string => n.advertiseAddress ?? n.host;
         const bootstrapConnection = connectionFor(bootstrap.host, sshOf(bootstrap));
-        this.managerConnection = bootstrapConnection;
         const managerAddresses = managers.map(addressOf).join(" ");
         const base = (n: SwarmNodeArgs): Record<string, string> => ({ NODE: n.name, HOST: n.host });
 
@@ -577,13 +639,20 @@ export class SwarmCluster extends pulumi.ComponentResource {
 
         const bootstrapSsh = sshOf(bootstrap);
         this.dockerHost = `ssh://${bootstrapSsh.user}@${bootstrap.host}:${bootstrapSsh.port}`;
+        // The bootstrap manager first, then the others: the provider uses the first that answers.
+        const inOrder = [bootstrap, ...managers.filter((m) => m !== bootstrap)];
+        const providerManagers = inOrder.map((m) => ({ host: m.host, ssh: sshOf(m) }));
+        this.managerConnections = inOrder.map((m) => ({
+            host: m.host,
+            connection: connectionFor(m.host, sshOf(m)),
+        }));
         this.provider =
             (args.dockerProvider ?? true)
                 ? new docker.Provider(
                       `${name}-provider`,
                       {
                           host: this.dockerHost,
-                          sshOpts: dockerSshOptions(bootstrapSsh, args.dockerSshOpts),
+                          sshOpts: dockerSshOptions(providerManagers, args.dockerSshOpts),
                       },
                       { parent: this, dependsOn: [ready] },
                   )

@@ -128,7 +128,7 @@ export interface SwarmServiceArgs {
     /** Longest wait for convergence, as a Go duration. Default: "3m". */
     convergenceTimeout?: string;
     /**
-     * A manager's SSH connection (SwarmCluster's `managerConnection`): after each change of the
+     * A manager's SSH connection (one of SwarmCluster's `managerConnections`): after each change of the
      * service, its running tasks are read there (`tasks`, `addresses`). Default: none.
      */
     tasksFrom?: commandTypes.remote.ConnectionArgs;

@@ -65,10 +65,10 @@ function httpGet(url: string, timeout = 1000): Promise<string> {
     });
 }
 
-/** `docker service ps`: the running tasks of a service as "ID NODE", sorted. */
-function running(service: string): string[] {
+/** `docker service ps` on a manager: the running tasks of a service as "ID NODE", sorted. */
+function running(service: string, manager = "lab-m1"): string[] {
     const out = onHost(
-        "lab-m1",
+        manager,
         `docker service ps ${service} --filter desired-state=running --no-trunc --format '{{.ID}} {{.Node}} {{.CurrentState}}'`,
     );
     return out
@@ -81,10 +81,15 @@ function running(service: string): string[] {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Waits (bounded) until a service has `n` running tasks; returns them. */
-async function runningTasks(service: string, n: number, seconds = 60): Promise<string[]> {
+async function runningTasks(
+    service: string,
+    n: number,
+    seconds = 60,
+    manager = "lab-m1",
+): Promise<string[]> {
     let seen: string[] = [];
     for (const until = Date.now() + seconds * 1000; Date.now() < until; await sleep(1000)) {
-        seen = running(service);
+        seen = running(service, manager);
         if (seen.length === n) return seen;
     }
     throw new Error(
@@ -318,6 +323,25 @@ test("global mode: one task per node, and a node added to the cluster gets one",
     await stack.setAllConfig({ "swarm-ha:nodes": { value: JSON.stringify([...DEV, W3]) } });
     await stack.up({ onOutput: record, color: "never" });
     expect((await runningTasks("agent", 6)).map((t) => t.split(" ")[1])).toContain("lab-w3");
+});
+
+test("with the bootstrap manager down, a service change goes through a manager that answers", async () => {
+    lab("stop", "lab-m1");
+    try {
+        const watch = await polled(() =>
+            withServices({ web: web({ image: NEXT_IMAGE, replicas: 2 }) }),
+        );
+        console.log(
+            `bootstrap manager down: the change went through; ${watch.emptyRounds} rounds with no answer from any node`,
+        );
+        expect(watch.error).toBeUndefined();
+        const tasks = await runningTasks("web", 2, 90, "lab-m2");
+        expect(tasks.every((t) => !t.endsWith(" lab-m1"))).toBe(true);
+        const out = (await stack.outputs()).services.value as Record<string, { tasks: unknown[] }>;
+        expect(out.web.tasks).toHaveLength(2);
+    } finally {
+        lab("start", "lab-m1");
+    }
 });
 
 test("rm: services taken out of the config are removed, with their network, secrets and configs", async () => {

@@ -249,7 +249,10 @@ describe("program", () => {
         pulumi.runtime.setAllConfig(
             {
                 "swarm-ha:clusterName": "lab",
-                "swarm-ha:nodes": JSON.stringify(NODES),
+                // On loopback: the program asks managers' SSH ports which one answers.
+                "swarm-ha:nodes": JSON.stringify(
+                    NODES.map((n) => ({ ...n, host: n.host.replace("10.0.0.", "127.0.0.") })),
+                ),
                 "swarm-ha:sshPrivateKey": "k",
                 "swarm-ha:zkServers": JSON.stringify([{ id: 1, node: "m1" }]),
                 "swarm-ha:services": JSON.stringify({
@@ -293,16 +296,16 @@ describe("program", () => {
             };
         };
         expect(spec.taskSpec.containerSpec.env).toEqual({
-            ZOOKEEPER_CONNECT: "10.0.0.11:2181",
+            ZOOKEEPER_CONNECT: "127.0.0.11:2181",
             TOKEN: "t0ken",
         });
         // A secret env value makes the task spec secret as a whole (the SDK marks top-level inputs).
         expect(service.secretPaths).toEqual(["taskSpec"]);
         expect(spec.taskSpec.networksAdvanceds).toEqual([{ id: "network-backend-id" }]);
         expect(recorder.providerOf("web-service")).toMatch(/::lab-provider::/);
-        // The tasks are read on the bootstrap manager after each change of the service.
+        // The tasks are read on a manager that answers (none here: the first) after each change.
         const tasks = recorder.byName("web-tasks");
-        expect((tasks.inputs.connection as { host: string }).host).toBe("10.0.0.11");
+        expect((tasks.inputs.connection as { host: string }).host).toBe("127.0.0.11");
         expect(tasks.inputs.triggers).toHaveLength(3); // the service's mode, task and endpoint specs
         const web = (outputs.services as Record<string, Record<string, pulumi.Output<unknown>>>)
             .web;

@@ -1,5 +1,7 @@
 // Unit tests of SwarmCluster with Pulumi mocks: exact resources, order, secrets, stability under
 // reordering and removal, and every validation message.
+import { spawn } from "child_process";
+import * as net from "net";
 import * as pulumi from "@pulumi/pulumi";
 import {
     MANAGER_TOKEN,
@@ -22,6 +24,7 @@ import {
     SwarmClusterArgs,
     SwarmNodeArgs,
     validateSwarmClusterArgs,
+    MANAGER_RELAY,
 } from "../../components";
 import { scriptBundle, scriptsDir } from "../../components/remoteScript";
 
@@ -217,12 +220,18 @@ describe("SwarmCluster resources", () => {
         expect(recorder.byName("cmd-docker-w1").inputs.delete).toBeUndefined();
     });
 
-    test("the Docker provider: the bootstrap manager over ssh, its host key required", async () => {
-        const nodes = cluster(3, 0);
-        nodes[0] = node("m1", "manager", { ssh: { hostKey: "ssh-ed25519 AAAAM1", port: 2222 } });
-        await build("dp", args(nodes, { dockerSshOpts: ["-i", "/keys/lab"] }));
+    test("the Docker provider: the first manager that answers, bootstrap first, their host keys required", async () => {
+        const nodes = cluster(3, 1).map((n, i) =>
+            n.role === "manager"
+                ? { ...n, ssh: { hostKey: `ssh-ed25519 AAAAM${i + 1} c`, port: 2222 } }
+                : n,
+        );
+        await build(
+            "dp",
+            args(nodes, { bootstrapManager: "m2", dockerSshOpts: ["-i", "/keys/lab"] }),
+        );
         expect(recorder.byName("dp-provider").inputs).toEqual({
-            host: "ssh://root@10.1.0.11:2222",
+            host: "ssh://root@10.1.0.12:2222",
             sshOpts: JSON.stringify([
                 "-i",
                 "/keys/lab",
@@ -233,15 +242,18 @@ describe("SwarmCluster resources", () => {
                 "-o",
                 "LogLevel=ERROR",
                 "-o",
+                `ProxyCommand=node -e '${MANAGER_RELAY}' 2222 10.1.0.12 10.1.0.11 10.1.0.13`,
+                "-o",
                 "StrictHostKeyChecking=yes",
                 "-o",
-                "KnownHostsCommand=/bin/echo %H ssh-ed25519 AAAAM1",
+                'KnownHostsCommand=/usr/bin/printf "%H %%s %%s\\n" ssh-ed25519 AAAAM2 ssh-ed25519 AAAAM1 ssh-ed25519 AAAAM3',
             ]),
         });
+        // One manager: no relay; a manager's key unknown: none checked, as the steps' connections.
         await build("dq", args(cluster(1, 0)));
-        expect(JSON.parse(String(recorder.byName("dq-provider").inputs.sshOpts))).toContain(
-            "StrictHostKeyChecking=no",
-        );
+        const one = JSON.parse(String(recorder.byName("dq-provider").inputs.sshOpts)) as string[];
+        expect(one.some((o) => o.startsWith("ProxyCommand"))).toBe(false);
+        expect(one).toContain("StrictHostKeyChecking=no");
     });
 
     test("labels and availability go to the manager-side node step", async () => {
@@ -478,5 +490,44 @@ describe("SwarmCluster validation", () => {
             'SwarmCluster "bad": 2 managers given',
         );
         expect(recorder.resources.length).toBe(before);
+    });
+});
+
+/** Runs the relay as ssh would, without blocking this process (the echo server lives here). */
+function relay(
+    args: string[],
+    input: string,
+): Promise<{ status: number; out: string; err: string }> {
+    return new Promise((done) => {
+        const child = spawn("node", ["-e", MANAGER_RELAY, ...args]);
+        let out = "";
+        let err = "";
+        child.stdout.on("data", (d) => (out += d));
+        child.stderr.on("data", (d) => (err += d));
+        child.on("close", (status) => done({ status: status ?? -1, out, err }));
+        child.stdin.end(input);
+    });
+}
+
+describe("the Docker provider's relay to the first manager that answers", () => {
+    test("skips a host that refuses and relays both ways to the next one", async () => {
+        const server = net.createServer((socket) => socket.pipe(socket)); // an echo server
+        await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
+        const port = String((server.address() as net.AddressInfo).port);
+        try {
+            // Nothing listens on 127.0.0.2 at that port: refused at once, then 127.0.0.1 answers.
+            const through = await relay(
+                [port, "127.0.0.2", "127.0.0.1"],
+                "hello through the relay",
+            );
+            expect(through).toEqual({ status: 0, out: "hello through the relay", err: "" });
+        } finally {
+            server.close();
+        }
+        expect(await relay([port, "127.0.0.2"], "")).toEqual({
+            status: 1,
+            out: "",
+            err: `swarm-ha: no manager answers on port ${port}: 127.0.0.2\n`,
+        });
     });
 });
