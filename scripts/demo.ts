@@ -3,10 +3,10 @@
 // progress shown as each resource completes, then prints a short summary: nodes and roles,
 // ZooKeeper modes, and the web service's endpoints with what each answers.
 import { execFileSync } from "child_process";
-import * as http from "http";
 import { EngineEvent } from "@pulumi/pulumi/automation";
 import { REPO, changes, loadEnv, openStack, plainOutputs } from "./automation";
 import { srvrMode } from "../components/zookeeperProbe";
+import { httpGet } from "./http";
 
 const started = Date.now();
 const elapsed = (): string => `${Math.round((Date.now() - started) / 1000)}s`;
@@ -26,18 +26,6 @@ function progress(event: EngineEvent): void {
     if (failed?.severity === "error" && failed.urn) {
         console.log(`    error   ${failed.urn.split("::").pop()}: ${failed.message.trim()}`);
     }
-}
-
-function httpGet(url: string): Promise<string> {
-    return new Promise((resolve) => {
-        const req = http.get(url, { timeout: 3000 }, (res) => {
-            let body = "";
-            res.on("data", (d) => (body += d.toString()));
-            res.on("end", () => resolve(`${res.statusCode} ${body.trim()}`));
-        });
-        req.on("timeout", () => (req.destroy(), resolve("no answer")));
-        req.on("error", (e) => resolve(`no answer (${e.message})`));
-    });
 }
 
 async function main(): Promise<void> {

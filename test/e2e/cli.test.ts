@@ -5,11 +5,11 @@
 // applies nothing; no committed file is edited and nothing secret is printed or stored in plain.
 import { SpawnSyncReturns, execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
-import * as http from "http";
 import * as os from "os";
 import * as path from "path";
 import { REPO, labInfo } from "../../scripts/automation";
 import { lab, onHost } from "./helpers";
+import { httpGet } from "../../scripts/http";
 
 jest.setTimeout(15 * 60 * 1000);
 
@@ -45,18 +45,6 @@ const edited = (): string =>
         cwd: REPO,
         encoding: "utf8",
     });
-
-function httpGet(url: string): Promise<string> {
-    return new Promise((resolve) => {
-        const req = http.get(url, { timeout: 3000 }, (res) => {
-            let body = "";
-            res.on("data", (d) => (body += d.toString()));
-            res.on("end", () => resolve(`${res.statusCode} ${body.trim()}`));
-        });
-        req.on("timeout", () => (req.destroy(), resolve("no answer")));
-        req.on("error", () => resolve("no answer"));
-    });
-}
 
 let editedBefore = "";
 

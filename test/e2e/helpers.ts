@@ -3,7 +3,8 @@
 import { execFileSync } from "child_process";
 import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
-import { REPO, loadEnv } from "../../scripts/automation";
+import { REPO, loadEnv, stackNodes } from "../../scripts/automation";
+import { NodeConfig } from "../../config";
 
 loadEnv();
 
@@ -53,3 +54,14 @@ export function opsCollector(
         ops[meta.op].sort();
     };
 }
+
+/** The dev stack's nodes, as committed: 3 managers and 2 workers with zone labels. */
+export const DEV: NodeConfig[] = stackNodes("dev");
+
+/** A third worker the lab makes with `up --workers 3`, for growing the dev cluster by one. */
+export const W3: NodeConfig = {
+    name: "lab-w3",
+    host: "172.30.213.23",
+    role: "worker",
+    labels: { zone: "c" },
+};

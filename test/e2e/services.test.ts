@@ -5,23 +5,15 @@
 // secrets and configs rolled onto new objects; name resolution across nodes on an overlay; a broken
 // image rolled back while the old tasks serve; destroy leaving nothing of the services behind.
 import { execFileSync } from "child_process";
-import * as http from "http";
 import { Stack } from "@pulumi/pulumi/automation";
-import { changes, openStack, stackNodes } from "../../scripts/automation";
-import { NodeConfig } from "../../config";
+import { changes, openStack } from "../../scripts/automation";
 import { ServiceConfig } from "../../serviceConfig";
 import { ServiceUpdateArgs } from "../../components";
-import { lab, onHost, record, removeStack } from "./helpers";
+import { DEV, W3, lab, onHost, record, removeStack } from "./helpers";
+import { httpGet } from "../../scripts/http";
 
 jest.setTimeout(20 * 60 * 1000);
 
-const DEV: NodeConfig[] = stackNodes("dev");
-const W3: NodeConfig = {
-    name: "lab-w3",
-    host: "172.30.213.23",
-    role: "worker",
-    labels: { zone: "c" },
-};
 const ADDRESSES = [...DEV, W3].map((n) => n.host);
 const NEXT_IMAGE = "swarm-ha-web:e2e-next";
 // Quick rolls for the test: one task at a time, 1 s apart, each watched for 3 s.
@@ -51,18 +43,6 @@ async function withServices(
     await stack.setAllConfig({ "swarm-ha:services": { value: JSON.stringify(services) } });
     const result = await stack.up({ onOutput: record, color: "never" });
     return changes(result.summary.resourceChanges);
-}
-
-function httpGet(url: string, timeout = 1000): Promise<string> {
-    return new Promise((resolve) => {
-        const req = http.get(url, { timeout }, (res) => {
-            let body = "";
-            res.on("data", (d) => (body += d.toString()));
-            res.on("end", () => resolve(`${res.statusCode} ${body.trim()}`));
-        });
-        req.on("timeout", () => (req.destroy(), resolve("no answer")));
-        req.on("error", () => resolve("no answer"));
-    });
 }
 
 /** `docker service ps` on a manager: the running tasks of a service as "ID NODE", sorted. */

@@ -5,20 +5,22 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { ConfigMap, Stack } from "@pulumi/pulumi/automation";
-import { REPO, changes, labInfo, openStack, stackNodes } from "../../scripts/automation";
+import { REPO, changes, labInfo, openStack } from "../../scripts/automation";
 import { NodeConfig } from "../../config";
-import { Ops, lab, onHost, opsCollector, removeStack, transcript, record } from "./helpers";
+import {
+    DEV,
+    Ops,
+    W3,
+    lab,
+    onHost,
+    opsCollector,
+    removeStack,
+    transcript,
+    record,
+} from "./helpers";
 
 jest.setTimeout(20 * 60 * 1000);
 
-// The dev stack's nodes, as committed: 3 managers and 2 workers with zone labels.
-const DEV: NodeConfig[] = stackNodes("dev");
-const W3: NodeConfig = {
-    name: "lab-w3",
-    host: "172.30.213.23",
-    role: "worker",
-    labels: { zone: "c" },
-};
 const ALL = ["lab-m1", "lab-m2", "lab-m3", "lab-w1", "lab-w2"];
 
 let stack: Stack;
