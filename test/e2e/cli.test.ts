@@ -52,6 +52,7 @@ beforeAll(() => {
     editedBefore = edited();
     lab("down");
     // Any earlier state of the dev stack belongs to hosts that are gone (its file stays).
+    pulumi(["cancel", "--yes", "--stack", "dev"]);
     pulumi(["stack", "rm", "dev", "--force", "--yes", "--preserve-config"]);
     // Fresh hosts; `lab up` stages the web image and creates the dev stack.
     lab("up");

@@ -32,8 +32,10 @@ export const record = (s: string): void => {
     }
 };
 
-/** Removes a stack's state, whatever it holds, so a test starts from nothing. */
+/** Removes a stack's state, whatever it holds (a lock too), so a test starts from nothing. */
 export async function removeStack(stack: Stack): Promise<void> {
+    // A run killed earlier leaves the stack locked: `pulumi cancel` first, as a user would.
+    await stack.cancel().catch(() => undefined);
     await stack.workspace.removeStack(stack.name, { force: true });
 }
 

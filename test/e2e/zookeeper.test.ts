@@ -121,11 +121,9 @@ beforeAll(async () => {
     stack = await openStack({ stack: "zk-e2e", settingsFrom: "dev" });
     await removeStack(stack);
     stack = await openStack({ stack: "zk-e2e", settingsFrom: "dev" });
-    // ZooKeeper is what this file is about: the web service stays out.
-    await stack.setAllConfig({
-        "swarm-ha:nodes": { value: JSON.stringify(MANAGERS) },
-        "swarm-ha:services": { value: "false" },
-    });
+    // ZooKeeper is what this file is about: the services stay out.
+    await stack.removeConfig("swarm-ha:services");
+    await stack.setAllConfig({ "swarm-ha:nodes": { value: JSON.stringify(MANAGERS) } });
 });
 
 test("a 3-server ensemble converges: one leader, two followers", async () => {
