@@ -328,8 +328,9 @@ export function readSettings(config: ConfigSource): StackSettings {
     problems.push(...services.problems);
     fail(problems);
     const zkRaw = config.getObject<unknown>("zkServers");
+    // Unset or empty: no ensemble.
     const zookeeper: ZooKeeperSettings | undefined =
-        zkRaw === undefined
+        zkRaw === undefined || (Array.isArray(zkRaw) && zkRaw.length === 0)
             ? undefined
             : {
                   servers: parseZooKeeperServers(zkRaw, nodes, knownHost),

@@ -103,7 +103,7 @@ export async function program(): Promise<Record<string, unknown>> {
                   servers: zk.servers,
                   superPassword: zk.superPassword,
               }
-            : "none (swarm-ha:zkServers is not set)",
+            : "none (swarm-ha:zkServers is empty)",
         services: Object.fromEntries(
             [...services].map(([name, svc]) => [
                 name,

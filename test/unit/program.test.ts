@@ -121,6 +121,12 @@ describe("readSettings", () => {
         expect(knownHostKey(text, "10.0.0.7", 2222)).toBeUndefined();
     });
 
+    test("no ZooKeeper when zkServers is empty, as the declared default", () => {
+        expect(
+            readSettings(source({ nodes: NODES, sshPrivateKey: "k", zkServers: [] })).zookeeper,
+        ).toBeUndefined();
+    });
+
     test("ZooKeeper servers by cluster node name or by host", () => {
         const s = readSettings(
             source({
