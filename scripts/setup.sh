@@ -83,16 +83,17 @@ plugin_folder() {
   done
 }
 
-# checked_tarball FILE: FILE in the plugin folder, after its sha256 matched the one the folder's
-# README lists for it.
+# checked_tarball NAME: sets $tarball to NAME in the plugin folder when it is there, after its sha256
+# matched the one the folder's README lists (a mismatch stops setup); empty when it is not there.
 checked_tarball() {
-  local file="$folder/$1" want got
-  [ -f "$file" ] || return 1
+  local want got
+  tarball=""
+  [ -n "$folder" ] && [ -f "$folder/$1" ] || return 0
   want="$(sed -n "s/^\([0-9a-f]\{64\}\)  $1\$/\1/p" "$folder/README.md" | head -n1)"
   [ -n "$want" ] || fail "$folder/README.md lists no sha256 for $1"
-  got="$(sha256sum "$file" | cut -d' ' -f1)"
-  [ "$got" = "$want" ] || fail "$file has sha256 $got, but $folder/README.md lists $want; refusing it"
-  printf '%s\n' "$file"
+  got="$(sha256sum "$folder/$1" | cut -d' ' -f1)"
+  [ "$got" = "$want" ] || fail "$folder/$1 has sha256 $got, but $folder/README.md lists $want; refusing it"
+  tarball="$folder/$1"
 }
 
 # The version package.json pins for an npm package (the engine asks for the plugin of that version).
@@ -105,12 +106,15 @@ pinned() {
 
 
 install_plugin() {
-  local name="$1" version tarball
+  local name="$1" version
   version="$(pinned "@pulumi/$name")"
   step "plugin resource $name $version"
   if [ -x "$PULUMI_HOME/plugins/resource-$name-v$version/pulumi-resource-$name" ]; then
     done_step "installed in $PULUMI_HOME/plugins"
-  elif [ -n "$folder" ] && tarball="$(checked_tarball "pulumi-resource-$name-v$version-linux-amd64.tar.gz")"; then
+    return 0
+  fi
+  checked_tarball "pulumi-resource-$name-v$version-linux-amd64.tar.gz"
+  if [ -n "$tarball" ]; then
     pulumi plugin install resource "$name" "$version" --file "$tarball" >/dev/null ||
       fail "pulumi plugin install resource $name $version --file $tarball failed"
     done_step "installed from $tarball (sha256 checked)"
@@ -124,6 +128,7 @@ install_plugin() {
 total_start=$(date +%s)
 printf 'setup: results in %s\n' "$SWARM_HA_CACHE"
 folder="$(plugin_folder)"
+tarball=""
 
 step "pulumi CLI (at least $MIN_PULUMI)"
 if have_pulumi; then
@@ -142,9 +147,11 @@ for plugin in command docker random; do install_plugin "$plugin"; done
 
 step "pulumi-language-nodejs (runs this project's program for pulumi up and preview)"
 host_tarball="pulumi-language-nodejs-$NODEJS_HOST_VERSION-linux-amd64.tar.gz"
+tarball=""
+command -v pulumi-language-nodejs >/dev/null 2>&1 || checked_tarball "$host_tarball"
 if command -v pulumi-language-nodejs >/dev/null 2>&1; then
   done_step "using $(command -v pulumi-language-nodejs)"
-elif [ -n "$folder" ] && tarball="$(checked_tarball "$host_tarball")"; then
+elif [ -n "$tarball" ]; then
   tar -xzf "$tarball" -C "$bin" pulumi-language-nodejs
   done_step "unpacked $bin/pulumi-language-nodejs from $tarball (sha256 checked)"
 else
