@@ -123,7 +123,7 @@ export interface SwarmServiceArgs {
     }[];
     /** Service labels. Default: none. */
     labels?: Record<string, string>;
-    /** Wait for the service's tasks to converge on create and update. Default: true. */
+    /** Wait for a replicated service's tasks to converge on create and update. Default: true. */
     waitForConvergence?: boolean;
     /** Longest wait for convergence, as a Go duration. Default: "3m". */
     convergenceTimeout?: string;
@@ -353,7 +353,8 @@ export class SwarmService extends pulumi.ComponentResource {
 
         // Secrets and configs are immutable in a swarm while in use: a new content makes a new
         // object (its name carries the content's hash) and the service rolls onto it; the old one
-        // is deleted after the service no longer uses it.
+        // is deleted after the service no longer uses it (the provider asks to delete first, which
+        // Swarm refuses while the service uses it).
         const hashed = (key: string, content: pulumi.Input<string>): pulumi.Output<string> =>
             pulumi.unsecret(
                 pulumi.output(content).apply((c) => `${name}-${key}-${contentHash(c)}`),
@@ -367,7 +368,7 @@ export class SwarmService extends pulumi.ComponentResource {
                 const secret = new docker.Secret(
                     `${name}-secret-${key}`,
                     { name: hashed(key, file.content), data: pulumi.secret(base64(file.content)) },
-                    { parent: this },
+                    { parent: this, deleteBeforeReplace: false },
                 );
                 return {
                     secretId: secret.id,
@@ -383,7 +384,7 @@ export class SwarmService extends pulumi.ComponentResource {
                 const config = new docker.ServiceConfig(
                     `${name}-config-${key}`,
                     { name: hashed(key, file.content), data: base64(file.content) },
-                    { parent: this },
+                    { parent: this, deleteBeforeReplace: false },
                 );
                 return {
                     configId: config.id,
@@ -454,9 +455,11 @@ export class SwarmService extends pulumi.ComponentResource {
                 endpointSpec: endpointSpec(args),
                 updateConfig: updateSpec(args.updateConfig, "rollback"),
                 rollbackConfig: updateSpec(args.rollbackConfig, "pause"),
-                convergeConfig: waitForConvergence
-                    ? { delay: "2s", timeout: args.convergenceTimeout ?? "3m" }
-                    : undefined,
+                // The provider can wait for replicated services only.
+                convergeConfig:
+                    waitForConvergence && !global
+                        ? { delay: "2s", timeout: args.convergenceTimeout ?? "3m" }
+                        : undefined,
                 labels: Object.entries(args.labels ?? {})
                     .sort(([a], [b]) => (a < b ? -1 : 1))
                     .map(([label, value]) => ({ label, value })),

@@ -329,7 +329,10 @@ test("rm: services taken out of the config are removed, with their network, secr
     await withServices({});
     const left = onHost(
         "lab-m1",
-        "docker service ls -q | wc -l; docker secret ls -q | wc -l; docker config ls -q | wc -l; docker network ls -q --filter name=backend | wc -l",
+        "docker service ls -q | wc -l; docker secret ls -q | wc -l; docker config ls -q | wc -l; docker network ls --filter driver=overlay --format '{{.Name}}' | grep -vx ingress | wc -l",
+    );
+    console.log(
+        `left after rm: ${onHost("lab-m1", "docker network ls --format '{{.Name}} {{.Driver}} {{.Scope}}'").replace(/\n/g, "; ")}`,
     );
     expect(left.split("\n")).toEqual(["0", "0", "0", "0"]);
 });

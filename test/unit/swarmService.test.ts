@@ -80,6 +80,12 @@ describe("SwarmService defaults", () => {
         expect(s.labels).toEqual([]);
     });
 
+    test("a global service does not ask the provider to wait for convergence (it cannot)", async () => {
+        await build("glob", { image: "x:1", global: true });
+        expect(serviceInputs("glob").mode).toEqual({ global: true });
+        expect(serviceInputs("glob").convergeConfig).toBeUndefined();
+    });
+
     test("the cluster's provider is the one used", async () => {
         await build("prov", { image: "x:1" });
         const providerRef = recorder.providerOf("prov-service");
