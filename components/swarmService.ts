@@ -420,9 +420,6 @@ export class SwarmService extends pulumi.ComponentResource {
                             source: m.source,
                             readOnly: m.readOnly ?? false,
                         })),
-                        // Known, so that the provider's plan does not take it as still to be
-                        // computed: that made every replicas change roll every task.
-                        sysctl: {},
                         healthcheck: args.healthcheck && {
                             tests: args.healthcheck.test,
                             interval: args.healthcheck.interval ?? "30s",
@@ -464,7 +461,13 @@ export class SwarmService extends pulumi.ComponentResource {
                     .sort(([a], [b]) => (a < b ? -1 : 1))
                     .map(([label, value]) => ({ label, value })),
             },
-            { parent: this, dependsOn: created },
+            {
+                parent: this,
+                dependsOn: created,
+                // Never set here; the provider plans it as unknown, or as added after a create,
+                // which showed every replicas change as a task spec change too.
+                ignoreChanges: ["taskSpec.containerSpec.sysctl"],
+            },
         );
         this.serviceName = this.service.name;
         this.endpoints = (args.ports ?? [])

@@ -49,10 +49,10 @@ describe("SwarmService defaults", () => {
         const s = serviceInputs("web");
         expect(s.name).toBe("web");
         expect(s.mode).toEqual({ replicated: { replicas: 3 } });
-        // Every field of the restart policy, and sysctl known: a replicas change then changes only
-        // the mode, and no running task is replaced (seen on the lab with the Docker plugin 5.0.0).
+        // Every field of the restart policy: a replicas change then changes only the mode, and no
+        // running task is replaced (seen on the lab with the Docker plugin 5.0.0).
         expect(s.taskSpec).toEqual({
-            containerSpec: { image: "swarm-ha-web:3", sysctl: {} },
+            containerSpec: { image: "swarm-ha-web:3" },
             placement: {},
             restartPolicy: { condition: "any", delay: "5s", maxAttempts: 0, window: "0s" },
         });
@@ -131,7 +131,6 @@ describe("SwarmService arguments", () => {
                 args: ["--port", "8080"],
                 env: { ZK: "zk1:2181,zk2:2181", TOKEN: "s3cret" },
                 mounts: [{ type: "volume", source: "data", target: "/data", readOnly: false }],
-                sysctl: {},
                 healthcheck: {
                     tests: ["CMD", "true"],
                     interval: "10s",
