@@ -461,13 +461,7 @@ export class SwarmService extends pulumi.ComponentResource {
                     .sort(([a], [b]) => (a < b ? -1 : 1))
                     .map(([label, value]) => ({ label, value })),
             },
-            {
-                parent: this,
-                dependsOn: created,
-                // Never set here; the provider plans it as unknown, or as added after a create,
-                // which showed every replicas change as a task spec change too.
-                ignoreChanges: ["taskSpec.containerSpec.sysctl"],
-            },
+            { parent: this, dependsOn: created },
         );
         this.serviceName = this.service.name;
         this.endpoints = (args.ports ?? [])
