@@ -315,16 +315,11 @@ test("rm: services taken out of the config are removed, with their network, secr
     expect(left.split("\n")).toEqual(["0", "0", "0", "0"]);
 });
 
-test("with the bootstrap manager down, a service change goes through a manager that answers", async () => {
+test("with the bootstrap manager down, a service is created through a manager that answers", async () => {
     lab("stop", "lab-m1");
     try {
-        const watch = await polled(() =>
-            withServices({ web: web({ image: NEXT_IMAGE, replicas: 2 }) }),
-        );
-        console.log(
-            `bootstrap manager down: the change went through; ${watch.emptyRounds} rounds with no answer from any node`,
-        );
-        expect(watch.error).toBeUndefined();
+        // The services were removed just before: web is created again, through another manager.
+        await withServices({ web: web({ image: NEXT_IMAGE, replicas: 2 }) });
         const tasks = await runningTasks("web", 2, 90, "lab-m2");
         expect(tasks.every((t) => !t.endsWith(" lab-m1"))).toBe(true);
         const out = (await stack.outputs()).services.value as Record<string, { tasks: unknown[] }>;
