@@ -283,8 +283,15 @@ test("a broken image is rolled back by the update config while the old tasks kee
 });
 
 test("placement by node label: tasks only on the nodes with tier=web", async () => {
+    // stop-first: a task already on lab-w1 or lab-w2 holds host port 80 there, so a start-first
+    // task could not start beside it (the lab's host mode; see the README).
     await withServices({
-        web: web({ image: NEXT_IMAGE, replicas: 2, constraints: ["node.labels.tier==web"] }),
+        web: web({
+            image: NEXT_IMAGE,
+            replicas: 2,
+            constraints: ["node.labels.tier==web"],
+            update: { ...UPDATE, order: "stop-first" },
+        }),
     });
     const nodes = (await runningTasks("web", 2)).map((t) => t.split(" ")[1]).sort();
     expect(nodes).toEqual(["lab-w1", "lab-w2"]);
