@@ -33,7 +33,7 @@ async function main(): Promise<void> {
     step("the lab: 3 manager and 2 worker hosts, the web image staged on each (npm run lab -- up)");
     run("lab/lab.sh", "up");
 
-    step("converging the dev stack: Docker, the swarm, ZooKeeper, the web service");
+    step("converging the dev stack: Docker, the swarm, ZooKeeper, the services");
     const stack = await openStack({ stack: "dev" });
     const result = await stack.up({ onEvent: progress, color: "never" });
     console.log(`    changes: ${JSON.stringify(changes(result.summary.resourceChanges))}`);
