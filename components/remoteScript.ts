@@ -169,12 +169,3 @@ export function stepCommandOutput(
 ): pulumi.Output<string> {
     return pulumi.all(params).apply((resolved) => stepCommand(dir, name, resolved, libs));
 }
-
-/** {@link renderScript} for parameters that are still outputs of other resources. */
-export function renderScriptOutput(
-    name: string,
-    params: Record<string, pulumi.Input<string>>,
-    libs: string[] = [],
-): pulumi.Output<string> {
-    return pulumi.all(params).apply((resolved) => renderScript(name, resolved, libs));
-}
