@@ -4,9 +4,10 @@
 // scaling with no running task replaced; global mode following the nodes; placement by label;
 // secrets and configs rolled onto new objects; name resolution across nodes on an overlay; a broken
 // image rolled back while the old tasks serve; destroy leaving nothing of the services behind.
-import { execFileSync } from "child_process";
+import { execFileSync, spawn } from "child_process";
+import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
-import { changes, openStack } from "../../scripts/automation";
+import { REPO, changes, openStack } from "../../scripts/automation";
 import { ServiceConfig } from "../../serviceConfig";
 import { ServiceUpdateArgs } from "../../components";
 import { DEV, W3, lab, onHost, record, removeStack } from "./helpers";
@@ -131,6 +132,47 @@ async function polled<T>(work: () => Promise<T>): Promise<{
     return { result, error, rounds, lostAnswers, emptyRounds, longestGapMs, fewest };
 }
 
+/**
+ * A client in a container on the overlay `backend` (on lab-m1) that asks `web` by name every 100 ms
+ * for `seconds`: how many requests were answered, how many failed, and the longest gap between two
+ * answers (in ms, from /proc/uptime's centiseconds).
+ */
+function clientInOverlay(
+    seconds: number,
+): Promise<{ ok: number; failed: number; longestGapMs: number }> {
+    const script = [
+        'now() { t=$(busybox cut -d" " -f1 /proc/uptime); echo $(( ${t%.*} * 100 + 1${t#*.} - 100 )); }',
+        `end=$(( $(now) + ${seconds * 100} )); ok=0; failed=0; last=$(now); gap=0`,
+        "while [ $(now) -lt $end ]; do",
+        '  if printf "GET / HTTP/1.0\\r\\n\\r\\n" | busybox nc -w 1 web 80 | busybox grep -q "^swarm-ha web"; then',
+        "    ok=$((ok + 1)); t=$(now); [ $((t - last)) -gt $gap ] && gap=$((t - last)); last=$t",
+        "  else failed=$((failed + 1)); fi",
+        "  busybox usleep 100000",
+        "done",
+        'echo "$ok $failed $((gap * 10))"',
+    ].join("\n");
+    return new Promise((resolve, reject) => {
+        const child = spawn("bash", [
+            path.join(REPO, "lab", "lab.sh"),
+            "ssh",
+            "lab-m1",
+            `docker run --rm --network backend swarm-ha-web:3 '${script}'`,
+        ]);
+        let out = "";
+        let err = "";
+        child.stdout.on("data", (d) => (out += d));
+        child.stderr.on("data", (d) => (err += d));
+        child.on("close", (code) => {
+            const [ok, failed, gap] = out.trim().split("\n").pop()!.split(" ").map(Number);
+            if (code !== 0 || Number.isNaN(ok)) {
+                reject(new Error(`the client in the overlay exited ${code}: ${out}${err}`));
+            } else {
+                resolve({ ok, failed, longestGapMs: gap });
+            }
+        });
+    });
+}
+
 beforeAll(async () => {
     lab("down");
     lab("up", "--managers", "3", "--workers", "3");
@@ -168,10 +210,15 @@ test("create: 3 tasks on 3 nodes answer on the published port; outputs agree wit
 
 test("an image update rolls one task at a time, start-first, while a client polls every node", async () => {
     const before = running("web");
+    // A second client inside the overlay asks `web` by name, as the services' own clients do.
+    const byName = clientInOverlay(30);
+    await sleep(2000);
     const watch = await polled(() => withServices({ web: web({ image: NEXT_IMAGE }) }));
+    const inside = await byName;
     console.log(
-        `image update: ${watch.rounds} rounds of requests to every node, ${watch.lostAnswers} failed on a node that had answered, ${watch.emptyRounds} rounds with no answer, longest time without an answer ${watch.longestGapMs} ms, fewest nodes answering ${watch.fewest}`,
+        `image update: ${watch.rounds} rounds of requests to every node, ${watch.lostAnswers} failed on a node that had answered, ${watch.emptyRounds} rounds with no answer, longest time without an answer ${watch.longestGapMs} ms, fewest nodes answering ${watch.fewest}; by name inside the overlay: ${inside.ok} answered, ${inside.failed} failed, longest gap between answers ${inside.longestGapMs} ms`,
     );
+    expect(inside.ok).toBeGreaterThan(50);
     expect(watch.error).toBeUndefined();
     expect(watch.result).toEqual({ replace: 1, update: 1 }); // the service, and its tasks report
     const after = await runningTasks("web", 3);
@@ -333,6 +380,15 @@ test("rm: services taken out of the config are removed, with their network, secr
 test("with the bootstrap manager down, a service is created through a manager that answers", async () => {
     lab("stop", "lab-m1");
     try {
+        // lab-m1 led the swarm: the two other managers elect a leader first (bounded wait).
+        for (let i = 0; i < 60; i++, await sleep(1000)) {
+            if (
+                /Leader/.test(
+                    onHost("lab-m2", "docker node ls --format '{{.ManagerStatus}}' 2>&1 || true"),
+                )
+            )
+                break;
+        }
         // The services were removed just before: web is created again, through another manager.
         await withServices({ web: web({ image: NEXT_IMAGE, replicas: 2 }) });
         const tasks = await runningTasks("web", 2, 90, "lab-m2");
