@@ -5,6 +5,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as pulumi from "@pulumi/pulumi";
 import {
+    REGISTRAR_IMAGE,
     DockerInstallMethod,
     NodeAvailability,
     SwarmNodeArgs,
@@ -44,6 +45,8 @@ export interface StackSettings {
     /** The services by name (`swarm-ha:services`); none when unset. */
     services: Record<string, ServiceSettings>;
     zookeeper?: ZooKeeperSettings;
+    /** The registrar's image (`swarm-ha:registrarImage`), for services that ask to be registered. */
+    registrarImage: string;
 }
 
 /** The ZooKeeper ensemble; absent when `swarm-ha:zkServers` is not set. */
@@ -344,8 +347,20 @@ export function readSettings(config: ConfigSource): StackSettings {
                   superPassword: config.getSecret("zkSuperPassword"),
                   dynamicReconfig: config.getBoolean("zkDynamicReconfig") ?? false,
               };
+    const registered = Object.keys(services.services).filter(
+        (name) => services.services[name].args.register,
+    );
+    if (registered.length > 0 && zookeeper === undefined) {
+        fail(
+            registered.map(
+                (name) =>
+                    `${key("services")}.${name}.register is true but ${key("zkServers")} is empty; the registry lives in ZooKeeper, so declare the ensemble or drop register.`,
+            ),
+        );
+    }
     return {
         zookeeper,
+        registrarImage: config.get("registrarImage") || REGISTRAR_IMAGE,
         clusterName: config.get("clusterName") ?? "swarm",
         nodes,
         sshUser: config.get("sshUser") ?? "root",

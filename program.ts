@@ -5,6 +5,7 @@ import * as docker from "@pulumi/docker";
 import {
     SshArgs,
     SwarmCluster,
+    ServiceRegistry,
     SwarmService,
     ZooKeeperEnsemble,
     answeringManager,
@@ -58,6 +59,7 @@ export async function program(): Promise<Record<string, unknown>> {
     // The services, on the overlay networks they name (each created once, attachable so that a
     // one-off container can join it too).
     const services = new Map<string, SwarmService>();
+    let registry: ServiceRegistry | undefined;
     const provider = cluster.provider;
     if (provider) {
         // Tasks are read on a manager that answers now, so that a manager down stops nothing.
@@ -75,6 +77,19 @@ export async function program(): Promise<Record<string, unknown>> {
                     ),
                 ]),
         );
+        // The registry, when a service asks to be registered (config checks that the ensemble exists).
+        if (zk && Object.values(settings.services).some((s) => s.args.register)) {
+            registry = new ServiceRegistry(
+                "registry",
+                {
+                    connectString: zk.connectString,
+                    superPassword: zk.superPassword,
+                    image: settings.registrarImage,
+                    tasksFrom: reader.connection,
+                },
+                { provider, dependsOn: [zk] },
+            );
+        }
         for (const name of Object.keys(settings.services).sort()) {
             const s = settings.services[name];
             const env =
@@ -104,6 +119,13 @@ export async function program(): Promise<Record<string, unknown>> {
                   superPassword: zk.superPassword,
               }
             : "none (swarm-ha:zkServers is empty)",
+        registry: registry
+            ? {
+                  root: registry.root,
+                  connectString: registry.connectString,
+                  registrar: registry.registrar.tasks,
+              }
+            : "none (no service has register: true)",
         services: Object.fromEntries(
             [...services].map(([name, svc]) => [
                 name,

@@ -28,6 +28,8 @@ export interface ServiceConfig {
     configs?: Record<string, FileConfig>;
     labels?: Record<string, string>;
     zookeeper?: boolean;
+    register?: boolean;
+    registerPort?: number;
 }
 
 /** A secret or config: its content as `value`, or the `file` that holds it. */
@@ -71,6 +73,8 @@ const FIELDS: Record<keyof ServiceConfig, "string" | "number" | "boolean" | "lis
     configs: "map",
     labels: "map",
     zookeeper: "boolean",
+    register: "boolean",
+    registerPort: "number",
 };
 const NAME_RULE = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 const MEMORY_RULE = /^(\d+(?:\.\d+)?)\s*([kmg]i?b?)?$/i;
@@ -160,6 +164,11 @@ export function parseServices(
                 );
             }
         }
+        if (s.registerPort !== undefined && s.register !== true) {
+            problems.push(
+                `${key}.registerPort is ${s.registerPort} but register is not true; set register: true to register the service.`,
+            );
+        }
         if (s.endpointMode !== undefined && !["vip", "dnsrr"].includes(s.endpointMode)) {
             problems.push(`${key}.endpointMode is "${s.endpointMode}"; use "vip" or "dnsrr".`);
         }
@@ -237,6 +246,10 @@ export function parseServices(
                 secrets: files("secrets"),
                 configs: files("configs"),
                 labels: s.labels,
+                register:
+                    s.register && s.registerPort !== undefined
+                        ? { port: s.registerPort }
+                        : s.register,
             },
         };
     }

@@ -4,3 +4,4 @@ export * from "./validation";
 export * from "./swarmCluster";
 export * from "./swarmService";
 export * from "./zookeeperEnsemble";
+export * from "./registry";

@@ -123,6 +123,13 @@ export interface SwarmServiceArgs {
     }[];
     /** Service labels. Default: none. */
     labels?: Record<string, string>;
+    /**
+     * Register the running tasks in the service registry (ServiceRegistry) as ROOT/<service>/<task id>,
+     * reached at the first published port on the task's node; `{ port }` registers that port at the
+     * task's address on its overlay network instead. Sets the labels `swarm-ha.register` (and
+     * `swarm-ha.register.port`), which the registrar follows. Default: false.
+     */
+    register?: boolean | { port: number };
     /** Wait for a replicated service's tasks to converge on create and update. Default: true. */
     waitForConvergence?: boolean;
     /** Longest wait for convergence, as a Go duration. Default: "3m". */
@@ -198,6 +205,9 @@ export function validateSwarmServiceArgs(name: string, args: SwarmServiceArgs): 
                 );
             }
         }
+    }
+    if (typeof args.register === "object" && !isPort(args.register.port)) {
+        problems.push(`${p}: register port ${args.register.port} is not a port; use 1 to 65535.`);
     }
     const networkNames = (args.networks ?? []).flatMap((n) => ("name" in n ? [n.name] : []));
     for (const dup of duplicates(networkNames)) {
@@ -306,6 +316,20 @@ export function serviceAddresses(
         for (const host of hosts) found.add(`${host}:${port.published}`);
     }
     return [...found].sort();
+}
+
+/** The service's labels: the caller's, and the registry's when it asks to be registered. */
+export function serviceLabels(args: SwarmServiceArgs): { label: string; value: string }[] {
+    const labels: Record<string, string> = { ...args.labels };
+    if (args.register) {
+        labels["swarm-ha.register"] = "true";
+        if (typeof args.register === "object") {
+            labels["swarm-ha.register.port"] = String(args.register.port);
+        }
+    }
+    return Object.entries(labels)
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([label, value]) => ({ label, value }));
 }
 
 const nanoCpus = (cpus: number | undefined): number | undefined =>
@@ -457,9 +481,7 @@ export class SwarmService extends pulumi.ComponentResource {
                     waitForConvergence && !global
                         ? { delay: "2s", timeout: args.convergenceTimeout ?? "3m" }
                         : undefined,
-                labels: Object.entries(args.labels ?? {})
-                    .sort(([a], [b]) => (a < b ? -1 : 1))
-                    .map(([label, value]) => ({ label, value })),
+                labels: serviceLabels(args),
             },
             { parent: this, dependsOn: created },
         );

@@ -9,7 +9,8 @@
 #   isolate|restore NAME              cut a host off the lab network, or put it back at its address
 #   load-image IMAGE [NAME...]        give hosts a locally built image: loaded into their Docker engine
 #                                     now if it runs, and whenever Docker starts there
-#   web-image                         build the small web image used by the demo service
+#   images                            build the project's images (scripts/images.sh) and give them to
+#                                     every host
 #   down [--images]                   remove the lab's hosts, volumes and network (and its images)
 #
 # Everything the lab creates carries the label swarm-ha.lab=1; `down` removes only that.
@@ -24,10 +25,10 @@ NETWORK="swarm-ha-lab"
 SUBNET="172.30.213.0/24"
 PREFIX="172.30.213"
 HOST_IMAGE="swarm-ha-lab-host:bookworm-2"
-WEB_IMAGE="swarm-ha-web:3"
-# Images every host gets at `up` (nothing can be pulled here): staged in /var/lib/lab-images and
-# loaded by the unit lab-images.service as soon as the Docker engine the product installs starts.
-LAB_IMAGES=("$WEB_IMAGE")
+# Images every host gets at `up` (nothing can be pulled here): the project's own, built by
+# scripts/images.sh, staged in /var/lib/lab-images and loaded by the unit lab-images.service as soon
+# as the Docker engine the product installs starts.
+LAB_IMAGES=()
 HOST_IMAGES_DIR="/var/lib/lab-images"
 LABEL="swarm-ha.lab=1"
 KEY="$LAB_DIR/id_ed25519"
@@ -226,7 +227,9 @@ cmd_up() {
   each_host authorize_host "${names[@]}"
   write_known_hosts
   each_host wait_ssh "${names[@]}"
-  cmd_web_image >/dev/null
+  local built
+  built="$(bash "$here/../scripts/images.sh")" || die "building the project's images failed"
+  mapfile -t LAB_IMAGES <<<"$built"
   for image in "${LAB_IMAGES[@]}"; do save_image "$image"; done
   STAGED=("${LAB_IMAGES[@]}")
   each_host stage_images_on "${names[@]}"
@@ -360,25 +363,18 @@ cmd_load_image() {
   say "loaded $image on ${names[*]}"
 }
 
-# The demo's web service: Debian's static busybox alone (about 2 MB), serving a page that names the
-# task's host on port 80.
-cmd_web_image() {
+# images: build the project's images and stage them on every host (loaded now where Docker runs).
+cmd_images() {
   ensure_engine
-  if docker image inspect "$WEB_IMAGE" >/dev/null 2>&1; then say "$WEB_IMAGE"; return 0; fi
-  local tmp
-  tmp="$(mktemp -d "$SWARM_HA_CACHE/web.XXXXXX")"
-  (cd "$tmp" && { apt-get download busybox-static >/dev/null 2>&1 ||
-    { apt-get update -qq && apt-get download busybox-static >/dev/null 2>&1; }; }) ||
-    { rm -rf "$tmp"; die "web-image: could not download Debian's busybox-static"; }
-  dpkg-deb -x "$tmp"/busybox-static_*.deb "$tmp/root"
-  mkdir -p "$tmp/root/www" "$tmp/root/tmp"
-  ln -s busybox "$tmp/root/bin/sh"
-  tar -C "$tmp/root" -c . | docker import \
-    -c 'ENTRYPOINT ["/bin/sh", "-c"]' \
-    -c 'CMD ["echo \"swarm-ha web on $(busybox hostname)\" > /www/index.html && exec busybox httpd -f -p 80 -h /www"]' \
-    -c "LABEL $LABEL" - "$WEB_IMAGE" >/dev/null
-  rm -rf "$tmp"
-  say "$WEB_IMAGE"
+  local built
+  built="$(bash "$here/../scripts/images.sh")" || die "building the project's images failed"
+  mapfile -t LAB_IMAGES <<<"$built"
+  local image names=()
+  mapfile -t names < <(lab_hosts)
+  for image in "${LAB_IMAGES[@]}"; do save_image "$image"; done
+  STAGED=("${LAB_IMAGES[@]}")
+  [ "${#names[@]}" -eq 0 ] || each_host stage_images_on "${names[@]}"
+  printf '%s\n' "${LAB_IMAGES[@]}"
 }
 
 cmd_down() {
@@ -416,9 +412,9 @@ main() {
     isolate) cmd_isolate "$@" ;;
     restore) cmd_restore "$@" ;;
     load-image) cmd_load_image "$@" ;;
-    web-image) cmd_web_image ;;
+    images) cmd_images ;;
     down) cmd_down "$@" ;;
-    *) die "usage: npm run lab -- up|status|ssh|stop|start|kill|isolate|restore|load-image|web-image|down (see lab/lab.sh)" ;;
+    *) die "usage: npm run lab -- up|status|ssh|stop|start|kill|isolate|restore|load-image|images|down (see lab/lab.sh)" ;;
   esac
 }
 

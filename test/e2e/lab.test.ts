@@ -70,9 +70,11 @@ test("fault helpers: kill and start a host; isolate it from the lab network and 
     expect(onHost("lab-w1", "hostname -I").split(" ")[0]).toBe("172.30.213.21");
 });
 
-test("the web image is staged on every host and loads as soon as Docker starts there", () => {
-    expect(lab("web-image").trim()).toBe("swarm-ha-web:3");
-    expect(onHost("lab-w2", "ls /var/lib/lab-images")).toContain("swarm-ha-web_3.tar");
+test("the project's images are staged on every host and load as soon as Docker starts there", () => {
+    expect(lab("images").trim().split("\n")).toEqual(["swarm-ha-web:3", "swarm-ha-registrar:1"]);
+    expect(onHost("lab-w2", "ls /var/lib/lab-images").split("\n")).toEqual(
+        expect.arrayContaining(["swarm-ha-web_3.tar", "swarm-ha-registrar_1.tar"]),
+    );
     // Docker installed as the product does it: the staged image loads without a lab command.
     onHost(
         "lab-w2",

@@ -9,7 +9,7 @@ import { Stack } from "@pulumi/pulumi/automation";
 import { changes, openStack } from "../../scripts/automation";
 import { NodeConfig } from "../../config";
 import { Ops, lab, onHost, opsCollector, record, removeStack, transcript } from "./helpers";
-import { ZkClient } from "./zk";
+import { ZkClient } from "../../components/registry/zkClient";
 import { srvrMode } from "../../components/zookeeperProbe";
 
 jest.setTimeout(20 * 60 * 1000);

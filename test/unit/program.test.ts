@@ -62,6 +62,7 @@ describe("readSettings", () => {
             autolock: false,
             services: {},
             zookeeper: undefined,
+            registrarImage: "swarm-ha-registrar:1",
         });
     });
 
@@ -125,6 +126,42 @@ describe("readSettings", () => {
         expect(
             readSettings(source({ nodes: NODES, sshPrivateKey: "k", zkServers: [] })).zookeeper,
         ).toBeUndefined();
+    });
+
+    test("a registered service needs the ensemble; registerPort needs register", () => {
+        expect(() =>
+            readSettings(
+                source({
+                    nodes: NODES,
+                    sshPrivateKey: "k",
+                    services: { web: { image: "w:1", register: true } },
+                }),
+            ),
+        ).toThrow(
+            "swarm-ha:services.web.register is true but swarm-ha:zkServers is empty; the registry lives in ZooKeeper, so declare the ensemble or drop register.",
+        );
+        expect(() =>
+            readSettings(
+                source({
+                    nodes: NODES,
+                    sshPrivateKey: "k",
+                    services: { api: { image: "w:1", registerPort: 9000 } },
+                }),
+            ),
+        ).toThrow(
+            "swarm-ha:services.api.registerPort is 9000 but register is not true; set register: true to register the service.",
+        );
+        const s = readSettings(
+            source({
+                nodes: NODES,
+                sshPrivateKey: "k",
+                zkServers: [{ id: 1, node: "m1" }],
+                registrarImage: "registry.example/swarm-ha-registrar:1",
+                services: { api: { image: "w:1", register: true, registerPort: 9000 } },
+            }),
+        );
+        expect(s.services.api.args.register).toEqual({ port: 9000 });
+        expect(s.registrarImage).toBe("registry.example/swarm-ha-registrar:1");
     });
 
     test("ZooKeeper servers by cluster node name or by host", () => {
@@ -213,7 +250,7 @@ describe("readSettings", () => {
             [
                 "swarm-ha:services.Web: \"Web\" is not a valid service name; use lower-case letters, digits and '-'.",
                 'swarm-ha:services.Web.replicas is "3"; give a number.',
-                "swarm-ha:services.Web.colour is not a setting of a service; use image, replicas, global, command, args, env, secretEnv, ports, endpointMode, networks, constraints, preferences, maxReplicasPerNode, limits, reservations, healthcheck, restartPolicy, update, rollback, secrets, configs, labels, zookeeper.",
+                "swarm-ha:services.Web.colour is not a setting of a service; use image, replicas, global, command, args, env, secretEnv, ports, endpointMode, networks, constraints, preferences, maxReplicasPerNode, limits, reservations, healthcheck, restartPolicy, update, rollback, secrets, configs, labels, zookeeper, register, registerPort.",
                 'swarm-ha:services.api.image is missing; give the image, such as "nginx:1.27".',
                 'swarm-ha:services.api.limits.memory is "lots"; give bytes or a size such as "256M" or "1G".',
                 "swarm-ha:services.db.secrets.pw needs exactly one of value and file.",
@@ -251,7 +288,7 @@ describe("readSettings", () => {
 });
 
 describe("program", () => {
-    test("the dev stack's settings make a cluster, ZooKeeper, a shared overlay and two services", async () => {
+    test("the dev stack's settings make a cluster, ZooKeeper, a shared overlay, two services and the registry", async () => {
         pulumi.runtime.setAllConfig(
             {
                 "swarm-ha:clusterName": "lab",
@@ -268,6 +305,7 @@ describe("program", () => {
                         ports: [{ target: 80, published: 80, mode: "host" }],
                         networks: ["backend"],
                         zookeeper: true,
+                        register: true,
                         secretEnv: { TOKEN: "t0ken" },
                     },
                     front: { image: "w:1", networks: ["backend"] },
@@ -286,7 +324,23 @@ describe("program", () => {
             "swarm-ha:index:ZooKeeperEnsemble zookeeper",
             "swarm-ha:index:SwarmService front",
             "swarm-ha:index:SwarmService web",
+            // Registered once the ensemble it depends on is.
+            "swarm-ha:index:ServiceRegistry registry",
+            "swarm-ha:index:SwarmService registry-registrar",
         ]);
+        // The registrar: on the cluster's provider, pointed at the ensemble; web is labelled for it.
+        expect(recorder.providerOf("registry-registrar-service")).toMatch(/::lab-provider::/);
+        const registrar = recorder.byName("registry-registrar-service").inputs as {
+            taskSpec: { containerSpec: { image: string; env: Record<string, string> } };
+        };
+        expect(registrar.taskSpec.containerSpec.image).toBe("swarm-ha-registrar:1");
+        expect(registrar.taskSpec.containerSpec.env.ZOOKEEPER_CONNECT).toBe("127.0.0.11:2181");
+        expect(recorder.byName("web-service").inputs.labels).toEqual([
+            { label: "swarm-ha.register", value: "true" },
+        ]);
+        const registry = outputs.registry as { root: string; connectString: pulumi.Output<string> };
+        expect(registry.root).toBe("/services");
+        expect(await resolve(registry.connectString)).toBe("127.0.0.11:2181");
         const networks = recorder.resources.filter(
             (r) => r.type === "docker:index/network:Network",
         );

@@ -1,0 +1,138 @@
+// The little of the Docker Engine API the registrar reads, over the engine's unix socket: the
+// services that ask to be registered, their tasks and the swarm's nodes. Only a manager answers these.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"time"
+)
+
+// Service is the part of a swarm service the registrar reads.
+type Service struct {
+	ID   string `json:"ID"`
+	Spec struct {
+		Name         string            `json:"Name"`
+		Labels       map[string]string `json:"Labels"`
+		EndpointSpec struct {
+			Ports []Port `json:"Ports"`
+		} `json:"EndpointSpec"`
+	} `json:"Spec"`
+}
+
+// Port is a port a service publishes.
+type Port struct {
+	TargetPort    int    `json:"TargetPort"`
+	PublishedPort int    `json:"PublishedPort"`
+	PublishMode   string `json:"PublishMode"`
+	Protocol      string `json:"Protocol"`
+}
+
+// Task is the part of a swarm task the registrar reads.
+type Task struct {
+	ID           string `json:"ID"`
+	ServiceID    string `json:"ServiceID"`
+	NodeID       string `json:"NodeID"`
+	Slot         int    `json:"Slot"`
+	DesiredState string `json:"DesiredState"`
+	Status       struct {
+		State     string    `json:"State"`
+		Timestamp time.Time `json:"Timestamp"`
+	} `json:"Status"`
+	Spec struct {
+		ContainerSpec struct {
+			Image string `json:"Image"`
+		} `json:"ContainerSpec"`
+	} `json:"Spec"`
+	NetworksAttachments []struct {
+		Network struct {
+			Spec struct {
+				Name    string `json:"Name"`
+				Ingress bool   `json:"Ingress"`
+			} `json:"Spec"`
+		} `json:"Network"`
+		Addresses []string `json:"Addresses"`
+	} `json:"NetworksAttachments"`
+}
+
+// Node is the part of a swarm node the registrar reads.
+type Node struct {
+	ID          string `json:"ID"`
+	Description struct {
+		Hostname string `json:"Hostname"`
+	} `json:"Description"`
+	Status struct {
+		Addr string `json:"Addr"`
+	} `json:"Status"`
+}
+
+// Docker asks the engine at a unix socket.
+type Docker struct {
+	client *http.Client
+}
+
+// NewDocker returns a client of the engine listening on socket.
+func NewDocker(socket string) *Docker {
+	dial := func(ctx context.Context, _, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, "unix", socket)
+	}
+	return &Docker{client: &http.Client{
+		Transport: &http.Transport{DialContext: dial},
+		Timeout:   5 * time.Second,
+	}}
+}
+
+func (d *Docker) get(path string, filters map[string][]string, into any) error {
+	query := ""
+	if len(filters) > 0 {
+		f, err := json.Marshal(filters)
+		if err != nil {
+			return err
+		}
+		query = "?filters=" + url.QueryEscape(string(f))
+	}
+	resp, err := d.client.Get("http://docker" + path + query)
+	if err != nil {
+		return fmt.Errorf("docker %s: %w", path, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return fmt.Errorf("docker %s: %w", path, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("docker %s: %s: %s", path, resp.Status, body)
+	}
+	return json.Unmarshal(body, into)
+}
+
+// Snapshot is what the swarm runs now, as the registrar needs it.
+type Snapshot struct {
+	Services []Service
+	Tasks    []Task
+	Nodes    []Node
+}
+
+// Read asks the engine for the registered services, the tasks meant to run and the nodes.
+func (d *Docker) Read() (Snapshot, error) {
+	var s Snapshot
+	if err := d.get("/services", map[string][]string{"label": {LabelRegister + "=true"}}, &s.Services); err != nil {
+		return s, err
+	}
+	if len(s.Services) == 0 {
+		return s, nil
+	}
+	if err := d.get("/tasks", map[string][]string{"desired-state": {"running"}}, &s.Tasks); err != nil {
+		return s, err
+	}
+	if err := d.get("/nodes", nil, &s.Nodes); err != nil {
+		return s, err
+	}
+	return s, nil
+}

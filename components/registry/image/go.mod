@@ -1,0 +1,5 @@
+module github.com/swarm-ha/registrar
+
+go 1.26
+
+require github.com/go-zookeeper/zk v1.0.4

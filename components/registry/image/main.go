@@ -1,0 +1,101 @@
+// swarm-ha-registrar: registers the running tasks of the swarm's services that ask for it in
+// ZooKeeper, as Apache Curator's service discovery lays them out, and keeps them current.
+//
+// It runs as a Swarm service on the managers with the Docker socket mounted. Settings, from the
+// environment:
+//
+//	ZOOKEEPER_CONNECT   the ensemble, "host:port,host:port" (required)
+//	REGISTRY_ROOT       where instances go, ROOT/<service>/<task id> (default /services)
+//	ELECTION_PATH       the leader's ephemeral znode (default /swarm-ha/registrar/leader)
+//	ZK_PASSWORD_FILE    the ensemble's super password; with it the registrar authenticates as super
+//	                    and what it creates is readable by everyone and writable by nobody else
+//	DOCKER_SOCKET       the engine's socket (default /var/run/docker.sock)
+//	POLL_INTERVAL       how often the swarm is read (default 250ms)
+//	SESSION_TIMEOUT     the ZooKeeper session's timeout (default 6s): how long a dead leader's
+//	                    instances outlive it before another task registers them again
+//	TASK_NAME           this task's name, written into the election znode (default the host name)
+package main
+
+import (
+	"log"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/go-zookeeper/zk"
+)
+
+func env(key, fallback string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return fallback
+}
+
+func duration(key, fallback string) time.Duration {
+	d, err := time.ParseDuration(env(key, fallback))
+	if err != nil || d <= 0 {
+		log.Fatalf("swarm-ha-registrar: %s is %q; use a duration such as %s", key, os.Getenv(key), fallback)
+	}
+	return d
+}
+
+func main() {
+	logger := log.New(os.Stdout, "", log.LstdFlags|log.Lmicroseconds)
+	connect := os.Getenv("ZOOKEEPER_CONNECT")
+	if connect == "" {
+		logger.Fatal("swarm-ha-registrar: ZOOKEEPER_CONNECT is empty; give the ensemble as host:port,host:port")
+	}
+	host, _ := os.Hostname()
+	name := env("TASK_NAME", host)
+	poll := duration("POLL_INTERVAL", "250ms")
+	conn, _, err := zk.Connect(strings.Split(connect, ","), duration("SESSION_TIMEOUT", "6s"), zk.WithLogger(logger))
+	if err != nil {
+		logger.Fatalf("swarm-ha-registrar: ZooKeeper %s: %v", connect, err)
+	}
+	acl := zk.WorldACL(zk.PermAll)
+	if file := os.Getenv("ZK_PASSWORD_FILE"); file != "" {
+		password, err := os.ReadFile(file)
+		if err != nil {
+			logger.Fatalf("swarm-ha-registrar: ZK_PASSWORD_FILE: %v", err)
+		}
+		if err := conn.AddAuth("digest", []byte("super:"+strings.TrimSpace(string(password)))); err != nil {
+			logger.Fatalf("swarm-ha-registrar: authenticating to ZooKeeper: %v", err)
+		}
+		acl = zk.WorldACL(zk.PermRead)
+	}
+	docker := NewDocker(env("DOCKER_SOCKET", "/var/run/docker.sock"))
+	r := &Registrar{
+		Store:    conn,
+		Read:     docker.Read,
+		Root:     env("REGISTRY_ROOT", "/services"),
+		Election: env("ELECTION_PATH", "/swarm-ha/registrar/leader"),
+		ACL:      acl,
+		Name:     name,
+		Now:      time.Now,
+		Log:      logger,
+	}
+	logger.Printf("swarm-ha-registrar %s: registering under %s in %s", name, r.Root, connect)
+	lastErr, wasLeading := "", false
+	for {
+		leading, err := r.Round()
+		if leading != wasLeading && !leading {
+			logger.Printf("standing by: another task leads")
+		}
+		wasLeading = leading
+		// An error is logged when it changes, not at every round.
+		msg := ""
+		if err != nil {
+			msg = err.Error()
+		}
+		if msg != lastErr {
+			if msg != "" {
+				logger.Printf("error: %s", msg)
+			} else if lastErr != "" {
+				logger.Printf("recovered")
+			}
+			lastErr = msg
+		}
+		time.Sleep(poll)
+	}
+}

@@ -1,0 +1,213 @@
+// Keeping ZooKeeper in step with the swarm. Every registrar task holds a ZooKeeper session; the one
+// whose ephemeral znode at the election path exists leads, and only the leader writes: each round it
+// reads the swarm and makes ROOT/<service>/<task id> match the running tasks. The instances are
+// ephemeral znodes of the leader's session: if the leader dies, its session expires, another task
+// leads and registers the instances again.
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log"
+	"path"
+	"sort"
+	"time"
+
+	"github.com/go-zookeeper/zk"
+)
+
+// Store is the part of a ZooKeeper connection the registrar uses (a zk.Conn; a fake in tests).
+type Store interface {
+	SessionID() int64
+	Get(path string) ([]byte, *zk.Stat, error)
+	Children(path string) ([]string, *zk.Stat, error)
+	Create(path string, data []byte, flags int32, acl []zk.ACL) (string, error)
+	Delete(path string, version int32) error
+}
+
+// Registrar reconciles the registry at Root with what Read returns.
+type Registrar struct {
+	Store    Store
+	Read     func() (Snapshot, error)
+	Root     string
+	Election string
+	// ACL of everything the registrar creates: with auth, world-readable only (the super user it
+	// authenticates as passes every ACL); without, open.
+	ACL  []zk.ACL
+	Name string
+	Now  func() time.Time
+	Log  *log.Logger
+
+	session int64
+	// Instances this session created, by path: others (a previous leader's) are taken over.
+	owned map[string]bool
+	// Persistent paths known to exist in this session.
+	made map[string]bool
+}
+
+// Round makes one pass: elect, read the swarm, and reconcile. It reports whether this task leads.
+func (r *Registrar) Round() (bool, error) {
+	if sid := r.Store.SessionID(); sid != r.session || r.owned == nil {
+		r.session, r.owned, r.made = sid, map[string]bool{}, map[string]bool{}
+	}
+	if r.session == 0 {
+		return false, errors.New("no ZooKeeper session yet")
+	}
+	leading, err := r.lead()
+	if err != nil || !leading {
+		return false, err
+	}
+	snapshot, err := r.Read()
+	if err != nil {
+		return true, err
+	}
+	return true, r.Sync(DesiredInstances(snapshot))
+}
+
+// lead reports whether this session holds the election znode, creating it when nobody does.
+func (r *Registrar) lead() (bool, error) {
+	_, stat, err := r.Store.Get(r.Election)
+	if errors.Is(err, zk.ErrNoNode) {
+		if err := r.ensure(path.Dir(r.Election)); err != nil {
+			return false, err
+		}
+		_, err = r.Store.Create(r.Election, []byte(r.Name), zk.FlagEphemeral, r.ACL)
+		if errors.Is(err, zk.ErrNodeExists) {
+			return false, nil
+		}
+		if err == nil {
+			r.Log.Printf("leading: %s holds %s", r.Name, r.Election)
+		}
+		return err == nil, err
+	}
+	if err != nil {
+		return false, err
+	}
+	return stat.EphemeralOwner == r.session, nil
+}
+
+// Sync makes ROOT/<service>/<task id> hold exactly the desired instances. Services under the root that
+// are no longer registered lose their instances and then their znode: the root belongs to the registrar.
+func (r *Registrar) Sync(desired Desired) error {
+	if err := r.ensure(r.Root); err != nil {
+		return err
+	}
+	present, _, err := r.Store.Children(r.Root)
+	if err != nil {
+		return err
+	}
+	names := map[string]bool{}
+	for _, n := range present {
+		names[n] = true
+	}
+	for _, n := range desired.Names() {
+		names[n] = true
+	}
+	sorted := make([]string, 0, len(names))
+	for n := range names {
+		sorted = append(sorted, n)
+	}
+	sort.Strings(sorted)
+	var firstErr error
+	for _, name := range sorted {
+		if err := r.syncService(name, desired[name]); err != nil && firstErr == nil {
+			firstErr = err
+		}
+	}
+	return firstErr
+}
+
+func (r *Registrar) syncService(name string, want map[string]Instance) error {
+	dir := path.Join(r.Root, name)
+	have, _, err := r.Store.Children(dir)
+	if errors.Is(err, zk.ErrNoNode) {
+		have, err = nil, nil
+		delete(r.made, dir)
+	}
+	if err != nil {
+		return err
+	}
+	for _, id := range have {
+		if _, ok := want[id]; !ok {
+			if err := r.remove(path.Join(dir, id)); err != nil {
+				return err
+			}
+			r.Log.Printf("deregistered %s/%s", name, id)
+		}
+	}
+	if len(want) == 0 {
+		// No instance left: the service's znode goes too (another round brings it back if needed).
+		if err := r.Store.Delete(dir, -1); err != nil && !errors.Is(err, zk.ErrNoNode) && !errors.Is(err, zk.ErrNotEmpty) {
+			return err
+		}
+		delete(r.made, dir)
+		return nil
+	}
+	if err := r.ensure(dir); err != nil {
+		return err
+	}
+	existing := map[string]bool{}
+	for _, id := range have {
+		existing[id] = true
+	}
+	ids := make([]string, 0, len(want))
+	for id := range want {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		p := path.Join(dir, id)
+		if r.owned[p] && existing[id] {
+			continue
+		}
+		if existing[id] {
+			// A previous leader's instance: replaced by one of this session's, which outlives it.
+			if err := r.remove(p); err != nil {
+				return err
+			}
+		}
+		instance := want[id]
+		instance.RegistrationTimeUTC = r.Now().UnixMilli()
+		data, err := json.Marshal(instance)
+		if err != nil {
+			return err
+		}
+		if _, err := r.Store.Create(p, data, zk.FlagEphemeral, r.ACL); err != nil {
+			return fmt.Errorf("registering %s: %w", p, err)
+		}
+		r.owned[p] = true
+		r.Log.Printf("registered %s/%s at %s%s on %s", name, id, instance.Address, portSuffix(instance.Port), instance.Payload.Node)
+	}
+	return nil
+}
+
+func (r *Registrar) remove(p string) error {
+	delete(r.owned, p)
+	if err := r.Store.Delete(p, -1); err != nil && !errors.Is(err, zk.ErrNoNode) {
+		return fmt.Errorf("deregistering %s: %w", p, err)
+	}
+	return nil
+}
+
+// ensure creates a persistent znode and its parents once per session.
+func (r *Registrar) ensure(p string) error {
+	if p == "/" || r.made[p] {
+		return nil
+	}
+	if err := r.ensure(path.Dir(p)); err != nil {
+		return err
+	}
+	if _, err := r.Store.Create(p, nil, 0, r.ACL); err != nil && !errors.Is(err, zk.ErrNodeExists) {
+		return fmt.Errorf("creating %s: %w", p, err)
+	}
+	r.made[p] = true
+	return nil
+}
+
+func portSuffix(port *int) string {
+	if port == nil {
+		return ""
+	}
+	return fmt.Sprintf(":%d", *port)
+}

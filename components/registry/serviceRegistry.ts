@@ -1,0 +1,139 @@
+// ServiceRegistry: ZooKeeper as the swarm's service registry. It runs the registrar (./image) as a
+// Swarm service on the managers: the registrar registers every running task of each service that
+// asks for it (SwarmService's `register`) as an ephemeral znode ROOT/<service>/<task id> holding
+// Curator's ServiceInstance JSON, and removes it when the task stops, fails or moves.
+import * as pulumi from "@pulumi/pulumi";
+import * as commandTypes from "@pulumi/command/types/input";
+import { SwarmService } from "../swarmService";
+import { prefix, throwIfAny, wholeNumberProblems } from "../validation";
+import { DEFAULT_REGISTRY_ROOT } from "./discovery";
+
+/** The registrar's image as scripts/images.sh builds it; real clusters push it to their registry. */
+export const REGISTRAR_IMAGE = "swarm-ha-registrar:1";
+
+/** Where the registrar's tasks hold their ZooKeeper election: the leader's ephemeral znode. */
+export const REGISTRAR_ELECTION = "/swarm-ha/registrar/leader";
+
+export interface ServiceRegistryArgs {
+    /** The ensemble's connect string (ZooKeeperEnsemble's `connectString`). Required. */
+    connectString: pulumi.Input<string>;
+    /**
+     * The ensemble's super password when its auth is on (ZooKeeperEnsemble's `superPassword`): the
+     * registrar authenticates with it, and what it writes is readable by everyone and writable by
+     * nobody else. Given to the registrar as a Docker secret. Default: none (open ACLs).
+     */
+    superPassword?: pulumi.Input<string>;
+    /** The registrar's image. Default: "swarm-ha-registrar:1" (built by scripts/images.sh). */
+    image?: pulumi.Input<string>;
+    /** The registry's root: instances are ROOT/<service>/<task id>; it belongs to the registrar. Default: "/services". */
+    root?: string;
+    /** Registrar tasks, each on its own manager: one leads, the others stand by. Default: 2. */
+    replicas?: number;
+    /** How often the leader reads the swarm, as a Go duration. Default: "250ms". */
+    pollInterval?: string;
+    /**
+     * The registrar's ZooKeeper session timeout, as a Go duration: how long a dead leader's
+     * instances stay before a standby registers them again. Default: "6s".
+     */
+    sessionTimeout?: string;
+    /** A manager's SSH connection: the registrar's tasks are read there after each change. Default: none. */
+    tasksFrom?: commandTypes.remote.ConnectionArgs;
+}
+
+const COMPONENT = "ServiceRegistry";
+const DURATION = /^([0-9]+(\.[0-9]+)?(ns|us|ms|s|m|h))+$/;
+
+/** Checks a ServiceRegistry's arguments; one error naming the component, field, value and rule. */
+export function validateServiceRegistryArgs(name: string, args: ServiceRegistryArgs): void {
+    const p = prefix(COMPONENT, name);
+    const problems = wholeNumberProblems(p, [["replicas", args.replicas, 1]]);
+    const root = args.root ?? DEFAULT_REGISTRY_ROOT;
+    if (!/^(\/[^/\s]+)+$/.test(root)) {
+        problems.push(
+            `${p}: root is "${root}"; use an absolute ZooKeeper path below "/", such as "/services".`,
+        );
+    }
+    if (root === REGISTRAR_ELECTION || REGISTRAR_ELECTION.startsWith(`${root}/`)) {
+        problems.push(
+            `${p}: root is "${root}", which holds the registrar's election; use another path.`,
+        );
+    }
+    for (const [field, value] of [
+        ["pollInterval", args.pollInterval],
+        ["sessionTimeout", args.sessionTimeout],
+    ] as const) {
+        if (value !== undefined && !DURATION.test(value)) {
+            problems.push(
+                `${p}: ${field} is "${value}"; use a Go duration such as "250ms" or "6s".`,
+            );
+        }
+    }
+    if (typeof args.image === "string" && args.image.trim() === "") {
+        problems.push(
+            `${p}: image is empty; leave it unset for "${REGISTRAR_IMAGE}" or name an image.`,
+        );
+    }
+    throwIfAny(problems);
+}
+
+export class ServiceRegistry extends pulumi.ComponentResource {
+    /** The registry's root path in ZooKeeper. */
+    public readonly root: string;
+    /** The ensemble's connect string, where discovery reads. */
+    public readonly connectString: pulumi.Output<string>;
+    /** The registrar's Swarm service. */
+    public readonly registrar: SwarmService;
+
+    constructor(name: string, args: ServiceRegistryArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("swarm-ha:index:ServiceRegistry", name, {}, opts);
+        validateServiceRegistryArgs(name, args);
+        this.root = args.root ?? DEFAULT_REGISTRY_ROOT;
+        this.connectString = pulumi.output(args.connectString);
+        const password = args.superPassword;
+        this.registrar = new SwarmService(
+            `${name}-registrar`,
+            {
+                image: args.image ?? REGISTRAR_IMAGE,
+                replicas: args.replicas ?? 2,
+                env: {
+                    ZOOKEEPER_CONNECT: args.connectString,
+                    REGISTRY_ROOT: this.root,
+                    ELECTION_PATH: REGISTRAR_ELECTION,
+                    POLL_INTERVAL: args.pollInterval ?? "250ms",
+                    SESSION_TIMEOUT: args.sessionTimeout ?? "6s",
+                    // Swarm fills in the task's name (service.slot.id) when the task starts.
+                    TASK_NAME: "{{.Task.Name}}",
+                    ...(password === undefined
+                        ? {}
+                        : { ZK_PASSWORD_FILE: "/run/secrets/zk-super-password" }),
+                },
+                secrets:
+                    password === undefined
+                        ? undefined
+                        : {
+                              "zk-super-password": {
+                                  content: pulumi.secret(password),
+                                  mode: 0o400,
+                              },
+                          },
+                // Only a manager's engine answers for the swarm's services, tasks and nodes.
+                mounts: [
+                    {
+                        type: "bind",
+                        source: "/var/run/docker.sock",
+                        target: "/var/run/docker.sock",
+                    },
+                ],
+                constraints: ["node.role==manager"],
+                maxReplicasPerNode: 1,
+                // Stop first: a standby leads meanwhile, and a swarm with as many managers as
+                // registrars has no free manager for a start-first task.
+                updateConfig: { order: "stop-first" },
+                rollbackConfig: { order: "stop-first" },
+                tasksFrom: args.tasksFrom,
+            },
+            { parent: this },
+        );
+        this.registerOutputs({ root: this.root, connectString: this.connectString });
+    }
+}

@@ -1,0 +1,104 @@
+// A small promise wrapper around node-zookeeper-client: what discovery, the tests and the benchmark
+// ask of ZooKeeper.
+import * as zookeeper from "node-zookeeper-client";
+
+export interface ZkConnectOptions {
+    /** Give up when no session is established within this many ms. Default: 15000. */
+    timeoutMs?: number;
+    /** Digest credentials ("user:password"), added once the session is up. Default: none. */
+    digest?: string;
+}
+
+const isNoNode = (e: unknown): boolean =>
+    (e as { getCode?: () => number }).getCode?.() === zookeeper.Exception.NO_NODE;
+
+export class ZkClient {
+    private constructor(private readonly client: zookeeper.Client) {}
+
+    /** Connects through a connect string ("host:port,host:port"). */
+    static connect(connectString: string, options: ZkConnectOptions = {}): Promise<ZkClient> {
+        const timeoutMs = options.timeoutMs ?? 15000;
+        const client = zookeeper.createClient(connectString, { sessionTimeout: 10000, retries: 2 });
+        return new Promise((resolve, reject) => {
+            const timer = setTimeout(() => {
+                client.close();
+                reject(
+                    new Error(
+                        `no ZooKeeper session through ${connectString} within ${timeoutMs} ms`,
+                    ),
+                );
+            }, timeoutMs);
+            client.once("connected", () => {
+                clearTimeout(timer);
+                if (options.digest) client.addAuthInfo("digest", Buffer.from(options.digest));
+                resolve(new ZkClient(client));
+            });
+            client.connect();
+        });
+    }
+
+    create(path: string, data: string): Promise<string> {
+        return new Promise((ok, fail) =>
+            this.client.create(path, Buffer.from(data), (e, p) => (e ? fail(e) : ok(p))),
+        );
+    }
+
+    get(path: string): Promise<string> {
+        return new Promise((ok, fail) =>
+            this.client.getData(path, (e, data) => (e ? fail(e) : ok(data.toString()))),
+        );
+    }
+
+    /** The data, or undefined when the znode does not exist (it may vanish between list and read). */
+    getIfExists(path: string): Promise<string | undefined> {
+        return this.get(path).catch((e: unknown) => {
+            if (isNoNode(e)) return undefined;
+            throw e;
+        });
+    }
+
+    /** The children's names, sorted; none when the znode does not exist. */
+    children(path: string): Promise<string[]> {
+        return new Promise((ok, fail) =>
+            this.client.getChildren(path, (e, names) =>
+                e ? (isNoNode(e) ? ok([]) : fail(e)) : ok([...names].sort()),
+            ),
+        );
+    }
+
+    /**
+     * The children's names, sorted, and a promise that settles once when they next change (ZooKeeper
+     * watches fire once).
+     */
+    watchChildren(path: string): Promise<{ names: string[]; changed: Promise<void> }> {
+        return new Promise((ok, fail) => {
+            let fired!: () => void;
+            const changed = new Promise<void>((resolve) => (fired = resolve));
+            this.client.getChildren(
+                path,
+                () => fired(),
+                (e, names) => (e ? fail(e) : ok({ names: [...names].sort(), changed })),
+            );
+        });
+    }
+
+    set(path: string, data: string): Promise<void> {
+        return new Promise((ok, fail) =>
+            this.client.setData(path, Buffer.from(data), -1, (e) => (e ? fail(e) : ok())),
+        );
+    }
+
+    remove(path: string): Promise<void> {
+        return new Promise((ok, fail) => this.client.remove(path, -1, (e) => (e ? fail(e) : ok())));
+    }
+
+    exists(path: string): Promise<boolean> {
+        return new Promise((ok, fail) =>
+            this.client.exists(path, (e, stat) => (e ? fail(e) : ok(Boolean(stat)))),
+        );
+    }
+
+    close(): void {
+        this.client.close();
+    }
+}

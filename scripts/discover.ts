@@ -1,0 +1,99 @@
+// `npm run discover -- [SERVICE...] [--connect HOST:PORT,...] [--root PATH] [--stack NAME] [--json]`:
+// lists services' instances from the service registry in ZooKeeper, a line each (every registered
+// service when none is named). Without --connect, the registry of a stack of this project (dev by
+// default) is read from its outputs with the CLI of scripts/env.sh.
+import { execFileSync } from "child_process";
+import { discoverAll, discoverInstances, instanceEndpoint, ServiceInstance } from "../components";
+import { loadEnv, REPO } from "./automation";
+
+interface Args {
+    services: string[];
+    connect?: string;
+    root?: string;
+    stack: string;
+    json: boolean;
+}
+
+function parseArgs(argv: string[]): Args {
+    const args: Args = { services: [], stack: "dev", json: false };
+    for (let i = 0; i < argv.length; i++) {
+        const value = (): string => {
+            const v = argv[++i];
+            if (v === undefined) throw new Error(`${argv[i - 1]} needs a value`);
+            return v;
+        };
+        if (argv[i] === "--connect") args.connect = value();
+        else if (argv[i] === "--root") args.root = value();
+        else if (argv[i] === "--stack") args.stack = value();
+        else if (argv[i] === "--json") args.json = true;
+        else if (argv[i].startsWith("-")) throw new Error(`unknown option ${argv[i]}`);
+        else args.services.push(argv[i]);
+    }
+    return args;
+}
+
+/** The registry's connect string and root from a stack's outputs. */
+function fromStack(stack: string): { connectString: string; root: string } {
+    const env = { ...process.env, ...loadEnv() };
+    const out = execFileSync(
+        "pulumi",
+        ["stack", "output", "registry", "--json", "--stack", stack],
+        {
+            cwd: REPO,
+            env,
+            encoding: "utf8",
+        },
+    );
+    const registry = JSON.parse(out) as { connectString?: string; root?: string } | string;
+    if (typeof registry !== "object" || !registry.connectString || !registry.root) {
+        throw new Error(
+            `stack ${stack} has no registry (its output says: ${JSON.stringify(registry)})`,
+        );
+    }
+    return { connectString: registry.connectString, root: registry.root };
+}
+
+function line(i: ServiceInstance): string {
+    return [
+        i.name.padEnd(12),
+        i.id.padEnd(26),
+        instanceEndpoint(i).padEnd(22),
+        `node ${i.payload.node}`.padEnd(14),
+        `image ${i.payload.image}`,
+    ].join(" ");
+}
+
+async function main(): Promise<void> {
+    const args = parseArgs(process.argv.slice(2));
+    const target = args.connect
+        ? { connectString: args.connect, root: args.root }
+        : { ...fromStack(args.stack), ...(args.root ? { root: args.root } : {}) };
+    const options = { root: target.root, timeoutMs: 10000 };
+    const found: Record<string, ServiceInstance[]> =
+        args.services.length > 0
+            ? Object.fromEntries(
+                  await Promise.all(
+                      args.services.map(
+                          async (s) =>
+                              [
+                                  s,
+                                  await discoverInstances(target.connectString, s, options),
+                              ] as const,
+                      ),
+                  ),
+              )
+            : await discoverAll(target.connectString, options);
+    if (args.json) {
+        console.log(JSON.stringify(found, null, 2));
+        return;
+    }
+    for (const [service, instances] of Object.entries(found)) {
+        if (instances.length === 0) console.log(`${service.padEnd(12)} (no instances)`);
+        for (const i of instances) console.log(line(i));
+    }
+}
+
+main().catch((e: Error) => {
+    console.error(`discover: ${e.message}`);
+    process.exit(1);
+});

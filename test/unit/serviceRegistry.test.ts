@@ -1,0 +1,211 @@
+// Unit tests of the service registry: the registrar's Swarm service (image, placement, the Docker
+// socket, its settings and the super password as a Docker secret), SwarmService's `register` labels,
+// the validators, and reading Curator's ServiceInstance JSON.
+import { Recorder, RecordedResource, resolve, settle } from "./recorder";
+
+const recorder = new Recorder();
+recorder.install();
+
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import {
+    REGISTRAR_IMAGE,
+    ServiceRegistry,
+    ServiceRegistryArgs,
+    SwarmService,
+    instanceEndpoint,
+    parseServiceInstance,
+    serviceLabels,
+    validateServiceRegistryArgs,
+    validateSwarmServiceArgs,
+} from "../../components";
+
+const provider = new docker.Provider("cluster-provider", { host: "ssh://root@10.0.0.1:22" });
+const CONNECT = "172.30.213.11:2181,172.30.213.12:2181,172.30.213.13:2181";
+
+async function build(name: string, args: ServiceRegistryArgs): Promise<RecordedResource[]> {
+    const before = recorder.resources.length;
+    const r = new ServiceRegistry(name, args, {
+        provider,
+        transformations: [recorder.transformation],
+    });
+    recorder.nameComponent(r, name);
+    await resolve(r.registrar.serviceName);
+    await settle();
+    return recorder.resources.slice(before).filter((x) => x.name !== "cluster-provider");
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const inputsOf = (name: string) => recorder.byName(name).inputs as Record<string, any>;
+
+describe("ServiceRegistry", () => {
+    test("runs the registrar on two managers, with the socket and open ACLs without auth", async () => {
+        const rs = await build("registry", { connectString: CONNECT });
+        expect(rs.map((r) => `${r.type} ${r.name}`)).toEqual([
+            "swarm-ha:index:ServiceRegistry registry",
+            "swarm-ha:index:SwarmService registry-registrar",
+            "docker:index/service:Service registry-registrar-service",
+        ]);
+        expect(recorder.byName("registry-registrar").parent).toBe("registry");
+        expect(recorder.providerOf("registry-registrar-service")).toContain("cluster-provider");
+        const s = inputsOf("registry-registrar-service");
+        expect(s.name).toBe("registry-registrar");
+        expect(s.mode).toEqual({ replicated: { replicas: 2 } });
+        expect(s.taskSpec.containerSpec).toEqual({
+            image: "swarm-ha-registrar:1",
+            env: {
+                ZOOKEEPER_CONNECT: CONNECT,
+                REGISTRY_ROOT: "/services",
+                ELECTION_PATH: "/swarm-ha/registrar/leader",
+                POLL_INTERVAL: "250ms",
+                SESSION_TIMEOUT: "6s",
+                TASK_NAME: "{{.Task.Name}}",
+            },
+            mounts: [
+                {
+                    type: "bind",
+                    source: "/var/run/docker.sock",
+                    target: "/var/run/docker.sock",
+                    readOnly: false,
+                },
+            ],
+        });
+        expect(s.taskSpec.placement).toEqual({
+            constraints: ["node.role==manager"],
+            maxReplicas: 1,
+        });
+        expect(s.updateConfig.order).toBe("stop-first");
+        expect(s.rollbackConfig.order).toBe("stop-first");
+        expect(REGISTRAR_IMAGE).toBe("swarm-ha-registrar:1");
+    });
+
+    test("with the super password: a Docker secret the registrar reads, never in the env", async () => {
+        await build("reg-auth", {
+            connectString: CONNECT,
+            superPassword: pulumi.secret("s3cret-super"),
+            image: "registry.example:5000/swarm-ha-registrar:1",
+            root: "/apps",
+            replicas: 3,
+            pollInterval: "100ms",
+            sessionTimeout: "4s",
+        });
+        const secret = recorder.byName("reg-auth-registrar-secret-zk-super-password");
+        expect(secret.type).toBe("docker:index/secret:Secret");
+        expect(secret.secretPaths).toEqual(["data"]);
+        expect(Buffer.from(secret.inputs.data as string, "base64").toString()).toBe("s3cret-super");
+        const s = inputsOf("reg-auth-registrar-service");
+        expect(s.mode).toEqual({ replicated: { replicas: 3 } });
+        expect(s.taskSpec.containerSpec.image).toBe("registry.example:5000/swarm-ha-registrar:1");
+        expect(s.taskSpec.containerSpec.env).toEqual({
+            ZOOKEEPER_CONNECT: CONNECT,
+            REGISTRY_ROOT: "/apps",
+            ELECTION_PATH: "/swarm-ha/registrar/leader",
+            POLL_INTERVAL: "100ms",
+            SESSION_TIMEOUT: "4s",
+            TASK_NAME: "{{.Task.Name}}",
+            ZK_PASSWORD_FILE: "/run/secrets/zk-super-password",
+        });
+        expect(s.taskSpec.containerSpec.secrets).toEqual([
+            expect.objectContaining({ fileName: "zk-super-password", fileMode: 0o400 }),
+        ]);
+        expect(JSON.stringify(s.taskSpec.containerSpec.env)).not.toContain("s3cret-super");
+    });
+
+    test("every problem in its arguments at once, before any resource", () => {
+        const before = recorder.resources.length;
+        expect(() =>
+            validateServiceRegistryArgs("reg", {
+                connectString: CONNECT,
+                root: "services/",
+                replicas: 0,
+                pollInterval: "fast",
+                sessionTimeout: "6",
+                image: " ",
+            }),
+        ).toThrow(
+            [
+                'ServiceRegistry "reg": replicas is 0; use a whole number of at least 1.',
+                'ServiceRegistry "reg": root is "services/"; use an absolute ZooKeeper path below "/", such as "/services".',
+                'ServiceRegistry "reg": pollInterval is "fast"; use a Go duration such as "250ms" or "6s".',
+                'ServiceRegistry "reg": sessionTimeout is "6"; use a Go duration such as "250ms" or "6s".',
+                'ServiceRegistry "reg": image is empty; leave it unset for "swarm-ha-registrar:1" or name an image.',
+            ].join("\n"),
+        );
+        expect(() =>
+            validateServiceRegistryArgs("reg", { connectString: CONNECT, root: "/swarm-ha" }),
+        ).toThrow(
+            'ServiceRegistry "reg": root is "/swarm-ha", which holds the registrar\'s election; use another path.',
+        );
+        expect(recorder.resources.length).toBe(before);
+    });
+});
+
+describe("SwarmService register", () => {
+    test("labels the service for the registrar, with the port when given", () => {
+        const base = { image: "swarm-ha-web:3", labels: { team: "web" } };
+        expect(serviceLabels(base)).toEqual([{ label: "team", value: "web" }]);
+        expect(serviceLabels({ ...base, register: true })).toEqual([
+            { label: "swarm-ha.register", value: "true" },
+            { label: "team", value: "web" },
+        ]);
+        expect(serviceLabels({ ...base, register: { port: 9000 } })).toEqual([
+            { label: "swarm-ha.register", value: "true" },
+            { label: "swarm-ha.register.port", value: "9000" },
+            { label: "team", value: "web" },
+        ]);
+    });
+
+    test("the labels reach docker.Service", async () => {
+        const s = new SwarmService(
+            "api",
+            { image: "swarm-ha-web:3", register: { port: 8080 } },
+            { provider, transformations: [recorder.transformation] },
+        );
+        await resolve(s.serviceName);
+        await settle();
+        expect(inputsOf("api-service").labels).toEqual([
+            { label: "swarm-ha.register", value: "true" },
+            { label: "swarm-ha.register.port", value: "8080" },
+        ]);
+    });
+
+    test("a register port that is not a port is refused", () => {
+        expect(() =>
+            validateSwarmServiceArgs("api", { image: "x", register: { port: 70000 } }),
+        ).toThrow('SwarmService "api": register port 70000 is not a port; use 1 to 65535.');
+    });
+});
+
+describe("discovery", () => {
+    const data = JSON.stringify({
+        name: "web",
+        id: "t1",
+        address: "172.30.213.21",
+        port: 80,
+        sslPort: null,
+        payload: { "@class": "java.util.LinkedHashMap", node: "lab-w1", image: "swarm-ha-web:3" },
+        registrationTimeUTC: 1764000000000,
+        serviceType: "DYNAMIC",
+        uriSpec: null,
+        enabled: true,
+    });
+
+    test("reads Curator's ServiceInstance JSON", () => {
+        const i = parseServiceInstance(data, "/services/web/t1");
+        expect(i.payload.node).toBe("lab-w1");
+        expect(instanceEndpoint(i)).toBe("172.30.213.21:80");
+        expect(instanceEndpoint({ ...i, port: null })).toBe("172.30.213.21");
+    });
+
+    test("says which znode is not an instance, and why", () => {
+        expect(() => parseServiceInstance("{", "/services/web/x")).toThrow(
+            "/services/web/x: not a service instance: its data is not JSON",
+        );
+        expect(() => parseServiceInstance("[1]", "/services/web/x")).toThrow(
+            "/services/web/x: not a service instance: its data is not a JSON object",
+        );
+        expect(() =>
+            parseServiceInstance(JSON.stringify({ name: "web", id: "" }), "/services/web/x"),
+        ).toThrow("/services/web/x: not a service instance: no id, address, serviceType");
+    });
+});
