@@ -346,7 +346,8 @@ stage_images_on() {
     if [ "$(docker exec "$c" cat "$HOST_IMAGES_DIR/$(basename "$tar").id" 2>/dev/null)" != "$(cat "$tar.id")" ]; then
       docker cp -q "$tar" "$c:$HOST_IMAGES_DIR/" && docker cp -q "$tar.id" "$c:$HOST_IMAGES_DIR/"
     fi
-    docker exec "$c" sh -c "! systemctl is-active -q docker || docker image inspect '$image' >/dev/null 2>&1 || docker load -q -i '$HOST_IMAGES_DIR/$(basename "$tar")' >/dev/null" ||
+    # Loaded unless the engine has this very image (a rebuilt image keeps its tag, not its ID).
+    docker exec "$c" sh -c "! systemctl is-active -q docker || [ \"\$(docker image inspect -f '{{.Id}}' '$image' 2>/dev/null)\" = '$(cat "$tar.id")' ] || docker load -q -i '$HOST_IMAGES_DIR/$(basename "$tar")' >/dev/null" ||
       die "$1: loading $image into its Docker engine failed"
   done
 }

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # What `npm run demo` and `npm test` do first, so that each works alone on a fresh clone: the npm
 # packages (npm ci, when node_modules is missing or older than package-lock.json), the machine's
-# tools the suite uses (shellcheck and ssh, from Debian's packages, when missing), then the engine
-# and the official plugins (scripts/setup.sh). The lab installs its own needs (Docker, debootstrap).
+# tools the suite uses (shellcheck, ssh, a JDK and Apache Curator's service discovery, which the
+# registry's tests read it with, from Debian's packages, when missing), then the engine and the
+# official plugins (scripts/setup.sh). The lab installs its own needs (Docker, debootstrap); the
+# registrar's image needs Go (1.26, as on this project's machines).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +16,8 @@ fi
 need=()
 command -v shellcheck >/dev/null 2>&1 || need+=(shellcheck)
 command -v ssh >/dev/null 2>&1 || need+=(openssh-client)
+command -v javac >/dev/null 2>&1 || need+=(default-jdk-headless)
+[ -f /usr/share/java/curator-x-discovery.jar ] || need+=(libcurator-discovery-java)
 if [ ${#need[@]} -gt 0 ]; then
   if ! command -v apt-get >/dev/null 2>&1 || [ "$(id -u)" != 0 ]; then
     echo "bootstrap: ${need[*]} missing; install them (Debian/Ubuntu packages of these names)" >&2
@@ -21,7 +25,9 @@ if [ ${#need[@]} -gt 0 ]; then
   fi
   echo "bootstrap: installing ${need[*]}"
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
+command -v go >/dev/null 2>&1 ||
+  { echo "bootstrap: no go command; the registrar's image is built with Go 1.26 (GOTOOLCHAIN=local)" >&2; exit 1; }
 
 bash scripts/setup.sh

@@ -1,8 +1,8 @@
 // The plain CLI as users run it, from the repository root, on the official plugins: after
 // `npm run lab -- up`, `pulumi stack select dev`, `pulumi preview` and `pulumi up` converge the dev
-// stack (cluster, ZooKeeper and the web service, whose tasks answer on the published port); a
-// pull request's `pulumi preview`, run from a checkout of its own, shows exactly the change and
-// applies nothing; no committed file is edited and nothing secret is printed or stored in plain.
+// stack (cluster, ZooKeeper, the registry and the web service, whose tasks answer on the published
+// port and are listed by `npm run discover`); a pull request's `pulumi preview`, run from a
+// checkout of its own, shows exactly the change and applies nothing; no committed file is edited and nothing secret is printed or stored in plain.
 import { SpawnSyncReturns, execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
@@ -61,14 +61,20 @@ beforeAll(() => {
 test("pulumi stack select dev, then preview plans the whole platform", () => {
     ok(["stack", "select", "dev"]);
     const out = ok(["preview"]);
-    expect(out).toMatch(/\+ 5\d to create/);
-    for (const planned of ["lab-join-lab-w2", "zookeeper-ready", "web-service", "front-service"]) {
+    expect(out).toMatch(/\+ 6\d to create/);
+    for (const planned of [
+        "lab-join-lab-w2",
+        "zookeeper-ready",
+        "web-service",
+        "front-service",
+        "registry-registrar-service",
+    ]) {
         expect(out).toContain(planned);
     }
 });
 
 test("pulumi up converges the cluster, ZooKeeper and the services; front reaches web by name", async () => {
-    expect(ok(["up", "--yes", "--skip-preview"])).toMatch(/\+ 5\d created/);
+    expect(ok(["up", "--yes", "--skip-preview"])).toMatch(/\+ 6\d created/);
     const tasks = onHost(
         "lab-m1",
         "docker service ps web --filter desired-state=running --format '{{.Node}} {{.CurrentState}}'",
@@ -94,6 +100,29 @@ test("pulumi up converges the cluster, ZooKeeper and the services; front reaches
         onHost(m, "echo srvr | nc -q 1 127.0.0.1 2181 | sed -n 's/^Mode: //p'"),
     );
     expect(modes.sort()).toEqual(["follower", "follower", "leader"]);
+    // web's tasks are in the registry: `npm run discover` reads the dev stack's outputs and lists
+    // them (the registrar reads the swarm every 250 ms: a few rounds at most).
+    const ids = onHost(
+        "lab-m1",
+        "docker service ps web --filter desired-state=running --no-trunc --format '{{.ID}}'",
+    )
+        .split("\n")
+        .sort();
+    let listed: string[] = [];
+    for (let i = 0; i < 20 && listed.join() !== ids.join(); i++) {
+        const out = execFileSync("npm", ["run", "-s", "discover", "--", "web"], {
+            cwd: REPO,
+            encoding: "utf8",
+            env: process.env,
+        });
+        listed = out
+            .trim()
+            .split("\n")
+            .map((l) => l.split(/\s+/)[1])
+            .sort();
+        if (listed.join() !== ids.join()) await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(listed).toEqual(ids);
 });
 
 test("preview after up expects no changes, as a pull request without changes sees", () => {

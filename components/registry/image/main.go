@@ -76,13 +76,21 @@ func main() {
 		Log:      logger,
 	}
 	logger.Printf("swarm-ha-registrar %s: registering under %s in %s", name, r.Root, connect)
-	lastErr, wasLeading := "", false
+	lastErr, role := "", ""
 	for {
 		leading, err := r.Round()
-		if leading != wasLeading && !leading {
+		// The role is logged when it changes (Round logs when this task starts leading).
+		now := role
+		switch {
+		case leading:
+			now = "leading"
+		case err == nil && conn.SessionID() != 0:
+			now = "standing by"
+		}
+		if now != role && now == "standing by" {
 			logger.Printf("standing by: another task leads")
 		}
-		wasLeading = leading
+		role = now
 		// An error is logged when it changes, not at every round.
 		msg := ""
 		if err != nil {

@@ -52,7 +52,8 @@ func (r *Registrar) Round() (bool, error) {
 		r.session, r.owned, r.made = sid, map[string]bool{}, map[string]bool{}
 	}
 	if r.session == 0 {
-		return false, errors.New("no ZooKeeper session yet")
+		// Connecting: the client retries the servers by itself.
+		return false, nil
 	}
 	leading, err := r.lead()
 	if err != nil || !leading {

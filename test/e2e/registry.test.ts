@@ -1,0 +1,281 @@
+// End to end: ZooKeeper as the service registry on a lab cluster, through the real engine and the
+// official plugins. The registrar runs on the managers from the project's image; after each change
+// (create, scale 3 to 5 to 2, an image update, a node drained, a task killed with `docker kill`, the
+// leading registrar task killed, a ZooKeeper server stopped) the znodes /services/web/<task id> are
+// exactly the running tasks of `docker service ps`, and Apache Curator's own ServiceDiscovery reads
+// them. ZooKeeper's auth is on: anyone reads the registry, only the registrar writes it.
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { Stack } from "@pulumi/pulumi/automation";
+import { REPO, openStack } from "../../scripts/automation";
+import { ServiceConfig } from "../../serviceConfig";
+import { NodeConfig } from "../../config";
+import { ZkClient, discoverInstances, REGISTRAR_ELECTION } from "../../components";
+import { srvrMode } from "../../components/zookeeperProbe";
+import { DEV, lab, onHost, record, removeStack, transcript } from "./helpers";
+
+jest.setTimeout(20 * 60 * 1000);
+
+const MANAGERS = ["172.30.213.11", "172.30.213.12", "172.30.213.13"];
+const CONNECT = MANAGERS.map((a) => `${a}:2181`).join(",");
+const NEXT_IMAGE = "swarm-ha-web:reg-next";
+const ADDRESS_OF = Object.fromEntries(DEV.map((n) => [n.name, n.host]));
+
+const web = (extra: Partial<ServiceConfig> = {}): ServiceConfig => ({
+    image: "swarm-ha-web:3",
+    replicas: 3,
+    ports: [{ target: 80, published: 80, mode: "host" }],
+    endpointMode: "dnsrr",
+    register: true,
+    // Quick rolls, stop-first: host port 80 is free on a node only once its old task stopped.
+    update: { parallelism: 1, delay: "1s", monitor: "2s", order: "stop-first" },
+    ...extra,
+});
+
+let stack: Stack;
+let zk: ZkClient;
+let classpath = "";
+let superPassword = "";
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function up(services: Record<string, ServiceConfig>, nodes = DEV): Promise<void> {
+    await stack.setAllConfig({
+        "swarm-ha:services": { value: JSON.stringify(services) },
+        "swarm-ha:nodes": { value: JSON.stringify(nodes) },
+    });
+    await stack.up({ onOutput: record, color: "never" });
+}
+
+/** `docker service ps` on a manager: the running tasks of web, full ID -> node. */
+function running(manager = "lab-m1"): Map<string, string> {
+    const out = onHost(
+        manager,
+        "docker service ps web --filter desired-state=running --no-trunc --format '{{.ID}} {{.Node}} {{.CurrentState}}'",
+    );
+    return new Map(
+        out
+            .split("\n")
+            .filter((l) => / Running /.test(l))
+            .map((l) => l.split(" ").slice(0, 2) as [string, string]),
+    );
+}
+
+/**
+ * Waits (bounded) until the znodes under /services/web are exactly the running tasks, then checks
+ * each instance: Curator's fields, the node's address and port 80, the node and image in the payload.
+ * Returns how long it took and the task IDs.
+ */
+async function registryAgrees(
+    what: string,
+    image: string,
+    seconds = 30,
+    manager = "lab-m1",
+): Promise<string[]> {
+    const started = Date.now();
+    let tasks = new Map<string, string>();
+    let znodes: string[] = [];
+    while (Date.now() - started < seconds * 1000) {
+        tasks = running(manager);
+        znodes = await zk.children("/services/web");
+        if (znodes.join(" ") === [...tasks.keys()].sort().join(" ") && tasks.size > 0) {
+            const instances = await discoverInstances(CONNECT, "web");
+            expect(instances.map((i) => i.id)).toEqual(znodes);
+            for (const i of instances) {
+                const node = tasks.get(i.id)!;
+                expect(i).toMatchObject({
+                    name: "web",
+                    address: ADDRESS_OF[node],
+                    port: 80,
+                    serviceType: "DYNAMIC",
+                    payload: { "@class": "java.util.LinkedHashMap", node, image },
+                });
+            }
+            console.log(
+                `${what}: the registry agreed with docker service ps ${Date.now() - started} ms after the change returned (${tasks.size} tasks)`,
+            );
+            return znodes;
+        }
+        await sleep(200);
+    }
+    throw new Error(
+        `${what}: within ${seconds} s the registry did not agree; running: ${[...tasks.keys()].join(", ")}; znodes: ${znodes.join(", ")}`,
+    );
+}
+
+/** What Apache Curator's ServiceDiscovery finds: "ID ADDRESS PORT TYPE NODE IMAGE" per instance. */
+function curator(service: string): string[] {
+    return execFileSync("java", ["-cp", classpath, "Discover", CONNECT, "/services", service], {
+        encoding: "utf8",
+        timeout: 60000,
+    })
+        .trim()
+        .split("\n")
+        .sort();
+}
+
+/** Kills the container of a running web task on its node with `docker kill`; returns the task ID. */
+function killWebTask(): string {
+    const [id, node] = [...running()][0];
+    onHost(node, `docker kill $(docker ps -q --filter label=com.docker.swarm.task.id=${id})`);
+    return id;
+}
+
+beforeAll(async () => {
+    lab("down");
+    lab("up", "--managers", "3", "--workers", "2");
+    execFileSync("docker", ["tag", "swarm-ha-web:3", NEXT_IMAGE]);
+    lab("load-image", NEXT_IMAGE);
+    // Curator's discovery from Debian's packages (scripts/bootstrap.sh installs them).
+    const classes = fs.mkdtempSync(path.join(os.tmpdir(), "curator-"));
+    const jars = [
+        "curator-client",
+        "curator-framework",
+        "curator-x-discovery",
+        "zookeeper",
+        "zookeeper-jute",
+        "guava",
+        "jackson-core",
+        "jackson-databind",
+        "jackson-annotations",
+        "slf4j-api",
+        "slf4j-nop",
+    ].map((j) => `/usr/share/java/${j}.jar`);
+    execFileSync("javac", [
+        "-d",
+        classes,
+        "-cp",
+        jars.join(":"),
+        path.join(REPO, "test", "e2e", "curator", "Discover.java"),
+    ]);
+    classpath = [...jars, classes].join(":");
+
+    stack = await openStack({ stack: "reg-e2e", settingsFrom: "dev" });
+    await removeStack(stack);
+    stack = await openStack({ stack: "reg-e2e", settingsFrom: "dev" });
+    await stack.setAllConfig({ "swarm-ha:zkAuth": { value: "true" } });
+    await up({ web: web() });
+    zk = await ZkClient.connect(CONNECT);
+    const zookeeper = (await stack.outputs()).zookeeper.value as { superPassword: string };
+    superPassword = zookeeper.superPassword;
+});
+
+test("up: web's 3 running tasks are registered, and Curator's ServiceDiscovery reads them", async () => {
+    const ids = await registryAgrees("create", "swarm-ha-web:3");
+    expect(ids).toHaveLength(3);
+    const tasks = running();
+    expect(curator("web")).toEqual(
+        ids
+            .map(
+                (id) =>
+                    `${id} ${ADDRESS_OF[tasks.get(id)!]} 80 DYNAMIC ${tasks.get(id)} swarm-ha-web:3`,
+            )
+            .sort(),
+    );
+    const outputs = await stack.outputs();
+    expect(outputs.registry.value).toMatchObject({ root: "/services", connectString: CONNECT });
+    // Two registrar tasks on two managers; one holds the election.
+    const registrar = onHost(
+        "lab-m1",
+        "docker service ps registry-registrar --filter desired-state=running --format '{{.Node}}'",
+    ).split("\n");
+    expect(registrar).toHaveLength(2);
+    expect(registrar.every((n) => n.startsWith("lab-m"))).toBe(true);
+    expect(await zk.get(REGISTRAR_ELECTION)).toMatch(/^registry-registrar\.\d\.\w+$/);
+});
+
+test("with auth on, anyone reads the registry but only the registrar writes it", async () => {
+    await expect(zk.create("/services/web/intruder", "{}")).rejects.toThrow(/NO_AUTH/);
+    await expect(
+        zk.remove(`/services/web/${(await zk.children("/services/web"))[0]}`),
+    ).rejects.toThrow(/NO_AUTH/);
+    expect(superPassword).not.toBe("");
+    const state = fs.readFileSync(
+        path.join(
+            process.env.SWARM_HA_STATE!,
+            ".pulumi",
+            "stacks",
+            "swarm-ha",
+            `${stack.name}.json`,
+        ),
+        "utf8",
+    );
+    expect(state).not.toContain(superPassword);
+    expect(transcript.join("")).not.toContain(superPassword);
+});
+
+test("scale 3 to 5 to 2: the registry follows each step", async () => {
+    await up({ web: web({ replicas: 5 }) });
+    const five = await registryAgrees("scale to 5", "swarm-ha-web:3");
+    expect(five).toHaveLength(5);
+    expect(curator("web")).toHaveLength(5);
+    await up({ web: web({ replicas: 2 }) });
+    expect(await registryAgrees("scale to 2", "swarm-ha-web:3")).toHaveLength(2);
+});
+
+test("an image update: the new tasks replace the old ones in the registry", async () => {
+    const before = await zk.children("/services/web");
+    await up({ web: web({ replicas: 2, image: NEXT_IMAGE }) });
+    const after = await registryAgrees("image update", NEXT_IMAGE);
+    expect(after.filter((id) => before.includes(id))).toEqual([]);
+});
+
+test("a node drained: its task leaves the registry, its replacement joins", async () => {
+    const [, node] = [...running()][0];
+    const drained: NodeConfig[] = DEV.map((n) =>
+        n.name === node ? { ...n, availability: "drain" } : n,
+    );
+    await up({ web: web({ replicas: 2, image: NEXT_IMAGE }) }, drained);
+    await registryAgrees(`${node} drained`, NEXT_IMAGE);
+    expect([...running().values()]).not.toContain(node);
+    await up({ web: web({ replicas: 2, image: NEXT_IMAGE }) });
+});
+
+test("a task killed with docker kill: it leaves the registry, the swarm's replacement joins", async () => {
+    const killed = killWebTask();
+    const ids = await registryAgrees("task killed", NEXT_IMAGE);
+    expect(ids).not.toContain(killed);
+    expect(ids).toHaveLength(2);
+});
+
+test("the leading registrar task killed: the standby leads and the registry follows changes", async () => {
+    const leader = await zk.get(REGISTRAR_ELECTION);
+    const taskId = leader.split(".").pop()!;
+    const node = onHost(
+        "lab-m1",
+        `docker inspect -f '{{.NodeID}}' ${taskId} | xargs docker node inspect -f '{{.Description.Hostname}}'`,
+    );
+    onHost(node, `docker kill $(docker ps -q --filter label=com.docker.swarm.task.id=${taskId})`);
+    // A change while the old leader's session has not yet expired.
+    const killed = killWebTask();
+    const ids = await registryAgrees("registrar leader killed, then a task", NEXT_IMAGE, 40);
+    expect(ids).not.toContain(killed);
+    const next = await zk.get(REGISTRAR_ELECTION);
+    expect(next).not.toBe(leader);
+    console.log(`registrar: ${leader} killed on ${node}; ${next} leads`);
+});
+
+test("a ZooKeeper server stopped: the registrar carries on through the others", async () => {
+    const modes = await Promise.all(MANAGERS.map((a) => srvrMode(a)));
+    const host = `lab-m${modes.indexOf("leader") + 1}`;
+    onHost(host, "systemctl stop zookeeper-ensemble");
+    try {
+        const killed = killWebTask();
+        const ids = await registryAgrees(
+            `ZooKeeper leader on ${host} stopped, then a task killed`,
+            NEXT_IMAGE,
+            60,
+            host === "lab-m1" ? "lab-m2" : "lab-m1",
+        );
+        expect(ids).not.toContain(killed);
+    } finally {
+        onHost(host, "systemctl start zookeeper-ensemble");
+    }
+});
+
+afterAll(async () => {
+    zk?.close();
+    await stack?.destroy({ onOutput: record, color: "never" });
+});
