@@ -1,13 +1,15 @@
 // `npm run bench`: what converging the dev cluster costs, measured on fresh lab hosts, next to the
 // floor: the same remote scripts run directly over SSH, in parallel wherever the steps allow; then a
 // service created, updated and scaled through the Docker plugin, each next to the same change made
-// with the docker CLI over SSH. Prints figures; asserts nothing. A few minutes (two fresh labs).
+// with the docker CLI over SSH; then the service registry's lag over many task changes. Prints
+// figures; asserts nothing. A few minutes (two fresh labs).
 import { execFileSync, spawn } from "child_process";
 import { Stack } from "@pulumi/pulumi/automation";
 import { changes, labInfo, openStack, stackNodes } from "./automation";
 import { renderScript } from "../components/remoteScript";
 import { labelLines } from "../components/swarmCluster";
 import { NodeConfig } from "../config";
+import { ZkClient } from "../components";
 
 const LAB = `${__dirname}/../lab/lab.sh`;
 const NODES: NodeConfig[] = stackNodes("dev");
@@ -175,6 +177,128 @@ async function services(stack: Stack): Promise<void> {
     await ssh(manager, "docker service rm cli >/dev/null");
 }
 
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** The q-quantile of the values (nearest rank). */
+function quantile(values: number[], q: number): number {
+    const sorted = [...values].sort((a, b) => a - b);
+    return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
+}
+
+/**
+ * The registry's lag: ZooKeeper is given the ensemble and a registered service, `lag`, whose tasks are
+ * then started and stopped by `docker service scale` and killed by `docker kill`, on a manager over
+ * SSH. A client here watches /services/lag and notes when each task's znode appears and goes. A
+ * task's start is the swarm's timestamp of its running state; a stop by scale is the service's
+ * update time (the swarm orders the stop then); a kill is the failed task's timestamp. The lab's
+ * hosts share this machine's clock.
+ */
+async function registryLag(stack: Stack): Promise<void> {
+    await stack.setConfig("swarm-ha:zkServers", {
+        value: JSON.stringify([1, 2, 3].map((id) => ({ id, node: `lab-m${id}` }))),
+    });
+    const lag = { image: "swarm-ha-web:3", replicas: 2, register: true, registerPort: 80 };
+    await stack.setConfig("swarm-ha:services", { value: JSON.stringify({ lag }) });
+    await timed("pulumi up: ZooKeeper and the registry added", () => stack.up({ color: "never" }));
+    const manager = NODES[0].host;
+    const connect = NODES.filter((n) => n.role === "manager")
+        .map((n) => `${n.host}:2181`)
+        .join(",");
+    const zk = await ZkClient.connect(connect);
+    const appeared = new Map<string, number>();
+    const gone = new Map<string, number>();
+    let watching = true;
+    const watcher = (async () => {
+        let known = new Set<string>();
+        while (watching) {
+            const { names, changed } = await zk.watchChildren("/services/lag");
+            const now = Date.now();
+            for (const id of names) if (!known.has(id) && !appeared.has(id)) appeared.set(id, now);
+            for (const id of known) if (!names.includes(id)) gone.set(id, now);
+            known = new Set(names);
+            await Promise.race([changed, sleep(1000)]);
+        }
+    })();
+    const started = new Map<string, number>();
+    const stopped = new Map<string, number>();
+    /** The running tasks' IDs with the time each started running. */
+    const runningTasks = async (): Promise<Map<string, number>> => {
+        const out = await ssh(
+            manager,
+            "docker service ps lag -q --no-trunc --filter desired-state=running | xargs -r docker inspect -f '{{.ID}} {{.Status.State}} {{.Status.Timestamp}}'",
+        );
+        const tasks = new Map<string, number>();
+        for (const [id, state, at] of out
+            .trim()
+            .split("\n")
+            .map((l) => l.split(" "))) {
+            if (state === "running") tasks.set(id, Date.parse(at));
+        }
+        return tasks;
+    };
+    const settle = async (n: number): Promise<Map<string, number>> => {
+        for (let i = 0; i < 120; i++, await sleep(250)) {
+            const tasks = await runningTasks();
+            if (tasks.size === n) return tasks;
+        }
+        throw new Error(`lag: ${n} running tasks expected within 30 s`);
+    };
+    // The first two tasks ran before the watch began: not measured.
+    await settle(2);
+    for (let cycle = 0; cycle < 6; cycle++) {
+        await ssh(manager, "docker service scale --detach lag=6 >/dev/null 2>&1");
+        for (const [id, at] of await settle(6)) if (!started.has(id)) started.set(id, at);
+        const before = await settle(6);
+        await ssh(manager, "docker service scale --detach lag=2 >/dev/null 2>&1");
+        const orderedAt = Date.parse(
+            await ssh(manager, "docker service inspect -f '{{.UpdatedAt}}' lag"),
+        );
+        const after = await settle(2);
+        for (const id of before.keys()) if (!after.has(id)) stopped.set(id, orderedAt);
+    }
+    for (let kill = 0; kill < 4; kill++) {
+        const tasks = await settle(2);
+        const [id] = [...tasks.keys()];
+        const node = (await ssh(manager, `docker inspect -f '{{.NodeID}}' ${id}`)).trim();
+        const host = (
+            await ssh(manager, `docker node inspect -f '{{.Status.Addr}}' ${node}`)
+        ).trim();
+        await ssh(
+            host,
+            `docker kill $(docker ps -q --filter label=com.docker.swarm.task.id=${id})`,
+        );
+        for (let i = 0; i < 120; i++, await sleep(250)) {
+            const failedAt = await ssh(
+                manager,
+                `docker inspect -f '{{.Status.State}} {{.Status.Timestamp}}' ${id}`,
+            );
+            const [state, at] = failedAt.trim().split(" ");
+            if (state !== "running") {
+                stopped.set(id, Date.parse(at));
+                break;
+            }
+        }
+        for (const [tid, at] of await settle(2)) if (!started.has(tid)) started.set(tid, at);
+    }
+    await sleep(2000);
+    watching = false;
+    await watcher;
+    zk.close();
+    const lags: number[] = [];
+    let missing = 0;
+    for (const [id, at] of started) {
+        if (appeared.has(id)) lags.push(appeared.get(id)! - at);
+        else missing++;
+    }
+    for (const [id, at] of stopped) {
+        if (gone.has(id)) lags.push(gone.get(id)! - at);
+        else missing++;
+    }
+    console.log(
+        `registry lag over ${lags.length} task changes (${started.size} starts, ${stopped.size} stops; ${missing} not seen): p50 ${quantile(lags, 0.5)} ms, p99 ${quantile(lags, 0.99)} ms, max ${Math.max(...lags)} ms`,
+    );
+}
+
 async function main(): Promise<void> {
     console.log("bench: 3 managers + 2 workers on fresh lab hosts (Docker installed from Debian)");
     lab("down");
@@ -195,6 +319,7 @@ async function main(): Promise<void> {
     await timed("pulumi up with nothing to change", () => stack.up({ color: "never" }));
     await timed("pulumi preview", () => stack.preview({ color: "never" }));
     await services(stack);
+    await registryLag(stack);
     await stack.workspace.removeStack("bench", { force: true });
 
     lab("down");

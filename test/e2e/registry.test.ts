@@ -64,13 +64,14 @@ function running(manager = "lab-m1"): Map<string, string> {
 }
 
 /**
- * Waits (bounded) until the znodes under /services/web are exactly the running tasks, then checks
- * each instance: Curator's fields, the node's address and port 80, the node and image in the payload.
- * Returns how long it took and the task IDs.
+ * Waits (bounded) until web runs `replicas` tasks and the znodes under /services/web are exactly
+ * those, then checks each instance: Curator's fields, the node's address and port 80, the node and
+ * image in the payload. Returns the task IDs.
  */
 async function registryAgrees(
     what: string,
     image: string,
+    replicas: number,
     seconds = 30,
     manager = "lab-m1",
 ): Promise<string[]> {
@@ -80,7 +81,7 @@ async function registryAgrees(
     while (Date.now() - started < seconds * 1000) {
         tasks = running(manager);
         znodes = await zk.children("/services/web");
-        if (znodes.join(" ") === [...tasks.keys()].sort().join(" ") && tasks.size > 0) {
+        if (znodes.join(" ") === [...tasks.keys()].sort().join(" ") && tasks.size === replicas) {
             const instances = await discoverInstances(CONNECT, "web");
             expect(instances.map((i) => i.id)).toEqual(znodes);
             for (const i of instances) {
@@ -163,7 +164,7 @@ beforeAll(async () => {
 });
 
 test("up: web's 3 running tasks are registered, and Curator's ServiceDiscovery reads them", async () => {
-    const ids = await registryAgrees("create", "swarm-ha-web:3");
+    const ids = await registryAgrees("create", "swarm-ha-web:3", 3);
     expect(ids).toHaveLength(3);
     const tasks = running();
     expect(curator("web")).toEqual(
@@ -208,17 +209,17 @@ test("with auth on, anyone reads the registry but only the registrar writes it",
 
 test("scale 3 to 5 to 2: the registry follows each step", async () => {
     await up({ web: web({ replicas: 5 }) });
-    const five = await registryAgrees("scale to 5", "swarm-ha-web:3");
+    const five = await registryAgrees("scale to 5", "swarm-ha-web:3", 5);
     expect(five).toHaveLength(5);
     expect(curator("web")).toHaveLength(5);
     await up({ web: web({ replicas: 2 }) });
-    expect(await registryAgrees("scale to 2", "swarm-ha-web:3")).toHaveLength(2);
+    expect(await registryAgrees("scale to 2", "swarm-ha-web:3", 2)).toHaveLength(2);
 });
 
 test("an image update: the new tasks replace the old ones in the registry", async () => {
     const before = await zk.children("/services/web");
     await up({ web: web({ replicas: 2, image: NEXT_IMAGE }) });
-    const after = await registryAgrees("image update", NEXT_IMAGE);
+    const after = await registryAgrees("image update", NEXT_IMAGE, 2);
     expect(after.filter((id) => before.includes(id))).toEqual([]);
 });
 
@@ -228,14 +229,14 @@ test("a node drained: its task leaves the registry, its replacement joins", asyn
         n.name === node ? { ...n, availability: "drain" } : n,
     );
     await up({ web: web({ replicas: 2, image: NEXT_IMAGE }) }, drained);
-    await registryAgrees(`${node} drained`, NEXT_IMAGE);
+    await registryAgrees(`${node} drained`, NEXT_IMAGE, 2);
     expect([...running().values()]).not.toContain(node);
     await up({ web: web({ replicas: 2, image: NEXT_IMAGE }) });
 });
 
 test("a task killed with docker kill: it leaves the registry, the swarm's replacement joins", async () => {
     const killed = killWebTask();
-    const ids = await registryAgrees("task killed", NEXT_IMAGE);
+    const ids = await registryAgrees("task killed", NEXT_IMAGE, 2);
     expect(ids).not.toContain(killed);
     expect(ids).toHaveLength(2);
 });
@@ -250,7 +251,7 @@ test("the leading registrar task killed: the standby leads and the registry foll
     onHost(node, `docker kill $(docker ps -q --filter label=com.docker.swarm.task.id=${taskId})`);
     // A change while the old leader's session has not yet expired.
     const killed = killWebTask();
-    const ids = await registryAgrees("registrar leader killed, then a task", NEXT_IMAGE, 40);
+    const ids = await registryAgrees("registrar leader killed, then a task", NEXT_IMAGE, 2, 40);
     expect(ids).not.toContain(killed);
     const next = await zk.get(REGISTRAR_ELECTION);
     expect(next).not.toBe(leader);
@@ -266,6 +267,7 @@ test("a ZooKeeper server stopped: the registrar carries on through the others", 
         const ids = await registryAgrees(
             `ZooKeeper leader on ${host} stopped, then a task killed`,
             NEXT_IMAGE,
+            2,
             60,
             host === "lab-m1" ? "lab-m2" : "lab-m1",
         );
