@@ -1,11 +1,13 @@
 // `npm run demo`: from nothing to a converged HA platform on this machine. After scripts/bootstrap.sh
 // (npm ci, the engine and the official plugins), brings up the lab, converges the dev stack with
 // progress shown as each resource completes, then prints a short summary: nodes and roles,
-// ZooKeeper modes, and the web service's endpoints with what each answers.
+// ZooKeeper modes, the web service's endpoints with what each answers, and the instances the
+// service registry holds in ZooKeeper.
 import { execFileSync } from "child_process";
 import { EngineEvent } from "@pulumi/pulumi/automation";
 import { REPO, changes, loadEnv, openStack, plainOutputs } from "./automation";
 import { srvrMode } from "../components/zookeeperProbe";
+import { discoverAll, instanceEndpoint } from "../components";
 import { httpGet } from "./http";
 
 const started = Date.now();
@@ -30,10 +32,12 @@ function progress(event: EngineEvent): void {
 
 async function main(): Promise<void> {
     loadEnv();
-    step("the lab: 3 manager and 2 worker hosts, the web image staged on each (npm run lab -- up)");
+    step(
+        "the lab: 3 manager and 2 worker hosts, the project's images staged on each (npm run lab -- up)",
+    );
     run("lab/lab.sh", "up");
 
-    step("converging the dev stack: Docker, the swarm, ZooKeeper, the services");
+    step("converging the dev stack: Docker, the swarm, ZooKeeper, the services, the registry");
     const stack = await openStack({ stack: "dev" });
     const result = await stack.up({ onEvent: progress, color: "never" });
     console.log(`    changes: ${JSON.stringify(changes(result.summary.resourceChanges))}`);
@@ -71,6 +75,18 @@ async function main(): Promise<void> {
         console.log(`service ${name}: ${svc.tasks.length} task(s) running`);
         for (const endpoint of svc.endpoints) {
             console.log(`  http://${endpoint}/  ${await httpGet(`http://${endpoint}/`)}`);
+        }
+    }
+    if (typeof out.registry === "object") {
+        const registry = out.registry as { root: string; connectString: string };
+        const all = await discoverAll(registry.connectString, { root: registry.root });
+        console.log(`registry ${registry.root} (npm run discover):`);
+        for (const [name, instances] of Object.entries(all)) {
+            for (const i of instances) {
+                console.log(
+                    `  ${name} ${i.id.slice(0, 12)} ${instanceEndpoint(i)} on ${i.payload.node}`,
+                );
+            }
         }
     }
     console.log(
