@@ -225,14 +225,14 @@ async function registryLag(stack: Stack): Promise<void> {
     const runningTasks = async (): Promise<Map<string, number>> => {
         const out = await ssh(
             manager,
-            "docker service ps lag -q --no-trunc --filter desired-state=running | xargs -r docker inspect -f '{{.ID}} {{.Status.State}} {{.Status.Timestamp}}'",
+            "docker service ps lag -q --no-trunc --filter desired-state=running | xargs -r docker inspect -f '{{.ID}} {{.Status.State}} {{json .Status.Timestamp}}'",
         );
         const tasks = new Map<string, number>();
         for (const [id, state, at] of out
             .trim()
             .split("\n")
             .map((l) => l.split(" "))) {
-            if (state === "running") tasks.set(id, Date.parse(at));
+            if (state === "running") tasks.set(id, Date.parse(JSON.parse(at) as string));
         }
         return tasks;
     };
@@ -270,11 +270,11 @@ async function registryLag(stack: Stack): Promise<void> {
         for (let i = 0; i < 120; i++, await sleep(250)) {
             const failedAt = await ssh(
                 manager,
-                `docker inspect -f '{{.Status.State}} {{.Status.Timestamp}}' ${id}`,
+                `docker inspect -f '{{.Status.State}} {{json .Status.Timestamp}}' ${id}`,
             );
             const [state, at] = failedAt.trim().split(" ");
             if (state !== "running") {
-                stopped.set(id, Date.parse(at));
+                stopped.set(id, Date.parse(JSON.parse(at) as string));
                 break;
             }
         }
