@@ -244,17 +244,20 @@ async function registryLag(stack: Stack): Promise<void> {
         throw new Error(`lag: ${n} running tasks expected within 30 s`);
     };
     // The first two tasks ran before the watch began: not measured.
-    await settle(2);
+    const before = new Set((await settle(2)).keys());
+    const record = (tasks: Map<string, number>): void => {
+        for (const [id, at] of tasks) if (!before.has(id) && !started.has(id)) started.set(id, at);
+    };
     for (let cycle = 0; cycle < 6; cycle++) {
         await ssh(manager, "docker service scale --detach lag=6 >/dev/null 2>&1");
-        for (const [id, at] of await settle(6)) if (!started.has(id)) started.set(id, at);
-        const before = await settle(6);
+        const six = await settle(6);
+        record(six);
         await ssh(manager, "docker service scale --detach lag=2 >/dev/null 2>&1");
         const orderedAt = Date.parse(
             await ssh(manager, "docker service inspect -f '{{.UpdatedAt}}' lag"),
         );
         const after = await settle(2);
-        for (const id of before.keys()) if (!after.has(id)) stopped.set(id, orderedAt);
+        for (const id of six.keys()) if (!after.has(id)) stopped.set(id, orderedAt);
     }
     for (let kill = 0; kill < 4; kill++) {
         const tasks = await settle(2);
@@ -278,25 +281,25 @@ async function registryLag(stack: Stack): Promise<void> {
                 break;
             }
         }
-        for (const [tid, at] of await settle(2)) if (!started.has(tid)) started.set(tid, at);
+        record(await settle(2));
     }
     await sleep(2000);
     watching = false;
     await watcher;
     zk.close();
-    const lags: number[] = [];
-    let missing = 0;
-    for (const [id, at] of started) {
-        if (appeared.has(id)) lags.push(appeared.get(id)! - at);
-        else missing++;
-    }
-    for (const [id, at] of stopped) {
-        if (gone.has(id)) lags.push(gone.get(id)! - at);
-        else missing++;
-    }
+    const lags = (events: Map<string, number>, seen: Map<string, number>): number[] =>
+        [...events].filter(([id]) => seen.has(id)).map(([id, at]) => seen.get(id)! - at);
+    const starts = lags(started, appeared);
+    const stops = lags(stopped, gone);
+    const all = [...starts, ...stops];
+    const missing = started.size + stopped.size - all.length;
+    const figures = (xs: number[]): string =>
+        `p50 ${quantile(xs, 0.5)} ms, p99 ${quantile(xs, 0.99)} ms, max ${Math.max(...xs)} ms`;
     console.log(
-        `registry lag over ${lags.length} task changes (${started.size} starts, ${stopped.size} stops; ${missing} not seen): p50 ${quantile(lags, 0.5)} ms, p99 ${quantile(lags, 0.99)} ms, max ${Math.max(...lags)} ms`,
+        `registry lag over ${all.length} task changes (${missing} not seen): ${figures(all)}`,
     );
+    console.log(`  ${starts.length} starts (scale up, replacements): ${figures(starts)}`);
+    console.log(`  ${stops.length} stops (scale down, kills): ${figures(stops)}`);
 }
 
 /** A fresh lab and the bench stack on it, from the dev stack's settings, with the cluster alone. */
