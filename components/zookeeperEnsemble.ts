@@ -440,7 +440,8 @@ export class ZooKeeperEnsemble extends pulumi.ComponentResource {
             );
         }
 
-        // 4. Finish: a server still on the old configuration (the leader) restarts last.
+        // 4. Finish: a server still on the old configuration (the leader) restarts last. With
+        //    dynamic reconfiguration it hands leadership over first (the super password on stdin).
         const finished: command.remote.Command[] = [];
         for (const s of servers) {
             const previous = finished[finished.length - 1];
@@ -452,11 +453,22 @@ export class ZooKeeperEnsemble extends pulumi.ComponentResource {
                         create: stepCommandOutput(
                             dir,
                             "zk-finish",
-                            { ...base(s), ...health, MYID: String(s.id), CONFIG_HASH: configHash },
+                            {
+                                ...base(s),
+                                ...health,
+                                MYID: String(s.id),
+                                CONFIG_HASH: configHash,
+                                CLASSPATH_ZK: classpath(s),
+                            },
                             ["zk-health"],
                         ),
+                        stdin: args.dynamicReconfig ? this.superPassword : undefined,
                     },
-                    { parent: this, dependsOn: previous ? [...configured, previous] : configured },
+                    {
+                        parent: this,
+                        dependsOn: previous ? [...configured, previous] : configured,
+                        additionalSecretOutputs: args.dynamicReconfig ? ["stdin"] : undefined,
+                    },
                 ),
             );
         }

@@ -1,8 +1,9 @@
 // `npm run bench`: what converging the dev cluster costs, measured on fresh lab hosts, next to the
 // floor: the same remote scripts run directly over SSH, in parallel wherever the steps allow; then a
 // service created, updated and scaled through the Docker plugin, each next to the same change made
-// with the docker CLI over SSH; then the service registry's lag over many task changes. Prints
-// figures; asserts nothing. A few minutes (two fresh labs).
+// with the docker CLI over SSH; then the service registry's lag over many task changes; then
+// ZooKeeper's rolling restarts by election and by handover, with the gaps clients see. Prints
+// figures; asserts nothing. About half an hour (two fresh labs).
 import { execFileSync, spawn } from "child_process";
 import { Stack } from "@pulumi/pulumi/automation";
 import { changes, labInfo, openStack, stackNodes } from "./automation";
@@ -302,6 +303,99 @@ async function registryLag(stack: Stack): Promise<void> {
     console.log(`  ${stops.length} stops (scale down, kills): ${figures(stops)}`);
 }
 
+/**
+ * Runs `work` while 3 clients read and 3 write one znode every 50 ms through the connect string (so
+ * some sit on the leader); returns the longest time between two successes of any reader and of any
+ * writer, in ms.
+ */
+async function clientGaps(
+    connect: string,
+    work: () => Promise<unknown>,
+): Promise<{ read: number; write: number }> {
+    const znode = "/swarm-ha-bench";
+    const setup = await ZkClient.connect(connect);
+    if (!(await setup.exists(znode))) await setup.create(znode, "0");
+    setup.close();
+    let going = true;
+    const bounded = Date.now() + 15 * 60 * 1000;
+    const client = async (write: boolean): Promise<number> => {
+        const zk = await ZkClient.connect(connect);
+        let last = Date.now();
+        let longest = 0;
+        for (let i = 0; going && Date.now() < bounded; i++) {
+            try {
+                await (write ? zk.set(znode, String(i)) : zk.get(znode));
+                longest = Math.max(longest, Date.now() - last);
+                last = Date.now();
+            } catch {
+                // part of the gap
+            }
+            await sleep(50);
+        }
+        zk.close();
+        return longest;
+    };
+    const clients = [false, false, false, true, true, true].map(client);
+    try {
+        await work();
+    } finally {
+        going = false;
+    }
+    const gaps = await Promise.all(clients);
+    return { read: Math.max(...gaps.slice(0, 3)), write: Math.max(...gaps.slice(3)) };
+}
+
+/**
+ * ZooKeeper's rolling restarts: a tickTime change rolled over a 3- and a 5-server ensemble, 3 runs
+ * each, by election (dynamic reconfiguration off: the leader restarts last and the others elect a
+ * new one) and by handover (on: the leader is made an observer first). Prints each run's longest
+ * read and write gaps.
+ */
+async function zkRolls(stack: Stack): Promise<void> {
+    const three = [1, 2, 3].map((id) => ({ id, node: `lab-m${id}` }));
+    const five = [...three, { id: 4, node: "lab-w1" }, { id: 5, node: "lab-w2" }];
+    const connect = (n: number) =>
+        ["172.30.213.11", "172.30.213.12", "172.30.213.13", "172.30.213.21", "172.30.213.22"]
+            .slice(0, n)
+            .map((a) => `${a}:2181`)
+            .join(",");
+    let tick = 2000;
+    const set = (config: Record<string, unknown>) =>
+        stack.setAllConfig(
+            Object.fromEntries(
+                Object.entries(config).map(([k, v]) => [
+                    `swarm-ha:${k}`,
+                    { value: typeof v === "string" ? v : JSON.stringify(v) },
+                ]),
+            ),
+        );
+    const rolls = async (method: string, n: number): Promise<void> => {
+        for (let run = 1; run <= 3; run++) {
+            tick = tick === 2000 ? 2200 : 2000;
+            await set({ zkTickTime: tick });
+            const started = Date.now();
+            const gaps = await clientGaps(connect(n), () => stack.up({ color: "never" }));
+            console.log(
+                `zookeeper roll, ${n} servers, ${method.padEnd(8)} run ${run}: longest read gap ${gaps.read} ms, write gap ${gaps.write} ms (${((Date.now() - started) / 1000).toFixed(0)} s)`,
+            );
+        }
+    };
+    await set({ zkServers: three, zkHeapMb: 256 });
+    await timed("pulumi up: 3 ZooKeeper servers", () => stack.up({ color: "never" }));
+    await rolls("election", 3);
+    await set({ zkServers: five });
+    await timed("pulumi up: grown to 5 servers (rolling)", () => stack.up({ color: "never" }));
+    await rolls("election", 5);
+    await set({ zkAuth: true, zkDynamicReconfig: true });
+    await timed("pulumi up: auth and dynamic reconfiguration on", () =>
+        stack.up({ color: "never" }),
+    );
+    await rolls("handover", 5);
+    await set({ zkServers: three });
+    await timed("pulumi up: shrunk to 3 servers (reconfig)", () => stack.up({ color: "never" }));
+    await rolls("handover", 3);
+}
+
 /** A fresh lab and the bench stack on it, from the dev stack's settings, with the cluster alone. */
 async function freshStack(): Promise<Stack> {
     lab("down");
@@ -315,14 +409,23 @@ async function freshStack(): Promise<Stack> {
     return stack;
 }
 
-/** `npm run bench` measures everything; `npm run bench -- registry` the registry's lag alone. */
+/**
+ * `npm run bench` measures everything; `npm run bench -- registry` the registry's lag alone, and
+ * `npm run bench -- zookeeper` ZooKeeper's rolling restarts alone.
+ */
 async function main(): Promise<void> {
     const only = process.argv[2];
     console.log("bench: 3 managers + 2 workers on fresh lab hosts (Docker installed from Debian)");
-    if (only === "registry") {
+    const parts: Record<string, (stack: Stack) => Promise<void>> = {
+        registry: registryLag,
+        zookeeper: zkRolls,
+    };
+    if (only !== undefined) {
+        if (!parts[only])
+            throw new Error(`no part named ${only}; use ${Object.keys(parts).join(" or ")}`);
         const stack = await freshStack();
         await timed("pulumi up: bare hosts to converged", () => stack.up({ color: "never" }));
-        await registryLag(stack);
+        await parts[only](stack);
         await stack.workspace.removeStack("bench", { force: true });
         return;
     }
@@ -338,6 +441,8 @@ async function main(): Promise<void> {
     await timed("pulumi preview", () => stack.preview({ color: "never" }));
     await services(stack);
     await registryLag(stack);
+    await stack.setConfig("swarm-ha:services", { value: "{}" });
+    await zkRolls(stack);
     await stack.workspace.removeStack("bench", { force: true });
 
     lab("down");

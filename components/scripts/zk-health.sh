@@ -97,3 +97,20 @@ restart_when_healthy() {
   say "$1"
   wait_healthy "$ATTEMPTS" "$_kept" "$_everyone"
 }
+
+# zk_cli COMMAND...: runs ZooKeeper's CLI against this server, authenticated as super with $SUPER_PASSWORD
+# (read from stdin by the step), and prints only what its commands answer: configuration lines and
+# errors (never its input). Needs CLASSPATH_ZK.
+zk_cli() {
+  {
+    printf 'addauth digest super:%s\n' "$SUPER_PASSWORD"
+    for _c in "$@"; do printf '%s\n' "$_c"; done
+    printf 'quit\n'
+  } | timeout 90 java -cp "$CLASSPATH_ZK" org.apache.zookeeper.ZooKeeperMain \
+    -server "127.0.0.1:$CLIENT_PORT" 2>&1 |
+    sed 's/\[zk: [^]]*\] *//g' |
+    grep -E '^(server\.[0-9]+=|version=)|Exception|KeeperErrorCode|[Ii]nsufficient|[Nn]o quorum|refused' |
+    grep -v 'addauth' || true
+}
+# members_of CONFIG: the server lines of a configuration, sorted.
+members_of() { printf '%s\n' "$1" | grep '^server\.' | sort; }
