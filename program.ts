@@ -3,14 +3,54 @@
 // `pulumi up`; the project's own runners run the same function through the Automation API.
 import * as docker from "@pulumi/docker";
 import {
+    ServiceRegistry,
+    ServiceRegistryArgs,
     SshArgs,
     SwarmCluster,
-    ServiceRegistry,
+    SwarmClusterArgs,
     SwarmService,
+    ValidationError,
     ZooKeeperEnsemble,
+    ZooKeeperEnsembleArgs,
     answeringManager,
+    throwIfAny,
+    validateServiceRegistryArgs,
+    validateSwarmClusterArgs,
+    validateSwarmServiceArgs,
+    validateZooKeeperArgs,
 } from "./components";
-import { readSettings, stackConfig } from "./config";
+import { StackSettings, readSettings, stackConfig } from "./config";
+
+/**
+ * Runs every component's own checks on the arguments the program will give it, before any resource
+ * is registered, and throws one error listing every problem found: a preview shows them all at
+ * once, and an `up` changes nothing.
+ */
+export function checkComponents(
+    settings: StackSettings,
+    cluster: SwarmClusterArgs,
+    zookeeper: ZooKeeperEnsembleArgs | undefined,
+    registry: ServiceRegistryArgs | undefined,
+): void {
+    const checks: (() => void)[] = [
+        () => validateSwarmClusterArgs(settings.clusterName, cluster),
+        ...(zookeeper ? [() => validateZooKeeperArgs("zookeeper", zookeeper)] : []),
+        ...(registry ? [() => validateServiceRegistryArgs("registry", registry)] : []),
+        ...Object.keys(settings.services)
+            .sort()
+            .map((name) => () => validateSwarmServiceArgs(name, settings.services[name].args)),
+    ];
+    const problems: string[] = [];
+    for (const check of checks) {
+        try {
+            check();
+        } catch (e) {
+            if (!(e instanceof ValidationError)) throw e;
+            problems.push(e.message);
+        }
+    }
+    throwIfAny(problems);
+}
 
 export async function program(): Promise<Record<string, unknown>> {
     const settings = readSettings(stackConfig());
@@ -21,7 +61,7 @@ export async function program(): Promise<Record<string, unknown>> {
         privateKey: settings.sshPrivateKey,
         dialAttempts: settings.sshDialAttempts,
     };
-    const cluster = new SwarmCluster(settings.clusterName, {
+    const clusterArgs: SwarmClusterArgs = {
         nodes: settings.nodes,
         ssh,
         docker: { install: settings.dockerInstall, version: settings.dockerVersion },
@@ -30,30 +70,40 @@ export async function program(): Promise<Record<string, unknown>> {
         dockerSshOpts: settings.sshPrivateKeyFile
             ? ["-i", settings.sshPrivateKeyFile, "-o", "IdentitiesOnly=yes"]
             : undefined,
-    });
+    };
+    const zkArgs: ZooKeeperEnsembleArgs | undefined = settings.zookeeper && {
+        servers: settings.zookeeper.servers,
+        ssh,
+        install: {
+            method: settings.zookeeper.install,
+            version: settings.zookeeper.version,
+            url: settings.zookeeper.url,
+            sha512: settings.zookeeper.sha512,
+        },
+        tickTime: settings.zookeeper.tickTime,
+        heapMb: settings.zookeeper.heapMb,
+        auth: {
+            enabled: settings.zookeeper.auth,
+            superPassword: settings.zookeeper.superPassword,
+        },
+        dynamicReconfig: settings.zookeeper.dynamicReconfig,
+    };
+    // The registry, when a service asks to be registered (config checks that the ensemble exists).
+    const registryArgs: Omit<ServiceRegistryArgs, "connectString"> | undefined =
+        zkArgs && Object.values(settings.services).some((s) => s.args.register)
+            ? { image: settings.registrarImage }
+            : undefined;
+    checkComponents(
+        settings,
+        clusterArgs,
+        zkArgs,
+        registryArgs && { ...registryArgs, connectString: "" },
+    );
+
+    const cluster = new SwarmCluster(settings.clusterName, clusterArgs);
     // ZooKeeper after the cluster: both install packages with apt on the managers.
-    const zk = settings.zookeeper
-        ? new ZooKeeperEnsemble(
-              "zookeeper",
-              {
-                  servers: settings.zookeeper.servers,
-                  ssh,
-                  install: {
-                      method: settings.zookeeper.install,
-                      version: settings.zookeeper.version,
-                      url: settings.zookeeper.url,
-                      sha512: settings.zookeeper.sha512,
-                  },
-                  tickTime: settings.zookeeper.tickTime,
-                  heapMb: settings.zookeeper.heapMb,
-                  auth: {
-                      enabled: settings.zookeeper.auth,
-                      superPassword: settings.zookeeper.superPassword,
-                  },
-                  dynamicReconfig: settings.zookeeper.dynamicReconfig,
-              },
-              { dependsOn: [cluster] },
-          )
+    const zk = zkArgs
+        ? new ZooKeeperEnsemble("zookeeper", zkArgs, { dependsOn: [cluster] })
         : undefined;
 
     // The services, on the overlay networks they name (each created once, attachable so that a
@@ -77,14 +127,13 @@ export async function program(): Promise<Record<string, unknown>> {
                     ),
                 ]),
         );
-        // The registry, when a service asks to be registered (config checks that the ensemble exists).
-        if (zk && Object.values(settings.services).some((s) => s.args.register)) {
+        if (zk && registryArgs) {
             registry = new ServiceRegistry(
                 "registry",
                 {
+                    ...registryArgs,
                     connectString: zk.connectString,
                     superPassword: zk.superPassword,
-                    image: settings.registrarImage,
                     tasksFrom: reader.connection,
                 },
                 { provider, dependsOn: [zk] },

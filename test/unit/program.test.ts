@@ -388,4 +388,36 @@ describe("program", () => {
         // Host mode: where a task runs.
         expect(await resolve(web.endpoints)).toEqual(["10.0.0.11:80", "10.0.0.21:80"]);
     });
+
+    test("every component's rules are checked before any resource: all problems at once", async () => {
+        pulumi.runtime.setAllConfig(
+            {
+                "swarm-ha:clusterName": "bad",
+                "swarm-ha:nodes": JSON.stringify([
+                    { name: "m1", host: "127.0.0.11", role: "manager" },
+                    { name: "m2", host: "127.0.0.12", role: "manager" },
+                ]),
+                "swarm-ha:sshPrivateKey": "k",
+                "swarm-ha:zkServers": JSON.stringify([
+                    { id: 1, node: "m1" },
+                    { id: 2, node: "m2" },
+                ]),
+                "swarm-ha:services": JSON.stringify({
+                    web: { image: "w:1", global: true, replicas: 2 },
+                }),
+            },
+            ["swarm-ha:sshPrivateKey", "swarm-ha:services"],
+        );
+        const before = recorder.resources.length;
+        const { program } = await import("../../program");
+        await expect(program()).rejects.toThrow(
+            [
+                'SwarmCluster "bad": 2 managers given; use an odd number (1, 3, 5, 7) so the swarm keeps a quorum, or set allowEvenManagers.',
+                'ZooKeeperEnsemble "zookeeper": 2 servers given; use 1, 3, 5 or 7 so the ensemble keeps a quorum, or set allowEven.',
+                'SwarmService "web": replicas is 2 with global true; a global service runs one task per node, so leave replicas unset.',
+            ].join("\n"),
+        );
+        await settle();
+        expect(recorder.resources.length).toBe(before);
+    });
 });
