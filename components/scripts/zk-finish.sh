@@ -26,11 +26,11 @@ hand_over_and_restart() {
   wait_healthy "$ATTEMPTS" "$SERVERS"
   line=$(members_of "$(zk_cli config)" | grep "^server\.$MYID=" || true)
   case "$line" in
-    *:participant\;*) ;;
+    *:participant | *:participant\;*) ;;
     *) fail "server $MYID's line in the ensemble's configuration is '$line'; expected a participant" ;;
   esac
   others=$(printf '%s\n' "$SERVERS" | awk -v id="$MYID" '$1 != id')
-  reconfig_to "$(printf '%s' "$line" | sed 's/:participant;/:observer;/')"
+  reconfig_to "$(printf '%s' "$line" | sed 's/:participant\(;\|$\)/:observer\1/')"
   retry $((ATTEMPTS * 2)) 1 "server $MYID to hand leadership over and observe" observing >/dev/null
   wait_healthy "$ATTEMPTS" "$others"
   leader=$(ensemble_report "$others" | awk '$3 == "leader" { print $1 }')
@@ -44,7 +44,9 @@ hand_over_and_restart() {
 }
 
 if [ "$(running_hash)" != "$CONFIG_HASH" ]; then
-  if [ -n "$SUPER_PASSWORD" ] && [ "$(mode_of 127.0.0.1)" = leader ] && [ "$(printf '%s\n' "$SERVERS" | grep -c .)" -ge 3 ]; then
+  # A leader started before dynamic reconfiguration was turned on cannot be reconfigured: it restarts.
+  if [ -n "$SUPER_PASSWORD" ] && runs_dynamic && [ "$(mode_of 127.0.0.1)" = leader ] &&
+    [ "$(printf '%s\n' "$SERVERS" | grep -c .)" -ge 3 ]; then
     hand_over_and_restart
   else
     restart_when_healthy "restarted server $MYID last"

@@ -81,7 +81,10 @@ running_hash() { cat "$ZK_CONF/running.hash" 2>/dev/null || true; }
 record_running() {
   printf '%s\n' "$CONFIG_HASH" >"$ZK_CONF/running.hash"
   printf '%s\n' "$SERVERS" >"$ZK_CONF/running.servers"
+  printf '%s\n' "${DYNAMIC:-false}" >"$ZK_CONF/running.dynamic"
 }
+# runs_dynamic: whether this server was started with dynamic reconfiguration on.
+runs_dynamic() { [ "$(cat "$ZK_CONF/running.dynamic" 2>/dev/null || true)" = true ]; }
 
 # restart_when_healthy WHAT: restarts this server with the configuration being rolled out, only
 # when the ensemble it runs in now is healthy, then waits for it to be healthy again. The servers
