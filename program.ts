@@ -12,7 +12,9 @@ import {
     ValidationError,
     ZooKeeperEnsemble,
     ZooKeeperEnsembleArgs,
+    HostKeyCheck,
     answeringManager,
+    hostKeyProblems,
     throwIfAny,
     validateServiceRegistryArgs,
     validateSwarmClusterArgs,
@@ -50,6 +52,34 @@ export function checkComponents(
         }
     }
     throwIfAny(problems);
+}
+
+/** The hosts with a recorded host key: the cluster's nodes, and ZooKeeper servers of their own. */
+export function hostKeyChecks(settings: StackSettings): HostKeyCheck[] {
+    const checks: HostKeyCheck[] = [];
+    for (const n of settings.nodes) {
+        const expected = n.ssh?.hostKey;
+        if (typeof expected === "string") {
+            checks.push({
+                node: n.name,
+                host: n.host,
+                port: n.ssh?.port ?? settings.sshPort,
+                expected,
+            });
+        }
+    }
+    for (const s of settings.zookeeper?.servers ?? []) {
+        const expected = s.ssh?.hostKey;
+        if (typeof expected === "string" && !checks.some((c) => c.host === s.host)) {
+            checks.push({
+                node: `zookeeper-${s.id}`,
+                host: s.host,
+                port: s.ssh?.port ?? settings.sshPort,
+                expected,
+            });
+        }
+    }
+    return checks;
 }
 
 export async function program(): Promise<Record<string, unknown>> {
@@ -99,6 +129,9 @@ export async function program(): Promise<Record<string, unknown>> {
         zkArgs,
         registryArgs && { ...registryArgs, connectString: "" },
     );
+
+    // A host presenting another host key than the recorded one fails here, in seconds, naming both.
+    throwIfAny(await hostKeyProblems(hostKeyChecks(settings)));
 
     const cluster = new SwarmCluster(settings.clusterName, clusterArgs);
     // ZooKeeper after the cluster: both install packages with apt on the managers.

@@ -268,6 +268,22 @@ test("a duplicate host fails at preview with the validation message, changing no
     expect(ok.out).toContain("changes: {}");
 });
 
+test("a wrong host key fails at preview in seconds, naming the node, host, presented and expected key", async () => {
+    const keys = Object.fromEntries(labInfo().hosts.map((h) => [h.name, h.hostKey]));
+    const started = Date.now();
+    const r = stackCli("preview", {
+        ...E2E_CONFIG,
+        "swarm-ha:hostKeys": { "lab-w1": keys["lab-m1"] },
+    });
+    const seconds = (Date.now() - started) / 1000;
+    const key = (k: string) => k.split(" ").slice(0, 2).join(" ");
+    console.log(`a wrong host key refused at preview in ${seconds.toFixed(1)} s`);
+    expect(r.status).not.toBe(0);
+    expect(r.out).toContain(
+        `swarm-ha: lab-w1 (172.30.213.21): the host presents the SSH host key ${key(keys["lab-w1"])}, but ${key(keys["lab-m1"])} is expected`,
+    );
+});
+
 test("an unreachable host fails naming it and leaves the other nodes as they were", async () => {
     stack = await openStack({
         stack: "e2e",

@@ -164,6 +164,29 @@ describe("readSettings", () => {
         expect(s.registrarImage).toBe("registry.example/swarm-ha-registrar:1");
     });
 
+    test("the hosts whose key is checked before anything runs: nodes and ZooKeeper hosts with a key", async () => {
+        const { hostKeyChecks } = await import("../../program");
+        const s = readSettings(
+            source({
+                nodes: [
+                    { ...NODES[0], hostKey: "ssh-ed25519 AAAAm1" },
+                    { ...NODES[1], sshPort: 2222, hostKey: "ssh-ed25519 AAAAw1" },
+                ],
+                sshPrivateKey: "k",
+                zkServers: [
+                    { id: 1, node: "m1" },
+                    { id: 2, host: "10.0.0.31", hostKey: "ssh-ed25519 AAAAz2" },
+                    { id: 3, host: "10.0.0.32" },
+                ],
+            }),
+        );
+        expect(hostKeyChecks(s)).toEqual([
+            { node: "m1", host: "10.0.0.11", port: 22, expected: "ssh-ed25519 AAAAm1" },
+            { node: "w1", host: "10.0.0.21", port: 2222, expected: "ssh-ed25519 AAAAw1" },
+            { node: "zookeeper-2", host: "10.0.0.31", port: 22, expected: "ssh-ed25519 AAAAz2" },
+        ]);
+    });
+
     test("ZooKeeper servers by cluster node name or by host", () => {
         const s = readSettings(
             source({
