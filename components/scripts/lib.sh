@@ -31,6 +31,8 @@ apt_install() {
   command -v apt-get >/dev/null 2>&1 ||
     fail "installing $* needs apt-get (Debian or Ubuntu)${APT_HINT:+; $APT_HINT}"
   export DEBIAN_FRONTEND=noninteractive
+  # A run killed during an install can leave packages unpacked but not configured: finish them.
+  retry 30 5 "dpkg --configure -a" dpkg --configure -a >/dev/null
   retry 30 5 "apt-get update" apt-get update -qq >/dev/null
   retry 5 10 "apt-get install $*" apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }

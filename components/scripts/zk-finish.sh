@@ -17,7 +17,7 @@ following() { _m=$(mode_of 127.0.0.1); [ "$_m" = follower ] || { printf '%s' "${
 # reconfig_to LINE: sends `reconfig -add LINE` (a member's new line) and fails on an error answer.
 reconfig_to() {
   _answer=$(zk_cli "reconfig -add $1")
-  if printf '%s\n' "$_answer" | grep -qE 'Exception|KeeperErrorCode|[Ii]nsufficient|[Nn]o quorum|refused'; then
+  if printf '%s\n' "$_answer" | grep -qE 'Exception|KeeperErrorCode|[Ii]nsufficient|[Nn]o quorum|refused|not valid'; then
     fail "reconfig -add $1 was refused: $(printf '%s' "$_answer" | tr '\n' ' ')"
   fi
 }
@@ -29,6 +29,8 @@ hand_over_and_restart() {
     *:participant | *:participant\;*) ;;
     *) fail "server $MYID's line in the ensemble's configuration is '$line'; expected a participant" ;;
   esac
+  # `reconfig -add` wants the client port after the server's ports.
+  case "$line" in *\;*) ;; *) line="$line;$CLIENT_PORT" ;; esac
   others=$(printf '%s\n' "$SERVERS" | awk -v id="$MYID" '$1 != id')
   reconfig_to "$(printf '%s' "$line" | sed 's/:participant\(;\|$\)/:observer\1/')"
   retry $((ATTEMPTS * 2)) 1 "server $MYID to hand leadership over and observe" observing >/dev/null

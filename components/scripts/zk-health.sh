@@ -112,7 +112,7 @@ zk_cli() {
   } | timeout 90 java -cp "$CLASSPATH_ZK" org.apache.zookeeper.ZooKeeperMain \
     -server "127.0.0.1:$CLIENT_PORT" 2>&1 |
     sed 's/\[zk: [^]]*\] *//g' |
-    grep -E '^(server\.[0-9]+=|version=)|Exception|KeeperErrorCode|[Ii]nsufficient|[Nn]o quorum|refused' |
+    grep -E '^(server\.[0-9]+=|version=)|Exception|KeeperErrorCode|[Ii]nsufficient|[Nn]o quorum|refused|not valid' |
     grep -v 'addauth' || true
 }
 # members_of CONFIG: the server lines of a configuration, sorted.

@@ -39,6 +39,29 @@ export async function removeStack(stack: Stack): Promise<void> {
     await stack.workspace.removeStack(stack.name, { force: true });
 }
 
+/**
+ * Kills the engine of a stack's running `pulumi up` as a crash would: the CLI of the Automation API
+ * and its children (the plugins), with SIGKILL. Returns how many CLI processes it killed.
+ */
+export function killEngine(stack: string): number {
+    let pids: string[] = [];
+    try {
+        pids = execFileSync("pgrep", ["-f", `pulumi up .*--stack ${stack}( |$)`], {
+            encoding: "utf8",
+        })
+            .trim()
+            .split("\n")
+            .filter(Boolean);
+    } catch {
+        return 0; // none running
+    }
+    for (const pid of pids) {
+        execFileSync("pkill", ["-KILL", "-P", pid], { stdio: "ignore" });
+        process.kill(Number(pid), "SIGKILL");
+    }
+    return pids.length;
+}
+
 /** The operations the engine performed (or planned), by resource name: { create: [...], ... }. */
 export type Ops = Record<string, string[]>;
 

@@ -8,7 +8,16 @@ import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
 import { changes, openStack } from "../../scripts/automation";
 import { NodeConfig } from "../../config";
-import { Ops, lab, onHost, opsCollector, record, removeStack, transcript } from "./helpers";
+import {
+    Ops,
+    killEngine,
+    lab,
+    onHost,
+    opsCollector,
+    record,
+    removeStack,
+    transcript,
+} from "./helpers";
 import { ZkClient } from "../../components/registry/zkClient";
 import { srvrMode } from "../../components/zookeeperProbe";
 
@@ -193,6 +202,58 @@ test("a tickTime change restarts one server at a time, leader last, while a clie
         );
     }
     await waitHealthy(60);
+});
+
+test("an up killed mid-roll: locked until pulumi cancel, then up finishes the roll; at most one server down, no znode lost", async () => {
+    const client = await ZkClient.connect(connect);
+    await client.create("/swarm-ha-e2e-interrupted", "written before the kill");
+    client.close();
+    let mostDown = 0;
+    let going = true;
+    const monitor = (async () => {
+        for (const until = Date.now() + 10 * 60 * 1000; going && Date.now() < until;) {
+            const seen = await Promise.all(ADDRESSES.map((a) => srvrMode(a)));
+            mostDown = Math.max(mostDown, seen.filter((m) => m === "down").length);
+            await sleep(250);
+        }
+    })();
+    try {
+        await stack.setAllConfig({ "swarm-ha:zkTickTime": { value: "2500" } });
+        let killed = 0;
+        const interrupted = stack.up({
+            color: "never",
+            onOutput: (out) => {
+                record(out);
+                if (!killed && /restarted server \d/.test(out)) killed = killEngine(stack.name);
+            },
+        });
+        await expect(interrupted).rejects.toThrow();
+        expect(killed).toBe(1);
+        // The killed run left its lock: the next up is refused until `pulumi cancel`.
+        await expect(stack.up({ onOutput: record, color: "never" })).rejects.toThrow(/locked/i);
+        await stack.cancel();
+        await stack.up({ onOutput: record, color: "never" });
+    } finally {
+        going = false;
+        await monitor;
+    }
+    console.log(
+        `interrupted roll, recovered by cancel and up: at most ${mostDown} server(s) down at once`,
+    );
+    expect(mostDown).toBeLessThanOrEqual(1);
+    expect((await waitHealthy(60)).sort()).toEqual(["follower", "follower", "leader"]);
+    for (const m of MANAGERS) {
+        expect(onHost(m.name, "grep ^tickTime= /etc/zookeeper-ensemble/zoo.cfg")).toBe(
+            "tickTime=2500",
+        );
+    }
+    const reader = await ZkClient.connect(connect);
+    try {
+        expect(await reader.get("/swarm-ha-e2e-interrupted")).toBe("written before the kill");
+        expect(await reader.get(ZNODE)).toBeDefined();
+    } finally {
+        reader.close();
+    }
 });
 
 test("with one server down writes keep working; when it is back, up finds the ensemble whole", async () => {
