@@ -78,13 +78,24 @@ async function leaderAmong(addresses: string[], seconds = 90): Promise<string> {
 /** The modes of the three managers' servers once they are healthy. */
 const waitHealthy = (seconds: number): Promise<string[]> => healthyModes(ADDRESSES, seconds);
 
+/** After a roll: the ensemble healthy, and every manager's zoo.cfg with the new tickTime. */
+async function expectRolledTo(tickTime: number): Promise<void> {
+    expect((await waitHealthy(60)).sort()).toEqual(["follower", "follower", "leader"]);
+    for (const m of MANAGERS) {
+        expect(onHost(m.name, "grep ^tickTime= /etc/zookeeper-ensemble/zoo.cfg")).toBe(
+            `tickTime=${tickTime}`,
+        );
+    }
+}
+
 /**
- * Runs `up` while a client reads every 100 ms and a monitor asks every server `srvr` every 250 ms.
+ * Runs `work` while a client reads every 100 ms and a monitor asks every server `srvr` every 250 ms.
  * Returns the successful reads, the longest gap between them and the most of `watched` down at once.
  */
-async function upWatched(
+async function watchedWhile(
     watched: string[],
-): Promise<{ ops: Ops; reads: number; longestGap: number; mostDown: number }> {
+    work: () => Promise<unknown>,
+): Promise<{ reads: number; longestGap: number; mostDown: number }> {
     const client = await ZkClient.connect(connect);
     let going = true;
     let lastRead = Date.now();
@@ -112,15 +123,25 @@ async function upWatched(
             await sleep(250);
         }
     })();
-    const ops: Ops = {};
     try {
-        await stack.up({ onOutput: record, onEvent: opsCollector(ops), color: "never" });
+        await work();
     } finally {
         going = false;
         await Promise.all([reader, monitor]);
         client.close();
     }
-    return { ops, reads, longestGap, mostDown };
+    return { reads, longestGap, mostDown };
+}
+
+/** {@link watchedWhile} an `up`, with the operations the engine performed. */
+async function upWatched(
+    watched: string[],
+): Promise<{ ops: Ops; reads: number; longestGap: number; mostDown: number }> {
+    const ops: Ops = {};
+    const watch = await watchedWhile(watched, () =>
+        stack.up({ onOutput: record, onEvent: opsCollector(ops), color: "never" }),
+    );
+    return { ops, ...watch };
 }
 
 beforeAll(async () => {
@@ -208,16 +229,7 @@ test("an up killed mid-roll: locked until pulumi cancel, then up finishes the ro
     const client = await ZkClient.connect(connect);
     await client.create("/swarm-ha-e2e-interrupted", "written before the kill");
     client.close();
-    let mostDown = 0;
-    let going = true;
-    const monitor = (async () => {
-        for (const until = Date.now() + 10 * 60 * 1000; going && Date.now() < until;) {
-            const seen = await Promise.all(ADDRESSES.map((a) => srvrMode(a)));
-            mostDown = Math.max(mostDown, seen.filter((m) => m === "down").length);
-            await sleep(250);
-        }
-    })();
-    try {
+    const { mostDown, longestGap } = await watchedWhile(ADDRESSES, async () => {
         await stack.setAllConfig({ "swarm-ha:zkTickTime": { value: "2500" } });
         let killed = 0;
         const interrupted = stack.up({
@@ -233,20 +245,12 @@ test("an up killed mid-roll: locked until pulumi cancel, then up finishes the ro
         await expect(stack.up({ onOutput: record, color: "never" })).rejects.toThrow(/locked/i);
         await stack.cancel();
         await stack.up({ onOutput: record, color: "never" });
-    } finally {
-        going = false;
-        await monitor;
-    }
+    });
     console.log(
-        `interrupted roll, recovered by cancel and up: at most ${mostDown} server(s) down at once`,
+        `interrupted roll, recovered by cancel and up: at most ${mostDown} server(s) down at once, longest read gap ${longestGap} ms`,
     );
     expect(mostDown).toBeLessThanOrEqual(1);
-    expect((await waitHealthy(60)).sort()).toEqual(["follower", "follower", "leader"]);
-    for (const m of MANAGERS) {
-        expect(onHost(m.name, "grep ^tickTime= /etc/zookeeper-ensemble/zoo.cfg")).toBe(
-            "tickTime=2500",
-        );
-    }
+    await expectRolledTo(2500);
     const reader = await ZkClient.connect(connect);
     try {
         expect(await reader.get("/swarm-ha-e2e-interrupted")).toBe("written before the kill");
@@ -481,12 +485,7 @@ test("with dynamic reconfiguration, a tickTime change hands leadership over befo
     expect(Number(handover?.[1])).toBe(leaderBefore);
     expect(Number(handover?.[2])).not.toBe(leaderBefore);
     expect(mostDown).toBeLessThanOrEqual(1);
-    expect((await waitHealthy(60)).sort()).toEqual(["follower", "follower", "leader"]);
-    for (const m of MANAGERS) {
-        expect(onHost(m.name, "grep ^tickTime= /etc/zookeeper-ensemble/zoo.cfg")).toBe(
-            "tickTime=2000",
-        );
-    }
+    await expectRolledTo(2000);
     const client = await ZkClient.connect(connect);
     try {
         expect(await client.get(ZNODE)).toBe("written with a server down");

@@ -49,15 +49,18 @@ type Task struct {
 			Image string `json:"Image"`
 		} `json:"ContainerSpec"`
 	} `json:"Spec"`
-	NetworksAttachments []struct {
-		Network struct {
-			Spec struct {
-				Name    string `json:"Name"`
-				Ingress bool   `json:"Ingress"`
-			} `json:"Spec"`
-		} `json:"Network"`
-		Addresses []string `json:"Addresses"`
-	} `json:"NetworksAttachments"`
+	NetworksAttachments []Attachment `json:"NetworksAttachments"`
+}
+
+// Attachment is a task's place on one network: the network and the task's addresses on it.
+type Attachment struct {
+	Network struct {
+		Spec struct {
+			Name    string `json:"Name"`
+			Ingress bool   `json:"Ingress"`
+		} `json:"Spec"`
+	} `json:"Network"`
+	Addresses []string `json:"Addresses"`
 }
 
 // Node is the part of a swarm node the registrar reads.

@@ -103,15 +103,7 @@ func task(id, serviceID, nodeID, desired, state, overlay string) Task {
 	t.Status.State = state
 	t.Spec.ContainerSpec.Image = "swarm-ha-web:3"
 	if overlay != "" {
-		t.NetworksAttachments = make([]struct {
-			Network struct {
-				Spec struct {
-					Name    string `json:"Name"`
-					Ingress bool   `json:"Ingress"`
-				} `json:"Spec"`
-			} `json:"Network"`
-			Addresses []string `json:"Addresses"`
-		}, 1)
+		t.NetworksAttachments = make([]Attachment, 1)
 		t.NetworksAttachments[0].Network.Spec.Name = "backend"
 		t.NetworksAttachments[0].Addresses = []string{overlay}
 	}
