@@ -402,6 +402,8 @@ async function freshStack(): Promise<Stack> {
     lab("up", "--managers", "3", "--workers", "2");
     execFileSync("docker", ["tag", "swarm-ha-web:3", NEXT_IMAGE]);
     let stack = await openStack({ stack: "bench", settingsFrom: "dev" });
+    // A bench run killed earlier leaves the stack locked: unlock it first, as a user would.
+    await stack.cancel().catch(() => undefined);
     await stack.workspace.removeStack("bench", { force: true });
     stack = await openStack({ stack: "bench", settingsFrom: "dev" });
     await stack.removeConfig("swarm-ha:zkServers");
