@@ -440,8 +440,7 @@ export class ZooKeeperEnsemble extends pulumi.ComponentResource {
             );
         }
 
-        // 4. Finish: a server still on the old configuration (the leader) restarts last. With
-        //    dynamic reconfiguration it hands leadership over first (the super password on stdin).
+        // 4. Finish: a server still on the old configuration (the leader) restarts last.
         const finished: command.remote.Command[] = [];
         for (const s of servers) {
             const previous = finished[finished.length - 1];
@@ -453,22 +452,11 @@ export class ZooKeeperEnsemble extends pulumi.ComponentResource {
                         create: stepCommandOutput(
                             dir,
                             "zk-finish",
-                            {
-                                ...base(s),
-                                ...health,
-                                MYID: String(s.id),
-                                CONFIG_HASH: configHash,
-                                CLASSPATH_ZK: classpath(s),
-                            },
+                            { ...base(s), ...health, MYID: String(s.id), CONFIG_HASH: configHash },
                             ["zk-health"],
                         ),
-                        stdin: args.dynamicReconfig ? this.superPassword : undefined,
                     },
-                    {
-                        parent: this,
-                        dependsOn: previous ? [...configured, previous] : configured,
-                        additionalSecretOutputs: args.dynamicReconfig ? ["stdin"] : undefined,
-                    },
+                    { parent: this, dependsOn: previous ? [...configured, previous] : configured },
                 ),
             );
         }

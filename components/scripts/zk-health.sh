@@ -81,10 +81,7 @@ running_hash() { cat "$ZK_CONF/running.hash" 2>/dev/null || true; }
 record_running() {
   printf '%s\n' "$CONFIG_HASH" >"$ZK_CONF/running.hash"
   printf '%s\n' "$SERVERS" >"$ZK_CONF/running.servers"
-  printf '%s\n' "${DYNAMIC:-false}" >"$ZK_CONF/running.dynamic"
 }
-# runs_dynamic: whether this server was started with dynamic reconfiguration on.
-runs_dynamic() { [ "$(cat "$ZK_CONF/running.dynamic" 2>/dev/null || true)" = true ]; }
 
 # restart_when_healthy WHAT: restarts this server with the configuration being rolled out, only
 # when the ensemble it runs in now is healthy, then waits for it to be healthy again. The servers
@@ -100,20 +97,3 @@ restart_when_healthy() {
   say "$1"
   wait_healthy "$ATTEMPTS" "$_kept" "$_everyone"
 }
-
-# zk_cli COMMAND...: runs ZooKeeper's CLI against this server, authenticated as super with $SUPER_PASSWORD
-# (read from stdin by the step), and prints only what its commands answer: configuration lines and
-# errors (never its input). Needs CLASSPATH_ZK.
-zk_cli() {
-  {
-    printf 'addauth digest super:%s\n' "$SUPER_PASSWORD"
-    for _c in "$@"; do printf '%s\n' "$_c"; done
-    printf 'quit\n'
-  } | timeout 90 java -cp "$CLASSPATH_ZK" org.apache.zookeeper.ZooKeeperMain \
-    -server "127.0.0.1:$CLIENT_PORT" 2>&1 |
-    sed 's/\[zk: [^]]*\] *//g' |
-    grep -E '^(server\.[0-9]+=|version=)|Exception|KeeperErrorCode|[Ii]nsufficient|[Nn]o quorum|refused|not valid' |
-    grep -v 'addauth' || true
-}
-# members_of CONFIG: the server lines of a configuration, sorted.
-members_of() { printf '%s\n' "$1" | grep '^server\.' | sort; }

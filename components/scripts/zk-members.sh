@@ -5,9 +5,23 @@
 # removed ones leave the ensemble here, even its leader, and are stopped afterwards.
 : "${NODE:?}" "${HOST:?}" "${MEMBERS:?}" "${CLASSPATH_ZK:?}" "${ATTEMPTS:?}"
 
-IFS= read -r SUPER_PASSWORD || true
-[ -n "$SUPER_PASSWORD" ] || fail "no super password on stdin: dynamic reconfiguration needs auth"
+IFS= read -r password || true
+[ -n "$password" ] || fail "no super password on stdin: dynamic reconfiguration needs auth"
 
+# zk_cli COMMAND...: runs ZooKeeper's CLI against this server, authenticated as super, and prints
+# only what its commands answer: configuration lines and errors (never its input).
+zk_cli() {
+  {
+    printf 'addauth digest super:%s\n' "$password"
+    for _c in "$@"; do printf '%s\n' "$_c"; done
+    printf 'quit\n'
+  } | timeout 90 java -cp "$CLASSPATH_ZK" org.apache.zookeeper.ZooKeeperMain \
+    -server "127.0.0.1:$CLIENT_PORT" 2>&1 |
+    sed 's/\[zk: [^]]*\] *//g' |
+    grep -E '^(server\.[0-9]+=|version=)|Exception|KeeperErrorCode|[Ii]nsufficient|[Nn]o quorum|refused' |
+    grep -v 'addauth' || true
+}
+members_of() { printf '%s\n' "$1" | grep '^server\.' | sort; }
 # id_addresses MEMBERS: "id address" per server line.
 id_addresses() { printf '%s\n' "$1" | sed -n 's/^server\.\([0-9]*\)=\([^:]*\):.*/\1 \2/p'; }
 ids_of() { printf '%s\n' "$1" | sed -n 's/^server\.\([0-9]*\)=.*/\1/p' | sort -n | tr '\n' ' ' | sed 's/ $//'; }

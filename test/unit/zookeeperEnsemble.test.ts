@@ -229,20 +229,6 @@ describe("ZooKeeperEnsemble with dynamic reconfiguration", () => {
         expect(String(members.inputs.create)).not.toContain("pw-for-tests");
     });
 
-    test("each finish step gets the super password on stdin, as a secret, to hand leadership over", async () => {
-        await build("dfin", dynamic([1, 2, 3]));
-        for (const id of [1, 2, 3]) {
-            const finish = recorder.byName(`dfin-finish-${id}`);
-            expect(finish.inputs.stdin).toBe("pw-for-tests");
-            expect(finish.secretPaths).toEqual(expect.arrayContaining(["stdin"]));
-            expect(finish.additionalSecretOutputs).toEqual(expect.arrayContaining(["stdin"]));
-            const create = String(finish.inputs.create);
-            expect(create).toContain("DYNAMIC='true'");
-            expect(create).toMatch(/^CLASSPATH_ZK='/m);
-            expect(create).not.toContain("pw-for-tests");
-        }
-    });
-
     test("the server list leaves zoo.cfg, so growing changes no server's config hash", async () => {
         await build("g3", dynamic([1, 2, 3]));
         await build("g5", dynamic([1, 2, 3, 4, 5]));
