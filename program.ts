@@ -1,5 +1,6 @@
-// The Pulumi program: reads the stack's settings, builds the cluster, the ZooKeeper ensemble, the
-// overlay networks and the services, and returns the stack outputs. index.ts runs it under
+// The Pulumi program: reads the stack's settings, checks them with every component's own rules and
+// the hosts' SSH keys before any resource, builds the cluster, the ZooKeeper ensemble, the overlay
+// networks, the services and the registry, and returns the stack outputs. index.ts runs it under
 // `pulumi up`; the project's own runners run the same function through the Automation API.
 import * as docker from "@pulumi/docker";
 import {
