@@ -93,13 +93,12 @@ export const sshKeyscan: HostKeyScanner = (host, port, type) =>
             "ssh-keyscan",
             ["-T", "3", "-p", String(port), "-t", type.replace(/^ssh-/, ""), host],
             { timeout: 5000 },
-            (error, stdout) => {
+            (_error, stdout) => {
                 const line = stdout
                     .split("\n")
                     .map((l) => l.trim().split(/\s+/))
                     .find((f) => f.length >= 3 && f[1] === type);
                 // No answer (or no key of that type): undefined, whatever ssh-keyscan's status.
-                void error;
                 resolve(line ? `${line[1]} ${line[2]}` : undefined);
             },
         );
