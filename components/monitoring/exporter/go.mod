@@ -1,0 +1,3 @@
+module github.com/swarm-ha/exporter
+
+go 1.26

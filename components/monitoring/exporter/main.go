@@ -1,0 +1,54 @@
+// swarm-ha-exporter: the metrics Prometheus needs about this platform that nothing else exposes.
+//
+//	/metrics             the swarm as its managers see it: each node's state and, for managers,
+//	                     whether the others reach it and who leads; each service's running and desired
+//	                     tasks. Read from the Docker socket of a manager.
+//	/probe?target=H:P    one ZooKeeper server's `mntr`, as Prometheus's multi-target exporters do: one
+//	                     scrape per server, zk_up 0 when it does not answer.
+//
+// Settings, from the environment:
+//
+//	LISTEN          the address to serve on (default :9142)
+//	DOCKER_SOCKET   the engine's socket (default /var/run/docker.sock)
+//	PROBE_TIMEOUT   how long a ZooKeeper server may take to answer (default 2s)
+package main
+
+import (
+	"log"
+	"net/http"
+	"os"
+	"time"
+)
+
+func env(key, fallback string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return fallback
+}
+
+func main() {
+	timeout, err := time.ParseDuration(env("PROBE_TIMEOUT", "2s"))
+	if err != nil || timeout <= 0 {
+		log.Fatalf("swarm-ha-exporter: PROBE_TIMEOUT is %q; use a duration such as 2s", os.Getenv("PROBE_TIMEOUT"))
+	}
+	docker := NewDocker(env("DOCKER_SOCKET", "/var/run/docker.sock"))
+	mux := http.NewServeMux()
+	mux.HandleFunc("/metrics", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", contentType)
+		_, _ = w.Write(SwarmMetrics(docker.Read()).Bytes())
+	})
+	mux.HandleFunc("/probe", func(w http.ResponseWriter, r *http.Request) {
+		target := r.URL.Query().Get("target")
+		if target == "" {
+			http.Error(w, "give the ZooKeeper server as ?target=host:port", http.StatusBadRequest)
+			return
+		}
+		w.Header().Set("Content-Type", contentType)
+		_, _ = w.Write(ZooKeeperMetrics(Mntr(target, timeout)).Bytes())
+	})
+	listen := env("LISTEN", ":9142")
+	log.Printf("swarm-ha-exporter: serving /metrics and /probe on %s", listen)
+	server := &http.Server{Addr: listen, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	log.Fatal(server.ListenAndServe())
+}
