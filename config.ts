@@ -47,6 +47,75 @@ export interface StackSettings {
     zookeeper?: ZooKeeperSettings;
     /** The registrar's image (`swarm-ha:registrarImage`), for services that ask to be registered. */
     registrarImage: string;
+    /** Monitoring and alerting (`swarm-ha:monitoring`); absent when not enabled. */
+    monitoring?: MonitoringSettings;
+}
+
+/** `swarm-ha:monitoring` as written in a stack file. */
+export interface MonitoringSettings {
+    enabled?: boolean;
+    /** The engines' metrics port SwarmCluster sets. Default: 9323. */
+    engineMetricsPort?: number;
+    scrapeInterval?: string;
+    alertAfter?: string;
+    retention?: string;
+    publishMode?: "ingress" | "host";
+    endpointMode?: "vip" | "dnsrr";
+    prometheusPort?: number;
+    alertmanagerPort?: number;
+    nodeExporterPort?: number;
+}
+
+const MONITORING_FIELDS: Record<keyof MonitoringSettings, "boolean" | "number" | "string"> = {
+    enabled: "boolean",
+    engineMetricsPort: "number",
+    scrapeInterval: "string",
+    alertAfter: "string",
+    retention: "string",
+    publishMode: "string",
+    endpointMode: "string",
+    prometheusPort: "number",
+    alertmanagerPort: "number",
+    nodeExporterPort: "number",
+};
+
+/**
+ * Checks the shape of `swarm-ha:monitoring` and returns it when enabled (SwarmMonitoring checks the
+ * values' rules); unset or `enabled: false` is no monitoring.
+ */
+export function parseMonitoring(raw: unknown): MonitoringSettings | undefined {
+    if (raw === undefined || raw === null) return undefined;
+    if (typeof raw !== "object" || Array.isArray(raw)) {
+        throw new ConfigError(
+            `${key("monitoring")} is ${JSON.stringify(raw)}; give a map such as { enabled: true }.`,
+        );
+    }
+    const problems: string[] = [];
+    for (const [field, value] of Object.entries(raw)) {
+        const want = MONITORING_FIELDS[field as keyof MonitoringSettings];
+        if (want === undefined) {
+            problems.push(
+                `${key("monitoring")}.${field} is not a setting; use ${Object.keys(MONITORING_FIELDS).join(", ")}.`,
+            );
+        } else if (typeof value !== want) {
+            problems.push(
+                `${key("monitoring")}.${field} is ${JSON.stringify(value)}; give a ${want}.`,
+            );
+        }
+    }
+    const m = raw as MonitoringSettings;
+    if (m.publishMode !== undefined && !["ingress", "host"].includes(m.publishMode)) {
+        problems.push(
+            `${key("monitoring")}.publishMode is "${m.publishMode}"; use "ingress" or "host".`,
+        );
+    }
+    if (m.endpointMode !== undefined && !["vip", "dnsrr"].includes(m.endpointMode)) {
+        problems.push(
+            `${key("monitoring")}.endpointMode is "${m.endpointMode}"; use "vip" or "dnsrr".`,
+        );
+    }
+    fail(problems);
+    return m.enabled ? { ...m, engineMetricsPort: m.engineMetricsPort ?? 9323 } : undefined;
 }
 
 /** The ZooKeeper ensemble; absent when `swarm-ha:zkServers` is not set. */
@@ -358,8 +427,10 @@ export function readSettings(config: ConfigSource): StackSettings {
             ),
         );
     }
+    const monitoring = parseMonitoring(config.getObject<unknown>("monitoring"));
     return {
         zookeeper,
+        monitoring,
         registrarImage: config.get("registrarImage") || REGISTRAR_IMAGE,
         clusterName: config.get("clusterName") ?? "swarm",
         nodes,

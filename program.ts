@@ -1,6 +1,6 @@
 // The Pulumi program: reads the stack's settings, checks them with every component's own rules and
 // the hosts' SSH keys before any resource, builds the cluster, the ZooKeeper ensemble, the overlay
-// networks, the services and the registry, and returns the stack outputs. index.ts runs it under
+// networks, the services, the registry and the monitoring, and returns the stack outputs. index.ts runs it under
 // `pulumi up`; the project's own runners run the same function through the Automation API.
 import * as docker from "@pulumi/docker";
 import {
@@ -9,6 +9,8 @@ import {
     SshArgs,
     SwarmCluster,
     SwarmClusterArgs,
+    SwarmMonitoring,
+    SwarmMonitoringArgs,
     SwarmService,
     ValidationError,
     ZooKeeperEnsemble,
@@ -19,6 +21,7 @@ import {
     throwIfAny,
     validateServiceRegistryArgs,
     validateSwarmClusterArgs,
+    validateSwarmMonitoringArgs,
     validateSwarmServiceArgs,
     validateZooKeeperArgs,
 } from "./components";
@@ -34,11 +37,13 @@ export function checkComponents(
     cluster: SwarmClusterArgs,
     zookeeper: ZooKeeperEnsembleArgs | undefined,
     registry: ServiceRegistryArgs | undefined,
+    monitoring?: SwarmMonitoringArgs,
 ): void {
     const checks: (() => void)[] = [
         () => validateSwarmClusterArgs(settings.clusterName, cluster),
         ...(zookeeper ? [() => validateZooKeeperArgs("zookeeper", zookeeper)] : []),
         ...(registry ? [() => validateServiceRegistryArgs("registry", registry)] : []),
+        ...(monitoring ? [() => validateSwarmMonitoringArgs("monitoring", monitoring)] : []),
         ...Object.keys(settings.services)
             .sort()
             .map((name) => () => validateSwarmServiceArgs(name, settings.services[name].args)),
@@ -95,9 +100,13 @@ export async function program(): Promise<Record<string, unknown>> {
     const clusterArgs: SwarmClusterArgs = {
         nodes: settings.nodes,
         ssh,
-        docker: { install: settings.dockerInstall, version: settings.dockerVersion },
+        docker: {
+            install: settings.dockerInstall,
+            version: settings.dockerVersion,
+            metricsPort: settings.monitoring?.engineMetricsPort,
+        },
         autolock: settings.autolock,
-        dockerProvider: Object.keys(settings.services).length > 0,
+        dockerProvider: Object.keys(settings.services).length > 0 || !!settings.monitoring,
         dockerSshOpts: settings.sshPrivateKeyFile
             ? ["-i", settings.sshPrivateKeyFile, "-o", "IdentitiesOnly=yes"]
             : undefined,
@@ -124,11 +133,34 @@ export async function program(): Promise<Record<string, unknown>> {
         zkArgs && Object.values(settings.services).some((s) => s.args.register)
             ? { image: settings.registrarImage }
             : undefined;
+    // Monitoring scrapes the engines, the nodes, the ensemble, and the tasks of services that ask
+    // for it on the networks those services use.
+    const m = settings.monitoring;
+    const scraped = Object.values(settings.services).filter((s) => s.args.metrics);
+    const monitoringArgs: Omit<SwarmMonitoringArgs, "scrapeNetworks"> | undefined = m && {
+        cluster: settings.clusterName,
+        engineMetricsPort: m.engineMetricsPort,
+        zookeeper: zkArgs && {
+            servers: zkArgs.servers.map((s) => ({
+                id: s.id,
+                target: `${s.address ?? s.host}:${zkArgs.clientPort ?? 2181}`,
+            })),
+        },
+        scrapeInterval: m.scrapeInterval,
+        alertAfter: m.alertAfter,
+        retention: m.retention,
+        publishMode: m.publishMode,
+        endpointMode: m.endpointMode,
+        prometheusPort: m.prometheusPort,
+        alertmanagerPort: m.alertmanagerPort,
+        nodeExporterPort: m.nodeExporterPort,
+    };
     checkComponents(
         settings,
         clusterArgs,
         zkArgs,
         registryArgs && { ...registryArgs, connectString: "" },
+        monitoringArgs,
     );
 
     // A host presenting another host key than the recorded one fails here, in seconds, naming both.
@@ -144,6 +176,7 @@ export async function program(): Promise<Record<string, unknown>> {
     // one-off container can join it too).
     const services = new Map<string, SwarmService>();
     let registry: ServiceRegistry | undefined;
+    let monitoring: SwarmMonitoring | undefined;
     const provider = cluster.provider;
     if (provider) {
         // Tasks are read on a manager that answers now, so that a manager down stops nothing.
@@ -171,6 +204,18 @@ export async function program(): Promise<Record<string, unknown>> {
                     tasksFrom: reader.connection,
                 },
                 { provider, dependsOn: [zk] },
+            );
+        }
+        if (monitoringArgs) {
+            const names = [...new Set(scraped.flatMap((s) => s.networks))].sort();
+            monitoring = new SwarmMonitoring(
+                "monitoring",
+                {
+                    ...monitoringArgs,
+                    scrapeNetworks: names.map((n) => ({ name: n, id: networks.get(n)!.id })),
+                    tasksFrom: reader.connection,
+                },
+                { provider, dependsOn: zk ? [zk] : [] },
             );
         }
         for (const name of Object.keys(settings.services).sort()) {
@@ -209,6 +254,15 @@ export async function program(): Promise<Record<string, unknown>> {
                   registrar: registry.registrar.tasks,
               }
             : "none (no service has register: true)",
+        monitoring: monitoring
+            ? {
+                  prometheus: monitoring.prometheus.endpoints,
+                  prometheusTasks: monitoring.prometheus.tasks,
+                  alertmanager: monitoring.alertmanager.endpoints,
+                  alertmanagerTasks: monitoring.alertmanager.tasks,
+                  alerts: monitoring.alerts,
+              }
+            : "none (swarm-ha:monitoring is not enabled)",
         services: Object.fromEntries(
             [...services].map(([name, svc]) => [
                 name,

@@ -30,6 +30,8 @@ export interface ServiceConfig {
     zookeeper?: boolean;
     register?: boolean;
     registerPort?: number;
+    metricsPort?: number;
+    metricsPath?: string;
 }
 
 /** A secret or config: its content as `value`, or the `file` that holds it. */
@@ -75,6 +77,8 @@ const FIELDS: Record<keyof ServiceConfig, "string" | "number" | "boolean" | "lis
     zookeeper: "boolean",
     register: "boolean",
     registerPort: "number",
+    metricsPort: "number",
+    metricsPath: "string",
 };
 const NAME_RULE = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 const MEMORY_RULE = /^(\d+(?:\.\d+)?)\s*([kmg]i?b?)?$/i;
@@ -164,6 +168,11 @@ export function parseServices(
                 );
             }
         }
+        if (s.metricsPath !== undefined && s.metricsPort === undefined) {
+            problems.push(
+                `${key}.metricsPath is "${s.metricsPath}" but metricsPort is not set; give the port the tasks serve metrics on.`,
+            );
+        }
         if (s.registerPort !== undefined && s.register !== true) {
             problems.push(
                 `${key}.registerPort is ${s.registerPort} but register is not true; set register: true to register the service.`,
@@ -250,6 +259,10 @@ export function parseServices(
                     s.register && s.registerPort !== undefined
                         ? { port: s.registerPort }
                         : s.register,
+                metrics:
+                    s.metricsPort === undefined
+                        ? undefined
+                        : { port: s.metricsPort, path: s.metricsPath },
             },
         };
     }

@@ -5,3 +5,4 @@ export * from "./swarmCluster";
 export * from "./swarmService";
 export * from "./zookeeperEnsemble";
 export * from "./registry";
+export * from "./monitoring";

@@ -45,6 +45,12 @@ export interface DockerInstallArgs {
     install?: DockerInstallMethod;
     /** With "docker-ce", the exact apt version to pin (e.g. "5:27.3.1-1~debian.12~bookworm"). Default: latest. */
     version?: string;
+    /**
+     * Port of each engine's Prometheus metrics (daemon.json's `metrics-addr`, on the node's advertise
+     * address). An engine already running is restarted for it, one node at a time, each back in the
+     * swarm before the next. Unset leaves the engines' setting as it is. Default: unset.
+     */
+    metricsPort?: number;
 }
 
 export interface SwarmClusterArgs {
@@ -205,6 +211,12 @@ export function validateSwarmClusterArgs(name: string, args: SwarmClusterArgs): 
     const install = args.docker?.install ?? "distro";
     if (!INSTALL_METHODS.includes(install)) {
         problems.push(`${p}: docker.install is "${install}"; use "distro", "docker-ce" or "none".`);
+    }
+    const metricsPort = args.docker?.metricsPort;
+    if (metricsPort !== undefined && !isPort(metricsPort)) {
+        problems.push(
+            `${p}: docker.metricsPort is ${metricsPort}; use a whole number from 1 to 65535.`,
+        );
     }
     if (args.docker?.version !== undefined && install !== "docker-ce") {
         problems.push(
@@ -423,6 +435,8 @@ export class SwarmCluster extends pulumi.ComponentResource {
      * the swarm (SwarmService's `tasksFrom`; `answeringManager` picks one that answers).
      */
     public readonly managerConnections: { host: string; connection: types.remote.ConnectionArgs }[];
+    /** The port of every engine's Prometheus metrics, or undefined where the cluster does not set it. */
+    public readonly engineMetricsPort: number | undefined;
     /** A Docker provider bound to the cluster, for SwarmService; undefined with dockerProvider false. */
     public readonly provider: docker.Provider | undefined;
 
@@ -441,6 +455,11 @@ export class SwarmCluster extends pulumi.ComponentResource {
         const bootstrapConnection = connectionFor(bootstrap.host, sshOf(bootstrap));
         const managerAddresses = managers.map(addressOf).join(" ");
         const base = (n: SwarmNodeArgs): Record<string, string> => ({ NODE: n.name, HOST: n.host });
+        const metricsPort = args.docker?.metricsPort;
+        const metricsAddressOf =
+            metricsPort === undefined
+                ? undefined
+                : (n: SwarmNodeArgs): string => `${addressOf(n)}:${metricsPort}`;
 
         // 1. Every host in parallel: wait for SSH (the connection's bounded dial), place the
         //    scripts, install or verify Docker, enable and start it. Docker stays installed when the
@@ -460,6 +479,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
                             ...base(node),
                             INSTALL: install,
                             DOCKER_VERSION: args.docker?.version ?? "",
+                            ...(metricsAddressOf ? { METRICS_ADDR: metricsAddressOf(node) } : {}),
                         }),
                     },
                     { parent: this, dependsOn: [scripts] },
@@ -597,6 +617,9 @@ export class SwarmCluster extends pulumi.ComponentResource {
         });
 
         // 6. Ready: every node Ready, every manager Reachable, within a bounded wait.
+        const readyAttempts = String(
+            Math.max(1, Math.ceil((args.readyTimeoutSeconds ?? 120) / READY_INTERVAL_SECONDS)),
+        );
         const expected = pulumi
             .all(nodes.map((n) => nodeIds.get(n.name)!))
             .apply((ids) => nodes.map((n, i) => `${n.name} ${ids[i]} ${n.role}`).join("\n"));
@@ -607,18 +630,36 @@ export class SwarmCluster extends pulumi.ComponentResource {
                 create: stepCommandOutput(dir, "ready", {
                     ...base(bootstrap),
                     EXPECTED: expected,
-                    ATTEMPTS: String(
-                        Math.max(
-                            1,
-                            Math.ceil((args.readyTimeoutSeconds ?? 120) / READY_INTERVAL_SECONDS),
-                        ),
-                    ),
+                    ATTEMPTS: readyAttempts,
                     INTERVAL: String(READY_INTERVAL_SECONDS),
                 }),
             },
             { parent: this, dependsOn: nodeSteps },
         );
         this.nodeStatus = ready.stdout.apply(parseReadyReport);
+
+        // 7. Engine metrics: one node at a time, managers first, each back in the swarm before the
+        //    next, so that a restart for a new address never takes a second manager away.
+        let engineReady: pulumi.Resource = ready;
+        if (metricsAddressOf) {
+            for (const node of [...managers, ...workers]) {
+                engineReady = remoteStep(
+                    `${name}-engine-${node.name}`,
+                    {
+                        connection: connectionFor(node.host, sshOf(node)),
+                        create: stepCommand(dir, "engine", {
+                            ...base(node),
+                            ROLE: node.role,
+                            METRICS_ADDR: metricsAddressOf(node),
+                            ATTEMPTS: readyAttempts,
+                            INTERVAL: String(READY_INTERVAL_SECONDS),
+                        }),
+                    },
+                    { parent: this, dependsOn: [engineReady] },
+                );
+            }
+        }
+        this.engineMetricsPort = metricsPort;
         this.leaderAddress = this.nodeStatus.apply(
             (status) => status.find((s) => s.leader)?.address ?? "",
         );
@@ -654,7 +695,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
                           host: this.dockerHost,
                           sshOpts: dockerSshOptions(providerManagers, args.dockerSshOpts),
                       },
-                      { parent: this, dependsOn: [ready] },
+                      { parent: this, dependsOn: [engineReady] },
                   )
                 : undefined;
 

@@ -8,6 +8,7 @@ import * as inputs from "@pulumi/docker/types/input";
 import * as commandTypes from "@pulumi/command/types/input";
 import { remoteStep } from "./remoteStep";
 import { shellQuote } from "./remoteScript";
+import { METRICS_PATH_LABEL, METRICS_PORT_LABEL } from "./monitoring/prometheusConfig";
 import { duplicates, isPort, prefix, throwIfAny } from "./validation";
 
 /** A published port. */
@@ -130,6 +131,12 @@ export interface SwarmServiceArgs {
      * `swarm-ha.register.port`), which the registrar follows. Default: false.
      */
     register?: boolean | { port: number };
+    /**
+     * Scrape the tasks' Prometheus metrics (SwarmMonitoring): at `port` and `path` (default
+     * "/metrics") of each task's address on a network Prometheus shares with it. Sets the labels
+     * `swarm-ha.metrics.port` and `swarm-ha.metrics.path`. Default: not scraped.
+     */
+    metrics?: { port: number; path?: string };
     /** Wait for a replicated service's tasks to converge on create and update. Default: true. */
     waitForConvergence?: boolean;
     /** Longest wait for convergence, as a Go duration. Default: "3m". */
@@ -208,6 +215,14 @@ export function validateSwarmServiceArgs(name: string, args: SwarmServiceArgs): 
     }
     if (typeof args.register === "object" && !isPort(args.register.port)) {
         problems.push(`${p}: register port ${args.register.port} is not a port; use 1 to 65535.`);
+    }
+    if (args.metrics && !isPort(args.metrics.port)) {
+        problems.push(`${p}: metrics port ${args.metrics.port} is not a port; use 1 to 65535.`);
+    }
+    if (args.metrics?.path !== undefined && !/^\/\S*$/.test(args.metrics.path)) {
+        problems.push(
+            `${p}: metrics path "${args.metrics.path}" is not a path; use one such as "/metrics".`,
+        );
     }
     const networkNames = (args.networks ?? []).flatMap((n) => ("name" in n ? [n.name] : []));
     for (const dup of duplicates(networkNames)) {
@@ -318,7 +333,10 @@ export function serviceAddresses(
     return [...found].sort();
 }
 
-/** The service's labels: the caller's, and the registry's when it asks to be registered. */
+/**
+ * The service's labels: the caller's, the registry's when it asks to be registered, and
+ * monitoring's when it asks to be scraped.
+ */
 export function serviceLabels(args: SwarmServiceArgs): { label: string; value: string }[] {
     const labels: Record<string, string> = { ...args.labels };
     if (args.register) {
@@ -326,6 +344,10 @@ export function serviceLabels(args: SwarmServiceArgs): { label: string; value: s
         if (typeof args.register === "object") {
             labels["swarm-ha.register.port"] = String(args.register.port);
         }
+    }
+    if (args.metrics) {
+        labels[METRICS_PORT_LABEL] = String(args.metrics.port);
+        labels[METRICS_PATH_LABEL] = args.metrics.path ?? "/metrics";
     }
     return Object.entries(labels)
         .sort(([a], [b]) => (a < b ? -1 : 1))

@@ -1,18 +1,28 @@
 #!/usr/bin/env bash
-# `npm run images -- [web] [registrar]`: builds the images the project runs as Swarm services, here,
+# `npm run images -- [NAME...]`: builds the images the project runs as Swarm services, here,
 # from Debian's packages and this checkout (nothing is pulled), and prints their references. With no
 # name, all of them. An image is rebuilt only when its sources changed (a label records their hash).
 # The lab loads them onto its hosts; real clusters push them to their registry and name them in the
 # components' image arguments.
 #
-#   swarm-ha-web:3            the demo's web service: Debian's static busybox alone (about 2 MB)
+#   swarm-ha-web:3            the demo's web service: Debian's static busybox alone (about 2 MB),
+#                             serving its page on / and one metric on /metrics
 #   swarm-ha-registrar:1      the service registry's registrar (components/registry/image), a static
 #                             Go binary in an otherwise empty image (about 6 MB)
+#   swarm-ha-exporter:1       the monitoring's exporter of the swarm and ZooKeeper
+#                             (components/monitoring/exporter), likewise (about 5 MB)
+#   swarm-ha-prometheus:2.42  Debian's prometheus (with promtool) on Debian's libc6 alone (about 100 MB)
+#   swarm-ha-alertmanager:0.25   Debian's prometheus-alertmanager, likewise (about 30 MB)
+#   swarm-ha-node-exporter:1.5   Debian's prometheus-node-exporter, likewise (about 20 MB)
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 WEB_IMAGE="swarm-ha-web:3"
 REGISTRAR_IMAGE="swarm-ha-registrar:1"
+EXPORTER_IMAGE="swarm-ha-exporter:1"
+PROMETHEUS_IMAGE="swarm-ha-prometheus:2.42"
+ALERTMANAGER_IMAGE="swarm-ha-alertmanager:0.25"
+NODE_EXPORTER_IMAGE="swarm-ha-node-exporter:1.5"
 LABEL="swarm-ha.lab=1"
 CACHE="${SWARM_HA_CACHE:-$HOME/.cache/swarm-ha}"
 
@@ -23,50 +33,90 @@ current() {
   [ "$(docker image inspect -f '{{index .Config.Labels "swarm-ha.source"}}' "$1" 2>/dev/null)" = "$2" ]
 }
 
+# download DIR PACKAGE...: Debian's packages, as .deb files into DIR (the package lists refreshed
+# once if they are stale).
+download() {
+  local dir="$1"
+  shift
+  (cd "$dir" && { apt-get download "$@" >/dev/null 2>&1 ||
+    { apt-get update -qq && apt-get download "$@" >/dev/null 2>&1; }; }) ||
+    { rm -rf "$dir"; die "could not download Debian's $*"; }
+}
+
 web() {
   local hash tmp
   hash="$(declare -f web | sha256sum | cut -c1-16)"
   if current "$WEB_IMAGE" "$hash"; then echo "$WEB_IMAGE"; return 0; fi
   mkdir -p "$CACHE"
   tmp="$(mktemp -d "$CACHE/web.XXXXXX")"
-  (cd "$tmp" && { apt-get download busybox-static >/dev/null 2>&1 ||
-    { apt-get update -qq && apt-get download busybox-static >/dev/null 2>&1; }; }) ||
-    { rm -rf "$tmp"; die "web: could not download Debian's busybox-static"; }
+  download "$tmp" busybox-static
   dpkg-deb -x "$tmp"/busybox-static_*.deb "$tmp/root"
   mkdir -p "$tmp/root/www" "$tmp/root/tmp"
   ln -s busybox "$tmp/root/bin/sh"
   tar -C "$tmp/root" -c . | docker import \
     -c 'ENTRYPOINT ["/bin/sh", "-c"]' \
-    -c 'CMD ["echo \"swarm-ha web on $(busybox hostname)\" > /www/index.html && exec busybox httpd -f -p 80 -h /www"]' \
+    -c 'CMD ["echo \"swarm-ha web on $(busybox hostname)\" > /www/index.html && echo \"swarm_ha_web_up 1\" > /www/metrics && exec busybox httpd -f -p 80 -h /www"]' \
     -c "LABEL $LABEL" -c "LABEL swarm-ha.source=$hash" - "$WEB_IMAGE" >/dev/null
   rm -rf "$tmp"
   echo "$WEB_IMAGE"
 }
 
-registrar() {
-  local src="$root/components/registry/image" hash tmp
-  hash="$(cd "$src" && cat go.mod go.sum Dockerfile ./*.go | sha256sum | cut -c1-16)"
-  if current "$REGISTRAR_IMAGE" "$hash"; then echo "$REGISTRAR_IMAGE"; return 0; fi
-  command -v go >/dev/null 2>&1 || die "registrar: no go command; install Go 1.26 or newer"
+# go_image NAME IMAGE SOURCE: a static Go binary NAME built from SOURCE, in the image its
+# Dockerfile describes.
+go_image() {
+  local name="$1" image="$2" src="$root/$3" hash tmp out
+  hash="$(cd "$src" && cat go.mod ./go.sum Dockerfile ./*.go 2>/dev/null | sha256sum | cut -c1-16)"
+  if current "$image" "$hash"; then echo "$image"; return 0; fi
+  command -v go >/dev/null 2>&1 || die "$name: no go command; install Go 1.26 or newer"
   mkdir -p "$CACHE"
-  tmp="$(mktemp -d "$CACHE/registrar.XXXXXX")"
-  (cd "$src" && GOTOOLCHAIN=local CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$tmp/registrar" .) ||
-    { rm -rf "$tmp"; die "registrar: go build failed in $src"; }
+  tmp="$(mktemp -d "$CACHE/$name.XXXXXX")"
+  (cd "$src" && GOTOOLCHAIN=local CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$tmp/$name" .) ||
+    { rm -rf "$tmp"; die "$name: go build failed in $src"; }
   cp "$src/Dockerfile" "$tmp/"
-  local out
   # (The legacy builder's deprecation notice is printed only when the build fails.)
-  out="$(docker build -q --label "$LABEL" --label "swarm-ha.source=$hash" -t "$REGISTRAR_IMAGE" "$tmp" 2>&1)" ||
-    { rm -rf "$tmp"; die "registrar: docker build failed: $out"; }
+  out="$(docker build -q --label "$LABEL" --label "swarm-ha.source=$hash" -t "$image" "$tmp" 2>&1)" ||
+    { rm -rf "$tmp"; die "$name: docker build failed: $out"; }
   rm -rf "$tmp"
-  echo "$REGISTRAR_IMAGE"
+  echo "$image"
+}
+
+# debian_image IMAGE PACKAGE ENTRYPOINT [KEEP...]: Debian's PACKAGE (Go programs linked to libc
+# alone) on Debian's libc6, with only the programs named in KEEP (default: the entrypoint) of the
+# package's /usr/bin, and nothing of its docs, man pages or init scripts.
+debian_image() {
+  local image="$1" package="$2" entrypoint="$3" hash tmp program
+  shift 3
+  hash="$(printf '%s\n' "$image" "$package" "$entrypoint" "$@" "$(declare -f debian_image)" | sha256sum | cut -c1-16)"
+  if current "$image" "$hash"; then echo "$image"; return 0; fi
+  mkdir -p "$CACHE"
+  tmp="$(mktemp -d "$CACHE/debian.XXXXXX")"
+  download "$tmp" "$package" libc6
+  mkdir -p "$tmp/pkg" "$tmp/root/usr/bin" "$tmp/root/tmp" "$tmp/root/etc"
+  dpkg-deb -x "$tmp"/libc6_*.deb "$tmp/root"
+  dpkg-deb -x "$tmp/${package}"_*.deb "$tmp/pkg"
+  rm -rf "$tmp/root/usr/share/doc" "$tmp/root/usr/share/lintian"
+  for program in "${entrypoint##*/}" "$@"; do
+    cp "$tmp/pkg/usr/bin/$program" "$tmp/root/usr/bin/" || { rm -rf "$tmp"; die "$image: $package has no /usr/bin/$program"; }
+  done
+  printf 'root:x:0:0:root:/:/nonexistent\nnobody:x:65534:65534:nobody:/:/nonexistent\n' >"$tmp/root/etc/passwd"
+  printf 'root:x:0:\nnogroup:x:65534:\n' >"$tmp/root/etc/group"
+  tar -C "$tmp/root" -c . | docker import \
+    -c "ENTRYPOINT [\"$entrypoint\"]" \
+    -c "LABEL $LABEL" -c "LABEL swarm-ha.source=$hash" - "$image" >/dev/null
+  rm -rf "$tmp"
+  echo "$image"
 }
 
 docker info >/dev/null 2>&1 || die "no Docker engine answers here; start one (npm run lab -- up starts it)"
-[ $# -gt 0 ] || set -- web registrar
+[ $# -gt 0 ] || set -- web registrar exporter prometheus alertmanager node-exporter
 for name in "$@"; do
   case "$name" in
     web) web ;;
-    registrar) registrar ;;
-    *) die "no image named '$name' (web, registrar)" ;;
+    registrar) go_image registrar "$REGISTRAR_IMAGE" components/registry/image ;;
+    exporter) go_image exporter "$EXPORTER_IMAGE" components/monitoring/exporter ;;
+    prometheus) debian_image "$PROMETHEUS_IMAGE" prometheus /usr/bin/prometheus promtool ;;
+    alertmanager) debian_image "$ALERTMANAGER_IMAGE" prometheus-alertmanager /usr/bin/prometheus-alertmanager ;;
+    node-exporter) debian_image "$NODE_EXPORTER_IMAGE" prometheus-node-exporter /usr/bin/prometheus-node-exporter ;;
+    *) die "no image named '$name' (web, registrar, exporter, prometheus, alertmanager, node-exporter)" ;;
   esac
 done

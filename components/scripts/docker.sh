@@ -1,7 +1,12 @@
 # shellcheck shell=sh
 # Installs (or verifies) Docker on a node, enables and starts it. Idempotent: a host that already
-# has what was asked is left as it is.
-: "${NODE:?}" "${HOST:?}" "${INSTALL:?}" "${DOCKER_VERSION=}"
+# has what was asked is left as it is. With METRICS_ADDR, an engine that has not started yet gets
+# its metrics address first; one already running keeps running (the engine step restarts it, one
+# node at a time).
+: "${NODE:?}" "${HOST:?}" "${INSTALL:?}" "${DOCKER_VERSION=}" "${METRICS_ADDR=}"
+
+running_before=false
+docker info >/dev/null 2>&1 && running_before=true
 
 APT_HINT='install Docker yourself and set docker.install to "none"'
 
@@ -45,6 +50,11 @@ case "$INSTALL" in
   *) fail "docker.install \"$INSTALL\" is not one of distro, docker-ce, none" ;;
 esac
 
+if [ -n "$METRICS_ADDR" ] && [ "$running_before" = false ] && [ "$INSTALL" != none ] &&
+  [ "$(daemon_metrics "$METRICS_ADDR")" = changed ] && systemctl is-active -q docker 2>/dev/null; then
+  # The package started the engine before it had the address.
+  systemctl restart docker || fail "restarting Docker for its metrics address failed: $(systemctl status docker 2>&1 | tail -n 5)"
+fi
 if command -v systemctl >/dev/null 2>&1 && [ "$INSTALL" != none ]; then
   systemctl enable --now docker >/dev/null 2>&1 || fail "systemctl enable --now docker failed: $(systemctl status docker 2>&1 | tail -n 5)"
 fi

@@ -36,3 +36,25 @@ apt_install() {
   retry 30 5 "apt-get update" apt-get update -qq >/dev/null
   retry 5 10 "apt-get install $*" apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
+# daemon_metrics ADDR: makes /etc/docker/daemon.json say "metrics-addr": ADDR, keeping its other
+# settings; prints "changed" when it had to change the file.
+daemon_metrics() {
+  _file=/etc/docker/daemon.json
+  mkdir -p /etc/docker
+  if [ ! -s "$_file" ] || [ "$(tr -d ' \t\n' <"$_file")" = "{}" ]; then
+    printf '{\n  "metrics-addr": "%s"\n}\n' "$1" >"$_file"
+  elif grep -q "\"metrics-addr\"[[:space:]]*:[[:space:]]*\"$1\"" "$_file"; then
+    return 0
+  elif grep -q '"metrics-addr"' "$_file"; then
+    sed -i "s|\"metrics-addr\"[[:space:]]*:[[:space:]]*\"[^\"]*\"|\"metrics-addr\": \"$1\"|" "$_file"
+  else
+    sed -i "0,/{/s|{|{\n  \"metrics-addr\": \"$1\",|" "$_file"
+  fi
+  echo changed
+}
+# listening ADDR: whether a TCP socket listens on ADDR's port here (IPv4 or IPv6).
+listening() {
+  _hex=$(printf '%04X' "${1##*:}")
+  awk -v p=":$_hex" '$4 == "0A" && substr($2, length($2) - 4) == p { found = 1 } END { exit !found }' \
+    /proc/net/tcp /proc/net/tcp6 2>/dev/null
+}

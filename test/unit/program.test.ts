@@ -273,7 +273,7 @@ describe("readSettings", () => {
             [
                 "swarm-ha:services.Web: \"Web\" is not a valid service name; use lower-case letters, digits and '-'.",
                 'swarm-ha:services.Web.replicas is "3"; give a number.',
-                "swarm-ha:services.Web.colour is not a setting of a service; use image, replicas, global, command, args, env, secretEnv, ports, endpointMode, networks, constraints, preferences, maxReplicasPerNode, limits, reservations, healthcheck, restartPolicy, update, rollback, secrets, configs, labels, zookeeper, register, registerPort.",
+                "swarm-ha:services.Web.colour is not a setting of a service; use image, replicas, global, command, args, env, secretEnv, ports, endpointMode, networks, constraints, preferences, maxReplicasPerNode, limits, reservations, healthcheck, restartPolicy, update, rollback, secrets, configs, labels, zookeeper, register, registerPort, metricsPort, metricsPath.",
                 'swarm-ha:services.api.image is missing; give the image, such as "nginx:1.27".',
                 'swarm-ha:services.api.limits.memory is "lots"; give bytes or a size such as "256M" or "1G".',
                 "swarm-ha:services.db.secrets.pw needs exactly one of value and file.",

@@ -1,0 +1,302 @@
+// SwarmMonitoring: Prometheus, Alertmanager, node exporters and the project's exporter as Swarm
+// services on the cluster, with alert rules for this platform's quorums (prometheusConfig.ts).
+import * as pulumi from "@pulumi/pulumi";
+import * as docker from "@pulumi/docker";
+import * as commandTypes from "@pulumi/command/types/input";
+import { SwarmService, SwarmServiceArgs } from "../swarmService";
+import { isPort, prefix, throwIfAny } from "../validation";
+import {
+    MonitoredZooKeeperServer,
+    MonitoringPlan,
+    alertRules,
+    alertmanagerConfig,
+    prometheusConfig,
+    rulesFile,
+} from "./prometheusConfig";
+
+/** The images scripts/images.sh builds; real clusters push them (or the official ones) to their registry. */
+export const MONITORING_IMAGES = {
+    prometheus: "swarm-ha-prometheus:2.42",
+    alertmanager: "swarm-ha-alertmanager:0.25",
+    nodeExporter: "swarm-ha-node-exporter:1.5",
+    exporter: "swarm-ha-exporter:1",
+};
+
+/** The images SwarmMonitoring runs. */
+export interface MonitoringImages {
+    /** Default: "swarm-ha-prometheus:2.42" (Debian's prometheus, built by scripts/images.sh). */
+    prometheus?: pulumi.Input<string>;
+    /** Default: "swarm-ha-alertmanager:0.25" (Debian's prometheus-alertmanager). */
+    alertmanager?: pulumi.Input<string>;
+    /** Default: "swarm-ha-node-exporter:1.5" (Debian's prometheus-node-exporter). */
+    nodeExporter?: pulumi.Input<string>;
+    /** Default: "swarm-ha-exporter:1" (components/monitoring/exporter). */
+    exporter?: pulumi.Input<string>;
+}
+
+export interface SwarmMonitoringArgs {
+    /** The cluster's name, the `cluster` label of every series and alert. Required. */
+    cluster: string;
+    /** The engines' metrics port (SwarmCluster's `engineMetricsPort`); unset: engines are not scraped. */
+    engineMetricsPort?: number;
+    /** The ensemble's servers, probed through the exporter; ZooKeeper's alerts need them. Default: none. */
+    zookeeper?: {
+        servers: MonitoredZooKeeperServer[];
+        /** The voting servers. Default: all of `servers`. */
+        participants?: number;
+    };
+    /** How often every target is scraped and rules evaluated, as a duration. Default: "15s". */
+    scrapeInterval?: string;
+    /** How long a condition holds before its alert fires, as a duration. Default: "1m". */
+    alertAfter?: string;
+    /** How long Prometheus keeps samples, as a duration. Default: "15d". */
+    retention?: string;
+    /**
+     * The overlay networks of services that ask to be scraped (SwarmService's `metrics`), by name and
+     * ID: Prometheus joins them and scrapes each task at its address there. Default: none.
+     */
+    scrapeNetworks?: { name: string; id: pulumi.Input<string> }[];
+    /** Port node exporters publish on every node (host mode). Default: 9100. */
+    nodeExporterPort?: number;
+    /** Ports Prometheus and Alertmanager publish. Default: 9090 and 9093. */
+    prometheusPort?: number;
+    alertmanagerPort?: number;
+    /**
+     * How those two ports are published: "ingress" (every node answers) or "host" (the node running
+     * the task). Default: "ingress".
+     */
+    publishMode?: "ingress" | "host";
+    /** How the services find each other on the monitoring network: "vip" or "dnsrr". Default: "vip". */
+    endpointMode?: "vip" | "dnsrr";
+    /**
+     * Alertmanager's whole configuration (its receivers may hold credentials: given to it as a Docker
+     * secret). Default: alerts kept in Alertmanager with no receiver.
+     */
+    alertmanagerConfig?: pulumi.Input<string>;
+    /** Default: the project's images. */
+    images?: MonitoringImages;
+    /** A manager's SSH connection: each service's tasks are read there after each change. Default: none. */
+    tasksFrom?: commandTypes.remote.ConnectionArgs;
+}
+
+const COMPONENT = "SwarmMonitoring";
+const DURATION = /^([0-9]+(ms|s|m|h|d|w|y))+$/;
+const EXPORTER_PORT = 9142;
+
+/** Checks a SwarmMonitoring's arguments; one error naming the component, field, value and rule. */
+export function validateSwarmMonitoringArgs(name: string, args: SwarmMonitoringArgs): void {
+    const p = prefix(COMPONENT, name);
+    const problems: string[] = [];
+    for (const [field, value] of [
+        ["scrapeInterval", args.scrapeInterval],
+        ["alertAfter", args.alertAfter],
+        ["retention", args.retention],
+    ] as const) {
+        if (value !== undefined && !DURATION.test(value)) {
+            problems.push(
+                `${p}: ${field} is "${value}"; use a Prometheus duration such as "15s", "1m" or "15d".`,
+            );
+        }
+    }
+    for (const [field, value] of [
+        ["engineMetricsPort", args.engineMetricsPort],
+        ["nodeExporterPort", args.nodeExporterPort],
+        ["prometheusPort", args.prometheusPort],
+        ["alertmanagerPort", args.alertmanagerPort],
+    ] as const) {
+        if (value !== undefined && !isPort(value)) {
+            problems.push(`${p}: ${field} is ${value}; use a whole number from 1 to 65535.`);
+        }
+    }
+    const servers = args.zookeeper?.servers ?? [];
+    const participants = args.zookeeper?.participants;
+    if (
+        participants !== undefined &&
+        (!Number.isInteger(participants) || participants < 1 || participants > servers.length)
+    ) {
+        problems.push(
+            `${p}: zookeeper.participants is ${participants}; use a whole number from 1 to the ${servers.length} servers given.`,
+        );
+    }
+    for (const s of servers) {
+        if (!/^[^:\s]+:[0-9]+$/.test(s.target)) {
+            problems.push(
+                `${p}: zookeeper server ${s.id} target is "${s.target}"; use host:port (its client port).`,
+            );
+        }
+    }
+    const nets = (args.scrapeNetworks ?? []).map((n) => n.name);
+    for (const n of nets) {
+        if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(n)) {
+            problems.push(
+                `${p}: scrapeNetworks name "${n}" is not a network name; use letters, digits, '_', '.' and '-'.`,
+            );
+        }
+    }
+    throwIfAny(problems);
+}
+
+export class SwarmMonitoring extends pulumi.ComponentResource {
+    /** The network the monitoring services share. */
+    public readonly network: docker.Network;
+    public readonly prometheus: SwarmService;
+    public readonly alertmanager: SwarmService;
+    /** The node exporters, one task per node. */
+    public readonly nodeExporter: SwarmService;
+    /** The project's exporter of the swarm's state and ZooKeeper's `mntr`. */
+    public readonly exporter: SwarmService;
+    /** The names of the alerts Prometheus evaluates. */
+    public readonly alerts: string[];
+    /** Where Prometheus and Alertmanager answer: their published ports. */
+    public readonly prometheusPort: number;
+    public readonly alertmanagerPort: number;
+
+    constructor(name: string, args: SwarmMonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("swarm-ha:index:SwarmMonitoring", name, {}, opts);
+        validateSwarmMonitoringArgs(name, args);
+        const images = { ...MONITORING_IMAGES, ...args.images };
+        const endpointMode = args.endpointMode ?? "vip";
+        const publishMode = args.publishMode ?? "ingress";
+        this.prometheusPort = args.prometheusPort ?? 9090;
+        this.alertmanagerPort = args.alertmanagerPort ?? 9093;
+        const nodeExporterPort = args.nodeExporterPort ?? 9100;
+        const servers = args.zookeeper?.servers ?? [];
+        const plan: MonitoringPlan = {
+            cluster: args.cluster,
+            scrapeInterval: args.scrapeInterval ?? "15s",
+            alertAfter: args.alertAfter ?? "1m",
+            engineMetricsPort: args.engineMetricsPort,
+            nodeExporterPort,
+            exporter: `${name}-exporter:${EXPORTER_PORT}`,
+            alertmanager: `${name}-alertmanager:9093`,
+            zookeeper: servers,
+            zookeeperParticipants: args.zookeeper?.participants ?? servers.length,
+            taskNetworks: (args.scrapeNetworks ?? []).map((n) => n.name),
+        };
+        this.alerts = alertRules(plan).map((r) => r.alert);
+
+        this.network = new docker.Network(
+            `${name}-network`,
+            { name, driver: "overlay", attachable: true },
+            { parent: this },
+        );
+        const onNetwork = [{ id: this.network.id }];
+        // What every monitoring service shares: the network, how it is found, and where its tasks
+        // are read after a change.
+        const common: Partial<SwarmServiceArgs> = {
+            networks: onNetwork,
+            endpointMode,
+            tasksFrom: args.tasksFrom,
+        };
+        const dockerSocket = {
+            type: "bind" as const,
+            source: "/var/run/docker.sock",
+            target: "/var/run/docker.sock",
+        };
+        // Only a manager's engine answers for the swarm's nodes, services and tasks.
+        const onAManager = ["node.role==manager"];
+        // One task with a volume or a port of its own: the old one stops before the new one starts.
+        const stopFirst = { order: "stop-first" as const };
+
+        this.exporter = new SwarmService(
+            `${name}-exporter`,
+            {
+                ...common,
+                image: images.exporter,
+                env: { LISTEN: `:${EXPORTER_PORT}` },
+                mounts: [dockerSocket],
+                constraints: onAManager,
+            },
+            { parent: this },
+        );
+        this.nodeExporter = new SwarmService(
+            `${name}-node-exporter`,
+            {
+                ...common,
+                image: images.nodeExporter,
+                global: true,
+                args: [
+                    "--path.procfs=/host/proc",
+                    "--path.sysfs=/host/sys",
+                    "--path.rootfs=/host/root",
+                    `--web.listen-address=:${nodeExporterPort}`,
+                ],
+                mounts: [
+                    { type: "bind", source: "/proc", target: "/host/proc", readOnly: true },
+                    { type: "bind", source: "/sys", target: "/host/sys", readOnly: true },
+                    { type: "bind", source: "/", target: "/host/root", readOnly: true },
+                ],
+                // Scraped on every node at the node's address: one task per node, its port there.
+                ports: [
+                    { target: nodeExporterPort, published: nodeExporterPort, publishMode: "host" },
+                ],
+                updateConfig: stopFirst,
+                rollbackConfig: stopFirst,
+                waitForConvergence: false,
+            },
+            { parent: this },
+        );
+        this.alertmanager = new SwarmService(
+            `${name}-alertmanager`,
+            {
+                ...common,
+                image: images.alertmanager,
+                args: [
+                    "--config.file=/run/secrets/alertmanager.yml",
+                    "--storage.path=/alertmanager",
+                    "--cluster.listen-address=",
+                    "--web.listen-address=:9093",
+                ],
+                secrets: {
+                    "alertmanager.yml": {
+                        content: args.alertmanagerConfig ?? alertmanagerConfig(),
+                        mode: 0o400,
+                    },
+                },
+                mounts: [
+                    { type: "volume", source: `${name}-alertmanager`, target: "/alertmanager" },
+                ],
+                ports: [{ target: 9093, published: this.alertmanagerPort, publishMode }],
+                updateConfig: stopFirst,
+                rollbackConfig: stopFirst,
+            },
+            { parent: this },
+        );
+        this.prometheus = new SwarmService(
+            `${name}-prometheus`,
+            {
+                ...common,
+                image: images.prometheus,
+                args: [
+                    "--config.file=/etc/prometheus/prometheus.yml",
+                    "--storage.tsdb.path=/prometheus",
+                    `--storage.tsdb.retention.time=${args.retention ?? "15d"}`,
+                    "--web.listen-address=:9090",
+                ],
+                configs: {
+                    "prometheus.yml": {
+                        content: prometheusConfig(plan),
+                        target: "/etc/prometheus/prometheus.yml",
+                    },
+                    "rules.yml": { content: rulesFile(plan), target: "/etc/prometheus/rules.yml" },
+                },
+                networks: [...onNetwork, ...(args.scrapeNetworks ?? []).map((n) => ({ id: n.id }))],
+                mounts: [
+                    dockerSocket,
+                    { type: "volume", source: `${name}-prometheus`, target: "/prometheus" },
+                ],
+                constraints: onAManager,
+                ports: [{ target: 9090, published: this.prometheusPort, publishMode }],
+                updateConfig: stopFirst,
+                rollbackConfig: stopFirst,
+            },
+            { parent: this, dependsOn: [this.exporter, this.alertmanager] },
+        );
+        this.registerOutputs({
+            network: this.network.name,
+            alerts: this.alerts,
+            prometheusPort: this.prometheusPort,
+            alertmanagerPort: this.alertmanagerPort,
+        });
+    }
+}
