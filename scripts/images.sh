@@ -65,7 +65,8 @@ web() {
 # Dockerfile describes.
 go_image() {
   local name="$1" image="$2" src="$root/$3" hash tmp out
-  hash="$(cd "$src" && cat go.mod ./go.sum Dockerfile ./*.go 2>/dev/null | sha256sum | cut -c1-16)"
+  # (A module with no dependencies has no go.sum.)
+  hash="$(cd "$src" && { cat go.mod Dockerfile ./*.go; [ ! -f go.sum ] || cat go.sum; } | sha256sum | cut -c1-16)"
   if current "$image" "$hash"; then echo "$image"; return 0; fi
   command -v go >/dev/null 2>&1 || die "$name: no go command; install Go 1.26 or newer"
   mkdir -p "$CACHE"
@@ -81,8 +82,8 @@ go_image() {
 }
 
 # debian_image IMAGE PACKAGE ENTRYPOINT [KEEP...]: Debian's PACKAGE (Go programs linked to libc
-# alone) on Debian's libc6, with only the programs named in KEEP (default: the entrypoint) of the
-# package's /usr/bin, and nothing of its docs, man pages or init scripts.
+# alone) on Debian's libc6, with the entrypoint and the programs named in KEEP of the package's
+# /usr/bin and its data in /usr/share/prometheus; nothing of its docs, man pages or init scripts.
 debian_image() {
   local image="$1" package="$2" entrypoint="$3" hash tmp program
   shift 3
@@ -98,6 +99,10 @@ debian_image() {
   for program in "${entrypoint##*/}" "$@"; do
     cp "$tmp/pkg/usr/bin/$program" "$tmp/root/usr/bin/" || { rm -rf "$tmp"; die "$image: $package has no /usr/bin/$program"; }
   done
+  # The package's data (Alertmanager's notification templates, Prometheus's web assets).
+  if [ -d "$tmp/pkg/usr/share/prometheus" ]; then
+    mkdir -p "$tmp/root/usr/share" && cp -a "$tmp/pkg/usr/share/prometheus" "$tmp/root/usr/share/"
+  fi
   printf 'root:x:0:0:root:/:/nonexistent\nnobody:x:65534:65534:nobody:/:/nonexistent\n' >"$tmp/root/etc/passwd"
   printf 'root:x:0:\nnogroup:x:65534:\n' >"$tmp/root/etc/group"
   tar -C "$tmp/root" -c . | docker import \

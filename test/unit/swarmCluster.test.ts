@@ -305,6 +305,50 @@ describe("SwarmCluster resources", () => {
     });
 });
 
+describe("SwarmCluster engine metrics", () => {
+    test("each engine gets its metrics address, then one node at a time is checked, managers first", async () => {
+        const { c, rs } = await build("mx", args(cluster(3, 2), { docker: { metricsPort: 9323 } }));
+        const engines = rs.filter((r) => r.name.startsWith("mx-engine-")).map((r) => r.name);
+        expect(engines).toEqual([
+            "mx-engine-m1",
+            "mx-engine-m2",
+            "mx-engine-m3",
+            "mx-engine-w1",
+            "mx-engine-w2",
+        ]);
+        const deps = (n: string) => recorder.byName(n).dependsOn;
+        expect(deps("mx-engine-m1")).toEqual(["mx-ready"]);
+        expect(deps("mx-engine-m2")).toEqual(["mx-engine-m1"]);
+        expect(deps("mx-engine-w1")).toEqual(["mx-engine-m3"]);
+        expect(deps("mx-engine-w2")).toEqual(["mx-engine-w1"]);
+        // Services go on the swarm only after the last engine is back.
+        expect(deps("mx-provider")).toEqual(["mx-engine-w2"]);
+        const engine = recorder.byName("mx-engine-w1").inputs as {
+            connection: { host: string };
+            create: string;
+            delete?: string;
+        };
+        expect(engine.connection.host).toBe("10.1.0.21");
+        expect(engine.create).toContain("/engine.sh'");
+        expect(engine.create).toContain("METRICS_ADDR='10.1.0.21:9323'");
+        expect(engine.create).toContain("ROLE='worker'");
+        expect(engine.delete).toBeUndefined();
+        // A fresh engine has it before it first starts.
+        expect(recorder.byName("mx-docker-m2").inputs.create).toContain(
+            "METRICS_ADDR='10.1.0.12:9323'",
+        );
+        expect(c.engineMetricsPort).toBe(9323);
+    });
+
+    test("without a metrics port, no engine step and the engines are left as they are", async () => {
+        const { c, rs } = await build("nomx", args(cluster(1, 1)));
+        expect(rs.filter((r) => r.name.includes("-engine-"))).toEqual([]);
+        expect(recorder.byName("nomx-docker-w1").inputs.create).not.toContain("METRICS_ADDR");
+        expect(recorder.byName("nomx-provider").dependsOn).toEqual(["nomx-ready"]);
+        expect(c.engineMetricsPort).toBeUndefined();
+    });
+});
+
 describe("SwarmCluster secrets", () => {
     test("tokens, unlock key and private key are secret and in no command text", async () => {
         const { c, rs } = await build("sec", args(cluster(3, 2), { autolock: true }));
@@ -455,6 +499,11 @@ describe("SwarmCluster validation", () => {
             "bad install method",
             args(cluster(1, 0), { docker: { install: "snap" as "none" } }),
             'SwarmCluster "prod": docker.install is "snap"; use "distro", "docker-ce" or "none".',
+        ],
+        [
+            "metrics port out of range",
+            args(cluster(1, 0), { docker: { metricsPort: 70000 } }),
+            'SwarmCluster "prod": docker.metricsPort is 70000; use a whole number from 1 to 65535.',
         ],
         [
             "bootstrap manager not a manager",
