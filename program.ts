@@ -256,9 +256,9 @@ export async function program(): Promise<Record<string, unknown>> {
             : "none (no service has register: true)",
         monitoring: monitoring
             ? {
-                  prometheus: monitoring.prometheus.endpoints,
+                  prometheusPort: monitoring.prometheusPort,
                   prometheusTasks: monitoring.prometheus.tasks,
-                  alertmanager: monitoring.alertmanager.endpoints,
+                  alertmanagerPort: monitoring.alertmanagerPort,
                   alertmanagerTasks: monitoring.alertmanager.tasks,
                   alerts: monitoring.alerts,
               }

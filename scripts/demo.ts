@@ -2,7 +2,7 @@
 // (npm ci, the engine and the official plugins), brings up the lab, converges the dev stack with
 // progress shown as each resource completes, then prints a short summary: nodes and roles,
 // ZooKeeper modes, the web service's endpoints with what each answers, and the instances the
-// service registry holds in ZooKeeper.
+// service registry holds in ZooKeeper, and where Prometheus and Alertmanager answer.
 import { execFileSync } from "child_process";
 import { EngineEvent } from "@pulumi/pulumi/automation";
 import { REPO, changes, loadEnv, openStack, plainOutputs } from "./automation";
@@ -37,7 +37,9 @@ async function main(): Promise<void> {
     );
     run("lab/lab.sh", "up");
 
-    step("converging the dev stack: Docker, the swarm, ZooKeeper, the services, the registry");
+    step(
+        "converging the dev stack: Docker, the swarm, ZooKeeper, the services, the registry, monitoring",
+    );
     const stack = await openStack({ stack: "dev" });
     const result = await stack.up({ onEvent: progress, color: "never" });
     console.log(`    changes: ${JSON.stringify(changes(result.summary.resourceChanges))}`);
@@ -88,6 +90,26 @@ async function main(): Promise<void> {
                 );
             }
         }
+    }
+    if (typeof out.monitoring === "object") {
+        const m = out.monitoring as {
+            prometheusPort: number;
+            prometheusTasks: { address: string }[];
+            alertmanagerPort: number;
+            alertmanagerTasks: { address: string }[];
+        };
+        const prometheus = `http://${m.prometheusTasks[0]?.address}:${m.prometheusPort}`;
+        const alertmanager = `http://${m.alertmanagerTasks[0]?.address}:${m.alertmanagerPort}`;
+        const answer = await httpGet(`${prometheus}/api/v1/targets?state=active`);
+        const targets = answer.startsWith("200 ")
+            ? (JSON.parse(answer.slice(4)).data.activeTargets as { health: string }[])
+            : [];
+        const up = targets.filter((t) => t.health === "up").length;
+        console.log("monitoring:");
+        console.log(
+            `  prometheus    ${prometheus}/alerts  (${up} of ${targets.length} targets up)`,
+        );
+        console.log(`  alertmanager  ${alertmanager}/api/v2/alerts`);
     }
     console.log(
         `\ndone in ${elapsed()}. Next, with the plain CLI: . scripts/env.sh; pulumi stack select dev; pulumi preview`,

@@ -1,0 +1,441 @@
+// End to end: monitoring and alerting on the lab, through the real engine and the official plugins.
+// The dev stack's settings (monitoring on, 5 s scrapes, alerts after 10 s) converge Prometheus,
+// Alertmanager, node exporters and the exporter; every scrape target answers, web's tasks among
+// them. The alert rules pass promtool's own rule tests. Stopping a manager's host, then one
+// ZooKeeper server, fires the matching alerts in Prometheus and Alertmanager (the time to firing is
+// printed), and they resolve once the host is back and `up` has healed the ensemble.
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { Stack } from "@pulumi/pulumi/automation";
+import { openStack } from "../../scripts/automation";
+import { httpGet } from "../../scripts/http";
+import {
+    AlertRule,
+    MONITORING_IMAGES,
+    MonitoringPlan,
+    alertRules,
+    rulesFile,
+} from "../../components";
+import { DEV, lab, onHost, record, removeStack } from "./helpers";
+
+jest.setTimeout(20 * 60 * 1000);
+
+const ADDRESS_OF = Object.fromEntries(DEV.map((n) => [n.name, n.host]));
+const MANAGERS = DEV.filter((n) => n.role === "manager").map((n) => n.name);
+const ZK_ID_OF: Record<string, string> = { "lab-m1": "1", "lab-m2": "2", "lab-m3": "3" };
+
+let stack: Stack;
+let prometheus = "";
+/** Alertmanager's address, read again after its task moved (its port is published on its node). */
+let alertmanager = "";
+let watcher = "lab-m1";
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** The `data` of a Prometheus (or the body of an Alertmanager) API answer; throws on anything else. */
+async function api<T>(url: string): Promise<T> {
+    const answer = await httpGet(url, 5000);
+    if (!answer.startsWith("200 ")) throw new Error(`GET ${url}: ${answer.slice(0, 300)}`);
+    const body = JSON.parse(answer.slice(4)) as { data?: T };
+    return (url.includes("/api/v1/") ? body.data : body) as T;
+}
+
+/** Polls `check` every second until it returns a value, for at most `seconds`; names what it waited for. */
+async function waitFor<T>(
+    what: string,
+    seconds: number,
+    check: () => Promise<T | undefined>,
+): Promise<T> {
+    const deadline = Date.now() + seconds * 1000;
+    let last: unknown;
+    for (;;) {
+        try {
+            const got = await check();
+            if (got !== undefined) return got;
+        } catch (e) {
+            last = e;
+        }
+        if (Date.now() > deadline) {
+            throw new Error(
+                `gave up waiting ${seconds} s for ${what}${last ? `; last: ${String(last)}` : ""}`,
+            );
+        }
+        await sleep(1000);
+    }
+}
+
+interface Target {
+    labels: Record<string, string>;
+    health: string;
+    lastError: string;
+}
+interface Alert {
+    labels: Record<string, string>;
+    state: string;
+}
+
+const targets = (): Promise<{ activeTargets: Target[] }> =>
+    api(`${prometheus}/api/v1/targets?state=active`);
+const firing = async (): Promise<Alert[]> =>
+    (await api<{ alerts: Alert[] }>(`${prometheus}/api/v1/alerts`)).alerts.filter(
+        (a) => a.state === "firing",
+    );
+async function inAlertmanager(): Promise<Alert[]> {
+    try {
+        const alerts = await api<{ labels: Record<string, string>; status: { state: string } }[]>(
+            `${alertmanager}/api/v2/alerts?active=true`,
+        );
+        return alerts.map((a) => ({ labels: a.labels, state: a.status.state }));
+    } catch (e) {
+        alertmanager = taskUrl("monitoring-alertmanager", 9093, watcher);
+        throw e;
+    }
+}
+const matches = (alerts: Alert[], name: string, labels: Record<string, string> = {}): boolean =>
+    alerts.some(
+        (a) =>
+            a.labels.alertname === name &&
+            Object.entries(labels).every(([k, v]) => a.labels[k] === v),
+    );
+
+/** Where a service's one task runs, as "http://ADDRESS:PORT", read on a manager that is up. */
+function taskUrl(service: string, port: number, manager = "lab-m1"): string {
+    const node = onHost(
+        manager,
+        `docker service ps ${service} --filter desired-state=running --format '{{.Node}}'`,
+    ).split("\n")[0];
+    return `http://${ADDRESS_OF[node]}:${port}`;
+}
+
+/**
+ * Waits for each expected alert to fire in Prometheus and to be active in Alertmanager; returns the
+ * seconds from `since` to each, as "NAME: Prometheus N s, Alertmanager M s".
+ */
+async function timeToFire(
+    since: number,
+    expected: [string, Record<string, string>][],
+): Promise<string[]> {
+    const figures: string[] = [];
+    for (const [name, labels] of expected) {
+        const what = `${name} ${JSON.stringify(labels)}`;
+        await waitFor(`${what} to fire in Prometheus`, 180, async () =>
+            matches(await firing(), name, labels) ? true : undefined,
+        );
+        const inPrometheus = (Date.now() - since) / 1000;
+        await waitFor(`${what} to be active in Alertmanager`, 60, async () =>
+            matches(await inAlertmanager(), name, labels) ? true : undefined,
+        );
+        const inManager = (Date.now() - since) / 1000;
+        figures.push(
+            `${what}: Prometheus ${inPrometheus.toFixed(1)} s, Alertmanager ${inManager.toFixed(1)} s`,
+        );
+    }
+    return figures;
+}
+
+beforeAll(async () => {
+    lab("down");
+    lab("up", "--managers", "3", "--workers", "2");
+    stack = await openStack({ stack: "mon-e2e", settingsFrom: "dev" });
+    await removeStack(stack);
+    stack = await openStack({ stack: "mon-e2e", settingsFrom: "dev" });
+    await stack.up({ onOutput: record, color: "never" });
+    prometheus = taskUrl("monitoring-prometheus", 9090);
+    alertmanager = taskUrl("monitoring-alertmanager", 9093);
+});
+
+afterAll(async () => {
+    for (const name of MANAGERS) lab("start", name);
+    await stack?.destroy({ onOutput: record, color: "never" });
+});
+
+test("the alert rules pass promtool's rule tests: quorums, nodes, services, ZooKeeper", () => {
+    const plan: MonitoringPlan = {
+        cluster: "lab",
+        scrapeInterval: "5s",
+        alertAfter: "10s",
+        engineMetricsPort: 9323,
+        nodeExporterPort: 9100,
+        exporter: "monitoring-exporter:9142",
+        alertmanager: "monitoring-alertmanager:9093",
+        zookeeper: [1, 2, 3].map((id) => ({ id, target: `172.30.213.1${id}:2181` })),
+        zookeeperParticipants: 3,
+        taskNetworks: [],
+    };
+    const rules = Object.fromEntries(alertRules(plan).map((r) => [r.alert, r]));
+    // The summary as Prometheus expands it for these labels and value.
+    const expected = (rule: AlertRule, labels: Record<string, string>, value = "") => ({
+        exp_labels: { severity: rule.labels.severity, ...labels },
+        exp_annotations: {
+            summary: rule.annotations.summary
+                .replace(/\{\{ \$labels\.(\w+) \}\}/g, (_, k: string) => labels[k] ?? "")
+                .replace("{{ $value }}", value),
+        },
+    });
+    const manager = (node: string, values: string) => ({
+        series: `swarm_ha_manager_reachable{node="${node}",address="10.0.0.${node.slice(1)}"}`,
+        values,
+    });
+    const tests = [
+        {
+            // One manager of three unreachable: a warning, the swarm keeps its majority.
+            interval: "5s",
+            input_series: [manager("m1", "1x12"), manager("m2", "1 1 0x10"), manager("m3", "1x12")],
+            alert_rule_test: [
+                {
+                    eval_time: "45s",
+                    alertname: "SwarmManagerUnreachable",
+                    exp_alerts: [
+                        expected(rules.SwarmManagerUnreachable, {
+                            node: "m2",
+                            address: "10.0.0.2",
+                        }),
+                    ],
+                },
+                { eval_time: "45s", alertname: "SwarmManagersWithoutMajority", exp_alerts: [] },
+            ],
+        },
+        {
+            // Two of three: no majority.
+            interval: "5s",
+            input_series: [
+                manager("m1", "1x12"),
+                manager("m2", "1 1 0x10"),
+                manager("m3", "1 1 0x10"),
+            ],
+            alert_rule_test: [
+                {
+                    eval_time: "45s",
+                    alertname: "SwarmManagersWithoutMajority",
+                    exp_alerts: [expected(rules.SwarmManagersWithoutMajority, {})],
+                },
+            ],
+        },
+        {
+            // The manager the exporter asks no longer answers for the swarm.
+            interval: "5s",
+            input_series: [
+                {
+                    series: 'swarm_ha_swarm_api_up{job="swarm",instance="e:9142"}',
+                    values: "1 1 0x10",
+                },
+            ],
+            alert_rule_test: [
+                {
+                    eval_time: "45s",
+                    alertname: "SwarmManagersWithoutMajority",
+                    exp_alerts: [
+                        expected(rules.SwarmManagersWithoutMajority, {
+                            job: "swarm",
+                            instance: "e:9142",
+                        }),
+                    ],
+                },
+            ],
+        },
+        {
+            // A node down and a service short of a task; shorter than alertAfter fires nothing.
+            interval: "5s",
+            input_series: [
+                {
+                    series: 'swarm_ha_node_ready{node="w1",role="worker",address="10.0.0.21"}',
+                    values: "1 1 0x10",
+                },
+                { series: 'swarm_ha_service_tasks_running{service="web"}', values: "3 3 2x10" },
+                { series: 'swarm_ha_service_tasks_desired{service="web"}', values: "3x12" },
+            ],
+            alert_rule_test: [
+                { eval_time: "15s", alertname: "SwarmNodeDown", exp_alerts: [] },
+                {
+                    eval_time: "45s",
+                    alertname: "SwarmNodeDown",
+                    exp_alerts: [
+                        expected(rules.SwarmNodeDown, {
+                            node: "w1",
+                            role: "worker",
+                            address: "10.0.0.21",
+                        }),
+                    ],
+                },
+                {
+                    eval_time: "45s",
+                    alertname: "SwarmServiceBelowReplicas",
+                    exp_alerts: [
+                        expected(rules.SwarmServiceBelowReplicas, { service: "web" }, "2"),
+                    ],
+                },
+            ],
+        },
+        {
+            // The leader (server 3) stops: no leader until another is elected; a follower short.
+            interval: "5s",
+            input_series: [
+                { series: 'zk_server_state{server="1",state="leader"}', values: "0x12" },
+                { series: 'zk_server_state{server="2",state="leader"}', values: "0x12" },
+                { series: 'zk_server_state{server="3",state="leader"}', values: "1 1 _x10" },
+                { series: 'zk_up{server="3",instance="172.30.213.13:2181"}', values: "1 1 0x10" },
+                { series: 'zk_synced_followers{server="3"}', values: "2 1 _x10" },
+            ],
+            alert_rule_test: [
+                {
+                    eval_time: "45s",
+                    alertname: "ZooKeeperNoLeader",
+                    exp_alerts: [expected(rules.ZooKeeperNoLeader, {})],
+                },
+                {
+                    eval_time: "45s",
+                    alertname: "ZooKeeperServerDown",
+                    exp_alerts: [
+                        expected(rules.ZooKeeperServerDown, {
+                            server: "3",
+                            instance: "172.30.213.13:2181",
+                        }),
+                    ],
+                },
+            ],
+        },
+        {
+            // A follower out of sync (2 wanted of 3 participants).
+            interval: "5s",
+            input_series: [{ series: 'zk_synced_followers{server="1"}', values: "2 2 1x10" }],
+            alert_rule_test: [
+                {
+                    eval_time: "45s",
+                    alertname: "ZooKeeperFollowersNotSynced",
+                    exp_alerts: [expected(rules.ZooKeeperFollowersNotSynced, {}, "1")],
+                },
+            ],
+        },
+    ];
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rules-"));
+    fs.writeFileSync(path.join(dir, "rules.yml"), rulesFile(plan));
+    fs.writeFileSync(
+        path.join(dir, "tests.yml"),
+        JSON.stringify({ rule_files: ["rules.yml"], evaluation_interval: "5s", tests }, null, 2),
+    );
+    const out = execFileSync(
+        "docker",
+        [
+            "run",
+            "--rm",
+            "-v",
+            `${dir}:/rules`,
+            "-w",
+            "/rules",
+            "--entrypoint",
+            "/usr/bin/promtool",
+            MONITORING_IMAGES.prometheus,
+            "test",
+            "rules",
+            "tests.yml",
+        ],
+        { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] },
+    );
+    expect(out).toContain("SUCCESS");
+});
+
+test("every scrape target answers: engines, node exporters, the exporter, ZooKeeper, web's tasks", async () => {
+    const all = await waitFor("every target to be up", 90, async () => {
+        const t = (await targets()).activeTargets;
+        return t.length > 0 && t.every((x) => x.health === "up") ? t : undefined;
+    });
+    const byJob = (job: string) => all.filter((t) => t.labels.job === job);
+    const nodes = DEV.map((n) => n.name).sort();
+    expect(
+        byJob("docker-engine")
+            .map((t) => t.labels.node)
+            .sort(),
+    ).toEqual(nodes);
+    expect(
+        byJob("node")
+            .map((t) => t.labels.node)
+            .sort(),
+    ).toEqual(nodes);
+    expect(
+        byJob("zookeeper")
+            .map((t) => t.labels.instance)
+            .sort(),
+    ).toEqual(MANAGERS.map((m) => `${ADDRESS_OF[m]}:2181`));
+    expect(byJob("swarm")).toHaveLength(1);
+    expect(byJob("prometheus")).toHaveLength(1);
+    // web's running tasks, by ID, and nothing of the services that do not ask to be scraped.
+    const web = onHost(
+        "lab-m1",
+        "docker service ps web --filter desired-state=running --no-trunc --format '{{.ID}}'",
+    )
+        .split("\n")
+        .sort();
+    expect(
+        byJob("tasks")
+            .map((t) => t.labels.task)
+            .sort(),
+    ).toEqual(web);
+    expect(new Set(byJob("tasks").map((t) => t.labels.service))).toEqual(new Set(["web"]));
+    record(`targets: ${all.length}, all up\n`);
+    expect(await firing()).toEqual([]);
+});
+
+test("a manager's host stopped: its alerts fire, and resolve once it is back and up has run", async () => {
+    // A manager that runs neither Prometheus nor the exporter, so that what watches stays up.
+    const busy = new Set(
+        ["monitoring-prometheus", "monitoring-exporter"].map((s) =>
+            onHost(
+                "lab-m1",
+                `docker service ps ${s} --filter desired-state=running --format '{{.Node}}'`,
+            ),
+        ),
+    );
+    const victim = MANAGERS.filter((m) => !busy.has(m)).pop()!;
+    watcher = MANAGERS.find((m) => m !== victim)!;
+    const since = Date.now();
+    lab("stop", victim);
+    const figures = await timeToFire(since, [
+        ["SwarmManagerUnreachable", { node: victim }],
+        ["SwarmNodeDown", { node: victim }],
+        ["MonitoringTargetDown", { job: "docker-engine", node: victim }],
+        ["ZooKeeperServerDown", { server: ZK_ID_OF[victim] }],
+        ["ZooKeeperFollowersNotSynced", {}],
+    ]);
+    console.log(`manager ${victim} stopped; time to firing:\n  ${figures.join("\n  ")}`);
+    expect(matches(await firing(), "SwarmManagersWithoutMajority")).toBe(false);
+
+    lab("start", victim);
+    await stack.up({ onOutput: record, color: "never" });
+    const healed = Date.now();
+    await waitFor("every alert to resolve in Prometheus", 120, async () =>
+        (await firing()).length === 0 ? true : undefined,
+    );
+    console.log(`after up, every alert resolved in ${((Date.now() - healed) / 1000).toFixed(1)} s`);
+    expect(onHost(watcher, `docker node inspect ${victim} --format '{{.Status.State}}'`)).toBe(
+        "ready",
+    );
+});
+
+test("a ZooKeeper server stopped: its alerts fire, and resolve once up restarts it", async () => {
+    const victim = MANAGERS[0];
+    const since = Date.now();
+    onHost(victim, "systemctl stop zookeeper-ensemble");
+    const figures = await timeToFire(since, [
+        ["ZooKeeperServerDown", { server: ZK_ID_OF[victim] }],
+        ["ZooKeeperFollowersNotSynced", {}],
+    ]);
+    console.log(
+        `ZooKeeper server ${ZK_ID_OF[victim]} stopped; time to firing:\n  ${figures.join("\n  ")}`,
+    );
+    // Only ZooKeeper's: the swarm did not notice.
+    expect(
+        (await firing()).map((a) => a.labels.alertname).filter((n) => !n.startsWith("ZooKeeper")),
+    ).toEqual([]);
+
+    await stack.up({ onOutput: record, color: "never" });
+    expect(onHost(victim, "systemctl is-active zookeeper-ensemble")).toBe("active");
+    const healed = Date.now();
+    await waitFor("ZooKeeper's alerts to resolve in Prometheus", 120, async () =>
+        (await firing()).length === 0 ? true : undefined,
+    );
+    console.log(
+        `after up, ZooKeeper's alerts resolved in ${((Date.now() - healed) / 1000).toFixed(1)} s`,
+    );
+});
