@@ -36,11 +36,11 @@ apt_install() {
   retry 30 5 "apt-get update" apt-get update -qq >/dev/null
   retry 5 10 "apt-get install $*" apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
-# daemon_metrics ADDR: makes /etc/docker/daemon.json say "metrics-addr": ADDR, keeping its other
-# settings; prints "changed" when it had to change the file.
+# daemon_metrics ADDR: makes /etc/docker/daemon.json (DAEMON_JSON) say "metrics-addr": ADDR,
+# keeping its other settings; prints "changed" when it had to change the file.
 daemon_metrics() {
-  _file=/etc/docker/daemon.json
-  mkdir -p /etc/docker
+  _file=${DAEMON_JSON:-/etc/docker/daemon.json}
+  mkdir -p "$(dirname "$_file")"
   if [ ! -s "$_file" ] || [ "$(tr -d ' \t\n' <"$_file")" = "{}" ]; then
     printf '{\n  "metrics-addr": "%s"\n}\n' "$1" >"$_file"
   elif grep -q "\"metrics-addr\"[[:space:]]*:[[:space:]]*\"$1\"" "$_file"; then

@@ -1,6 +1,9 @@
 // Unit tests of SwarmCluster with Pulumi mocks: exact resources, order, secrets, stability under
 // reordering and removal, and every validation message.
-import { spawn } from "child_process";
+import { execFileSync, spawn } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import * as net from "net";
 import * as pulumi from "@pulumi/pulumi";
 import {
@@ -26,7 +29,7 @@ import {
     validateSwarmClusterArgs,
     MANAGER_RELAY,
 } from "../../components";
-import { scriptBundle, scriptsDir } from "../../components/remoteScript";
+import { scriptBundle, scriptText, scriptsDir } from "../../components/remoteScript";
 
 const REMOTE = "command:remote:Command";
 
@@ -346,6 +349,52 @@ describe("SwarmCluster engine metrics", () => {
         expect(recorder.byName("nomx-docker-w1").inputs.create).not.toContain("METRICS_ADDR");
         expect(recorder.byName("nomx-provider").dependsOn).toEqual(["nomx-ready"]);
         expect(c.engineMetricsPort).toBeUndefined();
+    });
+});
+
+describe("the engine's metrics address in daemon.json (lib.sh's daemon_metrics, run here)", () => {
+    // Runs daemon_metrics on a daemon.json holding `before` (absent when undefined); returns what it
+    // printed and the file after.
+    function daemonMetrics(before: string | undefined): { printed: string; after: string } {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "daemon-"));
+        const file = path.join(dir, "docker", "daemon.json");
+        if (before !== undefined) {
+            fs.mkdirSync(path.dirname(file));
+            fs.writeFileSync(file, before);
+        }
+        const printed = execFileSync(
+            "sh",
+            ["-c", `${scriptText("lib")}\ndaemon_metrics 10.1.0.11:9323`],
+            { env: { ...process.env, DAEMON_JSON: file }, encoding: "utf8" },
+        );
+        return { printed: printed.trim(), after: fs.readFileSync(file, "utf8") };
+    }
+    const parsed = (text: string): unknown => JSON.parse(text);
+
+    test("no file, or an empty object: the address alone", () => {
+        for (const before of [undefined, "", "{ }\n"]) {
+            const { printed, after } = daemonMetrics(before);
+            expect(printed).toBe("changed");
+            expect(parsed(after)).toEqual({ "metrics-addr": "10.1.0.11:9323" });
+        }
+    });
+
+    test("other settings are kept; another address is replaced; the same one changes nothing", () => {
+        const other = '{\n  "log-driver": "journald",\n  "labels": ["a"]\n}\n';
+        let r = daemonMetrics(other);
+        expect(r.printed).toBe("changed");
+        expect(parsed(r.after)).toEqual({
+            "metrics-addr": "10.1.0.11:9323",
+            "log-driver": "journald",
+            labels: ["a"],
+        });
+        r = daemonMetrics('{"metrics-addr": "0.0.0.0:9323", "debug": true}');
+        expect(r.printed).toBe("changed");
+        expect(parsed(r.after)).toEqual({ "metrics-addr": "10.1.0.11:9323", debug: true });
+        const same = '{"debug": true, "metrics-addr": "10.1.0.11:9323"}';
+        r = daemonMetrics(same);
+        expect(r.printed).toBe("");
+        expect(r.after).toBe(same);
     });
 });
 
