@@ -63,13 +63,15 @@ beforeAll(() => {
 test("pulumi stack select dev, then preview plans the whole platform", () => {
     ok(["stack", "select", "dev"]);
     const out = ok(["preview"]);
-    expect(out).toMatch(/\+ 6\d to create/);
+    expect(out).toMatch(/\+ 8\d to create/);
     for (const planned of [
         "lab-join-lab-w2",
         "zookeeper-ready",
         "web-service",
         "front-service",
         "registry-registrar-service",
+        "lab-engine-lab-w2",
+        "monitoring-prometheus-service",
     ]) {
         expect(out).toContain(planned);
     }
