@@ -1,15 +1,17 @@
 // End to end: monitoring and alerting on the lab, through the real engine and the official plugins.
-// The dev stack's settings (monitoring on, 5 s scrapes, alerts after 10 s) converge Prometheus,
-// Alertmanager, node exporters and the exporter; every scrape target answers, web's tasks among
-// them. The alert rules pass promtool's own rule tests. Stopping a manager's host, then one
-// ZooKeeper server, fires the matching alerts in Prometheus and Alertmanager (the time to firing is
-// printed), and they resolve once the host is back and `up` has healed the ensemble.
-import { execFileSync } from "child_process";
+// The alert rules pass promtool's own rule tests. The dev stack's settings (monitoring on, 5 s
+// scrapes, alerts after 10 s) converge Prometheus, Alertmanager, node exporters and the exporter,
+// turned on for a running cluster (each engine restarted for its metrics address in turn, a
+// manager answering for the swarm throughout); every scrape target answers, web's tasks among them.
+// Stopping a manager's host, then one ZooKeeper server, fires the matching alerts in Prometheus and
+// Alertmanager (the time to firing is printed), and they resolve once the host is back and `up`
+// has healed the ensemble.
+import { execFile, execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
-import { openStack } from "../../scripts/automation";
+import { REPO, openStack } from "../../scripts/automation";
 import { httpGet } from "../../scripts/http";
 import {
     AlertRule,
@@ -141,10 +143,22 @@ beforeAll(async () => {
     stack = await openStack({ stack: "mon-e2e", settingsFrom: "dev" });
     await removeStack(stack);
     stack = await openStack({ stack: "mon-e2e", settingsFrom: "dev" });
+    // The platform first, without monitoring: the next test turns it on for a running cluster.
+    await stack.setConfig("swarm-ha:monitoring", { value: JSON.stringify({ enabled: false }) });
     await stack.up({ onOutput: record, color: "never" });
-    prometheus = taskUrl("monitoring-prometheus", 9090);
-    alertmanager = taskUrl("monitoring-alertmanager", 9093);
 });
+
+/** Whether a manager answers for the swarm (`docker node ls`), asked without blocking the program. */
+function answersForSwarm(manager: string): Promise<boolean> {
+    return new Promise((resolve) =>
+        execFile(
+            "bash",
+            [path.join(REPO, "lab", "lab.sh"), "ssh", manager, "docker node ls -q >/dev/null"],
+            { timeout: 5000 },
+            (error) => resolve(!error),
+        ),
+    );
+}
 
 afterAll(async () => {
     for (const name of MANAGERS) lab("start", name);
@@ -335,6 +349,68 @@ test("the alert rules pass promtool's rule tests: quorums, nodes, services, ZooK
         { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] },
     );
     expect(out).toContain("SUCCESS");
+});
+
+test("monitoring turned on for a running cluster: each engine restarted in turn, the swarm answering throughout", async () => {
+    // Every second while up runs: does some manager answer for the swarm?
+    let running = true;
+    let rounds = 0;
+    const silent: number[] = [];
+    const started = Date.now();
+    const watch = (async () => {
+        while (running) {
+            const round = Date.now();
+            let answered = false;
+            for (const m of MANAGERS) {
+                if (await answersForSwarm(m)) {
+                    answered = true;
+                    break;
+                }
+            }
+            rounds++;
+            if (!answered) silent.push((round - started) / 1000);
+            await sleep(Math.max(0, 1000 - (Date.now() - round)));
+        }
+    })();
+    let printed = "";
+    await stack.setConfig("swarm-ha:monitoring", {
+        value: JSON.stringify({
+            enabled: true,
+            scrapeInterval: "5s",
+            alertAfter: "10s",
+            publishMode: "host",
+            endpointMode: "dnsrr",
+        }),
+    });
+    try {
+        await stack.up({
+            onOutput: (out) => {
+                printed += out;
+                record(out);
+            },
+            color: "never",
+        });
+    } finally {
+        running = false;
+        await watch;
+    }
+    const seconds = (Date.now() - started) / 1000;
+    const restarted =
+        printed.match(/lab-engine-(lab-\w+) .*restarting Docker for its metrics address/g) ?? [];
+    console.log(
+        `monitoring turned on in ${seconds.toFixed(1)} s; engines restarted: ${restarted.length}; ${rounds} rounds asking the managers, silent: ${silent.length}`,
+    );
+    // Every engine restarted, one at a time (the steps' order, asserted by the unit tests), and
+    // never a second with no manager answering for the swarm.
+    expect(new Set(restarted.map((l) => /lab-engine-(lab-\w+)/.exec(l)![1]))).toEqual(
+        new Set(DEV.map((n) => n.name)),
+    );
+    expect(silent).toEqual([]);
+    for (const n of DEV) {
+        expect(await httpGet(`http://${n.host}:9323/metrics`)).toMatch(/^200 /);
+    }
+    prometheus = taskUrl("monitoring-prometheus", 9090);
+    alertmanager = taskUrl("monitoring-alertmanager", 9093);
 });
 
 test("every scrape target answers: engines, node exporters, the exporter, ZooKeeper, web's tasks", async () => {
