@@ -1,7 +1,8 @@
-// The Pulumi program: reads the stack's settings, checks them with every component's own rules and
-// the hosts' SSH keys before any resource, builds the cluster, the ZooKeeper ensemble, the overlay
-// networks, the services, the registry and the monitoring, and returns the stack outputs. index.ts runs it under
-// `pulumi up`; the project's own runners run the same function through the Automation API.
+// The Pulumi program: reads the stack's settings; checks them with every component's own rules, the
+// hosts' SSH host keys and a login with the stack's key, before any resource; builds the cluster,
+// the ZooKeeper ensemble, the overlay networks, the services, the registry and the monitoring; and
+// returns the stack outputs. index.ts runs it under `pulumi up`; the project's own runners run the
+// same function through the Automation API.
 import * as docker from "@pulumi/docker";
 import {
     ServiceRegistry,
@@ -16,8 +17,10 @@ import {
     ZooKeeperEnsemble,
     ZooKeeperEnsembleArgs,
     HostKeyCheck,
+    SshLoginCheck,
     answeringManager,
     hostKeyProblems,
+    loginProblems,
     throwIfAny,
     validateServiceRegistryArgs,
     validateSwarmClusterArgs,
@@ -25,7 +28,11 @@ import {
     validateSwarmServiceArgs,
     validateZooKeeperArgs,
 } from "./components";
-import { StackSettings, readSettings, stackConfig } from "./config";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { NAMESPACE, StackSettings, readSettings, stackConfig } from "./config";
 
 /**
  * Runs every component's own checks on the arguments the program will give it, before any resource
@@ -86,6 +93,47 @@ export function hostKeyChecks(settings: StackSettings): HostKeyCheck[] {
         }
     }
     return checks;
+}
+
+/**
+ * The logins checked with the stack's key before anything runs: the hosts whose host key is
+ * recorded (so the key is offered only to the hosts meant), each with its user.
+ */
+export function loginChecks(settings: StackSettings): SshLoginCheck[] {
+    const users = new Map<string, string | undefined>([
+        ...settings.nodes.map((n): [string, string | undefined] => [n.name, n.ssh?.user]),
+        ...(settings.zookeeper?.servers ?? []).map((s): [string, string | undefined] => [
+            `zookeeper-${s.id}`,
+            s.ssh?.user,
+        ]),
+    ]);
+    return hostKeyChecks(settings).map((c) => ({
+        node: c.node,
+        host: c.host,
+        port: c.port,
+        user: users.get(c.node) ?? settings.sshUser,
+        hostKey: c.expected,
+    }));
+}
+
+/**
+ * Runs `use` with the stack's private key in a file: sshPrivateKeyFile as it is, or the secret
+ * setting written to a file only this user reads, removed afterwards.
+ */
+async function withKeyFile<T>(
+    settings: StackSettings,
+    use: (file: string) => Promise<T>,
+): Promise<T> {
+    if (settings.sshPrivateKeyFile) return use(settings.sshPrivateKeyFile);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "swarm-ha-key-"));
+    try {
+        const file = path.join(dir, "key");
+        const text = pulumi.runtime.getConfig(`${NAMESPACE}:sshPrivateKey`) ?? "";
+        fs.writeFileSync(file, text.endsWith("\n") ? text : `${text}\n`, { mode: 0o600 });
+        return await use(file);
+    } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
 }
 
 export async function program(): Promise<Record<string, unknown>> {
@@ -163,8 +211,13 @@ export async function program(): Promise<Record<string, unknown>> {
         monitoringArgs,
     );
 
-    // A host presenting another host key than the recorded one fails here, in seconds, naming both.
+    // A host presenting another host key than the recorded one fails here, in seconds, naming both;
+    // then a host refusing the stack's key, naming the node, user and key.
     throwIfAny(await hostKeyProblems(hostKeyChecks(settings)));
+    const logins = loginChecks(settings);
+    if (logins.length > 0) {
+        throwIfAny(await withKeyFile(settings, (file) => loginProblems(logins, file)));
+    }
 
     const cluster = new SwarmCluster(settings.clusterName, clusterArgs);
     // ZooKeeper after the cluster: both install packages with apt on the managers.

@@ -1,6 +1,10 @@
 // SSH settings shared by every component that works on hosts over SSH, the connection they give,
-// and a check of the hosts' presented host keys before anything runs on them.
+// and checks of the hosts' presented host keys and of a login with the stack's key before anything
+// runs on them.
 import { execFile } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as types from "@pulumi/command/types/input";
 
@@ -123,4 +127,107 @@ export async function hostKeyProblems(
         }),
     );
     return found.filter((p): p is string => p !== undefined);
+}
+
+/** A host the stack logs in to, checked with the stack's key before anything runs. */
+export interface SshLoginCheck {
+    /** The node's name, for the message. */
+    node: string;
+    host: string;
+    port: number;
+    user: string;
+    /** The recorded host key, "TYPE BASE64"; without one the host's key is not checked here. */
+    hostKey?: string;
+}
+
+/** What one login attempt showed: in, refused by the host (the key), or nothing to judge by. */
+export type SshLoginResult = "ok" | "refused" | "unknown";
+
+/** Tries a login with the key in `keyFile`; `knownHosts` holds the recorded host keys. */
+export type SshLogin = (
+    check: SshLoginCheck,
+    keyFile: string,
+    knownHosts: string,
+) => Promise<SshLoginResult>;
+
+/**
+ * One non-interactive login with OpenSSH's client, the key alone, publickey only, 3 s to connect.
+ * "refused" only when the host said "Permission denied"; anything else (no answer, another host
+ * key) is "unknown" and left to the other checks and the connection's bounded dial.
+ */
+export const sshLogin: SshLogin = (check, keyFile, knownHosts) =>
+    new Promise((resolve) => {
+        const hostKeyOptions = check.hostKey
+            ? ["-o", "StrictHostKeyChecking=yes", "-o", `UserKnownHostsFile=${knownHosts}`]
+            : ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"];
+        execFile(
+            "ssh",
+            [
+                "-i",
+                keyFile,
+                "-p",
+                String(check.port),
+                "-o",
+                "BatchMode=yes",
+                "-o",
+                "IdentitiesOnly=yes",
+                "-o",
+                "PreferredAuthentications=publickey",
+                "-o",
+                "ConnectTimeout=3",
+                "-o",
+                "LogLevel=ERROR",
+                ...hostKeyOptions,
+                `${check.user}@${check.host}`,
+                "true",
+            ],
+            { timeout: 8000 },
+            (error, _stdout, stderr) => {
+                if (!error) resolve("ok");
+                else resolve(/Permission denied/.test(stderr) ? "refused" : "unknown");
+            },
+        );
+    });
+
+/** The key's fingerprint as ssh-keygen prints it ("SHA256:..."), or "" when it cannot say. */
+function fingerprint(keyFile: string): Promise<string> {
+    return new Promise((resolve) =>
+        execFile("ssh-keygen", ["-l", "-f", keyFile], { timeout: 5000 }, (error, stdout) =>
+            resolve(error ? "" : (stdout.split(/\s+/)[1] ?? "")),
+        ),
+    );
+}
+
+/**
+ * Logs in to every host with the stack's key, all at once, and returns a message for each host that
+ * refuses the key, naming the node, the user, the host and the key's fingerprint. Run before any
+ * resource, so that a wrong key fails in seconds instead of after every dial attempt.
+ */
+export async function loginProblems(
+    checks: SshLoginCheck[],
+    keyFile: string,
+    login: SshLogin = sshLogin,
+): Promise<string[]> {
+    if (checks.length === 0) return [];
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "swarm-ha-login-"));
+    try {
+        const knownHosts = path.join(dir, "known_hosts");
+        fs.writeFileSync(
+            knownHosts,
+            checks
+                .filter((c) => c.hostKey)
+                .map((c) => `${c.port === 22 ? c.host : `[${c.host}]:${c.port}`} ${c.hostKey}\n`)
+                .join(""),
+        );
+        const results = await Promise.all(checks.map((c) => login(c, keyFile, knownHosts)));
+        const refused = checks.filter((_, i) => results[i] === "refused");
+        if (refused.length === 0) return [];
+        const print = await fingerprint(keyFile);
+        return refused.map(
+            (c) =>
+                `swarm-ha: ${c.node} (${c.host}): ${c.user}@${c.host}:${c.port} refuses the SSH key${print ? ` ${print}` : ""} (publickey); authorize its public half for ${c.user} there, or give the key that is (sshPrivateKey or sshPrivateKeyFile).`,
+        );
+    } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
 }

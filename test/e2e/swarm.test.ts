@@ -1,8 +1,9 @@
 // End to end: the real engine converges the dev program's 3-manager, 2-worker swarm on fresh lab
 // hosts, then scales, survives a manager restart, keeps its secrets, refuses bad input and
 // destroys cleanly. Every check reads the hosts over SSH.
-import { spawnSync } from "child_process";
+import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { ConfigMap, Stack } from "@pulumi/pulumi/automation";
 import { REPO, changes, labInfo, openStack } from "../../scripts/automation";
@@ -282,6 +283,43 @@ test("a wrong host key fails at preview in seconds, naming the node, host, prese
     expect(r.out).toContain(
         `swarm-ha: lab-w1 (172.30.213.21): the host presents the SSH host key ${key(keys["lab-w1"])}, but ${key(keys["lab-m1"])} is expected`,
     );
+});
+
+test("a key the hosts refuse fails at preview in seconds, naming node, user and key; as a file or a secret", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "wrong-key-"));
+    const wrong = path.join(dir, "id_ed25519");
+    execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "wrong", "-f", wrong]);
+    const print = execFileSync("ssh-keygen", ["-l", "-f", wrong], { encoding: "utf8" }).split(
+        " ",
+    )[1];
+    for (const [how, config] of [
+        ["file", { "swarm-ha:sshPrivateKeyFile": wrong }],
+        [
+            "secret",
+            {
+                "swarm-ha:sshPrivateKeyFile": "",
+                "swarm-ha:sshPrivateKey": fs.readFileSync(wrong, "utf8"),
+            },
+        ],
+    ] as const) {
+        const started = Date.now();
+        const r = stackCli("preview", { ...E2E_CONFIG, ...config });
+        const seconds = (Date.now() - started) / 1000;
+        console.log(
+            `a key the hosts refuse (${how}) refused at preview in ${seconds.toFixed(1)} s`,
+        );
+        expect(r.status).not.toBe(0);
+        for (const n of DEV) {
+            expect(r.out).toContain(
+                `swarm-ha: ${n.name} (${n.host}): root@${n.host}:22 refuses the SSH key ${print} (publickey)`,
+            );
+        }
+        // The key's text is in neither the output nor a file left behind.
+        const body = fs.readFileSync(wrong, "utf8").split("\n")[1];
+        expect(r.out).not.toContain(body);
+    }
+    expect(fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith("swarm-ha-key-"))).toEqual([]);
+    fs.rmSync(dir, { recursive: true, force: true });
 });
 
 test("an unreachable host fails naming it and leaves the other nodes as they were", async () => {

@@ -1,6 +1,18 @@
-// Unit tests of the host-key check that runs before any resource: a host presenting another key is
-// named with both keys; one that does not answer is left to the connection's bounded dial.
-import { HostKeyScanner, hostKeyProblems, sshKeyscan } from "../../components";
+// Unit tests of the checks that run before any resource: a host presenting another host key is
+// named with both keys, a host refusing the stack's key is named with the user and the key's
+// fingerprint; one that does not answer is left to the connection's bounded dial.
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import {
+    HostKeyScanner,
+    SshLogin,
+    hostKeyProblems,
+    loginProblems,
+    sshKeyscan,
+    sshLogin,
+} from "../../components";
 
 const GOOD = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGoodKeyForTests";
 const OTHER = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOtherKeyForTests";
@@ -36,4 +48,60 @@ test("only a host presenting another key than the expected one is a problem, nam
 
 test("ssh-keyscan against a loopback port where nothing listens answers nothing", async () => {
     expect(await sshKeyscan("127.0.0.1", 1, "ssh-ed25519")).toBeUndefined();
+});
+
+describe("the login with the stack's key", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "login-test-"));
+    const keyFile = path.join(dir, "id_ed25519");
+    execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "test", "-f", keyFile]);
+    const print = execFileSync("ssh-keygen", ["-l", "-f", keyFile], { encoding: "utf8" }).split(
+        " ",
+    )[1];
+    afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    test("only a host that refuses the key is a problem, named with the user and the key's fingerprint", async () => {
+        const seen: string[] = [];
+        let knownHosts = "";
+        const login: SshLogin = async (c, file, known) => {
+            seen.push(`${c.user}@${c.host}:${c.port} ${file === keyFile}`);
+            knownHosts = fs.readFileSync(known, "utf8");
+            return ({ "10.0.0.1": "ok", "10.0.0.2": "refused", "10.0.0.3": "unknown" } as const)[
+                c.host as "10.0.0.1"
+            ];
+        };
+        const problems = await loginProblems(
+            [
+                { node: "m1", host: "10.0.0.1", port: 22, user: "root", hostKey: GOOD },
+                { node: "w1", host: "10.0.0.2", port: 2222, user: "ops", hostKey: OTHER },
+                { node: "w2", host: "10.0.0.3", port: 22, user: "root" },
+            ],
+            keyFile,
+            login,
+        );
+        expect(seen.sort()).toEqual([
+            "ops@10.0.0.2:2222 true",
+            "root@10.0.0.1:22 true",
+            "root@10.0.0.3:22 true",
+        ]);
+        // The recorded host keys, as OpenSSH writes them: [host]:port for other ports.
+        expect(knownHosts).toBe(`10.0.0.1 ${GOOD}\n[10.0.0.2]:2222 ${OTHER}\n`);
+        expect(print).toMatch(/^SHA256:/);
+        expect(problems).toEqual([
+            `swarm-ha: w1 (10.0.0.2): ops@10.0.0.2:2222 refuses the SSH key ${print} (publickey); authorize its public half for ops there, or give the key that is (sshPrivateKey or sshPrivateKeyFile).`,
+        ]);
+    });
+
+    test("no host to check: nothing is asked", async () => {
+        const login: SshLogin = async () => {
+            throw new Error("asked");
+        };
+        expect(await loginProblems([], keyFile, login)).toEqual([]);
+    });
+
+    test("ssh to a loopback port where nothing listens has nothing to judge by", async () => {
+        const check = { node: "m1", host: "127.0.0.1", port: 1, user: "root", hostKey: GOOD };
+        const known = path.join(dir, "known_hosts");
+        fs.writeFileSync(known, `[127.0.0.1]:1 ${GOOD}\n`);
+        expect(await sshLogin(check, keyFile, known)).toBe("unknown");
+    });
 });

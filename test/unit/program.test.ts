@@ -187,6 +187,38 @@ describe("readSettings", () => {
         ]);
     });
 
+    test("the logins checked with the stack's key: the same hosts, each with its user", async () => {
+        const { loginChecks } = await import("../../program");
+        const s = readSettings(
+            source({
+                nodes: [
+                    { ...NODES[0], hostKey: "ssh-ed25519 AAAAm1" },
+                    { ...NODES[1], sshUser: "ops", hostKey: "ssh-ed25519 AAAAw1" },
+                ],
+                sshUser: "admin",
+                sshPrivateKey: "k",
+                zkServers: [{ id: 2, host: "10.0.0.31", hostKey: "ssh-ed25519 AAAAz2" }],
+            }),
+        );
+        expect(loginChecks(s)).toEqual([
+            {
+                node: "m1",
+                host: "10.0.0.11",
+                port: 22,
+                user: "admin",
+                hostKey: "ssh-ed25519 AAAAm1",
+            },
+            { node: "w1", host: "10.0.0.21", port: 22, user: "ops", hostKey: "ssh-ed25519 AAAAw1" },
+            {
+                node: "zookeeper-2",
+                host: "10.0.0.31",
+                port: 22,
+                user: "admin",
+                hostKey: "ssh-ed25519 AAAAz2",
+            },
+        ]);
+    });
+
     test("ZooKeeper servers by cluster node name or by host", () => {
         const s = readSettings(
             source({
