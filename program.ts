@@ -1,5 +1,5 @@
 // The Pulumi program: reads the stack's settings; checks them with every component's own rules, the
-// hosts' SSH host keys and a login with the stack's key, before any resource; builds the cluster,
+// hosts' SSH host keys, a login with the stack's key and the swarm's quorum, before any resource; builds the cluster,
 // the ZooKeeper ensemble, the overlay networks, the services, the registry and the monitoring; and
 // returns the stack outputs. index.ts runs it under `pulumi up`; the project's own runners run the
 // same function through the Automation API.
@@ -17,8 +17,12 @@ import {
     ZooKeeperEnsemble,
     ZooKeeperEnsembleArgs,
     HostKeyCheck,
+    MEMBERS_COMMAND,
     SshLoginCheck,
     answeringManager,
+    firstAnswer,
+    parseMembers,
+    quorumProblems,
     hostKeyProblems,
     loginProblems,
     throwIfAny,
@@ -214,9 +218,26 @@ export async function program(): Promise<Record<string, unknown>> {
     // A host presenting another host key than the recorded one fails here, in seconds, naming both;
     // then a host refusing the stack's key, naming the node, user and key.
     throwIfAny(await hostKeyProblems(hostKeyChecks(settings)));
+    // Then the swarm as a manager sees it now: a change of managers that would leave it without a
+    // majority of reachable managers while it runs is refused, with the numbers.
     const logins = loginChecks(settings);
     if (logins.length > 0) {
-        throwIfAny(await withKeyFile(settings, (file) => loginProblems(logins, file)));
+        await withKeyFile(settings, async (file) => {
+            throwIfAny(await loginProblems(logins, file));
+            const managers = new Set(
+                settings.nodes.filter((n) => n.role === "manager").map((n) => n.name),
+            );
+            const answer = await firstAnswer(
+                logins.filter((c) => managers.has(c.node)),
+                file,
+                MEMBERS_COMMAND,
+            );
+            if (answer !== undefined) {
+                throwIfAny(
+                    quorumProblems(settings.clusterName, parseMembers(answer), settings.nodes),
+                );
+            }
+        });
     }
 
     const cluster = new SwarmCluster(settings.clusterName, clusterArgs);

@@ -6,3 +6,4 @@ export * from "./swarmService";
 export * from "./zookeeperEnsemble";
 export * from "./registry";
 export * from "./monitoring";
+export * from "./swarmQuorum";

@@ -150,44 +150,66 @@ export type SshLogin = (
     knownHosts: string,
 ) => Promise<SshLoginResult>;
 
-/**
- * One non-interactive login with OpenSSH's client, the key alone, publickey only, 3 s to connect.
- * "refused" only when the host said "Permission denied"; anything else (no answer, another host
- * key) is "unknown" and left to the other checks and the connection's bounded dial.
- */
-export const sshLogin: SshLogin = (check, keyFile, knownHosts) =>
-    new Promise((resolve) => {
-        const hostKeyOptions = check.hostKey
-            ? ["-o", "StrictHostKeyChecking=yes", "-o", `UserKnownHostsFile=${knownHosts}`]
-            : ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"];
+/** OpenSSH client arguments for one non-interactive command on a host, with the key alone. */
+function sshArguments(check: SshLoginCheck, keyFile: string, knownHosts: string): string[] {
+    const hostKeyOptions = check.hostKey
+        ? ["-o", "StrictHostKeyChecking=yes", "-o", `UserKnownHostsFile=${knownHosts}`]
+        : ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"];
+    return [
+        "-i",
+        keyFile,
+        "-p",
+        String(check.port),
+        "-o",
+        "BatchMode=yes",
+        "-o",
+        "IdentitiesOnly=yes",
+        "-o",
+        "PreferredAuthentications=publickey",
+        "-o",
+        "ConnectTimeout=3",
+        "-o",
+        "LogLevel=ERROR",
+        ...hostKeyOptions,
+        `${check.user}@${check.host}`,
+    ];
+}
+
+/** Runs `command` on a host over SSH (8 s at most); its status and output. */
+export function sshRun(
+    check: SshLoginCheck,
+    keyFile: string,
+    knownHosts: string,
+    command: string,
+): Promise<{ ok: boolean; stdout: string; stderr: string }> {
+    return new Promise((resolve) =>
         execFile(
             "ssh",
-            [
-                "-i",
-                keyFile,
-                "-p",
-                String(check.port),
-                "-o",
-                "BatchMode=yes",
-                "-o",
-                "IdentitiesOnly=yes",
-                "-o",
-                "PreferredAuthentications=publickey",
-                "-o",
-                "ConnectTimeout=3",
-                "-o",
-                "LogLevel=ERROR",
-                ...hostKeyOptions,
-                `${check.user}@${check.host}`,
-                "true",
-            ],
+            [...sshArguments(check, keyFile, knownHosts), command],
             { timeout: 8000 },
-            (error, _stdout, stderr) => {
-                if (!error) resolve("ok");
-                else resolve(/Permission denied/.test(stderr) ? "refused" : "unknown");
-            },
-        );
-    });
+            (error, stdout, stderr) => resolve({ ok: !error, stdout, stderr }),
+        ),
+    );
+}
+
+/** The recorded host keys of `checks` in OpenSSH's known_hosts format ([host]:port for other ports). */
+export function knownHostsText(checks: SshLoginCheck[]): string {
+    return checks
+        .filter((c) => c.hostKey)
+        .map((c) => `${c.port === 22 ? c.host : `[${c.host}]:${c.port}`} ${c.hostKey}\n`)
+        .join("");
+}
+
+/**
+ * One login with the key, publickey only, 3 s to connect. "refused" only when the host said
+ * "Permission denied"; anything else (no answer, another host key) is "unknown" and left to the
+ * other checks and the connection's bounded dial.
+ */
+export const sshLogin: SshLogin = async (check, keyFile, knownHosts) => {
+    const r = await sshRun(check, keyFile, knownHosts, "true");
+    if (r.ok) return "ok";
+    return /Permission denied/.test(r.stderr) ? "refused" : "unknown";
+};
 
 /** The key's fingerprint as ssh-keygen prints it ("SHA256:..."), or "" when it cannot say. */
 function fingerprint(keyFile: string): Promise<string> {
@@ -212,13 +234,7 @@ export async function loginProblems(
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "swarm-ha-login-"));
     try {
         const knownHosts = path.join(dir, "known_hosts");
-        fs.writeFileSync(
-            knownHosts,
-            checks
-                .filter((c) => c.hostKey)
-                .map((c) => `${c.port === 22 ? c.host : `[${c.host}]:${c.port}`} ${c.hostKey}\n`)
-                .join(""),
-        );
+        fs.writeFileSync(knownHosts, knownHostsText(checks));
         const results = await Promise.all(checks.map((c) => login(c, keyFile, knownHosts)));
         const refused = checks.filter((_, i) => results[i] === "refused");
         if (refused.length === 0) return [];
@@ -227,6 +243,31 @@ export async function loginProblems(
             (c) =>
                 `swarm-ha: ${c.node} (${c.host}): ${c.user}@${c.host}:${c.port} refuses the SSH key${print ? ` ${print}` : ""} (publickey); authorize its public half for ${c.user} there, or give the key that is (sshPrivateKey or sshPrivateKeyFile).`,
         );
+    } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+}
+
+/**
+ * Runs `command` on the hosts of `checks` in order and returns the output of the first that runs it
+ * successfully, or undefined when none does.
+ */
+export async function firstAnswer(
+    checks: SshLoginCheck[],
+    keyFile: string,
+    command: string,
+    run: typeof sshRun = sshRun,
+): Promise<string | undefined> {
+    if (checks.length === 0) return undefined;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "swarm-ha-ask-"));
+    try {
+        const knownHosts = path.join(dir, "known_hosts");
+        fs.writeFileSync(knownHosts, knownHostsText(checks));
+        for (const c of checks) {
+            const r = await run(c, keyFile, knownHosts, command);
+            if (r.ok) return r.stdout;
+        }
+        return undefined;
     } finally {
         fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -322,6 +322,37 @@ test("a key the hosts refuse fails at preview in seconds, naming node, user and 
     fs.rmSync(dir, { recursive: true, force: true });
 });
 
+/** Waits (bounded, 2 s apart) until lab-m1 reports `node` with a manager status matching `status`. */
+async function managerStatus(node: string, status: RegExp): Promise<void> {
+    let seen = "";
+    for (let i = 0; i < 45 && !status.test(seen); i++) {
+        if (i > 0) await new Promise((r) => setTimeout(r, 2000));
+        seen = nodeTable("lab-m1")[node] ?? "";
+    }
+    expect(seen).toMatch(status);
+}
+
+test("demoting a manager while another is down is refused at preview with the numbers", async () => {
+    lab("stop", "lab-m3");
+    try {
+        await managerStatus("lab-m3", / Unreachable$/);
+        const demoted = DEV.map((n) => (n.name === "lab-m2" ? { ...n, role: "worker" } : n));
+        const r = stackCli("preview", { ...E2E_CONFIG, "swarm-ha:nodes": demoted });
+        expect(r.status).not.toBe(0);
+        expect(r.out).toContain(
+            'SwarmCluster "lab": removing or demoting lab-m2 would leave 1 reachable of 2 managers while it runs, and a majority needs 2 (managers 3, reachable 2 (unreachable: lab-m3 (172.30.213.13)))',
+        );
+        // Removing the manager that is down keeps two of two reachable: planned.
+        const removed = DEV.filter((n) => n.name !== "lab-m3");
+        const ok = stackCli("preview", { ...E2E_CONFIG, "swarm-ha:nodes": removed });
+        expect(ok.out).not.toContain("a majority needs");
+        expect(ok.status).toBe(0);
+    } finally {
+        lab("start", "lab-m3");
+    }
+    await managerStatus("lab-m3", / (Reachable|Leader)$/);
+});
+
 test("an unreachable host fails naming it and leaves the other nodes as they were", async () => {
     stack = await openStack({
         stack: "e2e",

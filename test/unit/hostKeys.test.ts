@@ -8,6 +8,7 @@ import * as path from "path";
 import {
     HostKeyScanner,
     SshLogin,
+    firstAnswer,
     hostKeyProblems,
     loginProblems,
     sshKeyscan,
@@ -103,5 +104,24 @@ describe("the login with the stack's key", () => {
         const known = path.join(dir, "known_hosts");
         fs.writeFileSync(known, `[127.0.0.1]:1 ${GOOD}\n`);
         expect(await sshLogin(check, keyFile, known)).toBe("unknown");
+    });
+
+    test("a command runs on the hosts in order until one succeeds; none: undefined", async () => {
+        const asked: string[] = [];
+        const run = async (c: { host: string }, file: string, _known: string, command: string) => {
+            asked.push(`${c.host} ${command} ${file === keyFile}`);
+            return { ok: c.host === "10.0.0.2", stdout: `from ${c.host}`, stderr: "" };
+        };
+        const hosts = ["10.0.0.1", "10.0.0.2", "10.0.0.3"].map((host, i) => ({
+            node: `m${i + 1}`,
+            host,
+            port: 22,
+            user: "root",
+            hostKey: GOOD,
+        }));
+        expect(await firstAnswer(hosts, keyFile, "docker node ls", run)).toBe("from 10.0.0.2");
+        expect(asked).toEqual(["10.0.0.1 docker node ls true", "10.0.0.2 docker node ls true"]);
+        expect(await firstAnswer([hosts[0]], keyFile, "x", run)).toBeUndefined();
+        expect(await firstAnswer([], keyFile, "x", run)).toBeUndefined();
     });
 });

@@ -1,0 +1,77 @@
+// The quorum-aware plan: before anything changes, the swarm's managers as a manager sees them now
+// are compared with the managers the stack asks for, and a change that would leave the swarm
+// without a majority of reachable managers while it runs is refused, with the numbers.
+import { SwarmNodeArgs } from "./swarmCluster";
+import { prefix } from "./validation";
+
+/** A node of the running swarm as a manager reports it. */
+export interface SwarmMember {
+    hostname: string;
+    /** The node's address in the swarm (a manager's Raft address, without the port). */
+    address: string;
+    role: "manager" | "worker";
+    /** A manager's reachability as Raft sees it; false for workers. */
+    reachable: boolean;
+}
+
+/**
+ * What a manager is asked: one line per node, "HOSTNAME ADDRESS ROLE REACHABILITY" (the Raft
+ * address for managers, "-" for a worker's reachability). Fails where no swarm answers.
+ */
+export const MEMBERS_COMMAND =
+    "docker node ls -q | xargs -r docker node inspect --format " +
+    "'{{.Description.Hostname}} {{if .ManagerStatus}}{{.ManagerStatus.Addr}}{{else}}{{.Status.Addr}}{{end}} {{.Spec.Role}} {{if .ManagerStatus}}{{.ManagerStatus.Reachability}}{{else}}-{{end}}'";
+
+/** Parses MEMBERS_COMMAND's output. */
+export function parseMembers(stdout: string): SwarmMember[] {
+    return stdout
+        .split("\n")
+        .map((l) => l.trim().split(/\s+/))
+        .filter((f) => f.length === 4 && (f[2] === "manager" || f[2] === "worker"))
+        .map(([hostname, addr, role, reachability]) => ({
+            hostname,
+            address: addr.replace(/:\d+$/, ""),
+            role: role as "manager" | "worker",
+            reachable: role === "manager" && reachability === "reachable",
+        }));
+}
+
+/**
+ * The problems of moving the swarm from `members` to the managers `nodes` asks for: a change of its
+ * managers while half or fewer are reachable, or removals and demotions that, done reachable ones
+ * first (the worst order), would leave half or fewer of the remaining managers reachable. Each
+ * message names the managers, the reachable ones and how many a majority needs.
+ */
+export function quorumProblems(
+    name: string,
+    members: SwarmMember[],
+    nodes: SwarmNodeArgs[],
+): string[] {
+    const p = prefix("SwarmCluster", name);
+    const addressOf = (n: SwarmNodeArgs): string => n.advertiseAddress ?? n.host;
+    const wanted = new Set(nodes.filter((n) => n.role === "manager").map(addressOf));
+    const managers = members.filter((m) => m.role === "manager");
+    if (managers.length === 0) return [];
+    const reachable = managers.filter((m) => m.reachable);
+    const leaving = managers.filter((m) => !wanted.has(m.address));
+    const joining = [...wanted].filter((a) => !managers.some((m) => m.address === a));
+    const down = managers.filter((m) => !m.reachable).map((m) => `${m.hostname} (${m.address})`);
+    const majority = (count: number): number => Math.floor(count / 2) + 1;
+    const now = `managers ${managers.length}, reachable ${reachable.length}${down.length ? ` (unreachable: ${down.join(", ")})` : ""}`;
+    if (leaving.length === 0 && joining.length === 0) return [];
+    if (reachable.length < majority(managers.length)) {
+        return [
+            `${p}: the swarm has no majority of reachable managers now (${now}, a majority needs ${majority(managers.length)}), so it cannot change its managers; bring the unreachable managers back first.`,
+        ];
+    }
+    const leavingReachable = leaving.filter((m) => m.reachable);
+    const left = managers.length - leavingReachable.length;
+    const leftReachable = reachable.length - leavingReachable.length;
+    if (leavingReachable.length > 0 && leftReachable < majority(left)) {
+        const names = leavingReachable.map((m) => m.hostname).join(", ");
+        return [
+            `${p}: removing or demoting ${names} would leave ${leftReachable} reachable of ${left} managers while it runs, and a majority needs ${majority(left)} (${now}); bring the unreachable managers back, or change fewer managers in one up.`,
+        ];
+    }
+    return [];
+}
