@@ -2,11 +2,20 @@
 // run through the project's Automation API runner with everything the engine printed kept.
 import { execFileSync } from "child_process";
 import * as path from "path";
-import { Stack } from "@pulumi/pulumi/automation";
+import { ConfigMap, Stack } from "@pulumi/pulumi/automation";
 import { REPO, loadEnv, stackNodes } from "../../scripts/automation";
 import { NodeConfig } from "../../config";
 
 loadEnv();
+
+/**
+ * The dev stack's settings without monitoring, for the files that are not about it: it adds the
+ * engines' metrics steps and four services to every converge (test/e2e/monitoring.test.ts and the
+ * plain CLI's dev stack keep it).
+ */
+export const WITHOUT_MONITORING: ConfigMap = {
+    "swarm-ha:monitoring": { value: JSON.stringify({ enabled: false }) },
+};
 
 /** Runs `lab/lab.sh ARGS...` and returns what it printed. */
 export function lab(...args: string[]): string {

@@ -14,7 +14,7 @@ import { ServiceConfig } from "../../serviceConfig";
 import { NodeConfig } from "../../config";
 import { ZkClient, discoverInstances, REGISTRAR_ELECTION } from "../../components";
 import { srvrMode } from "../../components/zookeeperProbe";
-import { DEV, lab, onHost, record, removeStack, transcript } from "./helpers";
+import { DEV, lab, onHost, record, removeStack, transcript, WITHOUT_MONITORING } from "./helpers";
 
 jest.setTimeout(20 * 60 * 1000);
 
@@ -153,9 +153,9 @@ beforeAll(async () => {
     ]);
     classpath = [...jars, classes].join(":");
 
-    stack = await openStack({ stack: "reg-e2e", settingsFrom: "dev" });
+    stack = await openStack({ stack: "reg-e2e", settingsFrom: "dev", config: WITHOUT_MONITORING });
     await removeStack(stack);
-    stack = await openStack({ stack: "reg-e2e", settingsFrom: "dev" });
+    stack = await openStack({ stack: "reg-e2e", settingsFrom: "dev", config: WITHOUT_MONITORING });
     await stack.setAllConfig({ "swarm-ha:zkAuth": { value: "true" } });
     await up({ web: web() });
     zk = await ZkClient.connect(CONNECT);

@@ -18,6 +18,7 @@ import {
     removeStack,
     transcript,
     record,
+    WITHOUT_MONITORING,
 } from "./helpers";
 
 jest.setTimeout(20 * 60 * 1000);
@@ -80,12 +81,12 @@ function execSleep(seconds: number): void {
 beforeAll(async () => {
     lab("down");
     lab("up", "--managers", "3", "--workers", "3");
-    stack = await openStack({ stack: "e2e", settingsFrom: "dev" });
+    stack = await openStack({ stack: "e2e", settingsFrom: "dev", config: WITHOUT_MONITORING });
     await removeStack(stack);
     stack = await openStack({
         stack: "e2e",
         settingsFrom: "dev",
-        config: { "swarm-ha:sshDialAttempts": { value: "3" } },
+        config: { ...WITHOUT_MONITORING, "swarm-ha:sshDialAttempts": { value: "3" } },
     });
     await withNodes(DEV);
 });
@@ -246,7 +247,7 @@ function stackCli(
     return { status: r.status ?? 1, out };
 }
 
-const E2E_CONFIG = { "swarm-ha:sshDialAttempts": 3 };
+const E2E_CONFIG = { "swarm-ha:sshDialAttempts": 3, "swarm-ha:monitoring": { enabled: false } };
 
 test("an even manager count fails at preview with the validation message, changing nothing", async () => {
     const nodes = DEV.map((n) => (n.name === "lab-w1" ? { ...n, role: "manager" } : n));
@@ -357,7 +358,7 @@ test("an unreachable host fails naming it and leaves the other nodes as they wer
     stack = await openStack({
         stack: "e2e",
         settingsFrom: "dev",
-        config: { "swarm-ha:sshDialAttempts": { value: "3" } },
+        config: { ...WITHOUT_MONITORING, "swarm-ha:sshDialAttempts": { value: "3" } },
     });
     const before = nodeTable();
     await withNodes([...DEV, { name: "lab-w9", host: "172.30.213.29", role: "worker" }]);

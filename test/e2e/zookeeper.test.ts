@@ -17,6 +17,7 @@ import {
     record,
     removeStack,
     transcript,
+    WITHOUT_MONITORING,
 } from "./helpers";
 import { ZkClient } from "../../components/registry/zkClient";
 import { srvrMode } from "../../components/zookeeperProbe";
@@ -148,9 +149,9 @@ beforeAll(async () => {
     lab("down");
     // Managers for the cluster and the first three ZooKeeper servers; two spare hosts for growing.
     lab("up", "--managers", "3", "--workers", "2");
-    stack = await openStack({ stack: "zk-e2e", settingsFrom: "dev" });
+    stack = await openStack({ stack: "zk-e2e", settingsFrom: "dev", config: WITHOUT_MONITORING });
     await removeStack(stack);
-    stack = await openStack({ stack: "zk-e2e", settingsFrom: "dev" });
+    stack = await openStack({ stack: "zk-e2e", settingsFrom: "dev", config: WITHOUT_MONITORING });
     // ZooKeeper is what this file is about: the services stay out.
     await stack.removeConfig("swarm-ha:services");
     await stack.setAllConfig({ "swarm-ha:nodes": { value: JSON.stringify(MANAGERS) } });
