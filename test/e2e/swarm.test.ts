@@ -334,24 +334,32 @@ async function managerStatus(node: string, status: RegExp): Promise<void> {
 }
 
 test("demoting a manager while another is down is refused at preview with the numbers", async () => {
+    // Three managers before and after: lab-m2 becomes a worker and lab-w1 a manager.
+    const swap = (nodes: NodeConfig[], demote: string): NodeConfig[] =>
+        nodes.map((n) =>
+            n.name === demote
+                ? { ...n, role: "worker" }
+                : n.name === "lab-w1"
+                  ? { ...n, role: "manager" }
+                  : n,
+        );
     lab("stop", "lab-m3");
     try {
         await managerStatus("lab-m3", / Unreachable$/);
-        const demoted = DEV.map((n) => (n.name === "lab-m2" ? { ...n, role: "worker" } : n));
-        const r = stackCli("preview", { ...E2E_CONFIG, "swarm-ha:nodes": demoted });
+        const r = stackCli("preview", { ...E2E_CONFIG, "swarm-ha:nodes": swap(DEV, "lab-m2") });
         expect(r.status).not.toBe(0);
         expect(r.out).toContain(
             'SwarmCluster "lab": removing or demoting lab-m2 would leave 1 reachable of 2 managers while it runs, and a majority needs 2 (managers 3, reachable 2 (unreachable: lab-m3 (172.30.213.13)))',
         );
-        // Removing the manager that is down keeps two of two reachable: planned.
-        const removed = DEV.filter((n) => n.name !== "lab-m3");
-        const ok = stackCli("preview", { ...E2E_CONFIG, "swarm-ha:nodes": removed });
+        // Replacing the manager that is down instead keeps two of two reachable: planned.
+        const replaced = swap(DEV, "lab-m3").filter((n) => n.name !== "lab-m3");
+        const ok = stackCli("preview", { ...E2E_CONFIG, "swarm-ha:nodes": replaced });
         expect(ok.out).not.toContain("a majority needs");
         expect(ok.status).toBe(0);
     } finally {
         lab("start", "lab-m3");
+        await managerStatus("lab-m3", / (Reachable|Leader)$/);
     }
-    await managerStatus("lab-m3", / (Reachable|Leader)$/);
 });
 
 test("an unreachable host fails naming it and leaves the other nodes as they were", async () => {
