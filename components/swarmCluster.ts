@@ -653,9 +653,17 @@ export class SwarmCluster extends pulumi.ComponentResource {
                             METRICS_ADDR: metricsAddressOf(node),
                             ATTEMPTS: readyAttempts,
                             INTERVAL: String(READY_INTERVAL_SECONDS),
+                            AUTOLOCK: String(args.autolock ?? false),
                         }),
+                        // A restarted manager of an autolocked swarm needs the key to rejoin.
+                        stdin:
+                            args.autolock && node.role === "manager" ? this.unlockKey : undefined,
                     },
-                    { parent: this, dependsOn: [engineReady] },
+                    {
+                        parent: this,
+                        dependsOn: [engineReady],
+                        additionalSecretOutputs: ["stdin"],
+                    },
                 );
             }
         }

@@ -343,6 +343,17 @@ describe("SwarmCluster engine metrics", () => {
         expect(c.engineMetricsPort).toBe(9323);
     });
 
+    test("with autolock, a manager's engine step gets the unlock key on stdin, as a secret", async () => {
+        await build("lock", args(cluster(3, 1), { autolock: true, docker: { metricsPort: 9323 } }));
+        const m2 = recorder.byName("lock-engine-m2");
+        expect(m2.inputs.stdin).toBe(UNLOCK_KEY);
+        expect(m2.secretPaths).toContain("stdin");
+        expect(m2.additionalSecretOutputs).toContain("stdin");
+        expect(m2.inputs.create).toContain("AUTOLOCK='true'");
+        expect(m2.inputs.create).not.toContain(UNLOCK_KEY);
+        expect(recorder.byName("lock-engine-w1").inputs.stdin).toBeUndefined();
+    });
+
     test("without a metrics port, no engine step and the engines are left as they are", async () => {
         const { c, rs } = await build("nomx", args(cluster(1, 1)));
         expect(rs.filter((r) => r.name.includes("-engine-"))).toEqual([]);
