@@ -71,9 +71,17 @@ test("fault helpers: kill and start a host; isolate it from the lab network and 
 });
 
 test("the project's images are staged on every host and load as soon as Docker starts there", () => {
-    expect(lab("images").trim().split("\n")).toEqual(["swarm-ha-web:3", "swarm-ha-registrar:1"]);
+    const images = [
+        "swarm-ha-web:3",
+        "swarm-ha-registrar:1",
+        "swarm-ha-exporter:1",
+        "swarm-ha-prometheus:2.42",
+        "swarm-ha-alertmanager:0.25",
+        "swarm-ha-node-exporter:1.5",
+    ];
+    expect(lab("images").trim().split("\n")).toEqual(images);
     expect(onHost("lab-w2", "ls /var/lib/lab-images").split("\n")).toEqual(
-        expect.arrayContaining(["swarm-ha-web_3.tar", "swarm-ha-registrar_1.tar"]),
+        expect.arrayContaining(images.map((i) => `${i.replace(":", "_")}.tar`)),
     );
     // Docker installed as the product does it: the staged image loads without a lab command.
     onHost(
@@ -88,9 +96,10 @@ test("the project's images are staged on every host and load as soon as Docker s
     ).toContain("busybox httpd");
     const page = onHost(
         "lab-w2",
-        "docker run -d --name web-check swarm-ha-web:3 >/dev/null; ip=$(docker inspect -f '{{.NetworkSettings.IPAddress}}' web-check); for i in 1 2 3 4 5 6 7 8 9 10; do curl -fs \"http://$ip/\" && break; sleep 1; done; docker rm -f web-check >/dev/null",
+        'docker run -d --name web-check swarm-ha-web:3 >/dev/null; ip=$(docker inspect -f \'{{.NetworkSettings.IPAddress}}\' web-check); for i in 1 2 3 4 5 6 7 8 9 10; do curl -fs "http://$ip/" && break; sleep 1; done; curl -fs "http://$ip/metrics"; docker rm -f web-check >/dev/null',
     );
-    expect(page).toMatch(/^swarm-ha web on /);
+    // Its page, and the one metric Prometheus scrapes.
+    expect(page).toMatch(/^swarm-ha web on .*\nswarm_ha_web_up 1$/);
     // load-image: an image given later reaches a running engine at once.
     expect(lab("load-image", "swarm-ha-web:3", "lab-w2").trim()).toBe(
         "loaded swarm-ha-web:3 on lab-w2",
