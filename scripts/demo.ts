@@ -100,10 +100,16 @@ async function main(): Promise<void> {
         };
         const prometheus = `http://${m.prometheusTasks[0]?.address}:${m.prometheusPort}`;
         const alertmanager = `http://${m.alertmanagerTasks[0]?.address}:${m.alertmanagerPort}`;
-        const answer = await httpGet(`${prometheus}/api/v1/targets?state=active`);
-        const targets = answer.startsWith("200 ")
-            ? (JSON.parse(answer.slice(4)).data.activeTargets as { health: string }[])
-            : [];
+        // A Prometheus that just started has not scraped every target yet: 20 s at most.
+        let targets: { health: string }[] = [];
+        for (let i = 0; i < 20; i++) {
+            const answer = await httpGet(`${prometheus}/api/v1/targets?state=active`);
+            targets = answer.startsWith("200 ")
+                ? (JSON.parse(answer.slice(4)).data.activeTargets as { health: string }[])
+                : [];
+            if (targets.length > 0 && targets.every((t) => t.health !== "unknown")) break;
+            await new Promise((r) => setTimeout(r, 1000));
+        }
         const up = targets.filter((t) => t.health === "up").length;
         console.log("monitoring:");
         console.log(
