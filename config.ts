@@ -12,7 +12,7 @@ import {
     SwarmRole,
     ZooKeeperServerArgs,
 } from "./components";
-import { ServiceSettings, parseServices } from "./serviceConfig";
+import { ServiceSettings, parseServices, shapeProblems } from "./serviceConfig";
 
 export const NAMESPACE = "swarm-ha";
 
@@ -90,19 +90,7 @@ export function parseMonitoring(raw: unknown): MonitoringSettings | undefined {
             `${key("monitoring")} is ${JSON.stringify(raw)}; give a map such as { enabled: true }.`,
         );
     }
-    const problems: string[] = [];
-    for (const [field, value] of Object.entries(raw)) {
-        const want = MONITORING_FIELDS[field as keyof MonitoringSettings];
-        if (want === undefined) {
-            problems.push(
-                `${key("monitoring")}.${field} is not a setting; use ${Object.keys(MONITORING_FIELDS).join(", ")}.`,
-            );
-        } else if (typeof value !== want) {
-            problems.push(
-                `${key("monitoring")}.${field} is ${JSON.stringify(value)}; give a ${want}.`,
-            );
-        }
-    }
+    const problems = shapeProblems(key("monitoring"), raw, MONITORING_FIELDS);
     const m = raw as MonitoringSettings;
     if (m.publishMode !== undefined && !["ingress", "host"].includes(m.publishMode)) {
         problems.push(

@@ -1,7 +1,7 @@
 // The Pulumi program: reads the stack's settings; checks them with every component's own rules, the
-// hosts' SSH host keys, a login with the stack's key and the swarm's quorum, before any resource; builds the cluster,
-// the ZooKeeper ensemble, the overlay networks, the services, the registry and the monitoring; and
-// returns the stack outputs. index.ts runs it under `pulumi up`; the project's own runners run the
+// hosts' SSH host keys, a login with the stack's key and the swarm's quorum, before any resource;
+// builds the cluster, the ZooKeeper ensemble, the overlay networks, the services, the registry and
+// the monitoring; and returns the stack outputs. index.ts runs it under `pulumi up`; the project's own runners run the
 // same function through the Automation API.
 import * as docker from "@pulumi/docker";
 import {

@@ -83,6 +83,30 @@ const FIELDS: Record<keyof ServiceConfig, "string" | "number" | "boolean" | "lis
 const NAME_RULE = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 const MEMORY_RULE = /^(\d+(?:\.\d+)?)\s*([kmg]i?b?)?$/i;
 
+/**
+ * The problems of a map's shape against the settings it may hold (`fields`: each one's kind): a key
+ * that is not a setting `of` the thing, or a value of another kind. `at` names the map.
+ */
+export function shapeProblems(
+    at: string,
+    map: object,
+    fields: Record<string, "string" | "number" | "boolean" | "list" | "map">,
+    of = "",
+): string[] {
+    const problems: string[] = [];
+    for (const [field, v] of Object.entries(map)) {
+        const want = fields[field];
+        if (want === undefined) {
+            problems.push(
+                `${at}.${field} is not a setting${of}; use ${Object.keys(fields).join(", ")}.`,
+            );
+        } else if (kind(v) !== want) {
+            problems.push(`${at}.${field} is ${JSON.stringify(v)}; give a ${want}.`);
+        }
+    }
+    return problems;
+}
+
 function kind(value: unknown): string {
     return Array.isArray(value)
         ? "list"
@@ -143,16 +167,7 @@ export function parseServices(
             continue;
         }
         const s = value as ServiceConfig;
-        for (const [field, v] of Object.entries(s)) {
-            const want = FIELDS[field as keyof ServiceConfig];
-            if (want === undefined) {
-                problems.push(
-                    `${key}.${field} is not a setting of a service; use ${Object.keys(FIELDS).join(", ")}.`,
-                );
-            } else if (kind(v) !== want) {
-                problems.push(`${key}.${field} is ${JSON.stringify(v)}; give a ${want}.`);
-            }
-        }
+        problems.push(...shapeProblems(key, s, FIELDS, " of a service"));
         if (typeof s.image !== "string" || s.image.trim() === "") {
             problems.push(`${key}.image is missing; give the image, such as "nginx:1.27".`);
         }

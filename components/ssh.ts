@@ -192,12 +192,28 @@ export function sshRun(
     );
 }
 
-/** The recorded host keys of `checks` in OpenSSH's known_hosts format ([host]:port for other ports). */
-export function knownHostsText(checks: SshLoginCheck[]): string {
-    return checks
-        .filter((c) => c.hostKey)
-        .map((c) => `${c.port === 22 ? c.host : `[${c.host}]:${c.port}`} ${c.hostKey}\n`)
-        .join("");
+/**
+ * Runs `use` with a known_hosts file holding the recorded host keys of `checks` (OpenSSH's format,
+ * [host]:port for other ports), removed afterwards.
+ */
+async function withKnownHosts<T>(
+    checks: SshLoginCheck[],
+    use: (knownHosts: string) => Promise<T>,
+): Promise<T> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "swarm-ha-ssh-"));
+    try {
+        const knownHosts = path.join(dir, "known_hosts");
+        fs.writeFileSync(
+            knownHosts,
+            checks
+                .filter((c) => c.hostKey)
+                .map((c) => `${c.port === 22 ? c.host : `[${c.host}]:${c.port}`} ${c.hostKey}\n`)
+                .join(""),
+        );
+        return await use(knownHosts);
+    } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
 }
 
 /**
@@ -231,21 +247,16 @@ export async function loginProblems(
     login: SshLogin = sshLogin,
 ): Promise<string[]> {
     if (checks.length === 0) return [];
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "swarm-ha-login-"));
-    try {
-        const knownHosts = path.join(dir, "known_hosts");
-        fs.writeFileSync(knownHosts, knownHostsText(checks));
-        const results = await Promise.all(checks.map((c) => login(c, keyFile, knownHosts)));
-        const refused = checks.filter((_, i) => results[i] === "refused");
-        if (refused.length === 0) return [];
-        const print = await fingerprint(keyFile);
-        return refused.map(
-            (c) =>
-                `swarm-ha: ${c.node} (${c.host}): ${c.user}@${c.host}:${c.port} refuses the SSH key${print ? ` ${print}` : ""} (publickey); authorize its public half for ${c.user} there, or give the key that is (sshPrivateKey or sshPrivateKeyFile).`,
-        );
-    } finally {
-        fs.rmSync(dir, { recursive: true, force: true });
-    }
+    const results = await withKnownHosts(checks, (knownHosts) =>
+        Promise.all(checks.map((c) => login(c, keyFile, knownHosts))),
+    );
+    const refused = checks.filter((_, i) => results[i] === "refused");
+    if (refused.length === 0) return [];
+    const print = await fingerprint(keyFile);
+    return refused.map(
+        (c) =>
+            `swarm-ha: ${c.node} (${c.host}): ${c.user}@${c.host}:${c.port} refuses the SSH key${print ? ` ${print}` : ""} (publickey); authorize its public half for ${c.user} there, or give the key that is (sshPrivateKey or sshPrivateKeyFile).`,
+    );
 }
 
 /**
@@ -259,16 +270,11 @@ export async function firstAnswer(
     run: typeof sshRun = sshRun,
 ): Promise<string | undefined> {
     if (checks.length === 0) return undefined;
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "swarm-ha-ask-"));
-    try {
-        const knownHosts = path.join(dir, "known_hosts");
-        fs.writeFileSync(knownHosts, knownHostsText(checks));
+    return withKnownHosts(checks, async (knownHosts) => {
         for (const c of checks) {
             const r = await run(c, keyFile, knownHosts, command);
             if (r.ok) return r.stdout;
         }
         return undefined;
-    } finally {
-        fs.rmSync(dir, { recursive: true, force: true });
-    }
+    });
 }
