@@ -1,5 +1,6 @@
 // The Pulumi program: reads the stack's settings; checks them with every component's own rules, the
 // hosts' SSH host keys, a login with the stack's key and the swarm's quorum, before any resource;
+// asks the hosts how they are, so that a node changed by hand is repaired;
 // builds the cluster, the ZooKeeper ensemble, the overlay networks, the services, the registry and
 // the monitoring; and returns the stack outputs. index.ts runs it under `pulumi up`; the project's own runners run the
 // same function through the Automation API.
@@ -17,11 +18,10 @@ import {
     ZooKeeperEnsemble,
     ZooKeeperEnsembleArgs,
     HostKeyCheck,
-    MEMBERS_COMMAND,
     SshLoginCheck,
     answeringManager,
-    firstAnswer,
-    parseMembers,
+    driftMessages,
+    observeSwarm,
     quorumProblems,
     hostKeyProblems,
     loginProblems,
@@ -117,6 +117,17 @@ export function loginChecks(settings: StackSettings): SshLoginCheck[] {
         port: c.port,
         user: users.get(c.node) ?? settings.sshUser,
         hostKey: c.expected,
+    }));
+}
+
+/** Every node's login, its host key checked where one is recorded: for asking how each one is. */
+export function nodeLogins(settings: StackSettings): SshLoginCheck[] {
+    return settings.nodes.map((n) => ({
+        node: n.name,
+        host: n.host,
+        port: n.ssh?.port ?? settings.sshPort,
+        user: n.ssh?.user ?? settings.sshUser,
+        hostKey: typeof n.ssh?.hostKey === "string" ? n.ssh.hostKey : undefined,
     }));
 }
 
@@ -216,31 +227,28 @@ export async function program(): Promise<Record<string, unknown>> {
     );
 
     // A host presenting another host key than the recorded one fails here, in seconds, naming both;
-    // then a host refusing the stack's key, naming the node, user and key.
+    // then a host refusing the stack's key, naming the node, user and key. Then the swarm as its
+    // hosts and a manager report it now: a change of managers that would leave it without a
+    // majority of reachable managers while it runs is refused, with the numbers; a node found
+    // drifted is said here and repaired by the cluster.
     throwIfAny(await hostKeyProblems(hostKeyChecks(settings)));
-    // Then the swarm as a manager sees it now: a change of managers that would leave it without a
-    // majority of reachable managers while it runs is refused, with the numbers.
-    const logins = loginChecks(settings);
-    if (logins.length > 0) {
-        await withKeyFile(settings, async (file) => {
-            throwIfAny(await loginProblems(logins, file));
-            const managers = new Set(
-                settings.nodes.filter((n) => n.role === "manager").map((n) => n.name),
-            );
-            const answer = await firstAnswer(
-                logins.filter((c) => managers.has(c.node)),
-                file,
-                MEMBERS_COMMAND,
-            );
-            if (answer !== undefined) {
-                throwIfAny(
-                    quorumProblems(settings.clusterName, parseMembers(answer), settings.nodes),
-                );
-            }
-        });
+    const observed = await withKeyFile(settings, async (file) => {
+        throwIfAny(await loginProblems(loginChecks(settings), file));
+        const { observation, members } = await observeSwarm(
+            settings.nodes,
+            nodeLogins(settings),
+            file,
+        );
+        if (members) {
+            throwIfAny(quorumProblems(settings.clusterName, members, settings.nodes));
+        }
+        return observation;
+    });
+    for (const message of driftMessages(settings.nodes, observed.drift)) {
+        pulumi.log.warn(message);
     }
 
-    const cluster = new SwarmCluster(settings.clusterName, clusterArgs);
+    const cluster = new SwarmCluster(settings.clusterName, { ...clusterArgs, observed });
     // ZooKeeper after the cluster: both install packages with apt on the managers.
     const zk = zkArgs
         ? new ZooKeeperEnsemble("zookeeper", zkArgs, { dependsOn: [cluster] })

@@ -7,3 +7,4 @@ export * from "./zookeeperEnsemble";
 export * from "./registry";
 export * from "./monitoring";
 export * from "./swarmQuorum";
+export * from "./swarmDrift";

@@ -21,18 +21,23 @@ export function remoteStep(
 /**
  * Places the scripts in `dir` on a host (the bundle on stdin); every other step on that host depends
  * on it. A new version of the scripts replaces it: the new directory is written first, the old one
- * removed at the end of the run, after the steps that may still source it.
+ * removed at the end of the run, after the steps that may still source it. `repairs` (a count that
+ * grows when the host was found drifted, e.g. replaced by a fresh one) places them again.
  */
 export function placeScripts(
     name: string,
     connection: types.remote.ConnectionArgs,
     dir: string,
     parent: pulumi.Resource,
+    repairs?: pulumi.Output<number>,
 ): command.remote.Command {
     const commands = placeScriptsCommands(dir);
+    const create = repairs
+        ? repairs.apply((n) => (n > 0 ? `REPAIR=${n}\n${commands.create}` : commands.create))
+        : commands.create;
     return remoteStep(
         name,
-        { connection, ...commands, stdin: scriptBundle(), triggers: [dir] },
+        { connection, ...commands, create, stdin: scriptBundle(), triggers: [dir] },
         { parent },
     );
 }

@@ -278,3 +278,24 @@ export async function firstAnswer(
         return undefined;
     });
 }
+
+/**
+ * Runs `command` on every host of `checks` at once; for each, its output, or undefined where it
+ * did not run (no answer, key or host key refused, the command failed).
+ */
+export async function runOnAll(
+    checks: SshLoginCheck[],
+    keyFile: string,
+    command: string,
+    run: typeof sshRun = sshRun,
+): Promise<(string | undefined)[]> {
+    if (checks.length === 0) return [];
+    return withKnownHosts(checks, (knownHosts) =>
+        Promise.all(
+            checks.map(async (c) => {
+                const r = await run(c, keyFile, knownHosts, command);
+                return r.ok ? r.stdout : undefined;
+            }),
+        ),
+    );
+}

@@ -9,6 +9,9 @@ import * as types from "@pulumi/command/types/input";
 import { scriptsDir, stepCommand, stepCommandOutput } from "./remoteScript";
 import { placeScripts, remoteStep } from "./remoteStep";
 import { SshArgs, SshOverrides, connectionFor, resolveSsh, ResolvedSsh } from "./ssh";
+import { SwarmObservation } from "./swarmDrift";
+import { SwarmProbe } from "./swarmProbe";
+import { ProbeHost } from "./zookeeperProbe";
 import { duplicates, isPort, prefix, throwIfAny, wholeNumberProblems } from "./validation";
 
 export type SwarmRole = "manager" | "worker";
@@ -61,10 +64,19 @@ export interface SwarmClusterArgs {
     /** How Docker is installed. Default: `{ install: "distro" }`. */
     docker?: DockerInstallArgs;
     /**
-     * The manager that initialises the swarm and on which the cluster runs its manager-side steps.
-     * Default: the first manager by name. Point it at a healthy manager to rejoin a replaced one.
+     * The manager that initialises the swarm, and that runs the manager-side steps while it manages
+     * the swarm (see `observed`). Default: the first manager by name.
      */
     bootstrapManager?: string;
+    /**
+     * The swarm as found on the hosts when the program started ({@link observeSwarm}). With it, a
+     * node found drifted (engine stopped, out of the swarm, role, availability or labels changed by
+     * hand) has its steps run again, and the manager-side steps (tokens, node settings, drain and
+     * removal, the ready check) run on a manager that manages the swarm: the one of the last run
+     * while it does, else the bootstrap manager, else the first that answers. Default: nothing
+     * found: no repair, and those steps stay on the manager of the last run.
+     */
+    observed?: SwarmObservation;
     /** Swarm management port (advertise and listen). Default: 2377. */
     advertisePort?: number;
     /** VXLAN data path port. Default: Docker's (4789). */
@@ -452,7 +464,6 @@ export class SwarmCluster extends pulumi.ComponentResource {
         const bootstrap = chooseBootstrapManager(args);
         const sshOf = (n: SwarmNodeArgs): ResolvedSsh => resolveSsh(args.ssh, n.ssh);
         const addressOf = (n: SwarmNodeArgs): string => n.advertiseAddress ?? n.host;
-        const bootstrapConnection = connectionFor(bootstrap.host, sshOf(bootstrap));
         const managerAddresses = managers.map(addressOf).join(" ");
         const base = (n: SwarmNodeArgs): Record<string, string> => ({ NODE: n.name, HOST: n.host });
         const metricsPort = args.docker?.metricsPort;
@@ -460,63 +471,121 @@ export class SwarmCluster extends pulumi.ComponentResource {
             metricsPort === undefined
                 ? undefined
                 : (n: SwarmNodeArgs): string => `${addressOf(n)}:${metricsPort}`;
+        const dir = scriptsDir(name);
+
+        // 0. The probe: what the program found on the hosts, kept per node as counts that go into
+        //    the node's steps (REPAIR=N, once a node was found drifted), and the manager that runs
+        //    the manager-side steps.
+        const drift = args.observed?.drift;
+        const probe = new SwarmProbe(
+            `${name}-probe`,
+            {
+                nodes: nodes.map((n) => n.name),
+                managers: managers.map((m) => m.name),
+                engineDrift: Object.keys(drift?.engine ?? {}).sort(),
+                specDrift: Object.keys(drift?.spec ?? {}).sort(),
+                answering: args.observed?.answering ?? [],
+                preferred: bootstrap.name,
+            },
+            { parent: this, provider: new ProbeHost(`${name}-probe`, { parent: this }) },
+        );
+        const count = (
+            kind: pulumi.Output<Record<string, number>>,
+            n: SwarmNodeArgs,
+        ): pulumi.Output<number> => kind.apply((c) => c?.[n.name] ?? 0);
+        const repaired = (
+            script: string,
+            params: Record<string, pulumi.Input<string>>,
+            times: pulumi.Output<number>,
+        ): pulumi.Output<string> =>
+            pulumi
+                .all([pulumi.all(params), times])
+                .apply(([p, t]) =>
+                    stepCommand(dir, script, t > 0 ? { ...p, REPAIR: String(t) } : p),
+                );
+        const stepNode = probe.stepManager.apply(
+            (m) => managers.find((n) => n.name === m) ?? bootstrap,
+        );
+        const stepConnection = stepNode.apply((m) =>
+            pulumi.output(connectionFor(m.host, sshOf(m))),
+        );
+        const stepBase = {
+            NODE: stepNode.apply((m) => m.name),
+            HOST: stepNode.apply((m) => m.host),
+        };
+        const stepAddress = stepNode.apply(addressOf);
 
         // 1. Every host in parallel: wait for SSH (the connection's bounded dial), place the
         //    scripts, install or verify Docker, enable and start it. Docker stays installed when the
         //    cluster goes.
-        const dir = scriptsDir(name);
         const installs = new Map<string, command.remote.Command>();
         for (const node of nodes) {
             const connection = connectionFor(node.host, sshOf(node));
-            const scripts = placeScripts(`${name}-scripts-${node.name}`, connection, dir, this);
+            const engineRepairs = count(probe.engine, node);
+            const scripts = placeScripts(
+                `${name}-scripts-${node.name}`,
+                connection,
+                dir,
+                this,
+                engineRepairs,
+            );
             installs.set(
                 node.name,
                 remoteStep(
                     `${name}-docker-${node.name}`,
                     {
                         connection,
-                        create: stepCommand(dir, "docker", {
-                            ...base(node),
-                            INSTALL: install,
-                            DOCKER_VERSION: args.docker?.version ?? "",
-                            ...(metricsAddressOf ? { METRICS_ADDR: metricsAddressOf(node) } : {}),
-                        }),
+                        create: repaired(
+                            "docker",
+                            {
+                                ...base(node),
+                                INSTALL: install,
+                                DOCKER_VERSION: args.docker?.version ?? "",
+                                ...(metricsAddressOf
+                                    ? { METRICS_ADDR: metricsAddressOf(node) }
+                                    : {}),
+                            },
+                            engineRepairs,
+                        ),
                     },
                     { parent: this, dependsOn: [scripts] },
                 ),
             );
         }
 
-        // 2. Bootstrap: init on one manager, unless it already manages this swarm.
+        // 2. Bootstrap: init on one manager, unless it already manages this swarm (then it only
+        //    reports the swarm's cluster ID): the bootstrap manager first, later the step manager.
         const init = remoteStep(
             `${name}-init`,
             {
-                connection: bootstrapConnection,
-                create: stepCommand(dir, "init", {
-                    ...base(bootstrap),
-                    ADVERTISE_ADDR: addressOf(bootstrap),
+                connection: stepConnection,
+                create: stepCommandOutput(dir, "init", {
+                    ...stepBase,
+                    ADVERTISE_ADDR: stepAddress,
                     SWARM_PORT: swarmPort,
-                    OTHER_MANAGERS: managers
-                        .filter((m) => m.name !== bootstrap.name)
-                        .map(addressOf)
-                        .join(" "),
+                    OTHER_MANAGERS: stepNode.apply((s) =>
+                        managers
+                            .filter((m) => m.name !== s.name)
+                            .map(addressOf)
+                            .join(" "),
+                    ),
                     INIT_FLAGS: swarmInitFlags(args),
                     UPDATE_FLAGS: swarmUpdateFlags(args),
                 }),
-                delete: stepCommand(dir, "leave", { ...base(bootstrap), FORCE: "--force" }),
+                delete: stepCommandOutput(dir, "leave", { ...stepBase, FORCE: "--force" }),
             },
-            { parent: this, dependsOn: [installs.get(bootstrap.name)!] },
+            { parent: this, dependsOn: managers.map((m) => installs.get(m.name)!) },
         );
         const initValues = init.stdout.apply(parseKeyValues);
         this.clusterId = initValues.apply((v) => v.cluster ?? "");
 
-        // 3. Tokens: read on the bootstrap manager; secret in state, never logged.
+        // 3. Tokens: read on the step manager; secret in state, never logged.
         const tokens = remoteStep(
             `${name}-tokens`,
             {
-                connection: bootstrapConnection,
-                create: stepCommand(dir, "tokens", {
-                    ...base(bootstrap),
+                connection: stepConnection,
+                create: stepCommandOutput(dir, "tokens", {
+                    ...stepBase,
                     AUTOLOCK: String(args.autolock ?? false),
                 }),
                 logging: "none",
@@ -528,24 +597,22 @@ export class SwarmCluster extends pulumi.ComponentResource {
         this.workerJoinToken = pulumi.secret(tokenValues.apply((v) => v.worker ?? ""));
         this.unlockKey = pulumi.secret(tokenValues.apply((v) => v.unlock ?? ""));
 
-        // 4. Joins: managers one at a time (Raft membership changes are serial), then workers in
-        //    parallel. Each join has a "forget" step on the bootstrap manager that it depends on,
-        //    so that on removal the order is: drain and demote, leave, then remove the entry.
+        // 4. Joins: every node, the bootstrap manager too (it is in the swarm after init and only
+        //    reports its node ID, until its host is replaced); managers one at a time (Raft
+        //    membership changes are serial), then workers in parallel. Each join has a "forget"
+        //    step on the step manager that it depends on, so that on removal the order is: drain
+        //    and demote, leave, then remove the entry.
         const nodeIds = new Map<string, pulumi.Output<string>>();
-        nodeIds.set(
-            bootstrap.name,
-            initValues.apply((v) => v.node ?? ""),
-        );
         const joins = new Map<string, command.remote.Command>();
         let previousManager: pulumi.Resource = tokens;
         const joinOne = (node: SwarmNodeArgs, after: pulumi.Resource): command.remote.Command => {
             const forget = remoteStep(
                 `${name}-forget-${node.name}`,
                 {
-                    connection: bootstrapConnection,
+                    connection: stepConnection,
                     create: "true",
-                    delete: stepCommand(dir, "forget", {
-                        ...base(bootstrap),
+                    delete: stepCommandOutput(dir, "forget", {
+                        ...stepBase,
                         ADVERTISE_ADDR: addressOf(node),
                     }),
                 },
@@ -555,13 +622,17 @@ export class SwarmCluster extends pulumi.ComponentResource {
                 `${name}-join-${node.name}`,
                 {
                     connection: connectionFor(node.host, sshOf(node)),
-                    create: stepCommand(dir, "join", {
-                        ...base(node),
-                        ADVERTISE_ADDR: addressOf(node),
-                        SWARM_PORT: swarmPort,
-                        JOIN_ADDR: addressOf(bootstrap),
-                        MANAGERS: managerAddresses,
-                    }),
+                    create: repaired(
+                        "join",
+                        {
+                            ...base(node),
+                            ADVERTISE_ADDR: addressOf(node),
+                            SWARM_PORT: swarmPort,
+                            JOIN_ADDR: stepAddress,
+                            MANAGERS: managerAddresses,
+                        },
+                        count(probe.engine, node),
+                    ),
                     delete: stepCommand(dir, "leave", base(node)),
                     stdin: node.role === "manager" ? this.managerJoinToken : this.workerJoinToken,
                 },
@@ -578,15 +649,17 @@ export class SwarmCluster extends pulumi.ComponentResource {
             joins.set(node.name, join);
             return join;
         };
-        for (const manager of managers.filter((m) => m.name !== bootstrap.name)) {
+        for (const manager of managers) {
             previousManager = joinOne(manager, previousManager);
         }
         for (const worker of workers) {
             joinOne(worker, previousManager);
         }
 
-        // 5. Role, labels and availability on the bootstrap manager; in place on change. Deleting
-        //    one drains the node, waits for its tasks to move and demotes it, before it leaves.
+        // 5. Role, labels and availability on the step manager; in place on change, and again when
+        //    the probe found them changed by hand. A node that joined again has its old entry
+        //    removed. Deleting one drains the node, waits for its tasks to move and demotes it,
+        //    before it leaves.
         const drainAttempts = String(
             Math.max(1, Math.ceil((args.drainTimeoutSeconds ?? 60) / READY_INTERVAL_SECONDS)),
         );
@@ -595,24 +668,26 @@ export class SwarmCluster extends pulumi.ComponentResource {
             return remoteStep(
                 `${name}-node-${node.name}`,
                 {
-                    connection: bootstrapConnection,
-                    create: stepCommandOutput(dir, "node", {
-                        ...base(bootstrap),
-                        NODE_ID: nodeId,
-                        ROLE: node.role,
-                        AVAILABILITY: node.availability ?? "active",
-                        LABELS: labelLines(node.labels),
-                    }),
+                    connection: stepConnection,
+                    create: repaired(
+                        "node",
+                        {
+                            ...stepBase,
+                            NODE_ID: nodeId,
+                            ADVERTISE_ADDR: addressOf(node),
+                            ROLE: node.role,
+                            AVAILABILITY: node.availability ?? "active",
+                            LABELS: labelLines(node.labels),
+                        },
+                        count(probe.spec, node),
+                    ),
                     delete: stepCommandOutput(dir, "drain", {
-                        ...base(bootstrap),
+                        ...stepBase,
                         NODE_ID: nodeId,
                         DRAIN_ATTEMPTS: drainAttempts,
                     }),
                 },
-                {
-                    parent: this,
-                    dependsOn: [joins.get(node.name) ?? init],
-                },
+                { parent: this, dependsOn: [joins.get(node.name)!] },
             );
         });
 
@@ -626,9 +701,9 @@ export class SwarmCluster extends pulumi.ComponentResource {
         const ready = remoteStep(
             `${name}-ready`,
             {
-                connection: bootstrapConnection,
+                connection: stepConnection,
                 create: stepCommandOutput(dir, "ready", {
-                    ...base(bootstrap),
+                    ...stepBase,
                     EXPECTED: expected,
                     ATTEMPTS: readyAttempts,
                     INTERVAL: String(READY_INTERVAL_SECONDS),

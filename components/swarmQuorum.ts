@@ -6,33 +6,46 @@ import { prefix } from "./validation";
 
 /** A node of the running swarm as a manager reports it. */
 export interface SwarmMember {
+    /** The swarm's node ID. */
+    id: string;
     hostname: string;
     /** The node's address in the swarm (a manager's Raft address, without the port). */
     address: string;
     role: "manager" | "worker";
     /** A manager's reachability as Raft sees it; false for workers. */
     reachable: boolean;
+    /** The node's state: "ready", "down", "unknown", "disconnected". */
+    state: string;
+    /** Its availability: "active", "pause" or "drain". */
+    availability: string;
+    /** Its labels. */
+    labels: Record<string, string>;
 }
 
 /**
- * What a manager is asked: one line per node, "HOSTNAME ADDRESS ROLE REACHABILITY" (the Raft
- * address for managers, "-" for a worker's reachability). Fails where no swarm answers.
+ * What a manager is asked: one line per node, "ID HOSTNAME ADDRESS ROLE REACHABILITY STATE
+ * AVAILABILITY LABELS" (the Raft address for managers, "-" for a worker's reachability, the labels
+ * as JSON, last as they may hold spaces). Fails where no swarm answers.
  */
 export const MEMBERS_COMMAND =
     "docker node ls -q | xargs -r docker node inspect --format " +
-    "'{{.Description.Hostname}} {{if .ManagerStatus}}{{.ManagerStatus.Addr}}{{else}}{{.Status.Addr}}{{end}} {{.Spec.Role}} {{if .ManagerStatus}}{{.ManagerStatus.Reachability}}{{else}}-{{end}}'";
+    "'{{.ID}} {{.Description.Hostname}} {{if .ManagerStatus}}{{.ManagerStatus.Addr}}{{else}}{{.Status.Addr}}{{end}} {{.Spec.Role}} {{if .ManagerStatus}}{{.ManagerStatus.Reachability}}{{else}}-{{end}} {{.Status.State}} {{.Spec.Availability}} {{json .Spec.Labels}}'";
 
 /** Parses MEMBERS_COMMAND's output. */
 export function parseMembers(stdout: string): SwarmMember[] {
     return stdout
         .split("\n")
         .map((l) => l.trim().split(/\s+/))
-        .filter((f) => f.length === 4 && (f[2] === "manager" || f[2] === "worker"))
-        .map(([hostname, addr, role, reachability]) => ({
+        .filter((f) => f.length >= 8 && (f[3] === "manager" || f[3] === "worker"))
+        .map(([id, hostname, addr, role, reachability, state, availability, ...labels]) => ({
+            id,
             hostname,
             address: addr.replace(/:\d+$/, ""),
             role: role as "manager" | "worker",
             reachable: role === "manager" && reachability === "reachable",
+            state,
+            availability,
+            labels: (JSON.parse(labels.join(" ")) ?? {}) as Record<string, string>,
         }));
 }
 

@@ -4,7 +4,7 @@ import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import * as random from "@pulumi/random";
-import { ZooKeeperProbe, ZooKeeperProbeHost } from "./zookeeperProbe";
+import { ZooKeeperProbe, ProbeHost } from "./zookeeperProbe";
 import { scriptsDir, stepCommand, stepCommandOutput } from "./remoteScript";
 import { placeScripts, remoteStep } from "./remoteStep";
 import { SshArgs, SshOverrides, connectionFor, resolveSsh } from "./ssh";
@@ -517,7 +517,7 @@ export class ZooKeeperEnsemble extends pulumi.ComponentResource {
             {
                 parent: this,
                 dependsOn: [ready],
-                provider: new ZooKeeperProbeHost(`${name}-probe`, { parent: this }),
+                provider: new ProbeHost(`${name}-probe`, { parent: this }),
             },
         );
         for (const s of servers) {

@@ -92,10 +92,11 @@ export const zooKeeperProbeProvider: pulumi.dynamic.ResourceProvider = {
 };
 
 /**
- * The engine hands the default `pulumi-nodejs` provider the whole stack configuration, so any
- * config change would show that provider as updated; a provider of its own has no inputs.
+ * The provider of a probe (this one, SwarmCluster's): the engine hands the default `pulumi-nodejs`
+ * provider the whole stack configuration, so any config change would show that provider as
+ * updated; a provider of its own has no inputs.
  */
-export class ZooKeeperProbeHost extends pulumi.ProviderResource {
+export class ProbeHost extends pulumi.ProviderResource {
     constructor(name: string, opts?: pulumi.ResourceOptions) {
         super("pulumi-nodejs", name, {}, opts);
     }

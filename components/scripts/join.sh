@@ -24,11 +24,26 @@ case "$state" in
     ;;
   locked) fail "its swarm is locked (autolock); run 'docker swarm unlock' there, then run again" ;;
   inactive)
-    say "joining through $JOIN_ADDR:$SWARM_PORT"
-    retry 10 3 "docker swarm join through $JOIN_ADDR:$SWARM_PORT" \
-      docker swarm join --token "$token" --advertise-addr "$ADVERTISE_ADDR:$SWARM_PORT" \
-      --listen-addr "0.0.0.0:$SWARM_PORT" ${DATA_PATH_ADDR:+--data-path-addr "$DATA_PATH_ADDR"} \
-      "$JOIN_ADDR:$SWARM_PORT" >/dev/null
+    # Through JOIN_ADDR (the manager running the manager-side steps), else any other manager.
+    through=$JOIN_ADDR
+    for m in $MANAGERS; do
+      [ "$m" = "$JOIN_ADDR" ] || [ "$m" = "$ADVERTISE_ADDR" ] || through="$through $m"
+    done
+    join_any() {
+      for m in $through; do
+        if out=$(timeout 30 docker swarm join --token "$token" --advertise-addr "$ADVERTISE_ADDR:$SWARM_PORT" \
+          --listen-addr "0.0.0.0:$SWARM_PORT" ${DATA_PATH_ADDR:+--data-path-addr "$DATA_PATH_ADDR"} \
+          "$m:$SWARM_PORT" 2>&1); then
+          return 0
+        fi
+        [ "$(swarm_state)" = active ] && return 0
+        last="$m: $out"
+      done
+      echo "$last"
+      return 1
+    }
+    say "joining through $through"
+    retry 10 3 "docker swarm join" join_any
     ;;
   *) fail "swarm state is '$state'; expected active or inactive" ;;
 esac

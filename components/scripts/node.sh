@@ -1,7 +1,9 @@
 # shellcheck shell=sh
 # On a manager: gives a node its role, availability and labels. The component owns the node's
-# labels: labels not asked for are removed. Changing any of them updates in place.
-: "${NODE:?}" "${HOST:?}" "${NODE_ID:?}" "${ROLE:?}" "${AVAILABILITY:?}" "${LABELS=}"
+# labels: labels not asked for are removed. Changing any of them updates in place. A node that
+# joined again (its host replaced, or it left by hand) has its old entries at the same address
+# removed once they are down, a manager's demoted first.
+: "${NODE:?}" "${HOST:?}" "${NODE_ID:?}" "${ADVERTISE_ADDR:?}" "${ROLE:?}" "${AVAILABILITY:?}" "${LABELS=}"
 
 current_role=$(docker node inspect --format '{{.Spec.Role}}' "$NODE_ID") ||
   fail "node $NODE_ID is not known to this manager"
@@ -19,3 +21,26 @@ done
 for kv in $LABELS; do set -- "$@" --label-add "$kv"; done
 docker node update "$@" "$NODE_ID" >/dev/null
 say "node=$NODE_ID role=$ROLE availability=$AVAILABILITY labels=$(echo "$LABELS" | tr '\n' ' ')"
+
+# Entries at this node's address other than its own: "ID ADDRESS STATE ROLE".
+stale() {
+  docker node ls -q | xargs -r docker node inspect --format \
+    '{{.ID}} {{if .ManagerStatus}}{{.ManagerStatus.Addr}}{{else}}{{.Status.Addr}}{{end}} {{.Status.State}} {{.Spec.Role}}' |
+    awk -v id="$NODE_ID" -v a="$ADVERTISE_ADDR" '{ sub(/:[0-9]+$/, "", $2) } $1 != id && $2 == a'
+}
+i=0
+while entries=$(stale) && [ -n "$entries" ]; do
+  if ! printf '%s\n' "$entries" | grep -qv ' down '; then
+    printf '%s\n' "$entries" | while read -r id _ _ role; do
+      if [ "$role" = manager ]; then
+        docker node demote "$id" >/dev/null || fail "demoting the old entry $id failed"
+      fi
+      docker node rm "$id" >/dev/null || fail "removing the old entry $id failed"
+      say "removed the old entry $id"
+    done
+    break
+  fi
+  i=$((i + 1))
+  [ "$i" -lt 30 ] || fail "old entries at $ADVERTISE_ADDR not down after 60 s: $(echo "$entries" | tr '\n' ' ')"
+  sleep 2
+done

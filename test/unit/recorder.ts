@@ -1,7 +1,9 @@
 // Test helpers: Pulumi mocks that record every registered resource with its resolved inputs, plus
 // a transformation that records each child's parent and dependsOn, and canned outputs for the
-// remote steps whose stdout other resources read.
+// remote steps whose stdout other resources read. SwarmCluster's probe answers as its provider's
+// check would, from the previous state a test sets.
 import * as pulumi from "@pulumi/pulumi";
+import { SwarmProbeInputs, SwarmProbeState, nextProbeState } from "../../components/swarmProbe";
 
 export interface RecordedResource {
     type: string;
@@ -34,6 +36,8 @@ export class Recorder {
         { parent?: string; dependsOn: string[]; aso: string[]; props: Record<string, unknown> }
     >();
     private readonly names = new Map<pulumi.Resource, string>();
+    /** The state a SwarmProbe had before this run (none: it is being created). */
+    public probeBefore: Partial<SwarmProbeState> = {};
 
     constructor(private readonly stdoutFor: StdoutFor = () => undefined) {}
 
@@ -58,7 +62,14 @@ export class Recorder {
                         additionalSecretOutputs: extra?.aso ?? [],
                         props: extra?.props ?? {},
                     });
-                    const state: Record<string, unknown> = { ...args.inputs };
+                    const state: Record<string, unknown> = args.type.endsWith(":SwarmProbe")
+                        ? {
+                              ...nextProbeState(
+                                  this.probeBefore,
+                                  inputs as unknown as SwarmProbeInputs,
+                              ),
+                          }
+                        : { ...args.inputs };
                     const stdout = this.stdoutFor(args.name, inputs);
                     if (stdout !== undefined) {
                         state.stdout = stdout;
@@ -100,8 +111,11 @@ export class Recorder {
         this.names.set(resource, name);
     }
 
-    public byName(name: string): RecordedResource {
-        const found = this.resources.find((r) => r.name === name);
+    /** The last resource registered with this name (and type, where two types share it). */
+    public byName(name: string, type?: string): RecordedResource {
+        const found = [...this.resources]
+            .reverse()
+            .find((r) => r.name === name && (type === undefined || r.type === type));
         if (!found) {
             throw new Error(
                 `no resource named ${name}; have ${this.resources.map((r) => r.name).join(", ")}`,

@@ -32,6 +32,7 @@ import {
 import { scriptBundle, scriptText, scriptsDir } from "../../components/remoteScript";
 
 const REMOTE = "command:remote:Command";
+const PROBE = "pulumi-nodejs:dynamic/swarm-ha:SwarmProbe";
 
 function node(
     name: string,
@@ -81,16 +82,20 @@ function summary(rs: RecordedResource[]): string[] {
 }
 
 describe("SwarmCluster resources", () => {
-    test("one manager: install, init, tokens, node, ready and the provider", async () => {
+    test("one manager: install, init, tokens, join, node, ready, the probe and the provider", async () => {
         const { rs } = await build("one", args(cluster(1, 0)));
         expect(summary(rs)).toEqual([
             `${REMOTE} one-docker-m1`,
+            `${REMOTE} one-forget-m1`,
             `${REMOTE} one-init`,
+            `${REMOTE} one-join-m1`,
             `${REMOTE} one-node-m1`,
             `${REMOTE} one-ready`,
             `${REMOTE} one-scripts-m1`,
             `${REMOTE} one-tokens`,
+            `${PROBE} one-probe`,
             "pulumi:providers:docker one-provider",
+            "pulumi:providers:pulumi-nodejs one-probe",
         ]);
         for (const r of rs) {
             expect(r.parent).toBe("one");
@@ -108,21 +113,30 @@ describe("SwarmCluster resources", () => {
         expect(summary(rs)).toEqual(
             [
                 ...["m1", "m2", "m3", "w1", "w2"].flatMap(perNode),
-                ...["m2", "m3", "w1", "w2"].flatMap(joined),
+                ...["m1", "m2", "m3", "w1", "w2"].flatMap(joined),
                 `${REMOTE} ha-init`,
                 `${REMOTE} ha-ready`,
                 `${REMOTE} ha-tokens`,
+                `${PROBE} ha-probe`,
                 "pulumi:providers:docker ha-provider",
+                "pulumi:providers:pulumi-nodejs ha-probe",
             ].sort(),
         );
         const deps = (n: string) => recorder.byName(n).dependsOn.sort();
-        // The scripts first, then installs; init only needs its own host's Docker.
+        // The scripts first, then installs; init needs the managers' Docker (it runs on one).
         expect(deps("ha-scripts-m1")).toEqual([]);
         expect(deps("ha-docker-m1")).toEqual(["ha-scripts-m1"]);
-        expect(deps("ha-init")).toEqual(["ha-docker-m1"]);
+        expect(deps("ha-init")).toEqual(["ha-docker-m1", "ha-docker-m2", "ha-docker-m3"]);
         expect(deps("ha-tokens")).toEqual(["ha-init"]);
-        // Managers join one at a time, in name order; workers after the last manager, in parallel.
-        expect(deps("ha-join-m2")).toEqual(["ha-docker-m2", "ha-forget-m2", "ha-tokens"]);
+        // Managers join one at a time, in name order (the bootstrap one only reports its ID);
+        // workers after the last manager, in parallel.
+        expect(deps("ha-join-m1")).toEqual(["ha-docker-m1", "ha-forget-m1", "ha-tokens"]);
+        expect(deps("ha-join-m2")).toEqual([
+            "ha-docker-m2",
+            "ha-forget-m2",
+            "ha-join-m1",
+            "ha-tokens",
+        ]);
         expect(deps("ha-join-m3")).toEqual([
             "ha-docker-m3",
             "ha-forget-m3",
@@ -142,7 +156,7 @@ describe("SwarmCluster resources", () => {
             "ha-tokens",
         ]);
         expect(deps("ha-forget-w1")).toEqual(["ha-init"]);
-        expect(deps("ha-node-m1")).toEqual(["ha-init"]);
+        expect(deps("ha-node-m1")).toEqual(["ha-join-m1"]);
         expect(deps("ha-node-w2")).toEqual(["ha-join-w2"]);
         expect(deps("ha-ready")).toEqual([
             "ha-node-m1",
@@ -154,17 +168,25 @@ describe("SwarmCluster resources", () => {
         expect(deps("ha-provider")).toEqual(["ha-ready"]);
     });
 
-    test("5 managers + 3 workers: 8 installs, 7 joins, 4 serial manager joins", async () => {
+    test("5 managers + 3 workers: 8 installs, 8 joins, 5 serial manager joins", async () => {
         const { rs, c } = await build("big", args(cluster(5, 3)));
         expect(rs.filter((r) => r.name.startsWith("big-docker-")).length).toBe(8);
-        expect(rs.filter((r) => r.name.startsWith("big-join-")).length).toBe(7);
+        expect(rs.filter((r) => r.name.startsWith("big-join-")).length).toBe(8);
         expect(rs.filter((r) => r.name.startsWith("big-node-")).length).toBe(8);
         expect(rs.filter((r) => r.name.startsWith("big-scripts-")).length).toBe(8);
-        expect(rs.length).toBe(8 + 8 + 7 + 7 + 8 + 3 + 1);
-        const chain = ["m2", "m3", "m4", "m5"].map((m) =>
+        // installs, scripts, joins, forgets, node settings; init, tokens, ready; the provider; the
+        // probe and its provider.
+        expect(rs.length).toBe(8 + 8 + 8 + 8 + 8 + 3 + 1 + 2);
+        const chain = ["m1", "m2", "m3", "m4", "m5"].map((m) =>
             recorder.byName(`big-join-${m}`).dependsOn.filter((d) => d.startsWith("big-join-")),
         );
-        expect(chain).toEqual([[], ["big-join-m2"], ["big-join-m3"], ["big-join-m4"]]);
+        expect(chain).toEqual([
+            [],
+            ["big-join-m1"],
+            ["big-join-m2"],
+            ["big-join-m3"],
+            ["big-join-m4"],
+        ]);
         expect(c.faultTolerance).toBe(2);
     });
 
@@ -439,6 +461,101 @@ describe("SwarmCluster secrets", () => {
     });
 });
 
+describe("SwarmCluster repairs and its step manager", () => {
+    afterEach(() => {
+        recorder.probeBefore = {};
+    });
+
+    test("a node found drifted has its steps run again, and only its steps", async () => {
+        const nodes = cluster(3, 2);
+        const zero = { m1: 0, m2: 0, m3: 0, w1: 0, w2: 0 };
+        recorder.probeBefore = {
+            nodes: nodes.map((n) => n.name),
+            managers: ["m1", "m2", "m3"],
+            engine: { ...zero, w1: 1 },
+            spec: zero,
+            stepManager: "m1",
+        };
+        await build(
+            "rep",
+            args(nodes, {
+                observed: {
+                    drift: {
+                        engine: { w1: ["it is not in the swarm"] },
+                        spec: { m2: ["its labels are {zone=x}, the stack says {}"] },
+                    },
+                    answering: ["m1", "m2", "m3"],
+                },
+            }),
+        );
+        const { __provider: provider, ...probe } = recorder.byName("rep-probe", PROBE).inputs;
+        expect(String(provider)).toContain("function /*nextProbeState*/");
+        expect(probe).toEqual({
+            nodes: ["m1", "m2", "m3", "w1", "w2"],
+            managers: ["m1", "m2", "m3"],
+            engineDrift: ["w1"],
+            specDrift: ["m2"],
+            answering: ["m1", "m2", "m3"],
+            preferred: "m1",
+        });
+        const create = (n: string) => String(recorder.byName(n).inputs.create);
+        // w1 was found out of the swarm twice now: its scripts, Docker and join run again.
+        for (const step of ["scripts", "docker", "join"]) {
+            expect(create(`rep-${step}-w1`)).toMatch(/^(set -eu\n)?REPAIR=2\n|\nREPAIR='2'\n/);
+        }
+        expect(create("rep-node-w1")).not.toContain("REPAIR");
+        // m2's labels were changed by hand: its node settings run again.
+        expect(create("rep-node-m2")).toContain("\nREPAIR='1'\n");
+        for (const step of ["scripts", "docker", "join"]) {
+            expect(create(`rep-${step}-m2`)).not.toContain("REPAIR");
+        }
+        for (const n of ["m1", "m3", "w2"]) {
+            for (const step of ["scripts", "docker", "join", "node"]) {
+                expect(create(`rep-${step}-${n}`)).not.toContain("REPAIR");
+            }
+        }
+    });
+
+    test("the manager-side steps move to a manager that manages the swarm; joins go through it", async () => {
+        const nodes = cluster(3, 1);
+        recorder.probeBefore = {
+            nodes: nodes.map((n) => n.name),
+            managers: ["m1", "m2", "m3"],
+            engine: { m1: 0, m2: 0, m3: 0, w1: 0 },
+            spec: { m1: 0, m2: 0, m3: 0, w1: 0 },
+            stepManager: "m1",
+        };
+        await build(
+            "mv",
+            args(nodes, {
+                observed: {
+                    drift: { engine: { m1: ["it is not in the swarm"] }, spec: {} },
+                    answering: ["m2", "m3"],
+                },
+            }),
+        );
+        const hostOf = (n: string) =>
+            (recorder.byName(n).inputs.connection as { host: string }).host;
+        for (const step of ["init", "tokens", "ready", "node-m1", "node-w1", "forget-m1"]) {
+            expect(hostOf(`mv-${step}`)).toBe("10.1.0.12");
+        }
+        for (const n of ["m1", "m2", "m3", "w1"]) {
+            expect(hostOf(`mv-join-${n}`)).toBe(nodes.find((x) => x.name === n)!.host);
+            expect(String(recorder.byName(`mv-join-${n}`).inputs.create)).toContain(
+                "JOIN_ADDR='10.1.0.12'",
+            );
+        }
+        const init = String(recorder.byName("mv-init").inputs.create);
+        expect(init).toContain("NODE='m2'");
+        expect(init).toContain("ADVERTISE_ADDR='10.1.0.12'");
+        expect(init).toContain("OTHER_MANAGERS='10.1.0.11 10.1.0.13'");
+        expect(String(recorder.byName("mv-init").inputs.delete)).toContain("NODE='m2'");
+        expect(String(recorder.byName("mv-node-w1").inputs.delete)).toContain("NODE='m2'");
+        // The replaced m1 is installed and joined again.
+        expect(String(recorder.byName("mv-join-m1").inputs.create)).toContain("REPAIR='1'");
+    });
+});
+
 describe("SwarmCluster stability", () => {
     const inputsOf = (rs: RecordedResource[], prefix: string) =>
         Object.fromEntries(
@@ -467,7 +584,8 @@ describe("SwarmCluster stability", () => {
             .sort();
         expect(gone).toEqual(["-docker-w1", "-forget-w1", "-join-w1", "-node-w1", "-scripts-w1"]);
         for (const key of Object.keys(less)) {
-            if (key === "-ready") continue; // it waits for the nodes that remain
+            // The ready check waits for the nodes that remain; the probe counts them.
+            if (key === "-ready" || key === "-probe") continue;
             expect(less[key].inputs).toEqual(full[key].inputs);
         }
     });

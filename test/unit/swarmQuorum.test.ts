@@ -3,16 +3,24 @@
 import { SwarmMember, SwarmNodeArgs, parseMembers, quorumProblems } from "../../components";
 
 const m = (n: number, reachable = true): SwarmMember => ({
+    id: `idm${n}`,
     hostname: `m${n}`,
     address: `10.0.0.1${n}`,
     role: "manager",
     reachable,
+    state: reachable ? "ready" : "down",
+    availability: "active",
+    labels: {},
 });
 const w = (n: number): SwarmMember => ({
+    id: `idw${n}`,
     hostname: `w${n}`,
     address: `10.0.0.2${n}`,
     role: "worker",
     reachable: false,
+    state: "ready",
+    availability: "active",
+    labels: {},
 });
 const node = (n: string, role: "manager" | "worker"): SwarmNodeArgs => ({
     name: n,
@@ -24,17 +32,30 @@ const nodes = (managers: number[], workers: number[] = [1]): SwarmNodeArgs[] => 
     ...workers.map((i) => node(`w${i}`, "worker")),
 ];
 
-test("parses a manager's report: Raft addresses without the port, reachability of managers only", () => {
+test("parses a manager's report: Raft addresses without the port, reachability of managers only, labels", () => {
     const out = [
-        "lab-m1 172.30.213.11:2377 manager reachable",
-        "lab-m2 172.30.213.12:2377 manager unreachable",
-        "lab-w1 172.30.213.21 worker -",
+        'a1 lab-m1 172.30.213.11:2377 manager reachable ready active {"zone":"a"}',
+        "a2 lab-m2 172.30.213.12:2377 manager unreachable down active null",
+        'a3 lab-w1 172.30.213.21 worker - ready drain {"note":"two words","zone":"a"}',
         "",
     ].join("\n");
+    const member = (
+        id: string,
+        hostname: string,
+        address: string,
+        role: "manager" | "worker",
+        reachable: boolean,
+        state: string,
+        availability: string,
+        labels: Record<string, string>,
+    ): SwarmMember => ({ id, hostname, address, role, reachable, state, availability, labels });
     expect(parseMembers(out)).toEqual([
-        { hostname: "lab-m1", address: "172.30.213.11", role: "manager", reachable: true },
-        { hostname: "lab-m2", address: "172.30.213.12", role: "manager", reachable: false },
-        { hostname: "lab-w1", address: "172.30.213.21", role: "worker", reachable: false },
+        member("a1", "lab-m1", "172.30.213.11", "manager", true, "ready", "active", { zone: "a" }),
+        member("a2", "lab-m2", "172.30.213.12", "manager", false, "down", "active", {}),
+        member("a3", "lab-w1", "172.30.213.21", "worker", false, "ready", "drain", {
+            note: "two words",
+            zone: "a",
+        }),
     ]);
 });
 

@@ -1,0 +1,198 @@
+// Drift: the swarm as its hosts and a manager report it when the program starts, compared with what
+// the stack asks for. Commands run only when their inputs change, so a node that left the swarm, a
+// label changed or an engine stopped by hand goes unseen by them; SwarmCluster's probe counts each
+// node found so (see swarmProbe.ts), and the node's steps run again.
+import { SshLoginCheck, firstAnswer, runOnAll, sshRun } from "./ssh";
+import { SwarmNodeArgs } from "./swarmCluster";
+import { MEMBERS_COMMAND, SwarmMember, parseMembers } from "./swarmQuorum";
+
+/** What a host says of its engine and its place in a swarm. */
+export interface NodeReport {
+    /** systemd's word for docker.service: "active", "inactive", "failed"... */
+    engine: string;
+    /** The engine's LocalNodeState ("active", "inactive", "locked", ...); "" when it is not running. */
+    swarm: string;
+    /** Its swarm node ID; "" outside a swarm. */
+    nodeId: string;
+    /** Whether it manages the swarm (answers the manager API). */
+    control: boolean;
+    /** The swarm's cluster ID, on managers; "". */
+    cluster: string;
+}
+
+/**
+ * What each host is asked: one line of key=value pairs. The engine is asked only when systemd runs
+ * it, since asking a stopped engine through its socket would start it.
+ */
+export const NODE_COMMAND =
+    "if systemctl is-active -q docker.service; then docker info --format " +
+    "'engine=active swarm={{.Swarm.LocalNodeState}} node={{.Swarm.NodeID}} control={{.Swarm.ControlAvailable}} cluster={{if .Swarm.Cluster}}{{.Swarm.Cluster.ID}}{{end}}'; " +
+    'else echo "engine=$(systemctl is-active docker.service)"; fi';
+
+/** Parses NODE_COMMAND's output. */
+export function parseNodeReport(stdout: string): NodeReport {
+    const values = Object.fromEntries(
+        stdout
+            .trim()
+            .split(/\s+/)
+            .map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)]),
+    );
+    return {
+        engine: values.engine || "unknown",
+        swarm: values.swarm ?? "",
+        nodeId: values.node ?? "",
+        control: values.control === "true",
+        cluster: values.cluster ?? "",
+    };
+}
+
+/** Per node, why its steps must run again: its engine or membership, or its settings. */
+export interface SwarmDrift {
+    /** The engine stopped or the node out of the swarm: its Docker, join and node steps run. */
+    engine: Record<string, string[]>;
+    /** Role, availability or labels not as asked: its node step runs. */
+    spec: Record<string, string[]>;
+}
+
+const labelText = (labels: Record<string, string>): string =>
+    `{${Object.keys(labels)
+        .sort()
+        .map((k) => `${k}=${labels[k]}`)
+        .join(", ")}}`;
+
+/**
+ * The drift of each node the swarm has an entry for: `reports` holds what each host answered (a host
+ * that did not answer is left out: nothing can be done there, and its steps' bounded dial says so),
+ * `members` the swarm as a manager sees it (undefined when no manager answered: there is no swarm to
+ * compare with).
+ */
+export function swarmDrift(
+    nodes: SwarmNodeArgs[],
+    reports: Record<string, NodeReport | undefined>,
+    members: SwarmMember[] | undefined,
+): SwarmDrift {
+    const drift: SwarmDrift = { engine: {}, spec: {} };
+    if (members === undefined) return drift;
+    const add = (kind: keyof SwarmDrift, node: string, reason: string): void => {
+        (drift[kind][node] ??= []).push(reason);
+    };
+    for (const node of nodes) {
+        const report = reports[node.name];
+        // A node the swarm has no entry for is new (or was removed by hand): its steps run anyway.
+        const address = node.advertiseAddress ?? node.host;
+        if (!report || !members.some((m) => m.address === address)) continue;
+        if (report.engine !== "active") {
+            add(
+                "engine",
+                node.name,
+                `its Docker engine is not running (systemd: ${report.engine})`,
+            );
+            continue;
+        }
+        if (report.swarm === "inactive") {
+            add("engine", node.name, "it is not in the swarm");
+            continue;
+        }
+        const member = members.find((m) => m.id === report.nodeId);
+        if (!member) continue;
+        if (member.role !== node.role) {
+            add("spec", node.name, `it is a ${member.role}, the stack says ${node.role}`);
+        }
+        const availability = node.availability ?? "active";
+        if (member.availability !== availability) {
+            add(
+                "spec",
+                node.name,
+                `its availability is ${member.availability}, the stack says ${availability}`,
+            );
+        }
+        const labels = node.labels ?? {};
+        if (labelText(member.labels) !== labelText(labels)) {
+            add(
+                "spec",
+                node.name,
+                `its labels are ${labelText(member.labels)}, the stack says ${labelText(labels)}`,
+            );
+        }
+    }
+    return drift;
+}
+
+/**
+ * The managers that can run the cluster's manager-side steps now: those whose engine manages the
+ * swarm that `members` came from (its cluster ID), in the order of `nodes`.
+ */
+export function answeringManagers(
+    nodes: SwarmNodeArgs[],
+    reports: Record<string, NodeReport | undefined>,
+    cluster: string,
+): string[] {
+    return nodes
+        .filter((n) => n.role === "manager")
+        .filter((n) => {
+            const r = reports[n.name];
+            return r !== undefined && r.control && r.swarm === "active" && r.cluster === cluster;
+        })
+        .map((n) => n.name);
+}
+
+/** One line per drifted node for the run's output: node, host, what was found, what `up` does. */
+export function driftMessages(nodes: SwarmNodeArgs[], drift: SwarmDrift): string[] {
+    return nodes.flatMap((n) => {
+        const engine = drift.engine[n.name];
+        const spec = drift.spec[n.name];
+        if (!engine && !spec) return [];
+        const does = engine
+            ? "up starts its engine, joins it to the swarm and applies its settings"
+            : "up applies the stack's settings";
+        return [
+            `swarm-ha: ${n.name} (${n.host}): ${[...(engine ?? []), ...(spec ?? [])].join("; ")}; ${does}.`,
+        ];
+    });
+}
+
+/** The swarm as found when the program started, for SwarmCluster's `observed`. */
+export interface SwarmObservation {
+    drift: SwarmDrift;
+    /** The managers that manage the swarm now, in the order of the nodes. */
+    answering: string[];
+}
+
+/**
+ * Asks every node's host (all at once, over SSH with `keyFile`; `hosts` gives each node's login,
+ * under its name) and then a manager that manages the swarm: the drift of each node, the managers
+ * that answer, and the swarm's members (undefined when no manager answered).
+ */
+export async function observeSwarm(
+    nodes: SwarmNodeArgs[],
+    hosts: SshLoginCheck[],
+    keyFile: string,
+    run: typeof sshRun = sshRun,
+): Promise<{ observation: SwarmObservation; members: SwarmMember[] | undefined }> {
+    const outputs = await runOnAll(hosts, keyFile, NODE_COMMAND, run);
+    const reports: Record<string, NodeReport | undefined> = Object.fromEntries(
+        hosts.map((h, i) => [
+            h.node,
+            outputs[i] === undefined ? undefined : parseNodeReport(outputs[i]!),
+        ]),
+    );
+    const inControl = nodes.filter((n) => n.role === "manager" && reports[n.name]?.control);
+    const asked = inControl[0];
+    const answer = asked
+        ? await firstAnswer(
+              hosts.filter((h) => h.node === asked.name),
+              keyFile,
+              MEMBERS_COMMAND,
+              run,
+          )
+        : undefined;
+    const members = answer === undefined ? undefined : parseMembers(answer);
+    const cluster = asked ? reports[asked.name]!.cluster : "";
+    return {
+        observation: {
+            drift: swarmDrift(nodes, reports, members),
+            answering: members ? answeringManagers(nodes, reports, cluster) : [],
+        },
+        members,
+    };
+}

@@ -1,0 +1,266 @@
+// Unit tests of drift: what the hosts and a manager report, which nodes are found drifted and why,
+// which managers can run the manager-side steps, and how the probe keeps its counts and its step
+// manager from one run to the next.
+import {
+    NODE_COMMAND,
+    NodeReport,
+    SwarmMember,
+    SwarmNodeArgs,
+    answeringManagers,
+    driftMessages,
+    observeSwarm,
+    parseNodeReport,
+    swarmDrift,
+} from "../../components";
+import { SwarmProbeInputs, nextProbeState } from "../../components/swarmProbe";
+import { MEMBERS_COMMAND } from "../../components/swarmQuorum";
+
+const NODES: SwarmNodeArgs[] = [
+    { name: "m1", host: "10.0.0.11", role: "manager", labels: { zone: "a" } },
+    { name: "m2", host: "10.0.0.12", role: "manager", labels: { zone: "b" } },
+    { name: "m3", host: "10.0.0.13", role: "manager" },
+    { name: "w1", host: "10.0.0.21", role: "worker", labels: { tier: "web", zone: "a" } },
+    { name: "w2", host: "10.0.0.22", role: "worker", availability: "drain" },
+];
+
+const report = (nodeId: string, control = false, extra: Partial<NodeReport> = {}): NodeReport => ({
+    engine: "active",
+    swarm: "active",
+    nodeId,
+    control,
+    cluster: control ? "C1" : "",
+    ...extra,
+});
+
+const member = (
+    id: string,
+    address: string,
+    role: "manager" | "worker",
+    labels: Record<string, string> = {},
+    availability = "active",
+): SwarmMember => ({
+    id,
+    hostname: id,
+    address,
+    role,
+    reachable: role === "manager",
+    state: "ready",
+    availability,
+    labels,
+});
+
+const MEMBERS: SwarmMember[] = [
+    member("i1", "10.0.0.11", "manager", { zone: "a" }),
+    member("i2", "10.0.0.12", "manager", { zone: "b" }),
+    member("i3", "10.0.0.13", "manager"),
+    member("i4", "10.0.0.21", "worker", { tier: "web", zone: "a" }),
+    member("i5", "10.0.0.22", "worker", {}, "drain"),
+];
+
+const REPORTS: Record<string, NodeReport | undefined> = {
+    m1: report("i1", true),
+    m2: report("i2", true),
+    m3: report("i3", true),
+    w1: report("i4"),
+    w2: report("i5"),
+};
+
+describe("what a host reports", () => {
+    test("a running engine in a swarm, and one stopped (the engine is not asked then)", () => {
+        expect(
+            parseNodeReport("engine=active swarm=active node=i1 control=true cluster=C1\n"),
+        ).toEqual({
+            engine: "active",
+            swarm: "active",
+            nodeId: "i1",
+            control: true,
+            cluster: "C1",
+        });
+        expect(parseNodeReport("engine=inactive\n")).toEqual({
+            engine: "inactive",
+            swarm: "",
+            nodeId: "",
+            control: false,
+            cluster: "",
+        });
+        expect(NODE_COMMAND).toMatch(/^if systemctl is-active -q docker.service; then docker info/);
+    });
+});
+
+describe("swarmDrift", () => {
+    test("everything as asked: no drift", () => {
+        expect(swarmDrift(NODES, REPORTS, MEMBERS)).toEqual({ engine: {}, spec: {} });
+    });
+
+    test("an engine stopped, a node out of the swarm, labels, availability and role changed by hand", () => {
+        const members = MEMBERS.map((m) =>
+            m.id === "i2"
+                ? { ...m, labels: { zone: "x" } }
+                : m.id === "i5"
+                  ? { ...m, availability: "active", role: "manager" as const }
+                  : m,
+        );
+        const reports = {
+            ...REPORTS,
+            m3: report("", false, { engine: "inactive", swarm: "" }),
+            w1: report("", false, { swarm: "inactive" }),
+        };
+        const drift = swarmDrift(NODES, reports, members);
+        expect(drift).toEqual({
+            engine: {
+                m3: ["its Docker engine is not running (systemd: inactive)"],
+                w1: ["it is not in the swarm"],
+            },
+            spec: {
+                m2: ["its labels are {zone=x}, the stack says {zone=b}"],
+                w2: [
+                    "it is a manager, the stack says worker",
+                    "its availability is active, the stack says drain",
+                ],
+            },
+        });
+        expect(driftMessages(NODES, drift)).toEqual([
+            "swarm-ha: m2 (10.0.0.12): its labels are {zone=x}, the stack says {zone=b}; up applies the stack's settings.",
+            "swarm-ha: m3 (10.0.0.13): its Docker engine is not running (systemd: inactive); up starts its engine, joins it to the swarm and applies its settings.",
+            "swarm-ha: w1 (10.0.0.21): it is not in the swarm; up starts its engine, joins it to the swarm and applies its settings.",
+            "swarm-ha: w2 (10.0.0.22): it is a manager, the stack says worker; its availability is active, the stack says drain; up applies the stack's settings.",
+        ]);
+    });
+
+    test("no swarm to compare with, a host that did not answer, a node the swarm never had: none drifted", () => {
+        const fresh = { ...REPORTS, w1: report("", false, { swarm: "inactive" }) };
+        expect(swarmDrift(NODES, fresh, undefined)).toEqual({ engine: {}, spec: {} });
+        expect(swarmDrift(NODES, { ...REPORTS, w1: undefined }, MEMBERS)).toEqual({
+            engine: {},
+            spec: {},
+        });
+        const added: SwarmNodeArgs = { name: "w3", host: "10.0.0.23", role: "worker" };
+        expect(
+            swarmDrift(
+                [...NODES, added],
+                { ...REPORTS, w3: report("", false, { engine: "inactive" }) },
+                MEMBERS,
+            ),
+        ).toEqual({ engine: {}, spec: {} });
+    });
+
+    test("the managers that can run the steps: managing the swarm the members came from", () => {
+        const reports = {
+            ...REPORTS,
+            m1: report("", false, { engine: "inactive" }),
+            m3: report("z9", true, { cluster: "OTHER" }),
+        };
+        expect(answeringManagers(NODES, reports, "C1")).toEqual(["m2"]);
+        expect(answeringManagers(NODES, REPORTS, "C1")).toEqual(["m1", "m2", "m3"]);
+    });
+});
+
+describe("observeSwarm", () => {
+    const hosts = NODES.map((n) => ({ node: n.name, host: n.host, port: 22, user: "root" }));
+
+    test("asks every host, then the first manager that manages the swarm, for its members", async () => {
+        const asked: string[] = [];
+        const lines: Record<string, string> = {
+            "10.0.0.11": "engine=inactive",
+            "10.0.0.12": "engine=active swarm=active node=i2 control=true cluster=C1",
+            "10.0.0.13": "engine=active swarm=active node=i3 control=true cluster=C1",
+            "10.0.0.21": "engine=active swarm=inactive node= control=false cluster=",
+        };
+        const members = [
+            "i1 m1 10.0.0.11:2377 manager unreachable down active {}",
+            "i2 m2 10.0.0.12:2377 manager reachable ready active {}",
+            "i3 m3 10.0.0.13:2377 manager reachable ready active null",
+            "i4 w1 10.0.0.21 worker - down active {}",
+            "i5 w2 10.0.0.22 worker - ready drain {}",
+        ].join("\n");
+        const run = async (c: { host: string }, _k: string, _h: string, command: string) => {
+            asked.push(`${c.host} ${command === MEMBERS_COMMAND ? "members" : "node"}`);
+            if (command === MEMBERS_COMMAND) return { ok: true, stdout: members, stderr: "" };
+            const line = lines[c.host];
+            return line
+                ? { ok: true, stdout: `${line}\n`, stderr: "" }
+                : { ok: false, stdout: "", stderr: "timeout" };
+        };
+        const { observation } = await observeSwarm(NODES, hosts, "/key", run);
+        expect(asked).toEqual([
+            "10.0.0.11 node",
+            "10.0.0.12 node",
+            "10.0.0.13 node",
+            "10.0.0.21 node",
+            "10.0.0.22 node",
+            "10.0.0.12 members",
+        ]);
+        expect(observation).toEqual({
+            answering: ["m2", "m3"],
+            drift: {
+                engine: {
+                    m1: ["its Docker engine is not running (systemd: inactive)"],
+                    w1: ["it is not in the swarm"],
+                },
+                spec: { m2: ["its labels are {}, the stack says {zone=b}"] },
+            },
+        });
+    });
+
+    test("no manager answers: nothing found, nothing drifted", async () => {
+        const run = async () => ({ ok: false, stdout: "", stderr: "no route" });
+        expect(await observeSwarm(NODES, hosts, "/key", run)).toEqual({
+            observation: { answering: [], drift: { engine: {}, spec: {} } },
+            members: undefined,
+        });
+    });
+});
+
+describe("the probe's state", () => {
+    const inputs = (extra: Partial<SwarmProbeInputs> = {}): SwarmProbeInputs => ({
+        nodes: ["m1", "m2", "m3", "w1"],
+        managers: ["m1", "m2", "m3"],
+        engineDrift: [],
+        specDrift: [],
+        answering: ["m1", "m2", "m3"],
+        preferred: "m1",
+        ...extra,
+    });
+    const zero = { m1: 0, m2: 0, m3: 0, w1: 0 };
+
+    test("created: every count 0 whatever is found, the preferred manager", () => {
+        expect(nextProbeState({}, inputs({ engineDrift: ["w1"], specDrift: ["m2"] }))).toEqual({
+            nodes: ["m1", "m2", "m3", "w1"],
+            managers: ["m1", "m2", "m3"],
+            engine: zero,
+            spec: zero,
+            stepManager: "m1",
+        });
+    });
+
+    test("a drifted node's count grows by one per run that finds it; a new node starts at 0", () => {
+        const before = nextProbeState({}, inputs());
+        const once = nextProbeState(before, inputs({ engineDrift: ["w1"], specDrift: ["m2"] }));
+        expect(once.engine).toEqual({ ...zero, w1: 1 });
+        expect(once.spec).toEqual({ ...zero, m2: 1 });
+        const grown = nextProbeState(
+            once,
+            inputs({ nodes: ["m1", "m2", "m3", "w1", "w2"], engineDrift: ["w1", "w2"] }),
+        );
+        expect(grown.engine).toEqual({ ...zero, w1: 2, w2: 0 });
+        // Nothing found the next time: the counts stay, so the steps do not run again.
+        expect(nextProbeState(grown, inputs({ nodes: grown.nodes }))).toEqual(grown);
+    });
+
+    test("the step manager stays while it answers, moves when it does not, and comes back to nothing", () => {
+        const before = nextProbeState({}, inputs());
+        const moved = nextProbeState(before, inputs({ answering: ["m2", "m3"] }));
+        expect(moved.stepManager).toBe("m2");
+        // m1 answers again: the steps stay on m2 (a move would run them again for nothing).
+        expect(nextProbeState(moved, inputs()).stepManager).toBe("m2");
+        // Nothing known (no manager answered): it stays.
+        expect(nextProbeState(moved, inputs({ answering: [] })).stepManager).toBe("m2");
+        // m2 is no longer a manager of the stack, and the preferred one answers.
+        expect(
+            nextProbeState(moved, inputs({ managers: ["m1", "m3"], answering: ["m1", "m3"] }))
+                .stepManager,
+        ).toBe("m1");
+        // Neither the previous nor the preferred one answers: the first that does.
+        expect(nextProbeState(moved, inputs({ answering: ["m3"] })).stepManager).toBe("m3");
+    });
+});
