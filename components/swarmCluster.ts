@@ -698,6 +698,11 @@ export class SwarmCluster extends pulumi.ComponentResource {
         const expected = pulumi
             .all(nodes.map((n) => nodeIds.get(n.name)!))
             .apply((ids) => nodes.map((n, i) => `${n.name} ${ids[i]} ${n.role}`).join("\n"));
+        // Nodes whose host did not answer when the run started are reported, not waited for: a
+        // run with a host down (a manager's too) still converges the rest.
+        const unreachable = (args.observed?.unreachable ?? []).filter((n) =>
+            nodes.some((x) => x.name === n),
+        );
         const ready = remoteStep(
             `${name}-ready`,
             {
@@ -707,6 +712,9 @@ export class SwarmCluster extends pulumi.ComponentResource {
                     EXPECTED: expected,
                     ATTEMPTS: readyAttempts,
                     INTERVAL: String(READY_INTERVAL_SECONDS),
+                    ...(unreachable.length > 0
+                        ? { UNREACHABLE: unreachable.sort().join(" ") }
+                        : {}),
                 }),
             },
             { parent: this, dependsOn: nodeSteps },

@@ -81,7 +81,8 @@ export function swarmDrift(
         // A node the swarm has no entry for is new (or was removed by hand): its steps run anyway.
         const address = node.advertiseAddress ?? node.host;
         if (!report || !members.some((m) => m.address === address)) continue;
-        if (report.engine !== "active") {
+        // "activating": starting (after a reboot, say); only an engine that is not is drift.
+        if (report.engine !== "active" && report.engine !== "activating") {
             add(
                 "engine",
                 node.name,
@@ -156,6 +157,8 @@ export interface SwarmObservation {
     drift: SwarmDrift;
     /** The managers that manage the swarm now, in the order of the nodes. */
     answering: string[];
+    /** The nodes whose host did not answer over SSH (down, or cut off). */
+    unreachable: string[];
 }
 
 /**
@@ -192,6 +195,7 @@ export async function observeSwarm(
         observation: {
             drift: swarmDrift(nodes, reports, members),
             answering: members ? answeringManagers(nodes, reports, cluster) : [],
+            unreachable: hosts.filter((h) => reports[h.node] === undefined).map((h) => h.node),
         },
         members,
     };

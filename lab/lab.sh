@@ -6,6 +6,8 @@
 #   status                            hosts, addresses and whether SSH answers
 #   ssh NAME [COMMAND...]             a shell (or one command) on a host as root, with the lab key
 #   stop|start|kill NAME              fault helpers: stop, start or kill a host
+#   replace NAME                      the host replaced by a fresh one at its address (new disk and
+#                                     host key)
 #   isolate|restore NAME              cut a host off the lab network, or put it back at its address
 #   load-image IMAGE [NAME...]        give hosts a locally built image: loaded into their Docker engine
 #                                     now if it runs, and whenever Docker starts there
@@ -232,6 +234,7 @@ cmd_up() {
   mapfile -t LAB_IMAGES <<<"$built"
   for image in "${LAB_IMAGES[@]}"; do save_image "$image"; done
   STAGED=("${LAB_IMAGES[@]}")
+  printf '%s\n' "${STAGED[@]}" >"$LAB_DIR/images/staged"
   each_host stage_images_on "${names[@]}"
   write_lab_json
   ensure_dev_stack
@@ -302,8 +305,28 @@ cmd_start() {
   wait_ssh "$1"
 }
 
+# replace NAME: the host replaced by a fresh machine at the same address: a new disk (no Docker, no
+# swarm state, no scripts), a new SSH host key (recorded in the lab's known_hosts, as a datacenter's
+# provisioning would), the staged images, and nothing else.
+cmd_replace() {
+  need_host "$@"
+  local c
+  c="$(container "$1")"
+  docker rm -f "$c" >/dev/null
+  docker volume rm -f "$c-docker" >/dev/null
+  start_host "$1"
+  authorize_host "$1"
+  write_known_hosts
+  wait_ssh "$1"
+  [ -f "$LAB_DIR/images/staged" ] && mapfile -t STAGED <"$LAB_DIR/images/staged"
+  stage_images_on "$1"
+  write_lab_json
+  say "replaced $1: a fresh host at $(host_address "$1")"
+}
+
 # A path unit on each host: when the Docker socket appears (the product installs and starts Docker),
-# lab-images.service loads every staged image; a host whose engine already runs loads at once.
+# lab-images.service loads every staged image; a host whose engine already runs loads at once. It
+# only wants Docker: stopping Docker by hand stops Docker alone, as on any host.
 install_image_units() {
   local c
   c="$(container "$1")"
@@ -313,7 +336,7 @@ install_image_units() {
   docker exec -i "$c" sh -c "mkdir -p $HOST_IMAGES_DIR && cat >/etc/systemd/system/lab-images.service && mv /etc/systemd/system/lab-images.path.new /etc/systemd/system/lab-images.path && systemctl daemon-reload && systemctl enable -q --now lab-images.path" <<UNIT
 [Unit]
 Description=Load the lab's staged images into Docker
-Requires=docker.service
+Wants=docker.service
 After=docker.service
 [Service]
 Type=oneshot
@@ -409,13 +432,14 @@ main() {
     ssh) cmd_ssh "$@" ;;
     stop) cmd_stop "$@" ;;
     start) cmd_start "$@" ;;
+    replace) cmd_replace "$@" ;;
     kill) need_host "$@"; docker kill "$(container "$1")" >/dev/null ;;
     isolate) cmd_isolate "$@" ;;
     restore) cmd_restore "$@" ;;
     load-image) cmd_load_image "$@" ;;
     images) cmd_images ;;
     down) cmd_down "$@" ;;
-    *) die "usage: npm run lab -- up|status|ssh|stop|start|kill|isolate|restore|load-image|images|down (see lab/lab.sh)" ;;
+    *) die "usage: npm run lab -- up|status|ssh|stop|start|replace|kill|isolate|restore|load-image|images|down (see lab/lab.sh)" ;;
   esac
 }
 

@@ -1,6 +1,7 @@
 # shellcheck shell=sh
-# Initialises the swarm on the bootstrap manager, unless this node already manages one. Refuses to
-# create a second swarm when another of the cluster's managers already runs one.
+# Initialises the swarm on the bootstrap manager, unless this node already manages one (later runs
+# are on the step manager, which does: they only report the cluster ID). Refuses to create a second
+# swarm when another of the cluster's managers already runs one.
 : "${NODE:?}" "${HOST:?}" "${ADVERTISE_ADDR:?}" "${SWARM_PORT:?}" "${OTHER_MANAGERS=}" "${INIT_FLAGS=}" "${UPDATE_FLAGS=}"
 
 state=$(swarm_state)
@@ -16,7 +17,7 @@ case "$state" in
   inactive)
     for peer in $OTHER_MANAGERS; do
       if timeout 3 bash -c "exec 3<>/dev/tcp/$peer/$SWARM_PORT" 2>/dev/null; then
-        fail "is not in a swarm, but manager $peer already listens on $SWARM_PORT; set bootstrapManager to a healthy manager so this node joins its swarm instead of creating a second one"
+        fail "is not in a swarm, but manager $peer already listens on $SWARM_PORT, so no second swarm is made here; this run found no manager that manages the swarm: check that Pulumi reaches the managers over SSH, then run again"
       fi
     done
     say "initialising the swarm on $ADVERTISE_ADDR:$SWARM_PORT"

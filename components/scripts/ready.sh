@@ -1,7 +1,8 @@
 # shellcheck shell=sh
 # On a manager: waits (bounded) until every expected node is Ready and every manager Reachable,
-# then prints one line per node: name id role state reachability leader address.
-: "${NODE:?}" "${HOST:?}" "${EXPECTED:?}" "${ATTEMPTS:?}" "${INTERVAL:?}"
+# then prints one line per node: name id role state reachability leader address. The nodes named in
+# UNREACHABLE (their host did not answer when the run started) are listed, not waited for.
+: "${NODE:?}" "${HOST:?}" "${EXPECTED:?}" "${ATTEMPTS:?}" "${INTERVAL:?}" "${UNREACHABLE=}"
 
 report() {
   printf '%s\n' "$EXPECTED" | while read -r name id role; do
@@ -12,7 +13,7 @@ report() {
   done
 }
 not_ready() {
-  printf '%s\n' "$1" | awk '$4 != "ready" || ($3 == "manager" && $5 != "reachable") { print $1 " (" $4 ", " $5 ")" }'
+  printf '%s\n' "$1" | awk -v skip=" $UNREACHABLE " 'index(skip, " " $1 " ") == 0 && ($4 != "ready" || ($3 == "manager" && $5 != "reachable")) { print $1 " (" $4 ", " $5 ")" }'
 }
 i=0
 while :; do

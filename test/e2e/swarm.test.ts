@@ -157,7 +157,8 @@ test("scale out by one worker creates only that node's resources", async () => {
             "lab-node-lab-w3",
             "lab-scripts-lab-w3",
         ],
-        update: ["lab-ready"],
+        // The probe counts the new node from now on.
+        update: ["lab-probe", "lab-ready"],
     });
     expect(nodeTable()["lab-w3"]).toMatch(/^Ready Active/);
 });
@@ -173,7 +174,7 @@ test("scale in drains the node, it leaves, and its entry is gone", async () => {
             "lab-node-lab-w3",
             "lab-scripts-lab-w3",
         ],
-        update: ["lab-ready"],
+        update: ["lab-probe", "lab-ready"],
     });
     expect(transcript.join("")).toMatch(/drained \w+/);
     expect(onHost("lab-w3", "docker info -f '{{.Swarm.LocalNodeState}}'")).toBe("inactive");

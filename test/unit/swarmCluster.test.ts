@@ -485,6 +485,7 @@ describe("SwarmCluster repairs and its step manager", () => {
                         spec: { m2: ["its labels are {zone=x}, the stack says {}"] },
                     },
                     answering: ["m1", "m2", "m3"],
+                    unreachable: [],
                 },
             }),
         );
@@ -531,6 +532,7 @@ describe("SwarmCluster repairs and its step manager", () => {
                 observed: {
                     drift: { engine: { m1: ["it is not in the swarm"] }, spec: {} },
                     answering: ["m2", "m3"],
+                    unreachable: [],
                 },
             }),
         );
@@ -553,6 +555,31 @@ describe("SwarmCluster repairs and its step manager", () => {
         expect(String(recorder.byName("mv-node-w1").inputs.delete)).toContain("NODE='m2'");
         // The replaced m1 is installed and joined again.
         expect(String(recorder.byName("mv-join-m1").inputs.create)).toContain("REPAIR='1'");
+        expect(String(recorder.byName("mv-ready").inputs.create)).not.toContain("UNREACHABLE");
+    });
+
+    test("a host down: the steps move off it, and the ready check does not wait for it", async () => {
+        await build(
+            "down",
+            args(cluster(3, 1), {
+                observed: {
+                    drift: { engine: {}, spec: {} },
+                    answering: ["m2", "m3"],
+                    unreachable: ["w1", "m1"],
+                },
+            }),
+        );
+        const ready = recorder.byName("down-ready").inputs as {
+            connection: { host: string };
+            create: string;
+        };
+        expect(ready.connection.host).toBe("10.1.0.12");
+        expect(ready.create).toContain("\nUNREACHABLE='m1 w1'\n");
+        for (const n of ["m1", "w1"]) {
+            expect(String(recorder.byName(`down-docker-${n}`).inputs.create)).not.toContain(
+                "REPAIR",
+            );
+        }
     });
 });
 

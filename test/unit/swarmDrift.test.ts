@@ -127,6 +127,11 @@ describe("swarmDrift", () => {
         ]);
     });
 
+    test("an engine starting (after a reboot) is not drift", () => {
+        const starting = { ...REPORTS, w1: report("", false, { engine: "activating", swarm: "" }) };
+        expect(swarmDrift(NODES, starting, MEMBERS)).toEqual({ engine: {}, spec: {} });
+    });
+
     test("no swarm to compare with, a host that did not answer, a node the swarm never had: none drifted", () => {
         const fresh = { ...REPORTS, w1: report("", false, { swarm: "inactive" }) };
         expect(swarmDrift(NODES, fresh, undefined)).toEqual({ engine: {}, spec: {} });
@@ -192,6 +197,7 @@ describe("observeSwarm", () => {
         ]);
         expect(observation).toEqual({
             answering: ["m2", "m3"],
+            unreachable: ["w2"],
             drift: {
                 engine: {
                     m1: ["its Docker engine is not running (systemd: inactive)"],
@@ -205,7 +211,11 @@ describe("observeSwarm", () => {
     test("no manager answers: nothing found, nothing drifted", async () => {
         const run = async () => ({ ok: false, stdout: "", stderr: "no route" });
         expect(await observeSwarm(NODES, hosts, "/key", run)).toEqual({
-            observation: { answering: [], drift: { engine: {}, spec: {} } },
+            observation: {
+                answering: [],
+                drift: { engine: {}, spec: {} },
+                unreachable: ["m1", "m2", "m3", "w1", "w2"],
+            },
             members: undefined,
         });
     });

@@ -1,0 +1,168 @@
+// End to end: the swarm alone (no ZooKeeper, no services) on 3 managers and 2 workers of fresh lab
+// hosts. Drift made by hand (a worker that left the swarm, a manager's label changed, a worker's
+// engine stopped) is shown by preview, repaired by up, and the next preview is empty. Then the
+// bootstrap manager's host is replaced by a fresh machine at its address: the next up, with no
+// config edit, rejoins it to the same swarm and removes its old entry. Every check reads the hosts.
+import { Stack } from "@pulumi/pulumi/automation";
+import { changes, openStack, plainOutputs } from "../../scripts/automation";
+import { Ops, WITHOUT_MONITORING, lab, onHost, opsCollector, record, removeStack } from "./helpers";
+
+jest.setTimeout(20 * 60 * 1000);
+
+const ALL = ["lab-m1", "lab-m2", "lab-m3", "lab-w1", "lab-w2"];
+
+let stack: Stack;
+
+/** `docker node ls` on a manager: one "HOSTNAME ID STATUS AVAILABILITY MANAGER-STATUS" per entry. */
+function entries(manager: string): string[] {
+    return onHost(
+        manager,
+        "docker node ls --format '{{.Hostname}} {{.ID}} {{.Status}} {{.Availability}} {{.ManagerStatus}}'",
+    )
+        .split("\n")
+        .map((l) => l.trim())
+        .sort();
+}
+
+/** Each host's view: "HOSTNAME ENGINE SWARM-STATE CLUSTER-ID" (the cluster ID on managers). */
+function views(): string[] {
+    return ALL.map((h) =>
+        onHost(
+            h,
+            "echo $(hostname) $(systemctl is-active docker.service) $(docker info --format '{{.Swarm.LocalNodeState}} {{if .Swarm.Cluster}}{{.Swarm.Cluster.ID}}{{end}}')",
+        ),
+    );
+}
+
+async function previewOps(): Promise<{
+    ops: Ops;
+    warnings: string;
+    summary: Record<string, number>;
+}> {
+    const ops: Ops = {};
+    let printed = "";
+    const result = await stack.preview({
+        onOutput: (s) => {
+            printed += s;
+            record(s);
+        },
+        onEvent: opsCollector(ops),
+        color: "never",
+    });
+    // The warnings as the diagnostics at the end list them.
+    const warnings = printed
+        .split("\n")
+        .map((l) => /^\s*warning: (swarm-ha: lab-.*)$/.exec(l)?.[1])
+        .filter((l) => l !== undefined)
+        .join("\n");
+    return { ops, warnings, summary: changes(result.changeSummary) };
+}
+
+async function up(): Promise<{ ops: Ops; summary: Record<string, number> }> {
+    const ops: Ops = {};
+    const result = await stack.up({ onOutput: record, onEvent: opsCollector(ops), color: "never" });
+    return { ops, summary: changes(result.summary.resourceChanges) };
+}
+
+beforeAll(async () => {
+    lab("down");
+    lab("up", "--managers", "3", "--workers", "2");
+    const config = {
+        ...WITHOUT_MONITORING,
+        "swarm-ha:zkServers": { value: "[]" },
+        "swarm-ha:services": { value: "{}" },
+        "swarm-ha:sshDialAttempts": { value: "3" },
+    };
+    stack = await openStack({ stack: "recovery", settingsFrom: "dev", config });
+    await removeStack(stack);
+    stack = await openStack({ stack: "recovery", settingsFrom: "dev", config });
+});
+
+let clusterId = "";
+
+test("up converges the swarm alone, and the preview after it is empty", async () => {
+    const { summary } = await up();
+    expect(Object.keys(summary)).toEqual(["create"]);
+    clusterId = String(plainOutputs(await stack.outputs()).clusterId);
+    expect(clusterId).toMatch(/^[a-z0-9]{25}$/);
+    expect(views()).toEqual(
+        ALL.map((h) => `${h} active active${h.includes("-m") ? ` ${clusterId}` : ""}`),
+    );
+    expect((await previewOps()).summary).toEqual({});
+});
+
+test("drift by hand: preview shows it, up repairs it, the next preview is empty", async () => {
+    const oldW1 = entries("lab-m1")
+        .find((e) => e.startsWith("lab-w1 "))!
+        .split(" ")[1];
+    onHost("lab-w1", "docker swarm leave");
+    onHost("lab-m1", "docker node update --label-add zone=x lab-m2");
+    onHost("lab-w2", "systemctl stop docker.service docker.socket");
+
+    const preview = await previewOps();
+    expect(preview.warnings.split("\n")).toEqual([
+        "swarm-ha: lab-m2 (172.30.213.12): its labels are {zone=x}, the stack says {zone=b}; up applies the stack's settings.",
+        "swarm-ha: lab-w1 (172.30.213.21): it is not in the swarm; up starts its engine, joins it to the swarm and applies its settings.",
+        "swarm-ha: lab-w2 (172.30.213.22): its Docker engine is not running (systemd: inactive); up starts its engine, joins it to the swarm and applies its settings.",
+    ]);
+    // Only the drifted nodes' steps (and the ready check, which reads their node IDs); the
+    // manager-side steps stay where they were.
+    const drifted = ["lab-w1", "lab-w2"].flatMap((n) =>
+        ["docker", "join", "node", "scripts"].map((s) => `lab-${s}-${n}`),
+    );
+    expect(preview.ops).toEqual({
+        update: ["lab-node-lab-m2", "lab-probe", "lab-ready", ...drifted].sort(),
+    });
+
+    const repaired = await up();
+    expect(repaired.summary).toEqual({ update: expect.any(Number) });
+    const table = entries("lab-m1");
+    // Five entries: lab-w1's old one removed, its new one Ready.
+    expect(table.map((e) => e.split(" ")[0])).toEqual(ALL);
+    expect(table.find((e) => e.startsWith("lab-w1 "))).not.toContain(oldW1);
+    for (const e of table) {
+        expect(e).toMatch(/^\S+ \S+ Ready Active/);
+    }
+    expect(onHost("lab-m1", "docker node inspect -f '{{json .Spec.Labels}}' lab-m2")).toBe(
+        '{"zone":"b"}',
+    );
+    expect(views()).toEqual(
+        ALL.map((h) => `${h} active active${h.includes("-m") ? ` ${clusterId}` : ""}`),
+    );
+    expect((await previewOps()).summary).toEqual({});
+});
+
+test("the bootstrap manager's host replaced: up rejoins it to the same swarm, no config edit", async () => {
+    const oldM1 = entries("lab-m2")
+        .find((e) => e.startsWith("lab-m1 "))!
+        .split(" ")[1];
+    lab("replace", "lab-m1");
+    expect(onHost("lab-m1", "command -v dockerd || echo none")).toBe("none");
+
+    const preview = await previewOps();
+    expect(preview.warnings).toBe(
+        "swarm-ha: lab-m1 (172.30.213.11): its Docker engine is not running (systemd: inactive); up starts its engine, joins it to the swarm and applies its settings.",
+    );
+    expect(Object.keys(preview.summary)).toEqual(["update"]);
+
+    await up();
+    expect(String(plainOutputs(await stack.outputs()).clusterId)).toBe(clusterId);
+    // Never a second swarm: every manager in the one it had.
+    expect(views()).toEqual(
+        ALL.map((h) => `${h} active active${h.includes("-m") ? ` ${clusterId}` : ""}`),
+    );
+    const table = entries("lab-m2");
+    expect(table.map((e) => e.split(" ")[0])).toEqual(ALL);
+    expect(table.find((e) => e.startsWith("lab-m1 "))).not.toContain(oldM1);
+    expect(table.find((e) => e.startsWith("lab-m1 "))).toMatch(/ Ready Active (Reachable|Leader)$/);
+    expect(table.filter((e) => / (Reachable|Leader)$/.test(e))).toHaveLength(3);
+    expect((await previewOps()).summary).toEqual({});
+});
+
+test("destroy: every host has left the swarm", async () => {
+    await stack.destroy({ onOutput: record, color: "never" });
+    for (const h of ALL) {
+        expect(onHost(h, "docker info --format '{{.Swarm.LocalNodeState}}'")).toBe("inactive");
+    }
+    await removeStack(stack);
+});
