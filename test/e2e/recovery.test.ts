@@ -99,7 +99,9 @@ test("drift by hand: preview shows it, up repairs it, the next preview is empty"
     onHost("lab-m1", "docker node update --label-add zone=x lab-m2");
     onHost("lab-w2", "systemctl stop docker.service docker.socket");
 
+    let since = Date.now();
     const preview = await previewOps();
+    const previewSeconds = (Date.now() - since) / 1000;
     expect(preview.warnings.split("\n")).toEqual([
         "swarm-ha: lab-m2 (172.30.213.12): its labels are {zone=x}, the stack says {zone=b}; up applies the stack's settings.",
         "swarm-ha: lab-w1 (172.30.213.21): it is not in the swarm; up starts its engine, joins it to the swarm and applies its settings.",
@@ -114,7 +116,11 @@ test("drift by hand: preview shows it, up repairs it, the next preview is empty"
         update: ["lab-node-lab-m2", "lab-probe", "lab-ready", ...drifted].sort(),
     });
 
+    since = Date.now();
     const repaired = await up();
+    console.log(
+        `drift on 3 nodes: preview ${previewSeconds.toFixed(1)} s, up repairing it ${((Date.now() - since) / 1000).toFixed(1)} s`,
+    );
     expect(repaired.summary).toEqual({ update: expect.any(Number) });
     const table = entries("lab-m1");
     // Five entries: lab-w1's old one removed, its new one Ready.
@@ -145,7 +151,11 @@ test("the bootstrap manager's host replaced: up rejoins it to the same swarm, no
     );
     expect(Object.keys(preview.summary)).toEqual(["update"]);
 
+    const since = Date.now();
     await up();
+    console.log(
+        `bootstrap manager's host replaced: up rejoining it ${((Date.now() - since) / 1000).toFixed(1)} s`,
+    );
     expect(String(plainOutputs(await stack.outputs()).clusterId)).toBe(clusterId);
     // Never a second swarm: every manager in the one it had.
     expect(views()).toEqual(
