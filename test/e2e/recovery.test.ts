@@ -34,6 +34,11 @@ function views(): string[] {
     );
 }
 
+/** views() when every host runs its engine in the one swarm (the cluster ID on managers). */
+function inTheSwarm(): string[] {
+    return ALL.map((h) => `${h} active active${h.includes("-m") ? ` ${clusterId}` : ""}`);
+}
+
 async function previewOps(): Promise<{
     ops: Ops;
     warnings: string;
@@ -85,9 +90,7 @@ test("up converges the swarm alone, and the preview after it is empty", async ()
     expect(Object.keys(summary)).toEqual(["create"]);
     clusterId = String(plainOutputs(await stack.outputs()).clusterId);
     expect(clusterId).toMatch(/^[a-z0-9]{25}$/);
-    expect(views()).toEqual(
-        ALL.map((h) => `${h} active active${h.includes("-m") ? ` ${clusterId}` : ""}`),
-    );
+    expect(views()).toEqual(inTheSwarm());
     expect((await previewOps()).summary).toEqual({});
 });
 
@@ -132,9 +135,7 @@ test("drift by hand: preview shows it, up repairs it, the next preview is empty"
     expect(onHost("lab-m1", "docker node inspect -f '{{json .Spec.Labels}}' lab-m2")).toBe(
         '{"zone":"b"}',
     );
-    expect(views()).toEqual(
-        ALL.map((h) => `${h} active active${h.includes("-m") ? ` ${clusterId}` : ""}`),
-    );
+    expect(views()).toEqual(inTheSwarm());
     expect((await previewOps()).summary).toEqual({});
 });
 
@@ -158,9 +159,7 @@ test("the bootstrap manager's host replaced: up rejoins it to the same swarm, no
     );
     expect(String(plainOutputs(await stack.outputs()).clusterId)).toBe(clusterId);
     // Never a second swarm: every manager in the one it had.
-    expect(views()).toEqual(
-        ALL.map((h) => `${h} active active${h.includes("-m") ? ` ${clusterId}` : ""}`),
-    );
+    expect(views()).toEqual(inTheSwarm());
     const table = entries("lab-m2");
     expect(table.map((e) => e.split(" ")[0])).toEqual(ALL);
     expect(table.find((e) => e.startsWith("lab-m1 "))).not.toContain(oldM1);
