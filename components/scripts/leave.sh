@@ -4,17 +4,28 @@
 : "${NODE:?}" "${HOST:?}" "${FORCE=}"
 
 state=$(swarm_state)
-# A manager leaves as a worker, so that the others keep their quorum; the last one takes the swarm
-# with it.
-if [ "$state" = active ] && [ -z "$FORCE" ] && [ "$(docker info --format '{{.Swarm.ControlAvailable}}')" = true ]; then
-  if [ "$(docker node ls --filter role=manager -q | wc -l)" -le 1 ]; then
-    FORCE=--force
-  else
-    docker node demote "$(docker info --format '{{.Swarm.NodeID}}')" >/dev/null ||
-      fail "demoting itself before leaving failed; the other managers may have lost their quorum"
-    worker() { [ "$(docker info --format '{{.Swarm.ControlAvailable}}')" = false ]; }
-    retry 15 2 "this node to be a worker" worker >/dev/null
-  fi
+# A manager leaves as a worker, so that the others keep their quorum; the last one that Raft reaches
+# takes the swarm with it. Managers that left just before may still count in Raft for a few seconds
+# (a demotion refused for quorum): asked again, bounded.
+control() { [ "$(docker info --format '{{.Swarm.ControlAvailable}}')" = true ]; }
+worker() { ! control; }
+if [ "$state" = active ] && [ -z "$FORCE" ] && control; then
+  i=0
+  while :; do
+    others=$(docker node ls --filter role=manager --format '{{.Self}} {{.ManagerStatus}}' |
+      awk '$1 == "false" && ($2 == "Reachable" || $2 == "Leader")' | wc -l)
+    if [ "$others" -eq 0 ]; then
+      FORCE=--force
+      break
+    fi
+    if out=$(docker node demote "$(docker info --format '{{.Swarm.NodeID}}')" 2>&1); then
+      retry 15 2 "this node to be a worker" worker >/dev/null
+      break
+    fi
+    i=$((i + 1))
+    [ "$i" -lt 15 ] || fail "demoting itself before leaving was refused 15 times, 2 s apart: $out"
+    sleep 2
+  done
 fi
 if [ "$state" = active ] || [ "$state" = locked ] || [ "$state" = pending ]; then
   # shellcheck disable=SC2086
