@@ -598,8 +598,9 @@ export class SwarmCluster extends pulumi.ComponentResource {
         this.unlockKey = pulumi.secret(tokenValues.apply((v) => v.unlock ?? ""));
 
         // 4. Joins: every node, the bootstrap manager too (it is in the swarm after init and only
-        //    reports its node ID, until its host is replaced); managers one at a time (Raft
-        //    membership changes are serial), then workers in parallel. Each join has a "forget"
+        //    reports its node ID, until its host is replaced), through the bootstrap manager, else
+        //    any other; managers one at a time (Raft membership changes are serial), then workers
+        //    in parallel. Each join has a "forget"
         //    step on the step manager that it depends on, so that on removal the order is: drain
         //    and demote, leave, then remove the entry.
         const nodeIds = new Map<string, pulumi.Output<string>>();
@@ -628,7 +629,9 @@ export class SwarmCluster extends pulumi.ComponentResource {
                             ...base(node),
                             ADVERTISE_ADDR: addressOf(node),
                             SWARM_PORT: swarmPort,
-                            JOIN_ADDR: stepAddress,
+                            // Not the step manager: a join's command stays the same when that
+                            // one moves (the step would run again on every node, down ones too).
+                            JOIN_ADDR: addressOf(bootstrap),
                             MANAGERS: managerAddresses,
                         },
                         count(probe.engine, node),

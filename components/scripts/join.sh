@@ -24,10 +24,11 @@ case "$state" in
     ;;
   locked) fail "its swarm is locked (autolock); run 'docker swarm unlock' there, then run again" ;;
   inactive)
-    # Through JOIN_ADDR (the manager running the manager-side steps), else any other manager.
-    through=$JOIN_ADDR
-    for m in $MANAGERS; do
-      [ "$m" = "$JOIN_ADDR" ] || [ "$m" = "$ADVERTISE_ADDR" ] || through="$through $m"
+    # Through JOIN_ADDR (the bootstrap manager), else any other manager; never itself (a replaced
+    # manager's host joins through the others).
+    through=""
+    for m in $JOIN_ADDR $MANAGERS; do
+      case " $through $ADVERTISE_ADDR " in *" $m "*) ;; *) through="${through:+$through }$m" ;; esac
     done
     join_any() {
       for m in $through; do
