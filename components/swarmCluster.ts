@@ -662,7 +662,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
         // 5. Role, labels and availability on the step manager; in place on change, and again when
         //    the probe found them changed by hand. A node that joined again has its old entry
         //    removed. Deleting one drains the node, waits for its tasks to move and demotes it,
-        //    before it leaves.
+        //    before it leaves; and before any manager leaves, as it runs on one of them.
         const drainAttempts = String(
             Math.max(1, Math.ceil((args.drainTimeoutSeconds ?? 60) / READY_INTERVAL_SECONDS)),
         );
@@ -690,7 +690,17 @@ export class SwarmCluster extends pulumi.ComponentResource {
                         DRAIN_ATTEMPTS: drainAttempts,
                     }),
                 },
-                { parent: this, dependsOn: [joins.get(node.name)!] },
+                // After every manager's join: on delete, every drain runs before any manager
+                // leaves, the step manager among them.
+                {
+                    parent: this,
+                    dependsOn: [
+                        ...new Set([
+                            ...managers.map((m) => joins.get(m.name)!),
+                            joins.get(node.name)!,
+                        ]),
+                    ],
+                },
             );
         });
 

@@ -156,8 +156,11 @@ describe("SwarmCluster resources", () => {
             "ha-tokens",
         ]);
         expect(deps("ha-forget-w1")).toEqual(["ha-init"]);
-        expect(deps("ha-node-m1")).toEqual(["ha-join-m1"]);
-        expect(deps("ha-node-w2")).toEqual(["ha-join-w2"]);
+        // Node settings after every manager's join (on delete: every drain before any manager
+        // leaves, the one running them among them).
+        const managerJoins = ["ha-join-m1", "ha-join-m2", "ha-join-m3"];
+        expect(deps("ha-node-m1")).toEqual(managerJoins);
+        expect(deps("ha-node-w2")).toEqual([...managerJoins, "ha-join-w2"]);
         expect(deps("ha-ready")).toEqual([
             "ha-node-m1",
             "ha-node-m2",
