@@ -325,8 +325,9 @@ cmd_replace() {
 }
 
 # A path unit on each host: when the Docker socket appears (the product installs and starts Docker),
-# lab-images.service loads every staged image; a host whose engine already runs loads at once. It
-# only wants Docker: stopping Docker by hand stops Docker alone, as on any host.
+# lab-images.service loads every staged image; a host whose engine already runs loads at once.
+# After an engine restart it loads again (a load cut short by the restart is done again). So that
+# a stopped Docker stays stopped, stop lab-images.path first.
 install_image_units() {
   local c
   c="$(container "$1")"
@@ -336,7 +337,7 @@ install_image_units() {
   docker exec -i "$c" sh -c "mkdir -p $HOST_IMAGES_DIR && cat >/etc/systemd/system/lab-images.service && mv /etc/systemd/system/lab-images.path.new /etc/systemd/system/lab-images.path && systemctl daemon-reload && systemctl enable -q --now lab-images.path" <<UNIT
 [Unit]
 Description=Load the lab's staged images into Docker
-Wants=docker.service
+Requires=docker.service
 After=docker.service
 [Service]
 Type=oneshot

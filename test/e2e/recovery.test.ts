@@ -100,7 +100,11 @@ test("drift by hand: preview shows it, up repairs it, the next preview is empty"
         .split(" ")[1];
     onHost("lab-w1", "docker swarm leave");
     onHost("lab-m1", "docker node update --label-add zone=x lab-m2");
-    onHost("lab-w2", "systemctl stop docker.service docker.socket");
+    // The lab's image loader first: it would start Docker again.
+    onHost(
+        "lab-w2",
+        "systemctl stop lab-images.path && systemctl stop docker.service docker.socket",
+    );
 
     let since = Date.now();
     const preview = await previewOps();
