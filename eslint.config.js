@@ -10,7 +10,9 @@ module.exports = tseslint.config(
             "node_modules/**",
             "examples/*/bin/**",
             "examples/*/node_modules/**",
+            // CommonJS that node loads as is: the configs, and jest's reporter.
             "*.js",
+            "test/*.js",
         ],
     },
     ...tseslint.configs.recommended,

@@ -5,6 +5,8 @@ const common = {
     testEnvironment: "node",
 };
 module.exports = {
+    // After jest's own report, a short one of what failed and why (test/failureSummary.js).
+    reporters: ["default", "<rootDir>/test/failureSummary.js"],
     projects: [
         {
             ...common,
