@@ -21,6 +21,7 @@ import {
     SshLoginCheck,
     answeringManager,
     driftMessages,
+    LEADER_WAIT,
     observeSwarm,
     quorumProblems,
     hostKeyProblems,
@@ -234,13 +235,20 @@ export async function program(): Promise<Record<string, unknown>> {
     throwIfAny(await hostKeyProblems(hostKeyChecks(settings)));
     const observed = await withKeyFile(settings, async (file) => {
         throwIfAny(await loginProblems(loginChecks(settings), file));
-        const { observation, members } = await observeSwarm(
+        const { observation, members, leaderless } = await observeSwarm(
             settings.nodes,
             nodeLogins(settings),
             file,
+            undefined,
+            { ...LEADER_WAIT, onWait: (m) => pulumi.log.info(`swarm-ha: ${m}`) },
         );
         if (members) {
             throwIfAny(quorumProblems(settings.clusterName, members, settings.nodes));
+        }
+        if (leaderless.length > 0) {
+            pulumi.log.warn(
+                `swarm-ha: SwarmCluster "${settings.clusterName}": no manager could list the swarm's nodes (${leaderless.join(", ")} manage it): it has no leader, most likely because a majority of its managers is down; drift and quorum were not checked, and steps that change the swarm fail until they are back.`,
+            );
         }
         return observation;
     });

@@ -161,17 +161,38 @@ export interface SwarmObservation {
     unreachable: string[];
 }
 
+/** How observeSwarm asks again while the swarm elects a leader, and what it says meanwhile. */
+export interface LeaderWait {
+    attempts: number;
+    delayMs: number;
+    /** Told once, before the first wait. */
+    onWait?: (message: string) => void;
+}
+
+/**
+ * A manager that has just lost its leader (a manager's host gone, a restart) answers nothing for
+ * an election's time: about 10 s with Swarm's defaults.
+ */
+export const LEADER_WAIT: LeaderWait = { attempts: 10, delayMs: 2000 };
+
 /**
  * Asks every node's host (all at once, over SSH with `keyFile`; `hosts` gives each node's login,
- * under its name) and then a manager that manages the swarm: the drift of each node, the managers
- * that answer, and the swarm's members (undefined when no manager answered).
+ * under its name) and then the managers that manage the swarm, in turn, until one lists its nodes
+ * (again, per `wait`, while none can: an election): the drift of each node, the managers that
+ * answer, the swarm's members (undefined when no manager answered) and, when none could list them
+ * even after the wait, the managers asked (the swarm has no leader: its majority of managers lost).
  */
 export async function observeSwarm(
     nodes: SwarmNodeArgs[],
     hosts: SshLoginCheck[],
     keyFile: string,
     run: typeof sshRun = sshRun,
-): Promise<{ observation: SwarmObservation; members: SwarmMember[] | undefined }> {
+    wait: LeaderWait = LEADER_WAIT,
+): Promise<{
+    observation: SwarmObservation;
+    members: SwarmMember[] | undefined;
+    leaderless: string[];
+}> {
     const outputs = await runOnAll(hosts, keyFile, NODE_COMMAND, run);
     const reports: Record<string, NodeReport | undefined> = Object.fromEntries(
         hosts.map((h, i) => [
@@ -179,18 +200,22 @@ export async function observeSwarm(
             outputs[i] === undefined ? undefined : parseNodeReport(outputs[i]!),
         ]),
     );
-    const inControl = nodes.filter((n) => n.role === "manager" && reports[n.name]?.control);
-    const asked = inControl[0];
-    const answer = asked
-        ? await firstAnswer(
-              hosts.filter((h) => h.node === asked.name),
-              keyFile,
-              MEMBERS_COMMAND,
-              run,
-          )
-        : undefined;
+    const inControl = nodes
+        .filter((n) => n.role === "manager" && reports[n.name]?.control)
+        .map((n) => n.name);
+    const asked = hosts.filter((h) => inControl.includes(h.node));
+    let answer = await firstAnswer(asked, keyFile, MEMBERS_COMMAND, run);
+    for (let i = 1; answer === undefined && asked.length > 0 && i < wait.attempts; i++) {
+        if (i === 1) {
+            wait.onWait?.(
+                `no manager lists the swarm's nodes (${inControl.join(", ")} manage it): it has no leader now; asking again for up to ${Math.round(((wait.attempts - 1) * wait.delayMs) / 1000)} s`,
+            );
+        }
+        await new Promise((resolve) => setTimeout(resolve, wait.delayMs));
+        answer = await firstAnswer(asked, keyFile, MEMBERS_COMMAND, run);
+    }
     const members = answer === undefined ? undefined : parseMembers(answer);
-    const cluster = asked ? reports[asked.name]!.cluster : "";
+    const cluster = inControl.length > 0 ? reports[inControl[0]!]!.cluster : "";
     return {
         observation: {
             drift: swarmDrift(nodes, reports, members),
@@ -198,5 +223,6 @@ export async function observeSwarm(
             unreachable: hosts.filter((h) => reports[h.node] === undefined).map((h) => h.node),
         },
         members,
+        leaderless: members ? [] : inControl,
     };
 }

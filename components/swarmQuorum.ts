@@ -28,7 +28,9 @@ export interface SwarmMember {
  * as JSON, last as they may hold spaces). Fails where no swarm answers.
  */
 export const MEMBERS_COMMAND =
-    "docker node ls -q | xargs -r docker node inspect --format " +
+    // Not a pipe: its status would be the last command's, and a swarm without a leader (an
+    // election) would answer "no nodes".
+    "ids=$(docker node ls -q) && docker node inspect $ids --format " +
     "'{{.ID}} {{.Description.Hostname}} {{if .ManagerStatus}}{{.ManagerStatus.Addr}}{{else}}{{.Status.Addr}}{{end}} {{.Spec.Role}} {{if .ManagerStatus}}{{.ManagerStatus.Reachability}}{{else}}-{{end}} {{.Status.State}} {{.Spec.Availability}} {{json .Spec.Labels}}'";
 
 /** Parses MEMBERS_COMMAND's output. */

@@ -208,7 +208,7 @@ describe("observeSwarm", () => {
         });
     });
 
-    test("no manager answers: nothing found, nothing drifted", async () => {
+    test("no host answers: nothing found, nothing drifted, no manager asked", async () => {
         const run = async () => ({ ok: false, stdout: "", stderr: "no route" });
         expect(await observeSwarm(NODES, hosts, "/key", run)).toEqual({
             observation: {
@@ -217,7 +217,58 @@ describe("observeSwarm", () => {
                 unreachable: ["m1", "m2", "m3", "w1", "w2"],
             },
             members: undefined,
+            leaderless: [],
         });
+    });
+
+    /** m1 gone; m2 and m3 in control; the members command answers from the given attempt on. */
+    function electing(answersFrom: number) {
+        const asked: string[] = [];
+        let round = 0;
+        const run = async (c: { host: string }, _k: string, _h: string, command: string) => {
+            if (command !== MEMBERS_COMMAND) {
+                const id = c.host.slice(-2);
+                return c.host === "10.0.0.11"
+                    ? { ok: false, stdout: "", stderr: "no route" }
+                    : {
+                          ok: true,
+                          stdout: `engine=active swarm=active node=i${id} control=${c.host.startsWith("10.0.0.1")} cluster=C1\n`,
+                          stderr: "",
+                      };
+            }
+            asked.push(c.host);
+            if (c.host === "10.0.0.12") round++;
+            return round >= answersFrom
+                ? {
+                      ok: true,
+                      stdout: "i2 m2 10.0.0.12:2377 manager reachable ready active {}",
+                      stderr: "",
+                  }
+                : { ok: false, stdout: "", stderr: "The swarm does not have a leader." };
+        };
+        return { asked, run };
+    }
+
+    test("while the swarm elects a leader, its managers are asked again, each in turn", async () => {
+        const { asked, run } = electing(3);
+        const said: string[] = [];
+        const wait = { attempts: 5, delayMs: 1, onWait: (m: string) => said.push(m) };
+        const { members, leaderless } = await observeSwarm(NODES, hosts, "/key", run, wait);
+        expect(asked).toEqual(["10.0.0.12", "10.0.0.13", "10.0.0.12", "10.0.0.13", "10.0.0.12"]);
+        expect(said).toEqual([
+            "no manager lists the swarm's nodes (m2, m3 manage it): it has no leader now; asking again for up to 0 s",
+        ]);
+        expect(members?.map((m) => m.hostname)).toEqual(["m2"]);
+        expect(leaderless).toEqual([]);
+    });
+
+    test("no leader after the wait: no members, the managers asked, nothing drifted", async () => {
+        const { asked, run } = electing(Infinity);
+        const result = await observeSwarm(NODES, hosts, "/key", run, { attempts: 3, delayMs: 1 });
+        expect(asked).toHaveLength(6);
+        expect(result.members).toBeUndefined();
+        expect(result.leaderless).toEqual(["m2", "m3"]);
+        expect(result.observation.drift).toEqual({ engine: {}, spec: {} });
     });
 });
 
