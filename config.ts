@@ -49,6 +49,8 @@ export interface StackSettings {
     registrarImage: string;
     /** Monitoring and alerting (`swarm-ha:monitoring`); absent when not enabled. */
     monitoring?: MonitoringSettings;
+    /** The hosts' firewall (`swarm-ha:firewall`); absent when not enabled. */
+    firewall?: FirewallSettings;
 }
 
 /** `swarm-ha:monitoring` as written in a stack file. */
@@ -104,6 +106,42 @@ export function parseMonitoring(raw: unknown): MonitoringSettings | undefined {
     }
     fail(problems);
     return m.enabled ? { ...m, engineMetricsPort: m.engineMetricsPort ?? 9323 } : undefined;
+}
+
+/** `swarm-ha:firewall` as written in a stack file. */
+export interface FirewallSettings {
+    enabled?: boolean;
+    /** Networks (IPv4 CIDR) besides the members that may reach ZooKeeper's client port. */
+    clientNetworks?: string[];
+    /** Seconds a rules change waits for a new SSH connection before it is undone. Default: 30. */
+    confirmSeconds?: number;
+}
+
+const FIREWALL_FIELDS: Record<keyof FirewallSettings, "boolean" | "number" | "list"> = {
+    enabled: "boolean",
+    clientNetworks: "list",
+    confirmSeconds: "number",
+};
+
+/** `swarm-ha:firewall`, checked for shape; absent when not enabled. */
+export function parseFirewall(raw: unknown): FirewallSettings | undefined {
+    if (raw === undefined || raw === null) return undefined;
+    if (typeof raw !== "object" || Array.isArray(raw)) {
+        throw new ConfigError(
+            `${key("firewall")} is ${JSON.stringify(raw)}; give a map such as { enabled: true, clientNetworks: ["10.1.0.0/16"] }.`,
+        );
+    }
+    const problems = shapeProblems(key("firewall"), raw, FIREWALL_FIELDS);
+    const f = raw as FirewallSettings;
+    for (const network of Array.isArray(f.clientNetworks) ? f.clientNetworks : []) {
+        if (typeof network !== "string") {
+            problems.push(
+                `${key("firewall")}.clientNetworks holds ${JSON.stringify(network)}; give IPv4 networks as text ("10.1.0.0/16").`,
+            );
+        }
+    }
+    fail(problems);
+    return f.enabled ? f : undefined;
 }
 
 /** The ZooKeeper ensemble; absent when `swarm-ha:zkServers` is not set. */
@@ -416,7 +454,9 @@ export function readSettings(config: ConfigSource): StackSettings {
         );
     }
     const monitoring = parseMonitoring(config.getObject<unknown>("monitoring"));
+    const firewall = parseFirewall(config.getObject<unknown>("firewall"));
     return {
+        firewall,
         zookeeper,
         monitoring,
         registrarImage: config.get("registrarImage") || REGISTRAR_IMAGE,

@@ -13,6 +13,8 @@ import {
     SwarmClusterArgs,
     SwarmMonitoring,
     SwarmMonitoringArgs,
+    SwarmFirewallArgs,
+    SwarmMember,
     SwarmService,
     ValidationError,
     ZooKeeperEnsemble,
@@ -136,6 +138,38 @@ export function nodeLogins(settings: StackSettings): SshLoginCheck[] {
  * Runs `use` with the stack's private key in a file: sshPrivateKeyFile as it is, or the secret
  * setting written to a file only this user reads, removed afterwards.
  */
+/**
+ * The cluster's firewall from `swarm-ha:firewall`: the members are the stack's nodes, and the nodes
+ * the swarm still has that it no longer lists (they leave in this run); ZooKeeper's ports with it,
+ * at the ensemble's defaults.
+ */
+export function firewallArgs(
+    settings: StackSettings,
+    members: SwarmMember[] | undefined,
+): SwarmFirewallArgs | undefined {
+    const firewall = settings.firewall;
+    if (!firewall) return undefined;
+    const listed = new Set(settings.nodes.map((n) => n.advertiseAddress ?? n.host));
+    const leaving = (members ?? []).map((m) => m.address).filter((a) => !listed.has(a));
+    return {
+        ...(leaving.length > 0 ? { leaving: [...new Set(leaving)].sort() } : {}),
+        ...(settings.zookeeper
+            ? {
+                  zooKeeper: {
+                      servers: settings.zookeeper.servers.map((s) => s.address ?? s.host),
+                      clientPort: 2181,
+                      peerPort: 2888,
+                      electionPort: 3888,
+                      clientNetworks: firewall.clientNetworks ?? [],
+                  },
+              }
+            : {}),
+        ...(firewall.confirmSeconds !== undefined
+            ? { confirmSeconds: firewall.confirmSeconds }
+            : {}),
+    };
+}
+
 async function withKeyFile<T>(
     settings: StackSettings,
     use: (file: string) => Promise<T>,
@@ -250,13 +284,17 @@ export async function program(): Promise<Record<string, unknown>> {
                 `swarm-ha: SwarmCluster "${settings.clusterName}": no manager could list the swarm's nodes (${leaderless.join(", ")} manage it): it has no leader, most likely because a majority of its managers is down; drift and quorum were not checked, and steps that change the swarm fail until they are back.`,
             );
         }
-        return observation;
+        return { observation, members };
     });
-    for (const message of driftMessages(settings.nodes, observed.drift)) {
+    for (const message of driftMessages(settings.nodes, observed.observation.drift)) {
         pulumi.log.warn(message);
     }
 
-    const cluster = new SwarmCluster(settings.clusterName, { ...clusterArgs, observed });
+    const cluster = new SwarmCluster(settings.clusterName, {
+        ...clusterArgs,
+        observed: observed.observation,
+        firewall: settings.firewall && firewallArgs(settings, observed.members),
+    });
     // ZooKeeper after the cluster: both install packages with apt on the managers.
     const zk = zkArgs
         ? new ZooKeeperEnsemble("zookeeper", zkArgs, { dependsOn: [cluster] })

@@ -56,6 +56,34 @@ export interface DockerInstallArgs {
     metricsPort?: number;
 }
 
+/**
+ * The hosts' firewall: nftables rules in a table of their own (`inet swarm_ha`) on every node, that
+ * drop what is not a member's on the swarm's ports (the management port, 7946/tcp+udp, 4789/udp)
+ * and, with `zooKeeper`, on the ensemble's: peer and election ports from its servers only, the
+ * client port from members and `clientNetworks` only. Nothing else is filtered: SSH, loopback and
+ * the host's own containers never are. A change is confirmed by a new SSH connection, else rolled
+ * back after `confirmSeconds`; confirmed rules are loaded again at boot. Removed with the cluster.
+ */
+export interface SwarmFirewallArgs {
+    /**
+     * Addresses of nodes the swarm still has that `nodes` no longer lists: they stay allowed while
+     * they drain and leave (the run after that takes them out). Default: none.
+     */
+    leaving?: string[];
+    /** The ZooKeeper ensemble on these hosts, whose ports the rules close too. Default: none. */
+    zooKeeper?: {
+        /** Its servers' addresses (IPv4). */
+        servers: string[];
+        clientPort: number;
+        peerPort: number;
+        electionPort: number;
+        /** Networks (IPv4 CIDR) besides the members that may reach the client port. Default: none. */
+        clientNetworks?: string[];
+    };
+    /** Seconds a change waits for a new SSH connection to confirm it before it is undone. Default: 30. */
+    confirmSeconds?: number;
+}
+
 export interface SwarmClusterArgs {
     /** The hosts, managers and workers. At least one manager; an odd number of them. */
     nodes: SwarmNodeArgs[];
@@ -104,6 +132,8 @@ export interface SwarmClusterArgs {
      * who runs Pulumi. The manager's host key is checked as for the other steps. Default: none.
      */
     dockerSshOpts?: string[];
+    /** The hosts' firewall ({@link SwarmFirewallArgs}). Default: none (every port as it is). */
+    firewall?: SwarmFirewallArgs;
     /**
      * Create the Docker provider (`provider`). Turn it off where the Docker provider plugin is not
      * installed and no SwarmService uses the cluster. Default: true.
@@ -243,6 +273,7 @@ export function validateSwarmClusterArgs(name: string, args: SwarmClusterArgs): 
             `${p}: bootstrapManager "${args.bootstrapManager}" is not the name of a manager in nodes.`,
         );
     }
+    problems.push(...firewallProblems(p, nodes, args.firewall));
     problems.push(
         ...wholeNumberProblems(p, [
             ["taskHistoryLimit", args.taskHistoryLimit, 0],
@@ -252,6 +283,86 @@ export function validateSwarmClusterArgs(name: string, args: SwarmClusterArgs): 
         ]),
     );
     throwIfAny(problems);
+}
+
+/** The firewall step's parameters, the same on every node. */
+export function firewallParameters(
+    firewall: SwarmFirewallArgs,
+    nodes: SwarmNodeArgs[],
+    swarmPort: string,
+): Record<string, string> {
+    const members = [
+        ...new Set([
+            ...nodes.map((n) => n.advertiseAddress ?? n.host),
+            ...(firewall.leaving ?? []),
+        ]),
+    ];
+    const zk = firewall.zooKeeper;
+    return {
+        MEMBERS: members.join(" "),
+        SWARM_PORT: swarmPort,
+        CONFIRM_SECONDS: String(firewall.confirmSeconds ?? 30),
+        ...(zk
+            ? {
+                  ENSEMBLE: zk.servers.join(" "),
+                  CLIENTS: (zk.clientNetworks ?? []).join(" "),
+                  ZK_CLIENT_PORT: String(zk.clientPort),
+                  ZK_PEER_PORTS: `${zk.peerPort}, ${zk.electionPort}`,
+              }
+            : {}),
+    };
+}
+
+/** The firewall's rules are per IPv4 address: each node's, the ensemble's, the client networks'. */
+function firewallProblems(
+    p: string,
+    nodes: SwarmNodeArgs[],
+    firewall: SwarmFirewallArgs | undefined,
+): string[] {
+    if (!firewall) return [];
+    const problems: string[] = [];
+    for (const node of nodes) {
+        const address = node.advertiseAddress ?? node.host;
+        if (net.isIPv4(address) === false) {
+            problems.push(
+                `${p}: node "${node.name}" has address "${address}"; the firewall admits members by IPv4 address, so give one as advertiseAddress.`,
+            );
+        }
+    }
+    for (const address of firewall.leaving ?? []) {
+        if (!net.isIPv4(address)) {
+            problems.push(`${p}: firewall.leaving "${address}" is not an IPv4 address.`);
+        }
+    }
+    const zk = firewall.zooKeeper;
+    for (const address of zk?.servers ?? []) {
+        if (!net.isIPv4(address)) {
+            problems.push(`${p}: firewall.zooKeeper.servers "${address}" is not an IPv4 address.`);
+        }
+    }
+    for (const network of zk?.clientNetworks ?? []) {
+        const [address, bits, extra] = network.split("/");
+        if (
+            !net.isIPv4(address) ||
+            extra !== undefined ||
+            !/^([0-9]|[12][0-9]|3[0-2])$/.test(bits ?? "")
+        ) {
+            problems.push(
+                `${p}: firewall.zooKeeper.clientNetworks "${network}" is not an IPv4 network; write it as ADDRESS/BITS (10.1.0.0/16, 192.0.2.7/32).`,
+            );
+        }
+    }
+    for (const field of ["clientPort", "peerPort", "electionPort"] as const) {
+        if (zk && !isPort(zk[field])) {
+            problems.push(
+                `${p}: firewall.zooKeeper.${field} is ${zk[field]}; use a port from 1 to 65535.`,
+            );
+        }
+    }
+    problems.push(
+        ...wholeNumberProblems(p, [["firewall.confirmSeconds", firewall.confirmSeconds, 5]]),
+    );
+    return problems;
 }
 
 /** The manager that bootstraps the swarm: the one asked for, else the first manager by name. */
@@ -518,7 +629,11 @@ export class SwarmCluster extends pulumi.ComponentResource {
         // 1. Every host in parallel: wait for SSH (the connection's bounded dial), place the
         //    scripts, install or verify Docker, enable and start it. Docker stays installed when the
         //    cluster goes.
+        //    With a firewall, its rules too, confirmed, before the swarm exists and before any
+        //    node joins: members, and only they, reach the swarm's ports from the start.
         const installs = new Map<string, command.remote.Command>();
+        const firewalls: pulumi.Resource[] = [];
+        const firewallParams = args.firewall && firewallParameters(args.firewall, nodes, swarmPort);
         for (const node of nodes) {
             const connection = connectionFor(node.host, sshOf(node));
             const engineRepairs = count(probe.engine, node);
@@ -529,6 +644,37 @@ export class SwarmCluster extends pulumi.ComponentResource {
                 this,
                 engineRepairs,
             );
+            if (firewallParams) {
+                const rules = remoteStep(
+                    `${name}-firewall-${node.name}`,
+                    {
+                        connection,
+                        create: repaired(
+                            "firewall",
+                            { ...base(node), ...firewallParams },
+                            engineRepairs,
+                        ),
+                        delete: stepCommand(dir, "firewall-remove", base(node)),
+                    },
+                    { parent: this, dependsOn: [scripts] },
+                );
+                // A new connection: the proof that SSH still gets in, which keeps the rules.
+                firewalls.push(
+                    remoteStep(
+                        `${name}-firewall-ok-${node.name}`,
+                        {
+                            connection,
+                            create: rules.stdout.apply((out) =>
+                                stepCommand(dir, "firewall-confirm", {
+                                    ...base(node),
+                                    GENERATION: parseKeyValues(out).generation ?? "",
+                                }),
+                            ),
+                        },
+                        { parent: this, dependsOn: [rules] },
+                    ),
+                );
+            }
             installs.set(
                 node.name,
                 remoteStep(
@@ -574,7 +720,10 @@ export class SwarmCluster extends pulumi.ComponentResource {
                 }),
                 delete: stepCommandOutput(dir, "leave", { ...stepBase, FORCE: "--force" }),
             },
-            { parent: this, dependsOn: managers.map((m) => installs.get(m.name)!) },
+            {
+                parent: this,
+                dependsOn: [...managers.map((m) => installs.get(m.name)!), ...firewalls],
+            },
         );
         const initValues = init.stdout.apply(parseKeyValues);
         this.clusterId = initValues.apply((v) => v.cluster ?? "");
@@ -641,7 +790,10 @@ export class SwarmCluster extends pulumi.ComponentResource {
                 },
                 {
                     parent: this,
-                    dependsOn: [...new Set([installs.get(node.name)!, forget, tokens, after])],
+                    dependsOn: [
+                        ...new Set([installs.get(node.name)!, forget, tokens, after]),
+                        ...firewalls,
+                    ],
                     additionalSecretOutputs: ["stdin"],
                 },
             );

@@ -190,6 +190,9 @@ export function stepStdout(name: string, inputs: Record<string, unknown>): strin
     if (name.endsWith("-tasks")) {
         return "task t2 w1 10.0.0.21 Running 5 seconds ago\ntask t1 m1 10.0.0.11 Running 6 seconds ago\nnode 10.0.0.11\nnode 10.0.0.21";
     }
+    if (/-firewall-[^-]/.test(name) && !/-firewall-ok-/.test(name)) {
+        return "generation=0123456789ab";
+    }
     if (/-install-\d+$/.test(name)) {
         return "classpath=/etc/zookeeper/conf:/usr/share/java/zookeeper.jar\njava=x";
     }

@@ -333,6 +333,76 @@ describe("SwarmCluster resources", () => {
     });
 });
 
+describe("SwarmCluster firewall", () => {
+    const zooKeeper = {
+        servers: ["10.1.0.11", "10.1.0.12", "10.1.0.13"],
+        clientPort: 2181,
+        peerPort: 2888,
+        electionPort: 3888,
+        clientNetworks: ["192.0.2.0/24"],
+    };
+
+    test("rules on every host, each confirmed over a new connection, before init and every join", async () => {
+        const { rs } = await build(
+            "fw",
+            args(cluster(3, 1), { firewall: { leaving: ["10.1.0.22"], zooKeeper } }),
+        );
+        expect(summary(rs).filter((r) => r.includes("firewall"))).toEqual(
+            ["m1", "m2", "m3", "w1"]
+                .flatMap((n) => [`${REMOTE} fw-firewall-${n}`, `${REMOTE} fw-firewall-ok-${n}`])
+                .sort(),
+        );
+        const deps = (n: string) => recorder.byName(n).dependsOn.sort();
+        const confirmed = ["m1", "m2", "m3", "w1"].map((n) => `fw-firewall-ok-${n}`);
+        expect(deps("fw-firewall-w1")).toEqual(["fw-scripts-w1"]);
+        expect(deps("fw-firewall-ok-w1")).toEqual(["fw-firewall-w1"]);
+        expect(deps("fw-init")).toEqual(
+            ["fw-docker-m1", "fw-docker-m2", "fw-docker-m3", ...confirmed].sort(),
+        );
+        expect(deps("fw-join-w1")).toEqual(
+            ["fw-docker-w1", "fw-forget-w1", "fw-join-m3", "fw-tokens", ...confirmed].sort(),
+        );
+        const rules = recorder.byName("fw-firewall-w1").inputs as {
+            connection: { host: string };
+            create: string;
+            delete: string;
+        };
+        expect(rules.connection.host).toBe("10.1.0.21");
+        const dir = scriptsDir("fw");
+        expect(rules.create).toBe(
+            [
+                "set -eu",
+                "CLIENTS='192.0.2.0/24'",
+                "CONFIRM_SECONDS='30'",
+                "ENSEMBLE='10.1.0.11 10.1.0.12 10.1.0.13'",
+                "HOST='10.1.0.21'",
+                "MEMBERS='10.1.0.11 10.1.0.12 10.1.0.13 10.1.0.21 10.1.0.22'",
+                "NODE='w1'",
+                "SWARM_PORT='2377'",
+                "ZK_CLIENT_PORT='2181'",
+                "ZK_PEER_PORTS='2888, 3888'",
+                `. '${dir}/lib.sh'`,
+                `. '${dir}/firewall.sh'`,
+            ].join("\n"),
+        );
+        expect(rules.delete).toContain(`. '${dir}/firewall-remove.sh'`);
+        // The confirmation runs again whenever the rules' generation changes.
+        expect(recorder.byName("fw-firewall-ok-w1").inputs.create).toContain(
+            "GENERATION='0123456789ab'",
+        );
+    });
+
+    test("without zooKeeper, only the swarm's ports; without a firewall, no firewall step", async () => {
+        await build("fwz", args(cluster(1, 0), { firewall: { confirmSeconds: 60 } }));
+        const create = recorder.byName("fwz-firewall-m1").inputs.create as string;
+        expect(create).toContain("CONFIRM_SECONDS='60'");
+        expect(create).toContain("MEMBERS='10.1.0.11'");
+        expect(create).not.toContain("ZK_");
+        const { rs } = await build("nofw", args(cluster(1, 0)));
+        expect(rs.filter((r) => r.name.includes("firewall"))).toEqual([]);
+    });
+});
+
 describe("SwarmCluster engine metrics", () => {
     test("each engine gets its metrics address, then one node at a time is checked, managers first", async () => {
         const { c, rs } = await build("mx", args(cluster(3, 2), { docker: { metricsPort: 9323 } }));
@@ -727,6 +797,35 @@ describe("SwarmCluster validation", () => {
             "zero ready timeout",
             args(cluster(1, 0), { readyTimeoutSeconds: 0 }),
             'SwarmCluster "prod": readyTimeoutSeconds is 0; use a whole number of at least 1.',
+        ],
+        [
+            "firewall with a node known by name",
+            args([node("m1", "manager", { host: "m1.example" })], { firewall: {} }),
+            'SwarmCluster "prod": node "m1" has address "m1.example"; the firewall admits members by IPv4 address, so give one as advertiseAddress.',
+        ],
+        [
+            "firewall: bad addresses, networks, ports and confirm time",
+            args(cluster(1, 0), {
+                firewall: {
+                    leaving: ["10.1.0.300"],
+                    zooKeeper: {
+                        servers: ["zk1"],
+                        clientPort: 0,
+                        peerPort: 2888,
+                        electionPort: 3888,
+                        clientNetworks: ["10.2.0.0/33", "10.3.0.0"],
+                    },
+                    confirmSeconds: 2,
+                },
+            }),
+            [
+                'SwarmCluster "prod": firewall.leaving "10.1.0.300" is not an IPv4 address.',
+                'SwarmCluster "prod": firewall.zooKeeper.servers "zk1" is not an IPv4 address.',
+                'SwarmCluster "prod": firewall.zooKeeper.clientNetworks "10.2.0.0/33" is not an IPv4 network; write it as ADDRESS/BITS (10.1.0.0/16, 192.0.2.7/32).',
+                'SwarmCluster "prod": firewall.zooKeeper.clientNetworks "10.3.0.0" is not an IPv4 network; write it as ADDRESS/BITS (10.1.0.0/16, 192.0.2.7/32).',
+                'SwarmCluster "prod": firewall.zooKeeper.clientPort is 0; use a port from 1 to 65535.',
+                'SwarmCluster "prod": firewall.confirmSeconds is 2; use a whole number of at least 5.',
+            ].join("\n"),
         ],
     ])("%s", (_label, a, message) => {
         expect(fail(a)).toThrow(message);

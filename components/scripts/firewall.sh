@@ -1,0 +1,71 @@
+# shellcheck shell=sh
+# The host's firewall: nftables rules in a table of their own (inet swarm_ha), only for the
+# cluster's ports, everything else as it was. Applied at once; if it changed anything, a rollback
+# to the rules before is armed for CONFIRM_SECONDS, which firewall-confirm.sh (a new SSH
+# connection) disarms. Prints "generation=HASH" of the rules.
+: "${NODE:?}" "${HOST:?}" "${MEMBERS:?}" "${SWARM_PORT:?}" "${CONFIRM_SECONDS:?}"
+: "${ENSEMBLE=}" "${CLIENTS=}" "${ZK_CLIENT_PORT=}" "${ZK_PEER_PORTS=}"
+
+FW_DIR=/etc/swarm-ha/firewall
+ROLLBACK=swarm-ha-firewall-rollback
+
+command -v nft >/dev/null 2>&1 || APT_HINT="or install nftables" apt_install nftables
+mkdir -p "$FW_DIR"
+
+# set NAME ADDRESSES [FLAGS]: a set of IPv4 addresses (or networks, with "flags interval").
+set_of() {
+  printf '  set %s {\n    type ipv4_addr\n' "$1"
+  [ -z "${3-}" ] || printf '    flags %s\n' "$3"
+  [ -z "$2" ] || printf '    elements = { %s }\n' "$(printf '%s' "$2" | tr ' ' '\n' | sed '/^$/d' | paste -sd, - | sed 's/,/, /g')"
+  printf '  }\n'
+}
+# Everything but the members (IPv6 too: members are IPv4) is dropped on the swarm's ports;
+# loopback and the local containers' bridges are never filtered.
+rules() {
+  printf 'table inet swarm_ha\ndelete table inet swarm_ha\ntable inet swarm_ha {\n'
+  set_of members "$MEMBERS"
+  if [ -n "$ZK_CLIENT_PORT" ]; then
+    set_of ensemble "$ENSEMBLE"
+    set_of clients "$CLIENTS" interval
+  fi
+  cat <<RULES
+  chain input {
+    type filter hook input priority filter - 1; policy accept;
+    iif "lo" accept
+    iifname { "docker0", "docker_gwbridge" } accept
+    tcp dport { $SWARM_PORT, 7946 } ip saddr != @members drop
+    udp dport { 7946, 4789 } ip saddr != @members drop
+    meta nfproto ipv6 tcp dport { $SWARM_PORT, 7946 } drop
+    meta nfproto ipv6 udp dport { 7946, 4789 } drop
+RULES
+  if [ -n "$ZK_CLIENT_PORT" ]; then
+    cat <<RULES
+    tcp dport { $ZK_PEER_PORTS } ip saddr != @ensemble drop
+    tcp dport $ZK_CLIENT_PORT ip saddr != @members ip saddr != @clients drop
+    meta nfproto ipv6 tcp dport { $ZK_PEER_PORTS, $ZK_CLIENT_PORT } drop
+RULES
+  fi
+  printf '  }\n}\n'
+}
+
+rules >"$FW_DIR/pending.nft"
+generation=$(sha256sum <"$FW_DIR/pending.nft" | cut -c1-12)
+out=$(nft -c -f "$FW_DIR/pending.nft" 2>&1) || fail "nftables refused the rules in $FW_DIR/pending.nft: $out"
+if [ "$(cat "$FW_DIR/applied" 2>/dev/null)" = "$generation" ] && nft list table inet swarm_ha >/dev/null 2>&1; then
+  say "generation=$generation"
+  exit 0
+fi
+# The rules before, to go back to: the table as it is, or none.
+systemctl stop "$ROLLBACK.timer" >/dev/null 2>&1 || true
+systemctl reset-failed "$ROLLBACK.service" "$ROLLBACK.timer" >/dev/null 2>&1 || true
+{
+  printf 'table inet swarm_ha\ndelete table inet swarm_ha\n'
+  nft list table inet swarm_ha 2>/dev/null || true
+} >"$FW_DIR/previous.nft"
+nft -f "$FW_DIR/pending.nft" || fail "nftables could not apply the rules ($FW_DIR/pending.nft)"
+printf '%s\n' "$generation" >"$FW_DIR/applied"
+systemd-run --quiet --unit "$ROLLBACK" --on-active "${CONFIRM_SECONDS}s" \
+  --timer-property AccuracySec=1s \
+  /bin/sh -c "nft -f $FW_DIR/previous.nft; rm -f $FW_DIR/applied" ||
+  fail "could not arm the rollback of the firewall rules (systemd-run)"
+say "generation=$generation"
