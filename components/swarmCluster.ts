@@ -290,6 +290,7 @@ export function firewallParameters(
     firewall: SwarmFirewallArgs,
     nodes: SwarmNodeArgs[],
     swarmPort: string,
+    dataPort: number,
 ): Record<string, string> {
     const members = [
         ...new Set([
@@ -301,6 +302,7 @@ export function firewallParameters(
     return {
         MEMBERS: members.join(" "),
         SWARM_PORT: swarmPort,
+        DATA_PORT: String(dataPort),
         CONFIRM_SECONDS: String(firewall.confirmSeconds ?? 30),
         ...(zk
             ? {
@@ -633,7 +635,9 @@ export class SwarmCluster extends pulumi.ComponentResource {
         //    node joins: members, and only they, reach the swarm's ports from the start.
         const installs = new Map<string, command.remote.Command>();
         const firewalls: pulumi.Resource[] = [];
-        const firewallParams = args.firewall && firewallParameters(args.firewall, nodes, swarmPort);
+        const firewallParams =
+            args.firewall &&
+            firewallParameters(args.firewall, nodes, swarmPort, args.dataPathPort ?? 4789);
         for (const node of nodes) {
             const connection = connectionFor(node.host, sshOf(node));
             const engineRepairs = count(probe.engine, node);

@@ -3,7 +3,7 @@
 # cluster's ports, everything else as it was. Applied at once; if it changed anything, a rollback
 # to the rules before is armed for CONFIRM_SECONDS, which firewall-confirm.sh (a new SSH
 # connection) disarms. Prints "generation=HASH" of the rules.
-: "${NODE:?}" "${HOST:?}" "${MEMBERS:?}" "${SWARM_PORT:?}" "${CONFIRM_SECONDS:?}"
+: "${NODE:?}" "${HOST:?}" "${MEMBERS:?}" "${SWARM_PORT:?}" "${DATA_PORT:?}" "${CONFIRM_SECONDS:?}"
 : "${ENSEMBLE=}" "${CLIENTS=}" "${ZK_CLIENT_PORT=}" "${ZK_PEER_PORTS=}"
 
 FW_DIR=/etc/swarm-ha/firewall
@@ -33,16 +33,16 @@ rules() {
     type filter hook input priority filter - 1; policy accept;
     iif "lo" accept
     iifname { "docker0", "docker_gwbridge" } accept
-    tcp dport { $SWARM_PORT, 7946 } ip saddr != @members drop
-    udp dport { 7946, 4789 } ip saddr != @members drop
-    meta nfproto ipv6 tcp dport { $SWARM_PORT, 7946 } drop
-    meta nfproto ipv6 udp dport { 7946, 4789 } drop
+    tcp dport { $SWARM_PORT, 7946 } ip saddr != @members counter drop
+    udp dport { 7946, $DATA_PORT } ip saddr != @members counter drop
+    meta nfproto ipv6 tcp dport { $SWARM_PORT, 7946 } counter drop
+    meta nfproto ipv6 udp dport { 7946, $DATA_PORT } counter drop
 RULES
   if [ -n "$ZK_CLIENT_PORT" ]; then
     cat <<RULES
-    tcp dport { $ZK_PEER_PORTS } ip saddr != @ensemble drop
-    tcp dport $ZK_CLIENT_PORT ip saddr != @members ip saddr != @clients drop
-    meta nfproto ipv6 tcp dport { $ZK_PEER_PORTS, $ZK_CLIENT_PORT } drop
+    tcp dport { $ZK_PEER_PORTS } ip saddr != @ensemble counter drop
+    tcp dport $ZK_CLIENT_PORT ip saddr != @members ip saddr != @clients counter drop
+    meta nfproto ipv6 tcp dport { $ZK_PEER_PORTS, $ZK_CLIENT_PORT } counter drop
 RULES
   fi
   printf '  }\n}\n'

@@ -9,6 +9,7 @@ recorder.install();
 import { createHmac } from "crypto";
 import * as os from "os";
 import { ConfigSource, knownHostKey, readSettings } from "../../config";
+import { firewallArgs } from "../../program";
 
 /** A config source over plain values, as pulumi.Config reads them, and files by path. */
 function source(values: Record<string, unknown>, files: Record<string, string> = {}): ConfigSource {
@@ -333,12 +334,70 @@ describe("readSettings", () => {
             "swarm-ha:sshPrivateKeyFile is \"/nowhere/key\", which cannot be read; give the path of an SSH private key (the lab's is made by 'npm run lab -- up').",
         ],
         [
+            "a firewall that is not a map",
+            { nodes: NODES, firewall: true },
+            'swarm-ha:firewall is true; give a map such as { enabled: true, clientNetworks: ["10.1.0.0/16"] }.',
+        ],
+        [
+            "a firewall with a misspelt setting and a network that is not text",
+            { nodes: NODES, firewall: { enabled: true, clientNetwork: [], clientNetworks: [7] } },
+            [
+                "swarm-ha:firewall.clientNetwork is not a setting; use enabled, clientNetworks, confirmSeconds.",
+                'swarm-ha:firewall.clientNetworks holds 7; give IPv4 networks as text ("10.1.0.0/16").',
+            ].join("\n"),
+        ],
+        [
             "a known_hosts file that cannot be read",
             { nodes: NODES, knownHostsFile: "/nowhere/known_hosts" },
             "swarm-ha:knownHostsFile is \"/nowhere/known_hosts\", which cannot be read; give an OpenSSH known_hosts file (the lab writes one with 'npm run lab -- up').",
         ],
     ])("%s", (_label, values, message) => {
         expect(() => readSettings(source({ sshPrivateKey: "k", ...values }))).toThrow(message);
+    });
+});
+
+describe("the firewall's settings", () => {
+    const settings = (firewall: unknown) =>
+        readSettings(
+            source({
+                nodes: NODES,
+                sshPrivateKey: "k",
+                zkServers: [{ id: 1, node: "m1" }],
+                firewall,
+            }),
+        );
+    const member = (address: string) => ({
+        id: address,
+        hostname: address,
+        address,
+        role: "worker" as const,
+        reachable: false,
+        state: "ready",
+        availability: "active",
+        labels: {},
+    });
+
+    test("off unless enabled", () => {
+        expect(settings({ clientNetworks: ["10.9.0.0/16"] }).firewall).toBeUndefined();
+        expect(firewallArgs(settings(undefined), [])).toBeUndefined();
+    });
+
+    test("ZooKeeper's ports and client networks; nodes the swarm has but the stack dropped stay in", () => {
+        const s = settings({ enabled: true, clientNetworks: ["10.9.0.0/16"], confirmSeconds: 20 });
+        const members = ["10.0.0.11", "10.0.0.21", "10.0.0.22"].map(member);
+        expect(firewallArgs(s, members)).toEqual({
+            leaving: ["10.0.0.22"],
+            zooKeeper: {
+                servers: ["10.0.0.11"],
+                clientPort: 2181,
+                peerPort: 2888,
+                electionPort: 3888,
+                clientNetworks: ["10.9.0.0/16"],
+            },
+            confirmSeconds: 20,
+        });
+        // No swarm found (a first run): the stack's nodes alone.
+        expect(firewallArgs(s, undefined)?.leaving).toBeUndefined();
     });
 });
 

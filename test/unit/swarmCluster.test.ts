@@ -374,6 +374,7 @@ describe("SwarmCluster firewall", () => {
                 "set -eu",
                 "CLIENTS='192.0.2.0/24'",
                 "CONFIRM_SECONDS='30'",
+                "DATA_PORT='4789'",
                 "ENSEMBLE='10.1.0.11 10.1.0.12 10.1.0.13'",
                 "HOST='10.1.0.21'",
                 "MEMBERS='10.1.0.11 10.1.0.12 10.1.0.13 10.1.0.21 10.1.0.22'",

@@ -1,0 +1,191 @@
+// End to end: the hosts' firewall on fresh lab hosts, the cluster of 3 managers (ZooKeeper on
+// them) and lab-w1, with lab-w2 up but not a member. Every protected port is tried from a manager,
+// the worker, the outsider and this machine (a declared client network of ZooKeeper): members get
+// through, the outsider is dropped, this machine reaches ZooKeeper's client port only. Then lab-w2
+// joins after the rules let it in; destroy leaves no rule behind. Every check reads the hosts.
+import * as net from "net";
+import { Stack } from "@pulumi/pulumi/automation";
+import { changes, openStack } from "../../scripts/automation";
+import {
+    DEV,
+    Ops,
+    WITHOUT_MONITORING,
+    lab,
+    onHost,
+    opsCollector,
+    record,
+    removeStack,
+} from "./helpers";
+
+jest.setTimeout(20 * 60 * 1000);
+
+const HERE = "this machine";
+const ADDRESS: Record<string, string> = Object.fromEntries(DEV.map((n) => [n.name, n.host]));
+const NODES = DEV.filter((n) => n.name !== "lab-w2");
+const firewall = { enabled: true, clientNetworks: ["172.30.213.1/32"] };
+
+let stack: Stack;
+
+/** What a TCP connection attempt found: through the firewall (open, or refused: nothing listens), or dropped. */
+type Outcome = "allowed" | "dropped";
+
+/** [target node, port] of every protected TCP port tried. */
+const TRIED: [string, number][] = [
+    ["lab-m1", 2377],
+    ["lab-m1", 7946],
+    ["lab-m1", 2181],
+    ["lab-m1", 2888],
+    ["lab-m1", 3888],
+    ["lab-w1", 7946],
+];
+
+/** Connects from a lab host to every tried port at once (2 s each); the outcomes in TRIED's order. */
+function fromHost(source: string): Outcome[] {
+    const script = TRIED.map(
+        ([t, p], i) => `(out=$(nc -vz -w 2 ${ADDRESS[t]} ${p} 2>&1); echo "${i} $out") &`,
+    ).join("\n");
+    const lines = onHost(source, `${script}\nwait`).split("\n");
+    return TRIED.map((_, i) => {
+        const line = lines.find((l) => l.startsWith(`${i} `)) ?? "";
+        return /succeeded|refused/.test(line) ? "allowed" : "dropped";
+    });
+}
+
+/** The same from this machine. */
+function fromHere(): Promise<Outcome[]> {
+    return Promise.all(
+        TRIED.map(
+            ([t, p]) =>
+                new Promise<Outcome>((resolve) => {
+                    const socket = net.connect({ host: ADDRESS[t], port: p, timeout: 2000 });
+                    const done = (o: Outcome) => {
+                        socket.destroy();
+                        resolve(o);
+                    };
+                    socket.on("connect", () => done("allowed"));
+                    socket.on("timeout", () => done("dropped"));
+                    socket.on("error", (e: NodeJS.ErrnoException) =>
+                        done(e.code === "ECONNREFUSED" ? "allowed" : "dropped"),
+                    );
+                }),
+        ),
+    );
+}
+
+/** The table: one line per port, "PORT/tcp on NODE: SOURCE RESULT, ...". */
+async function table(sources: string[]): Promise<string[]> {
+    const results = await Promise.all(
+        sources.map((s) => (s === HERE ? fromHere() : Promise.resolve(fromHost(s)))),
+    );
+    return TRIED.map(
+        ([t, p], i) =>
+            `${p}/tcp on ${t}: ${sources.map((s, j) => `${s} ${results[j][i]}`).join(", ")}`,
+    );
+}
+
+/** The packets lab-m1's rule for the swarm's UDP ports has dropped so far. */
+function udpDrops(): number {
+    const rule = onHost("lab-m1", "nft list chain inet swarm_ha input")
+        .split("\n")
+        .find((l) => /^\s*udp dport .* @members counter/.test(l));
+    return Number(/packets (\d+)/.exec(rule ?? "")?.[1] ?? NaN);
+}
+
+async function up(): Promise<{ ops: Ops; summary: Record<string, number> }> {
+    const ops: Ops = {};
+    const result = await stack.up({ onOutput: record, onEvent: opsCollector(ops), color: "never" });
+    return { ops, summary: changes(result.summary.resourceChanges) };
+}
+
+beforeAll(async () => {
+    lab("down");
+    lab("up", "--managers", "3", "--workers", "2");
+    const config = {
+        ...WITHOUT_MONITORING,
+        "swarm-ha:services": { value: "{}" },
+        "swarm-ha:nodes": { value: JSON.stringify(NODES) },
+        "swarm-ha:firewall": { value: JSON.stringify(firewall) },
+    };
+    stack = await openStack({ stack: "firewall", settingsFrom: "dev", config });
+    await removeStack(stack);
+    stack = await openStack({ stack: "firewall", settingsFrom: "dev", config });
+});
+
+test("up closes the protected ports to all but members; the outsider is dropped everywhere", async () => {
+    const since = Date.now();
+    const { summary } = await up();
+    console.log(`up with the firewall: ${((Date.now() - since) / 1000).toFixed(1)} s`);
+    expect(Object.keys(summary)).toEqual(["create"]);
+
+    const seen = await table(["lab-m2", "lab-w1", "lab-w2", HERE]);
+    console.log(`port x source (lab-w2 is not a member):\n${seen.join("\n")}`);
+    expect(seen).toEqual([
+        "2377/tcp on lab-m1: lab-m2 allowed, lab-w1 allowed, lab-w2 dropped, this machine dropped",
+        "7946/tcp on lab-m1: lab-m2 allowed, lab-w1 allowed, lab-w2 dropped, this machine dropped",
+        "2181/tcp on lab-m1: lab-m2 allowed, lab-w1 allowed, lab-w2 dropped, this machine allowed",
+        "2888/tcp on lab-m1: lab-m2 allowed, lab-w1 dropped, lab-w2 dropped, this machine dropped",
+        "3888/tcp on lab-m1: lab-m2 allowed, lab-w1 dropped, lab-w2 dropped, this machine dropped",
+        "7946/tcp on lab-w1: lab-m2 allowed, lab-w1 allowed, lab-w2 dropped, this machine dropped",
+    ]);
+
+    // UDP (gossip, VXLAN): a datagram of the outsider's is counted as dropped, a member's is not.
+    const send = "for p in 7946 4789; do echo x | nc -u -w 1 172.30.213.11 $p; done; true";
+    let before = udpDrops();
+    onHost("lab-w1", send);
+    expect(udpDrops()).toBe(before);
+    before = udpDrops();
+    onHost("lab-w2", send);
+    expect(udpDrops()).toBe(before + 2);
+
+    // Kept across a reboot: loaded by its unit before Docker starts.
+    lab("stop", "lab-w1");
+    lab("start", "lab-w1");
+    expect(onHost("lab-w1", "systemctl is-active swarm-ha-firewall.service")).toBe("active");
+    expect((await table(["lab-w2"]))[5]).toBe("7946/tcp on lab-w1: lab-w2 dropped");
+
+    const preview = await stack.preview({ onOutput: record, color: "never" });
+    expect(changes(preview.changeSummary)).toEqual({});
+});
+
+test("a new member: every host's rules let it in before it joins", async () => {
+    await stack.setConfig("swarm-ha:nodes", { value: JSON.stringify(DEV) });
+    const { ops } = await up();
+    expect(ops.create).toEqual(
+        expect.arrayContaining([
+            "lab-join-lab-w2",
+            "lab-firewall-lab-w2",
+            "lab-firewall-ok-lab-w2",
+        ]),
+    );
+    const others = ["lab-m1", "lab-m2", "lab-m3", "lab-w1"];
+    expect(ops.update).toEqual(
+        expect.arrayContaining(
+            others.flatMap((n) => [`lab-firewall-${n}`, `lab-firewall-ok-${n}`]),
+        ),
+    );
+    expect(onHost("lab-m1", "docker node ls --format '{{.Hostname}} {{.Status}}' | sort")).toBe(
+        DEV.map((n) => `${n.name} Ready`).join("\n"),
+    );
+    // A member now, not a ZooKeeper server.
+    expect(await table(["lab-w2"])).toEqual([
+        "2377/tcp on lab-m1: lab-w2 allowed",
+        "7946/tcp on lab-m1: lab-w2 allowed",
+        "2181/tcp on lab-m1: lab-w2 allowed",
+        "2888/tcp on lab-m1: lab-w2 dropped",
+        "3888/tcp on lab-m1: lab-w2 dropped",
+        "7946/tcp on lab-w1: lab-w2 allowed",
+    ]);
+});
+
+test("destroy removes the rules, their unit and files from every host", async () => {
+    await stack.destroy({ onOutput: record, color: "never" });
+    for (const n of DEV) {
+        expect(
+            onHost(
+                n.name,
+                "nft list tables | grep -c swarm_ha; test -e /etc/systemd/system/swarm-ha-firewall.service && echo unit; test -e /etc/swarm-ha && echo files; true",
+            ),
+        ).toBe("0");
+    }
+    await removeStack(stack);
+});
