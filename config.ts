@@ -42,6 +42,8 @@ export interface StackSettings {
     dockerInstall: DockerInstallMethod;
     dockerVersion?: string;
     autolock: boolean;
+    /** `swarm-ha:joinTokenRotation`: change it to rotate the join tokens. */
+    joinTokenRotation: number;
     /** The services by name (`swarm-ha:services`); none when unset. */
     services: Record<string, ServiceSettings>;
     zookeeper?: ZooKeeperSettings;
@@ -469,6 +471,7 @@ export function readSettings(config: ConfigSource): StackSettings {
         dockerInstall,
         dockerVersion: config.get("dockerVersion") || undefined,
         autolock: config.getBoolean("autolock") ?? false,
+        joinTokenRotation: config.getNumber("joinTokenRotation") ?? 0,
         services: services.services,
     };
 }

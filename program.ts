@@ -24,6 +24,8 @@ import {
     answeringManager,
     driftMessages,
     LEADER_WAIT,
+    ipsecProblems,
+    managing,
     observeSwarm,
     quorumProblems,
     hostKeyProblems,
@@ -170,6 +172,12 @@ export function firewallArgs(
     };
 }
 
+/** The overlay networks a service that asks for encryption names (each encrypted for all). */
+export function encryptedNetworks(settings: StackSettings): string[] {
+    const services = Object.values(settings.services).filter((s) => s.encrypted);
+    return [...new Set(services.flatMap((s) => s.networks))].sort();
+}
+
 async function withKeyFile<T>(
     settings: StackSettings,
     use: (file: string) => Promise<T>,
@@ -204,6 +212,7 @@ export async function program(): Promise<Record<string, unknown>> {
             metricsPort: settings.monitoring?.engineMetricsPort,
         },
         autolock: settings.autolock,
+        joinTokenRotation: settings.joinTokenRotation,
         dockerProvider: Object.keys(settings.services).length > 0 || !!settings.monitoring,
         dockerSshOpts: settings.sshPrivateKeyFile
             ? ["-i", settings.sshPrivateKeyFile, "-o", "IdentitiesOnly=yes"]
@@ -279,9 +288,10 @@ export async function program(): Promise<Record<string, unknown>> {
         if (members) {
             throwIfAny(quorumProblems(settings.clusterName, members, settings.nodes));
         }
+        throwIfAny(await ipsecProblems(encryptedNetworks(settings), nodeLogins(settings), file));
         if (leaderless.length > 0) {
             pulumi.log.warn(
-                `swarm-ha: SwarmCluster "${settings.clusterName}": no manager could list the swarm's nodes (${leaderless.join(", ")} manage it): it has no leader, most likely because a majority of its managers is down; drift and quorum were not checked, and steps that change the swarm fail until they are back.`,
+                `swarm-ha: SwarmCluster "${settings.clusterName}": no manager could list the swarm's nodes (${managing(leaderless)}): it has no leader, most likely because a majority of its managers is down; drift and quorum were not checked, and steps that change the swarm fail until they are back.`,
             );
         }
         return { observation, members };
@@ -310,17 +320,21 @@ export async function program(): Promise<Record<string, unknown>> {
         // Tasks are read on a manager that answers now, so that a manager down stops nothing.
         const reader = await answeringManager(cluster.managerConnections);
         const names = [...new Set(Object.values(settings.services).flatMap((s) => s.networks))];
+        const encrypted = encryptedNetworks(settings);
         const networks = new Map(
-            names
-                .sort()
-                .map((n) => [
-                    n,
-                    new docker.Network(
-                        `network-${n}`,
-                        { name: n, driver: "overlay", attachable: true },
-                        { provider },
-                    ),
-                ]),
+            names.sort().map((n) => [
+                n,
+                new docker.Network(
+                    `network-${n}`,
+                    {
+                        name: n,
+                        driver: "overlay",
+                        attachable: true,
+                        ...(encrypted.includes(n) ? { options: { encrypted: "" } } : {}),
+                    },
+                    { provider },
+                ),
+            ]),
         );
         if (zk && registryArgs) {
             registry = new ServiceRegistry(

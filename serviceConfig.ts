@@ -15,6 +15,7 @@ export interface ServiceConfig {
     ports?: { target: number; published?: number; protocol?: string; mode?: string }[];
     endpointMode?: string;
     networks?: string[];
+    encrypted?: boolean;
     constraints?: string[];
     preferences?: string[];
     maxReplicasPerNode?: number;
@@ -47,6 +48,8 @@ export interface ServiceSettings {
     args: SwarmServiceArgs;
     /** Overlay networks it joins, by name; the program creates each once. */
     networks: string[];
+    /** Its networks carry traffic between hosts encrypted (IPsec). */
+    encrypted: boolean;
     /** Give it the ensemble's connect string as ZOOKEEPER_CONNECT. */
     zookeeper: boolean;
 }
@@ -62,6 +65,7 @@ const FIELDS: Record<keyof ServiceConfig, "string" | "number" | "boolean" | "lis
     ports: "list",
     endpointMode: "string",
     networks: "list",
+    encrypted: "boolean",
     constraints: "list",
     preferences: "list",
     maxReplicasPerNode: "number",
@@ -188,6 +192,11 @@ export function parseServices(
                 `${key}.metricsPath is "${s.metricsPath}" but metricsPort is not set; give the port the tasks serve metrics on.`,
             );
         }
+        if (s.encrypted === true && (s.networks ?? []).length === 0) {
+            problems.push(
+                `${key}.encrypted is true but it names no networks; list the overlay networks to encrypt in networks.`,
+            );
+        }
         if (s.registerPort !== undefined && s.register !== true) {
             problems.push(
                 `${key}.registerPort is ${s.registerPort} but register is not true; set register: true to register the service.`,
@@ -235,6 +244,7 @@ export function parseServices(
             m === undefined ? undefined : memoryBytes(m);
         services[name] = {
             networks: s.networks ?? [],
+            encrypted: s.encrypted ?? false,
             zookeeper: s.zookeeper ?? false,
             args: {
                 image: s.image,

@@ -8,3 +8,4 @@ export * from "./registry";
 export * from "./monitoring";
 export * from "./swarmQuorum";
 export * from "./swarmDrift";
+export * from "./ipsec";

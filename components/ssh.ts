@@ -181,12 +181,13 @@ export function sshRun(
     keyFile: string,
     knownHosts: string,
     command: string,
+    timeoutMs = 8000,
 ): Promise<{ ok: boolean; stdout: string; stderr: string }> {
     return new Promise((resolve) =>
         execFile(
             "ssh",
             [...sshArguments(check, keyFile, knownHosts), command],
-            { timeout: 8000 },
+            { timeout: timeoutMs },
             (error, stdout, stderr) => resolve({ ok: !error, stdout, stderr }),
         ),
     );

@@ -115,6 +115,12 @@ export interface SwarmClusterArgs {
     defaultAddressPoolMaskLength?: number;
     /** Lock the swarm's keys at rest; managers need the unlock key after a restart. Default: false. */
     autolock?: boolean;
+    /**
+     * The join tokens' rotation: change it (up by one) and the next run rotates both join tokens
+     * once, on a manager; nodes already in the swarm stay, and later joins use the new tokens. 0
+     * leaves them as the swarm made them. Default: 0.
+     */
+    joinTokenRotation?: number;
     /** Validity of node certificates, as a Go duration ("2160h"). Default: Docker's (2160h). */
     certExpiry?: string;
     /** Task history kept per service. Default: Docker's (5). */
@@ -280,6 +286,7 @@ export function validateSwarmClusterArgs(name: string, args: SwarmClusterArgs): 
             ["defaultAddressPoolMaskLength", args.defaultAddressPoolMaskLength, 8],
             ["readyTimeoutSeconds", args.readyTimeoutSeconds, 1],
             ["drainTimeoutSeconds", args.drainTimeoutSeconds, 0],
+            ["joinTokenRotation", args.joinTokenRotation, 0],
         ]),
     );
     throwIfAny(problems);
@@ -740,6 +747,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
                 create: stepCommandOutput(dir, "tokens", {
                     ...stepBase,
                     AUTOLOCK: String(args.autolock ?? false),
+                    ...(args.joinTokenRotation ? { ROTATION: String(args.joinTokenRotation) } : {}),
                 }),
                 logging: "none",
             },

@@ -161,6 +161,18 @@ export interface SwarmObservation {
     unreachable: string[];
 }
 
+/**
+ * sshRun with time for an election: a manager's `docker info` waits for the swarm's leader (5 s and
+ * more measured on the lab, right after the leader's host went away). A host that does not answer
+ * SSH still fails in its 3 s connect timeout.
+ */
+const slowRun: typeof sshRun = (check, keyFile, knownHosts, command) =>
+    sshRun(check, keyFile, knownHosts, command, 30000);
+
+/** "m2 manages it", "m2, m3 manage it". */
+export const managing = (names: string[]): string =>
+    `${names.join(", ")} ${names.length === 1 ? "manages" : "manage"} it`;
+
 /** How observeSwarm asks again while the swarm elects a leader, and what it says meanwhile. */
 export interface LeaderWait {
     attempts: number;
@@ -186,7 +198,7 @@ export async function observeSwarm(
     nodes: SwarmNodeArgs[],
     hosts: SshLoginCheck[],
     keyFile: string,
-    run: typeof sshRun = sshRun,
+    run: typeof sshRun = slowRun,
     wait: LeaderWait = LEADER_WAIT,
 ): Promise<{
     observation: SwarmObservation;
@@ -208,7 +220,7 @@ export async function observeSwarm(
     for (let i = 1; answer === undefined && asked.length > 0 && i < wait.attempts; i++) {
         if (i === 1) {
             wait.onWait?.(
-                `no manager lists the swarm's nodes (${inControl.join(", ")} manage it): it has no leader now; asking again for up to ${Math.round(((wait.attempts - 1) * wait.delayMs) / 1000)} s`,
+                `no manager lists the swarm's nodes (${managing(inControl)}): it has no leader now; asking again for up to ${Math.round(((wait.attempts - 1) * wait.delayMs) / 1000)} s`,
             );
         }
         await new Promise((resolve) => setTimeout(resolve, wait.delayMs));

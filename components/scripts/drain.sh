@@ -4,7 +4,8 @@
 : "${NODE:?}" "${HOST:?}" "${NODE_ID:?}" "${DRAIN_ATTEMPTS:?}"
 
 docker node inspect "$NODE_ID" >/dev/null 2>&1 || { say "node $NODE_ID already gone"; exit 0; }
-docker node update --availability drain "$NODE_ID" >/dev/null
+# Retried, as drains run at once: the swarm can refuse one as "update out of sequence".
+retry 10 1 "draining $NODE_ID" docker node update --availability drain "$NODE_ID" >/dev/null
 i=0
 while :; do
   running=$(docker node ps --filter desired-state=running --format '{{.Name}} {{.CurrentState}}' "$NODE_ID" 2>/dev/null | grep -c Running || true)
@@ -18,7 +19,7 @@ while :; do
 done
 self=$(docker info --format '{{.Swarm.NodeID}}')
 if [ "$(docker node inspect --format '{{.Spec.Role}}' "$NODE_ID")" = manager ] && [ "$NODE_ID" != "$self" ]; then
-  docker node demote "$NODE_ID" >/dev/null
+  retry 10 1 "demoting $NODE_ID" docker node demote "$NODE_ID" >/dev/null
   say "demoted $NODE_ID"
 fi
 say "drained $NODE_ID"

@@ -8,7 +8,8 @@
 current_role=$(docker node inspect --format '{{.Spec.Role}}' "$NODE_ID") ||
   fail "node $NODE_ID is not known to this manager"
 if [ "$current_role" != "$ROLE" ]; then
-  if [ "$ROLE" = manager ]; then docker node promote "$NODE_ID" >/dev/null; else docker node demote "$NODE_ID" >/dev/null; fi
+  if [ "$ROLE" = manager ]; then change=promote; else change=demote; fi
+  retry 10 1 "docker node $change $NODE_ID" docker node "$change" "$NODE_ID" >/dev/null
   say "role: $current_role -> $ROLE"
 fi
 
@@ -19,7 +20,9 @@ for key in $(docker node inspect --format '{{range $k, $v := .Spec.Labels}}{{$k}
   [ $keep = yes ] || set -- "$@" --label-rm "$key"
 done
 for kv in $LABELS; do set -- "$@" --label-add "$kv"; done
-docker node update "$@" "$NODE_ID" >/dev/null
+# Retried: updates of the swarm's nodes that run at once (other nodes' steps) can be refused as
+# "update out of sequence".
+retry 10 1 "the update of node $NODE_ID" docker node update "$@" "$NODE_ID" >/dev/null
 say "node=$NODE_ID role=$ROLE availability=$AVAILABILITY labels=$(echo "$LABELS" | tr '\n' ' ')"
 
 # Entries at this node's address other than its own: "ID ADDRESS STATE ROLE".

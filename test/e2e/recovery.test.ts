@@ -2,7 +2,8 @@
 // hosts. Drift made by hand (a worker that left the swarm, a manager's label changed, a worker's
 // engine stopped) is shown by preview, repaired by up, and the next preview is empty. Then the
 // bootstrap manager's host is replaced by a fresh machine at its address: the next up, with no
-// config edit, rejoins it to the same swarm and removes its old entry. Every check reads the hosts.
+// config edit, rejoins it to the same swarm and removes its old entry. A new join token rotation
+// number rotates both tokens once. Every check reads the hosts.
 import { Stack } from "@pulumi/pulumi/automation";
 import { changes, openStack, plainOutputs } from "../../scripts/automation";
 import { Ops, WITHOUT_MONITORING, lab, onHost, opsCollector, record, removeStack } from "./helpers";
@@ -170,6 +171,32 @@ test("the bootstrap manager's host replaced: up rejoins it to the same swarm, no
     expect(table.find((e) => e.startsWith("lab-m1 "))).toMatch(/ Ready Active (Reachable|Leader)$/);
     expect(table.filter((e) => / (Reachable|Leader)$/.test(e))).toHaveLength(3);
     expect((await previewOps()).summary).toEqual({});
+});
+
+test("join tokens rotated by a number in config: once, the nodes stay, the outputs follow", async () => {
+    const token = (role: string) => onHost("lab-m2", `docker swarm join-token -q ${role}`);
+    const before = [token("worker"), token("manager")];
+    await stack.setConfig("swarm-ha:joinTokenRotation", { value: "1" });
+    const preview = await previewOps();
+    // The tokens step; the joins, whose stdin is the token (each finds its node in the swarm); the
+    // node settings and the ready check, which read the node IDs the joins report.
+    expect(preview.ops).toEqual({
+        update: [
+            "lab-tokens",
+            "lab-ready",
+            ...ALL.flatMap((n) => [`lab-join-${n}`, `lab-node-${n}`]),
+        ].sort(),
+    });
+    await up();
+    const after = [token("worker"), token("manager")];
+    expect(after[0]).not.toBe(before[0]);
+    expect(after[1]).not.toBe(before[1]);
+    const outputs = plainOutputs(await stack.outputs());
+    expect([outputs.workerJoinToken, outputs.managerJoinToken]).toEqual(after);
+    expect(views()).toEqual(inTheSwarm());
+    // Once: the next preview is empty, and the tokens stay.
+    expect((await previewOps()).summary).toEqual({});
+    expect([token("worker"), token("manager")]).toEqual(after);
 });
 
 test("destroy: every host has left the swarm", async () => {

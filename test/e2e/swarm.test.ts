@@ -334,6 +334,23 @@ async function managerStatus(node: string, status: RegExp): Promise<void> {
     expect(seen).toMatch(status);
 }
 
+test("a service asking for encrypted networks is refused at preview on this kernel, naming every host", async () => {
+    const web = { image: "swarm-ha-web:3", networks: ["secure"], encrypted: true };
+    const r = stackCli("preview", { ...E2E_CONFIG, "swarm-ha:services": { web } });
+    expect(r.status).not.toBe(0);
+    // The lab's kernel has neither ESP nor GCM: Docker would take the network and drop its traffic.
+    const said = r.out
+        .split("\n")
+        .map((l) => /(swarm-ha: lab-\S+ \(\S+\): its kernel cannot .*)$/.exec(l)?.[1])
+        .filter((l) => l !== undefined);
+    expect([...new Set(said)]).toEqual(
+        DEV.map(
+            (n) =>
+                `swarm-ha: ${n.name} (${n.host}): its kernel cannot carry encrypted overlay networks (IPsec ESP with AES-GCM: "Error: Requested AEAD algorithm not found."), so secure would drop all traffic between hosts; use kernels with ESP and GCM (CONFIG_INET_ESP, CONFIG_CRYPTO_GCM), or drop encrypted from the services.`,
+        ),
+    );
+});
+
 test("demoting a manager while another is down is refused at preview with the numbers", async () => {
     // Three managers before and after: lab-m2 becomes a worker and lab-w1 a manager.
     const swap = (nodes: NodeConfig[], demote: string): NodeConfig[] =>

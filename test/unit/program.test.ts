@@ -9,7 +9,7 @@ recorder.install();
 import { createHmac } from "crypto";
 import * as os from "os";
 import { ConfigSource, knownHostKey, readSettings } from "../../config";
-import { firewallArgs } from "../../program";
+import { encryptedNetworks, firewallArgs } from "../../program";
 
 /** A config source over plain values, as pulumi.Config reads them, and files by path. */
 function source(values: Record<string, unknown>, files: Record<string, string> = {}): ConfigSource {
@@ -61,6 +61,7 @@ describe("readSettings", () => {
             dockerInstall: "distro",
             dockerVersion: undefined,
             autolock: false,
+            joinTokenRotation: 0,
             services: {},
             zookeeper: undefined,
             registrarImage: "swarm-ha-registrar:1",
@@ -306,12 +307,17 @@ describe("readSettings", () => {
             [
                 "swarm-ha:services.Web: \"Web\" is not a valid service name; use lower-case letters, digits and '-'.",
                 'swarm-ha:services.Web.replicas is "3"; give a number.',
-                "swarm-ha:services.Web.colour is not a setting of a service; use image, replicas, global, command, args, env, secretEnv, ports, endpointMode, networks, constraints, preferences, maxReplicasPerNode, limits, reservations, healthcheck, restartPolicy, update, rollback, secrets, configs, labels, zookeeper, register, registerPort, metricsPort, metricsPath.",
+                "swarm-ha:services.Web.colour is not a setting of a service; use image, replicas, global, command, args, env, secretEnv, ports, endpointMode, networks, encrypted, constraints, preferences, maxReplicasPerNode, limits, reservations, healthcheck, restartPolicy, update, rollback, secrets, configs, labels, zookeeper, register, registerPort, metricsPort, metricsPath.",
                 'swarm-ha:services.api.image is missing; give the image, such as "nginx:1.27".',
                 'swarm-ha:services.api.limits.memory is "lots"; give bytes or a size such as "256M" or "1G".',
                 "swarm-ha:services.db.secrets.pw needs exactly one of value and file.",
                 'swarm-ha:services.db.configs.c.file "/none" cannot be read.',
             ].join("\n"),
+        ],
+        [
+            "a service that asks for encryption and names no network",
+            { nodes: NODES, services: { web: { image: "w:1", encrypted: true } } },
+            "swarm-ha:services.web.encrypted is true but it names no networks; list the overlay networks to encrypt in networks.",
         ],
         [
             "a ZooKeeper server on an unknown node",
@@ -354,6 +360,21 @@ describe("readSettings", () => {
     ])("%s", (_label, values, message) => {
         expect(() => readSettings(source({ sshPrivateKey: "k", ...values }))).toThrow(message);
     });
+});
+
+test("a network is encrypted when a service on it asks for it", () => {
+    const s = readSettings(
+        source({
+            nodes: NODES,
+            sshPrivateKey: "k",
+            services: {
+                web: { image: "w:1", networks: ["front", "back"], encrypted: true },
+                db: { image: "d:1", networks: ["back", "store"] },
+                api: { image: "a:1", networks: ["store"], encrypted: false },
+            },
+        }),
+    );
+    expect(encryptedNetworks(s)).toEqual(["back", "front"]);
 });
 
 describe("the firewall's settings", () => {

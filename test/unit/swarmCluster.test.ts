@@ -333,6 +333,19 @@ describe("SwarmCluster resources", () => {
     });
 });
 
+describe("SwarmCluster join tokens", () => {
+    test("a rotation number goes to the tokens step; 0 leaves its command as before", async () => {
+        await build("rot0", args(cluster(1, 0), { joinTokenRotation: 0 }));
+        await build("rot2", args(cluster(1, 0), { joinTokenRotation: 2 }));
+        const tokens = (n: string) => recorder.byName(n).inputs.create as string;
+        expect(tokens("rot0-tokens")).not.toContain("ROTATION");
+        expect(tokens("rot2-tokens")).toContain("ROTATION='2'");
+        expect(tokens("rot2-tokens").replace(/rot2/g, "rot0").replace("ROTATION='2'\n", "")).toBe(
+            tokens("rot0-tokens"),
+        );
+    });
+});
+
 describe("SwarmCluster firewall", () => {
     const zooKeeper = {
         servers: ["10.1.0.11", "10.1.0.12", "10.1.0.13"],
@@ -798,6 +811,11 @@ describe("SwarmCluster validation", () => {
             "zero ready timeout",
             args(cluster(1, 0), { readyTimeoutSeconds: 0 }),
             'SwarmCluster "prod": readyTimeoutSeconds is 0; use a whole number of at least 1.',
+        ],
+        [
+            "a negative join token rotation",
+            args(cluster(1, 0), { joinTokenRotation: -1 }),
+            'SwarmCluster "prod": joinTokenRotation is -1; use a whole number of at least 0.',
         ],
         [
             "firewall with a node known by name",
