@@ -675,11 +675,16 @@ export class SwarmCluster extends pulumi.ComponentResource {
                         `${name}-firewall-ok-${node.name}`,
                         {
                             connection,
-                            create: rules.stdout.apply((out) =>
-                                stepCommand(dir, "firewall-confirm", {
+                            // Again with the rules' step when it repairs rules not in force.
+                            create: repaired(
+                                "firewall-confirm",
+                                {
                                     ...base(node),
-                                    GENERATION: parseKeyValues(out).generation ?? "",
-                                }),
+                                    GENERATION: rules.stdout.apply(
+                                        (out) => parseKeyValues(out).generation ?? "",
+                                    ),
+                                },
+                                engineRepairs,
                             ),
                         },
                         { parent: this, dependsOn: [rules] },

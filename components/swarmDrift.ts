@@ -18,7 +18,13 @@ export interface NodeReport {
     control: boolean;
     /** The swarm's cluster ID, on managers; "". */
     cluster: string;
+    /** Its firewall: "on", "off" (placed by a run, not in force now: rolled back, removed), or "". */
+    firewall: string;
 }
+
+/** The firewall's reason to run a node's steps again. */
+export const FIREWALL_OFF =
+    "its firewall rules are not in force (rolled back, as no new SSH connection confirmed them, or removed by hand)";
 
 /**
  * What each host is asked: one line of key=value pairs. The engine is asked only when systemd runs
@@ -27,7 +33,11 @@ export interface NodeReport {
 export const NODE_COMMAND =
     "if systemctl is-active -q docker.service; then docker info --format " +
     "'engine=active swarm={{.Swarm.LocalNodeState}} node={{.Swarm.NodeID}} control={{.Swarm.ControlAvailable}} cluster={{if .Swarm.Cluster}}{{.Swarm.Cluster.ID}}{{end}}'; " +
-    'else echo "engine=$(systemctl is-active docker.service)"; fi';
+    'else echo "engine=$(systemctl is-active docker.service)"; fi; ' +
+    // The firewall's rules, where a run placed them (firewall.sh): in force, or not.
+    "if [ -f /etc/swarm-ha/firewall/pending.nft ]; then " +
+    "if [ -f /etc/swarm-ha/firewall/applied ] && nft list table inet swarm_ha >/dev/null 2>&1; " +
+    "then echo firewall=on; else echo firewall=off; fi; fi";
 
 /** Parses NODE_COMMAND's output. */
 export function parseNodeReport(stdout: string): NodeReport {
@@ -43,6 +53,7 @@ export function parseNodeReport(stdout: string): NodeReport {
         nodeId: values.node ?? "",
         control: values.control === "true",
         cluster: values.cluster ?? "",
+        firewall: values.firewall ?? "",
     };
 }
 
@@ -72,15 +83,21 @@ export function swarmDrift(
     members: SwarmMember[] | undefined,
 ): SwarmDrift {
     const drift: SwarmDrift = { engine: {}, spec: {} };
-    if (members === undefined) return drift;
     const add = (kind: keyof SwarmDrift, node: string, reason: string): void => {
         (drift[kind][node] ??= []).push(reason);
     };
+    // Rules a run placed and that are not in force: whether or not there is a swarm yet (a first
+    // run whose rules were rolled back never made one).
+    for (const node of nodes) {
+        if (reports[node.name]?.firewall === "off") add("engine", node.name, FIREWALL_OFF);
+    }
+    if (members === undefined) return drift;
     for (const node of nodes) {
         const report = reports[node.name];
         // A node the swarm has no entry for is new (or was removed by hand): its steps run anyway.
         const address = node.advertiseAddress ?? node.host;
         if (!report || !members.some((m) => m.address === address)) continue;
+        if (drift.engine[node.name]) continue;
         // "activating": starting (after a reboot, say); only an engine that is not is drift.
         if (report.engine !== "active" && report.engine !== "activating") {
             add(
@@ -143,9 +160,12 @@ export function driftMessages(nodes: SwarmNodeArgs[], drift: SwarmDrift): string
         const engine = drift.engine[n.name];
         const spec = drift.spec[n.name];
         if (!engine && !spec) return [];
-        const does = engine
-            ? "up starts its engine, joins it to the swarm and applies its settings"
-            : "up applies the stack's settings";
+        const does =
+            engine?.length === 1 && engine[0] === FIREWALL_OFF
+                ? "up applies them again"
+                : engine
+                  ? "up starts its engine, joins it to the swarm and applies its settings"
+                  : "up applies the stack's settings";
         return [
             `swarm-ha: ${n.name} (${n.host}): ${[...(engine ?? []), ...(spec ?? [])].join("; ")}; ${does}.`,
         ];

@@ -2,7 +2,8 @@
 // them) and lab-w1, with lab-w2 up but not a member. Every protected port is tried from a manager,
 // the worker, the outsider and this machine (a declared client network of ZooKeeper): members get
 // through, the outsider is dropped, this machine reaches ZooKeeper's client port only. Then lab-w2
-// joins after the rules let it in; destroy leaves no rule behind. Every check reads the hosts.
+// joins after the rules let it in; destroy leaves no rule behind. First, rules after which SSH
+// fails (sshd stopped, as if they locked it out) are rolled back. Every check reads the hosts.
 import * as net from "net";
 import { Stack } from "@pulumi/pulumi/automation";
 import { changes, openStack } from "../../scripts/automation";
@@ -22,7 +23,7 @@ jest.setTimeout(20 * 60 * 1000);
 const HERE = "this machine";
 const ADDRESS: Record<string, string> = Object.fromEntries(DEV.map((n) => [n.name, n.host]));
 const NODES = DEV.filter((n) => n.name !== "lab-w2");
-const firewall = { enabled: true, clientNetworks: ["172.30.213.1/32"] };
+const firewall = { enabled: true, clientNetworks: ["172.30.213.1/32"], confirmSeconds: 10 };
 
 let stack: Stack;
 
@@ -105,17 +106,66 @@ beforeAll(async () => {
         "swarm-ha:services": { value: "{}" },
         "swarm-ha:nodes": { value: JSON.stringify(NODES) },
         "swarm-ha:firewall": { value: JSON.stringify(firewall) },
+        "swarm-ha:sshDialAttempts": { value: "3" },
     };
     stack = await openStack({ stack: "firewall", settingsFrom: "dev", config });
     await removeStack(stack);
     stack = await openStack({ stack: "firewall", settingsFrom: "dev", config });
 });
 
+/** Runs `check` on a lab host until it holds, every 2 s for at most `seconds` (the host may be cut off meanwhile). */
+async function until(
+    host: string,
+    command: string,
+    wanted: string,
+    seconds: number,
+): Promise<void> {
+    let last = "";
+    for (let waited = 0; waited <= seconds; waited += 2) {
+        try {
+            last = onHost(host, command);
+            if (last === wanted) return;
+        } catch (e) {
+            last = (e as Error).message.split("\n")[0];
+        }
+        await new Promise((resolve) => setTimeout(resolve, 2000));
+    }
+    throw new Error(`${host}: "${command}" said "${last}", not "${wanted}", for ${seconds} s`);
+}
+
+test("rules after which SSH fails are rolled back; the run stops before the swarm; the next preview says so", async () => {
+    // As if the rules locked SSH out: lab-w1's sshd stops for 25 s as soon as they are applied.
+    onHost(
+        "lab-w1",
+        [
+            "printf '[Path]\\nPathExists=/etc/swarm-ha/firewall/applied\\n' > /etc/systemd/system/lockout.path",
+            "printf '[Service]\\nType=oneshot\\nExecStart=/bin/sh -c \"systemctl disable --now lockout.path; systemctl stop ssh.service; sleep 25; systemctl start ssh.service\"\\n' > /etc/systemd/system/lockout.service",
+            "systemctl daemon-reload && systemctl start lockout.path",
+        ].join(" && "),
+    );
+    const ops: Ops = {};
+    const failed = stack.up({ onOutput: record, onEvent: opsCollector(ops), color: "never" });
+    await expect(failed).rejects.toThrow(/lab-firewall-ok-lab-w1/);
+    // Nothing after the rules: no swarm, no join.
+    expect(ops.create?.filter((n) => /-(init|tokens|join)-?/.test(n)) ?? []).toEqual([]);
+    expect(onHost("lab-m1", "docker info --format '{{.Swarm.LocalNodeState}}'")).toBe("inactive");
+    // Rolled back after confirmSeconds (10 s): lab-w1 has no rules of the cluster's.
+    await until("lab-w1", "nft list tables | grep -c swarm_ha || true", "0", 60);
+
+    const printed: string[] = [];
+    await stack.preview({ onOutput: (s) => (record(s), printed.push(s)), color: "never" });
+    expect(printed.join("")).toContain(
+        "warning: swarm-ha: lab-w1 (172.30.213.21): its firewall rules are not in force (rolled back, as no new SSH connection confirmed them, or removed by hand); up applies them again.",
+    );
+});
+
 test("up closes the protected ports to all but members; the outsider is dropped everywhere", async () => {
     const since = Date.now();
     const { summary } = await up();
     console.log(`up with the firewall: ${((Date.now() - since) / 1000).toFixed(1)} s`);
-    expect(Object.keys(summary)).toEqual(["create"]);
+    // The rest of the stack created; lab-w1's rules applied again, and confirmed.
+    expect(Object.keys(summary).sort()).toEqual(["create", "update"]);
+    expect(onHost("lab-w1", "systemctl is-active swarm-ha-firewall.service")).toBe("active");
 
     const seen = await table(["lab-m2", "lab-w1", "lab-w2", HERE]);
     console.log(`port x source (lab-w2 is not a member):\n${seen.join("\n")}`);

@@ -10,6 +10,7 @@ import {
     driftMessages,
     observeSwarm,
     parseNodeReport,
+    FIREWALL_OFF,
     swarmDrift,
 } from "../../components";
 import { SwarmProbeInputs, nextProbeState } from "../../components/swarmProbe";
@@ -29,6 +30,7 @@ const report = (nodeId: string, control = false, extra: Partial<NodeReport> = {}
     nodeId,
     control,
     cluster: control ? "C1" : "",
+    firewall: "",
     ...extra,
 });
 
@@ -75,15 +77,35 @@ describe("what a host reports", () => {
             nodeId: "i1",
             control: true,
             cluster: "C1",
+            firewall: "",
         });
-        expect(parseNodeReport("engine=inactive\n")).toEqual({
+        expect(parseNodeReport("engine=inactive\nfirewall=off\n")).toEqual({
             engine: "inactive",
             swarm: "",
             nodeId: "",
             control: false,
             cluster: "",
+            firewall: "off",
         });
         expect(NODE_COMMAND).toMatch(/^if systemctl is-active -q docker.service; then docker info/);
+        expect(NODE_COMMAND).toContain("nft list table inet swarm_ha");
+    });
+});
+
+describe("the firewall's drift", () => {
+    test("rules placed and not in force: drift, swarm or not; rules in force, or none placed: none", () => {
+        const reports = {
+            ...REPORTS,
+            m3: report("i3", true, { firewall: "off" }),
+            w1: report("i4", false, { firewall: "on" }),
+        };
+        const expected = { engine: { m3: [FIREWALL_OFF] }, spec: {} };
+        expect(swarmDrift(NODES, reports, MEMBERS)).toEqual(expected);
+        // A first run whose rules were rolled back made no swarm: nothing to compare, still drift.
+        expect(swarmDrift(NODES, reports, undefined)).toEqual(expected);
+        expect(driftMessages(NODES, expected)).toEqual([
+            "swarm-ha: m3 (10.0.0.13): its firewall rules are not in force (rolled back, as no new SSH connection confirmed them, or removed by hand); up applies them again.",
+        ]);
     });
 });
 
