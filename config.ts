@@ -84,18 +84,35 @@ const MONITORING_FIELDS: Record<keyof MonitoringSettings, "boolean" | "number" |
 };
 
 /**
+ * A setting that is a map of `fields` (`swarm-ha:NAME`): it, and the problems of its shape; thrown
+ * at once when it is not a map at all (`example` shows one).
+ */
+function settingsMap<T>(
+    name: string,
+    raw: unknown,
+    fields: Record<string, "string" | "number" | "boolean" | "list" | "map">,
+    example: string,
+): [T, string[]] {
+    if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+        throw new ConfigError(
+            `${key(name)} is ${JSON.stringify(raw)}; give a map such as ${example}.`,
+        );
+    }
+    return [raw as T, shapeProblems(key(name), raw, fields)];
+}
+
+/**
  * Checks the shape of `swarm-ha:monitoring` and returns it when enabled (SwarmMonitoring checks the
  * values' rules); unset or `enabled: false` is no monitoring.
  */
 export function parseMonitoring(raw: unknown): MonitoringSettings | undefined {
     if (raw === undefined || raw === null) return undefined;
-    if (typeof raw !== "object" || Array.isArray(raw)) {
-        throw new ConfigError(
-            `${key("monitoring")} is ${JSON.stringify(raw)}; give a map such as { enabled: true }.`,
-        );
-    }
-    const problems = shapeProblems(key("monitoring"), raw, MONITORING_FIELDS);
-    const m = raw as MonitoringSettings;
+    const [m, problems] = settingsMap<MonitoringSettings>(
+        "monitoring",
+        raw,
+        MONITORING_FIELDS,
+        "{ enabled: true }",
+    );
     if (m.publishMode !== undefined && !["ingress", "host"].includes(m.publishMode)) {
         problems.push(
             `${key("monitoring")}.publishMode is "${m.publishMode}"; use "ingress" or "host".`,
@@ -128,13 +145,12 @@ const FIREWALL_FIELDS: Record<keyof FirewallSettings, "boolean" | "number" | "li
 /** `swarm-ha:firewall`, checked for shape; absent when not enabled. */
 export function parseFirewall(raw: unknown): FirewallSettings | undefined {
     if (raw === undefined || raw === null) return undefined;
-    if (typeof raw !== "object" || Array.isArray(raw)) {
-        throw new ConfigError(
-            `${key("firewall")} is ${JSON.stringify(raw)}; give a map such as { enabled: true, clientNetworks: ["10.1.0.0/16"] }.`,
-        );
-    }
-    const problems = shapeProblems(key("firewall"), raw, FIREWALL_FIELDS);
-    const f = raw as FirewallSettings;
+    const [f, problems] = settingsMap<FirewallSettings>(
+        "firewall",
+        raw,
+        FIREWALL_FIELDS,
+        '{ enabled: true, clientNetworks: ["10.1.0.0/16"] }',
+    );
     for (const network of Array.isArray(f.clientNetworks) ? f.clientNetworks : []) {
         if (typeof network !== "string") {
             problems.push(

@@ -2,8 +2,9 @@
 // them) and lab-w1, with lab-w2 up but not a member. Every protected port is tried from a manager,
 // the worker, the outsider and this machine (a declared client network of ZooKeeper): members get
 // through, the outsider is dropped, this machine reaches ZooKeeper's client port only. Then lab-w2
-// joins after the rules let it in; destroy leaves no rule behind. First, rules after which SSH
-// fails (sshd stopped, as if they locked it out) are rolled back. Every check reads the hosts.
+// joins after the rules let it in, and is taken out again after it left; destroy leaves no rule
+// behind. First, rules after which SSH fails (sshd stopped, as if they locked it out) are rolled
+// back. Every check reads the hosts.
 import * as net from "net";
 import { Stack } from "@pulumi/pulumi/automation";
 import { changes, openStack } from "../../scripts/automation";
@@ -16,6 +17,7 @@ import {
     opsCollector,
     record,
     removeStack,
+    upWithOps,
 } from "./helpers";
 
 jest.setTimeout(20 * 60 * 1000);
@@ -92,11 +94,7 @@ function udpDrops(): number {
     return Number(/packets (\d+)/.exec(rule ?? "")?.[1] ?? NaN);
 }
 
-async function up(): Promise<{ ops: Ops; summary: Record<string, number> }> {
-    const ops: Ops = {};
-    const result = await stack.up({ onOutput: record, onEvent: opsCollector(ops), color: "never" });
-    return { ops, summary: changes(result.summary.resourceChanges) };
-}
+const up = () => upWithOps(stack);
 
 beforeAll(async () => {
     lab("down");
@@ -134,12 +132,13 @@ async function until(
 }
 
 test("rules after which SSH fails are rolled back; the run stops before the swarm; the next preview says so", async () => {
-    // As if the rules locked SSH out: lab-w1's sshd stops for 25 s as soon as they are applied.
+    // As if the rules locked SSH out: lab-w1's sshd stops for 25 s as soon as the rules' step
+    // writes them, while it applies them (its own session goes on), so no new connection gets in.
     onHost(
         "lab-w1",
         [
-            "printf '[Path]\\nPathExists=/etc/swarm-ha/firewall/applied\\n' > /etc/systemd/system/lockout.path",
-            "printf '[Service]\\nType=oneshot\\nExecStart=/bin/sh -c \"systemctl disable --now lockout.path; systemctl stop ssh.service; sleep 25; systemctl start ssh.service\"\\n' > /etc/systemd/system/lockout.service",
+            "printf '[Path]\\nPathExists=/etc/swarm-ha/firewall/pending.nft\\n' > /etc/systemd/system/lockout.path",
+            "printf '[Service]\\nType=oneshot\\nExecStart=/bin/sh -c \"systemctl stop ssh.service; systemctl disable --now lockout.path; sleep 25; systemctl start ssh.service\"\\n' > /etc/systemd/system/lockout.service",
             "systemctl daemon-reload && systemctl start lockout.path",
         ].join(" && "),
     );
@@ -165,7 +164,12 @@ test("up closes the protected ports to all but members; the outsider is dropped 
     console.log(`up with the firewall: ${((Date.now() - since) / 1000).toFixed(1)} s`);
     // The rest of the stack created; lab-w1's rules applied again, and confirmed.
     expect(Object.keys(summary).sort()).toEqual(["create", "update"]);
-    expect(onHost("lab-w1", "systemctl is-active swarm-ha-firewall.service")).toBe("active");
+    expect(
+        onHost(
+            "lab-w1",
+            "systemctl is-enabled swarm-ha-firewall; nft list tables | grep -c swarm_ha",
+        ),
+    ).toBe("enabled\n1");
 
     const seen = await table(["lab-m2", "lab-w1", "lab-w2", HERE]);
     console.log(`port x source (lab-w2 is not a member):\n${seen.join("\n")}`);
@@ -225,6 +229,26 @@ test("a new member: every host's rules let it in before it joins", async () => {
         "3888/tcp on lab-m1: lab-w2 dropped",
         "7946/tcp on lab-w1: lab-w2 allowed",
     ]);
+});
+
+test("a member removed: allowed while it leaves, taken out of every host's rules by the next up", async () => {
+    const members = (host: string) =>
+        onHost(host, "nft list set inet swarm_ha members | tr -d ' \\t\\n' | grep -o '{.*}'");
+    await stack.setConfig("swarm-ha:nodes", { value: JSON.stringify(NODES) });
+    await up();
+    expect(onHost("lab-m1", "docker node ls --format '{{.Hostname}}' | sort")).toBe(
+        NODES.map((n) => n.name).join("\n"),
+    );
+    // Still allowed: the run that removed it found it in the swarm.
+    expect(members("lab-m1")).toContain("172.30.213.22");
+    const { ops } = await up();
+    expect(ops.update).toEqual(
+        expect.arrayContaining(NODES.flatMap((n) => [`lab-firewall-${n.name}`])),
+    );
+    for (const n of NODES) {
+        expect(members(n.name)).not.toContain("172.30.213.22");
+    }
+    expect((await table(["lab-w2"]))[0]).toBe("2377/tcp on lab-m1: lab-w2 dropped");
 });
 
 test("destroy removes the rules, their unit and files from every host", async () => {

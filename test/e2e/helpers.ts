@@ -3,7 +3,7 @@
 import { execFileSync } from "child_process";
 import * as path from "path";
 import { ConfigMap, Stack } from "@pulumi/pulumi/automation";
-import { REPO, loadEnv, stackNodes } from "../../scripts/automation";
+import { REPO, changes, loadEnv, stackNodes } from "../../scripts/automation";
 import { NodeConfig } from "../../config";
 
 loadEnv();
@@ -87,6 +87,15 @@ export function opsCollector(
         (ops[meta.op] ??= []).push(name);
         ops[meta.op].sort();
     };
+}
+
+/** `up` with its output recorded: the operations it performed, by resource, and its summary. */
+export async function upWithOps(
+    stack: Stack,
+): Promise<{ ops: Ops; summary: Record<string, number> }> {
+    const ops: Ops = {};
+    const result = await stack.up({ onOutput: record, onEvent: opsCollector(ops), color: "never" });
+    return { ops, summary: changes(result.summary.resourceChanges) };
 }
 
 /** The dev stack's nodes, as committed: 3 managers and 2 workers with zone labels. */

@@ -6,7 +6,16 @@
 // number rotates both tokens once. Every check reads the hosts.
 import { Stack } from "@pulumi/pulumi/automation";
 import { changes, openStack, plainOutputs } from "../../scripts/automation";
-import { Ops, WITHOUT_MONITORING, lab, onHost, opsCollector, record, removeStack } from "./helpers";
+import {
+    Ops,
+    WITHOUT_MONITORING,
+    lab,
+    onHost,
+    opsCollector,
+    record,
+    removeStack,
+    upWithOps,
+} from "./helpers";
 
 jest.setTimeout(20 * 60 * 1000);
 
@@ -64,11 +73,7 @@ async function previewOps(): Promise<{
     return { ops, warnings, summary: changes(result.changeSummary) };
 }
 
-async function up(): Promise<{ ops: Ops; summary: Record<string, number> }> {
-    const ops: Ops = {};
-    const result = await stack.up({ onOutput: record, onEvent: opsCollector(ops), color: "never" });
-    return { ops, summary: changes(result.summary.resourceChanges) };
-}
+const up = () => upWithOps(stack);
 
 beforeAll(async () => {
     lab("down");
