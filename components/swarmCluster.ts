@@ -332,7 +332,7 @@ function firewallProblems(
     const problems: string[] = [];
     for (const node of nodes) {
         const address = node.advertiseAddress ?? node.host;
-        if (net.isIPv4(address) === false) {
+        if (!net.isIPv4(address)) {
             problems.push(
                 `${p}: node "${node.name}" has address "${address}"; the firewall admits members by IPv4 address, so give one as advertiseAddress.`,
             );
