@@ -18,13 +18,23 @@ export interface NodeReport {
     control: boolean;
     /** The swarm's cluster ID, on managers; "". */
     cluster: string;
-    /** Its firewall: "on", "off" (placed by a run, not in force now: rolled back, removed), or "". */
+    /**
+     * Its firewall: "on"; "off" (placed by a run, not in force now: rolled back, removed);
+     * "unconfirmed" (in force, its rollback still due: the run that applied them stopped before
+     * confirming them); or "" (none placed).
+     */
     firewall: string;
 }
 
-/** The firewall's reason to run a node's steps again. */
+/** The firewall's reasons to run a node's steps again. */
 export const FIREWALL_OFF =
     "its firewall rules are not in force (rolled back, as no new SSH connection confirmed them, or removed by hand)";
+export const FIREWALL_UNCONFIRMED =
+    "its firewall rules are about to roll back (the run that applied them stopped before confirming them)";
+const FIREWALL_DRIFT: Record<string, string> = {
+    off: FIREWALL_OFF,
+    unconfirmed: FIREWALL_UNCONFIRMED,
+};
 
 /**
  * What each host is asked: one line of key=value pairs. The engine is asked only when systemd runs
@@ -36,8 +46,9 @@ export const NODE_COMMAND =
     'else echo "engine=$(systemctl is-active docker.service)"; fi; ' +
     // The firewall's rules, where a run placed them (firewall.sh): in force, or not.
     "if [ -f /etc/swarm-ha/firewall/pending.nft ]; then " +
-    "if [ -f /etc/swarm-ha/firewall/applied ] && nft list table inet swarm_ha >/dev/null 2>&1; " +
-    "then echo firewall=on; else echo firewall=off; fi; fi";
+    "if [ -f /etc/swarm-ha/firewall/applied ] && nft list table inet swarm_ha >/dev/null 2>&1; then " +
+    "if systemctl is-active -q swarm-ha-firewall-rollback.timer; then echo firewall=unconfirmed; " +
+    "else echo firewall=on; fi; else echo firewall=off; fi; fi";
 
 /** Parses NODE_COMMAND's output. */
 export function parseNodeReport(stdout: string): NodeReport {
@@ -89,7 +100,8 @@ export function swarmDrift(
     // Rules a run placed and that are not in force: whether or not there is a swarm yet (a first
     // run whose rules were rolled back never made one).
     for (const node of nodes) {
-        if (reports[node.name]?.firewall === "off") add("engine", node.name, FIREWALL_OFF);
+        const reason = FIREWALL_DRIFT[reports[node.name]?.firewall ?? ""];
+        if (reason) add("engine", node.name, reason);
     }
     if (members === undefined) return drift;
     for (const node of nodes) {
@@ -161,7 +173,7 @@ export function driftMessages(nodes: SwarmNodeArgs[], drift: SwarmDrift): string
         const spec = drift.spec[n.name];
         if (!engine && !spec) return [];
         const does =
-            engine?.length === 1 && engine[0] === FIREWALL_OFF
+            engine?.length === 1 && Object.values(FIREWALL_DRIFT).includes(engine[0])
                 ? "up applies them again"
                 : engine
                   ? "up starts its engine, joins it to the swarm and applies its settings"

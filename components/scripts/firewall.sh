@@ -51,21 +51,29 @@ RULES
 rules >"$FW_DIR/pending.nft"
 generation=$(sha256sum <"$FW_DIR/pending.nft" | cut -c1-12)
 out=$(nft -c -f "$FW_DIR/pending.nft" 2>&1) || fail "nftables refused the rules in $FW_DIR/pending.nft: $out"
+# arm: the rollback to previous.nft, due in CONFIRM_SECONDS (any earlier one dropped).
+arm() {
+  systemctl stop "$ROLLBACK.timer" >/dev/null 2>&1 || true
+  systemctl reset-failed "$ROLLBACK.service" "$ROLLBACK.timer" >/dev/null 2>&1 || true
+  systemd-run --quiet --unit "$ROLLBACK" --on-active "${CONFIRM_SECONDS}s" \
+    --timer-property AccuracySec=1s \
+    /bin/sh -c "nft -f $FW_DIR/previous.nft; rm -f $FW_DIR/applied" ||
+    fail "could not arm the rollback of the firewall rules (systemd-run)"
+}
 if [ "$(cat "$FW_DIR/applied" 2>/dev/null)" = "$generation" ] && nft list table inet swarm_ha >/dev/null 2>&1; then
+  # In force. Still waiting for a confirmation (a run stopped before its own): this run's
+  # confirmation gets a whole window.
+  if systemctl is-active --quiet "$ROLLBACK.timer"; then arm; fi
   say "generation=$generation"
   exit 0
 fi
 # The rules before, to go back to: the table as it is, or none.
 systemctl stop "$ROLLBACK.timer" >/dev/null 2>&1 || true
-systemctl reset-failed "$ROLLBACK.service" "$ROLLBACK.timer" >/dev/null 2>&1 || true
 {
   printf 'table inet swarm_ha\ndelete table inet swarm_ha\n'
   nft list table inet swarm_ha 2>/dev/null || true
 } >"$FW_DIR/previous.nft"
 nft -f "$FW_DIR/pending.nft" || fail "nftables could not apply the rules ($FW_DIR/pending.nft)"
 printf '%s\n' "$generation" >"$FW_DIR/applied"
-systemd-run --quiet --unit "$ROLLBACK" --on-active "${CONFIRM_SECONDS}s" \
-  --timer-property AccuracySec=1s \
-  /bin/sh -c "nft -f $FW_DIR/previous.nft; rm -f $FW_DIR/applied" ||
-  fail "could not arm the rollback of the firewall rules (systemd-run)"
+arm
 say "generation=$generation"

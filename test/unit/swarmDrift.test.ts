@@ -11,6 +11,7 @@ import {
     observeSwarm,
     parseNodeReport,
     FIREWALL_OFF,
+    FIREWALL_UNCONFIRMED,
     swarmDrift,
 } from "../../components";
 import { SwarmProbeInputs, nextProbeState } from "../../components/swarmProbe";
@@ -98,13 +99,15 @@ describe("the firewall's drift", () => {
             ...REPORTS,
             m3: report("i3", true, { firewall: "off" }),
             w1: report("i4", false, { firewall: "on" }),
+            w2: report("i5", false, { firewall: "unconfirmed" }),
         };
-        const expected = { engine: { m3: [FIREWALL_OFF] }, spec: {} };
+        const expected = { engine: { m3: [FIREWALL_OFF], w2: [FIREWALL_UNCONFIRMED] }, spec: {} };
         expect(swarmDrift(NODES, reports, MEMBERS)).toEqual(expected);
         // A first run whose rules were rolled back made no swarm: nothing to compare, still drift.
         expect(swarmDrift(NODES, reports, undefined)).toEqual(expected);
         expect(driftMessages(NODES, expected)).toEqual([
             "swarm-ha: m3 (10.0.0.13): its firewall rules are not in force (rolled back, as no new SSH connection confirmed them, or removed by hand); up applies them again.",
+            "swarm-ha: w2 (10.0.0.22): its firewall rules are about to roll back (the run that applied them stopped before confirming them); up applies them again.",
         ]);
     });
 });
