@@ -440,7 +440,9 @@ export class ZooKeeperEnsemble extends pulumi.ComponentResource {
             );
         }
 
-        // 4. Finish: a server still on the old configuration (the leader) restarts last.
+        // 4. Finish: a server still on the old configuration (the leader) restarts last. With
+        //    dynamic reconfiguration it first reconfigures itself out, handing the lead to a synced
+        //    follower, and is added back after its restart (as the super user, password on stdin).
         const finished: command.remote.Command[] = [];
         for (const s of servers) {
             const previous = finished[finished.length - 1];
@@ -452,11 +454,22 @@ export class ZooKeeperEnsemble extends pulumi.ComponentResource {
                         create: stepCommandOutput(
                             dir,
                             "zk-finish",
-                            { ...base(s), ...health, MYID: String(s.id), CONFIG_HASH: configHash },
+                            {
+                                ...base(s),
+                                ...health,
+                                MYID: String(s.id),
+                                CONFIG_HASH: configHash,
+                                CLASSPATH_ZK: classpath(s),
+                            },
                             ["zk-health"],
                         ),
+                        stdin: args.dynamicReconfig ? this.superPassword! : "",
                     },
-                    { parent: this, dependsOn: previous ? [...configured, previous] : configured },
+                    {
+                        parent: this,
+                        dependsOn: previous ? [...configured, previous] : configured,
+                        additionalSecretOutputs: ["stdin"],
+                    },
                 ),
             );
         }

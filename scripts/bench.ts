@@ -345,10 +345,15 @@ async function clientGaps(
     return { read: Math.max(...gaps.slice(0, 3)), write: Math.max(...gaps.slice(3)) };
 }
 
+/** The longest read and write gaps of each run, by ensemble size and method. */
+type Rolls = { servers: number; method: string; gaps: { read: number; write: number }[] };
+
 /**
- * ZooKeeper's rolling restarts: a tickTime change rolled over a 3- and then a 5-server ensemble, 3
- * runs each (one server at a time, the leader last: the others elect a new leader). Prints each
- * run's longest read and write gaps.
+ * ZooKeeper's rolling restarts: a tickTime change rolled over the whole ensemble, 3 runs each, by
+ * both methods in the same run: static membership (one server at a time, the leader last: the
+ * others elect a new leader) and dynamic reconfiguration (the leader hands over to a synced
+ * follower before its restart); first on 3 servers, then 5, then 5 and 3 with dynamic
+ * reconfiguration on. Prints each run's longest read and write gaps, then a summary.
  */
 async function zkRolls(stack: Stack): Promise<void> {
     const three = [1, 2, 3].map((id) => ({ id, node: `lab-m${id}` }));
@@ -359,26 +364,46 @@ async function zkRolls(stack: Stack): Promise<void> {
             .map((a) => `${a}:2181`)
             .join(",");
     let tick = 2000;
-    const rolls = async (n: number): Promise<void> => {
+    const summary: Rolls[] = [];
+    const rolls = async (n: number, method: string): Promise<void> => {
+        const measured: Rolls = { servers: n, method, gaps: [] };
         for (let run = 1; run <= 3; run++) {
             tick = tick === 2000 ? 2200 : 2000;
             await stack.setConfig("swarm-ha:zkTickTime", { value: String(tick) });
             const started = Date.now();
             const gaps = await clientGaps(connect(n), () => stack.up({ color: "never" }));
+            measured.gaps.push(gaps);
             console.log(
-                `zookeeper roll, ${n} servers, run ${run}: longest read gap ${gaps.read} ms, write gap ${gaps.write} ms (${((Date.now() - started) / 1000).toFixed(0)} s)`,
+                `zookeeper roll, ${n} servers, ${method}, run ${run}: longest read gap ${gaps.read} ms, write gap ${gaps.write} ms (${((Date.now() - started) / 1000).toFixed(0)} s)`,
             );
         }
+        summary.push(measured);
     };
     await stack.setAllConfig({
         "swarm-ha:zkServers": { value: JSON.stringify(three) },
         "swarm-ha:zkHeapMb": { value: "256" },
     });
     await timed("pulumi up: 3 ZooKeeper servers", () => stack.up({ color: "never" }));
-    await rolls(3);
+    await rolls(3, "static (election)");
     await stack.setConfig("swarm-ha:zkServers", { value: JSON.stringify(five) });
     await timed("pulumi up: grown to 5 servers (rolling)", () => stack.up({ color: "never" }));
-    await rolls(5);
+    await rolls(5, "static (election)");
+    await stack.setAllConfig({
+        "swarm-ha:zkAuth": { value: "true" },
+        "swarm-ha:zkDynamicReconfig": { value: "true" },
+    });
+    await timed("pulumi up: auth and dynamicReconfig on", () => stack.up({ color: "never" }));
+    await rolls(5, "dynamic (handover)");
+    await stack.setConfig("swarm-ha:zkServers", { value: JSON.stringify(three) });
+    await timed("pulumi up: shrunk to 3 (reconfig)", () => stack.up({ color: "never" }));
+    await rolls(3, "dynamic (handover)");
+    console.log("zookeeper rolls, longest gaps over 3 runs each (ms):");
+    for (const r of summary.sort((a, b) => a.servers - b.servers)) {
+        const list = (k: "read" | "write") => r.gaps.map((g) => g[k]).join("/");
+        console.log(
+            `  ${r.servers} servers, ${r.method.padEnd(19)} read ${list("read")}, write ${list("write")}`,
+        );
+    }
 }
 
 /** A fresh lab and the bench stack on it, from the dev stack's settings, with the cluster alone. */
@@ -393,6 +418,8 @@ async function freshStack(): Promise<Stack> {
     stack = await openStack({ stack: "bench", settingsFrom: "dev" });
     await stack.removeConfig("swarm-ha:zkServers");
     await stack.removeConfig("swarm-ha:services");
+    // The monitoring's services would only add to each converge measured here.
+    await stack.setConfig("swarm-ha:monitoring", { value: JSON.stringify({ enabled: false }) });
     return stack;
 }
 

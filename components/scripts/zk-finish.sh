@@ -1,9 +1,79 @@
 # shellcheck shell=sh
 # After every follower has its new configuration: restarts a server still on the old one (the
-# leader deferred it), then waits for the ensemble to be healthy again.
-: "${NODE:?}" "${HOST:?}" "${MYID:?}" "${CONFIG_HASH:?}" "${ATTEMPTS:?}"
+# leader deferred it), then waits for the ensemble to be healthy again. With DYNAMIC and at least 3
+# servers the leader hands over first, so that clients see no election: it reconfigures itself out
+# (ZooKeeper passes the lead to a synced follower), restarts following the new leader, and is
+# reconfigured back in. The super password comes on stdin (never printed); while the server is out,
+# its line is kept in HANDOVER, so a run stopped half-way puts it back.
+: "${NODE:?}" "${HOST:?}" "${MYID:?}" "${CONFIG_HASH:?}" "${ATTEMPTS:?}" "${DYNAMIC:?}"
+
+IFS= read -r password || true
+HANDOVER=$ZK_CONF/handover
+
+running_list=$(cat "$ZK_CONF/running.servers" 2>/dev/null || printf '%s' "$SERVERS")
+kept=$(kept_servers "$running_list")
+everyone=$(all_servers "$running_list")
+others=$(printf '%s\n' "$kept" | awk -v me="$MYID" 'NF == 2 && $1 != me')
+
+# other_leads: succeeds when one of the others leads, with the rest of them in sync; prints it.
+other_leads() {
+  _report=$(ensemble_report "$others")
+  _problem=$(ensemble_problem "$_report")
+  [ -z "$_problem" ] || { printf '%s' "$_problem"; return 1; }
+  printf '%s\n' "$_report" | awk '$3 == "leader" { print $1 " " $2 }'
+}
+# follows_here: succeeds when this server follows (it is back without a vote, or with one).
+follows_here() {
+  _mode=$(mode_of 127.0.0.1)
+  [ "$_mode" = follower ] || { printf 'server %s: %s' "$MYID" "${_mode:-down}"; return 1; }
+}
+# in_ensemble: succeeds when the ensemble's configuration counts this server.
+in_ensemble() {
+  _config=$(zk_cli 127.0.0.1 config)
+  printf '%s\n' "$_config" | grep -q "^server\.$MYID=" || { printf 'configuration: %s' "$(printf '%s' "$_config" | tr '\n' ' ')"; return 1; }
+}
+
+# hand_over: takes this server, the leader, out of the ensemble and restarts it following the new
+# leader, with the ensemble's configuration and its own line (it follows without a vote).
+hand_over() {
+  _line=$(zk_cli 127.0.0.1 config | grep "^server\.$MYID=") ||
+    fail "could not read server $MYID's line from the ensemble's configuration on $HOST:$CLIENT_PORT"
+  printf '%s\n' "$_line" >"$HANDOVER"
+  zk_cli 127.0.0.1 "reconfig -remove $MYID" >/dev/null
+  _leader=$(retry "$ATTEMPTS" 1 "another server to lead once server $MYID left the ensemble" other_leads)
+  say "server $MYID handed the lead to server ${_leader%% *}"
+  _members=$(zk_cli "${_leader#* }" config | grep '^server\.')
+  systemctl stop zookeeper-ensemble
+  printf '%s\n%s\n' "$_members" "$_line" >"$ZK_CONF/zoo.cfg.dynamic"
+  sed -i "s|^dynamicConfigFile=.*|dynamicConfigFile=$ZK_CONF/zoo.cfg.dynamic|" "$ZK_CONF/zoo.cfg"
+  chown zookeeper: "$ZK_CONF/zoo.cfg" "$ZK_CONF/zoo.cfg.dynamic"
+  systemctl start zookeeper-ensemble
+  record_running
+  say "restarted server $MYID last, outside the ensemble"
+}
+
+# rejoin: adds this server back with the line it had.
+rejoin() {
+  retry "$ATTEMPTS" 2 "server $MYID to follow the leader" follows_here >/dev/null
+  zk_cli 127.0.0.1 "reconfig -add $(cat "$HANDOVER")" >/dev/null
+  retry 15 2 "server $MYID to be back in the ensemble" in_ensemble >/dev/null
+  rm -f "$HANDOVER"
+  say "server $MYID is back in the ensemble"
+}
 
 if [ "$(running_hash)" != "$CONFIG_HASH" ]; then
-  restart_when_healthy "restarted server $MYID last"
+  if [ "$DYNAMIC" = true ] && [ "$(printf '%s\n' "$others" | grep -c .)" -ge 2 ] &&
+    [ "$(mode_of 127.0.0.1)" = leader ]; then
+    [ -n "$password" ] || fail "no super password on stdin: the leader's handover needs auth"
+    wait_healthy "$ATTEMPTS" "$kept" "$everyone"
+    hand_over
+  else
+    restart_when_healthy "restarted server $MYID last"
+  fi
+fi
+if [ -r "$HANDOVER" ]; then
+  [ -n "$password" ] || fail "no super password on stdin: server $MYID is out of the ensemble and only the super user can add it back"
+  rejoin
+  wait_healthy "$ATTEMPTS" "$kept" "$everyone"
 fi
 say "server $MYID: $(mode_of 127.0.0.1)"

@@ -97,3 +97,21 @@ restart_when_healthy() {
   say "$1"
   wait_healthy "$ATTEMPTS" "$_kept" "$_everyone"
 }
+
+# zk_cli ADDRESS COMMAND...: runs ZooKeeper's CLI against the server at ADDRESS, authenticated as
+# super with $password (read from stdin by the step), and prints only what its commands answer:
+# configuration lines and errors (never its input). Needs CLASSPATH_ZK.
+zk_cli() {
+  _server=$1
+  shift
+  {
+    # shellcheck disable=SC2154 # the steps that call it read password from stdin
+    printf 'addauth digest super:%s\n' "$password"
+    for _c in "$@"; do printf '%s\n' "$_c"; done
+    printf 'quit\n'
+  } | timeout 90 java -cp "$CLASSPATH_ZK" org.apache.zookeeper.ZooKeeperMain \
+    -server "$_server:$CLIENT_PORT" 2>&1 |
+    sed 's/\[zk: [^]]*\] *//g' |
+    grep -E '^(server\.[0-9]+=|version=)|Exception|KeeperErrorCode|[Ii]nsufficient|[Nn]o quorum|refused' |
+    grep -v 'addauth' || true
+}

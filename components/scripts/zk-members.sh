@@ -8,26 +8,13 @@
 IFS= read -r password || true
 [ -n "$password" ] || fail "no super password on stdin: dynamic reconfiguration needs auth"
 
-# zk_cli COMMAND...: runs ZooKeeper's CLI against this server, authenticated as super, and prints
-# only what its commands answer: configuration lines and errors (never its input).
-zk_cli() {
-  {
-    printf 'addauth digest super:%s\n' "$password"
-    for _c in "$@"; do printf '%s\n' "$_c"; done
-    printf 'quit\n'
-  } | timeout 90 java -cp "$CLASSPATH_ZK" org.apache.zookeeper.ZooKeeperMain \
-    -server "127.0.0.1:$CLIENT_PORT" 2>&1 |
-    sed 's/\[zk: [^]]*\] *//g' |
-    grep -E '^(server\.[0-9]+=|version=)|Exception|KeeperErrorCode|[Ii]nsufficient|[Nn]o quorum|refused' |
-    grep -v 'addauth' || true
-}
 members_of() { printf '%s\n' "$1" | grep '^server\.' | sort; }
 # id_addresses MEMBERS: "id address" per server line.
 id_addresses() { printf '%s\n' "$1" | sed -n 's/^server\.\([0-9]*\)=\([^:]*\):.*/\1 \2/p'; }
 ids_of() { printf '%s\n' "$1" | sed -n 's/^server\.\([0-9]*\)=.*/\1/p' | sort -n | tr '\n' ' ' | sed 's/ $//'; }
 
 desired=$(members_of "$MEMBERS")
-answer=$(zk_cli config)
+answer=$(zk_cli 127.0.0.1 config)
 current=$(members_of "$answer")
 [ -n "$current" ] || fail "could not read the ensemble's configuration on $HOST:$CLIENT_PORT; ZooKeeper answered: $(printf '%s' "$answer" | tr '\n' ' ')"
 if [ "$current" = "$desired" ]; then
@@ -49,10 +36,10 @@ added_follow() {
 [ -z "$added" ] || retry "$ATTEMPTS" 2 "the added servers to follow the leader" added_follow >/dev/null
 
 say "members: $(ids_of "$current") -> $(ids_of "$desired")"
-answer=$(zk_cli "reconfig -members $(printf '%s\n' "$desired" | paste -sd, -)")
+answer=$(zk_cli 127.0.0.1 "reconfig -members $(printf '%s\n' "$desired" | paste -sd, -)")
 # reconfigured: succeeds when the ensemble's configuration is the list; else says what it is.
 reconfigured() {
-  _now=$(members_of "$(zk_cli config)")
+  _now=$(members_of "$(zk_cli 127.0.0.1 config)")
   [ "$_now" = "$desired" ] || { printf 'members %s; reconfig answered: %s' "$(ids_of "$_now")" "$(printf '%s' "$answer" | tr '\n' ' ')"; return 1; }
 }
 retry 15 2 "the reconfiguration to $(ids_of "$desired")" reconfigured >/dev/null

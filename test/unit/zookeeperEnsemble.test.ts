@@ -229,6 +229,27 @@ describe("ZooKeeperEnsemble with dynamic reconfiguration", () => {
         expect(String(members.inputs.create)).not.toContain("pw-for-tests");
     });
 
+    test("every finish step gets the super password on stdin, as a secret, for the leader's handover", async () => {
+        await build("dho", dynamic([1, 2, 3]));
+        for (const id of [1, 2, 3]) {
+            const finish = recorder.byName(`dho-finish-${id}`);
+            expect(finish.inputs.stdin).toBe("pw-for-tests");
+            expect(finish.secretPaths).toEqual(expect.arrayContaining(["stdin"]));
+            expect(finish.additionalSecretOutputs).toEqual(expect.arrayContaining(["stdin"]));
+            const create = String(finish.inputs.create);
+            expect(create).not.toContain("pw-for-tests");
+            expect(create).toContain("DYNAMIC='true'");
+            expect(create).toContain(
+                "CLASSPATH_ZK='/etc/zookeeper/conf:/usr/share/java/zookeeper.jar'",
+            );
+            expect(create).toContain(`. '${scriptsDir("dho")}/zk-finish.sh'`);
+        }
+        // With auth but no dynamic reconfiguration the leader restarts in place: no password.
+        await build("sho", args([1, 2, 3], { auth: { enabled: true, superPassword: "pw" } }));
+        expect(recorder.byName("sho-finish-2").inputs.stdin).toBe("");
+        expect(String(recorder.byName("sho-finish-2").inputs.create)).toContain("DYNAMIC='false'");
+    });
+
     test("the server list leaves zoo.cfg, so growing changes no server's config hash", async () => {
         await build("g3", dynamic([1, 2, 3]));
         await build("g5", dynamic([1, 2, 3, 4, 5]));
