@@ -364,6 +364,7 @@ export class ZooKeeperEnsemble extends pulumi.ComponentResource {
                             JAVA_PACKAGE: install.javaPackage ?? "default-jre-headless",
                             DATA_DIR: dataDir,
                             DATA_LOG_DIR: dataLogDir,
+                            DYNAMIC: dynamic,
                         }),
                     },
                     { parent: this, dependsOn: [scripts] },

@@ -7,6 +7,17 @@ export interface ZkConnectOptions {
     timeoutMs?: number;
     /** Digest credentials ("user:password"), added once the session is up. Default: none. */
     digest?: string;
+    /**
+     * After trying every server once, wait up to this many ms (at random) before the next round.
+     * node-zookeeper-client's default, 1000, shows in how long a client of a restarted server
+     * takes to move to another. Default: 1000.
+     */
+    spinDelayMs?: number;
+    /**
+     * An operation that loses its connection is tried again this many times, after 1 s, then 2 s
+     * (node-zookeeper-client's back-off). Default: 2.
+     */
+    retries?: number;
 }
 
 const isNoNode = (e: unknown): boolean =>
@@ -18,7 +29,11 @@ export class ZkClient {
     /** Connects through a connect string ("host:port,host:port"). */
     static connect(connectString: string, options: ZkConnectOptions = {}): Promise<ZkClient> {
         const timeoutMs = options.timeoutMs ?? 15000;
-        const client = zookeeper.createClient(connectString, { sessionTimeout: 10000, retries: 2 });
+        const client = zookeeper.createClient(connectString, {
+            sessionTimeout: 10000,
+            retries: options.retries ?? 2,
+            spinDelay: options.spinDelayMs ?? 1000,
+        });
         return new Promise((resolve, reject) => {
             const timer = setTimeout(() => {
                 client.close();

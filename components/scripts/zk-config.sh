@@ -9,6 +9,7 @@
 : "${NODE:?}" "${HOST:?}" "${MYID:?}" "${DATA_DIR:?}" "${ZOO_CFG:?}" "${MEMBERS:?}" "${DYNAMIC:?}" "${CLASSPATH_ZK:?}" "${HEAP_MB:?}" "${CONFIG_HASH:?}" "${ATTEMPTS:?}" "${PHASE:?}" "${JVM_FLAGS=}"
 
 IFS= read -r super_digest || true
+undrain_clients
 if [ "$PHASE" = start ] && systemctl is-active -q zookeeper-ensemble 2>/dev/null; then
   say "server $MYID is running; a change reaches it in the rolling restart"
   exit 0

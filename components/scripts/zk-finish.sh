@@ -9,6 +9,7 @@
 
 IFS= read -r password || true
 HANDOVER=$ZK_CONF/handover
+undrain_clients
 
 running_list=$(cat "$ZK_CONF/running.servers" 2>/dev/null || printf '%s' "$SERVERS")
 kept=$(kept_servers "$running_list")
@@ -34,12 +35,22 @@ in_ensemble() {
 }
 
 # hand_over: takes this server, the leader, out of the ensemble and restarts it following the new
-# leader, with the ensemble's configuration and its own line (it follows without a vote).
+# leader, with the ensemble's configuration and its own line (it follows without a vote). A leader
+# that refuses (it still runs without dynamic reconfiguration, the switch being this very roll)
+# restarts in place.
 hand_over() {
   _line=$(zk_cli 127.0.0.1 config | grep "^server\.$MYID=") ||
     fail "could not read server $MYID's line from the ensemble's configuration on $HOST:$CLIENT_PORT"
   printf '%s\n' "$_line" >"$HANDOVER"
-  zk_cli 127.0.0.1 "reconfig -remove $MYID" >/dev/null
+  drain_clients
+  _answer=$(zk_cli 127.0.0.1 "reconfig -remove $MYID")
+  if ! printf '%s\n' "$_answer" | grep -q '^server\.' && printf '%s\n' "$_answer" | grep -q .; then
+    rm -f "$HANDOVER"
+    undrain_clients
+    say "server $MYID could not hand over (ZooKeeper answered: $(printf '%s' "$_answer" | tr '\n' ' '))"
+    restart_when_healthy "restarted server $MYID last"
+    return 0
+  fi
   _leader=$(retry "$ATTEMPTS" 1 "another server to lead once server $MYID left the ensemble" other_leads)
   say "server $MYID handed the lead to server ${_leader%% *}"
   _members=$(zk_cli "${_leader#* }" config | grep '^server\.')
@@ -48,15 +59,19 @@ hand_over() {
   sed -i "s|^dynamicConfigFile=.*|dynamicConfigFile=$ZK_CONF/zoo.cfg.dynamic|" "$ZK_CONF/zoo.cfg"
   chown zookeeper: "$ZK_CONF/zoo.cfg" "$ZK_CONF/zoo.cfg.dynamic"
   systemctl start zookeeper-ensemble
+  undrain_clients
   record_running
   say "restarted server $MYID last, outside the ensemble"
 }
 
-# rejoin: adds this server back with the line it had.
+# rejoin: adds this server back with the line it had (an added server's line names its client
+# port; ZooKeeper refuses it without).
 rejoin() {
   retry "$ATTEMPTS" 2 "server $MYID to follow the leader" follows_here >/dev/null
-  zk_cli 127.0.0.1 "reconfig -add $(cat "$HANDOVER")" >/dev/null
-  retry 15 2 "server $MYID to be back in the ensemble" in_ensemble >/dev/null
+  _line=$(cat "$HANDOVER")
+  case $_line in *\;*) ;; *) _line="$_line;$CLIENT_PORT" ;; esac
+  _answer=$(zk_cli 127.0.0.1 "reconfig -add $_line")
+  retry 15 2 "server $MYID to be back in the ensemble (reconfig answered: $(printf '%s' "$_answer" | tr '\n' ' '))" in_ensemble >/dev/null
   rm -f "$HANDOVER"
   say "server $MYID is back in the ensemble"
 }

@@ -2,6 +2,7 @@
 # Runs after the probe found a server down: starts this server when its unit is enabled and not
 # active (stopped by hand; systemd restarts it after a crash), then waits for the ensemble.
 : "${NODE:?}" "${HOST:?}" "${MYID:?}" "${ATTEMPTS:?}"
+undrain_clients
 
 if systemctl is-enabled -q zookeeper-ensemble 2>/dev/null && ! systemctl is-active -q zookeeper-ensemble; then
   systemctl start zookeeper-ensemble

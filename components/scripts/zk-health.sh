@@ -83,6 +83,25 @@ record_running() {
   printf '%s\n' "$SERVERS" >"$ZK_CONF/running.servers"
 }
 
+# With dynamic reconfiguration, a server about to stop first sends its clients away: a rule of a
+# table of its own resets every TCP packet to the client port that does not come over loopback, so
+# clients move to another server at once instead of waiting out the server's shutdown (a leader
+# handing over would otherwise keep taking clients until it stops). The health checks here go over
+# loopback. Every step that can restart a server lifts it on exit, and the next step lifts any left.
+DRAIN_TABLE=swarm_ha_zk_drain
+drain_clients() {
+  [ "${DYNAMIC:-false}" = true ] || return 0
+  command -v nft >/dev/null 2>&1 || { say "nft is missing: clients are not sent away first"; return 0; }
+  trap undrain_clients EXIT HUP INT TERM
+  printf 'table inet %s {\n chain input {\n  type filter hook input priority -10; policy accept;\n  iifname "lo" accept\n  tcp dport %s reject with tcp reset\n }\n}\n' \
+    "$DRAIN_TABLE" "$CLIENT_PORT" | nft -f -
+}
+undrain_clients() {
+  if command -v nft >/dev/null 2>&1 && nft list table inet "$DRAIN_TABLE" >/dev/null 2>&1; then
+    nft delete table inet "$DRAIN_TABLE"
+  fi
+}
+
 # restart_when_healthy WHAT: restarts this server with the configuration being rolled out, only
 # when the ensemble it runs in now is healthy, then waits for it to be healthy again. The servers
 # that run both before and after are the ones whose health counts; a removed leader is refused.
@@ -92,7 +111,9 @@ restart_when_healthy() {
   _everyone=$(all_servers "$_running_list")
   refuse_removed_leader "$_everyone"
   wait_healthy "$ATTEMPTS" "$_kept" "$_everyone"
+  drain_clients
   systemctl restart zookeeper-ensemble
+  undrain_clients
   record_running
   say "$1"
   wait_healthy "$ATTEMPTS" "$_kept" "$_everyone"

@@ -30,6 +30,10 @@ case "$METHOD" in
   *) fail "install.method \"$METHOD\" is not one of distro, tarball" ;;
 esac
 
+# With dynamic reconfiguration a server sends its clients away before it stops (drain_clients).
+if [ "${DYNAMIC:-false}" = true ] && ! command -v nft >/dev/null 2>&1; then
+  apt_install nftables
+fi
 id zookeeper >/dev/null 2>&1 || useradd --system --home-dir "$DATA_DIR" --shell /usr/sbin/nologin zookeeper
 mkdir -p "$DATA_DIR" "$DATA_LOG_DIR" /etc/zookeeper-ensemble
 chown -R zookeeper: "$DATA_DIR" "$DATA_LOG_DIR"

@@ -8,7 +8,9 @@
 IFS= read -r password || true
 [ -n "$password" ] || fail "no super password on stdin: dynamic reconfiguration needs auth"
 
-members_of() { printf '%s\n' "$1" | grep '^server\.' | sort; }
+# members_of CONFIG: its server lines, sorted, without the client port (ZooKeeper adds it to a line
+# that was added back after a leader's handover).
+members_of() { printf '%s\n' "$1" | grep '^server\.' | sed 's/;.*//' | sort; }
 # id_addresses MEMBERS: "id address" per server line.
 id_addresses() { printf '%s\n' "$1" | sed -n 's/^server\.\([0-9]*\)=\([^:]*\):.*/\1 \2/p'; }
 ids_of() { printf '%s\n' "$1" | sed -n 's/^server\.\([0-9]*\)=.*/\1/p' | sort -n | tr '\n' ' ' | sed 's/ $//'; }

@@ -470,6 +470,42 @@ test("with dynamic reconfiguration, shrinking 5 to 3 removes the leader and keep
     }
 });
 
+test("with dynamic reconfiguration, a tickTime change hands the lead over before the leader restarts, then adds it back", async () => {
+    const leader = await leaderAmong(ADDRESSES);
+    const leaderId = ADDRESSES.indexOf(leader) + 1;
+    const mark = transcript.length;
+    await stack.setAllConfig({ "swarm-ha:zkTickTime": { value: "2400" } });
+    const { reads, longestGap, mostDown } = await upWatched(ADDRESSES);
+    const progress = transcript.slice(mark).join("").split("Diagnostics:")[0];
+    const handedTo = Number(/handed the lead to server (\d)/.exec(progress)?.[1]);
+    console.log(
+        `dynamic tickTime roll: server ${leaderId} handed the lead to ${handedTo}; ${reads} reads, longest gap ${longestGap} ms, at most ${mostDown} down at once`,
+    );
+    expect(mostDown).toBeLessThanOrEqual(1);
+    expect(progress).toContain(`server ${leaderId} handed the lead to server ${handedTo}`);
+    expect([1, 2, 3].filter((id) => id !== leaderId)).toContain(handedTo);
+    expect(progress).toContain(`restarted server ${leaderId} last, outside the ensemble`);
+    expect(progress).toContain(`server ${leaderId} is back in the ensemble`);
+    // The followers restarted in place first, each once.
+    const restarted = new Set([...progress.matchAll(/restarted server (\d)(?! last)/g)].map((m) => m[1]));
+    expect([...restarted].map(Number).sort()).toEqual([1, 2, 3].filter((id) => id !== leaderId));
+    await expectRolledTo(2400);
+    expect(await leaderAmong(ADDRESSES)).not.toBe(leader);
+    // All three vote again: the ensemble's configuration lists each as a participant.
+    const client = await ZkClient.connect(connect);
+    try {
+        const config = (await client.get("/zookeeper/config")).split("\n");
+        expect(config.filter((l) => l.startsWith("server.")).sort()).toEqual(
+            ADDRESSES.map((a, i) => `server.${i + 1}=${a}:2888:3888:participant;0.0.0.0:2181`),
+        );
+    } finally {
+        client.close();
+    }
+    expect(onHost(HOST_OF[leader], "ls /etc/zookeeper-ensemble/handover 2>&1 || true")).toMatch(
+        /No such file/,
+    );
+});
+
 test("the generated super password is in neither the stored state nor anything the engine printed", async () => {
     const result = await stack.preview({ onOutput: record, color: "never" });
     expect(changes(result.changeSummary)).toEqual({});

@@ -244,6 +244,8 @@ describe("ZooKeeperEnsemble with dynamic reconfiguration", () => {
             );
             expect(create).toContain(`. '${scriptsDir("dho")}/zk-finish.sh'`);
         }
+        // The install step adds nftables, with which a server sends its clients away first.
+        expect(String(recorder.byName("dho-install-1").inputs.create)).toContain("DYNAMIC='true'");
         // With auth but no dynamic reconfiguration the leader restarts in place: no password.
         await build("sho", args([1, 2, 3], { auth: { enabled: true, superPassword: "pw" } }));
         expect(recorder.byName("sho-finish-2").inputs.stdin).toBe("");
