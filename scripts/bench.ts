@@ -373,8 +373,11 @@ async function zkRolls(stack: Stack): Promise<void> {
         for (let run = 1; run <= 3; run++) {
             tick = tick === 2000 ? 2200 : 2000;
             await stack.setConfig("swarm-ha:zkTickTime", { value: String(tick) });
-            const started = Date.now();
-            const gaps = await clientGaps(connect(n), () => stack.up({ color: "never" }));
+            let started = 0;
+            const gaps = await clientGaps(connect(n), () => {
+                started = Date.now();
+                return stack.up({ color: "never" });
+            });
             measured.gaps.push(gaps);
             console.log(
                 `zookeeper roll, ${n} servers, ${method}, run ${run}: longest read gap ${gaps.read} ms, write gap ${gaps.write} ms (${((Date.now() - started) / 1000).toFixed(0)} s)`,
