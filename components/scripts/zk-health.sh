@@ -59,6 +59,21 @@ kept_servers() {
   done
 }
 
+# added_servers RUNNING: the servers of SERVERS that RUNNING lacks (being added).
+added_servers() {
+  printf '%s\n' "$SERVERS" | while read -r sid addr; do
+    [ -n "$sid" ] || continue
+    printf '%s\n' "$1" | grep -qx "$sid $addr" || printf '%s %s\n' "$sid" "$addr"
+  done
+}
+
+# added_follow ADDED: succeeds when every server of ADDED follows (or observes) a leader; else
+# prints the others.
+added_follow() {
+  _bad=$(ensemble_report "$1" | awk '$3 != "follower" && $3 != "observer" { printf "%s(%s) ", $2, $3 }')
+  [ -z "$_bad" ] || { printf '%s' "$_bad"; return 1; }
+}
+
 # all_servers RUNNING: the servers of RUNNING and of SERVERS, each once.
 all_servers() {
   printf '%s\n%s\n' "$1" "$SERVERS" | awk 'NF == 2 && !seen[$0]++'
@@ -111,6 +126,13 @@ restart_when_healthy() {
   _everyone=$(all_servers "$_running_list")
   refuse_removed_leader "$_everyone"
   wait_healthy "$ATTEMPTS" "$_kept" "$_everyone"
+  # Added servers must follow the current leader first: this server and they could otherwise be a
+  # majority of the new list on their own and elect a second leader.
+  _added=$(added_servers "$_running_list")
+  if [ -n "$_added" ]; then
+    retry "$ATTEMPTS" 2 "the added servers to follow the leader" added_follow "$_added" >/dev/null
+    say "added servers $(printf '%s\n' "$_added" | awk '{ print $1 }' | paste -sd' ' -) follow the leader"
+  fi
   drain_clients
   systemctl restart zookeeper-ensemble
   undrain_clients

@@ -30,12 +30,7 @@ current_servers=$(id_addresses "$current")
 staying=$(kept_servers "$current_servers")
 wait_healthy "$ATTEMPTS" "${staying:-$current_servers}" "$current_servers"
 added=$(id_addresses "$(printf '%s\n' "$desired" | grep -vxF "$current" || true)")
-# added_follow: succeeds when every added server follows (or observes); else prints the others.
-added_follow() {
-  _bad=$(ensemble_report "$added" | awk '$3 != "follower" && $3 != "observer" { printf "%s(%s) ", $2, $3 }')
-  [ -z "$_bad" ] || { printf '%s' "$_bad"; return 1; }
-}
-[ -z "$added" ] || retry "$ATTEMPTS" 2 "the added servers to follow the leader" added_follow >/dev/null
+[ -z "$added" ] || retry "$ATTEMPTS" 2 "the added servers to follow the leader" added_follow "$added" >/dev/null
 
 say "members: $(ids_of "$current") -> $(ids_of "$desired")"
 answer=$(zk_cli 127.0.0.1 "reconfig -members $(printf '%s\n' "$desired" | paste -sd, -)")

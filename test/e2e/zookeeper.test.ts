@@ -309,7 +309,14 @@ test("a server stopped by hand: writes keep working, preview shows the heal, and
 
 test("growing 3 to 5 servers keeps a quorum: the running servers restart one at a time first", async () => {
     await stack.setAllConfig({ "swarm-ha:zkServers": { value: JSON.stringify(FIVE) } });
+    const mark = transcript.length;
     const { ops, longestGap, mostDown } = await upWatched(ADDRESSES);
+    // No running server restarted with the new list before 4 and 5 followed the leader: with 4
+    // and 5 still looking, a restarted server and they could elect a second leader.
+    const progress = transcript.slice(mark).join("").split("Diagnostics:")[0];
+    const followed = progress.indexOf("added servers 4 5 follow the leader");
+    expect(followed).toBeGreaterThan(-1);
+    expect(progress.search(/restarted server \d/)).toBeGreaterThan(followed);
     console.log(
         `grow 3 -> 5: longest read gap ${longestGap} ms, at most ${mostDown} of the first 3 down at once`,
     );
