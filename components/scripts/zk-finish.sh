@@ -34,10 +34,9 @@ in_ensemble() {
   printf '%s\n' "$_config" | grep -q "^server\.$MYID=" || { printf 'configuration: %s' "$(printf '%s' "$_config" | tr '\n' ' ')"; return 1; }
 }
 
-# hand_over: takes this server, the leader, out of the ensemble and restarts it following the new
-# leader, with the ensemble's configuration and its own line (it follows without a vote). A leader
-# that refuses (it still runs without dynamic reconfiguration, the switch being this very roll)
-# restarts in place.
+# hand_over: takes this server, the leader, out of the ensemble (ZooKeeper passes the lead to a
+# synced follower), then restarts it outside. A leader that refuses (it still runs without dynamic
+# reconfiguration, the switch being this very roll) restarts in place.
 hand_over() {
   _line=$(zk_cli 127.0.0.1 config | grep "^server\.$MYID=") ||
     fail "could not read server $MYID's line from the ensemble's configuration on $HOST:$CLIENT_PORT"
@@ -51,11 +50,19 @@ hand_over() {
     restart_when_healthy "restarted server $MYID last"
     return 0
   fi
+  restart_outside
+}
+
+# restart_outside: restarts this server, out of the ensemble, following the leader the others have:
+# its dynamic file is the ensemble's configuration and its own line from HANDOVER (ZooKeeper's own
+# file lacks it once it left), so it follows without a vote until rejoin adds it back.
+restart_outside() {
   _leader=$(retry "$ATTEMPTS" 1 "another server to lead once server $MYID left the ensemble" other_leads)
   say "server $MYID handed the lead to server ${_leader%% *}"
-  _members=$(zk_cli "${_leader#* }" config | grep '^server\.')
+  _members=$(zk_cli "${_leader#* }" config | grep '^server\.' | grep -v "^server\.$MYID=")
+  drain_clients
   systemctl stop zookeeper-ensemble
-  printf '%s\n%s\n' "$_members" "$_line" >"$ZK_CONF/zoo.cfg.dynamic"
+  printf '%s\n%s\n' "$_members" "$(cat "$HANDOVER")" >"$ZK_CONF/zoo.cfg.dynamic"
   sed -i "s|^dynamicConfigFile=.*|dynamicConfigFile=$ZK_CONF/zoo.cfg.dynamic|" "$ZK_CONF/zoo.cfg"
   chown zookeeper: "$ZK_CONF/zoo.cfg" "$ZK_CONF/zoo.cfg.dynamic"
   systemctl start zookeeper-ensemble
@@ -77,7 +84,11 @@ rejoin() {
 }
 
 if [ "$(running_hash)" != "$CONFIG_HASH" ]; then
-  if [ "$DYNAMIC" = true ] && [ "$(printf '%s\n' "$others" | grep -c .)" -ge 2 ] &&
+  if [ -r "$HANDOVER" ]; then
+    # A run stopped after this server left the ensemble, before its restart.
+    [ -n "$password" ] || fail "no super password on stdin: server $MYID is out of the ensemble and only the super user can add it back"
+    restart_outside
+  elif [ "$DYNAMIC" = true ] && [ "$(printf '%s\n' "$others" | grep -c .)" -ge 2 ] &&
     [ "$(mode_of 127.0.0.1)" = leader ]; then
     [ -n "$password" ] || fail "no super password on stdin: the leader's handover needs auth"
     wait_healthy "$ATTEMPTS" "$kept" "$everyone"
