@@ -502,8 +502,15 @@ test("with dynamic reconfiguration, a tickTime change hands the lead over before
     expect([...restarted].map(Number).sort()).toEqual([1, 2, 3].filter((id) => id !== leaderId));
     await expectRolledTo(2400);
     expect(await leaderAmong(ADDRESSES)).not.toBe(leader);
-    // All three vote again: the ensemble's configuration lists each as a participant (the one
-    // added back also names its client port).
+    await expectAllVoteAgain(leader);
+});
+
+/**
+ * After a handover: the three vote again (the ensemble's configuration lists each as a
+ * participant; the one added back also names its client port), the old leader keeps no handover
+ * file, and no host keeps the rule that sent clients away.
+ */
+async function expectAllVoteAgain(oldLeader: string): Promise<void> {
     const client = await ZkClient.connect(connect);
     try {
         const config = (await client.get("/zookeeper/config")).split("\n");
@@ -514,11 +521,38 @@ test("with dynamic reconfiguration, a tickTime change hands the lead over before
     } finally {
         client.close();
     }
-    expect(onHost(HOST_OF[leader], "ls /etc/zookeeper-ensemble/handover 2>&1 || true")).toMatch(
+    expect(onHost(HOST_OF[oldLeader], "ls /etc/zookeeper-ensemble/handover 2>&1 || true")).toMatch(
         /No such file/,
     );
-    // Every server takes clients again: no host keeps the rule that sent them away.
     for (const m of MANAGERS) expect(onHost(m.name, "nft list tables")).not.toContain("zk_drain");
+}
+
+test("an up killed once the leader has left the ensemble: the next up restarts it outside and adds it back", async () => {
+    const leader = await leaderAmong(ADDRESSES);
+    const leaderId = ADDRESSES.indexOf(leader) + 1;
+    const mark = transcript.length;
+    await stack.setAllConfig({ "swarm-ha:zkTickTime": { value: "2600" } });
+    let killed = 0;
+    const interrupted = stack.up({
+        color: "never",
+        onOutput: (out) => {
+            record(out);
+            if (!killed && /handed the lead to server \d/.test(out))
+                killed = killEngine(stack.name);
+        },
+    });
+    await expect(interrupted).rejects.toThrow();
+    expect(killed).toBe(1);
+    await stack.cancel();
+    await stack.up({ onOutput: record, color: "never" });
+    const progress = transcript.slice(mark).join("");
+    console.log(
+        `handover interrupted: ${[...progress.matchAll(/server \d (?:handed the lead to server \d|is back in the ensemble)|restarted server \d last, outside the ensemble/g)].map((m) => m[0]).join("; ")}`,
+    );
+    expect(progress).toContain(`server ${leaderId} is back in the ensemble`);
+    await expectRolledTo(2600);
+    expect(await leaderAmong(ADDRESSES)).not.toBe(leader);
+    await expectAllVoteAgain(leader);
 });
 
 test("the generated super password is in neither the stored state nor anything the engine printed", async () => {
