@@ -109,6 +109,7 @@ drain_clients() {
   command -v nft >/dev/null 2>&1 || { say "nft is missing: clients are not sent away first"; return 0; }
   trap undrain_clients EXIT
   trap 'undrain_clients; exit 1' HUP INT TERM
+  ! nft list table inet "$DRAIN_TABLE" >/dev/null 2>&1 || return 0
   printf 'table inet %s {\n chain input {\n  type filter hook input priority -10; policy accept;\n  iifname "lo" accept\n  tcp dport %s reject with tcp reset\n }\n}\n' \
     "$DRAIN_TABLE" "$CLIENT_PORT" | nft -f -
 }

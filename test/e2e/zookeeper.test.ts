@@ -145,6 +145,20 @@ async function upWatched(
     return { ops, ...watch };
 }
 
+/** Runs an up and kills its engine as soon as it prints `when`; the up fails. */
+async function upKilledAt(when: RegExp): Promise<void> {
+    let killed = 0;
+    const interrupted = stack.up({
+        color: "never",
+        onOutput: (out) => {
+            record(out);
+            if (!killed && when.test(out)) killed = killEngine(stack.name);
+        },
+    });
+    await expect(interrupted).rejects.toThrow();
+    expect(killed).toBe(1);
+}
+
 beforeAll(async () => {
     lab("down");
     // Managers for the cluster and the first three ZooKeeper servers; two spare hosts for growing.
@@ -232,16 +246,7 @@ test("an up killed mid-roll: locked until pulumi cancel, then up finishes the ro
     client.close();
     const { mostDown, longestGap } = await watchedWhile(ADDRESSES, async () => {
         await stack.setAllConfig({ "swarm-ha:zkTickTime": { value: "2500" } });
-        let killed = 0;
-        const interrupted = stack.up({
-            color: "never",
-            onOutput: (out) => {
-                record(out);
-                if (!killed && /restarted server \d/.test(out)) killed = killEngine(stack.name);
-            },
-        });
-        await expect(interrupted).rejects.toThrow();
-        expect(killed).toBe(1);
+        await upKilledAt(/restarted server \d/);
         // The killed run left its lock: the next up is refused until `pulumi cancel`.
         await expect(stack.up({ onOutput: record, color: "never" })).rejects.toThrow(/locked/i);
         await stack.cancel();
@@ -532,17 +537,7 @@ test("an up killed once the leader has left the ensemble: the next up restarts i
     const leaderId = ADDRESSES.indexOf(leader) + 1;
     const mark = transcript.length;
     await stack.setAllConfig({ "swarm-ha:zkTickTime": { value: "2600" } });
-    let killed = 0;
-    const interrupted = stack.up({
-        color: "never",
-        onOutput: (out) => {
-            record(out);
-            if (!killed && /handed the lead to server \d/.test(out))
-                killed = killEngine(stack.name);
-        },
-    });
-    await expect(interrupted).rejects.toThrow();
-    expect(killed).toBe(1);
+    await upKilledAt(/handed the lead to server \d/);
     await stack.cancel();
     await stack.up({ onOutput: record, color: "never" });
     const progress = transcript.slice(mark).join("");
