@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import * as random from "@pulumi/random";
 import { ZooKeeperProbe, ProbeHost } from "./zookeeperProbe";
-import { scriptsDir, stepCommand, stepCommandOutput } from "./remoteScript";
+import { scriptsDir, shellQuote, stepCommand, stepCommandOutput } from "./remoteScript";
 import { placeScripts, remoteStep } from "./remoteStep";
 import { SshArgs, SshOverrides, connectionFor, resolveSsh } from "./ssh";
 import { duplicates, isPort, prefix, throwIfAny, wholeNumberProblems } from "./validation";
@@ -86,6 +86,11 @@ export interface ZooKeeperEnsembleArgs {
      * Default: false.
      */
     dynamicReconfig?: boolean;
+    /**
+     * TLS between the servers (quorum) and for clients, on `secureClientPort` instead of the plain
+     * client port. Default: off. See {@link ZooKeeperTlsArgs}.
+     */
+    tls?: ZooKeeperTlsArgs;
     /** Accept an even number of servers (no gain in fault tolerance). Default: false. */
     allowEven?: boolean;
     /** Remove a removed server's data directories. Default: false (kept). */
@@ -93,6 +98,27 @@ export interface ZooKeeperEnsembleArgs {
     /** Seconds to wait for the ensemble to be healthy, at start and after each restart. Default: 180. */
     readyTimeoutSeconds?: number;
 }
+
+/**
+ * ZooKeeper's TLS. The component makes a CA (on the machine running Pulumi, with openssl; its key
+ * only in state, as a secret) and, on each server, a key and a certificate for the server's address
+ * signed by it, in a PKCS12 keystore whose password is a generated secret. Servers authenticate each
+ * other with these certificates; clients check the server's against the CA (`tlsCa`) and
+ * authenticate with digest auth (`auth`). There is no plain client port.
+ */
+export interface ZooKeeperTlsArgs {
+    enabled: boolean;
+    /** Port of TLS clients. Default: 2281. */
+    secureClientPort?: number;
+    /**
+     * Raise it by one to give every server a new key, certificate and keystore password, rolled
+     * out one server at a time, leader last; the CA stays. Default: 0.
+     */
+    rotation?: number;
+}
+
+/** Where each server keeps its keystore, its password and the CA's certificate. */
+export const TLS_DIR = "/etc/zookeeper-ensemble/tls";
 
 /** A server as the ensemble reports it when it became ready. */
 export interface ZooKeeperServerStatus {
@@ -138,7 +164,9 @@ export function validateZooKeeperArgs(name: string, args: ZooKeeperEnsembleArgs)
         );
     }
     const ports: [string, number][] = [
-        ["clientPort", args.clientPort ?? 2181],
+        args.tls?.enabled
+            ? ["tls.secureClientPort", args.tls.secureClientPort ?? 2281]
+            : ["clientPort", args.clientPort ?? 2181],
         ["peerPort", args.peerPort ?? 2888],
         ["electionPort", args.electionPort ?? 3888],
     ];
@@ -181,6 +209,11 @@ export function validateZooKeeperArgs(name: string, args: ZooKeeperEnsembleArgs)
             `${p}: dynamicReconfig is on and auth.enabled is not; ZooKeeper lets only the super user reconfigure, so turn auth on.`,
         );
     }
+    if (args.dynamicReconfig && args.tls?.enabled) {
+        problems.push(
+            `${p}: dynamicReconfig and tls.enabled are both on; this release reconfigures over the plain client port only, so turn one of them off.`,
+        );
+    }
     const words = args.fourLetterWords ?? ["srvr", "mntr", "ruok"];
     for (const needed of ["srvr", "mntr"]) {
         if (!words.includes(needed)) {
@@ -196,6 +229,7 @@ export function validateZooKeeperArgs(name: string, args: ZooKeeperEnsembleArgs)
             ["syncLimit", args.syncLimit, 1],
             ["heapMb", args.heapMb, 16],
             ["readyTimeoutSeconds", args.readyTimeoutSeconds, 1],
+            ["tls.rotation", args.tls?.rotation, 0],
         ]),
     );
     throwIfAny(problems);
@@ -214,7 +248,7 @@ export function renderZooCfg(args: ZooKeeperEnsembleArgs): string {
         `syncLimit=${args.syncLimit ?? 5}`,
         `dataDir=${dataDir}`,
         `dataLogDir=${args.dataLogDir ?? dataDir}`,
-        `clientPort=${args.clientPort ?? 2181}`,
+        ...(args.tls?.enabled ? renderTlsCfg(args.tls) : [`clientPort=${args.clientPort ?? 2181}`]),
         `4lw.commands.whitelist=${(args.fourLetterWords ?? ["srvr", "mntr", "ruok"]).join(",")}`,
     ];
     if ((args.adminServer ?? "off") === "off") {
@@ -239,6 +273,33 @@ export function renderZooCfg(args: ZooKeeperEnsembleArgs): string {
 }
 
 /**
+ * zoo.cfg's TLS lines: the secure client port only, with Netty (ZooKeeper's TLS needs it), and the
+ * same keystore and CA for clients and for the quorum. Clients need no certificate of their own.
+ */
+export function renderTlsCfg(tls: ZooKeeperTlsArgs): string[] {
+    const stores = (scope: string) => [
+        `${scope}.keyStore.location=${TLS_DIR}/keystore.p12`,
+        `${scope}.keyStore.type=PKCS12`,
+        `${scope}.keyStore.passwordPath=${TLS_DIR}/keystore.pass`,
+        `${scope}.trustStore.location=${TLS_DIR}/ca.crt`,
+        `${scope}.trustStore.type=PEM`,
+    ];
+    return [
+        `secureClientPort=${tls.secureClientPort ?? 2281}`,
+        "serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory",
+        ...stores("ssl"),
+        "ssl.clientAuth=none",
+        "sslQuorum=true",
+        ...stores("ssl.quorum"),
+    ];
+}
+
+/** The port clients use: the secure client port with TLS, else the client port. */
+export function clientPortOf(args: ZooKeeperEnsembleArgs): number {
+    return args.tls?.enabled ? (args.tls.secureClientPort ?? 2281) : (args.clientPort ?? 2181);
+}
+
+/**
  * The server lines, in id order: `server.N=address:peerPort:electionPort`, with the role
  * (":participant") as dynamic configuration writes it.
  */
@@ -253,13 +314,38 @@ export function renderMembers(args: ZooKeeperEnsembleArgs, dynamic: boolean): st
 /** The client connect string: "address:port,..." in id order. */
 export function connectString(args: ZooKeeperEnsembleArgs): string {
     return sortById(args.servers)
-        .map((s) => `${s.address ?? s.host}:${args.clientPort ?? 2181}`)
+        .map((s) => `${s.address ?? s.host}:${clientPortOf(args)}`)
         .join(",");
 }
 
 /** ZooKeeper's digest of the super user's password: "super:" + base64(sha1("super:" + password)). */
 export function superDigest(password: string): string {
     return `super:${createHash("sha1").update(`super:${password}`).digest("base64")}`;
+}
+
+/**
+ * The command that makes the ensemble's CA where Pulumi runs: an EC P-256 key and a self-signed
+ * certificate valid 10 years, printed as PEM (key first). The key never touches a disk but a
+ * temporary directory only this user reads, removed on exit.
+ */
+export function caCommand(name: string): string {
+    return [
+        "set -eu",
+        "umask 077",
+        "d=$(mktemp -d) && trap 'rm -rf \"$d\"' EXIT",
+        "openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 \\",
+        `  -subj ${shellQuote(`/CN=swarm-ha ${name} ZooKeeper CA`)} -keyout "$d/key" -out "$d/crt" 2>/dev/null`,
+        'cat "$d/key" "$d/crt"',
+    ].join("\n");
+}
+
+/** The certificate (not the key) from PEM text holding both. */
+export function certificateOf(pem: string): string {
+    const match = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/.exec(pem);
+    if (!match) {
+        throw new Error("swarm-ha: the ZooKeeper CA command printed no certificate");
+    }
+    return `${match[0]}\n`;
 }
 
 /** Reads the "id address mode" lines printed by zk-ready.sh. */
@@ -292,6 +378,8 @@ export class ZooKeeperEnsemble extends pulumi.ComponentResource {
     public readonly servers: pulumi.Output<ZooKeeperServerStatus[]>;
     /** The super user's password with auth (secret); undefined without. */
     public readonly superPassword: pulumi.Output<string> | undefined;
+    /** With TLS, the CA's certificate (PEM) that clients check the servers' against. */
+    public readonly tlsCa: pulumi.Output<string> | undefined;
 
     constructor(name: string, args: ZooKeeperEnsembleArgs, opts?: pulumi.ComponentResourceOptions) {
         super("swarm-ha:index:ZooKeeperEnsemble", name, {}, opts);
@@ -302,7 +390,8 @@ export class ZooKeeperEnsemble extends pulumi.ComponentResource {
         const method = install.method ?? "distro";
         const dataDir = args.dataDir ?? "/var/lib/zookeeper";
         const dataLogDir = args.dataLogDir ?? dataDir;
-        const clientPort = String(args.clientPort ?? 2181);
+        const clientPort = String(clientPortOf(args));
+        const tlsOn = args.tls?.enabled ?? false;
         const zooCfg = renderZooCfg(args);
         const members = renderMembers(args, true).join("\n");
         const serverLines = servers.map((s) => `${s.id} ${s.address ?? s.host}`).join("\n");
@@ -315,6 +404,7 @@ export class ZooKeeperEnsemble extends pulumi.ComponentResource {
             CLIENT_PORT: clientPort,
             ATTEMPTS: attempts,
             DYNAMIC: dynamic,
+            TLS_CA: tlsOn ? `${TLS_DIR}/ca.crt` : "",
         };
         const base = (s: ZooKeeperServerArgs) => ({ NODE: `zookeeper-${s.id}`, HOST: s.host });
         const connection = (s: ZooKeeperServerArgs) =>
@@ -334,12 +424,40 @@ export class ZooKeeperEnsemble extends pulumi.ComponentResource {
             this.superPassword = pulumi.secret(password);
             digest = pulumi.secret(pulumi.output(password).apply(superDigest));
         }
+        // TLS: the CA is made where Pulumi runs, its key kept only in state, as a secret; the
+        // keystores' password is generated anew with each rotation.
+        let tls: { ca: pulumi.Output<string>; password: pulumi.Output<string> } | undefined;
+        const rotation = String(args.tls?.rotation ?? 0);
+        if (tlsOn) {
+            const ca = new command.local.Command(
+                `${name}-tls-ca`,
+                { create: caCommand(name), logging: "none" },
+                { parent: this, additionalSecretOutputs: ["stdout"] },
+            );
+            tls = {
+                ca: ca.stdout,
+                password: new random.RandomPassword(
+                    `${name}-keystore-password`,
+                    { length: 32, special: false, keepers: { rotation } },
+                    { parent: this },
+                ).result,
+            };
+            this.tlsCa = pulumi.unsecret(ca.stdout.apply(certificateOf));
+        }
+        const tlsIdentity = this.tlsCa
+            ? this.tlsCa.apply((crt) => `tls ${rotation} ${sha(crt)}`)
+            : pulumi.output("");
+
         // What a server runs: a change here restarts the servers, one at a time.
         const configHash = pulumi.unsecret(
             pulumi
-                .output(digest ?? "")
-                .apply((d) =>
-                    sha([zooCfg, args.heapMb ?? 512, args.jvmFlags ?? "", sha(d)].join("\n")),
+                .all([digest ?? "", tlsIdentity])
+                .apply(([d, t]) =>
+                    sha(
+                        [zooCfg, args.heapMb ?? 512, args.jvmFlags ?? "", sha(d)]
+                            .concat(t ? [t] : [])
+                            .join("\n"),
+                    ),
                 ),
         );
 
@@ -365,11 +483,40 @@ export class ZooKeeperEnsemble extends pulumi.ComponentResource {
                             DATA_DIR: dataDir,
                             DATA_LOG_DIR: dataLogDir,
                             DYNAMIC: dynamic,
+                            TLS: String(tlsOn),
                         }),
                     },
                     { parent: this, dependsOn: [scripts] },
                 ),
             );
+        }
+
+        // 1b. With TLS, each server's key, certificate and keystore, issued on the server (the CA
+        //     and the keystore's password on stdin); a new CA or rotation issues them again.
+        const prepared = new Map<number, command.remote.Command[]>();
+        for (const s of servers) {
+            const install = installs.get(s.id)!;
+            if (!tls) {
+                prepared.set(s.id, [install]);
+                continue;
+            }
+            const issued = remoteStep(
+                `${name}-tls-${s.id}`,
+                {
+                    connection: connection(s),
+                    create: stepCommandOutput(dir, "zk-tls", {
+                        ...base(s),
+                        MYID: String(s.id),
+                        ADDRESS: s.address ?? s.host,
+                        TLS_DIR,
+                        ROTATION: rotation,
+                        CA_SHA256: this.tlsCa!.apply(sha),
+                    }),
+                    stdin: pulumi.secret(pulumi.interpolate`${tls.password}\n${tls.ca}`),
+                },
+                { parent: this, dependsOn: [install], additionalSecretOutputs: ["stdin"] },
+            );
+            prepared.set(s.id, [install, issued]);
         }
         const classpath = (s: ZooKeeperServerArgs): pulumi.Output<string> =>
             installs.get(s.id)!.stdout.apply((out) => /^classpath=(.*)$/m.exec(out)?.[1] ?? "");
@@ -406,7 +553,7 @@ export class ZooKeeperEnsemble extends pulumi.ComponentResource {
                 },
                 {
                     parent: this,
-                    dependsOn: [installs.get(s.id)!],
+                    dependsOn: prepared.get(s.id)!,
                     additionalSecretOutputs: ["stdin"],
                 },
             ),
@@ -527,7 +674,11 @@ export class ZooKeeperEnsemble extends pulumi.ComponentResource {
         //    starting a stopped server.
         const probe = new ZooKeeperProbe(
             `${name}-serving`,
-            { servers: serverLines.split("\n"), clientPort: Number(clientPort) },
+            {
+                servers: serverLines.split("\n"),
+                clientPort: Number(clientPort),
+                ...(this.tlsCa ? { ca: this.tlsCa } : {}),
+            },
             {
                 parent: this,
                 dependsOn: [ready],
@@ -556,6 +707,7 @@ export class ZooKeeperEnsemble extends pulumi.ComponentResource {
             connectString: this.connectString,
             servers: this.servers,
             superPassword: this.superPassword,
+            tlsCa: this.tlsCa,
         });
     }
 }

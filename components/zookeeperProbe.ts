@@ -4,10 +4,14 @@
 // `generation`, which re-runs the heal steps once per time, not once per `up`.
 import * as pulumi from "@pulumi/pulumi";
 
-/** The probe's inputs: the servers ("id address") and their client port. */
+/**
+ * The probe's inputs: the servers ("id address") and their client port; with TLS, the CA's
+ * certificate that the servers' must be signed by (then the port is the secure client port).
+ */
 export interface ZooKeeperProbeInputs {
     servers: string[];
     clientPort: number;
+    ca?: string;
 }
 
 /** Its state: the inputs, how many times a server was found down, and which ones last time. */
@@ -19,17 +23,26 @@ export interface ZooKeeperProbeOutputs extends ZooKeeperProbeInputs {
 /**
  * A server's Mode from the four-letter word `srvr`: "leader", "follower" or "standalone";
  * "notserving" when the process answers but does not serve (during an election); "down" when
- * nothing answers within `timeoutMs`.
+ * nothing answers within `timeoutMs`. With `ca`, over TLS, from a server whose certificate that CA
+ * signed for `address` (any other answers nothing).
  */
-export function srvrMode(address: string, port = 2181, timeoutMs = 1000): Promise<string> {
+export function srvrMode(
+    address: string,
+    port = 2181,
+    timeoutMs = 1000,
+    ca?: string,
+): Promise<string> {
     // Required here: the probe's provider functions are serialized and run in the engine's plugin.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    /* eslint-disable @typescript-eslint/no-require-imports */
     const net = require("net") as typeof import("net");
+    const tls = require("tls") as typeof import("tls");
+    /* eslint-enable @typescript-eslint/no-require-imports */
     return new Promise((resolve) => {
         let out = "";
-        const socket = net.connect({ host: address, port, timeout: timeoutMs }, () =>
-            socket.write("srvr"),
-        );
+        const socket = ca
+            ? tls.connect({ host: address, port, timeout: timeoutMs, ca })
+            : net.connect({ host: address, port, timeout: timeoutMs });
+        socket.once(ca ? "secureConnect" : "connect", () => socket.write("srvr"));
         socket.on("data", (d) => (out += d.toString()));
         socket.on("end", () =>
             resolve(/^Mode: (\w+)/m.exec(out)?.[1] ?? (out ? "notserving" : "down")),
@@ -49,7 +62,7 @@ export function srvrMode(address: string, port = 2181, timeoutMs = 1000): Promis
 export async function serversDown(inputs: ZooKeeperProbeInputs): Promise<string[]> {
     const silent = async (servers: string[]): Promise<string[]> => {
         const modes = await Promise.all(
-            servers.map((s) => srvrMode(s.split(" ")[1], inputs.clientPort, 2000)),
+            servers.map((s) => srvrMode(s.split(" ")[1], inputs.clientPort, 2000, inputs.ca)),
         );
         return servers.filter((_, i) => modes[i] === "down");
     };
@@ -66,7 +79,9 @@ export async function serversDown(inputs: ZooKeeperProbeInputs): Promise<string[
 }
 
 const sameInputs = (a: ZooKeeperProbeInputs, b: ZooKeeperProbeInputs): boolean =>
-    a.clientPort === b.clientPort && JSON.stringify(a.servers) === JSON.stringify(b.servers);
+    a.clientPort === b.clientPort &&
+    (a.ca ?? "") === (b.ca ?? "") &&
+    JSON.stringify(a.servers) === JSON.stringify(b.servers);
 
 /** The dynamic provider: create counts nothing, diff asks the servers, update counts. */
 export const zooKeeperProbeProvider: pulumi.dynamic.ResourceProvider = {
@@ -107,7 +122,11 @@ export class ZooKeeperProbe extends pulumi.dynamic.Resource {
     public readonly generation!: pulumi.Output<number>;
     public readonly down!: pulumi.Output<string[]>;
 
-    constructor(name: string, inputs: ZooKeeperProbeInputs, opts?: pulumi.CustomResourceOptions) {
+    constructor(
+        name: string,
+        inputs: pulumi.Inputs & Omit<ZooKeeperProbeInputs, "ca"> & { ca?: pulumi.Input<string> },
+        opts?: pulumi.CustomResourceOptions,
+    ) {
         super(
             zooKeeperProbeProvider,
             name,

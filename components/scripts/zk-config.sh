@@ -15,6 +15,14 @@ if [ "$PHASE" = start ] && systemctl is-active -q zookeeper-ensemble 2>/dev/null
   exit 0
 fi
 conf=$ZK_CONF
+# Servers with and without quorum TLS cannot talk to each other, so a rolling restart cannot turn
+# it on or off: refused before anything changes.
+quorum_tls() { if grep -q '^sslQuorum=true$'; then echo on; else echo off; fi; }
+if systemctl is-active -q zookeeper-ensemble && [ -r "$conf/zoo.cfg" ]; then
+  now=$(quorum_tls <"$conf/zoo.cfg")
+  next=$(printf '%s\n' "$ZOO_CFG" | quorum_tls)
+  [ "$now" = "$next" ] || fail "server $MYID runs with TLS $now; tls.enabled cannot change while the ensemble runs (servers with and without TLS do not form a quorum): keep tls.enabled as it is, or replace the ensemble"
+fi
 mkdir -p "$conf"
 if [ "$DYNAMIC" = true ]; then
   dynamic_file=$(sed -n 's/^dynamicConfigFile=//p' "$conf/zoo.cfg" 2>/dev/null || true)

@@ -2,10 +2,16 @@
 # Ensemble health, shared by the ZooKeeper steps: asks every server `srvr` (and the leader `mntr`)
 # on its client port. SERVERS holds one "id address" line per server of the configuration being
 # rolled out; the ensemble a server runs now is recorded in running.servers when it (re)starts.
-: "${SERVERS:?}" "${CLIENT_PORT:?}"
+# With TLS_CA (the CA's certificate on this host), CLIENT_PORT is the secure port, spoken over TLS.
+: "${SERVERS:?}" "${CLIENT_PORT:?}" "${TLS_CA=}"
 
 # four_letter ADDRESS WORD: the server's answer, or nothing.
 four_letter() {
+  if [ -n "$TLS_CA" ]; then
+    printf %s "$2" | timeout 3 openssl s_client -quiet -verify_return_error -CAfile "$TLS_CA" \
+      -connect "$1:$CLIENT_PORT" 2>/dev/null || true
+    return 0
+  fi
   # shellcheck disable=SC2016 # the inner script expands its own arguments
   timeout 3 bash -c 'exec 3<>"/dev/tcp/$1/$2" && printf %s "$3" >&3 && cat <&3' _ "$1" "$CLIENT_PORT" "$2" 2>/dev/null || true
 }

@@ -1,7 +1,7 @@
 # shellcheck shell=sh
 # Installs ZooKeeper and Java on a server: the OS packages ("distro") or Apache's binary tarball
 # checked against its sha512 ("tarball"). Creates the service user and the data directories.
-: "${NODE:?}" "${HOST:?}" "${METHOD:?}" "${DATA_DIR:?}" "${DATA_LOG_DIR:?}" "${URL=}" "${SHA512=}" "${VERSION=}" "${JAVA_PACKAGE:?}"
+: "${NODE:?}" "${HOST:?}" "${METHOD:?}" "${DATA_DIR:?}" "${DATA_LOG_DIR:?}" "${URL=}" "${SHA512=}" "${VERSION=}" "${JAVA_PACKAGE:?}" "${TLS:=false}"
 
 case "$METHOD" in
   distro)
@@ -10,6 +10,11 @@ case "$METHOD" in
       apt_install zookeeper "$JAVA_PACKAGE"
     fi
     classpath="/etc/zookeeper/conf:/usr/share/java/zookeeper.jar"
+    # TLS needs Netty's codec, which the package's jar does not name (the tarball's lib/ has it).
+    if [ "$TLS" = true ]; then
+      [ -r /usr/share/java/netty-codec.jar ] || apt_install libnetty-java
+      classpath="$classpath:/usr/share/java/netty-codec.jar"
+    fi
     ;;
   tarball)
     home="/opt/zookeeper/$VERSION"

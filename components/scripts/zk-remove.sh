@@ -7,6 +7,8 @@ if systemctl list-unit-files zookeeper-ensemble.service >/dev/null 2>&1; then
 fi
 # A server added again later starts from the list it is given, not from one ZooKeeper wrote.
 rm -f /etc/zookeeper-ensemble/running.hash /etc/zookeeper-ensemble/running.servers /etc/zookeeper-ensemble/zoo.cfg.dynamic*
+# Its key and keystore password go with it: a server added again gets new ones.
+rm -rf /etc/zookeeper-ensemble/tls
 if [ "$PURGE" = true ]; then
   rm -rf "$DATA_DIR" "$DATA_LOG_DIR"
   say "stopped; data removed"

@@ -3,7 +3,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Recorder, RecordedResource, SECRET_KEY, resolve, settle } from "./recorder";
 
+// What the CA command prints (a key, then the certificate), shortened.
+const CA_CERT = "-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n";
+const CA_PEM = `-----BEGIN PRIVATE KEY-----\nMIGHfake\n-----END PRIVATE KEY-----\n${CA_CERT}`;
+
 const recorder = new Recorder((name) => {
+    if (name.endsWith("-tls-ca")) return CA_PEM;
     if (/-install-\d+$/.test(name))
         return "classpath=/etc/zookeeper/conf:/usr/share/java/zookeeper.jar\njava=x";
     if (name.endsWith("-ready"))
@@ -17,6 +22,9 @@ import {
     ZooKeeperEnsemble,
     ZooKeeperEnsembleArgs,
     ZooKeeperServerArgs,
+    TLS_DIR,
+    caCommand,
+    certificateOf,
     connectString,
     renderMembers,
     renderZooCfg,
@@ -276,6 +284,101 @@ describe("ZooKeeperEnsemble with dynamic reconfiguration", () => {
     });
 });
 
+describe("ZooKeeperEnsemble with TLS", () => {
+    const withTls = (rotation?: number) =>
+        args([1, 2, 3], {
+            auth: { enabled: true, superPassword: "pw" },
+            tls: { enabled: true, ...(rotation === undefined ? {} : { rotation }) },
+        });
+
+    test("a CA made where Pulumi runs, its output secret and never logged; a keystore password per rotation", async () => {
+        const { zk, rs } = await build("t", withTls());
+        const ca = recorder.byName("t-tls-ca");
+        expect(ca.type).toBe("command:local:Command");
+        expect(ca.inputs).toEqual({ create: caCommand("t"), logging: "none" });
+        expect(ca.additionalSecretOutputs).toEqual(["stdout"]);
+        expect(caCommand("t")).toContain("-subj '/CN=swarm-ha t ZooKeeper CA'");
+        const pw = rs.find(
+            (r) =>
+                r.type === "random:index/randomPassword:RandomPassword" &&
+                r.name === "t-keystore-password",
+        );
+        expect(pw?.inputs).toEqual({ length: 32, special: false, keepers: { rotation: "0" } });
+        // The certificate alone is public, for clients.
+        expect(await resolve(zk.tlsCa)).toBe(CA_CERT);
+        expect(await pulumi.isSecret(zk.tlsCa!)).toBe(false);
+    });
+
+    test("each server issues its own certificate after install, before it starts, with the CA and password on stdin only", async () => {
+        await build("i", withTls());
+        const step = recorder.byName("i-tls-2");
+        expect(step.type).toBe(REMOTE);
+        expect(step.dependsOn).toEqual(["i-install-2"]);
+        expect(recorder.byName("i-start-2").dependsOn.sort()).toEqual(["i-install-2", "i-tls-2"]);
+        const create = String(step.inputs.create);
+        expect(create).toContain("MYID='2'");
+        expect(create).toContain("ADDRESS='10.2.0.2'");
+        expect(create).toContain(`TLS_DIR='${TLS_DIR}'`);
+        expect(create).toContain("ROTATION='0'");
+        expect(create).toMatch(/^CA_SHA256='[0-9a-f]{16}'$/m);
+        expect(create).not.toContain("PRIVATE KEY");
+        expect(String(step.inputs.stdin)).toContain(CA_PEM);
+        expect(step.secretPaths.sort()).toEqual(["connection", "stdin"]);
+        expect(step.additionalSecretOutputs).toContain("stdin");
+    });
+
+    test("clients, the health checks and the probe use the secure port and the CA", async () => {
+        const { zk } = await build("c", withTls());
+        expect(zk.connectString).toBe("10.2.0.1:2281,10.2.0.2:2281,10.2.0.3:2281");
+        const heal = String(recorder.byName("c-heal-1").inputs.create);
+        expect(heal).toContain("CLIENT_PORT='2281'");
+        expect(heal).toContain(`TLS_CA='${TLS_DIR}/ca.crt'`);
+        expect(String(recorder.byName("c-install-1").inputs.create)).toContain("TLS='true'");
+        const probe = recorder.byName("c-serving");
+        expect(probe.inputs.clientPort).toBe(2281);
+        expect(probe.inputs.ca).toBe(CA_CERT);
+    });
+
+    test("a rotation issues every certificate again and restarts the servers; nothing else changes", async () => {
+        await build("r0", withTls());
+        await build("r1", withTls(1));
+        const param = (n: string, key: string) =>
+            new RegExp(`^${key}='([^']*)'`, "m").exec(
+                String(recorder.byName(n).inputs.create),
+            )?.[1];
+        expect(param("r1-tls-1", "ROTATION")).toBe("1");
+        expect(param("r1-server-1", "CONFIG_HASH")).not.toBe(param("r0-server-1", "CONFIG_HASH"));
+        expect(param("r1-server-1", "ZOO_CFG")).toBe(param("r0-server-1", "ZOO_CFG"));
+    });
+
+    test("certificateOf takes the certificate out of the CA command's output", () => {
+        expect(certificateOf(CA_PEM)).toBe(CA_CERT);
+        expect(() => certificateOf("nothing")).toThrow(
+            "swarm-ha: the ZooKeeper CA command printed no certificate",
+        );
+    });
+
+    test("zoo.cfg: only the secure client port, Netty, and the same stores for clients and the quorum", () => {
+        const cfg = renderZooCfg(withTls()).split("\n");
+        expect(cfg.filter((l) => /clientPort|ssl|Cnxn/i.test(l))).toEqual([
+            "secureClientPort=2281",
+            "serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory",
+            `ssl.keyStore.location=${TLS_DIR}/keystore.p12`,
+            "ssl.keyStore.type=PKCS12",
+            `ssl.keyStore.passwordPath=${TLS_DIR}/keystore.pass`,
+            `ssl.trustStore.location=${TLS_DIR}/ca.crt`,
+            "ssl.trustStore.type=PEM",
+            "ssl.clientAuth=none",
+            "sslQuorum=true",
+            `ssl.quorum.keyStore.location=${TLS_DIR}/keystore.p12`,
+            "ssl.quorum.keyStore.type=PKCS12",
+            `ssl.quorum.keyStore.passwordPath=${TLS_DIR}/keystore.pass`,
+            `ssl.quorum.trustStore.location=${TLS_DIR}/ca.crt`,
+            "ssl.quorum.trustStore.type=PEM",
+        ]);
+    });
+});
+
 describe("zoo.cfg", () => {
     test("defaults", () => {
         expect(renderZooCfg(args([2, 1, 3]))).toBe(
@@ -407,6 +510,25 @@ describe("ZooKeeperEnsemble validation", () => {
             "no mntr",
             args([1], { fourLetterWords: ["srvr", "ruok"] }),
             'ZooKeeperEnsemble "zk": fourLetterWords lacks "mntr"; the health check needs srvr and mntr.',
+        ],
+        [
+            "TLS with dynamic reconfiguration",
+            args([1, 2, 3], {
+                auth: { enabled: true },
+                dynamicReconfig: true,
+                tls: { enabled: true },
+            }),
+            'ZooKeeperEnsemble "zk": dynamicReconfig and tls.enabled are both on; this release reconfigures over the plain client port only, so turn one of them off.',
+        ],
+        [
+            "secure port on the peer port",
+            args([1], { tls: { enabled: true, secureClientPort: 2888 } }),
+            'ZooKeeperEnsemble "zk": tls.secureClientPort and peerPort are both 2888; each port must be distinct.',
+        ],
+        [
+            "negative rotation",
+            args([1], { tls: { enabled: true, rotation: -1 } }),
+            'ZooKeeperEnsemble "zk": tls.rotation is -1; use a whole number of at least 0.',
         ],
         [
             "zero tickTime",
