@@ -19,7 +19,7 @@ export const MONITORING_IMAGES = {
     prometheus: "swarm-ha-prometheus:2.42",
     alertmanager: "swarm-ha-alertmanager:0.25",
     nodeExporter: "swarm-ha-node-exporter:1.5",
-    exporter: "swarm-ha-exporter:1",
+    exporter: "swarm-ha-exporter:2",
 };
 
 /** The images SwarmMonitoring runs. */
@@ -30,7 +30,7 @@ export interface MonitoringImages {
     alertmanager?: pulumi.Input<string>;
     /** Default: "swarm-ha-node-exporter:1.5" (Debian's prometheus-node-exporter). */
     nodeExporter?: pulumi.Input<string>;
-    /** Default: "swarm-ha-exporter:1" (components/monitoring/exporter). */
+    /** Default: "swarm-ha-exporter:2" (components/monitoring/exporter). */
     exporter?: pulumi.Input<string>;
 }
 
@@ -44,6 +44,11 @@ export interface SwarmMonitoringArgs {
         servers: MonitoredZooKeeperServer[];
         /** The voting servers. Default: all of `servers`. */
         participants?: number;
+        /**
+         * With the ensemble's TLS, its CA's certificate (ZooKeeperEnsemble's `tlsCa`): the exporter
+         * asks the servers over TLS (the targets name their secure client ports). Default: none.
+         */
+        tlsCa?: pulumi.Input<string>;
     };
     /** How often every target is scraped and rules evaluated, as a duration. Default: "15s". */
     scrapeInterval?: string;
@@ -203,7 +208,10 @@ export class SwarmMonitoring extends pulumi.ComponentResource {
             {
                 ...common,
                 image: images.exporter,
-                env: { LISTEN: `:${EXPORTER_PORT}` },
+                env: {
+                    LISTEN: `:${EXPORTER_PORT}`,
+                    ...(args.zookeeper?.tlsCa ? { ZOOKEEPER_TLS_CA: args.zookeeper.tlsCa } : {}),
+                },
                 mounts: [dockerSocket],
                 constraints: onAManager,
             },

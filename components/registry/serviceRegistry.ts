@@ -9,7 +9,7 @@ import { prefix, throwIfAny, wholeNumberProblems } from "../validation";
 import { DEFAULT_REGISTRY_ROOT } from "./discovery";
 
 /** The registrar's image as scripts/images.sh builds it; real clusters push it to their registry. */
-export const REGISTRAR_IMAGE = "swarm-ha-registrar:1";
+export const REGISTRAR_IMAGE = "swarm-ha-registrar:2";
 
 /** Where the registrar's tasks hold their ZooKeeper election: the leader's ephemeral znode. */
 export const REGISTRAR_ELECTION = "/swarm-ha/registrar/leader";
@@ -23,7 +23,13 @@ export interface ServiceRegistryArgs {
      * nobody else. Given to the registrar as a Docker secret. Default: none (open ACLs).
      */
     superPassword?: pulumi.Input<string>;
-    /** The registrar's image. Default: "swarm-ha-registrar:1" (built by scripts/images.sh). */
+    /**
+     * The ensemble's CA certificate when it speaks TLS (ZooKeeperEnsemble's `tlsCa`; the connect
+     * string then names the secure client ports): the registrar connects over TLS and trusts only
+     * servers with a certificate it signed. Default: none (plain text).
+     */
+    tlsCa?: pulumi.Input<string>;
+    /** The registrar's image. Default: "swarm-ha-registrar:2" (built by scripts/images.sh). */
     image?: pulumi.Input<string>;
     /** The registry's root: instances are ROOT/<service>/<task id>; it belongs to the registrar. Default: "/services". */
     root?: string;
@@ -103,6 +109,7 @@ export class ServiceRegistry extends pulumi.ComponentResource {
                     SESSION_TIMEOUT: args.sessionTimeout ?? "6s",
                     // Swarm fills in the task's name (service.slot.id) when the task starts.
                     TASK_NAME: "{{.Task.Name}}",
+                    ...(args.tlsCa === undefined ? {} : { ZOOKEEPER_TLS_CA: args.tlsCa }),
                     ...(password === undefined
                         ? {}
                         : { ZK_PASSWORD_FILE: "/run/secrets/zk-super-password" }),

@@ -102,7 +102,8 @@ describe("SwarmMonitoring", () => {
         });
 
         const exporter = inputsOf("monitoring-exporter-service");
-        expect(exporter.taskSpec.containerSpec.image).toBe("swarm-ha-exporter:1");
+        expect(exporter.taskSpec.containerSpec.image).toBe("swarm-ha-exporter:2");
+        expect(exporter.taskSpec.containerSpec.env).toEqual({ LISTEN: ":9142" });
         expect(exporter.taskSpec.containerSpec.mounts[0].source).toBe("/var/run/docker.sock");
         expect(exporter.taskSpec.placement.constraints).toEqual(["node.role==manager"]);
         expect(exporter.endpointSpec.mode).toBe("dnsrr");
@@ -161,7 +162,7 @@ describe("SwarmMonitoring", () => {
             prometheus: "swarm-ha-prometheus:2.42",
             alertmanager: "swarm-ha-alertmanager:0.25",
             nodeExporter: "swarm-ha-node-exporter:1.5",
-            exporter: "swarm-ha-exporter:1",
+            exporter: "swarm-ha-exporter:2",
         });
     });
 
@@ -180,13 +181,25 @@ describe("SwarmMonitoring", () => {
             "registry.example/prometheus:2.53",
         );
         expect(inputsOf("mon2-exporter-service").taskSpec.containerSpec.image).toBe(
-            "swarm-ha-exporter:1",
+            "swarm-ha-exporter:2",
         );
         // Defaults: vip, ingress, nothing but its own network.
         const prometheus = inputsOf("mon2-prometheus-service");
         expect(prometheus.endpointSpec.mode).toBe("vip");
         expect(prometheus.endpointSpec.ports[0].publishMode).toBe("ingress");
         expect(prometheus.taskSpec.networksAdvanceds).toHaveLength(1);
+    });
+
+    test("with ZooKeeper's TLS, the exporter gets the ensemble's CA", async () => {
+        const ca = "-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n";
+        await build("mon3", {
+            cluster: "prod",
+            zookeeper: { servers: [{ id: 1, target: "10.0.0.11:2281" }], tlsCa: ca },
+        });
+        expect(inputsOf("mon3-exporter-service").taskSpec.containerSpec.env).toEqual({
+            LISTEN: ":9142",
+            ZOOKEEPER_TLS_CA: ca,
+        });
     });
 
     test("the constructor validates before creating any child", () => {

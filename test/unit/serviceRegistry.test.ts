@@ -52,7 +52,7 @@ describe("ServiceRegistry", () => {
         expect(s.name).toBe("registry-registrar");
         expect(s.mode).toEqual({ replicated: { replicas: 2 } });
         expect(s.taskSpec.containerSpec).toEqual({
-            image: "swarm-ha-registrar:1",
+            image: "swarm-ha-registrar:2",
             env: {
                 ZOOKEEPER_CONNECT: CONNECT,
                 REGISTRY_ROOT: "/services",
@@ -76,14 +76,22 @@ describe("ServiceRegistry", () => {
         });
         expect(s.updateConfig.order).toBe("stop-first");
         expect(s.rollbackConfig.order).toBe("stop-first");
-        expect(REGISTRAR_IMAGE).toBe("swarm-ha-registrar:1");
+        expect(REGISTRAR_IMAGE).toBe("swarm-ha-registrar:2");
+    });
+
+    test("with the ensemble's TLS, the registrar gets its CA", async () => {
+        const ca = "-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n";
+        await build("reg-tls", { connectString: "10.0.0.11:2281", tlsCa: ca });
+        const env = inputsOf("reg-tls-registrar-service").taskSpec.containerSpec.env;
+        expect(env.ZOOKEEPER_CONNECT).toBe("10.0.0.11:2281");
+        expect(env.ZOOKEEPER_TLS_CA).toBe(ca);
     });
 
     test("with the super password: a Docker secret the registrar reads, never in the env", async () => {
         await build("reg-auth", {
             connectString: CONNECT,
             superPassword: pulumi.secret("s3cret-super"),
-            image: "registry.example:5000/swarm-ha-registrar:1",
+            image: "registry.example:5000/swarm-ha-registrar:2",
             root: "/apps",
             replicas: 3,
             pollInterval: "100ms",
@@ -95,7 +103,7 @@ describe("ServiceRegistry", () => {
         expect(Buffer.from(secret.inputs.data as string, "base64").toString()).toBe("s3cret-super");
         const s = inputsOf("reg-auth-registrar-service");
         expect(s.mode).toEqual({ replicated: { replicas: 3 } });
-        expect(s.taskSpec.containerSpec.image).toBe("registry.example:5000/swarm-ha-registrar:1");
+        expect(s.taskSpec.containerSpec.image).toBe("registry.example:5000/swarm-ha-registrar:2");
         expect(s.taskSpec.containerSpec.env).toEqual({
             ZOOKEEPER_CONNECT: CONNECT,
             REGISTRY_ROOT: "/apps",
@@ -128,7 +136,7 @@ describe("ServiceRegistry", () => {
                 'ServiceRegistry "reg": root is "services/"; use an absolute ZooKeeper path below "/", such as "/services".',
                 'ServiceRegistry "reg": pollInterval is "fast"; use a Go duration such as "250ms" or "6s".',
                 'ServiceRegistry "reg": sessionTimeout is "6"; use a Go duration such as "250ms" or "6s".',
-                'ServiceRegistry "reg": image is empty; leave it unset for "swarm-ha-registrar:1" or name an image.',
+                'ServiceRegistry "reg": image is empty; leave it unset for "swarm-ha-registrar:2" or name an image.',
             ].join("\n"),
         );
         expect(() =>

@@ -36,7 +36,7 @@ func fakeZooKeeper(t *testing.T, answer string) string {
 
 func TestZooKeeperMetricsOfALeader(t *testing.T) {
 	target := fakeZooKeeper(t, "zk_version\t3.8.0-1, built on 2023\nzk_server_state\tleader\nzk_znode_count\t12\nzk_synced_followers\t2\nzk_avg_latency\t0.5\n")
-	got := string(ZooKeeperMetrics(Mntr(target, time.Second)).Bytes())
+	got := string(ZooKeeperMetrics(Mntr(target, time.Second, nil)).Bytes())
 	for _, line := range []string{
 		"zk_up 1\n",
 		`zk_server_state{state="leader"} 1` + "\n",
@@ -62,7 +62,7 @@ func TestZooKeeperMetricsOfAServerThatDoesNotAnswer(t *testing.T) {
 	}
 	target := l.Addr().String()
 	l.Close()
-	got := string(ZooKeeperMetrics(Mntr(target, 200*time.Millisecond)).Bytes())
+	got := string(ZooKeeperMetrics(Mntr(target, 200*time.Millisecond, nil)).Bytes())
 	want := "# HELP zk_up 1 when the server answered mntr.\n# TYPE zk_up gauge\nzk_up 0\n"
 	if got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
@@ -71,7 +71,7 @@ func TestZooKeeperMetricsOfAServerThatDoesNotAnswer(t *testing.T) {
 
 func TestMntrNamesTheWhitelistWhenTheServerSaysNothing(t *testing.T) {
 	target := fakeZooKeeper(t, "")
-	_, err := Mntr(target, time.Second)
+	_, err := Mntr(target, time.Second, nil)
 	if err == nil || !strings.Contains(err.Error(), "4lw.commands.whitelist") {
 		t.Errorf("got %v", err)
 	}

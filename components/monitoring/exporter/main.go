@@ -11,9 +11,12 @@
 //	LISTEN          the address to serve on (default :9142)
 //	DOCKER_SOCKET   the engine's socket (default /var/run/docker.sock)
 //	PROBE_TIMEOUT   how long a ZooKeeper server may take to answer (default 2s)
+//	ZOOKEEPER_TLS_CA  the ensemble's CA certificate (PEM) when it speaks TLS: servers are asked over
+//	                TLS and must present a certificate it signed
 package main
 
 import (
+	"crypto/tls"
 	"log"
 	"net/http"
 	"os"
@@ -32,6 +35,12 @@ func main() {
 	if err != nil || timeout <= 0 {
 		log.Fatalf("swarm-ha-exporter: PROBE_TIMEOUT is %q; use a duration such as 2s", os.Getenv("PROBE_TIMEOUT"))
 	}
+	var tlsConfig *tls.Config
+	if ca := os.Getenv("ZOOKEEPER_TLS_CA"); ca != "" {
+		if tlsConfig, err = CAConfig(ca); err != nil {
+			log.Fatalf("swarm-ha-exporter: ZOOKEEPER_TLS_CA: %v", err)
+		}
+	}
 	docker := NewDocker(env("DOCKER_SOCKET", "/var/run/docker.sock"))
 	mux := http.NewServeMux()
 	mux.HandleFunc("/metrics", func(w http.ResponseWriter, _ *http.Request) {
@@ -45,7 +54,7 @@ func main() {
 			return
 		}
 		w.Header().Set("Content-Type", contentType)
-		_, _ = w.Write(ZooKeeperMetrics(Mntr(target, timeout)).Bytes())
+		_, _ = w.Write(ZooKeeperMetrics(Mntr(target, timeout, tlsConfig)).Bytes())
 	})
 	listen := env("LISTEN", ":9142")
 	log.Printf("swarm-ha-exporter: serving /metrics and /probe on %s", listen)

@@ -3,17 +3,18 @@ package main
 
 import (
 	"bufio"
+	"crypto/tls"
 	"fmt"
 	"io"
-	"net"
 	"strconv"
 	"strings"
 	"time"
 )
 
-// Mntr asks the server at target for `mntr` and returns its lines, key and value, in order.
-func Mntr(target string, timeout time.Duration) ([][2]string, error) {
-	conn, err := net.DialTimeout("tcp", target, timeout)
+// Mntr asks the server at target for `mntr` and returns its lines, key and value, in order; over
+// TLS when tlsConfig is not nil (target is then the server's secure client port).
+func Mntr(target string, timeout time.Duration, tlsConfig *tls.Config) ([][2]string, error) {
+	conn, err := dial(target, timeout, tlsConfig)
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,8 @@
 // environment:
 //
 //	ZOOKEEPER_CONNECT   the ensemble, "host:port,host:port" (required)
+//	ZOOKEEPER_TLS_CA    the ensemble's CA certificate (PEM) when it speaks TLS: the connect string
+//	                    names the secure client ports, and servers must present a certificate it signed
 //	REGISTRY_ROOT       where instances go, ROOT/<service>/<task id> (default /services)
 //	ELECTION_PATH       the leader's ephemeral znode (default /swarm-ha/registrar/leader)
 //	ZK_PASSWORD_FILE    the ensemble's super password; with it the registrar authenticates as super
@@ -18,6 +20,7 @@ package main
 
 import (
 	"log"
+	"net"
 	"os"
 	"strings"
 	"time"
@@ -49,7 +52,14 @@ func main() {
 	host, _ := os.Hostname()
 	name := env("TASK_NAME", host)
 	poll := duration("POLL_INTERVAL", "250ms")
-	conn, _, err := zk.Connect(strings.Split(connect, ","), duration("SESSION_TIMEOUT", "6s"), zk.WithLogger(logger))
+	dialer := zk.Dialer(net.DialTimeout)
+	if ca := os.Getenv("ZOOKEEPER_TLS_CA"); ca != "" {
+		var err error
+		if dialer, err = TLSDialer(ca); err != nil {
+			logger.Fatalf("swarm-ha-registrar: ZOOKEEPER_TLS_CA: %v", err)
+		}
+	}
+	conn, _, err := zk.Connect(strings.Split(connect, ","), duration("SESSION_TIMEOUT", "6s"), zk.WithLogger(logger), zk.WithDialer(dialer))
 	if err != nil {
 		logger.Fatalf("swarm-ha-registrar: ZooKeeper %s: %v", connect, err)
 	}
