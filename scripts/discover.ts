@@ -1,14 +1,17 @@
-// `npm run discover -- [SERVICE...] [--connect HOST:PORT,...] [--root PATH] [--stack NAME] [--json]`:
-// lists services' instances from the service registry in ZooKeeper, a line each (every registered
-// service when none is named). Without --connect, the registry of a stack of this project (dev by
-// default) is read from its outputs with the CLI of scripts/env.sh.
+// `npm run discover -- [SERVICE...] [--connect HOST:PORT,...] [--tls-ca FILE] [--root PATH]
+// [--stack NAME] [--json]`: lists services' instances from the service registry in ZooKeeper, a line
+// each (every registered service when none is named). Without --connect, the registry of a stack of
+// this project (dev by default) is read from its outputs with the CLI of scripts/env.sh, with the
+// ensemble's CA when it speaks TLS; with --connect, --tls-ca names the CA's certificate file.
 import { execFileSync } from "child_process";
+import * as fs from "fs";
 import { discoverAll, discoverInstances, instanceEndpoint, ServiceInstance } from "../components";
 import { loadEnv, REPO } from "./automation";
 
 interface Args {
     services: string[];
     connect?: string;
+    tlsCa?: string;
     root?: string;
     stack: string;
     json: boolean;
@@ -23,6 +26,7 @@ function parseArgs(argv: string[]): Args {
             return v;
         };
         if (argv[i] === "--connect") args.connect = value();
+        else if (argv[i] === "--tls-ca") args.tlsCa = value();
         else if (argv[i] === "--root") args.root = value();
         else if (argv[i] === "--stack") args.stack = value();
         else if (argv[i] === "--json") args.json = true;
@@ -32,8 +36,14 @@ function parseArgs(argv: string[]): Args {
     return args;
 }
 
-/** The registry's connect string and root from a stack's outputs. */
-function fromStack(stack: string): { connectString: string; root: string } {
+interface Target {
+    connectString: string;
+    root?: string;
+    tlsCa?: string;
+}
+
+/** The registry's connect string, root and CA (with TLS) from a stack's outputs. */
+function fromStack(stack: string): Target {
     const env = { ...process.env, ...loadEnv() };
     const out = execFileSync(
         "pulumi",
@@ -44,13 +54,13 @@ function fromStack(stack: string): { connectString: string; root: string } {
             encoding: "utf8",
         },
     );
-    const registry = JSON.parse(out) as { connectString?: string; root?: string } | string;
+    const registry = JSON.parse(out) as Partial<Target> | string;
     if (typeof registry !== "object" || !registry.connectString || !registry.root) {
         throw new Error(
             `stack ${stack} has no registry (its output says: ${JSON.stringify(registry)})`,
         );
     }
-    return { connectString: registry.connectString, root: registry.root };
+    return { connectString: registry.connectString, root: registry.root, tlsCa: registry.tlsCa };
 }
 
 function line(i: ServiceInstance): string {
@@ -65,10 +75,14 @@ function line(i: ServiceInstance): string {
 
 async function main(): Promise<void> {
     const args = parseArgs(process.argv.slice(2));
-    const target = args.connect
-        ? { connectString: args.connect, root: args.root }
+    const target: Target = args.connect
+        ? {
+              connectString: args.connect,
+              root: args.root,
+              tlsCa: args.tlsCa && fs.readFileSync(args.tlsCa, "utf8"),
+          }
         : { ...fromStack(args.stack), ...(args.root ? { root: args.root } : {}) };
-    const options = { root: target.root, timeoutMs: 10000 };
+    const options = { root: target.root, tlsCa: target.tlsCa, timeoutMs: 10000 };
     const found: Record<string, ServiceInstance[]> =
         args.services.length > 0
             ? Object.fromEntries(

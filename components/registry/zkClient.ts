@@ -1,5 +1,7 @@
 // A small promise wrapper around node-zookeeper-client: what discovery, the tests and the benchmark
 // ask of ZooKeeper.
+import * as net from "net";
+import * as tls from "tls";
 import * as zookeeper from "node-zookeeper-client";
 
 export interface ZkConnectOptions {
@@ -18,18 +20,62 @@ export interface ZkConnectOptions {
      * (node-zookeeper-client's back-off). Default: 2.
      */
     retries?: number;
+    /**
+     * The ensemble's CA certificate (PEM) when it speaks TLS: the connect string names the secure
+     * client ports, and a server must present a certificate this CA signed for its address.
+     * Default: none (plain text).
+     */
+    tlsCa?: string;
+}
+
+/**
+ * node-zookeeper-client speaks plain TCP only: for TLS, each server gets a relay on loopback that
+ * carries the client's connections to it over TLS (checked against `ca`). Returns the connect
+ * string of the relays and a function that closes them.
+ */
+async function tlsRelays(
+    connectString: string,
+    ca: string,
+): Promise<{ connectString: string; close: () => void }> {
+    const servers = await Promise.all(
+        connectString.split(",").map(async (hostPort) => {
+            const at = hostPort.lastIndexOf(":");
+            const host = hostPort.slice(0, at);
+            const port = Number(hostPort.slice(at + 1));
+            const relay = net.createServer((local) => {
+                const remote = tls.connect({ host, port, ca });
+                local.pipe(remote).pipe(local);
+                remote.on("error", () => local.destroy());
+                local.on("error", () => remote.destroy());
+            });
+            await new Promise<void>((resolve) => relay.listen(0, "127.0.0.1", resolve));
+            return relay;
+        }),
+    );
+    return {
+        connectString: servers
+            .map((s) => `127.0.0.1:${(s.address() as net.AddressInfo).port}`)
+            .join(","),
+        close: () => servers.forEach((s) => s.close()),
+    };
 }
 
 const isNoNode = (e: unknown): boolean =>
     (e as { getCode?: () => number }).getCode?.() === zookeeper.Exception.NO_NODE;
 
 export class ZkClient {
-    private constructor(private readonly client: zookeeper.Client) {}
+    private constructor(
+        private readonly client: zookeeper.Client,
+        private readonly closeRelays: () => void,
+    ) {}
 
-    /** Connects through a connect string ("host:port,host:port"). */
-    static connect(connectString: string, options: ZkConnectOptions = {}): Promise<ZkClient> {
+    /** Connects through a connect string ("host:port,host:port"); over TLS with `tlsCa`. */
+    static async connect(connectString: string, options: ZkConnectOptions = {}): Promise<ZkClient> {
         const timeoutMs = options.timeoutMs ?? 15000;
-        const client = zookeeper.createClient(connectString, {
+        const relays = options.tlsCa
+            ? await tlsRelays(connectString, options.tlsCa)
+            : { connectString, close: () => undefined };
+        const client = zookeeper.createClient(relays.connectString, {
             sessionTimeout: 10000,
             retries: options.retries ?? 2,
             spinDelay: options.spinDelayMs ?? 1000,
@@ -37,6 +83,7 @@ export class ZkClient {
         return new Promise((resolve, reject) => {
             const timer = setTimeout(() => {
                 client.close();
+                relays.close();
                 reject(
                     new Error(
                         `no ZooKeeper session through ${connectString} within ${timeoutMs} ms`,
@@ -46,7 +93,7 @@ export class ZkClient {
             client.once("connected", () => {
                 clearTimeout(timer);
                 if (options.digest) client.addAuthInfo("digest", Buffer.from(options.digest));
-                resolve(new ZkClient(client));
+                resolve(new ZkClient(client, relays.close));
             });
             client.connect();
         });
@@ -115,5 +162,6 @@ export class ZkClient {
 
     close(): void {
         this.client.close();
+        this.closeRelays();
     }
 }
