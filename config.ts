@@ -162,6 +162,32 @@ export function parseFirewall(raw: unknown): FirewallSettings | undefined {
     return f.enabled ? f : undefined;
 }
 
+/** `swarm-ha:zkTls` as written in a stack file. */
+export interface ZooKeeperTlsSettings {
+    enabled?: boolean;
+    secureClientPort?: number;
+    rotation?: number;
+}
+
+const ZK_TLS_FIELDS: Record<keyof ZooKeeperTlsSettings, "boolean" | "number" | "list"> = {
+    enabled: "boolean",
+    secureClientPort: "number",
+    rotation: "number",
+};
+
+/** `swarm-ha:zkTls`, checked for shape (ZooKeeperEnsemble checks its values); absent when off. */
+export function parseZooKeeperTls(raw: unknown): ZooKeeperTlsSettings | undefined {
+    if (raw === undefined || raw === null) return undefined;
+    const [t, problems] = settingsMap<ZooKeeperTlsSettings>(
+        "zkTls",
+        raw,
+        ZK_TLS_FIELDS,
+        "{ enabled: true }",
+    );
+    fail(problems);
+    return t.enabled ? t : undefined;
+}
+
 /** The ZooKeeper ensemble; absent when `swarm-ha:zkServers` is not set. */
 export interface ZooKeeperSettings {
     servers: ZooKeeperServerArgs[];
@@ -175,6 +201,8 @@ export interface ZooKeeperSettings {
     /** The super password with auth; unset: generated. */
     superPassword?: pulumi.Output<string>;
     dynamicReconfig: boolean;
+    /** `swarm-ha:zkTls` when enabled. */
+    tls?: ZooKeeperTlsSettings;
 }
 
 /** What the settings are read from: pulumi.Config, or a plain object in tests. */
@@ -459,6 +487,7 @@ export function readSettings(config: ConfigSource): StackSettings {
                   auth: config.getBoolean("zkAuth") ?? false,
                   superPassword: config.getSecret("zkSuperPassword"),
                   dynamicReconfig: config.getBoolean("zkDynamicReconfig") ?? false,
+                  tls: parseZooKeeperTls(config.getObject<unknown>("zkTls")),
               };
     const registered = Object.keys(services.services).filter(
         (name) => services.services[name].args.register,

@@ -22,6 +22,7 @@ import {
     HostKeyCheck,
     SshLoginCheck,
     answeringManager,
+    clientPortOf,
     driftMessages,
     LEADER_WAIT,
     ipsecProblems,
@@ -159,7 +160,9 @@ export function firewallArgs(
             ? {
                   zooKeeper: {
                       servers: settings.zookeeper.servers.map((s) => s.address ?? s.host),
-                      clientPort: 2181,
+                      clientPort: settings.zookeeper.tls
+                          ? (settings.zookeeper.tls.secureClientPort ?? 2281)
+                          : 2181,
                       peerPort: 2888,
                       electionPort: 3888,
                       clientNetworks: firewall.clientNetworks ?? [],
@@ -234,6 +237,7 @@ export async function program(): Promise<Record<string, unknown>> {
             superPassword: settings.zookeeper.superPassword,
         },
         dynamicReconfig: settings.zookeeper.dynamicReconfig,
+        ...(settings.zookeeper.tls ? { tls: { enabled: true, ...settings.zookeeper.tls } } : {}),
     };
     // The registry, when a service asks to be registered (config checks that the ensemble exists).
     const registryArgs: Omit<ServiceRegistryArgs, "connectString"> | undefined =
@@ -250,7 +254,7 @@ export async function program(): Promise<Record<string, unknown>> {
         zookeeper: zkArgs && {
             servers: zkArgs.servers.map((s) => ({
                 id: s.id,
-                target: `${s.address ?? s.host}:${zkArgs.clientPort ?? 2181}`,
+                target: `${s.address ?? s.host}:${clientPortOf(zkArgs)}`,
             })),
         },
         scrapeInterval: m.scrapeInterval,
@@ -343,6 +347,7 @@ export async function program(): Promise<Record<string, unknown>> {
                     ...registryArgs,
                     connectString: zk.connectString,
                     superPassword: zk.superPassword,
+                    tlsCa: zk.tlsCa,
                     tasksFrom: reader.connection,
                 },
                 { provider, dependsOn: [zk] },
@@ -354,6 +359,9 @@ export async function program(): Promise<Record<string, unknown>> {
                 "monitoring",
                 {
                     ...monitoringArgs,
+                    ...(monitoringArgs.zookeeper && zk?.tlsCa
+                        ? { zookeeper: { ...monitoringArgs.zookeeper, tlsCa: zk.tlsCa } }
+                        : {}),
                     scrapeNetworks: names.map((n) => ({ name: n, id: networks.get(n)!.id })),
                     tasksFrom: reader.connection,
                 },
@@ -364,7 +372,11 @@ export async function program(): Promise<Record<string, unknown>> {
             const s = settings.services[name];
             const env =
                 s.zookeeper && zk
-                    ? { ...s.args.env, ZOOKEEPER_CONNECT: zk.connectString }
+                    ? {
+                          ...s.args.env,
+                          ZOOKEEPER_CONNECT: zk.connectString,
+                          ...(zk.tlsCa ? { ZOOKEEPER_TLS_CA: zk.tlsCa } : {}),
+                      }
                     : s.args.env;
             services.set(
                 name,
@@ -387,12 +399,14 @@ export async function program(): Promise<Record<string, unknown>> {
                   connectString: zk.connectString,
                   servers: zk.servers,
                   superPassword: zk.superPassword,
+                  ...(zk.tlsCa ? { tlsCa: zk.tlsCa } : {}),
               }
             : "none (swarm-ha:zkServers is empty)",
         registry: registry
             ? {
                   root: registry.root,
                   connectString: registry.connectString,
+                  ...(zk?.tlsCa ? { tlsCa: zk.tlsCa } : {}),
                   registrar: registry.registrar.tasks,
               }
             : "none (no service has register: true)",

@@ -64,7 +64,7 @@ describe("readSettings", () => {
             joinTokenRotation: 0,
             services: {},
             zookeeper: undefined,
-            registrarImage: "swarm-ha-registrar:1",
+            registrarImage: "swarm-ha-registrar:2",
         });
     });
 
@@ -158,12 +158,12 @@ describe("readSettings", () => {
                 nodes: NODES,
                 sshPrivateKey: "k",
                 zkServers: [{ id: 1, node: "m1" }],
-                registrarImage: "registry.example/swarm-ha-registrar:1",
+                registrarImage: "registry.example/swarm-ha-registrar:2",
                 services: { api: { image: "w:1", register: true, registerPort: 9000 } },
             }),
         );
         expect(s.services.api.args.register).toEqual({ port: 9000 });
-        expect(s.registrarImage).toBe("registry.example/swarm-ha-registrar:1");
+        expect(s.registrarImage).toBe("registry.example/swarm-ha-registrar:2");
     });
 
     test("the hosts whose key is checked before anything runs: nodes and ZooKeeper hosts with a key", async () => {
@@ -353,6 +353,18 @@ describe("readSettings", () => {
             ].join("\n"),
         ],
         [
+            "zkTls with a misspelt setting and a port that is not a number",
+            {
+                nodes: NODES,
+                zkServers: [{ id: 1, node: "m1" }],
+                zkTls: { enabled: true, secureport: 1, secureClientPort: "2281" },
+            },
+            [
+                "swarm-ha:zkTls.secureport is not a setting; use enabled, secureClientPort, rotation.",
+                'swarm-ha:zkTls.secureClientPort is "2281"; give a number.',
+            ].join("\n"),
+        ],
+        [
             "a known_hosts file that cannot be read",
             { nodes: NODES, knownHostsFile: "/nowhere/known_hosts" },
             "swarm-ha:knownHostsFile is \"/nowhere/known_hosts\", which cannot be read; give an OpenSSH known_hosts file (the lab writes one with 'npm run lab -- up').",
@@ -420,6 +432,29 @@ describe("the firewall's settings", () => {
         // No swarm found (a first run): the stack's nodes alone.
         expect(firewallArgs(s, undefined)?.leaving).toBeUndefined();
     });
+
+    test("with ZooKeeper's TLS, the port let in is the secure client port", () => {
+        const s = readSettings(
+            source({
+                nodes: NODES,
+                sshPrivateKey: "k",
+                zkServers: [{ id: 1, node: "m1" }],
+                zkTls: { enabled: true, secureClientPort: 3281 },
+                firewall: { enabled: true },
+            }),
+        );
+        expect(s.zookeeper?.tls).toEqual({ enabled: true, secureClientPort: 3281 });
+        expect(firewallArgs(s, [])?.zooKeeper?.clientPort).toBe(3281);
+        const off = readSettings(
+            source({
+                nodes: NODES,
+                sshPrivateKey: "k",
+                zkServers: [{ id: 1, node: "m1" }],
+                zkTls: { enabled: false, rotation: 2 },
+            }),
+        );
+        expect(off.zookeeper?.tls).toBeUndefined();
+    });
 });
 
 describe("program", () => {
@@ -468,7 +503,7 @@ describe("program", () => {
         const registrar = recorder.byName("registry-registrar-service").inputs as {
             taskSpec: { containerSpec: { image: string; env: Record<string, string> } };
         };
-        expect(registrar.taskSpec.containerSpec.image).toBe("swarm-ha-registrar:1");
+        expect(registrar.taskSpec.containerSpec.image).toBe("swarm-ha-registrar:2");
         expect(registrar.taskSpec.containerSpec.env.ZOOKEEPER_CONNECT).toBe("127.0.0.11:2181");
         expect(recorder.byName("web-service").inputs.labels).toEqual([
             { label: "swarm-ha.register", value: "true" },
