@@ -4,10 +4,17 @@
 // through, the outsider is dropped, this machine reaches ZooKeeper's client port only. Then lab-w2
 // joins after the rules let it in, and is taken out again after it left; destroy leaves no rule
 // behind. First, rules after which SSH fails (sshd stopped, as if they locked it out) are rolled
-// back. Every check reads the hosts.
+// back. Every check reads the hosts. ZooKeeper runs with TLS and digest auth, as in the prod example:
+// its secure port answers TLS clients that trust its CA, a plain-text client gets nothing there, no
+// key or keystore password is in state or in the engine's output, and a rotation issues every
+// server a new certificate while the ensemble serves.
+import * as fs from "fs";
 import * as net from "net";
+import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
-import { changes, openStack } from "../../scripts/automation";
+import { ZkClient } from "../../components";
+import { srvrMode } from "../../components/zookeeperProbe";
+import { changes, loadEnv, openStack } from "../../scripts/automation";
 import {
     DEV,
     Ops,
@@ -17,7 +24,9 @@ import {
     opsCollector,
     record,
     removeStack,
+    transcript,
     upWithOps,
+    whereIn,
 } from "./helpers";
 
 jest.setTimeout(20 * 60 * 1000);
@@ -36,7 +45,7 @@ type Outcome = "allowed" | "dropped";
 const TRIED: [string, number][] = [
     ["lab-m1", 2377],
     ["lab-m1", 7946],
-    ["lab-m1", 2181],
+    ["lab-m1", 2281],
     ["lab-m1", 2888],
     ["lab-m1", 3888],
     ["lab-w1", 7946],
@@ -105,6 +114,8 @@ beforeAll(async () => {
         "swarm-ha:nodes": { value: JSON.stringify(NODES) },
         "swarm-ha:firewall": { value: JSON.stringify(firewall) },
         "swarm-ha:sshDialAttempts": { value: "3" },
+        "swarm-ha:zkAuth": { value: "true" },
+        "swarm-ha:zkTls": { value: JSON.stringify({ enabled: true }) },
     };
     stack = await openStack({ stack: "firewall", settingsFrom: "dev", config });
     await removeStack(stack);
@@ -176,7 +187,7 @@ test("up closes the protected ports to all but members; the outsider is dropped 
     expect(seen).toEqual([
         "2377/tcp on lab-m1: lab-m2 allowed, lab-w1 allowed, lab-w2 dropped, this machine dropped",
         "7946/tcp on lab-m1: lab-m2 allowed, lab-w1 allowed, lab-w2 dropped, this machine dropped",
-        "2181/tcp on lab-m1: lab-m2 allowed, lab-w1 allowed, lab-w2 dropped, this machine allowed",
+        "2281/tcp on lab-m1: lab-m2 allowed, lab-w1 allowed, lab-w2 dropped, this machine allowed",
         "2888/tcp on lab-m1: lab-m2 allowed, lab-w1 dropped, lab-w2 dropped, this machine dropped",
         "3888/tcp on lab-m1: lab-m2 allowed, lab-w1 dropped, lab-w2 dropped, this machine dropped",
         "7946/tcp on lab-w1: lab-m2 allowed, lab-w1 allowed, lab-w2 dropped, this machine dropped",
@@ -199,6 +210,88 @@ test("up closes the protected ports to all but members; the outsider is dropped 
 
     const preview = await stack.preview({ onOutput: record, color: "never" });
     expect(changes(preview.changeSummary)).toEqual({});
+});
+
+const ZK = ["172.30.213.11", "172.30.213.12", "172.30.213.13"];
+const serials = () =>
+    ZK.map((_, i) =>
+        onHost(
+            `lab-m${i + 1}`,
+            "openssl pkcs12 -in /etc/zookeeper-ensemble/tls/keystore.p12 -passin file:/etc/zookeeper-ensemble/tls/keystore.pass -nokeys -clcerts | openssl x509 -noout -serial",
+        ),
+    );
+
+test("ZooKeeper speaks TLS only, and nothing secret is in state or output; a rotation gives every server a new certificate", async () => {
+    const ca = (await stack.outputs()).zookeeper.value.tlsCa as string;
+    expect(ca).toMatch(/^-----BEGIN CERTIFICATE-----\n[\s\S]+-----END CERTIFICATE-----\n$/);
+    // Over TLS, checked against the CA, from this machine: a leader and two followers.
+    const modes = await Promise.all(ZK.map((a) => srvrMode(a, 2281, 2000, ca)));
+    expect(modes.sort()).toEqual(["follower", "follower", "leader"]);
+    // A plain-text client on the secure port gets no answer; the plain port is gone.
+    expect(await Promise.all(ZK.map((a) => srvrMode(a, 2281, 2000)))).toEqual([
+        "down",
+        "down",
+        "down",
+    ]);
+    expect(onHost("lab-m2", "nc -vz -w 2 172.30.213.11 2181 2>&1 || true")).toMatch(/refused/);
+    // A ZooKeeper client in plain text gets no session there; the same client over TLS does.
+    await expect(ZkClient.connect(ZK[0] + ":2281", { timeoutMs: 5000 })).rejects.toThrow(
+        "no ZooKeeper session through 172.30.213.11:2281 within 5000 ms",
+    );
+    const client = await ZkClient.connect(ZK.map((a) => `${a}:2281`).join(","), { tlsCa: ca });
+    expect(await client.exists("/zookeeper")).toBe(true);
+    client.close();
+    // The quorum's election port speaks TLS with the servers' certificates.
+    expect(
+        onHost(
+            "lab-m2",
+            "openssl s_client -connect 172.30.213.11:3888 -CAfile /etc/zookeeper-ensemble/tls/ca.crt </dev/null 2>&1 | grep -c 'subject=CN = zookeeper-1' || true",
+        ),
+    ).toBe("1");
+
+    // Neither the CA's key nor a keystore password in the stored state or in what the engine
+    // printed. The key is read from exportStack, which shows secrets decrypted.
+    const decrypted = await stack.exportStack();
+    const caOutput = decrypted.deployment.resources.find((r: { urn: string }) =>
+        r.urn.endsWith("::zookeeper-tls-ca"),
+    ).outputs.stdout.plaintext as string;
+    const caKeyLine = (JSON.parse(caOutput) as string).split("\n")[1];
+    const passwords = ZK.map((_, i) =>
+        onHost(`lab-m${i + 1}`, "cat /etc/zookeeper-ensemble/tls/keystore.pass"),
+    );
+    expect(passwords[0]).toMatch(/^[A-Za-z0-9]{32}$/);
+    expect(caKeyLine).toMatch(/^[A-Za-z0-9+/]{40,}$/);
+    const state = fs.readFileSync(
+        path.join(loadEnv().SWARM_HA_STATE, ".pulumi", "stacks", "swarm-ha", "firewall.json"),
+        "utf8",
+    );
+    for (const secret of [...passwords, caKeyLine]) {
+        expect(whereIn(state, secret)).toEqual([]);
+        expect(whereIn(transcript.join(""), secret)).toEqual([]);
+    }
+    expect(state).toContain('"ciphertext"');
+
+    const before = serials();
+    await stack.setConfig("swarm-ha:zkTls", {
+        value: JSON.stringify({ enabled: true, rotation: 1 }),
+    });
+    const since = Date.now();
+    const { ops } = await up();
+    console.log(
+        `rotation of 3 servers' certificates: ${((Date.now() - since) / 1000).toFixed(1)} s`,
+    );
+    // Only the keystore password is new; every other step runs again in place.
+    expect(ops.replace).toEqual(["zookeeper-keystore-password"]);
+    expect(ops.update).toEqual(
+        expect.arrayContaining(["zookeeper-tls-1", "zookeeper-tls-2", "zookeeper-tls-3"]),
+    );
+    const after = serials();
+    after.forEach((s, i) => expect(s).not.toBe(before[i]));
+    expect(onHost("lab-m1", "cat /etc/zookeeper-ensemble/tls/keystore.pass")).not.toBe(
+        passwords[0],
+    );
+    const rotated = await Promise.all(ZK.map((a) => srvrMode(a, 2281, 2000, ca)));
+    expect(rotated.sort()).toEqual(["follower", "follower", "leader"]);
 });
 
 test("a new member: every host's rules let it in before it joins", async () => {
@@ -224,7 +317,7 @@ test("a new member: every host's rules let it in before it joins", async () => {
     expect(await table(["lab-w2"])).toEqual([
         "2377/tcp on lab-m1: lab-w2 allowed",
         "7946/tcp on lab-m1: lab-w2 allowed",
-        "2181/tcp on lab-m1: lab-w2 allowed",
+        "2281/tcp on lab-m1: lab-w2 allowed",
         "2888/tcp on lab-m1: lab-w2 dropped",
         "3888/tcp on lab-m1: lab-w2 dropped",
         "7946/tcp on lab-w1: lab-w2 allowed",

@@ -108,3 +108,12 @@ export const W3: NodeConfig = {
     role: "worker",
     labels: { zone: "c" },
 };
+
+/** Where a string occurs in a JSON text, as short excerpts, for a readable failure. */
+export function whereIn(json: string, needle: string): string[] {
+    const found: string[] = [];
+    for (let i = json.indexOf(needle); i >= 0; i = json.indexOf(needle, i + 1)) {
+        found.push(json.slice(Math.max(0, i - 200), i).replace(needle, "<secret>") + "<secret>");
+    }
+    return found;
+}

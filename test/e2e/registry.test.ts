@@ -3,7 +3,9 @@
 // (create, scale 3 to 5 to 2, an image update, a node drained, a task killed with `docker kill`, the
 // leading registrar task killed, a ZooKeeper server stopped) the znodes /services/web/<task id> are
 // exactly the running tasks of `docker service ps`, and Apache Curator's own ServiceDiscovery reads
-// them. ZooKeeper's auth is on: anyone reads the registry, only the registrar writes it.
+// them. ZooKeeper's auth is on: anyone reads the registry, only the registrar writes it. Its TLS is
+// on: the registrar, discovery, Curator and the test's own client all speak TLS to the secure port,
+// checking the servers' certificates against the ensemble's CA.
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
@@ -19,7 +21,7 @@ import { DEV, lab, onHost, record, removeStack, transcript, WITHOUT_MONITORING }
 jest.setTimeout(20 * 60 * 1000);
 
 const MANAGERS = ["172.30.213.11", "172.30.213.12", "172.30.213.13"];
-const CONNECT = MANAGERS.map((a) => `${a}:2181`).join(",");
+const CONNECT = MANAGERS.map((a) => `${a}:2281`).join(",");
 const NEXT_IMAGE = "swarm-ha-web:reg-next";
 const ADDRESS_OF = Object.fromEntries(DEV.map((n) => [n.name, n.host]));
 
@@ -38,6 +40,9 @@ let stack: Stack;
 let zk: ZkClient;
 let classpath = "";
 let superPassword = "";
+/** The ensemble's CA certificate (the stack's output zookeeper.tlsCa), and a file holding it. */
+let tlsCa = "";
+let tlsCaFile = "";
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -82,7 +87,7 @@ async function registryAgrees(
         tasks = running(manager);
         znodes = await zk.children("/services/web");
         if (znodes.join(" ") === [...tasks.keys()].sort().join(" ") && tasks.size === replicas) {
-            const instances = await discoverInstances(CONNECT, "web");
+            const instances = await discoverInstances(CONNECT, "web", { tlsCa });
             expect(instances.map((i) => i.id)).toEqual(znodes);
             for (const i of instances) {
                 const node = tasks.get(i.id)!;
@@ -106,12 +111,25 @@ async function registryAgrees(
     );
 }
 
-/** What Apache Curator's ServiceDiscovery finds: "ID ADDRESS PORT TYPE NODE IMAGE" per instance. */
+/**
+ * What Apache Curator's ServiceDiscovery finds: "ID ADDRESS PORT TYPE NODE IMAGE" per instance.
+ * Over TLS, as ZooKeeper's Java client does it: Netty, checking the servers against the CA.
+ */
 function curator(service: string): string[] {
-    return execFileSync("java", ["-cp", classpath, "Discover", CONNECT, "/services", service], {
-        encoding: "utf8",
-        timeout: 60000,
-    })
+    const tls = [
+        "-Dzookeeper.client.secure=true",
+        "-Dzookeeper.clientCnxnSocket=org.apache.zookeeper.ClientCnxnSocketNetty",
+        `-Dzookeeper.ssl.trustStore.location=${tlsCaFile}`,
+        "-Dzookeeper.ssl.trustStore.type=PEM",
+    ];
+    return execFileSync(
+        "java",
+        [...tls, "-cp", classpath, "Discover", CONNECT, "/services", service],
+        {
+            encoding: "utf8",
+            timeout: 60000,
+        },
+    )
         .trim()
         .split("\n")
         .sort();
@@ -137,6 +155,9 @@ beforeAll(async () => {
         "curator-x-discovery",
         "zookeeper",
         "zookeeper-jute",
+        // ZooKeeper's TLS client needs Netty's codec and resolver, which Debian's jar does not name.
+        "netty-codec",
+        "netty-resolver",
         "guava",
         "jackson-core",
         "jackson-databind",
@@ -156,11 +177,20 @@ beforeAll(async () => {
     stack = await openStack({ stack: "reg-e2e", settingsFrom: "dev", config: WITHOUT_MONITORING });
     await removeStack(stack);
     stack = await openStack({ stack: "reg-e2e", settingsFrom: "dev", config: WITHOUT_MONITORING });
-    await stack.setAllConfig({ "swarm-ha:zkAuth": { value: "true" } });
+    await stack.setAllConfig({
+        "swarm-ha:zkAuth": { value: "true" },
+        "swarm-ha:zkTls": { value: JSON.stringify({ enabled: true }) },
+    });
     await up({ web: web() });
-    zk = await ZkClient.connect(CONNECT);
-    const zookeeper = (await stack.outputs()).zookeeper.value as { superPassword: string };
+    const zookeeper = (await stack.outputs()).zookeeper.value as {
+        superPassword: string;
+        tlsCa: string;
+    };
     superPassword = zookeeper.superPassword;
+    tlsCa = zookeeper.tlsCa;
+    tlsCaFile = path.join(classes, "zookeeper-ca.crt");
+    fs.writeFileSync(tlsCaFile, tlsCa);
+    zk = await ZkClient.connect(CONNECT, { tlsCa });
 });
 
 test("up: web's 3 running tasks are registered, and Curator's ServiceDiscovery reads them", async () => {
@@ -176,7 +206,13 @@ test("up: web's 3 running tasks are registered, and Curator's ServiceDiscovery r
             .sort(),
     );
     const outputs = await stack.outputs();
-    expect(outputs.registry.value).toMatchObject({ root: "/services", connectString: CONNECT });
+    expect(outputs.registry.value).toMatchObject({
+        root: "/services",
+        connectString: CONNECT,
+        tlsCa,
+    });
+    // The registrar has no other way in: the plain client port is gone.
+    expect(onHost("lab-w1", "nc -vz -w 2 172.30.213.11 2181 2>&1 || true")).toMatch(/refused/);
     // Two registrar tasks on two managers; one holds the election.
     const registrar = onHost(
         "lab-m1",
@@ -259,7 +295,7 @@ test("the leading registrar task killed: the standby leads and the registry foll
 });
 
 test("a ZooKeeper server stopped: the registrar carries on through the others", async () => {
-    const modes = await Promise.all(MANAGERS.map((a) => srvrMode(a)));
+    const modes = await Promise.all(MANAGERS.map((a) => srvrMode(a, 2281, 2000, tlsCa)));
     const host = `lab-m${modes.indexOf("leader") + 1}`;
     onHost(host, "systemctl stop zookeeper-ensemble");
     try {

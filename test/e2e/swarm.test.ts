@@ -18,6 +18,7 @@ import {
     removeStack,
     transcript,
     record,
+    whereIn,
     WITHOUT_MONITORING,
 } from "./helpers";
 
@@ -63,15 +64,6 @@ function waitFor(what: string, check: () => boolean, seconds = 90): void {
         execSleep(2);
     }
     throw new Error(`gave up after ${seconds}s waiting for ${what}; last error: ${last}`);
-}
-
-/** Where a string occurs in a JSON text, as short excerpts, for a readable failure. */
-function whereIn(json: string, needle: string): string[] {
-    const found: string[] = [];
-    for (let i = json.indexOf(needle); i >= 0; i = json.indexOf(needle, i + 1)) {
-        found.push(json.slice(Math.max(0, i - 200), i).replace(needle, "<secret>") + "<secret>");
-    }
-    return found;
 }
 
 function execSleep(seconds: number): void {
