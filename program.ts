@@ -175,6 +175,29 @@ export function firewallArgs(
     };
 }
 
+/**
+ * With `swarm-ha:firewall`, the rules for ZooKeeper servers on hosts of their own (the cluster's
+ * nodes have the cluster's): the nodes and the client networks may reach the client port.
+ */
+export function zooKeeperFirewall(
+    settings: StackSettings,
+): Pick<ZooKeeperEnsembleArgs, "firewall"> {
+    const firewall = settings.firewall;
+    const nodeHosts = new Set(settings.nodes.map((n) => n.host));
+    const own = (settings.zookeeper?.servers ?? []).filter((s) => !nodeHosts.has(s.host));
+    if (!firewall || own.length === 0) return {};
+    return {
+        firewall: {
+            members: settings.nodes.map((n) => n.advertiseAddress ?? n.host),
+            clientNetworks: firewall.clientNetworks ?? [],
+            ...(firewall.confirmSeconds !== undefined
+                ? { confirmSeconds: firewall.confirmSeconds }
+                : {}),
+            servers: own.map((s) => s.id),
+        },
+    };
+}
+
 /** The overlay networks a service that asks for encryption names (each encrypted for all). */
 export function encryptedNetworks(settings: StackSettings): string[] {
     const services = Object.values(settings.services).filter((s) => s.encrypted);
@@ -238,6 +261,7 @@ export async function program(): Promise<Record<string, unknown>> {
         },
         dynamicReconfig: settings.zookeeper.dynamicReconfig,
         ...(settings.zookeeper.tls ? { tls: { enabled: true, ...settings.zookeeper.tls } } : {}),
+        ...zooKeeperFirewall(settings),
     };
     // The registry, when a service asks to be registered (config checks that the ensemble exists).
     const registryArgs: Omit<ServiceRegistryArgs, "connectString"> | undefined =

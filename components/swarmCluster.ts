@@ -12,7 +12,14 @@ import { SshArgs, SshOverrides, connectionFor, resolveSsh, ResolvedSsh } from ".
 import { SwarmObservation } from "./swarmDrift";
 import { SwarmProbe } from "./swarmProbe";
 import { ProbeHost } from "./zookeeperProbe";
-import { duplicates, isPort, prefix, throwIfAny, wholeNumberProblems } from "./validation";
+import {
+    duplicates,
+    isIPv4Network,
+    isPort,
+    prefix,
+    throwIfAny,
+    wholeNumberProblems,
+} from "./validation";
 
 export type SwarmRole = "manager" | "worker";
 export type NodeAvailability = "active" | "pause" | "drain";
@@ -350,12 +357,7 @@ function firewallProblems(
         }
     }
     for (const network of zk?.clientNetworks ?? []) {
-        const [address, bits, extra] = network.split("/");
-        if (
-            !net.isIPv4(address) ||
-            extra !== undefined ||
-            !/^([0-9]|[12][0-9]|3[0-2])$/.test(bits ?? "")
-        ) {
+        if (!isIPv4Network(network)) {
             problems.push(
                 `${p}: firewall.zooKeeper.clientNetworks "${network}" is not an IPv4 network; write it as ADDRESS/BITS (10.1.0.0/16, 192.0.2.7/32).`,
             );

@@ -1,4 +1,5 @@
 // Helpers for validation messages: each names the component, the field, the value and the rule.
+import * as net from "net";
 
 /** Thrown for invalid component arguments, before any child resource is created. */
 export class ValidationError extends Error {
@@ -37,6 +38,14 @@ export function duplicates(values: string[]): string[] {
 }
 
 /** True for a TCP/UDP port number: an integer from 1 to 65535. */
+/** An IPv4 network written ADDRESS/BITS (10.1.0.0/16, 192.0.2.7/32). */
+export function isIPv4Network(network: string): boolean {
+    const [address, bits, extra] = network.split("/");
+    return (
+        net.isIPv4(address) && extra === undefined && /^([0-9]|[12][0-9]|3[0-2])$/.test(bits ?? "")
+    );
+}
+
 export function isPort(value: number): boolean {
     return Number.isInteger(value) && value >= 1 && value <= 65535;
 }

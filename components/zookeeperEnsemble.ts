@@ -1,6 +1,7 @@
 // ZooKeeperEnsemble: a ZooKeeper ensemble on hosts reachable over SSH, run as a systemd service,
 // health-checked with the four-letter words, and reconfigured one server at a time, leader last.
 import { createHash } from "crypto";
+import * as net from "net";
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import * as random from "@pulumi/random";
@@ -8,7 +9,14 @@ import { ZooKeeperProbe, ProbeHost } from "./zookeeperProbe";
 import { scriptsDir, shellQuote, stepCommand, stepCommandOutput } from "./remoteScript";
 import { placeScripts, remoteStep } from "./remoteStep";
 import { SshArgs, SshOverrides, connectionFor, resolveSsh } from "./ssh";
-import { duplicates, isPort, prefix, throwIfAny, wholeNumberProblems } from "./validation";
+import {
+    duplicates,
+    isIPv4Network,
+    isPort,
+    prefix,
+    throwIfAny,
+    wholeNumberProblems,
+} from "./validation";
 
 /** One ZooKeeper server. */
 export interface ZooKeeperServerArgs {
@@ -91,6 +99,11 @@ export interface ZooKeeperEnsembleArgs {
      * client port. Default: off. See {@link ZooKeeperTlsArgs}.
      */
     tls?: ZooKeeperTlsArgs;
+    /**
+     * nftables rules on the servers' hosts, for servers on hosts of their own (a cluster's nodes
+     * get SwarmCluster's, which close the ensemble's ports too). Default: none.
+     */
+    firewall?: ZooKeeperFirewallArgs;
     /** Accept an even number of servers (no gain in fault tolerance). Default: false. */
     allowEven?: boolean;
     /** Remove a removed server's data directories. Default: false (kept). */
@@ -115,6 +128,23 @@ export interface ZooKeeperTlsArgs {
      * out one server at a time, leader last; the CA stays. Default: 0.
      */
     rotation?: number;
+}
+
+/**
+ * The firewall of servers on hosts of their own: the cluster's rules (the same table, `inet
+ * swarm_ha`, script and confirmation by a new SSH connection, else a rollback after
+ * `confirmSeconds`): the peer and election ports from the servers only, the client port from the
+ * servers, `members` and `clientNetworks` only, nothing else filtered. Removed with the server.
+ */
+export interface ZooKeeperFirewallArgs {
+    /** Addresses (IPv4) that may reach the client port besides the servers: the cluster's nodes. */
+    members: string[];
+    /** Networks (IPv4, ADDRESS/BITS) that may reach the client port too. Default: none. */
+    clientNetworks?: string[];
+    /** Seconds rules wait for a new SSH connection before they are undone. Default: 30. */
+    confirmSeconds?: number;
+    /** The servers (ids) whose hosts get the rules. Default: every server. */
+    servers?: number[];
 }
 
 /** Where each server keeps its keystore, its password and the CA's certificate. */
@@ -214,6 +244,7 @@ export function validateZooKeeperArgs(name: string, args: ZooKeeperEnsembleArgs)
             `${p}: dynamicReconfig and tls.enabled are both on; this release reconfigures over the plain client port only, so turn one of them off.`,
         );
     }
+    problems.push(...firewallProblems(p, args));
     const words = args.fourLetterWords ?? ["srvr", "mntr", "ruok"];
     for (const needed of ["srvr", "mntr"]) {
         if (!words.includes(needed)) {
@@ -233,6 +264,60 @@ export function validateZooKeeperArgs(name: string, args: ZooKeeperEnsembleArgs)
         ]),
     );
     throwIfAny(problems);
+}
+
+/** The firewall's rules are per IPv4 address: the servers', the members', the client networks'. */
+function firewallProblems(p: string, args: ZooKeeperEnsembleArgs): string[] {
+    const firewall = args.firewall;
+    if (!firewall) return [];
+    const problems: string[] = [];
+    for (const s of args.servers ?? []) {
+        const address = s.address ?? s.host;
+        if (!net.isIPv4(address)) {
+            problems.push(
+                `${p}: server ${s.id} has address "${address}"; the firewall admits servers by IPv4 address, so give one as address.`,
+            );
+        }
+    }
+    for (const address of firewall.members) {
+        if (!net.isIPv4(address)) {
+            problems.push(`${p}: firewall.members "${address}" is not an IPv4 address.`);
+        }
+    }
+    for (const network of firewall.clientNetworks ?? []) {
+        if (!isIPv4Network(network)) {
+            problems.push(
+                `${p}: firewall.clientNetworks "${network}" is not an IPv4 network; write it as ADDRESS/BITS (10.1.0.0/16, 192.0.2.7/32).`,
+            );
+        }
+    }
+    const ids = new Set((args.servers ?? []).map((s) => s.id));
+    for (const id of firewall.servers ?? []) {
+        if (!ids.has(id)) {
+            problems.push(`${p}: firewall.servers names ${id}, which is not a server's id.`);
+        }
+    }
+    problems.push(
+        ...wholeNumberProblems(p, [["firewall.confirmSeconds", firewall.confirmSeconds, 5]]),
+    );
+    return problems;
+}
+
+/** The firewall step's parameters, the same on every server that gets the rules. */
+export function zooKeeperFirewallParameters(args: ZooKeeperEnsembleArgs): Record<string, string> {
+    const firewall = args.firewall!;
+    const servers = sortById(args.servers).map((s) => s.address ?? s.host);
+    return {
+        MEMBERS: [...new Set([...servers, ...firewall.members])].join(" "),
+        // The swarm's ports, closed to non-members like on the cluster's nodes (nothing listens).
+        SWARM_PORT: "2377",
+        DATA_PORT: "4789",
+        CONFIRM_SECONDS: String(firewall.confirmSeconds ?? 30),
+        ENSEMBLE: servers.join(" "),
+        CLIENTS: (firewall.clientNetworks ?? []).join(" "),
+        ZK_CLIENT_PORT: String(clientPortOf(args)),
+        ZK_PEER_PORTS: `${args.peerPort ?? 2888}, ${args.electionPort ?? 3888}`,
+    };
 }
 
 /**
@@ -463,10 +548,38 @@ export class ZooKeeperEnsemble extends pulumi.ComponentResource {
 
         // 1. Install on every server in parallel, once the scripts are placed; the packages stay
         //    when the ensemble goes.
+        //    With a firewall, a server's rules come first, confirmed by a new SSH connection.
         const dir = scriptsDir(name);
         const installs = new Map<number, command.remote.Command>();
+        const guarded = new Set(args.firewall?.servers ?? servers.map((s) => s.id));
+        const firewallParams = args.firewall && zooKeeperFirewallParameters(args);
         for (const s of servers) {
             const scripts = placeScripts(`${name}-scripts-${s.id}`, connection(s), dir, this);
+            let ready: pulumi.Resource = scripts;
+            if (firewallParams && guarded.has(s.id)) {
+                const rules = remoteStep(
+                    `${name}-firewall-${s.id}`,
+                    {
+                        connection: connection(s),
+                        create: stepCommand(dir, "firewall", { ...base(s), ...firewallParams }),
+                        delete: stepCommand(dir, "firewall-remove", base(s)),
+                    },
+                    { parent: this, dependsOn: [scripts] },
+                );
+                ready = remoteStep(
+                    `${name}-firewall-ok-${s.id}`,
+                    {
+                        connection: connection(s),
+                        create: stepCommandOutput(dir, "firewall-confirm", {
+                            ...base(s),
+                            GENERATION: rules.stdout.apply(
+                                (out) => /^generation=(\S+)$/m.exec(out)?.[1] ?? "",
+                            ),
+                        }),
+                    },
+                    { parent: this, dependsOn: [rules] },
+                );
+            }
             installs.set(
                 s.id,
                 remoteStep(
@@ -486,7 +599,7 @@ export class ZooKeeperEnsemble extends pulumi.ComponentResource {
                             TLS: String(tlsOn),
                         }),
                     },
-                    { parent: this, dependsOn: [scripts] },
+                    { parent: this, dependsOn: [ready] },
                 ),
             );
         }

@@ -2,7 +2,10 @@
 // Apache's download site cannot be reached here, so the test makes a binary tarball in Apache's
 // layout (apache-zookeeper-VERSION-bin/lib/*.jar) from the OS package's jars on one lab host and
 // serves it on the lab network from this machine; another host installs ZooKeeper from it, checked
-// against its sha512. A wrong sha512 is refused before anything is unpacked.
+// against its sha512. A wrong sha512 is refused before anything is unpacked. The server's host is
+// not a cluster node, so it gets the ensemble's own firewall: lab-w1 (a member) and this machine (a
+// client network) reach the client port, lab-m1 (an outsider) reaches none of its ports; destroy
+// removes the rules.
 import { createHash } from "crypto";
 import { execFileSync } from "child_process";
 import * as fs from "fs";
@@ -24,6 +27,24 @@ const TARGET = "lab-w2";
 const TARGET_ADDRESS = "172.30.213.22";
 // This machine on the lab's bridge network: the network's gateway.
 const GATEWAY = "172.30.213.1";
+// A cluster node in the firewall's eyes, and a host that is not.
+const MEMBER = "lab-w1";
+const MEMBER_ADDRESS = "172.30.213.21";
+const OUTSIDER = "lab-m1";
+
+/** "PORT open" or "PORT dropped" for each port of TARGET, tried from a lab host (2 s each). */
+function reach(from: string, ports: number[]): string[] {
+    const out = onHost(
+        from,
+        ports
+            .map(
+                (p) =>
+                    `if nc -z -w 2 ${TARGET_ADDRESS} ${p} 2>/dev/null; then echo "${p} open"; else echo "${p} closed"; fi`,
+            )
+            .join("; "),
+    );
+    return out.split("\n");
+}
 
 let tarball: Buffer;
 let server: http.Server;
@@ -45,6 +66,11 @@ async function tarballStack(sha512: string): Promise<Stack> {
             },
             install: { method: "tarball", version: VERSION, url, sha512 },
             heapMb: 128,
+            firewall: {
+                members: [MEMBER_ADDRESS],
+                clientNetworks: [`${GATEWAY}/32`],
+                confirmSeconds: 10,
+            },
         });
         return { connectString: zk.connectString, servers: zk.servers };
     };
@@ -143,4 +169,31 @@ test("with its sha512, the tarball is installed and the server serves from it", 
     const again = await stack.up({ onOutput: record, color: "never" });
     expect(Object.keys(again.summary.resourceChanges ?? {})).toEqual(["same"]);
     expect(downloads).toBe(2);
+});
+
+test("its host's firewall: a member reaches the client port, an outsider none of the ports; destroy removes it", async () => {
+    expect(
+        onHost(
+            TARGET,
+            "nft list tables | grep -c swarm_ha; systemctl is-enabled swarm-ha-firewall",
+        ),
+    ).toBe("1\nenabled");
+    // Nothing listens on the peer and election ports of a lone server: refused when let through.
+    const refusedOrDropped = (from: string) =>
+        onHost(
+            from,
+            [2888, 3888]
+                .map(
+                    (p) =>
+                        `nc -vz -w 2 ${TARGET_ADDRESS} ${p} 2>&1 | grep -q refused && echo "${p} refused" || echo "${p} dropped"`,
+                )
+                .join("; "),
+        ).split("\n");
+    expect(reach(MEMBER, [2181])).toEqual(["2181 open"]);
+    expect(reach(OUTSIDER, [2181])).toEqual(["2181 closed"]);
+    expect(refusedOrDropped(MEMBER)).toEqual(["2888 dropped", "3888 dropped"]);
+    expect(refusedOrDropped(OUTSIDER)).toEqual(["2888 dropped", "3888 dropped"]);
+    await stack.destroy({ onOutput: record, color: "never" });
+    expect(onHost(TARGET, "nft list tables | grep -c swarm_ha || true")).toBe("0");
+    expect(refusedOrDropped(OUTSIDER)).toEqual(["2888 refused", "3888 refused"]);
 });

@@ -9,7 +9,7 @@ recorder.install();
 import { createHmac } from "crypto";
 import * as os from "os";
 import { ConfigSource, knownHostKey, readSettings } from "../../config";
-import { encryptedNetworks, firewallArgs } from "../../program";
+import { encryptedNetworks, firewallArgs, zooKeeperFirewall } from "../../program";
 
 /** A config source over plain values, as pulumi.Config reads them, and files by path. */
 function source(values: Record<string, unknown>, files: Record<string, string> = {}): ConfigSource {
@@ -431,6 +431,35 @@ describe("the firewall's settings", () => {
         });
         // No swarm found (a first run): the stack's nodes alone.
         expect(firewallArgs(s, undefined)?.leaving).toBeUndefined();
+    });
+
+    test("ZooKeeper servers on hosts of their own get the ensemble's rules; those on nodes, the cluster's", () => {
+        const s = readSettings(
+            source({
+                nodes: NODES,
+                sshPrivateKey: "k",
+                zkServers: [
+                    { id: 1, node: "m1" },
+                    { id: 2, host: "10.0.1.2" },
+                    { id: 3, host: "10.0.1.3" },
+                ],
+                firewall: { enabled: true, clientNetworks: ["10.9.0.0/16"] },
+            }),
+        );
+        expect(zooKeeperFirewall(s)).toEqual({
+            firewall: {
+                members: ["10.0.0.11", "10.0.0.21"],
+                clientNetworks: ["10.9.0.0/16"],
+                servers: [2, 3],
+            },
+        });
+        expect(zooKeeperFirewall({ ...s, firewall: undefined })).toEqual({});
+        expect(
+            zooKeeperFirewall({
+                ...s,
+                zookeeper: { ...s.zookeeper!, servers: s.zookeeper!.servers.slice(0, 1) },
+            }),
+        ).toEqual({});
     });
 
     test("with ZooKeeper's TLS, the port let in is the secure client port", () => {

@@ -379,6 +379,63 @@ describe("ZooKeeperEnsemble with TLS", () => {
     });
 });
 
+describe("ZooKeeperEnsemble's firewall, for servers on hosts of their own", () => {
+    const fw = (servers?: number[]) =>
+        args([1, 2, 3], {
+            tls: { enabled: true },
+            firewall: {
+                members: ["10.0.0.11", "10.2.0.1"],
+                clientNetworks: ["192.0.2.0/24"],
+                confirmSeconds: 12,
+                ...(servers ? { servers } : {}),
+            },
+        });
+
+    test("the rules, then a new SSH connection confirming them, before the install", async () => {
+        await build("f", fw([2, 3]));
+        expect(() => recorder.byName("f-firewall-1")).toThrow(/no resource named f-firewall-1/);
+        const rules = recorder.byName("f-firewall-2");
+        expect(rules.dependsOn).toEqual(["f-scripts-2"]);
+        const create = String(rules.inputs.create);
+        // The servers and the members (once each) reach the client port, the servers alone the others.
+        expect(create).toContain("MEMBERS='10.2.0.1 10.2.0.2 10.2.0.3 10.0.0.11'");
+        expect(create).toContain("ENSEMBLE='10.2.0.1 10.2.0.2 10.2.0.3'");
+        expect(create).toContain("CLIENTS='192.0.2.0/24'");
+        expect(create).toContain("ZK_CLIENT_PORT='2281'");
+        expect(create).toContain("ZK_PEER_PORTS='2888, 3888'");
+        expect(create).toContain("CONFIRM_SECONDS='12'");
+        expect(create.split("\n").pop()).toBe(`. '${scriptsDir("f")}/firewall.sh'`);
+        expect(String(rules.inputs.delete).split("\n").pop()).toBe(
+            `. '${scriptsDir("f")}/firewall-remove.sh'`,
+        );
+        expect(recorder.byName("f-firewall-ok-2").dependsOn).toEqual(["f-firewall-2"]);
+        expect(recorder.byName("f-install-2").dependsOn).toEqual(["f-firewall-ok-2"]);
+        expect(recorder.byName("f-install-1").dependsOn).toEqual(["f-scripts-1"]);
+    });
+
+    test("its problems: addresses, networks, servers and confirmSeconds", () => {
+        const bad = {
+            ...args([1, 2, 3]),
+            servers: [server(1), server(2), { id: 3, host: "zk3.example" }],
+            firewall: {
+                members: ["m1"],
+                clientNetworks: ["10.0.0.0/33"],
+                confirmSeconds: 2,
+                servers: [4],
+            },
+        };
+        expect(() => validateZooKeeperArgs("zk", bad)).toThrow(
+            [
+                'ZooKeeperEnsemble "zk": server 3 has address "zk3.example"; the firewall admits servers by IPv4 address, so give one as address.',
+                'ZooKeeperEnsemble "zk": firewall.members "m1" is not an IPv4 address.',
+                'ZooKeeperEnsemble "zk": firewall.clientNetworks "10.0.0.0/33" is not an IPv4 network; write it as ADDRESS/BITS (10.1.0.0/16, 192.0.2.7/32).',
+                'ZooKeeperEnsemble "zk": firewall.servers names 4, which is not a server\'s id.',
+                'ZooKeeperEnsemble "zk": firewall.confirmSeconds is 2; use a whole number of at least 5.',
+            ].join("\n"),
+        );
+    });
+});
+
 describe("zoo.cfg", () => {
     test("defaults", () => {
         expect(renderZooCfg(args([2, 1, 3]))).toBe(
