@@ -19,6 +19,11 @@ func fakeZooKeeper(t *testing.T, answer string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return answerOn(t, l, answer)
+}
+
+// answerOn answers one connection on l with answer, after reading "mntr"; returns l's address.
+func answerOn(t *testing.T, l net.Listener, answer string) string {
 	t.Cleanup(func() { l.Close() })
 	go func() {
 		conn, err := l.Accept()

@@ -8,7 +8,6 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
-	"fmt"
 	"math/big"
 	"net"
 	"strings"
@@ -64,19 +63,7 @@ func tlsZooKeeper(t *testing.T, cert tls.Certificate, answer string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		conn, err := l.Accept()
-		if err != nil {
-			return
-		}
-		defer conn.Close()
-		word := make([]byte, 4)
-		if _, err := conn.Read(word); err == nil && string(word) == "mntr" {
-			fmt.Fprint(conn, answer)
-		}
-	}()
-	return l.Addr().String()
+	return answerOn(t, l, answer)
 }
 
 func TestMntrOverTLSFromAServerTheCASigned(t *testing.T) {

@@ -56,24 +56,31 @@ func testCA(t *testing.T) (string, tls.Certificate) {
 	return caPEM, tls.Certificate{Certificate: [][]byte{serverDER}, PrivateKey: serverKey}
 }
 
-func TestTLSDialerReachesAServerTheCASigned(t *testing.T) {
-	caPEM, cert := testCA(t)
+// helloServer serves one TLS connection on loopback with cert, writing "hello"; its address.
+func helloServer(t *testing.T, cert tls.Certificate) string {
+	t.Helper()
 	l, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
+	t.Cleanup(func() { l.Close() })
 	go func() {
 		if conn, err := l.Accept(); err == nil {
 			_, _ = conn.Write([]byte("hello"))
 			conn.Close()
 		}
 	}()
+	return l.Addr().String()
+}
+
+func TestTLSDialerReachesAServerTheCASigned(t *testing.T) {
+	caPEM, cert := testCA(t)
+	address := helloServer(t, cert)
 	dial, err := TLSDialer(caPEM)
 	if err != nil {
 		t.Fatal(err)
 	}
-	conn, err := dial("tcp", l.Addr().String(), time.Second)
+	conn, err := dial("tcp", address, time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,22 +94,12 @@ func TestTLSDialerReachesAServerTheCASigned(t *testing.T) {
 func TestTLSDialerRefusesAServerOfAnotherCA(t *testing.T) {
 	_, cert := testCA(t)
 	otherPEM, _ := testCA(t)
-	l, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	go func() {
-		if conn, err := l.Accept(); err == nil {
-			_, _ = conn.Read(make([]byte, 1))
-			conn.Close()
-		}
-	}()
+	address := helloServer(t, cert)
 	dial, err := TLSDialer(otherPEM)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := dial("tcp", l.Addr().String(), time.Second); err == nil || !strings.Contains(err.Error(), "certificate") {
+	if _, err := dial("tcp", address, time.Second); err == nil || !strings.Contains(err.Error(), "certificate") {
 		t.Errorf("a server of another CA: err = %v, want a certificate error", err)
 	}
 	if _, err := TLSDialer("not a certificate"); err == nil || err.Error() != "no PEM certificate in it" {
