@@ -160,9 +160,7 @@ export function firewallArgs(
             ? {
                   zooKeeper: {
                       servers: settings.zookeeper.servers.map((s) => s.address ?? s.host),
-                      clientPort: settings.zookeeper.tls
-                          ? (settings.zookeeper.tls.secureClientPort ?? 2281)
-                          : 2181,
+                      clientPort: clientPortOf({ tls: zooKeeperTls(settings) }),
                       peerPort: 2888,
                       electionPort: 3888,
                       clientNetworks: firewall.clientNetworks ?? [],
@@ -173,6 +171,12 @@ export function firewallArgs(
             ? { confirmSeconds: firewall.confirmSeconds }
             : {}),
     };
+}
+
+/** ZooKeeperEnsemble's `tls` from `swarm-ha:zkTls`: undefined when off. */
+function zooKeeperTls(settings: StackSettings): ZooKeeperEnsembleArgs["tls"] {
+    const tls = settings.zookeeper?.tls;
+    return tls && { ...tls, enabled: true };
 }
 
 /**
@@ -260,7 +264,7 @@ export async function program(): Promise<Record<string, unknown>> {
             superPassword: settings.zookeeper.superPassword,
         },
         dynamicReconfig: settings.zookeeper.dynamicReconfig,
-        ...(settings.zookeeper.tls ? { tls: { enabled: true, ...settings.zookeeper.tls } } : {}),
+        tls: zooKeeperTls(settings),
         ...zooKeeperFirewall(settings),
     };
     // The registry, when a service asks to be registered (config checks that the ensemble exists).

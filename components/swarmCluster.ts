@@ -7,7 +7,7 @@ import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as types from "@pulumi/command/types/input";
 import { scriptsDir, stepCommand, stepCommandOutput } from "./remoteScript";
-import { placeScripts, remoteStep } from "./remoteStep";
+import { firewallSteps, placeScripts, remoteStep } from "./remoteStep";
 import { SshArgs, SshOverrides, connectionFor, resolveSsh, ResolvedSsh } from "./ssh";
 import { SwarmObservation } from "./swarmDrift";
 import { SwarmProbe } from "./swarmProbe";
@@ -299,22 +299,20 @@ export function validateSwarmClusterArgs(name: string, args: SwarmClusterArgs): 
     throwIfAny(problems);
 }
 
-/** The firewall step's parameters, the same on every node. */
+/**
+ * The firewall step's parameters, the same on every host that gets the rules: `members` (IPv4
+ * addresses) and those leaving reach the swarm's ports and ZooKeeper's client port.
+ */
 export function firewallParameters(
     firewall: SwarmFirewallArgs,
-    nodes: SwarmNodeArgs[],
+    members: string[],
     swarmPort: string,
     dataPort: number,
 ): Record<string, string> {
-    const members = [
-        ...new Set([
-            ...nodes.map((n) => n.advertiseAddress ?? n.host),
-            ...(firewall.leaving ?? []),
-        ]),
-    ];
+    const allowed = [...new Set([...members, ...(firewall.leaving ?? [])])];
     const zk = firewall.zooKeeper;
     return {
-        MEMBERS: members.join(" "),
+        MEMBERS: allowed.join(" "),
         SWARM_PORT: swarmPort,
         DATA_PORT: String(dataPort),
         CONFIRM_SECONDS: String(firewall.confirmSeconds ?? 30),
@@ -646,7 +644,12 @@ export class SwarmCluster extends pulumi.ComponentResource {
         const firewalls: pulumi.Resource[] = [];
         const firewallParams =
             args.firewall &&
-            firewallParameters(args.firewall, nodes, swarmPort, args.dataPathPort ?? 4789);
+            firewallParameters(
+                args.firewall,
+                nodes.map((n) => n.advertiseAddress ?? n.host),
+                swarmPort,
+                args.dataPathPort ?? 4789,
+            );
         for (const node of nodes) {
             const connection = connectionFor(node.host, sshOf(node));
             const engineRepairs = count(probe.engine, node);
@@ -658,38 +661,17 @@ export class SwarmCluster extends pulumi.ComponentResource {
                 engineRepairs,
             );
             if (firewallParams) {
-                const rules = remoteStep(
-                    `${name}-firewall-${node.name}`,
-                    {
-                        connection,
-                        create: repaired(
-                            "firewall",
-                            { ...base(node), ...firewallParams },
-                            engineRepairs,
-                        ),
-                        delete: stepCommand(dir, "firewall-remove", base(node)),
-                    },
-                    { parent: this, dependsOn: [scripts] },
-                );
-                // A new connection: the proof that SSH still gets in, which keeps the rules.
+                // Both steps run again when the host's rules are repaired (not in force).
                 firewalls.push(
-                    remoteStep(
-                        `${name}-firewall-ok-${node.name}`,
-                        {
-                            connection,
-                            // Again with the rules' step when it repairs rules not in force.
-                            create: repaired(
-                                "firewall-confirm",
-                                {
-                                    ...base(node),
-                                    GENERATION: rules.stdout.apply(
-                                        (out) => parseKeyValues(out).generation ?? "",
-                                    ),
-                                },
-                                engineRepairs,
-                            ),
-                        },
-                        { parent: this, dependsOn: [rules] },
+                    firewallSteps(
+                        name,
+                        node.name,
+                        connection,
+                        dir,
+                        base(node),
+                        firewallParams,
+                        { parent: this, after: scripts },
+                        (script, params) => repaired(script, params, engineRepairs),
                     ),
                 );
             }

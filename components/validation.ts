@@ -37,7 +37,6 @@ export function duplicates(values: string[]): string[] {
     return [...dups];
 }
 
-/** True for a TCP/UDP port number: an integer from 1 to 65535. */
 /** An IPv4 network written ADDRESS/BITS (10.1.0.0/16, 192.0.2.7/32). */
 export function isIPv4Network(network: string): boolean {
     const [address, bits, extra] = network.split("/");
@@ -46,6 +45,7 @@ export function isIPv4Network(network: string): boolean {
     );
 }
 
+/** True for a TCP/UDP port number: an integer from 1 to 65535. */
 export function isPort(value: number): boolean {
     return Number.isInteger(value) && value >= 1 && value <= 65535;
 }

@@ -7,7 +7,8 @@ import * as command from "@pulumi/command";
 import * as random from "@pulumi/random";
 import { ZooKeeperProbe, ProbeHost } from "./zookeeperProbe";
 import { scriptsDir, shellQuote, stepCommand, stepCommandOutput } from "./remoteScript";
-import { placeScripts, remoteStep } from "./remoteStep";
+import { firewallSteps, placeScripts, remoteStep } from "./remoteStep";
+import { firewallParameters } from "./swarmCluster";
 import { SshArgs, SshOverrides, connectionFor, resolveSsh } from "./ssh";
 import {
     duplicates,
@@ -303,21 +304,29 @@ function firewallProblems(p: string, args: ZooKeeperEnsembleArgs): string[] {
     return problems;
 }
 
-/** The firewall step's parameters, the same on every server that gets the rules. */
+/**
+ * The firewall step's parameters, the same on every server that gets the rules: the cluster's
+ * firewall with the servers and `members` as its members (the swarm's ports are closed to the
+ * others too, as on the cluster's nodes; nothing listens there).
+ */
 export function zooKeeperFirewallParameters(args: ZooKeeperEnsembleArgs): Record<string, string> {
     const firewall = args.firewall!;
     const servers = sortById(args.servers).map((s) => s.address ?? s.host);
-    return {
-        MEMBERS: [...new Set([...servers, ...firewall.members])].join(" "),
-        // The swarm's ports, closed to non-members like on the cluster's nodes (nothing listens).
-        SWARM_PORT: "2377",
-        DATA_PORT: "4789",
-        CONFIRM_SECONDS: String(firewall.confirmSeconds ?? 30),
-        ENSEMBLE: servers.join(" "),
-        CLIENTS: (firewall.clientNetworks ?? []).join(" "),
-        ZK_CLIENT_PORT: String(clientPortOf(args)),
-        ZK_PEER_PORTS: `${args.peerPort ?? 2888}, ${args.electionPort ?? 3888}`,
-    };
+    return firewallParameters(
+        {
+            confirmSeconds: firewall.confirmSeconds,
+            zooKeeper: {
+                servers,
+                clientPort: clientPortOf(args),
+                peerPort: args.peerPort ?? 2888,
+                electionPort: args.electionPort ?? 3888,
+                clientNetworks: firewall.clientNetworks,
+            },
+        },
+        [...servers, ...firewall.members],
+        "2377",
+        4789,
+    );
 }
 
 /**
@@ -380,7 +389,7 @@ export function renderTlsCfg(tls: ZooKeeperTlsArgs): string[] {
 }
 
 /** The port clients use: the secure client port with TLS, else the client port. */
-export function clientPortOf(args: ZooKeeperEnsembleArgs): number {
+export function clientPortOf(args: Pick<ZooKeeperEnsembleArgs, "clientPort" | "tls">): number {
     return args.tls?.enabled ? (args.tls.secureClientPort ?? 2281) : (args.clientPort ?? 2181);
 }
 
@@ -555,31 +564,21 @@ export class ZooKeeperEnsemble extends pulumi.ComponentResource {
         const firewallParams = args.firewall && zooKeeperFirewallParameters(args);
         for (const s of servers) {
             const scripts = placeScripts(`${name}-scripts-${s.id}`, connection(s), dir, this);
-            let ready: pulumi.Resource = scripts;
-            if (firewallParams && guarded.has(s.id)) {
-                const rules = remoteStep(
-                    `${name}-firewall-${s.id}`,
-                    {
-                        connection: connection(s),
-                        create: stepCommand(dir, "firewall", { ...base(s), ...firewallParams }),
-                        delete: stepCommand(dir, "firewall-remove", base(s)),
-                    },
-                    { parent: this, dependsOn: [scripts] },
-                );
-                ready = remoteStep(
-                    `${name}-firewall-ok-${s.id}`,
-                    {
-                        connection: connection(s),
-                        create: stepCommandOutput(dir, "firewall-confirm", {
-                            ...base(s),
-                            GENERATION: rules.stdout.apply(
-                                (out) => /^generation=(\S+)$/m.exec(out)?.[1] ?? "",
-                            ),
-                        }),
-                    },
-                    { parent: this, dependsOn: [rules] },
-                );
-            }
+            const ready =
+                firewallParams && guarded.has(s.id)
+                    ? firewallSteps(
+                          name,
+                          String(s.id),
+                          connection(s),
+                          dir,
+                          base(s),
+                          firewallParams,
+                          {
+                              parent: this,
+                              after: scripts,
+                          },
+                      )
+                    : scripts;
             installs.set(
                 s.id,
                 remoteStep(
