@@ -90,7 +90,21 @@ async function expectRolledTo(tickTime: number): Promise<void> {
 }
 
 /**
- * Runs `work` while a client reads every 100 ms and a monitor asks every server `srvr` every 250 ms.
+ * The servers of `addresses` that answer no `srvr` within 1 s and, asked again at once, none within
+ * 3 s either. A server restarting is silent for seconds; one busy starting the JVM of another on
+ * the lab's 2 cores may miss the first second, and is not down.
+ */
+async function serversSilent(addresses: string[]): Promise<string[]> {
+    const first = await Promise.all(addresses.map((a) => srvrMode(a)));
+    const missed = addresses.filter((_, i) => first[i] === "down");
+    if (missed.length === 0) return missed;
+    const again = await Promise.all(missed.map((a) => srvrMode(a, 2181, 3000)));
+    return missed.filter((_, i) => again[i] === "down");
+}
+
+/**
+ * Runs `work` while a client reads every 100 ms and a monitor asks every server `srvr` every 250 ms
+ * (see {@link serversSilent}).
  * Returns the successful reads, the longest gap between them and the most of `watched` down at once.
  */
 async function watchedWhile(
@@ -119,8 +133,8 @@ async function watchedWhile(
     })();
     const monitor = (async () => {
         while (going && Date.now() < bounded) {
-            const seen = await Promise.all(watched.map((a) => srvrMode(a)));
-            mostDown = Math.max(mostDown, seen.filter((m) => m === "down").length);
+            const silent = await serversSilent(watched);
+            mostDown = Math.max(mostDown, silent.length);
             await sleep(250);
         }
     })();
@@ -442,8 +456,8 @@ test("with dynamic reconfiguration, growing 3 to 5 restarts none of the running 
         `dynamic grow 3 -> 5: longest read gap ${longestGap} ms, at most ${mostDown} of 1-3 down at once`,
     );
     expect(ops.update).toEqual(expect.arrayContaining(["zookeeper-members"]));
-    // No restart: the same processes. A `srvr` slower than its 1 s timeout under load can count
-    // once as down, so the monitor's figure is reported and bounded, not required to be 0.
+    // No restart: the same processes, which the PIDs show. The monitor's figure is reported and
+    // bounded rather than required to be 0: a server slower than 4 s under load would count once.
     expect(mostDown).toBeLessThanOrEqual(1);
     expect(
         MANAGERS.map((m) => onHost(m.name, "systemctl show -p MainPID --value zookeeper-ensemble")),
