@@ -132,10 +132,33 @@ async function polled<T>(work: () => Promise<T>): Promise<{
     return { result, error, rounds, lostAnswers, emptyRounds, longestGapMs, fewest };
 }
 
+const OVERLAY_CLIENT = "overlay-client";
+
 /**
- * A client in a container on the overlay `backend` (on lab-m1) that asks `web` by name every 100 ms
- * for `seconds`: how many requests were answered, how many failed, and the longest gap between two
- * answers (in ms, from /proc/uptime's centiseconds).
+ * Starts an idle container on the overlay `backend` on lab-m1, for {@link clientInOverlay}. Its
+ * attachment comes first and is retried (bounded): a `docker run` whose attachment fails can hang
+ * (docker/cli#5235), and that is the lab's network, not the service under test.
+ */
+function attachOverlayClient(): void {
+    for (let attempt = 1; ; attempt++) {
+        try {
+            onHost(
+                "lab-m1",
+                `docker rm -f ${OVERLAY_CLIENT} >/dev/null 2>&1; timeout 60 docker run -d --rm --name ${OVERLAY_CLIENT} --network backend swarm-ha-web:3 'exec busybox sleep 900' >/dev/null`,
+            );
+            return;
+        } catch (e) {
+            if (attempt === 3) throw e;
+            console.log(`the client's container on the overlay, attempt ${attempt}: ${e}`);
+        }
+    }
+}
+
+/**
+ * From the container {@link attachOverlayClient} started: asks `web` by name every 100 ms for
+ * `seconds`; how many requests were answered, how many failed, and the longest gap between two
+ * answers (in ms, from /proc/uptime's centiseconds). Bounded twice: on the host by `timeout`, and
+ * here by ending the SSH client. The container is removed at the end.
  */
 function clientInOverlay(
     seconds: number,
@@ -151,22 +174,28 @@ function clientInOverlay(
         "done",
         'echo "$ok $failed $((gap * 10))"',
     ].join("\n");
+    const bound = seconds + 60;
     return new Promise((resolve, reject) => {
         const child = spawn("bash", [
             path.join(REPO, "lab", "lab.sh"),
             "ssh",
             "lab-m1",
-            `docker run --rm --network backend swarm-ha-web:3 '${script}'`,
+            `timeout ${bound} docker exec ${OVERLAY_CLIENT} /bin/sh -c '${script}'`,
         ]);
         let out = "";
         let err = "";
+        const killer = setTimeout(() => child.kill(), (bound + 15) * 1000);
         child.stdout.on("data", (d) => (out += d));
         child.stderr.on("data", (d) => (err += d));
         child.on("close", (code) => {
-            const [ok, failed, gap] = out.trim().split("\n").pop()!.split(" ").map(Number);
-            if (code !== 0 || Number.isNaN(ok)) {
+            clearTimeout(killer);
+            // Gone before the next test: an attached container would keep `backend` from removal.
+            onHost("lab-m1", `docker rm -f ${OVERLAY_CLIENT} >/dev/null 2>&1 || true`);
+            const summary = /^(\d+) (\d+) (\d+)$/.exec(out.trim().split("\n").pop() ?? "");
+            if (code !== 0 || !summary) {
                 reject(new Error(`the client in the overlay exited ${code}: ${out}${err}`));
             } else {
+                const [ok, failed, gap] = summary.slice(1).map(Number);
                 resolve({ ok, failed, longestGapMs: gap });
             }
         });
@@ -211,6 +240,7 @@ test("create: 3 tasks on 3 nodes answer on the published port; outputs agree wit
 test("an image update rolls one task at a time, start-first, while a client polls every node", async () => {
     const before = running("web");
     // A second client inside the overlay asks `web` by name, as the services' own clients do.
+    attachOverlayClient();
     const byName = clientInOverlay(30);
     await sleep(2000);
     const watch = await polled(() => withServices({ web: web({ image: NEXT_IMAGE }) }));
