@@ -246,7 +246,10 @@ cmd_up() {
 # `pulumi stack select dev` works next. Its committed file keeps its encryption salt: nothing changes.
 ensure_dev_stack() {
   command -v pulumi >/dev/null 2>&1 || { say "dev stack: run 'npm run setup' for the pulumi CLI, then 'pulumi stack select dev'"; return 0; }
-  if (cd "$here/.." && pulumi stack ls --json 2>/dev/null | grep -q '"name": "dev"'); then return 0; fi
+  local stacks
+  stacks=$(cd "$here/.." && pulumi stack ls --json 2>&1) ||
+    die "dev stack: the backend $PULUMI_BACKEND_URL cannot list its stacks: $(tail -n 1 <<<"$stacks")"
+  if grep -q '"name": "dev"' <<<"$stacks"; then return 0; fi
   (cd "$here/.." && pulumi stack init dev >/dev/null) || die "could not create the dev stack (pulumi stack init dev)"
   say "dev stack created in $PULUMI_BACKEND_URL"
 }

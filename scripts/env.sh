@@ -12,9 +12,13 @@ PATH="$SWARM_HA_CACHE/bin:$PATH"
 export PATH
 
 export PULUMI_HOME="${PULUMI_HOME:-$SWARM_HA_CACHE/pulumi-home}"
-# Stacks' state: a local file backend, never a Pulumi service.
+# Stacks' state: a local file backend, never a Pulumi service. metadata=skip: the file backend
+# writes each state file atomically (a temporary file, then a rename) but, by default, also a
+# ".attrs" sidecar in place; a CLI killed in the middle of that leaves the sidecar empty and the
+# stack unreadable ("failed to load checkpoint: EOF"). Without the sidecar a kill leaves the last
+# whole state.
 export SWARM_HA_STATE="${SWARM_HA_STATE:-$SWARM_HA_CACHE/state}"
-export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$SWARM_HA_STATE}"
+export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$SWARM_HA_STATE?metadata=skip}"
 # Lab only: a known passphrase encrypts the lab's stack secrets. Set your own for anything else.
 export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE-swarm-ha-lab}"
 export PULUMI_SKIP_UPDATE_CHECK=true

@@ -85,7 +85,7 @@ async function tarballStack(sha512: string): Promise<Stack> {
             projectSettings: {
                 name: "swarm-ha-tarball",
                 runtime: "nodejs",
-                backend: { url: `file://${env.SWARM_HA_STATE}` },
+                backend: { url: env.PULUMI_BACKEND_URL },
             },
         },
     );
