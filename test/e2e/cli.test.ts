@@ -127,6 +127,11 @@ test("pulumi up killed while nodes join: locked until pulumi cancel, then up con
     expect(locked.out).toMatch(/locked/i);
     ok(["cancel", "--yes"]);
     recovered = ok(["up", "--yes", "--skip-preview"]);
+    // The backend writes each state file whole (scripts/env.sh): no .attrs sidecar, written in
+    // place, that a kill could have left empty.
+    const stacks = path.join(process.env.SWARM_HA_STATE!, ".pulumi", "stacks", "swarm-ha");
+    expect(fs.existsSync(path.join(stacks, "dev.json"))).toBe(true);
+    expect(fs.readdirSync(stacks).filter((f) => /^dev\.json.*\.attrs$/.test(f))).toEqual([]);
     // One swarm: the managers report the same cluster ID (workers see none), every node active.
     const managers = ["lab-m1", "lab-m2", "lab-m3"].map((h) =>
         onHost(h, "docker info -f '{{.Swarm.LocalNodeState}} {{.Swarm.Cluster.ID}}'"),
