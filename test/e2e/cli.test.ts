@@ -46,6 +46,9 @@ const edited = (): string =>
         encoding: "utf8",
     });
 
+/** Where the local backend keeps the project's stack state files (dev.json). */
+const STACKS_DIR = path.join(process.env.SWARM_HA_STATE!, ".pulumi", "stacks", "swarm-ha");
+
 let editedBefore = "";
 /** What the `up` after an interrupted one printed. */
 let recovered = "";
@@ -129,9 +132,8 @@ test("pulumi up killed while nodes join: locked until pulumi cancel, then up con
     recovered = ok(["up", "--yes", "--skip-preview"]);
     // The backend writes each state file whole (scripts/env.sh): no .attrs sidecar, written in
     // place, that a kill could have left empty.
-    const stacks = path.join(process.env.SWARM_HA_STATE!, ".pulumi", "stacks", "swarm-ha");
-    expect(fs.existsSync(path.join(stacks, "dev.json"))).toBe(true);
-    expect(fs.readdirSync(stacks).filter((f) => /^dev\.json.*\.attrs$/.test(f))).toEqual([]);
+    expect(fs.existsSync(path.join(STACKS_DIR, "dev.json"))).toBe(true);
+    expect(fs.readdirSync(STACKS_DIR).filter((f) => /^dev\.json.*\.attrs$/.test(f))).toEqual([]);
     // One swarm: the managers report the same cluster ID (workers see none), every node active.
     const managers = ["lab-m1", "lab-m2", "lab-m3"].map((h) =>
         onHost(h, "docker info -f '{{.Swarm.LocalNodeState}} {{.Swarm.Cluster.ID}}'"),
@@ -245,10 +247,7 @@ test("nothing committed was edited, and the runs printed no plugin warning", () 
 
 test("the lab's private key is in neither the stored state nor the CLI's output", () => {
     const key = fs.readFileSync(labInfo().privateKeyPath, "utf8").split("\n")[1];
-    const state = fs.readFileSync(
-        path.join(process.env.SWARM_HA_STATE!, ".pulumi", "stacks", "swarm-ha", "dev.json"),
-        "utf8",
-    );
+    const state = fs.readFileSync(path.join(STACKS_DIR, "dev.json"), "utf8");
     expect(key.length).toBeGreaterThan(20);
     expect(state.includes(key)).toBe(false);
     expect(printed.join("").includes(key)).toBe(false);
