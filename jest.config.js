@@ -5,8 +5,9 @@ const common = {
     testEnvironment: "node",
 };
 module.exports = {
-    // After jest's own report, a short one of what failed and why (test/failureSummary.js).
-    reporters: ["default", "<rootDir>/test/failureSummary.js"],
+    // After jest's own report, a short one of what failed and why (test/failureSummary.js), and for
+    // end-to-end runs each file's time (test/fileTimes.js).
+    reporters: ["default", "<rootDir>/test/failureSummary.js", "<rootDir>/test/fileTimes.js"],
     projects: [
         {
             ...common,

@@ -2,7 +2,10 @@
 # `npm run lab -- COMMAND`: a lab of real Debian hosts (systemd + sshd, no Docker inside) as
 # containers on this machine, for trying the project and for its end-to-end tests.
 #
-#   up [--managers N] [--workers N]   create or keep the hosts (default 3 managers, 2 workers)
+#   up [--managers N] [--workers N] [--packaged]
+#                                     create or keep the hosts (default 3 managers, 2 workers); with
+#                                     --packaged, new hosts start with Docker, ZooKeeper and Java
+#                                     installed (not configured, not started)
 #   status                            hosts, addresses and whether SSH answers
 #   ssh NAME [COMMAND...]             a shell (or one command) on a host as root, with the lab key
 #   stop|start|kill NAME              fault helpers: stop, start or kill a host
@@ -27,6 +30,14 @@ NETWORK="swarm-ha-lab"
 SUBNET="172.30.213.0/24"
 PREFIX="172.30.213"
 HOST_IMAGE="swarm-ha-lab-host:bookworm-2"
+# The same host with the product's large Debian packages (Docker, ZooKeeper, Java) already unpacked
+# and their units disabled: what a datacenter's base image often is, and what spares every
+# end-to-end file but the install path's own the same minute of apt. Nothing is configured: the
+# product still enables and starts Docker, writes zoo.cfg, makes the users and directories. The
+# small packages (nftables, Netty for ZooKeeper's TLS) are left to the product's steps, so that
+# each install path stays exercised by the files that use it.
+PACKAGED_IMAGE="swarm-ha-lab-host:bookworm-2-packaged-1"
+PACKAGES=(docker.io zookeeper default-jre-headless)
 # Images every host gets at `up` (nothing can be pulled here): the project's own, built by
 # scripts/images.sh, staged in /var/lib/lab-images and loaded by the unit lab-images.service as soon
 # as the Docker engine the product installs starts.
@@ -55,7 +66,8 @@ host_address() {
 }
 container() { printf 'swarm-ha-%s\n' "$1"; }
 lab_hosts() {
-  docker ps -a --filter "label=$LABEL" --format '{{.Names}}' | sed 's/^swarm-ha-//' | sort
+  # By name too: a container building the packaged image carries the label it inherits.
+  docker ps -a --filter "label=$LABEL" --format '{{.Names}}' | sed -n 's/^swarm-ha-\(lab-[mw][0-9]*\)$/\1/p' | sort
 }
 
 ensure_engine() {
@@ -114,6 +126,28 @@ build_host_image() {
   say "  built $HOST_IMAGE in $(elapsed "$t0")"
 }
 
+build_packaged_image() {
+  build_host_image
+  if docker image inspect "$PACKAGED_IMAGE" >/dev/null 2>&1; then return 0; fi
+  local t0 c=swarm-ha-lab-packaging
+  t0=$(date +%s)
+  say "building the host image $PACKAGED_IMAGE (${PACKAGES[*]})"
+  docker rm -f "$c" >/dev/null 2>&1 || true
+  # Installed without systemd running: the packages' units are enabled offline, then disabled, so
+  # a host boots with nothing of them started.
+  docker run --name "$c" --entrypoint /bin/sh "$HOST_IMAGE" -c "
+    set -e
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ${PACKAGES[*]}
+    systemctl disable -q docker.service docker.socket containerd.service
+    apt-get clean
+    rm -rf /var/lib/apt/lists/*" >"$SWARM_HA_CACHE/packaged.log" 2>&1 ||
+    { docker rm -f "$c" >/dev/null 2>&1; die "installing ${PACKAGES[*]} failed; see $SWARM_HA_CACHE/packaged.log"; }
+  docker commit -c 'ENTRYPOINT ["/usr/local/sbin/lab-init"]' -c 'CMD []' "$c" "$PACKAGED_IMAGE" >/dev/null
+  docker rm "$c" >/dev/null
+  say "  built $PACKAGED_IMAGE in $(elapsed "$t0")"
+}
+
 ensure_key() {
   mkdir -p "$LAB_DIR" && chmod 700 "$LAB_DIR"
   if [ ! -f "$KEY" ]; then
@@ -127,8 +161,9 @@ ensure_network() {
   docker network create --driver bridge --subnet "$SUBNET" --label "$LABEL" "$NETWORK" >/dev/null
 }
 
+# start_host NAME [IMAGE]: a new host from IMAGE (default: the bare host image), or the one there.
 start_host() {
-  local name="$1" c addr
+  local name="$1" image="${2:-$HOST_IMAGE}" c addr
   c="$(container "$name")"; addr="$(host_address "$name")"
   if docker container inspect "$c" >/dev/null 2>&1; then
     if [ "$(docker inspect -f '{{.State.Running}}' "$c")" != true ]; then docker start "$c" >/dev/null; fi
@@ -140,7 +175,7 @@ start_host() {
     --security-opt seccomp=unconfined --security-opt apparmor=unconfined \
     --cgroupns=private --tmpfs /run --tmpfs /run/lock \
     -v "$c-docker:/var/lib/docker" \
-    "$HOST_IMAGE" >/dev/null
+    "$image" >/dev/null
   docker volume inspect "$c-docker" >/dev/null  # created by run; labelled below for `down`
 }
 
@@ -205,12 +240,13 @@ each_host() {
 }
 
 cmd_up() {
-  local managers=3 workers=2 t0
+  local managers=3 workers=2 image="$HOST_IMAGE" t0
   while [ $# -gt 0 ]; do
     case "$1" in
       --managers) managers="$2"; shift 2 ;;
       --workers) workers="$2"; shift 2 ;;
-      *) die "up: unknown option '$1' (use --managers N --workers N)" ;;
+      --packaged) image="$PACKAGED_IMAGE"; shift ;;
+      *) die "up: unknown option '$1' (use --managers N --workers N --packaged)" ;;
     esac
   done
   [[ "$managers" =~ ^[0-9]+$ && "$workers" =~ ^[0-9]+$ ]] || die "up: --managers and --workers take whole numbers"
@@ -219,13 +255,13 @@ cmd_up() {
   fi
   t0=$(date +%s)
   ensure_engine
-  build_host_image
+  if [ "$image" = "$PACKAGED_IMAGE" ]; then build_packaged_image; else build_host_image; fi
   ensure_key
   ensure_network
   local names=() i
   for i in $(seq 1 "$managers"); do names+=("lab-m$i"); done
   for i in $(seq 1 "$workers"); do names+=("lab-w$i"); done
-  for n in "${names[@]}"; do start_host "$n"; done
+  for n in "${names[@]}"; do start_host "$n" "$image"; done
   each_host authorize_host "${names[@]}"
   write_known_hosts
   each_host wait_ssh "${names[@]}"

@@ -139,7 +139,7 @@ async function timeToFire(
 
 beforeAll(async () => {
     lab("down");
-    lab("up", "--managers", "3", "--workers", "2");
+    lab("up", "--managers", "3", "--workers", "2", "--packaged");
     stack = await openStack({ stack: "mon-e2e", settingsFrom: "dev" });
     await removeStack(stack);
     stack = await openStack({ stack: "mon-e2e", settingsFrom: "dev" });

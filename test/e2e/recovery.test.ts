@@ -77,7 +77,7 @@ const up = () => upWithOps(stack);
 
 beforeAll(async () => {
     lab("down");
-    lab("up", "--managers", "3", "--workers", "2");
+    lab("up", "--managers", "3", "--workers", "2", "--packaged");
     const config = {
         ...WITHOUT_MONITORING,
         "swarm-ha:zkServers": { value: "[]" },

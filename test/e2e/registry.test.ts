@@ -144,7 +144,7 @@ function killWebTask(): string {
 
 beforeAll(async () => {
     lab("down");
-    lab("up", "--managers", "3", "--workers", "2");
+    lab("up", "--managers", "3", "--workers", "2", "--packaged");
     execFileSync("docker", ["tag", "swarm-ha-web:3", NEXT_IMAGE]);
     lab("load-image", NEXT_IMAGE);
     // Curator's discovery from Debian's packages (scripts/bootstrap.sh installs them).

@@ -204,7 +204,7 @@ function clientInOverlay(
 
 beforeAll(async () => {
     lab("down");
-    lab("up", "--managers", "3", "--workers", "3");
+    lab("up", "--managers", "3", "--workers", "3", "--packaged");
     // The test's second image: the same content under another tag, staged like the first.
     execFileSync("docker", ["tag", "swarm-ha-web:3", NEXT_IMAGE]);
     lab("load-image", NEXT_IMAGE);

@@ -72,7 +72,7 @@ function execSleep(seconds: number): void {
 
 beforeAll(async () => {
     lab("down");
-    lab("up", "--managers", "3", "--workers", "3");
+    lab("up", "--managers", "3", "--workers", "3", "--packaged");
     stack = await openStack({ stack: "e2e", settingsFrom: "dev", config: WITHOUT_MONITORING });
     await removeStack(stack);
     stack = await openStack({

@@ -176,7 +176,7 @@ async function upKilledAt(when: RegExp): Promise<void> {
 beforeAll(async () => {
     lab("down");
     // Managers for the cluster and the first three ZooKeeper servers; two spare hosts for growing.
-    lab("up", "--managers", "3", "--workers", "2");
+    lab("up", "--managers", "3", "--workers", "2", "--packaged");
     stack = await openStack({ stack: "zk-e2e", settingsFrom: "dev", config: WITHOUT_MONITORING });
     await removeStack(stack);
     stack = await openStack({ stack: "zk-e2e", settingsFrom: "dev", config: WITHOUT_MONITORING });

@@ -92,7 +92,7 @@ async function tarballStack(sha512: string): Promise<Stack> {
 }
 
 beforeAll(async () => {
-    lab("up", "--managers", "3", "--workers", "2");
+    lab("up", "--managers", "3", "--workers", "2", "--packaged");
     // The OS package's jars, in the layout of Apache's binary tarball.
     onHost(
         BUILDER,
