@@ -31,6 +31,7 @@ import {
     quorumProblems,
     hostKeyProblems,
     loginProblems,
+    sharingConnections,
     throwIfAny,
     validateServiceRegistryArgs,
     validateSwarmClusterArgs,
@@ -308,26 +309,31 @@ export async function program(): Promise<Record<string, unknown>> {
     // majority of reachable managers while it runs is refused, with the numbers; a node found
     // drifted is said here and repaired by the cluster.
     throwIfAny(await hostKeyProblems(hostKeyChecks(settings)));
-    const observed = await withKeyFile(settings, async (file) => {
-        throwIfAny(await loginProblems(loginChecks(settings), file));
-        const { observation, members, leaderless } = await observeSwarm(
-            settings.nodes,
-            nodeLogins(settings),
-            file,
-            undefined,
-            { ...LEADER_WAIT, onWait: (m) => pulumi.log.info(`swarm-ha: ${m}`) },
-        );
-        if (members) {
-            throwIfAny(quorumProblems(settings.clusterName, members, settings.nodes));
-        }
-        throwIfAny(await ipsecProblems(encryptedNetworks(settings), nodeLogins(settings), file));
-        if (leaderless.length > 0) {
-            pulumi.log.warn(
-                `swarm-ha: SwarmCluster "${settings.clusterName}": no manager could list the swarm's nodes (${managing(leaderless)}): it has no leader, most likely because a majority of its managers is down; drift and quorum were not checked, and steps that change the swarm fail until they are back.`,
+    // Each host is logged in to once: the checks after the login share its connection.
+    const observed = await withKeyFile(settings, (file) =>
+        sharingConnections(async () => {
+            throwIfAny(await loginProblems(loginChecks(settings), file));
+            const { observation, members, leaderless } = await observeSwarm(
+                settings.nodes,
+                nodeLogins(settings),
+                file,
+                undefined,
+                { ...LEADER_WAIT, onWait: (m) => pulumi.log.info(`swarm-ha: ${m}`) },
             );
-        }
-        return { observation, members };
-    });
+            if (members) {
+                throwIfAny(quorumProblems(settings.clusterName, members, settings.nodes));
+            }
+            throwIfAny(
+                await ipsecProblems(encryptedNetworks(settings), nodeLogins(settings), file),
+            );
+            if (leaderless.length > 0) {
+                pulumi.log.warn(
+                    `swarm-ha: SwarmCluster "${settings.clusterName}": no manager could list the swarm's nodes (${managing(leaderless)}): it has no leader, most likely because a majority of its managers is down; drift and quorum were not checked, and steps that change the swarm fail until they are back.`,
+                );
+            }
+            return { observation, members };
+        }),
+    );
     for (const message of driftMessages(settings.nodes, observed.observation.drift)) {
         pulumi.log.warn(message);
     }

@@ -150,12 +150,79 @@ export type SshLogin = (
     knownHosts: string,
 ) => Promise<SshLoginResult>;
 
+/**
+ * The folder of the connections shared by the checks of one {@link sharingConnections} scope, per
+ * key file: one OpenSSH master connection per host, user and port, that every later check of the
+ * scope with the same key runs over, instead of a handshake each.
+ */
+let shared: { dir: string; keys: Map<string, string> } | undefined;
+
+/**
+ * Runs `use` with the checks' SSH connections shared: the first command on a host opens a master
+ * connection (with every host-key and key option of that command), the next ones on the same host,
+ * user, port and key reuse it. The masters are closed and their folder removed at the end.
+ */
+export async function sharingConnections<T>(use: () => Promise<T>): Promise<T> {
+    if (shared) return use();
+    const scope = {
+        dir: fs.mkdtempSync(path.join(os.tmpdir(), "swarm-ha-mux-")),
+        keys: new Map<string, string>(),
+    };
+    shared = scope;
+    try {
+        return await use();
+    } finally {
+        shared = undefined;
+        await Promise.all(
+            [...scope.keys.values()].flatMap((sub) =>
+                fs.existsSync(sub)
+                    ? fs
+                          .readdirSync(sub)
+                          .map(
+                              (socket) =>
+                                  new Promise((done) =>
+                                      execFile(
+                                          "ssh",
+                                          [
+                                              "-o",
+                                              `ControlPath=${path.join(sub, socket)}`,
+                                              "-O",
+                                              "exit",
+                                              "--",
+                                              "x",
+                                          ],
+                                          { timeout: 3000, env: process.env },
+                                          done,
+                                      ),
+                                  ),
+                          )
+                    : [],
+            ),
+        );
+        fs.rmSync(scope.dir, { recursive: true, force: true });
+    }
+}
+
+/** The options that share a connection within a {@link sharingConnections} scope; none outside. */
+function sharingOptions(keyFile: string): string[] {
+    if (!shared) return [];
+    let sub = shared.keys.get(keyFile);
+    if (sub === undefined) {
+        sub = path.join(shared.dir, String(shared.keys.size));
+        fs.mkdirSync(sub, { mode: 0o700 });
+        shared.keys.set(keyFile, sub);
+    }
+    // %C: a hash of this machine's name, the host, the port and the user.
+    return ["-o", "ControlMaster=auto", "-o", `ControlPath=${sub}/%C`, "-o", "ControlPersist=60"];
+}
+
 /** OpenSSH client arguments for one non-interactive command on a host, with the key alone. */
 function sshArguments(check: SshLoginCheck, keyFile: string, knownHosts: string): string[] {
     const hostKeyOptions = check.hostKey
         ? ["-o", "StrictHostKeyChecking=yes", "-o", `UserKnownHostsFile=${knownHosts}`]
         : ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"];
     return [
+        ...sharingOptions(keyFile),
         "-i",
         keyFile,
         "-p",
@@ -171,6 +238,7 @@ function sshArguments(check: SshLoginCheck, keyFile: string, knownHosts: string)
         "-o",
         "LogLevel=ERROR",
         ...hostKeyOptions,
+        "--",
         `${check.user}@${check.host}`,
     ];
 }
@@ -187,7 +255,7 @@ export function sshRun(
         execFile(
             "ssh",
             [...sshArguments(check, keyFile, knownHosts), command],
-            { timeout: timeoutMs },
+            { timeout: timeoutMs, env: process.env },
             (error, stdout, stderr) => resolve({ ok: !error, stdout, stderr }),
         ),
     );

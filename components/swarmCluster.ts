@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as types from "@pulumi/command/types/input";
-import { scriptsDir, stepCommand, stepCommandOutput } from "./remoteScript";
+import { ScriptParams, scriptsDir, stepCommand, stepCommandOutput } from "./remoteScript";
 import { firewallSteps, placeScripts, remoteStep } from "./remoteStep";
 import { SshArgs, SshOverrides, connectionFor, resolveSsh, ResolvedSsh } from "./ssh";
 import { SwarmObservation } from "./swarmDrift";
@@ -604,6 +604,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
                 managers: managers.map((m) => m.name),
                 engineDrift: Object.keys(drift?.engine ?? {}).sort(),
                 specDrift: Object.keys(drift?.spec ?? {}).sort(),
+                restart: drift?.restart ?? {},
                 answering: args.observed?.answering ?? [],
                 preferred: bootstrap.name,
             },
@@ -617,11 +618,16 @@ export class SwarmCluster extends pulumi.ComponentResource {
             script: string,
             params: Record<string, pulumi.Input<string>>,
             times: pulumi.Output<number>,
+            extra: pulumi.Input<ScriptParams> = {},
         ): pulumi.Output<string> =>
             pulumi
-                .all([pulumi.all(params), times])
-                .apply(([p, t]) =>
-                    stepCommand(dir, script, t > 0 ? { ...p, REPAIR: String(t) } : p),
+                .all([pulumi.all(params), times, extra])
+                .apply(([p, t, e]) =>
+                    stepCommand(
+                        dir,
+                        script,
+                        t > 0 ? { ...p, ...e, REPAIR: String(t) } : { ...p, ...e },
+                    ),
                 );
         const stepNode = probe.stepManager.apply(
             (m) => managers.find((n) => n.name === m) ?? bootstrap,
@@ -692,6 +698,11 @@ export class SwarmCluster extends pulumi.ComponentResource {
                                     : {}),
                             },
                             engineRepairs,
+                            // The engine run found lost (Down for the managers): restarted while
+                            // it is that run, so once.
+                            probe.restart.apply((r): ScriptParams =>
+                                r?.[node.name] ? { RESTART: r[node.name] } : {},
+                            ),
                         ),
                     },
                     { parent: this, dependsOn: [scripts] },
@@ -869,19 +880,27 @@ export class SwarmCluster extends pulumi.ComponentResource {
         const unreachable = (args.observed?.unreachable ?? []).filter((n) =>
             nodes.some((x) => x.name === n),
         );
+        // Asked again after an engine was restarted for being lost: that node must be Ready too.
+        const restarted = probe.restart.apply((r): ScriptParams => {
+            const lost = Object.keys(r ?? {}).sort();
+            return lost.length > 0 ? { RESTARTED: lost.map((n) => `${n}=${r[n]}`).join(" ") } : {};
+        });
         const ready = remoteStep(
             `${name}-ready`,
             {
                 connection: stepConnection,
-                create: stepCommandOutput(dir, "ready", {
-                    ...stepBase,
-                    EXPECTED: expected,
-                    ATTEMPTS: readyAttempts,
-                    INTERVAL: String(READY_INTERVAL_SECONDS),
-                    ...(unreachable.length > 0
-                        ? { UNREACHABLE: unreachable.sort().join(" ") }
-                        : {}),
-                }),
+                create: restarted.apply((again) =>
+                    stepCommandOutput(dir, "ready", {
+                        ...again,
+                        ...stepBase,
+                        EXPECTED: expected,
+                        ATTEMPTS: readyAttempts,
+                        INTERVAL: String(READY_INTERVAL_SECONDS),
+                        ...(unreachable.length > 0
+                            ? { UNREACHABLE: unreachable.sort().join(" ") }
+                            : {}),
+                    }),
+                ),
             },
             { parent: this, dependsOn: nodeSteps },
         );

@@ -18,6 +18,10 @@ export interface NodeReport {
     control: boolean;
     /** The swarm's cluster ID, on managers; "". */
     cluster: string;
+    /** systemd's InvocationID of the running docker.service: one engine run; "" when stopped. */
+    invocation: string;
+    /** Seconds that engine run has lasted; 0 when not known. */
+    runningSeconds: number;
     /**
      * Its firewall: "on"; "off" (placed by a run, not in force now: rolled back, removed);
      * "unconfirmed" (in force, its rollback still due: the run that applied them stopped before
@@ -43,6 +47,9 @@ const FIREWALL_DRIFT: Record<string, string> = {
 export const NODE_COMMAND =
     "if systemctl is-active -q docker.service; then docker info --format " +
     "'engine=active swarm={{.Swarm.LocalNodeState}} node={{.Swarm.NodeID}} control={{.Swarm.ControlAvailable}} cluster={{if .Swarm.Cluster}}{{.Swarm.Cluster.ID}}{{end}}'; " +
+    // This engine run, and how long it has run (systemd's monotonic clock is the kernel's uptime).
+    'echo "invocation=$(systemctl show -p InvocationID --value docker.service)" ' +
+    '"running=$(($(cut -d. -f1 /proc/uptime) - $(systemctl show -p ActiveEnterTimestampMonotonic --value docker.service) / 1000000))"; ' +
     'else echo "engine=$(systemctl is-active docker.service)"; fi; ' +
     // The firewall's rules, where a run placed them (firewall.sh): in force, or not.
     "if [ -f /etc/swarm-ha/firewall/pending.nft ]; then " +
@@ -64,6 +71,8 @@ export function parseNodeReport(stdout: string): NodeReport {
         nodeId: values.node ?? "",
         control: values.control === "true",
         cluster: values.cluster ?? "",
+        invocation: values.invocation ?? "",
+        runningSeconds: Number(values.running) || 0,
         firewall: values.firewall ?? "",
     };
 }
@@ -74,7 +83,23 @@ export interface SwarmDrift {
     engine: Record<string, string[]>;
     /** Role, availability or labels not as asked: its node step runs. */
     spec: Record<string, string[]>;
+    /**
+     * Workers the managers see Down while their engine runs and says it is in the swarm (its
+     * heartbeats lost, docker/for-linux#209): the InvocationID of that engine run, which the
+     * node's Docker step restarts, once (also in `engine`). Present only when there is one.
+     */
+    restart?: Record<string, string>;
 }
+
+/**
+ * How long an engine must have run before its node counts as lost while Down: one that has just
+ * started is Down for the managers until its first heartbeats (seconds), and is left to them.
+ */
+export const SEEN_DOWN_AFTER_SECONDS = 60;
+
+/** Why a worker's engine is restarted. */
+export const SEEN_DOWN =
+    "the managers see it Down while its engine runs and says it is in the swarm (its heartbeats are lost)";
 
 const labelText = (labels: Record<string, string>): string =>
     `{${Object.keys(labels)
@@ -94,7 +119,7 @@ export function swarmDrift(
     members: SwarmMember[] | undefined,
 ): SwarmDrift {
     const drift: SwarmDrift = { engine: {}, spec: {} };
-    const add = (kind: keyof SwarmDrift, node: string, reason: string): void => {
+    const add = (kind: "engine" | "spec", node: string, reason: string): void => {
         (drift[kind][node] ??= []).push(reason);
     };
     // Rules a run placed and that are not in force: whether or not there is a swarm yet (a first
@@ -125,6 +150,18 @@ export function swarmDrift(
         }
         const member = members.find((m) => m.id === report.nodeId);
         if (!member) continue;
+        // Only a worker: restarting managers at once could cost the quorum, and an autolocked
+        // manager needs its key to come back; Raft's reachability and the ready check see them.
+        if (
+            member.state === "down" &&
+            report.swarm === "active" &&
+            node.role === "worker" &&
+            report.invocation !== "" &&
+            report.runningSeconds >= SEEN_DOWN_AFTER_SECONDS
+        ) {
+            add("engine", node.name, SEEN_DOWN);
+            (drift.restart ??= {})[node.name] = report.invocation;
+        }
         if (member.role !== node.role) {
             add("spec", node.name, `it is a ${member.role}, the stack says ${node.role}`);
         }
@@ -175,9 +212,11 @@ export function driftMessages(nodes: SwarmNodeArgs[], drift: SwarmDrift): string
         const does =
             engine?.length === 1 && Object.values(FIREWALL_DRIFT).includes(engine[0])
                 ? "up applies them again"
-                : engine
-                  ? "up starts its engine, joins it to the swarm and applies its settings"
-                  : "up applies the stack's settings";
+                : drift.restart?.[n.name]
+                  ? "up restarts its engine and waits for it to be Ready"
+                  : engine
+                    ? "up starts its engine, joins it to the swarm and applies its settings"
+                    : "up applies the stack's settings";
         return [
             `swarm-ha: ${n.name} (${n.host}): ${[...(engine ?? []), ...(spec ?? [])].join("; ")}; ${does}.`,
         ];

@@ -14,6 +14,8 @@ export interface SwarmProbeInputs {
     engineDrift: string[];
     /** Nodes whose role, availability or labels are not as asked now. */
     specDrift: string[];
+    /** Workers seen Down while their engine runs: the InvocationID of that engine run. */
+    restart: Record<string, string>;
     /** Managers that manage the swarm now (empty when that is not known). */
     answering: string[];
     /** The manager to use when there is no other reason to choose: the bootstrap manager. */
@@ -26,6 +28,11 @@ export interface SwarmProbeState {
     managers: string[];
     engine: Record<string, number>;
     spec: Record<string, number>;
+    /**
+     * Per node, the engine run its Docker step restarts (the last one found Down while running);
+     * kept, so the step's command stays the same until another run is found so.
+     */
+    restart: Record<string, string>;
     stepManager: string;
 }
 
@@ -56,17 +63,23 @@ export function nextProbeState(
         : usable(news.preferred) || news.answering.length === 0
           ? news.preferred
           : news.answering[0];
+    const restart = Object.fromEntries(
+        news.nodes
+            .map((n) => [n, news.restart?.[n] ?? olds.restart?.[n]])
+            .filter((e): e is [string, string] => e[1] !== undefined),
+    );
     return {
         nodes: news.nodes,
         managers: news.managers,
         engine: count("engine", news.engineDrift),
         spec: count("spec", news.specDrift),
+        restart,
         stepManager,
     };
 }
 
 const kept = (s: Partial<SwarmProbeState>): string =>
-    JSON.stringify([s.nodes, s.managers, s.engine, s.spec, s.stepManager]);
+    JSON.stringify([s.nodes, s.managers, s.engine, s.spec, s.stepManager, s.restart ?? {}]);
 
 /** The dynamic provider: check works the state out, the rest keeps it. */
 export const swarmProbeProvider: pulumi.dynamic.ResourceProvider = {
@@ -88,6 +101,7 @@ export const swarmProbeProvider: pulumi.dynamic.ResourceProvider = {
 export class SwarmProbe extends pulumi.dynamic.Resource {
     public readonly engine!: pulumi.Output<Record<string, number>>;
     public readonly spec!: pulumi.Output<Record<string, number>>;
+    public readonly restart!: pulumi.Output<Record<string, string>>;
     public readonly stepManager!: pulumi.Output<string>;
 
     constructor(name: string, inputs: SwarmProbeInputs, opts?: pulumi.CustomResourceOptions) {

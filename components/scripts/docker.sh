@@ -2,8 +2,10 @@
 # Installs (or verifies) Docker on a node, enables and starts it. Idempotent: a host that already
 # has what was asked is left as it is. With METRICS_ADDR, an engine that has not started yet gets
 # its metrics address first; one already running keeps running (the engine step restarts it, one
-# node at a time).
-: "${NODE:?}" "${HOST:?}" "${INSTALL:?}" "${DOCKER_VERSION=}" "${METRICS_ADDR=}"
+# node at a time). With RESTART, the engine run of that systemd InvocationID (one the managers saw
+# Down while it ran and said it was in the swarm) is restarted; any other run is left alone, so a
+# later run of this step restarts nothing.
+: "${NODE:?}" "${HOST:?}" "${INSTALL:?}" "${DOCKER_VERSION=}" "${METRICS_ADDR=}" "${RESTART=}"
 
 running_before=false
 docker info >/dev/null 2>&1 && running_before=true
@@ -57,6 +59,11 @@ if [ -n "$METRICS_ADDR" ] && [ "$running_before" = false ] && [ "$INSTALL" != no
 fi
 if command -v systemctl >/dev/null 2>&1 && [ "$INSTALL" != none ]; then
   systemctl enable --now docker >/dev/null 2>&1 || fail "systemctl enable --now docker failed: $(systemctl status docker 2>&1 | tail -n 5)"
+fi
+if [ -n "$RESTART" ] && [ "$running_before" = true ] &&
+  [ "$(systemctl show -p InvocationID --value docker.service)" = "$RESTART" ]; then
+  say "restarting Docker: the managers saw this node Down while its engine ran (run $RESTART)"
+  systemctl restart docker || fail "restarting Docker, which the managers saw Down, failed: $(systemctl status docker 2>&1 | tail -n 5)"
 fi
 retry 30 2 "the Docker engine to answer 'docker info'" docker info --format '{{.ServerVersion}}' >/dev/null
 say "docker=$(docker version --format '{{.Server.Version}}')"

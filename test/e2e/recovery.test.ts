@@ -1,6 +1,7 @@
 // End to end: the swarm alone (no ZooKeeper, no services) on 3 managers and 2 workers of fresh lab
 // hosts. Drift made by hand (a worker that left the swarm, a manager's label changed, a worker's
-// engine stopped) is shown by preview, repaired by up, and the next preview is empty. Then the
+// engine stopped) is shown by preview, repaired by up, and the next preview is empty; so is a worker
+// whose heartbeats are lost while its engine runs (its engine restarted). Then the
 // bootstrap manager's host is replaced by a fresh machine at its address: the next up, with no
 // config edit, rejoins it to the same swarm and removes its old entry. A new join token rotation
 // number rotates both tokens once. Every check reads the hosts.
@@ -147,6 +148,98 @@ test("drift by hand: preview shows it, up repairs it, the next preview is empty"
     );
     expect(views()).toEqual(inTheSwarm());
     expect((await previewOps()).summary).toEqual({});
+});
+
+/**
+ * Blocks a host's swarm control traffic (TCP 2377 to and from the managers) for as long as its
+ * engine's current run lasts: a unit bound to docker.service holds the rules and takes them away
+ * when the engine stops. The node's heartbeats are lost while its engine runs and says it is in
+ * the swarm, as in docker/for-linux#209, and only a restart of that engine ends it.
+ */
+function loseHeartbeats(host: string): void {
+    const rule = (op: string) =>
+        `iptables ${op} OUTPUT -p tcp --dport 2377 -j DROP; iptables ${op} INPUT -p tcp --sport 2377 -j DROP`;
+    onHost(
+        host,
+        [
+            "cat > /run/systemd/system/e2e-lose-heartbeats.service <<'UNIT'",
+            "[Unit]",
+            "BindsTo=docker.service",
+            "After=docker.service",
+            "[Service]",
+            "Type=oneshot",
+            "RemainAfterExit=yes",
+            `ExecStart=/bin/sh -c '${rule("-I")}'`,
+            `ExecStop=/bin/sh -c '${rule("-D")}'`,
+            "UNIT",
+            "systemctl daemon-reload && systemctl start e2e-lose-heartbeats.service",
+        ].join("\n"),
+    );
+}
+
+/** Waits (bounded) until `check` holds, asking every 2 s; fails naming what it waited for. */
+async function waitUntil(what: string, seconds: number, check: () => boolean): Promise<void> {
+    for (const until = Date.now() + seconds * 1000; !check();) {
+        if (Date.now() > until) throw new Error(`gave up after ${seconds} s waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 2000));
+    }
+}
+
+test("a worker the managers see Down while its engine runs: preview names it, up restarts that engine run, it is Ready", async () => {
+    const run = () => onHost("lab-w1", "systemctl show -p InvocationID --value docker.service");
+    const lost = run();
+    const state = () => onHost("lab-m1", "docker node inspect -f '{{.Status.State}}' lab-w1");
+    const uptime = () =>
+        Number(
+            onHost(
+                "lab-w1",
+                "echo $(($(cut -d. -f1 /proc/uptime) - $(systemctl show -p ActiveEnterTimestampMonotonic --value docker.service) / 1000000))",
+            ),
+        );
+    loseHeartbeats("lab-w1");
+    let since = Date.now();
+    await waitUntil("the managers to see lab-w1 Down", 120, () => state() === "down");
+    const downAfter = (Date.now() - since) / 1000;
+    // Its engine runs and still says it is in the swarm; an engine that started less than a
+    // minute ago is left to its first heartbeats, so this one must be older.
+    expect(onHost("lab-w1", "docker info --format '{{.Swarm.LocalNodeState}}'")).toBe("active");
+    await waitUntil("lab-w1's engine to have run a minute", 90, () => uptime() >= 60);
+
+    since = Date.now();
+    const preview = await previewOps();
+    const previewSeconds = (Date.now() - since) / 1000;
+    expect(preview.warnings).toBe(
+        "swarm-ha: lab-w1 (172.30.213.21): the managers see it Down while its engine runs and says it is in the swarm (its heartbeats are lost); up restarts its engine and waits for it to be Ready.",
+    );
+    expect(preview.ops).toEqual({
+        update: [
+            "lab-probe",
+            "lab-ready",
+            ...["docker", "join", "scripts"].map((s) => `lab-${s}-lab-w1`),
+        ].sort(),
+    });
+    // Nothing restarted by the preview.
+    expect(run()).toBe(lost);
+    expect(state()).toBe("down");
+
+    since = Date.now();
+    const repaired = await up();
+    const upSeconds = (Date.now() - since) / 1000;
+    console.log(
+        `lost worker: Down after ${downAfter.toFixed(1)} s; preview naming it ${previewSeconds.toFixed(1)} s; up restarting its engine ${upSeconds.toFixed(1)} s`,
+    );
+    expect(repaired.summary).toEqual({ update: expect.any(Number) });
+    expect(run()).not.toBe(lost);
+    expect(onHost("lab-w1", "systemctl is-active e2e-lose-heartbeats.service || true")).toBe(
+        "inactive",
+    );
+    // The ready check waited for it: Ready when up returned, the same swarm node.
+    expect(state()).toBe("ready");
+    expect(views()).toEqual(inTheSwarm());
+    // Repaired once: the next preview is empty, and another up restarts nothing.
+    const after = run();
+    expect((await previewOps()).summary).toEqual({});
+    expect(run()).toBe(after);
 });
 
 test("the bootstrap manager's host replaced: up rejoins it to the same swarm, no config edit", async () => {

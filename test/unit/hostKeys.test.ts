@@ -11,6 +11,7 @@ import {
     firstAnswer,
     hostKeyProblems,
     loginProblems,
+    sharingConnections,
     sshKeyscan,
     sshLogin,
 } from "../../components";
@@ -123,5 +124,66 @@ describe("the login with the stack's key", () => {
         expect(asked).toEqual(["10.0.0.1 docker node ls true", "10.0.0.2 docker node ls true"]);
         expect(await firstAnswer([hosts[0]], keyFile, "x", run)).toBeUndefined();
         expect(await firstAnswer([], keyFile, "x", run)).toBeUndefined();
+    });
+});
+
+describe("the checks' shared connections (with a fake ssh that logs its arguments)", () => {
+    // Loopback, should the fake not be found: nothing leaves this machine.
+    const CHECK = { node: "m1", host: "127.0.0.1", port: 9, user: "root", hostKey: GOOD };
+
+    // A fake `ssh` first on PATH: it logs each call's arguments on one line and, as a master
+    // would, leaves a file at the ControlPath.
+    function withFakeSsh<T>(use: (log: string) => Promise<T>): Promise<T> {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fake-ssh-"));
+        const log = path.join(dir, "calls");
+        fs.writeFileSync(
+            path.join(dir, "ssh"),
+            [
+                "#!/bin/sh",
+                `echo "$*" >>${log}`,
+                'for a in "$@"; do case "$a" in ControlPath=*) p=${a#ControlPath=}; [ -d "$(dirname "$p")" ] && : >"$(dirname "$p")/m1" ;; esac; done',
+                "exit 0",
+            ].join("\n"),
+            { mode: 0o755 },
+        );
+        const before = process.env.PATH;
+        process.env.PATH = `${dir}:${before}`;
+        return use(log).finally(() => (process.env.PATH = before));
+    }
+
+    test("within a scope, every command on a host goes through one master per key; after it, none is left", async () => {
+        await withFakeSsh(async (log) => {
+            await sharingConnections(async () => {
+                await firstAnswer([CHECK], "/keys/a", "true");
+                await firstAnswer([CHECK], "/keys/a", "docker info");
+                await firstAnswer([CHECK], "/keys/b", "true");
+            });
+            const calls = fs.readFileSync(log, "utf8").trim().split("\n");
+            const paths = calls.map((c) => /ControlPath=(\S+)/.exec(c)?.[1]);
+            expect(calls).toHaveLength(5);
+            // The same master for the same key; another key, another one.
+            expect(paths[0]).toBe(paths[1]);
+            expect(paths[2]).not.toBe(paths[0]);
+            const dir = path.dirname(path.dirname(paths[0]!));
+            for (const c of calls.slice(0, 3)) {
+                expect(c).toMatch(/^-o ControlMaster=auto .* -- root@127\.0\.0\.1 /);
+            }
+            // At the end, each master is asked to exit, and the folder is gone.
+            expect(calls.slice(3).sort()).toEqual([
+                `-o ControlPath=${path.dirname(paths[0]!)}/m1 -O exit -- x`,
+                `-o ControlPath=${path.dirname(paths[2]!)}/m1 -O exit -- x`,
+            ]);
+            expect(fs.existsSync(dir)).toBe(false);
+        });
+    });
+
+    test("outside a scope, a command opens a connection of its own", async () => {
+        await withFakeSsh(async (log) => {
+            await firstAnswer([CHECK], "/keys/a", "true");
+            const calls = fs.readFileSync(log, "utf8").trim().split("\n");
+            expect(calls).toHaveLength(1);
+            expect(calls[0]).not.toContain("ControlPath");
+            expect(calls[0]).toMatch(/ -- root@127\.0\.0\.1 true$/);
+        });
     });
 });

@@ -28,6 +28,7 @@ import {
     SwarmNodeArgs,
     validateSwarmClusterArgs,
     MANAGER_RELAY,
+    SEEN_DOWN,
 } from "../../components";
 import { scriptBundle, scriptText, scriptsDir } from "../../components/remoteScript";
 
@@ -472,6 +473,42 @@ describe("SwarmCluster engine metrics", () => {
     });
 });
 
+describe("docker.sh's restart of a lost engine run (run here, with fake systemctl and docker)", () => {
+    // Runs docker.sh (distro install, Docker present and running, as InvocationID `running`) with
+    // RESTART; returns the systemctl calls that change something.
+    function dockerStep(restart: string, running: string): string[] {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "docker-step-"));
+        const log = path.join(dir, "calls");
+        const fake = (name: string, body: string) =>
+            fs.writeFileSync(path.join(dir, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+        fake(
+            "systemctl",
+            `case "$1" in show) echo ${running} ;; is-active) exit 0 ;; *) echo "systemctl $*" >>${log} ;; esac`,
+        );
+        fake("docker", 'case "$1" in version) echo 20.10.24 ;; *) echo ok ;; esac');
+        fake("dockerd", "exit 0");
+        const printed = execFileSync(
+            "sh",
+            [
+                "-c",
+                `set -eu\nNODE=w2 HOST=10.1.0.22 INSTALL=distro RESTART='${restart}'\n${scriptText("lib")}\n${scriptText("docker")}`,
+            ],
+            { env: { ...process.env, PATH: `${dir}:${process.env.PATH}` }, encoding: "utf8" },
+        );
+        expect(printed).toContain("docker=20.10.24");
+        return fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim().split("\n") : [];
+    }
+
+    test("the run found lost is restarted; another run, or none named, is only enabled", () => {
+        expect(dockerStep("0c4ab2e1", "0c4ab2e1")).toEqual([
+            "systemctl enable --now docker",
+            "systemctl restart docker",
+        ]);
+        expect(dockerStep("0c4ab2e1", "77d09f3a")).toEqual(["systemctl enable --now docker"]);
+        expect(dockerStep("", "77d09f3a")).toEqual(["systemctl enable --now docker"]);
+    });
+});
+
 describe("the engine's metrics address in daemon.json (lib.sh's daemon_metrics, run here)", () => {
     // Runs daemon_metrics on a daemon.json holding `before` (absent when undefined); returns what it
     // printed and the file after.
@@ -583,6 +620,7 @@ describe("SwarmCluster repairs and its step manager", () => {
             managers: ["m1", "m2", "m3"],
             engineDrift: ["w1"],
             specDrift: ["m2"],
+            restart: {},
             answering: ["m1", "m2", "m3"],
             preferred: "m1",
         });
@@ -602,6 +640,56 @@ describe("SwarmCluster repairs and its step manager", () => {
                 expect(create(`rep-${step}-${n}`)).not.toContain("REPAIR");
             }
         }
+        // No engine to restart: neither the Docker steps nor the ready check say so.
+        for (const n of nodes) expect(create(`rep-docker-${n.name}`)).not.toContain("RESTART");
+        expect(create("rep-ready")).not.toContain("RESTARTED");
+    });
+
+    test("a worker lost for the managers while its engine runs: that engine run restarted, then waited for", async () => {
+        const nodes = cluster(3, 2);
+        const zero = { m1: 0, m2: 0, m3: 0, w1: 0, w2: 0 };
+        recorder.probeBefore = {
+            nodes: nodes.map((n) => n.name),
+            managers: ["m1", "m2", "m3"],
+            engine: zero,
+            spec: zero,
+            stepManager: "m1",
+        };
+        await build(
+            "lost",
+            args(nodes, {
+                observed: {
+                    drift: {
+                        engine: { w2: [SEEN_DOWN] },
+                        spec: {},
+                        restart: { w2: "0c4ab2e1" },
+                    },
+                    answering: ["m1", "m2", "m3"],
+                    unreachable: [],
+                },
+            }),
+        );
+        const create = (n: string) => String(recorder.byName(n).inputs.create);
+        expect(create("lost-docker-w2")).toContain("\nRESTART='0c4ab2e1'\n");
+        expect(create("lost-docker-w2")).toContain("\nREPAIR='1'\n");
+        for (const n of ["m1", "m2", "m3", "w1"]) {
+            expect(create(`lost-docker-${n}`)).not.toContain("RESTART");
+        }
+        expect(create("lost-ready")).toContain("\nRESTARTED='w2=0c4ab2e1'\n");
+        // The next run finds it Ready: the probe keeps the run, so nothing runs again.
+        recorder.probeBefore = {
+            ...recorder.probeBefore,
+            engine: { ...zero, w2: 1 },
+            restart: { w2: "0c4ab2e1" },
+        };
+        await build(
+            "lost2",
+            args(nodes, {
+                observed: { drift: { engine: {}, spec: {} }, answering: ["m1"], unreachable: [] },
+            }),
+        );
+        expect(create("lost2-docker-w2")).toContain("\nRESTART='0c4ab2e1'\n");
+        expect(create("lost2-ready")).toContain("\nRESTARTED='w2=0c4ab2e1'\n");
     });
 
     test("the manager-side steps move to a manager that manages the swarm; joins stay as they were", async () => {

@@ -12,9 +12,22 @@ import {
     parseNodeReport,
     FIREWALL_OFF,
     FIREWALL_UNCONFIRMED,
+    SEEN_DOWN,
+    SEEN_DOWN_AFTER_SECONDS,
     swarmDrift,
 } from "../../components";
-import { SwarmProbeInputs, nextProbeState } from "../../components/swarmProbe";
+import {
+    SwarmProbeInputs,
+    SwarmProbeState,
+    nextProbeState,
+    swarmProbeProvider,
+} from "../../components/swarmProbe";
+
+const swarmProbeDiff = async (
+    olds: Partial<SwarmProbeState>,
+    news: SwarmProbeState,
+): Promise<boolean | undefined> =>
+    (await swarmProbeProvider.diff!("swarm", olds as SwarmProbeState, news)).changes;
 import { MEMBERS_COMMAND } from "../../components/swarmQuorum";
 
 const NODES: SwarmNodeArgs[] = [
@@ -31,6 +44,8 @@ const report = (nodeId: string, control = false, extra: Partial<NodeReport> = {}
     nodeId,
     control,
     cluster: control ? "C1" : "",
+    invocation: `run-${nodeId}`,
+    runningSeconds: 3600,
     firewall: "",
     ...extra,
 });
@@ -71,13 +86,17 @@ const REPORTS: Record<string, NodeReport | undefined> = {
 describe("what a host reports", () => {
     test("a running engine in a swarm, and one stopped (the engine is not asked then)", () => {
         expect(
-            parseNodeReport("engine=active swarm=active node=i1 control=true cluster=C1\n"),
+            parseNodeReport(
+                "engine=active swarm=active node=i1 control=true cluster=C1\ninvocation=5f0c running=742\n",
+            ),
         ).toEqual({
             engine: "active",
             swarm: "active",
             nodeId: "i1",
             control: true,
             cluster: "C1",
+            invocation: "5f0c",
+            runningSeconds: 742,
             firewall: "",
         });
         expect(parseNodeReport("engine=inactive\nfirewall=off\n")).toEqual({
@@ -86,6 +105,8 @@ describe("what a host reports", () => {
             nodeId: "",
             control: false,
             cluster: "",
+            invocation: "",
+            runningSeconds: 0,
             firewall: "off",
         });
         expect(NODE_COMMAND).toMatch(/^if systemctl is-active -q docker.service; then docker info/);
@@ -115,6 +136,32 @@ describe("the firewall's drift", () => {
 describe("swarmDrift", () => {
     test("everything as asked: no drift", () => {
         expect(swarmDrift(NODES, REPORTS, MEMBERS)).toEqual({ engine: {}, spec: {} });
+    });
+
+    test("a worker the managers see Down while its engine runs and says it is in the swarm: its engine run is restarted", () => {
+        const down = (id: string): SwarmMember[] =>
+            MEMBERS.map((m) => (m.id === id ? { ...m, state: "down" } : m));
+        const drift = swarmDrift(NODES, REPORTS, down("i4"));
+        expect(drift).toEqual({
+            engine: { w1: [SEEN_DOWN] },
+            spec: {},
+            restart: { w1: "run-i4" },
+        });
+        expect(driftMessages(NODES, drift)).toEqual([
+            "swarm-ha: w1 (10.0.0.21): the managers see it Down while its engine runs and says it is in the swarm (its heartbeats are lost); up restarts its engine and waits for it to be Ready.",
+        ]);
+        // Not for an engine that started less than a minute ago: its first heartbeats are due.
+        const young = { ...REPORTS, w1: report("i4", false, { runningSeconds: 20 }) };
+        expect(swarmDrift(NODES, young, down("i4"))).toEqual({ engine: {}, spec: {} });
+        expect(SEEN_DOWN_AFTER_SECONDS).toBe(60);
+        // Not for a manager (a restart could cost the quorum; Raft's reachability sees it).
+        expect(swarmDrift(NODES, REPORTS, down("i2"))).toEqual({ engine: {}, spec: {} });
+        // Not for a host that says it is out of the swarm: that is the join's drift.
+        const out = { ...REPORTS, w1: report("", false, { swarm: "inactive" }) };
+        expect(swarmDrift(NODES, out, down("i4"))).toEqual({
+            engine: { w1: ["it is not in the swarm"] },
+            spec: {},
+        });
     });
 
     test("an engine stopped, a node out of the swarm, labels, availability and role changed by hand", () => {
@@ -303,6 +350,7 @@ describe("the probe's state", () => {
         managers: ["m1", "m2", "m3"],
         engineDrift: [],
         specDrift: [],
+        restart: {},
         answering: ["m1", "m2", "m3"],
         preferred: "m1",
         ...extra,
@@ -315,8 +363,29 @@ describe("the probe's state", () => {
             managers: ["m1", "m2", "m3"],
             engine: zero,
             spec: zero,
+            restart: {},
             stepManager: "m1",
         });
+    });
+
+    test("the engine run to restart is kept until another is found, and goes with its node", async () => {
+        const before = nextProbeState({}, inputs());
+        const lost = nextProbeState(before, inputs({ engineDrift: ["w1"], restart: { w1: "r1" } }));
+        expect(lost.restart).toEqual({ w1: "r1" });
+        // Found healthy the next time: kept, so the Docker step's command stays as it is.
+        const healthy = nextProbeState(lost, inputs());
+        expect(healthy).toEqual(lost);
+        expect(await swarmProbeDiff(lost, healthy)).toBe(false);
+        // Lost again, in another engine run: that one.
+        expect(nextProbeState(healthy, inputs({ restart: { w1: "r2" } })).restart).toEqual({
+            w1: "r2",
+        });
+        // The node removed from the stack: its entry too.
+        expect(nextProbeState(lost, inputs({ nodes: ["m1", "m2", "m3"] })).restart).toEqual({});
+        // A state kept before restarts existed compares equal to one with none.
+        const older: Partial<SwarmProbeState> = { ...before };
+        delete older.restart;
+        expect(await swarmProbeDiff(older, before)).toBe(false);
     });
 
     test("a drifted node's count grows by one per run that finds it; a new node starts at 0", () => {
