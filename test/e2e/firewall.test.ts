@@ -19,6 +19,8 @@ import {
     DEV,
     Ops,
     WITHOUT_MONITORING,
+    freshLab,
+    freshStack,
     lab,
     onHost,
     opsCollector,
@@ -106,8 +108,7 @@ function udpDrops(): number {
 const up = () => upWithOps(stack);
 
 beforeAll(async () => {
-    lab("down");
-    lab("up", "--managers", "3", "--workers", "2", "--packaged");
+    freshLab(3, 2);
     const config = {
         ...WITHOUT_MONITORING,
         "swarm-ha:services": { value: "{}" },
@@ -118,7 +119,7 @@ beforeAll(async () => {
         "swarm-ha:zkTls": { value: JSON.stringify({ enabled: true }) },
     };
     stack = await openStack({ stack: "firewall", settingsFrom: "dev", config });
-    await removeStack(stack);
+    await freshStack(stack);
     stack = await openStack({ stack: "firewall", settingsFrom: "dev", config });
 });
 

@@ -26,6 +26,22 @@ export function lab(...args: string[]): string {
     });
 }
 
+/**
+ * E2E_KEEP=1: a file keeps the lab's hosts and its stack as its last run left them, instead of
+ * fresh hosts and an empty stack, so that one scenario (`-t NAME`) runs in the time of its own
+ * steps on a platform that is already there (README, "One scenario alone").
+ */
+export const KEEP = process.env.E2E_KEEP === "1";
+
+/**
+ * A file's lab: fresh hosts (Docker, ZooKeeper and Java installed, nothing configured), or with
+ * E2E_KEEP the hosts there (made if missing).
+ */
+export function freshLab(managers: number, workers: number): void {
+    if (!KEEP) lab("down");
+    lab("up", "--managers", String(managers), "--workers", String(workers), "--packaged");
+}
+
 /** Runs a shell command on a lab host as root over SSH with the lab key; returns stdout. */
 export function onHost(host: string, command: string): string {
     return lab("ssh", host, command).trim();
@@ -46,6 +62,11 @@ export async function removeStack(stack: Stack): Promise<void> {
     // A run killed earlier leaves the stack locked: `pulumi cancel` first, as a user would.
     await stack.cancel().catch(() => undefined);
     await stack.workspace.removeStack(stack.name, { force: true });
+}
+
+/** A file's stack at its start: emptied (see removeStack), or with E2E_KEEP as it is. */
+export async function freshStack(stack: Stack): Promise<void> {
+    if (!KEEP) await removeStack(stack);
 }
 
 /**

@@ -20,7 +20,7 @@ import {
     alertRules,
     rulesFile,
 } from "../../components";
-import { DEV, lab, onHost, record, removeStack } from "./helpers";
+import { DEV, freshLab, freshStack, lab, onHost, record } from "./helpers";
 
 jest.setTimeout(20 * 60 * 1000);
 
@@ -138,10 +138,9 @@ async function timeToFire(
 }
 
 beforeAll(async () => {
-    lab("down");
-    lab("up", "--managers", "3", "--workers", "2", "--packaged");
+    freshLab(3, 2);
     stack = await openStack({ stack: "mon-e2e", settingsFrom: "dev" });
-    await removeStack(stack);
+    await freshStack(stack);
     stack = await openStack({ stack: "mon-e2e", settingsFrom: "dev" });
     // The platform first, without monitoring: the next test turns it on for a running cluster.
     await stack.setConfig("swarm-ha:monitoring", { value: JSON.stringify({ enabled: false }) });

@@ -16,7 +16,16 @@ import { ServiceConfig } from "../../serviceConfig";
 import { NodeConfig } from "../../config";
 import { ZkClient, discoverInstances, REGISTRAR_ELECTION } from "../../components";
 import { srvrMode } from "../../components/zookeeperProbe";
-import { DEV, lab, onHost, record, removeStack, transcript, WITHOUT_MONITORING } from "./helpers";
+import {
+    DEV,
+    WITHOUT_MONITORING,
+    freshLab,
+    freshStack,
+    lab,
+    onHost,
+    record,
+    transcript,
+} from "./helpers";
 
 jest.setTimeout(20 * 60 * 1000);
 
@@ -143,8 +152,7 @@ function killWebTask(): string {
 }
 
 beforeAll(async () => {
-    lab("down");
-    lab("up", "--managers", "3", "--workers", "2", "--packaged");
+    freshLab(3, 2);
     execFileSync("docker", ["tag", "swarm-ha-web:3", NEXT_IMAGE]);
     lab("load-image", NEXT_IMAGE);
     // Curator's discovery from Debian's packages (scripts/bootstrap.sh installs them).
@@ -175,7 +183,7 @@ beforeAll(async () => {
     classpath = [...jars, classes].join(":");
 
     stack = await openStack({ stack: "reg-e2e", settingsFrom: "dev", config: WITHOUT_MONITORING });
-    await removeStack(stack);
+    await freshStack(stack);
     stack = await openStack({ stack: "reg-e2e", settingsFrom: "dev", config: WITHOUT_MONITORING });
     await stack.setAllConfig({
         "swarm-ha:zkAuth": { value: "true" },

@@ -10,7 +10,7 @@ import { Stack } from "@pulumi/pulumi/automation";
 import { REPO, changes, openStack } from "../../scripts/automation";
 import { ServiceConfig } from "../../serviceConfig";
 import { ServiceUpdateArgs } from "../../components";
-import { DEV, W3, lab, onHost, record, removeStack, WITHOUT_MONITORING } from "./helpers";
+import { DEV, W3, WITHOUT_MONITORING, freshLab, freshStack, lab, onHost, record } from "./helpers";
 import { httpGet } from "../../scripts/http";
 
 jest.setTimeout(20 * 60 * 1000);
@@ -203,13 +203,12 @@ function clientInOverlay(
 }
 
 beforeAll(async () => {
-    lab("down");
-    lab("up", "--managers", "3", "--workers", "3", "--packaged");
+    freshLab(3, 3);
     // The test's second image: the same content under another tag, staged like the first.
     execFileSync("docker", ["tag", "swarm-ha-web:3", NEXT_IMAGE]);
     lab("load-image", NEXT_IMAGE);
     stack = await openStack({ stack: "svc-e2e", settingsFrom: "dev", config: WITHOUT_MONITORING });
-    await removeStack(stack);
+    await freshStack(stack);
     stack = await openStack({ stack: "svc-e2e", settingsFrom: "dev", config: WITHOUT_MONITORING });
     // The swarm alone: ZooKeeper has its own tests.
     await stack.removeConfig("swarm-ha:zkServers");

@@ -12,14 +12,15 @@ import {
     DEV,
     Ops,
     W3,
+    WITHOUT_MONITORING,
+    freshLab,
+    freshStack,
     lab,
     onHost,
     opsCollector,
-    removeStack,
-    transcript,
     record,
+    transcript,
     whereIn,
-    WITHOUT_MONITORING,
 } from "./helpers";
 
 jest.setTimeout(20 * 60 * 1000);
@@ -71,10 +72,9 @@ function execSleep(seconds: number): void {
 }
 
 beforeAll(async () => {
-    lab("down");
-    lab("up", "--managers", "3", "--workers", "3", "--packaged");
+    freshLab(3, 3);
     stack = await openStack({ stack: "e2e", settingsFrom: "dev", config: WITHOUT_MONITORING });
-    await removeStack(stack);
+    await freshStack(stack);
     stack = await openStack({
         stack: "e2e",
         settingsFrom: "dev",

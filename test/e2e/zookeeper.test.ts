@@ -10,14 +10,15 @@ import { changes, openStack } from "../../scripts/automation";
 import { NodeConfig } from "../../config";
 import {
     Ops,
+    WITHOUT_MONITORING,
+    freshLab,
+    freshStack,
     killEngine,
     lab,
     onHost,
     opsCollector,
     record,
-    removeStack,
     transcript,
-    WITHOUT_MONITORING,
 } from "./helpers";
 import { ZkClient } from "../../components/registry/zkClient";
 import { srvrMode } from "../../components/zookeeperProbe";
@@ -174,11 +175,10 @@ async function upKilledAt(when: RegExp): Promise<void> {
 }
 
 beforeAll(async () => {
-    lab("down");
     // Managers for the cluster and the first three ZooKeeper servers; two spare hosts for growing.
-    lab("up", "--managers", "3", "--workers", "2", "--packaged");
+    freshLab(3, 2);
     stack = await openStack({ stack: "zk-e2e", settingsFrom: "dev", config: WITHOUT_MONITORING });
-    await removeStack(stack);
+    await freshStack(stack);
     stack = await openStack({ stack: "zk-e2e", settingsFrom: "dev", config: WITHOUT_MONITORING });
     // ZooKeeper is what this file is about: the services stay out.
     await stack.removeConfig("swarm-ha:services");
