@@ -180,7 +180,7 @@ const LABEL_KEY_RULE = /^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$/;
 const ROLES: SwarmRole[] = ["manager", "worker"];
 const AVAILABILITIES: NodeAvailability[] = ["active", "pause", "drain"];
 const INSTALL_METHODS: DockerInstallMethod[] = ["distro", "docker-ce", "none"];
-const READY_INTERVAL_SECONDS = 2;
+const READY_INTERVAL_SECONDS = 0.5;
 
 /**
  * Checks a SwarmCluster's arguments; throws one error naming the component, each field, value and

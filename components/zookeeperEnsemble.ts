@@ -159,7 +159,7 @@ export interface ZooKeeperServerStatus {
 }
 
 const COMPONENT = "ZooKeeperEnsemble";
-const HEALTH_INTERVAL_SECONDS = 2;
+const HEALTH_INTERVAL_SECONDS = 0.5;
 
 /** Checks a ZooKeeperEnsemble's arguments; one error naming the component, fields, values and rules. */
 export function validateZooKeeperArgs(name: string, args: ZooKeeperEnsembleArgs): void {

@@ -65,5 +65,5 @@ if [ -n "$RESTART" ] && [ "$running_before" = true ] &&
   say "restarting Docker: the managers saw this node Down while its engine ran (run $RESTART)"
   systemctl restart docker || fail "restarting Docker, which the managers saw Down, failed: $(systemctl status docker 2>&1 | tail -n 5)"
 fi
-retry 30 2 "the Docker engine to answer 'docker info'" docker info --format '{{.ServerVersion}}' >/dev/null
+retry 120 0.5 "the Docker engine to answer 'docker info'" docker info --format '{{.ServerVersion}}' >/dev/null
 say "docker=$(docker version --format '{{.Server.Version}}')"

@@ -15,7 +15,7 @@ while :; do
     say "warning: $running task(s) still running on $NODE_ID after $DRAIN_ATTEMPTS checks; continuing"
     break
   fi
-  sleep 2
+  sleep 0.5
 done
 self=$(docker info --format '{{.Swarm.NodeID}}')
 if [ "$(docker node inspect --format '{{.Spec.Role}}' "$NODE_ID")" = manager ] && [ "$NODE_ID" != "$self" ]; then

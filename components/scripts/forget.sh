@@ -15,7 +15,7 @@ while :; do
   [ -z "$entries" ] && { say "no entry for $ADVERTISE_ADDR"; exit 0; }
   if ! printf '%s\n' "$entries" | grep -qv ' down$'; then break; fi
   i=$((i + 1))
-  [ "$i" -lt 30 ] || fail "node at $ADVERTISE_ADDR still not down after 60s; last: $entries"
-  sleep 2
+  [ "$i" -lt 120 ] || fail "node at $ADVERTISE_ADDR still not down after 60 s; last: $entries"
+  sleep 0.5
 done
 printf '%s\n' "$entries" | while read -r id _; do docker node rm "$id" >/dev/null && say "removed $id"; done

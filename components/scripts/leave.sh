@@ -19,12 +19,12 @@ if [ "$state" = active ] && [ -z "$FORCE" ] && control; then
       break
     fi
     if out=$(docker node demote "$(docker info --format '{{.Swarm.NodeID}}')" 2>&1); then
-      retry 15 2 "this node to be a worker" worker >/dev/null
+      retry 60 0.5 "this node to be a worker" worker >/dev/null
       break
     fi
     i=$((i + 1))
-    [ "$i" -lt 15 ] || fail "demoting itself before leaving was refused 15 times, 2 s apart: $out"
-    sleep 2
+    [ "$i" -lt 60 ] || fail "demoting itself before leaving was refused 60 times, 0.5 s apart: $out"
+    sleep 0.5
   done
 fi
 if [ "$state" = active ] || [ "$state" = locked ] || [ "$state" = pending ]; then

@@ -44,6 +44,6 @@ while entries=$(stale) && [ -n "$entries" ]; do
     break
   fi
   i=$((i + 1))
-  [ "$i" -lt 30 ] || fail "old entries at $ADVERTISE_ADDR not down after 60 s: $(echo "$entries" | tr '\n' ' ')"
-  sleep 2
+  [ "$i" -lt 120 ] || fail "old entries at $ADVERTISE_ADDR not down after 60 s: $(echo "$entries" | tr '\n' ' ')"
+  sleep 0.5
 done

@@ -78,7 +78,7 @@ rejoin() {
   _line=$(cat "$HANDOVER")
   case $_line in *\;*) ;; *) _line="$_line;$CLIENT_PORT" ;; esac
   _answer=$(zk_cli 127.0.0.1 "reconfig -add $_line")
-  retry 15 2 "server $MYID to be back in the ensemble (reconfig answered: $(printf '%s' "$_answer" | tr '\n' ' '))" in_ensemble >/dev/null
+  retry 60 0.5 "server $MYID to be back in the ensemble (reconfig answered: $(printf '%s' "$_answer" | tr '\n' ' '))" in_ensemble >/dev/null
   rm -f "$HANDOVER"
   say "server $MYID is back in the ensemble"
 }

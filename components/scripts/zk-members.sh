@@ -39,6 +39,6 @@ reconfigured() {
   _now=$(members_of "$(zk_cli 127.0.0.1 config)")
   [ "$_now" = "$desired" ] || { printf 'members %s; reconfig answered: %s' "$(ids_of "$_now")" "$(printf '%s' "$answer" | tr '\n' ' ')"; return 1; }
 }
-retry 15 2 "the reconfiguration to $(ids_of "$desired")" reconfigured >/dev/null
+retry 60 0.5 "the reconfiguration to $(ids_of "$desired")" reconfigured >/dev/null
 wait_healthy "$ATTEMPTS" "$SERVERS"
 say "members: $(ids_of "$desired"), $(ensemble_report "$SERVERS" | awk '$3 == "leader" { print "leader " $1 }')"
