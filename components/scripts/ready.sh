@@ -2,7 +2,9 @@
 # On a manager: waits (bounded) until every expected node is Ready and every manager Reachable,
 # then prints one line per node: name id role state reachability leader address. The nodes named in
 # UNREACHABLE (their host did not answer when the run started) are listed, not waited for.
-: "${NODE:?}" "${HOST:?}" "${EXPECTED:?}" "${ATTEMPTS:?}" "${INTERVAL:?}" "${UNREACHABLE=}"
+# RESTARTED names the engine runs restarted for being lost (NODE=INVOCATION ...): not read here, it
+# makes the check run again after each such restart.
+: "${NODE:?}" "${HOST:?}" "${EXPECTED:?}" "${ATTEMPTS:?}" "${INTERVAL:?}" "${UNREACHABLE=}" "${RESTARTED=}"
 
 report() {
   printf '%s\n' "$EXPECTED" | while read -r name id role; do
