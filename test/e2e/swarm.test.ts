@@ -106,8 +106,11 @@ test("up converges 3 managers and 2 workers with their labels", async () => {
             "enabled\nactive",
         );
     }
-    // lab-w3 has no Docker yet: only the swarm's hosts were touched.
-    expect(onHost("lab-w3", "command -v docker || echo none")).toBe("none");
+    // lab-w3's Docker (installed, as on every packaged lab host) is not started, and no script
+    // was placed there: only the swarm's hosts were touched.
+    expect(
+        onHost("lab-w3", "echo $(systemctl is-active docker.service) $(ls /var/lib/swarm-ha 2>&1)"),
+    ).toBe("inactive ls: cannot access '/var/lib/swarm-ha': No such file or directory");
 });
 
 test("the stack's outputs agree with what the hosts report", async () => {
