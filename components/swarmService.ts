@@ -137,7 +137,11 @@ export interface SwarmServiceArgs {
      * `swarm-ha.metrics.port` and `swarm-ha.metrics.path`. Default: not scraped.
      */
     metrics?: { port: number; path?: string };
-    /** Wait for a replicated service's tasks to converge on create and update. Default: true. */
+    /**
+     * Wait for a replicated service's tasks to converge on create and update. With `tasksFrom`,
+     * the tasks step waits, asking the swarm every quarter second; without it, the Docker provider
+     * does (it first asks 7 s after an update, then every 5 s or more). Default: true.
+     */
     waitForConvergence?: boolean;
     /** Longest wait for convergence, as a Go duration. Default: "3m". */
     convergenceTimeout?: string;
@@ -284,13 +288,58 @@ export function endpointSpec(args: SwarmServiceArgs): inputs.ServiceEndpointSpec
  * The command that prints a service's running tasks ("task ID NODE ADDRESS STATE SINCE...") and
  * every node's address ("node ADDRESS"), on a manager.
  */
-export function tasksCommand(service: string): string {
+export function tasksCommand(service: string, convergenceSeconds?: number): string {
     return [
         "set -eu",
+        ...(convergenceSeconds === undefined ? [] : convergenceWait(service, convergenceSeconds)),
         `docker service ps ${shellQuote(service)} --filter desired-state=running --format '{{.ID}} {{.Node}} {{.CurrentState}}' |`,
         `  while read -r id node rest; do echo "task $id $node $(docker node inspect -f '{{.Status.Addr}}' "$node") $rest"; done`,
         "docker node ls -q | xargs docker node inspect -f 'node {{.Status.Addr}}'",
     ].join("\n");
+}
+
+/** How often the tasks step asks the swarm whether a service has converged. */
+export const CONVERGENCE_POLL_SECONDS = 0.25;
+
+/**
+ * Lines that wait (bounded) until a replicated service has converged, as `docker service update
+ * --detach=false` waits: no update or rollback in progress, and its replicas running, each on the
+ * service's current spec (the swarm's own `_up-to-date` filter, which docker's CLI waits with), no
+ * other task meant to run. An update the swarm rolled back or paused fails with its own message.
+ */
+function convergenceWait(service: string, seconds: number): string[] {
+    const attempts = Math.max(1, Math.ceil(seconds / CONVERGENCE_POLL_SECONDS));
+    const ps =
+        "docker service ps \"$svc\" --filter desired-state=running --format '{{.CurrentState}}'";
+    return [
+        `svc=${shellQuote(service)}`,
+        "why() { docker service inspect \"$svc\" --format '{{if .UpdateStatus}}{{.UpdateStatus.Message}}{{end}}'; }",
+        "i=0",
+        "while :; do",
+        "  st=$(docker service inspect \"$svc\" --format '{{if .UpdateStatus}}{{.UpdateStatus.State}}{{else}}none{{end}} {{.Spec.Mode.Replicated.Replicas}}')",
+        "  update=${st% *} replicas=${st#* }",
+        '  case "$update" in',
+        '    rollback_completed) echo "swarm-ha: service $svc: service rollback completed: $(why)" >&2; exit 1 ;;',
+        '    paused | rollback_paused) echo "swarm-ha: service $svc: the update is $update: $(why)" >&2; exit 1 ;;',
+        "  esac",
+        `  fresh=$(${ps} --filter _up-to-date=true | grep -c '^Running' || true)`,
+        `  meant=$(${ps} | grep -c . || true)`,
+        '  case "$update" in updating | rollback_started) ;; *) [ "$fresh" = "$replicas" ] && [ "$meant" = "$replicas" ] && break ;; esac',
+        "  i=$((i + 1))",
+        `  [ "$i" -lt ${attempts} ] || { echo "swarm-ha: service $svc: not converged after ${seconds} s: $fresh of $replicas running on its current spec, $meant meant to run, update $update" >&2; exit 1; }`,
+        `  sleep ${CONVERGENCE_POLL_SECONDS}`,
+        "done",
+    ];
+}
+
+/** Seconds of a Go duration ("3m", "90s", "1m30s", "500ms"); undefined when it is not one. */
+export function durationSeconds(text: string): number | undefined {
+    const unit: Record<string, number> = { h: 3600, m: 60, s: 1, ms: 0.001 };
+    if (!/^(\d+(\.\d+)?(h|ms|m|s))+$/.test(text)) return undefined;
+    let total = 0;
+    for (const [, n, u] of text.matchAll(/(\d+(?:\.\d+)?)(h|ms|m|s)/g))
+        total += Number(n) * unit[u];
+    return total;
 }
 
 /** Reads what {@link tasksCommand} printed. */
@@ -498,9 +547,9 @@ export class SwarmService extends pulumi.ComponentResource {
                 endpointSpec: endpointSpec(args),
                 updateConfig: updateSpec(args.updateConfig, "rollback"),
                 rollbackConfig: updateSpec(args.rollbackConfig, "pause"),
-                // The provider can wait for replicated services only.
+                // The provider can wait for replicated services only; with a tasks step, it waits.
                 convergeConfig:
-                    waitForConvergence && !global
+                    waitForConvergence && !global && !args.tasksFrom
                         ? { delay: "2s", timeout: args.convergenceTimeout ?? "3m" }
                         : undefined,
                 labels: serviceLabels(args),
@@ -517,7 +566,12 @@ export class SwarmService extends pulumi.ComponentResource {
                 `${name}-tasks`,
                 {
                     connection: args.tasksFrom,
-                    create: tasksCommand(name),
+                    create: tasksCommand(
+                        name,
+                        waitForConvergence && !global
+                            ? (durationSeconds(args.convergenceTimeout ?? "3m") ?? 180)
+                            : undefined,
+                    ),
                     triggers: [this.service.mode, this.service.taskSpec, this.service.endpointSpec],
                 },
                 { parent: this, dependsOn: [this.service] },

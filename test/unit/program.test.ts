@@ -566,6 +566,10 @@ describe("program", () => {
         const tasks = recorder.byName("web-tasks");
         expect((tasks.inputs.connection as { host: string }).host).toBe("127.0.0.11");
         expect(tasks.inputs.triggers).toHaveLength(3); // the service's mode, task and endpoint specs
+        // That step waits for the service to converge (3 min at most); the provider does not.
+        expect(String(tasks.inputs.create)).toContain("--filter _up-to-date=true");
+        expect(String(tasks.inputs.create)).toContain('[ "$i" -lt 720 ]');
+        expect(service.inputs.convergeConfig).toBeUndefined();
         const web = (outputs.services as Record<string, Record<string, pulumi.Output<unknown>>>)
             .web;
         expect(await resolve(web.tasks)).toEqual([

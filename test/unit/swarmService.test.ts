@@ -1,5 +1,9 @@
 // Unit tests of SwarmService with Pulumi mocks: the exact docker.Service inputs for each argument,
 // hashed secret and config names, the provider used, and the validation messages.
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { Recorder, RecordedResource, resolve, settle } from "./recorder";
 
@@ -15,6 +19,8 @@ import {
     parseTasks,
     serviceAddresses,
     tasksCommand,
+    CONVERGENCE_POLL_SECONDS,
+    durationSeconds,
 } from "../../components";
 
 const provider = new docker.Provider("cluster-provider", { host: "ssh://root@10.0.0.1:22" });
@@ -349,5 +355,122 @@ describe("SwarmService tasks and addresses", () => {
         const text = tasksCommand("web");
         expect(text).toContain("docker service ps 'web' --filter desired-state=running");
         expect(text.split("\n")).toHaveLength(4);
+    });
+
+    test("with a convergence bound, it first waits for the service to converge, then reports", () => {
+        const text = tasksCommand("web", 90);
+        expect(text.split("\n").slice(0, 3)).toEqual([
+            "set -eu",
+            "svc='web'",
+            "why() { docker service inspect \"$svc\" --format '{{if .UpdateStatus}}{{.UpdateStatus.Message}}{{end}}'; }",
+        ]);
+        // 90 s, a check every quarter second.
+        expect(CONVERGENCE_POLL_SECONDS).toBe(0.25);
+        expect(text).toContain('[ "$i" -lt 360 ]');
+        expect(text.split("\n").slice(-3)).toEqual(tasksCommand("web").split("\n").slice(1));
+    });
+
+    test("Go durations in seconds; anything else is not one", () => {
+        expect(durationSeconds("3m")).toBe(180);
+        expect(durationSeconds("1m30s")).toBe(90);
+        expect(durationSeconds("1h")).toBe(3600);
+        expect(durationSeconds("500ms")).toBe(0.5);
+        for (const bad of ["", "3", "3 m", "-3m", "3m;ls", "m"]) {
+            expect(durationSeconds(bad)).toBeUndefined();
+        }
+    });
+});
+
+describe("the convergence wait (run here, with a fake docker playing the swarm's answers)", () => {
+    // Runs the wait of tasksCommand("web", 2) with a docker that answers, call by call, from
+    // `rounds`: each round the service's "UPDATE-STATE REPLICAS", the Running tasks on the current
+    // spec and all tasks meant to run. Returns how it ended and how many rounds it asked.
+    function converge(rounds: [string, number, number][]): {
+        status: number;
+        stderr: string;
+        asked: number;
+    } {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "converge-"));
+        const round = path.join(dir, "round");
+        fs.writeFileSync(round, "0");
+        const table = rounds.map(
+            ([st, fresh, meant], i) => `${i}) st='${st}' fresh=${fresh} meant=${meant} ;;`,
+        );
+        fs.writeFileSync(
+            path.join(dir, "docker"),
+            [
+                "#!/bin/sh",
+                `n=$(cat ${round})`,
+                `case "$n" in ${table.join(" ")} *) st='completed 3' fresh=3 meant=3 ;; esac`,
+                'case "$*" in',
+                `  "service inspect web --format {{if .UpdateStatus}}{{.UpdateStatus.State}}{{else}}none{{end}} {{.Spec.Mode.Replicated.Replicas}}") echo "$st" ;;`,
+                '  "service inspect web --format {{if .UpdateStatus}}{{.UpdateStatus.Message}}{{end}}") echo "update rolled back due to failure" ;;',
+                '  *_up-to-date=true*) i=0; while [ $i -lt $fresh ]; do echo "Running 1 second ago"; i=$((i + 1)); done ;;',
+                `  "service ps web --filter desired-state=running --format {{.CurrentState}}") i=0; while [ $i -lt $meant ]; do echo "Running 1 second ago"; i=$((i + 1)); done; echo $((n + 1)) >${round} ;;`,
+                "  *) exit 0 ;;",
+                "esac",
+            ].join("\n"),
+            { mode: 0o755 },
+        );
+        const wait = tasksCommand("web", 2).split("\n").slice(0, -3).join("\n");
+        const r = spawnSync("sh", ["-c", wait.replace(/sleep 0\.25/, "sleep 0")], {
+            env: { ...process.env, PATH: `${dir}:${process.env.PATH}` },
+            encoding: "utf8",
+        });
+        return {
+            status: r.status ?? -1,
+            stderr: r.stderr.trim(),
+            asked: Number(fs.readFileSync(round, "utf8")),
+        };
+    }
+
+    test("an update in progress, then old tasks only, then the new ones: done when they are", () => {
+        // Right after the update call, before the updater starts: no status, the old tasks running.
+        expect(
+            converge([
+                ["none 3", 0, 3],
+                ["updating 3", 1, 4],
+                ["updating 3", 3, 3],
+                ["completed 3", 3, 3],
+            ]),
+        ).toEqual({ status: 0, stderr: "", asked: 4 });
+    });
+
+    test("a scale: no update status, done once exactly the replicas run", () => {
+        expect(
+            converge([
+                ["none 4", 3, 3],
+                ["none 4", 4, 5],
+                ["none 4", 4, 4],
+            ]),
+        ).toEqual({
+            status: 0,
+            stderr: "",
+            asked: 3,
+        });
+    });
+
+    test("rolled back or paused by the swarm: fails with its message; never converging: fails at the bound", () => {
+        expect(
+            converge([
+                ["updating 3", 1, 4],
+                ["rollback_completed 3", 3, 3],
+            ]),
+        ).toEqual({
+            status: 1,
+            stderr: "swarm-ha: service web: service rollback completed: update rolled back due to failure",
+            asked: 1,
+        });
+        expect(converge([["paused 3", 1, 3]]).stderr).toBe(
+            "swarm-ha: service web: the update is paused: update rolled back due to failure",
+        );
+        const stuck = converge(
+            Array.from({ length: 20 }, () => ["none 3", 2, 3] as [string, number, number]),
+        );
+        expect(stuck.status).toBe(1);
+        expect(stuck.stderr).toBe(
+            "swarm-ha: service web: not converged after 2 s: 2 of 3 running on its current spec, 3 meant to run, update none",
+        );
+        expect(stuck.asked).toBe(8);
     });
 });
