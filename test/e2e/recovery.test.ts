@@ -155,27 +155,24 @@ test("drift by hand: preview shows it, up repairs it, the next preview is empty"
 
 /**
  * Blocks a host's swarm control traffic (TCP 2377 to and from the managers) for as long as its
- * engine's current run lasts: a unit bound to docker.service holds the rules and takes them away
- * when the engine stops. The node's heartbeats are lost while its engine runs and says it is in
- * the swarm, as in docker/for-linux#209, and only a restart of that engine ends it.
+ * engine's current run lasts: a transient unit holds the rules and takes them away once
+ * docker.service runs as another invocation. The node's heartbeats are lost while its engine runs
+ * and says it is in the swarm, as in docker/for-linux#209, and only a restart of that engine ends it.
  */
 function loseHeartbeats(host: string): void {
-    const rule = (op: string) =>
+    const rules = (op: string) =>
         `iptables ${op} OUTPUT -p tcp --dport 2377 -j DROP; iptables ${op} INPUT -p tcp --sport 2377 -j DROP`;
     onHost(
         host,
         [
-            "cat > /run/systemd/system/e2e-lose-heartbeats.service <<'UNIT'",
-            "[Unit]",
-            "BindsTo=docker.service",
-            "After=docker.service",
-            "[Service]",
-            "Type=oneshot",
-            "RemainAfterExit=yes",
-            `ExecStart=/bin/sh -c '${rule("-I")}'`,
-            `ExecStop=/bin/sh -c '${rule("-D")}'`,
-            "UNIT",
-            "systemctl daemon-reload && systemctl start e2e-lose-heartbeats.service",
+            "cat > /run/e2e-lose-heartbeats <<'SCRIPT'",
+            "run() { systemctl show -p InvocationID --value docker.service; }",
+            "lost=$(run)",
+            rules("-I"),
+            'while [ "$(run)" = "$lost" ]; do sleep 0.2; done',
+            rules("-D"),
+            "SCRIPT",
+            "systemd-run -q --unit=e2e-lose-heartbeats --collect /bin/sh /run/e2e-lose-heartbeats",
         ].join("\n"),
     );
 }
@@ -218,7 +215,8 @@ test("a worker the managers see Down while its engine runs: preview names it, up
         update: [
             "lab-probe",
             "lab-ready",
-            ...["docker", "join", "scripts"].map((s) => `lab-${s}-lab-w1`),
+            // Its node settings too: they read the ID its join reports, unknown at preview.
+            ...["docker", "join", "node", "scripts"].map((s) => `lab-${s}-lab-w1`),
         ].sort(),
     });
     // Nothing restarted by the preview.
