@@ -496,66 +496,66 @@ export class SwarmService extends pulumi.ComponentResource {
 
         const global = args.global ?? false;
         const waitForConvergence = args.waitForConvergence ?? true;
-        this.service = new docker.Service(
-            `${name}-service`,
-            {
-                name,
-                mode: global ? { global: true } : { replicated: { replicas: args.replicas ?? 1 } },
-                taskSpec: {
-                    containerSpec: {
-                        image: args.image,
-                        commands: args.command,
-                        args: args.args,
-                        env: Object.keys(env).length > 0 ? env : undefined,
-                        secrets: secretRefs.length > 0 ? secretRefs : undefined,
-                        configs: configRefs.length > 0 ? configRefs : undefined,
-                        mounts: args.mounts?.map((m) => ({
-                            type: m.type,
-                            target: m.target,
-                            source: m.source,
-                            readOnly: m.readOnly ?? false,
-                        })),
-                        healthcheck: args.healthcheck && {
-                            tests: args.healthcheck.test,
-                            interval: args.healthcheck.interval ?? "30s",
-                            timeout: args.healthcheck.timeout ?? "5s",
-                            retries: args.healthcheck.retries ?? 3,
-                            startPeriod: args.healthcheck.startPeriod ?? "0s",
-                        },
+        const spec: docker.ServiceArgs = {
+            name,
+            mode: global ? { global: true } : { replicated: { replicas: args.replicas ?? 1 } },
+            taskSpec: {
+                containerSpec: {
+                    image: args.image,
+                    commands: args.command,
+                    args: args.args,
+                    env: Object.keys(env).length > 0 ? env : undefined,
+                    secrets: secretRefs.length > 0 ? secretRefs : undefined,
+                    configs: configRefs.length > 0 ? configRefs : undefined,
+                    mounts: args.mounts?.map((m) => ({
+                        type: m.type,
+                        target: m.target,
+                        source: m.source,
+                        readOnly: m.readOnly ?? false,
+                    })),
+                    healthcheck: args.healthcheck && {
+                        tests: args.healthcheck.test,
+                        interval: args.healthcheck.interval ?? "30s",
+                        timeout: args.healthcheck.timeout ?? "5s",
+                        retries: args.healthcheck.retries ?? 3,
+                        startPeriod: args.healthcheck.startPeriod ?? "0s",
                     },
-                    placement: {
-                        constraints: args.constraints,
-                        prefs: args.placementPreferences,
-                        maxReplicas: args.maxReplicasPerNode,
-                    },
-                    resources:
-                        args.limits || args.reservations
-                            ? {
-                                  limits: args.limits && {
-                                      nanoCpus: nanoCpus(args.limits.cpus),
-                                      memoryBytes: args.limits.memoryBytes,
-                                  },
-                                  reservation: args.reservations && {
-                                      nanoCpus: nanoCpus(args.reservations.cpus),
-                                      memoryBytes: args.reservations.memoryBytes,
-                                  },
-                              }
-                            : undefined,
-                    restartPolicy: restartSpec(args.restartPolicy),
-                    networksAdvanceds: networks.length > 0 ? networks : undefined,
                 },
-                endpointSpec: endpointSpec(args),
-                updateConfig: updateSpec(args.updateConfig, "rollback"),
-                rollbackConfig: updateSpec(args.rollbackConfig, "pause"),
-                // The provider can wait for replicated services only; with a tasks step, it waits.
-                convergeConfig:
-                    waitForConvergence && !global && !args.tasksFrom
-                        ? { delay: "2s", timeout: args.convergenceTimeout ?? "3m" }
+                placement: {
+                    constraints: args.constraints,
+                    prefs: args.placementPreferences,
+                    maxReplicas: args.maxReplicasPerNode,
+                },
+                resources:
+                    args.limits || args.reservations
+                        ? {
+                              limits: args.limits && {
+                                  nanoCpus: nanoCpus(args.limits.cpus),
+                                  memoryBytes: args.limits.memoryBytes,
+                              },
+                              reservation: args.reservations && {
+                                  nanoCpus: nanoCpus(args.reservations.cpus),
+                                  memoryBytes: args.reservations.memoryBytes,
+                              },
+                          }
                         : undefined,
-                labels: serviceLabels(args),
+                restartPolicy: restartSpec(args.restartPolicy),
+                networksAdvanceds: networks.length > 0 ? networks : undefined,
             },
-            { parent: this, dependsOn: created },
-        );
+            endpointSpec: endpointSpec(args),
+            updateConfig: updateSpec(args.updateConfig, "rollback"),
+            rollbackConfig: updateSpec(args.rollbackConfig, "pause"),
+            // The provider can wait for replicated services only; with a tasks step, it waits.
+            convergeConfig:
+                waitForConvergence && !global && !args.tasksFrom
+                    ? { delay: "2s", timeout: args.convergenceTimeout ?? "3m" }
+                    : undefined,
+            labels: serviceLabels(args),
+        };
+        this.service = new docker.Service(`${name}-service`, spec, {
+            parent: this,
+            dependsOn: created,
+        });
         this.serviceName = this.service.name;
         this.endpoints = (args.ports ?? [])
             .filter((p) => p.published !== undefined)
@@ -572,7 +572,20 @@ export class SwarmService extends pulumi.ComponentResource {
                             ? (durationSeconds(args.convergenceTimeout ?? "3m") ?? 180)
                             : undefined,
                     ),
-                    triggers: [this.service.mode, this.service.taskSpec, this.service.endpointSpec],
+                    // What the swarm reports, and what was asked: a rollback finished before the
+                    // provider read the service back reports the old spec, yet the step must run.
+                    triggers: [
+                        this.service.mode,
+                        this.service.taskSpec,
+                        this.service.endpointSpec,
+                        pulumi
+                            .output({
+                                mode: spec.mode,
+                                taskSpec: spec.taskSpec,
+                                endpointSpec: spec.endpointSpec,
+                            })
+                            .apply((asked) => contentHash(JSON.stringify(asked))),
+                    ],
                 },
                 { parent: this, dependsOn: [this.service] },
             ).stdout.apply(parseTasks);
