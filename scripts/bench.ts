@@ -430,13 +430,15 @@ async function freshStack(): Promise<Stack> {
 }
 
 /**
- * `npm run bench` measures everything; `npm run bench -- registry` the registry's lag alone, and
+ * `npm run bench` measures everything; `npm run bench -- services` the service changes next to the
+ * docker CLI alone, `npm run bench -- registry` the registry's lag alone, and
  * `npm run bench -- zookeeper` ZooKeeper's rolling restarts alone.
  */
 async function main(): Promise<void> {
     const only = process.argv[2];
     console.log("bench: 3 managers + 2 workers on fresh lab hosts (Docker installed from Debian)");
     const parts: Record<string, (stack: Stack) => Promise<void>> = {
+        services,
         registry: registryLag,
         zookeeper: zkRolls,
     };
