@@ -305,19 +305,23 @@ export const CONVERGENCE_POLL_SECONDS = 0.25;
  * Lines that wait (bounded) until a replicated service has converged, as `docker service update
  * --detach=false` waits: no update or rollback in progress, and its replicas running, each on the
  * service's current spec (the swarm's own `_up-to-date` filter, which docker's CLI waits with), no
- * other task meant to run. An update the swarm rolled back or paused fails with its own message.
+ * other task meant to run. An update the swarm rolled back or paused fails with its own message,
+ * unless that update started longer ago than the bound: a status left by an earlier run, which the
+ * swarm keeps until the next update, is not this run's.
  */
 function convergenceWait(service: string, seconds: number): string[] {
-    const attempts = Math.max(1, Math.ceil(seconds / CONVERGENCE_POLL_SECONDS));
+    const bound = Math.ceil(seconds);
     const ps =
         "docker service ps \"$svc\" --filter desired-state=running --format '{{.CurrentState}}'";
     return [
         `svc=${shellQuote(service)}`,
         "why() { docker service inspect \"$svc\" --format '{{if .UpdateStatus}}{{.UpdateStatus.Message}}{{end}}'; }",
-        "i=0",
+        `until=$(($(date +%s) + ${bound}))`,
         "while :; do",
-        "  st=$(docker service inspect \"$svc\" --format '{{if .UpdateStatus}}{{.UpdateStatus.State}}{{else}}none{{end}} {{.Spec.Mode.Replicated.Replicas}}')",
-        "  update=${st% *} replicas=${st#* }",
+        "  st=$(docker service inspect \"$svc\" --format '{{if .UpdateStatus}}{{.UpdateStatus.State}} {{if .UpdateStatus.StartedAt}}{{.UpdateStatus.StartedAt.Unix}}{{else}}0{{end}}{{else}}none 0{{end}} {{.Spec.Mode.Replicated.Replicas}}')",
+        "  update=${st%% *} replicas=${st##* } started=${st#* }",
+        "  started=${started% *}",
+        `  [ $(($(date +%s) - started)) -le ${bound} ] || case "$update" in rollback_completed | paused | rollback_paused) update=earlier ;; esac`,
         '  case "$update" in',
         '    rollback_completed) echo "swarm-ha: service $svc: service rollback completed: $(why)" >&2; exit 1 ;;',
         '    paused | rollback_paused) echo "swarm-ha: service $svc: the update is $update: $(why)" >&2; exit 1 ;;',
@@ -325,8 +329,7 @@ function convergenceWait(service: string, seconds: number): string[] {
         `  fresh=$(${ps} --filter _up-to-date=true | grep -c '^Running' || true)`,
         `  meant=$(${ps} | grep -c . || true)`,
         '  case "$update" in updating | rollback_started) ;; *) [ "$fresh" = "$replicas" ] && [ "$meant" = "$replicas" ] && break ;; esac',
-        "  i=$((i + 1))",
-        `  [ "$i" -lt ${attempts} ] || { echo "swarm-ha: service $svc: not converged after ${seconds} s: $fresh of $replicas running on its current spec, $meant meant to run, update $update" >&2; exit 1; }`,
+        `  [ "$(date +%s)" -lt "$until" ] || { echo "swarm-ha: service $svc: not converged after ${bound} s: $fresh of $replicas running on its current spec, $meant meant to run, update $update" >&2; exit 1; }`,
         `  sleep ${CONVERGENCE_POLL_SECONDS}`,
         "done",
     ];

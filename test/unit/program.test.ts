@@ -573,7 +573,7 @@ describe("program", () => {
         expect(triggers[3]).toMatch(/^[0-9a-f]{12}$/);
         // That step waits for the service to converge (3 min at most); the provider does not.
         expect(String(tasks.inputs.create)).toContain("--filter _up-to-date=true");
-        expect(String(tasks.inputs.create)).toContain('[ "$i" -lt 720 ]');
+        expect(String(tasks.inputs.create)).toContain("until=$(($(date +%s) + 180))");
         expect(service.inputs.convergeConfig).toBeUndefined();
         const web = (outputs.services as Record<string, Record<string, pulumi.Output<unknown>>>)
             .web;
