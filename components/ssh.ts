@@ -173,34 +173,29 @@ export async function sharingConnections<T>(use: () => Promise<T>): Promise<T> {
         return await use();
     } finally {
         shared = undefined;
-        await Promise.all(
-            [...scope.keys.values()].flatMap((sub) =>
-                fs.existsSync(sub)
-                    ? fs
-                          .readdirSync(sub)
-                          .map(
-                              (socket) =>
-                                  new Promise((done) =>
-                                      execFile(
-                                          "ssh",
-                                          [
-                                              "-o",
-                                              `ControlPath=${path.join(sub, socket)}`,
-                                              "-O",
-                                              "exit",
-                                              "--",
-                                              "x",
-                                          ],
-                                          { timeout: 3000, env: process.env },
-                                          done,
-                                      ),
-                                  ),
-                          )
-                    : [],
-            ),
-        );
+        await closeMasters([...scope.keys.values()]);
         fs.rmSync(scope.dir, { recursive: true, force: true });
     }
+}
+
+/** Asks every master connection whose socket is in `dirs` to exit (3 s at most each). */
+function closeMasters(dirs: string[]): Promise<unknown[]> {
+    const sockets = dirs.flatMap((d) =>
+        fs.existsSync(d) ? fs.readdirSync(d).map((s) => path.join(d, s)) : [],
+    );
+    return Promise.all(
+        sockets.map(
+            (socket) =>
+                new Promise((done) =>
+                    execFile(
+                        "ssh",
+                        ["-o", `ControlPath=${socket}`, "-O", "exit", "--", "x"],
+                        { timeout: 3000, env: process.env },
+                        done,
+                    ),
+                ),
+        ),
+    );
 }
 
 /** The options that share a connection within a {@link sharingConnections} scope; none outside. */
