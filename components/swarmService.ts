@@ -198,6 +198,14 @@ export function validateSwarmServiceArgs(name: string, args: SwarmServiceArgs): 
         );
     }
     if (
+        args.convergenceTimeout !== undefined &&
+        durationSeconds(args.convergenceTimeout) === undefined
+    ) {
+        problems.push(
+            `${p}: convergenceTimeout is "${args.convergenceTimeout}"; use a Go duration such as "3m" or "90s".`,
+        );
+    }
+    if (
         args.maxReplicasPerNode !== undefined &&
         (!Number.isInteger(args.maxReplicasPerNode) || args.maxReplicasPerNode < 1)
     ) {
@@ -572,7 +580,7 @@ export class SwarmService extends pulumi.ComponentResource {
                     create: tasksCommand(
                         name,
                         waitForConvergence && !global
-                            ? (durationSeconds(args.convergenceTimeout ?? "3m") ?? 180)
+                            ? durationSeconds(args.convergenceTimeout ?? "3m")
                             : undefined,
                     ),
                     // What the swarm reports, and what was asked: a rollback finished before the

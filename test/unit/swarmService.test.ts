@@ -276,6 +276,11 @@ describe("SwarmService validation", () => {
             'SwarmService "web": ports published 70000 is not a port; use 1 to 65535.',
         ],
         [
+            "a convergence timeout that is not a Go duration",
+            { image: "x", convergenceTimeout: "3 minutes" },
+            'SwarmService "web": convergenceTimeout is "3 minutes"; use a Go duration such as "3m" or "90s".',
+        ],
+        [
             "bad max replicas per node",
             { image: "x", maxReplicasPerNode: 0 },
             'SwarmService "web": maxReplicasPerNode is 0; use a whole number of at least 1.',
