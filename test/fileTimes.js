@@ -4,7 +4,10 @@
 const path = require("path");
 
 const seconds = (ms) => `${Math.round(ms / 1000)} s`;
-const minutes = (ms) => `${Math.floor(ms / 60000)} min ${Math.round((ms % 60000) / 1000)} s`;
+const minutes = (ms) => {
+    const s = Math.round(ms / 1000);
+    return `${Math.floor(s / 60)} min ${s % 60} s`;
+};
 
 class FileTimes {
     constructor(globalConfig) {
