@@ -40,9 +40,12 @@ PACKAGED_IMAGE="swarm-ha-lab-host:bookworm-2-packaged-1"
 PACKAGES=(docker.io zookeeper default-jre-headless)
 # Images every host gets at `up` (nothing can be pulled here): the project's own, built by
 # scripts/images.sh, staged in /var/lib/lab-images and loaded by the unit lab-images.service as soon
-# as the Docker engine the product installs starts.
+# as the Docker engine the product installs starts. A host's staging folder is a folder of this
+# machine (hard links to the saved tarballs, one folder per host), mounted read-only: staging costs
+# no copy, and a host cannot change what another is given.
 LAB_IMAGES=()
 HOST_IMAGES_DIR="/var/lib/lab-images"
+staging_dir() { printf '%s/images/hosts/%s\n' "$LAB_DIR" "$1"; }
 LABEL="swarm-ha.lab=1"
 KEY="$LAB_DIR/id_ed25519"
 KNOWN_HOSTS="$LAB_DIR/known_hosts"
@@ -165,6 +168,7 @@ ensure_network() {
 start_host() {
   local name="$1" image="${2:-$HOST_IMAGE}" c addr
   c="$(container "$name")"; addr="$(host_address "$name")"
+  mkdir -p "$(staging_dir "$name")"
   if docker container inspect "$c" >/dev/null 2>&1; then
     if [ "$(docker inspect -f '{{.State.Running}}' "$c")" != true ]; then docker start "$c" >/dev/null; fi
     return 0
@@ -175,6 +179,7 @@ start_host() {
     --security-opt seccomp=unconfined --security-opt apparmor=unconfined \
     --cgroupns=private --tmpfs /run --tmpfs /run/lock \
     -v "$c-docker:/var/lib/docker" \
+    -v "$(staging_dir "$name"):$HOST_IMAGES_DIR:ro" \
     "$image" >/dev/null
   docker volume inspect "$c-docker" >/dev/null  # created by run; labelled below for `down`
 }
@@ -353,6 +358,7 @@ cmd_replace() {
   c="$(container "$1")"
   docker rm -f "$c" >/dev/null
   docker volume rm -f "$c-docker" >/dev/null
+  rm -rf "$(staging_dir "$1")"
   start_host "$1"
   authorize_host "$1"
   write_known_hosts
@@ -373,7 +379,7 @@ install_image_units() {
   docker exec "$c" test -f /etc/systemd/system/lab-images.path && return 0
   printf '[Path]\nPathExists=/run/docker.sock\n[Install]\nWantedBy=multi-user.target\n' |
     docker exec -i "$c" sh -c 'cat >/etc/systemd/system/lab-images.path.new'
-  docker exec -i "$c" sh -c "mkdir -p $HOST_IMAGES_DIR && cat >/etc/systemd/system/lab-images.service && mv /etc/systemd/system/lab-images.path.new /etc/systemd/system/lab-images.path && systemctl daemon-reload && systemctl enable -q --now lab-images.path" <<UNIT
+  docker exec -i "$c" sh -c "cat >/etc/systemd/system/lab-images.service && mv /etc/systemd/system/lab-images.path.new /etc/systemd/system/lab-images.path && systemctl daemon-reload && systemctl enable -q --now lab-images.path" <<UNIT
 [Unit]
 Description=Load the lab's staged images into Docker
 Requires=docker.service
@@ -401,13 +407,15 @@ save_image() {
 # stage_images_on NAME: puts the saved images on a host, and loads them now if its Docker runs.
 STAGED=()
 stage_images_on() {
-  local c image tar
+  local c image tar dir
   c="$(container "$1")"
+  dir="$(staging_dir "$1")"
   install_image_units "$1"
   for image in "${STAGED[@]}"; do
     tar="$(image_tar "$image")"
-    if [ "$(docker exec "$c" cat "$HOST_IMAGES_DIR/$(basename "$tar").id" 2>/dev/null)" != "$(cat "$tar.id")" ]; then
-      docker cp -q "$tar" "$c:$HOST_IMAGES_DIR/" && docker cp -q "$tar.id" "$c:$HOST_IMAGES_DIR/"
+    # A hard link is the tarball as saved; a tarball saved again later is a new file, linked anew.
+    if ! [ "$dir/$(basename "$tar")" -ef "$tar" ]; then
+      ln -f "$tar" "$dir/" && cp "$tar.id" "$dir/"
     fi
     # Loaded unless the engine has this very image (a rebuilt image keeps its tag, not its ID).
     docker exec "$c" sh -c "! systemctl is-active -q docker || [ \"\$(docker image inspect -f '{{.Id}}' '$image' 2>/dev/null)\" = '$(cat "$tar.id")' ] || docker load -q -i '$HOST_IMAGES_DIR/$(basename "$tar")' >/dev/null" ||
@@ -456,6 +464,7 @@ cmd_down() {
   docker volume ls -q | { grep -E '^swarm-ha-lab-[mw][0-9]+-docker$' || true; } | xargs -r docker volume rm >/dev/null
   docker network ls -q --filter "label=$LABEL" | xargs -r docker network rm >/dev/null
   rm -f "$LAB_DIR"/*.hostkey "$LAB_DIR/lab.json" "$KNOWN_HOSTS"
+  rm -rf "$LAB_DIR/images/hosts"
   if [ $images -eq 1 ]; then
     docker image ls -q --filter "label=$LABEL" | sort -u | xargs -r docker image rm -f >/dev/null
     rm -rf "$LAB_DIR/images"
