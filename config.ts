@@ -12,7 +12,10 @@ import {
     SwarmRole,
     ZooKeeperServerArgs,
 } from "./components";
-import { ServiceSettings, parseServices, shapeProblems } from "./serviceConfig";
+import { ServiceSettings, parseServices } from "./serviceConfig";
+import { STACK } from "./configSchema";
+import { rules, shown } from "./components/grammar";
+import { Schema, check, unknownKey } from "./components/schema";
 
 export const NAMESPACE = "swarm-ha";
 
@@ -70,61 +73,14 @@ export interface MonitoringSettings {
     nodeExporterPort?: number;
 }
 
-const MONITORING_FIELDS: Record<keyof MonitoringSettings, "boolean" | "number" | "string"> = {
-    enabled: "boolean",
-    engineMetricsPort: "number",
-    scrapeInterval: "string",
-    alertAfter: "string",
-    retention: "string",
-    publishMode: "string",
-    endpointMode: "string",
-    prometheusPort: "number",
-    alertmanagerPort: "number",
-    nodeExporterPort: "number",
-};
-
 /**
- * A setting that is a map of `fields` (`swarm-ha:NAME`): it, and the problems of its shape; thrown
- * at once when it is not a map at all (`example` shows one).
- */
-function settingsMap<T>(
-    name: string,
-    raw: unknown,
-    fields: Record<string, "string" | "number" | "boolean" | "list" | "map">,
-    example: string,
-): [T, string[]] {
-    if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
-        throw new ConfigError(
-            `${key(name)} is ${JSON.stringify(raw)}; give a map such as ${example}.`,
-        );
-    }
-    return [raw as T, shapeProblems(key(name), raw, fields)];
-}
-
-/**
- * Checks the shape of `swarm-ha:monitoring` and returns it when enabled (SwarmMonitoring checks the
- * values' rules); unset or `enabled: false` is no monitoring.
+ * `swarm-ha:monitoring` when enabled, the engines' port defaulted; unset or `enabled: false` is no
+ * monitoring. Its shape is checked with the stack's ({@link checkStack}).
  */
 export function parseMonitoring(raw: unknown): MonitoringSettings | undefined {
-    if (raw === undefined || raw === null) return undefined;
-    const [m, problems] = settingsMap<MonitoringSettings>(
-        "monitoring",
-        raw,
-        MONITORING_FIELDS,
-        "{ enabled: true }",
-    );
-    if (m.publishMode !== undefined && !["ingress", "host"].includes(m.publishMode)) {
-        problems.push(
-            `${key("monitoring")}.publishMode is "${m.publishMode}"; use "ingress" or "host".`,
-        );
-    }
-    if (m.endpointMode !== undefined && !["vip", "dnsrr"].includes(m.endpointMode)) {
-        problems.push(
-            `${key("monitoring")}.endpointMode is "${m.endpointMode}"; use "vip" or "dnsrr".`,
-        );
-    }
-    fail(problems);
-    return m.enabled ? { ...m, engineMetricsPort: m.engineMetricsPort ?? 9323 } : undefined;
+    fail(check(STACK.fields.monitoring, raw ?? undefined, key("monitoring")));
+    const m = raw as MonitoringSettings | undefined | null;
+    return m?.enabled ? { ...m, engineMetricsPort: m.engineMetricsPort ?? 9323 } : undefined;
 }
 
 /** `swarm-ha:firewall` as written in a stack file. */
@@ -136,56 +92,11 @@ export interface FirewallSettings {
     confirmSeconds?: number;
 }
 
-const FIREWALL_FIELDS: Record<keyof FirewallSettings, "boolean" | "number" | "list"> = {
-    enabled: "boolean",
-    clientNetworks: "list",
-    confirmSeconds: "number",
-};
-
-/** `swarm-ha:firewall`, checked for shape; absent when not enabled. */
-export function parseFirewall(raw: unknown): FirewallSettings | undefined {
-    if (raw === undefined || raw === null) return undefined;
-    const [f, problems] = settingsMap<FirewallSettings>(
-        "firewall",
-        raw,
-        FIREWALL_FIELDS,
-        '{ enabled: true, clientNetworks: ["10.1.0.0/16"] }',
-    );
-    for (const network of Array.isArray(f.clientNetworks) ? f.clientNetworks : []) {
-        if (typeof network !== "string") {
-            problems.push(
-                `${key("firewall")}.clientNetworks holds ${JSON.stringify(network)}; give IPv4 networks as text ("10.1.0.0/16").`,
-            );
-        }
-    }
-    fail(problems);
-    return f.enabled ? f : undefined;
-}
-
 /** `swarm-ha:zkTls` as written in a stack file. */
 export interface ZooKeeperTlsSettings {
     enabled?: boolean;
     secureClientPort?: number;
     rotation?: number;
-}
-
-const ZK_TLS_FIELDS: Record<keyof ZooKeeperTlsSettings, "boolean" | "number" | "list"> = {
-    enabled: "boolean",
-    secureClientPort: "number",
-    rotation: "number",
-};
-
-/** `swarm-ha:zkTls`, checked for shape (ZooKeeperEnsemble checks its values); absent when off. */
-export function parseZooKeeperTls(raw: unknown): ZooKeeperTlsSettings | undefined {
-    if (raw === undefined || raw === null) return undefined;
-    const [t, problems] = settingsMap<ZooKeeperTlsSettings>(
-        "zkTls",
-        raw,
-        ZK_TLS_FIELDS,
-        "{ enabled: true }",
-    );
-    fail(problems);
-    return t.enabled ? t : undefined;
 }
 
 /** The ZooKeeper ensemble; absent when `swarm-ha:zkServers` is not set. */
@@ -205,12 +116,15 @@ export interface ZooKeeperSettings {
     tls?: ZooKeeperTlsSettings;
 }
 
-/** What the settings are read from: pulumi.Config, or a plain object in tests. */
+/** What the settings are read from: the stack's configuration, or plain values in tests. */
 export interface ConfigSource {
-    get(key: string): string | undefined;
-    getObject<T>(key: string): T | undefined;
-    getBoolean(key: string): boolean | undefined;
-    getNumber(key: string): number | undefined;
+    /** Every `swarm-ha:*` key that is set (without the namespace). */
+    keys(): string[];
+    /**
+     * A setting's value as given: text as Pulumi keeps it (maps and lists as JSON), or, in tests,
+     * the value itself; undefined when unset.
+     */
+    raw(key: string): unknown;
     /** A secret setting; undefined when unset or empty (a declared default of ""). */
     getSecret(key: string): pulumi.Output<string> | undefined;
     /** The text of a file on this machine; undefined when it cannot be read. */
@@ -220,19 +134,17 @@ export interface ConfigSource {
 /** The stack's configuration as a ConfigSource. */
 export function stackConfig(): ConfigSource {
     const config = new pulumi.Config(NAMESPACE);
+    const prefix = `${NAMESPACE}:`;
     return {
-        get: (key) => config.get(key),
+        keys: () =>
+            Object.keys(pulumi.runtime.allConfig())
+                .filter((k) => k.startsWith(prefix))
+                .map((k) => k.slice(prefix.length)),
         // Raw, so that a map holding a value set with --secret reads without a warning; the
         // parts that are secret become Pulumi secrets where they are used.
-        getObject: <T>(key: string) => {
-            const raw = pulumi.runtime.getConfig(`${NAMESPACE}:${key}`);
-            return raw === undefined ? undefined : (JSON.parse(raw) as T);
-        },
-        getBoolean: (key) => config.getBoolean(key),
-        getNumber: (key) => config.getNumber(key),
+        raw: (k) => pulumi.runtime.getConfig(prefix + k),
         // Read raw first: config.get on a secret warns, and an empty value means unset.
-        getSecret: (key) =>
-            pulumi.runtime.getConfig(`${NAMESPACE}:${key}`) ? config.getSecret(key) : undefined,
+        getSecret: (k) => (pulumi.runtime.getConfig(prefix + k) ? config.getSecret(k) : undefined),
         readFile: (file) => {
             try {
                 return fs.readFileSync(file, "utf8");
@@ -274,8 +186,11 @@ export function knownHostKey(text: string, host: string, port: number): string |
     return undefined;
 }
 
-/** Thrown for invalid stack configuration; the message names the config key. */
-export class ConfigError extends Error {
+/**
+ * Thrown for invalid stack configuration; the message names the config key. A RunError, so that
+ * Pulumi prints the message alone, without a stack trace.
+ */
+export class ConfigError extends pulumi.RunError {
     constructor(message: string) {
         super(message);
         this.name = "ConfigError";
@@ -283,8 +198,6 @@ export class ConfigError extends Error {
 }
 
 const key = (k: string): string => `${NAMESPACE}:${k}`;
-const ROLES = ["manager", "worker"];
-const INSTALLS = ["distro", "docker-ce", "none"];
 
 function fail(problems: string[]): void {
     if (problems.length > 0) {
@@ -292,54 +205,76 @@ function fail(problems: string[]): void {
     }
 }
 
+/**
+ * A value as Pulumi keeps it, turned into what its schema holds: text of a number or boolean, or
+ * the JSON of a map or list (text that is not is left as text, for the check to name). An empty
+ * text is unset, as the declared defaults of "" are.
+ */
+function typed(schema: Schema, value: unknown): unknown {
+    if (typeof value !== "string") return value;
+    if (value === "") return undefined;
+    switch (schema.kind) {
+        case "number":
+            return /^-?[0-9]+(\.[0-9]+)?$/.test(value.trim()) ? Number(value) : value;
+        case "boolean":
+            return value === "true" ? true : value === "false" ? false : value;
+        case "list":
+        case "map":
+        case "object":
+            try {
+                return JSON.parse(value) as unknown;
+            } catch {
+                return value;
+            }
+        default:
+            return value;
+    }
+}
+
+/**
+ * Reads every `swarm-ha:*` setting and checks the whole stack against its schema: every problem at
+ * once, each naming the key path as written; a key that is not a setting is refused with the
+ * nearest valid name.
+ */
+export function checkStack(config: ConfigSource): {
+    values: Record<string, unknown>;
+    problems: string[];
+} {
+    const names = Object.keys(STACK.fields);
+    const problems = config
+        .keys()
+        .filter((k) => !(k in STACK.fields))
+        .sort()
+        .map((k) => unknownKey(NAMESPACE, k, names).replace(`${NAMESPACE}.`, `${NAMESPACE}:`));
+    const values: Record<string, unknown> = {};
+    for (const [k, schema] of Object.entries(STACK.fields)) {
+        const value = typed(schema, config.raw(k));
+        values[k] = value;
+        if (value === undefined && schema.required) {
+            problems.push(`${key(k)} is not set; ${schema.missing ?? "give it"}.`);
+        } else {
+            problems.push(...check(schema, value, key(k)));
+        }
+    }
+    return { values, problems };
+}
+
 /** A host's key from `swarm-ha:knownHostsFile`, by host and port (the stack's port when unset). */
 export type KnownHost = (host: string, port?: number) => string | undefined;
 
-/** Checks the shape of `swarm-ha:nodes`; the components check the rules between nodes. */
+/** `swarm-ha:nodes`, checked with the stack ({@link checkStack}), as the cluster's nodes. */
 export function parseNodes(
-    raw: unknown,
+    raw: NodeConfig[],
     hostKeys: Record<string, string>,
     knownHost: KnownHost = () => undefined,
 ): SwarmNodeArgs[] {
-    const problems: string[] = [];
-    if (!Array.isArray(raw) || raw.length === 0) {
-        throw new ConfigError(
-            `${key("nodes")} is missing or empty; list the hosts as objects with name, host and role.`,
-        );
-    }
-    const nodes: SwarmNodeArgs[] = [];
-    raw.forEach((entry: unknown, i: number) => {
-        const at = `${key("nodes")}[${i}]`;
-        if (entry === null || typeof entry !== "object" || Array.isArray(entry)) {
-            problems.push(
-                `${at} is ${JSON.stringify(entry)}; each node is an object with name, host and role.`,
-            );
-            return;
-        }
-        const n = entry as Partial<NodeConfig>;
-        for (const field of ["name", "host"] as const) {
-            if (typeof n[field] !== "string" || n[field] === "") {
-                problems.push(
-                    `${at}.${field} is ${JSON.stringify(n[field])}; give a non-empty string.`,
-                );
-            }
-        }
-        if (!ROLES.includes(String(n.role))) {
-            problems.push(`${at}.role is ${JSON.stringify(n.role)}; use "manager" or "worker".`);
-        }
-        if (n.sshPort !== undefined && typeof n.sshPort !== "number") {
-            problems.push(`${at}.sshPort is ${JSON.stringify(n.sshPort)}; give a number.`);
-        }
-        if (n.labels !== undefined && (typeof n.labels !== "object" || Array.isArray(n.labels))) {
-            problems.push(`${at}.labels is ${JSON.stringify(n.labels)}; give a map of strings.`);
-        }
-        const hostKey =
-            n.hostKey ?? hostKeys[String(n.name)] ?? knownHost(String(n.host), n.sshPort);
-        nodes.push({
-            name: String(n.name),
-            host: String(n.host),
+    return raw.map((n) => {
+        const hostKey = n.hostKey ?? hostKeys[n.name] ?? knownHost(n.host, n.sshPort);
+        return {
+            name: n.name,
+            host: n.host,
             advertiseAddress: n.advertiseAddress,
-            role: n.role as SwarmRole,
+            role: n.role,
             labels: n.labels
                 ? Object.fromEntries(Object.entries(n.labels).map(([k, v]) => [k, String(v)]))
                 : undefined,
@@ -348,10 +283,17 @@ export function parseNodes(
                 n.sshUser !== undefined || n.sshPort !== undefined || hostKey !== undefined
                     ? { user: n.sshUser, port: n.sshPort, hostKey }
                     : undefined,
-        });
+        };
     });
-    fail(problems);
-    return nodes;
+}
+
+/** One entry of `swarm-ha:zkServers` as written in a stack file. */
+interface ZooKeeperServerConfig {
+    id: number;
+    node?: string;
+    host?: string;
+    address?: string;
+    hostKey?: string;
 }
 
 /**
@@ -359,51 +301,37 @@ export function parseNodes(
  * settings and host key too) or `{ id, host, address?, hostKey? }` (a host of its own).
  */
 export function parseZooKeeperServers(
-    raw: unknown,
+    raw: ZooKeeperServerConfig[],
     nodes: SwarmNodeArgs[],
     knownHost: KnownHost = () => undefined,
 ): ZooKeeperServerArgs[] {
-    if (!Array.isArray(raw)) {
-        throw new ConfigError(
-            `${key("zkServers")} is ${JSON.stringify(raw)}; give a list of { id, node } or { id, host }.`,
-        );
-    }
     const problems: string[] = [];
-    const servers = raw.map((entry: unknown, i: number): ZooKeeperServerArgs => {
+    const servers = raw.map((e, i): ZooKeeperServerArgs => {
         const at = `${key("zkServers")}[${i}]`;
-        const e = (entry ?? {}) as {
-            id?: unknown;
-            node?: unknown;
-            host?: unknown;
-            address?: unknown;
-            hostKey?: unknown;
-        };
-        if (typeof e.id !== "number") {
-            problems.push(
-                `${at}.id is ${JSON.stringify(e.id)}; give the server's myid, a number from 1 to 255.`,
-            );
-        }
-        if (typeof e.node === "string") {
+        if (e.node !== undefined) {
             const node = nodes.find((n) => n.name === e.node);
+            for (const field of ["host", "address", "hostKey"] as const) {
+                if (e[field] !== undefined) {
+                    problems.push(
+                        `${at}.${field} is set with node; a server on a node is reached as the node is, so drop ${field} or node.`,
+                    );
+                }
+            }
             if (!node) {
                 problems.push(`${at}.node is "${e.node}", which is not a node in ${key("nodes")}.`);
-                return { id: Number(e.id), host: "" };
+                return { id: e.id, host: "" };
             }
-            return {
-                id: Number(e.id),
-                host: node.host,
-                address: node.advertiseAddress,
-                ssh: node.ssh,
-            };
+            return { id: e.id, host: node.host, address: node.advertiseAddress, ssh: node.ssh };
         }
-        if (typeof e.host !== "string" || e.host === "") {
+        if (e.host === undefined) {
             problems.push(`${at} has neither node nor host; name a cluster node or give a host.`);
+            return { id: e.id, host: "" };
         }
-        const hostKey = typeof e.hostKey === "string" ? e.hostKey : knownHost(String(e.host));
+        const hostKey = e.hostKey ?? knownHost(e.host);
         return {
-            id: Number(e.id),
-            host: String(e.host),
-            address: e.address as string | undefined,
+            id: e.id,
+            host: e.host,
+            address: e.address,
             ssh: hostKey !== undefined ? { hostKey } : undefined,
         };
     });
@@ -418,7 +346,7 @@ export function parseZooKeeperServers(
 function readPrivateKey(
     config: ConfigSource,
 ): Pick<StackSettings, "sshPrivateKey" | "sshPrivateKeyFile"> {
-    const file = config.get("sshPrivateKeyFile") || undefined;
+    const file = (config.raw("sshPrivateKeyFile") as string | undefined) || undefined;
     const secret = config.getSecret("sshPrivateKey");
     if (file !== undefined && secret !== undefined) {
         throw new ConfigError(
@@ -443,12 +371,67 @@ function readPrivateKey(
     return { sshPrivateKey: pulumi.secret(text), sshPrivateKeyFile: path };
 }
 
-/** Reads and validates the stack's settings. */
-export function readSettings(config: ConfigSource): StackSettings {
+/** The settings that only mean something with another one, set without it. */
+function idleSettings(v: Record<string, unknown>): string[] {
     const problems: string[] = [];
-    const sshPort = config.getNumber("sshPort") ?? 22;
-    const hostKeys = config.getObject<Record<string, string>>("hostKeys") ?? {};
-    const knownHostsFile = config.get("knownHostsFile") || undefined;
+    const zk = Array.isArray(v.zkServers) && v.zkServers.length > 0;
+    const needsEnsemble = [
+        "zkInstall",
+        "zkVersion",
+        "zkUrl",
+        "zkSha512",
+        "zkTickTime",
+        "zkHeapMb",
+        "zkAuth",
+        "zkSuperPassword",
+        "zkDynamicReconfig",
+        "zkTls",
+    ];
+    // Set: given, and not the value Pulumi.yaml declares (which every stack is given).
+    const set = (k: string): boolean =>
+        v[k] !== undefined &&
+        JSON.stringify(v[k]) !== JSON.stringify(STACK.fields[k].default) &&
+        !(typeof v[k] === "object" && Object.keys(v[k] as object).length === 0);
+    for (const k of zk ? [] : needsEnsemble.filter(set)) {
+        problems.push(
+            `${key(k)} is set but ${key("zkServers")} is empty, so there is no ensemble for it; declare the servers or drop ${k}.`,
+        );
+    }
+    if (zk && v.zkSuperPassword !== undefined && v.zkAuth !== true) {
+        problems.push(
+            `${key("zkSuperPassword")} is set but ${key("zkAuth")} is not true, so nothing would use it; set zkAuth: true or drop the password.`,
+        );
+    }
+    if (zk && v.zkInstall !== "tarball") {
+        for (const k of ["zkUrl", "zkSha512", "zkVersion"].filter((k) => v[k] !== undefined)) {
+            problems.push(
+                `${key(k)} is set but ${key("zkInstall")} is not "tarball"; the distro's package has its own version and source, so set zkInstall: tarball or drop ${k}.`,
+            );
+        }
+    }
+    if (v.dockerVersion !== undefined && v.dockerInstall !== "docker-ce") {
+        problems.push(
+            `${key("dockerVersion")} is "${String(v.dockerVersion)}" but ${key("dockerInstall")} is not "docker-ce"; a version pin needs docker-ce, so set dockerInstall: docker-ce or drop the pin.`,
+        );
+    }
+    const services = (v.services ?? {}) as Record<string, { zookeeper?: boolean }>;
+    for (const [name, svc] of Object.entries(services)) {
+        if (svc.zookeeper === true && !zk) {
+            problems.push(
+                `${key("services")}.${name}.zookeeper is true but ${key("zkServers")} is empty, so there is no ensemble to connect it to; declare the servers or drop zookeeper.`,
+            );
+        }
+    }
+    return problems;
+}
+
+/** Reads and validates the stack's settings: every problem at once, before anything else. */
+export function readSettings(config: ConfigSource): StackSettings {
+    const { values: v, problems } = checkStack(config);
+    fail(problems);
+    fail(idleSettings(v));
+    const sshPort = (v.sshPort as number | undefined) ?? 22;
+    const knownHostsFile = v.knownHostsFile as string | undefined;
     let knownHost: KnownHost = () => undefined;
     if (knownHostsFile !== undefined) {
         const text = config.readFile(expandHome(knownHostsFile));
@@ -457,37 +440,42 @@ export function readSettings(config: ConfigSource): StackSettings {
                 `${key("knownHostsFile")} is "${knownHostsFile}", which cannot be read; give an OpenSSH known_hosts file (the lab writes one with 'npm run lab -- up').`,
             );
         }
-        knownHost = (host, port) => knownHostKey(text, host, port ?? sshPort);
+        knownHost = (host, port) => {
+            const found = knownHostKey(text, host, port ?? sshPort);
+            if (found !== undefined && !rules.hostKey.test(found)) {
+                throw new ConfigError(
+                    `${key("knownHostsFile")} "${knownHostsFile}" holds ${shown(found)} for ${host}; ${rules.hostKey.says}.`,
+                );
+            }
+            return found;
+        };
     }
-    const nodes = parseNodes(config.getObject<unknown>("nodes"), hostKeys, knownHost);
-    const dockerInstall = (config.get("dockerInstall") ?? "distro") as DockerInstallMethod;
-    if (!INSTALLS.includes(dockerInstall)) {
-        problems.push(
-            `${key("dockerInstall")} is "${dockerInstall}"; use "distro", "docker-ce" or "none".`,
-        );
-    }
-    const services = parseServices(config.getObject<unknown>("services"), (file) =>
-        config.readFile(expandHome(file)),
+    const nodes = parseNodes(
+        v.nodes as NodeConfig[],
+        (v.hostKeys as Record<string, string> | undefined) ?? {},
+        knownHost,
     );
-    problems.push(...services.problems);
-    fail(problems);
-    const zkRaw = config.getObject<unknown>("zkServers");
+    const dockerInstall = (v.dockerInstall as DockerInstallMethod | undefined) ?? "distro";
+    const services = parseServices(v.services, (file) => config.readFile(expandHome(file)));
+    fail(services.problems);
+    const zkRaw = v.zkServers as ZooKeeperServerConfig[] | undefined;
+    const tls = v.zkTls as ZooKeeperTlsSettings | undefined;
     // Unset or empty: no ensemble.
     const zookeeper: ZooKeeperSettings | undefined =
-        zkRaw === undefined || (Array.isArray(zkRaw) && zkRaw.length === 0)
+        zkRaw === undefined || zkRaw.length === 0
             ? undefined
             : {
                   servers: parseZooKeeperServers(zkRaw, nodes, knownHost),
-                  install: (config.get("zkInstall") ?? "distro") as ZooKeeperSettings["install"],
-                  version: config.get("zkVersion") || undefined,
-                  url: config.get("zkUrl") || undefined,
-                  sha512: config.get("zkSha512") || undefined,
-                  tickTime: config.getNumber("zkTickTime") ?? 2000,
-                  heapMb: config.getNumber("zkHeapMb") ?? 512,
-                  auth: config.getBoolean("zkAuth") ?? false,
+                  install: (v.zkInstall as ZooKeeperSettings["install"] | undefined) ?? "distro",
+                  version: v.zkVersion as string | undefined,
+                  url: v.zkUrl as string | undefined,
+                  sha512: v.zkSha512 as string | undefined,
+                  tickTime: (v.zkTickTime as number | undefined) ?? 2000,
+                  heapMb: (v.zkHeapMb as number | undefined) ?? 512,
+                  auth: (v.zkAuth as boolean | undefined) ?? false,
                   superPassword: config.getSecret("zkSuperPassword"),
-                  dynamicReconfig: config.getBoolean("zkDynamicReconfig") ?? false,
-                  tls: parseZooKeeperTls(config.getObject<unknown>("zkTls")),
+                  dynamicReconfig: (v.zkDynamicReconfig as boolean | undefined) ?? false,
+                  tls: tls?.enabled ? tls : undefined,
               };
     const registered = Object.keys(services.services).filter(
         (name) => services.services[name].args.register,
@@ -500,23 +488,23 @@ export function readSettings(config: ConfigSource): StackSettings {
             ),
         );
     }
-    const monitoring = parseMonitoring(config.getObject<unknown>("monitoring"));
-    const firewall = parseFirewall(config.getObject<unknown>("firewall"));
+    const monitoring = parseMonitoring(v.monitoring);
+    const firewall = v.firewall as FirewallSettings | undefined;
     return {
-        firewall,
+        firewall: firewall?.enabled ? firewall : undefined,
         zookeeper,
         monitoring,
-        registrarImage: config.get("registrarImage") || REGISTRAR_IMAGE,
-        clusterName: config.get("clusterName") ?? "swarm",
+        registrarImage: (v.registrarImage as string | undefined) ?? REGISTRAR_IMAGE,
+        clusterName: (v.clusterName as string | undefined) ?? "swarm",
         nodes,
-        sshUser: config.get("sshUser") ?? "root",
+        sshUser: (v.sshUser as string | undefined) ?? "root",
         sshPort,
         ...readPrivateKey(config),
-        sshDialAttempts: config.getNumber("sshDialAttempts") ?? 30,
+        sshDialAttempts: (v.sshDialAttempts as number | undefined) ?? 30,
         dockerInstall,
-        dockerVersion: config.get("dockerVersion") || undefined,
-        autolock: config.getBoolean("autolock") ?? false,
-        joinTokenRotation: config.getNumber("joinTokenRotation") ?? 0,
+        dockerVersion: v.dockerVersion as string | undefined,
+        autolock: (v.autolock as boolean | undefined) ?? false,
+        joinTokenRotation: (v.joinTokenRotation as number | undefined) ?? 0,
         services: services.services,
     };
 }

@@ -295,9 +295,11 @@ export async function program(): Promise<Record<string, unknown>> {
         alertmanagerPort: m.alertmanagerPort,
         nodeExporterPort: m.nodeExporterPort,
     };
+    // The firewall's rules are checked here too, before any resource (the nodes leaving in this run
+    // are known only once the hosts are asked; their addresses come from the swarm itself).
     checkComponents(
         settings,
-        clusterArgs,
+        { ...clusterArgs, firewall: firewallArgs(settings, undefined) },
         zkArgs,
         registryArgs && { ...registryArgs, connectString: "" },
         monitoringArgs,

@@ -54,72 +54,7 @@ export interface ServiceSettings {
     zookeeper: boolean;
 }
 
-const FIELDS: Record<keyof ServiceConfig, "string" | "number" | "boolean" | "list" | "map"> = {
-    image: "string",
-    replicas: "number",
-    global: "boolean",
-    command: "list",
-    args: "list",
-    env: "map",
-    secretEnv: "map",
-    ports: "list",
-    endpointMode: "string",
-    networks: "list",
-    encrypted: "boolean",
-    constraints: "list",
-    preferences: "list",
-    maxReplicasPerNode: "number",
-    limits: "map",
-    reservations: "map",
-    healthcheck: "map",
-    restartPolicy: "map",
-    update: "map",
-    rollback: "map",
-    secrets: "map",
-    configs: "map",
-    labels: "map",
-    zookeeper: "boolean",
-    register: "boolean",
-    registerPort: "number",
-    metricsPort: "number",
-    metricsPath: "string",
-};
-const NAME_RULE = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 const MEMORY_RULE = /^(\d+(?:\.\d+)?)\s*([kmg]i?b?)?$/i;
-
-/**
- * The problems of a map's shape against the settings it may hold (`fields`: each one's kind): a key
- * that is not a setting `of` the thing, or a value of another kind. `at` names the map.
- */
-export function shapeProblems(
-    at: string,
-    map: object,
-    fields: Record<string, "string" | "number" | "boolean" | "list" | "map">,
-    of = "",
-): string[] {
-    const problems: string[] = [];
-    for (const [field, v] of Object.entries(map)) {
-        const want = fields[field];
-        if (want === undefined) {
-            problems.push(
-                `${at}.${field} is not a setting${of}; use ${Object.keys(fields).join(", ")}.`,
-            );
-        } else if (kind(v) !== want) {
-            problems.push(`${at}.${field} is ${JSON.stringify(v)}; give a ${want}.`);
-        }
-    }
-    return problems;
-}
-
-function kind(value: unknown): string {
-    return Array.isArray(value)
-        ? "list"
-        : value === null
-          ? "null"
-          : typeof value === "object"
-            ? "map"
-            : typeof value;
-}
 
 /** Bytes of a memory size: a number of bytes, or "512M", "1G", "256MiB". */
 export function memoryBytes(value: string | number): number | undefined {
@@ -135,58 +70,26 @@ export function memoryBytes(value: string | number): number | undefined {
     return Math.round(Number(m[1]) * factor);
 }
 
+/** A map's values as text: env and label values may be written as numbers or booleans. */
+function texts(map: Record<string, unknown>): Record<string, string> {
+    return Object.fromEntries(Object.entries(map).map(([k, v]) => [k, String(v)]));
+}
+
 /**
- * Reads `swarm-ha:services`: every service's settings checked, each problem naming its key. Values of
- * `secretEnv` and the contents of `secrets` (given or read from a file) become Pulumi secrets.
+ * Reads `swarm-ha:services`, whose shape the stack's schema checked (configSchema.ts's SERVICE):
+ * the rules between a service's settings, each problem naming its key. Values of `secretEnv` and
+ * the contents of `secrets` (given or read from a file) become Pulumi secrets.
  */
 export function parseServices(
     raw: unknown,
     readFile: (file: string) => string | undefined,
 ): { services: Record<string, ServiceSettings>; problems: string[] } {
     const at = "swarm-ha:services";
-    if (raw === undefined) {
-        return { services: {}, problems: [] };
-    }
-    if (kind(raw) !== "map") {
-        return {
-            services: {},
-            problems: [
-                `${at} is ${JSON.stringify(raw)}; give a map of service name to its settings.`,
-            ],
-        };
-    }
     const problems: string[] = [];
     const services: Record<string, ServiceSettings> = {};
-    for (const [name, value] of Object.entries(raw as Record<string, unknown>)) {
+    for (const [name, value] of Object.entries((raw ?? {}) as Record<string, unknown>)) {
         const key = `${at}.${name}`;
-        if (!NAME_RULE.test(name)) {
-            problems.push(
-                `${key}: "${name}" is not a valid service name; use lower-case letters, digits and '-'.`,
-            );
-        }
-        if (kind(value) !== "map") {
-            problems.push(
-                `${key} is ${JSON.stringify(value)}; give the service's settings as a map.`,
-            );
-            continue;
-        }
         const s = value as ServiceConfig;
-        problems.push(...shapeProblems(key, s, FIELDS, " of a service"));
-        if (typeof s.image !== "string" || s.image.trim() === "") {
-            problems.push(`${key}.image is missing; give the image, such as "nginx:1.27".`);
-        }
-        for (const [i, port] of (Array.isArray(s.ports) ? s.ports : []).entries()) {
-            if (port.mode !== undefined && !["ingress", "host"].includes(port.mode)) {
-                problems.push(
-                    `${key}.ports[${i}].mode is "${port.mode}"; use "ingress" or "host".`,
-                );
-            }
-            if (port.protocol !== undefined && !["tcp", "udp", "sctp"].includes(port.protocol)) {
-                problems.push(
-                    `${key}.ports[${i}].protocol is "${port.protocol}"; use "tcp", "udp" or "sctp".`,
-                );
-            }
-        }
         if (s.metricsPath !== undefined && s.metricsPort === undefined) {
             problems.push(
                 `${key}.metricsPath is "${s.metricsPath}" but metricsPort is not set; give the port the tasks serve metrics on.`,
@@ -202,31 +105,16 @@ export function parseServices(
                 `${key}.registerPort is ${s.registerPort} but register is not true; set register: true to register the service.`,
             );
         }
-        if (s.endpointMode !== undefined && !["vip", "dnsrr"].includes(s.endpointMode)) {
-            problems.push(`${key}.endpointMode is "${s.endpointMode}"; use "vip" or "dnsrr".`);
-        }
-        for (const field of ["limits", "reservations"] as const) {
-            const memory = s[field]?.memory;
-            if (memory !== undefined && memoryBytes(memory) === undefined) {
-                problems.push(
-                    `${key}.${field}.memory is ${JSON.stringify(memory)}; give bytes or a size such as "256M" or "1G".`,
-                );
-            }
-        }
         const files = (
             field: "secrets" | "configs",
         ): Record<string, ServiceFileArgs> | undefined => {
             const given = s[field];
-            if (given === undefined || kind(given) !== "map") {
+            if (given === undefined) {
                 return undefined;
             }
             const out: Record<string, ServiceFileArgs> = {};
             for (const [k, f] of Object.entries(given)) {
                 const fileKey = `${key}.${field}.${k}`;
-                if ((f.value === undefined) === (f.file === undefined)) {
-                    problems.push(`${fileKey} needs exactly one of value and file.`);
-                    continue;
-                }
                 const text = f.file !== undefined ? readFile(f.file) : f.value;
                 if (text === undefined) {
                     problems.push(`${fileKey}.file "${f.file}" cannot be read.`);
@@ -252,10 +140,10 @@ export function parseServices(
                 global: s.global,
                 command: s.command,
                 args: s.args,
-                env: s.env,
+                env: s.env && texts(s.env),
                 secretEnv: s.secretEnv
                     ? Object.fromEntries(
-                          Object.entries(s.secretEnv).map(([k, v]) => [k, pulumi.secret(v)]),
+                          Object.entries(texts(s.secretEnv)).map(([k, v]) => [k, pulumi.secret(v)]),
                       )
                     : undefined,
                 ports: s.ports?.map((p) => ({
@@ -279,7 +167,7 @@ export function parseServices(
                 rollbackConfig: s.rollback,
                 secrets: files("secrets"),
                 configs: files("configs"),
-                labels: s.labels,
+                labels: s.labels && texts(s.labels),
                 register:
                     s.register && s.registerPort !== undefined
                         ? { port: s.registerPort }

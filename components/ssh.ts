@@ -7,6 +7,8 @@ import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as types from "@pulumi/command/types/input";
+import { ruleProblem, rules } from "./grammar";
+import { isPort } from "./validation";
 
 /** How to reach hosts over SSH. */
 export interface SshArgs {
@@ -53,6 +55,28 @@ export function resolveSsh(shared: SshArgs, override?: SshOverrides): ResolvedSs
     };
 }
 
+/**
+ * The problems of SSH settings (a component's `ssh`, or a host's overrides): the user, port and
+ * host key each checked to its grammar (`at` names them: `SwarmCluster "prod": ssh.`). A host key
+ * still unknown (an output) is checked where it is used.
+ */
+export function sshProblems(at: string, ssh: SshOverrides | undefined): string[] {
+    if (!ssh) return [];
+    return [
+        ...ruleProblem(`${at}user`, rules.user, ssh.user),
+        ...(ssh.port !== undefined && !isPort(ssh.port)
+            ? [`${at}port is ${ssh.port}; use a port from 1 to 65535.`]
+            : []),
+        ...(typeof ssh.hostKey === "string"
+            ? ruleProblem(`${at}hostKey`, rules.hostKey, ssh.hostKey)
+            : []),
+        ...(ssh.dialAttempts !== undefined &&
+        (!Number.isInteger(ssh.dialAttempts) || ssh.dialAttempts < 1)
+            ? [`${at}dialAttempts is ${ssh.dialAttempts}; use a whole number of at least 1.`]
+            : []),
+    ];
+}
+
 /** The command provider's connection for a host; the private key is always marked secret. */
 export function connectionFor(host: string, ssh: ResolvedSsh): types.remote.ConnectionArgs {
     const connection: types.remote.ConnectionArgs = {
@@ -95,7 +119,7 @@ export const sshKeyscan: HostKeyScanner = (host, port, type) =>
     new Promise((resolve) => {
         execFile(
             "ssh-keyscan",
-            ["-T", "3", "-p", String(port), "-t", type.replace(/^ssh-/, ""), host],
+            ["-T", "3", "-p", String(port), "-t", type.replace(/^ssh-/, ""), "--", host],
             { timeout: 5000 },
             (_error, stdout) => {
                 const line = stdout

@@ -6,18 +6,26 @@ import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as types from "@pulumi/command/types/input";
-import { ScriptParams, scriptsDir, stepCommand, stepCommandOutput } from "./remoteScript";
+import {
+    ScriptParams,
+    scriptsDir,
+    shellQuote,
+    stepCommand,
+    stepCommandOutput,
+} from "./remoteScript";
 import { firewallSteps, placeScripts, remoteStep } from "./remoteStep";
-import { SshArgs, SshOverrides, connectionFor, resolveSsh, ResolvedSsh } from "./ssh";
+import { SshArgs, SshOverrides, connectionFor, resolveSsh, ResolvedSsh, sshProblems } from "./ssh";
 import { SwarmObservation } from "./swarmDrift";
 import { SwarmProbe } from "./swarmProbe";
 import { ProbeHost } from "./zookeeperProbe";
+import { ruleProblem, rules, shown } from "./grammar";
 import {
     duplicates,
     isIPv4Network,
     isPort,
     prefix,
     throwIfAny,
+    ValidationError,
     wholeNumberProblems,
 } from "./validation";
 
@@ -176,7 +184,6 @@ export interface SwarmNodeStatus {
 
 const COMPONENT = "SwarmCluster";
 const NAME_RULE = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
-const LABEL_KEY_RULE = /^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$/;
 const ROLES: SwarmRole[] = ["manager", "worker"];
 const AVAILABILITIES: NodeAvailability[] = ["active", "pause", "drain"];
 const INSTALL_METHODS: DockerInstallMethod[] = ["distro", "docker-ce", "none"];
@@ -199,11 +206,12 @@ export function validateSwarmClusterArgs(name: string, args: SwarmClusterArgs): 
                 `${p}: nodes name "${node.name}" is not valid; use lower-case letters, digits and '-' (it becomes part of resource names).`,
             );
         }
-        if (!node.host) {
-            problems.push(
-                `${p}: node "${node.name}" has an empty host; give an address or DNS name.`,
-            );
-        }
+        const at = `${p}: node "${node.name}"`;
+        problems.push(
+            ...ruleProblem(`${at} host`, rules.host, node.host ?? ""),
+            ...ruleProblem(`${at} advertiseAddress`, rules.host, node.advertiseAddress),
+            ...sshProblems(`${at} ssh.`, node.ssh),
+        );
         if (!ROLES.includes(node.role)) {
             problems.push(
                 `${p}: node "${node.name}" has role "${node.role}"; use "manager" or "worker".`,
@@ -214,17 +222,10 @@ export function validateSwarmClusterArgs(name: string, args: SwarmClusterArgs): 
                 `${p}: node "${node.name}" has availability "${node.availability}"; use "active", "pause" or "drain".`,
             );
         }
-        for (const key of Object.keys(node.labels ?? {})) {
-            if (!LABEL_KEY_RULE.test(key)) {
-                problems.push(
-                    `${p}: node "${node.name}" has label key "${key}"; label keys start and end with a letter or digit and contain only letters, digits, '.', '_' and '-'.`,
-                );
-            }
-        }
-        const port = node.ssh?.port;
-        if (port !== undefined && !isPort(port)) {
+        for (const [key, value] of Object.entries(node.labels ?? {})) {
             problems.push(
-                `${p}: node "${node.name}" has ssh.port ${port}; use a port from 1 to 65535.`,
+                ...ruleProblem(`${at} label key`, rules.labelKey, key),
+                ...ruleProblem(`${at} label ${key}`, rules.labelValue, value),
             );
         }
     }
@@ -247,8 +248,8 @@ export function validateSwarmClusterArgs(name: string, args: SwarmClusterArgs): 
             `${p}: advertise address "${dup}" is used by more than one node; advertise addresses must be unique.`,
         );
     }
+    problems.push(...sshProblems(`${p}: ssh.`, args.ssh));
     const ports: [string, number | undefined][] = [
-        ["ssh.port", args.ssh?.port],
         ["advertisePort", args.advertisePort],
         ["dataPathPort", args.dataPathPort],
     ];
@@ -273,6 +274,13 @@ export function validateSwarmClusterArgs(name: string, args: SwarmClusterArgs): 
             `${p}: docker.metricsPort is ${metricsPort}; use a whole number from 1 to 65535.`,
         );
     }
+    problems.push(
+        ...ruleProblem(`${p}: docker.version`, rules.debianVersion, args.docker?.version),
+        ...ruleProblem(`${p}: certExpiry`, rules.goDuration, args.certExpiry),
+        ...(args.defaultAddressPool ?? []).flatMap((pool) =>
+            ruleProblem(`${p}: defaultAddressPool`, rules.ipv4Network, pool),
+        ),
+    );
     if (args.docker?.version !== undefined && install !== "docker-ce") {
         problems.push(
             `${p}: docker.version "${args.docker.version}" is set with docker.install "${install}"; a version pin needs "docker-ce".`,
@@ -380,34 +388,37 @@ export function chooseBootstrapManager(args: SwarmClusterArgs): SwarmNodeArgs {
     return managers.find((m) => m.name === args.bootstrapManager) ?? managers[0];
 }
 
-/** Flags for `docker swarm init` from the cluster's swarm options. */
+/**
+ * Flags for `docker swarm init` from the cluster's swarm options: one argument per line, as init.sh
+ * reads them (split at newlines only, so a value is never more than one argument).
+ */
 export function swarmInitFlags(args: SwarmClusterArgs): string {
     const flags: string[] = [];
     if (args.dataPathPort !== undefined) {
-        flags.push(`--data-path-port ${args.dataPathPort}`);
+        flags.push(`--data-path-port=${args.dataPathPort}`);
     }
     for (const pool of args.defaultAddressPool ?? []) {
-        flags.push(`--default-addr-pool ${pool}`);
+        flags.push(`--default-addr-pool=${pool}`);
     }
     if (args.defaultAddressPoolMaskLength !== undefined) {
-        flags.push(`--default-addr-pool-mask-length ${args.defaultAddressPoolMaskLength}`);
+        flags.push(`--default-addr-pool-mask-length=${args.defaultAddressPoolMaskLength}`);
     }
-    return [...flags, swarmUpdateFlags(args)].filter((f) => f !== "").join(" ");
+    return [...flags, swarmUpdateFlags(args)].filter((f) => f !== "").join("\n");
 }
 
-/** Flags for `docker swarm update`: the options that can change after init. */
+/** Flags for `docker swarm update`: the options that can change after init, one per line. */
 export function swarmUpdateFlags(args: SwarmClusterArgs): string {
     const flags: string[] = [];
     if (args.autolock !== undefined) {
         flags.push(`--autolock=${args.autolock}`);
     }
     if (args.certExpiry !== undefined) {
-        flags.push(`--cert-expiry ${args.certExpiry}`);
+        flags.push(`--cert-expiry=${args.certExpiry}`);
     }
     if (args.taskHistoryLimit !== undefined) {
-        flags.push(`--task-history-limit ${args.taskHistoryLimit}`);
+        flags.push(`--task-history-limit=${args.taskHistoryLimit}`);
     }
-    return flags.join(" ");
+    return flags.join("\n");
 }
 
 /** `KEY=VALUE` lines of a node's labels, sorted, as node.sh takes them. */
@@ -481,6 +492,8 @@ export function dockerSshOptions(
     extra: string[] = [],
 ): pulumi.Output<string[]> {
     const port = managers[0].ssh.port;
+    // ssh runs ProxyCommand through a shell: every host is one quoted word, never text.
+    const hosts = managers.map((m) => shellQuote(proxyHost(m.host))).join(" ");
     return pulumi.all(managers.map((m) => m.ssh.hostKey)).apply((keys) => {
         const known = keys.every((k) => typeof k === "string" && k !== "");
         const options = [
@@ -493,13 +506,12 @@ export function dockerSshOptions(
             "LogLevel=ERROR",
         ];
         if (managers.length > 1) {
-            const hosts = managers.map((m) => m.host).join(" ");
-            options.push("-o", `ProxyCommand=node -e '${MANAGER_RELAY}' ${port} ${hosts}`);
+            options.push("-o", `ProxyCommand=node -e '${MANAGER_RELAY}' ${Number(port)} ${hosts}`);
         }
         if (!known) {
             return [...options, "-o", "StrictHostKeyChecking=no"];
         }
-        const lines = (keys as string[]).map((k) => k.trim().split(/\s+/).slice(0, 2).join(" "));
+        const lines = (keys as string[]).map(knownHostsWords);
         return [
             ...options,
             "-o",
@@ -508,6 +520,28 @@ export function dockerSshOptions(
             `KnownHostsCommand=/usr/bin/printf "%H %%s %%s\\n" ${lines.join(" ")}`,
         ];
     });
+}
+
+/**
+ * A host as ProxyCommand may carry it: a host that follows the host grammar, and none of the
+ * characters ssh expands there ('%'). Validation refuses anything else before this; this is the
+ * second wall.
+ */
+function proxyHost(host: string): string {
+    if (!rules.host.test(host)) {
+        throw new ValidationError(`swarm-ha: the manager host ${shown(host)}; ${rules.host.says}.`);
+    }
+    return host;
+}
+
+/** "TYPE BASE64" of a host key, checked to its grammar, for KnownHostsCommand's arguments. */
+function knownHostsWords(key: string): string {
+    if (!rules.hostKey.test(key)) {
+        throw new ValidationError(
+            `swarm-ha: a manager's host key ${shown(key)}; ${rules.hostKey.says}.`,
+        );
+    }
+    return key.trim().split(/\s+/).slice(0, 2).join(" ");
 }
 
 /**
@@ -729,7 +763,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
                     INIT_FLAGS: swarmInitFlags(args),
                     UPDATE_FLAGS: swarmUpdateFlags(args),
                 }),
-                delete: stepCommandOutput(dir, "leave", { ...stepBase, FORCE: "--force" }),
+                delete: stepCommandOutput(dir, "leave", { ...stepBase, FORCE: "yes" }),
             },
             {
                 parent: this,

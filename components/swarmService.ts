@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import * as inputs from "@pulumi/docker/types/input";
 import * as commandTypes from "@pulumi/command/types/input";
+import { ruleProblem, rules } from "./grammar";
 import { remoteStep } from "./remoteStep";
 import { shellQuote } from "./remoteScript";
 import { METRICS_PATH_LABEL, METRICS_PORT_LABEL } from "./monitoring/prometheusConfig";
@@ -164,7 +165,6 @@ export interface ServiceTask {
 }
 
 const COMPONENT = "SwarmService";
-const KEY_RULE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
 /** Checks a SwarmService's arguments; one error naming the component, field, value and rule. */
 export function validateSwarmServiceArgs(name: string, args: SwarmServiceArgs): void {
@@ -172,7 +172,31 @@ export function validateSwarmServiceArgs(name: string, args: SwarmServiceArgs): 
     const problems: string[] = [];
     if (typeof args.image === "string" && args.image.trim() === "") {
         problems.push(`${p}: image is empty; give an image reference such as "nginx:1.27".`);
+    } else if (typeof args.image === "string") {
+        problems.push(...ruleProblem(`${p}: image`, rules.image, args.image));
     }
+    problems.push(
+        ...ruleProblem(`${p}: the name`, rules.name, name),
+        ...Object.keys({ ...args.env, ...args.secretEnv }).flatMap((k) =>
+            ruleProblem(`${p}: env name`, rules.envName, k),
+        ),
+        ...Object.entries(args.labels ?? {}).flatMap(([k, v]) => [
+            ...ruleProblem(`${p}: label key`, rules.labelKey, k),
+            ...ruleProblem(`${p}: label ${k}`, rules.labelValue, v),
+        ]),
+        ...(args.constraints ?? []).flatMap((c) =>
+            ruleProblem(`${p}: constraint`, rules.constraint, c),
+        ),
+        ...(args.placementPreferences ?? []).flatMap((c) =>
+            ruleProblem(`${p}: placementPreferences entry`, rules.preference, c),
+        ),
+        ...(args.networks ?? []).flatMap((n) =>
+            "name" in n ? ruleProblem(`${p}: network`, rules.dockerName, n.name) : [],
+        ),
+        ...[...Object.values(args.secrets ?? {}), ...Object.values(args.configs ?? {})].flatMap(
+            (f) => ruleProblem(`${p}: target`, rules.containerPath, f.target),
+        ),
+    );
     if (args.global && args.replicas !== undefined) {
         problems.push(
             `${p}: replicas is ${args.replicas} with global true; a global service runs one task per node, so leave replicas unset.`,
@@ -218,11 +242,7 @@ export function validateSwarmServiceArgs(name: string, args: SwarmServiceArgs): 
         ["configs", args.configs],
     ] as const) {
         for (const key of Object.keys(files ?? {})) {
-            if (!KEY_RULE.test(key)) {
-                problems.push(
-                    `${p}: ${field} key "${key}" is not valid; use letters, digits, '.', '_' and '-'.`,
-                );
-            }
+            problems.push(...ruleProblem(`${p}: ${field} key`, rules.dockerName, key));
         }
     }
     if (typeof args.register === "object" && !isPort(args.register.port)) {

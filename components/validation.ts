@@ -1,8 +1,12 @@
 // Helpers for validation messages: each names the component, the field, the value and the rule.
 import * as net from "net";
+import * as pulumi from "@pulumi/pulumi";
 
-/** Thrown for invalid component arguments, before any child resource is created. */
-export class ValidationError extends Error {
+/**
+ * Thrown for invalid component arguments, before any child resource is created. A RunError, so
+ * that Pulumi prints the message alone, without a stack trace.
+ */
+export class ValidationError extends pulumi.RunError {
     constructor(message: string) {
         super(message);
         this.name = "ValidationError";

@@ -2,6 +2,7 @@
 // health-checked with the four-letter words, and reconfigured one server at a time, leader last.
 import { createHash } from "crypto";
 import * as net from "net";
+import { ruleProblem, rules } from "./grammar";
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import * as random from "@pulumi/random";
@@ -9,7 +10,7 @@ import { ZooKeeperProbe, ProbeHost } from "./zookeeperProbe";
 import { scriptsDir, shellQuote, stepCommand, stepCommandOutput } from "./remoteScript";
 import { firewallSteps, placeScripts, remoteStep } from "./remoteStep";
 import { firewallParameters } from "./swarmCluster";
-import { SshArgs, SshOverrides, connectionFor, resolveSsh } from "./ssh";
+import { SshArgs, SshOverrides, connectionFor, resolveSsh, sshProblems } from "./ssh";
 import {
     duplicates,
     isIPv4Network,
@@ -182,10 +183,14 @@ export function validateZooKeeperArgs(name: string, args: ZooKeeperEnsembleArgs)
                 `${p}: server id ${s.id} is not valid; ids are whole numbers from 1 to 255.`,
             );
         }
-        if (!s.host) {
-            problems.push(`${p}: server ${s.id} has an empty host; give an address or DNS name.`);
-        }
+        const at = `${p}: server ${s.id}`;
+        problems.push(
+            ...ruleProblem(`${at} host`, rules.host, s.host ?? ""),
+            ...ruleProblem(`${at} address`, rules.host, s.address),
+            ...sshProblems(`${at} ssh.`, s.ssh),
+        );
     }
+    problems.push(...sshProblems(`${p}: ssh.`, args.ssh));
     for (const dup of duplicates(servers.map((s) => String(s.id)))) {
         problems.push(`${p}: server id ${dup} is used more than once; ids must be unique.`);
     }
@@ -218,6 +223,17 @@ export function validateZooKeeperArgs(name: string, args: ZooKeeperEnsembleArgs)
     if (method !== "distro" && method !== "tarball") {
         problems.push(`${p}: install.method is "${method}"; use "distro" or "tarball".`);
     }
+    problems.push(
+        ...ruleProblem(`${p}: install.version`, rules.releaseVersion, install.version),
+        ...ruleProblem(`${p}: install.url`, rules.url, install.url),
+        ...ruleProblem(`${p}: install.javaPackage`, rules.debianPackage, install.javaPackage),
+        ...ruleProblem(`${p}: dataDir`, rules.hostPath, args.dataDir),
+        ...ruleProblem(`${p}: dataLogDir`, rules.hostPath, args.dataLogDir),
+        ...ruleProblem(`${p}: jvmFlags`, rules.jvmFlags, args.jvmFlags),
+        ...(args.fourLetterWords ?? []).flatMap((w) =>
+            ruleProblem(`${p}: fourLetterWords`, rules.fourLetterWord, w),
+        ),
+    );
     if (method === "tarball") {
         if (!install.sha512 || !/^[0-9a-fA-F]{128}$/.test(install.sha512)) {
             problems.push(
@@ -363,7 +379,29 @@ export function renderZooCfg(args: ZooKeeperEnsembleArgs): string {
     } else {
         lines.push(...renderMembers(args, false));
     }
-    return lines.join("\n");
+    return lines.map(propertyLine).join("\n");
+}
+
+/**
+ * A `key=value` line as Java's Properties (which ZooKeeper reads zoo.cfg with) must be written for
+ * the value to stay one value: a backslash, a line break or any control or non-ASCII character in
+ * it escaped (`\n`, `\uXXXX`), so that no value can start another key. Valid settings hold none,
+ * so their lines are unchanged; comments pass as they are. Keys are the component's own.
+ */
+export function propertyLine(line: string): string {
+    if (line.startsWith("#")) return line;
+    const at = line.indexOf("=");
+    const key = line.slice(0, at);
+    if (at < 1 || !/^[A-Za-z0-9._]+$/.test(key)) {
+        throw new Error(`swarm-ha: zoo.cfg line ${JSON.stringify(line)} has no valid key`);
+    }
+    const value = line
+        .slice(at + 1)
+        .replace(/[^\x20-\x7e]|\\/g, (c) =>
+            c === "\\" ? "\\\\" : `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+        )
+        .replace(/^ /, "\\ ");
+    return `${key}=${value}`;
 }
 
 /**
@@ -399,9 +437,10 @@ export function clientPortOf(args: Pick<ZooKeeperEnsembleArgs, "clientPort" | "t
  */
 export function renderMembers(args: ZooKeeperEnsembleArgs, dynamic: boolean): string[] {
     const role = dynamic ? ":participant" : "";
-    return sortById(args.servers).map(
-        (s) =>
+    return sortById(args.servers).map((s) =>
+        propertyLine(
             `server.${s.id}=${s.address ?? s.host}:${args.peerPort ?? 2888}:${args.electionPort ?? 3888}${role}`,
+        ),
     );
 }
 

@@ -30,14 +30,15 @@ NETWORK="swarm-ha-lab"
 SUBNET="172.30.213.0/24"
 PREFIX="172.30.213"
 HOST_IMAGE="swarm-ha-lab-host:bookworm-2"
-# The same host with the product's large Debian packages (Docker, ZooKeeper, Java) already unpacked
-# and their units disabled: what a datacenter's base image often is, and what spares every
-# end-to-end file but the install path's own the same minute of apt. Nothing is configured: the
+# The same host with the product's large Debian packages (Docker, ZooKeeper, Java; and jq, which
+# the Docker step installs in the same apt run) already unpacked and their units disabled: what a
+# datacenter's base image often is, and what spares every end-to-end file but the install path's
+# own the same minute of apt. Nothing is configured: the
 # product still enables and starts Docker, writes zoo.cfg, makes the users and directories. The
 # small packages (nftables, Netty for ZooKeeper's TLS) are left to the product's steps, so that
 # each install path stays exercised by the files that use it.
-PACKAGED_IMAGE="swarm-ha-lab-host:bookworm-2-packaged-1"
-PACKAGES=(docker.io zookeeper default-jre-headless)
+PACKAGED_IMAGE="swarm-ha-lab-host:bookworm-2-packaged-2"
+PACKAGES=(docker.io zookeeper default-jre-headless jq)
 # Images every host gets at `up` (nothing can be pulled here): the project's own, built by
 # scripts/images.sh, staged in /var/lib/lab-images and loaded by the unit lab-images.service as soon
 # as the Docker engine the product installs starts. A host's staging folder is a folder of this

@@ -20,7 +20,8 @@ case "$INSTALL" in
   distro)
     if ! command -v dockerd >/dev/null 2>&1; then
       say "installing docker.io"
-      apt_install docker.io
+      # jq writes the metrics address into daemon.json: installed in the same apt run.
+      if [ -n "$METRICS_ADDR" ]; then apt_install docker.io jq; else apt_install docker.io; fi
     fi
     ;;
   docker-ce)
@@ -28,15 +29,16 @@ case "$INSTALL" in
     case "$installed" in
       "install ok installed $DOCKER_VERSION"* | "install ok installed "*)
         if [ -z "$DOCKER_VERSION" ] || [ "${installed#install ok installed }" = "$DOCKER_VERSION" ]; then
-          want=""
+          set --
         else
-          want="docker-ce=$DOCKER_VERSION docker-ce-cli=$DOCKER_VERSION"
+          set -- "docker-ce=$DOCKER_VERSION" "docker-ce-cli=$DOCKER_VERSION"
         fi
         ;;
-      *) want="docker-ce${DOCKER_VERSION:+=$DOCKER_VERSION} docker-ce-cli${DOCKER_VERSION:+=$DOCKER_VERSION} containerd.io" ;;
+      *) set -- "docker-ce${DOCKER_VERSION:+=$DOCKER_VERSION}" "docker-ce-cli${DOCKER_VERSION:+=$DOCKER_VERSION}" containerd.io ;;
     esac
-    if [ -n "$want" ]; then
-      say "installing $want from Docker's apt repository"
+    # The packages are the positional parameters: a version is part of one argument, never more.
+    if [ $# -gt 0 ]; then
+      say "installing $* from Docker's apt repository"
       apt_install ca-certificates curl gnupg
       # shellcheck disable=SC1091
       . /etc/os-release
@@ -45,8 +47,8 @@ case "$INSTALL" in
       chmod a+r /etc/apt/keyrings/docker.asc
       printf 'deb [arch=%s signed-by=/etc/apt/keyrings/docker.asc] https://download.docker.com/linux/%s %s stable\n' \
         "$(dpkg --print-architecture)" "$ID" "$VERSION_CODENAME" >/etc/apt/sources.list.d/docker.list
-      # shellcheck disable=SC2086
-      apt_install $want
+      [ -z "$METRICS_ADDR" ] || set -- "$@" jq
+      apt_install "$@"
     fi
     ;;
   *) fail "docker.install \"$INSTALL\" is not one of distro, docker-ce, none" ;;

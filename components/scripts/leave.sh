@@ -15,7 +15,7 @@ if [ "$state" = active ] && [ -z "$FORCE" ] && control; then
     others=$(docker node ls --filter role=manager --format '{{.Self}} {{.ManagerStatus}}' |
       awk '$1 == "false" && ($2 == "Reachable" || $2 == "Leader")' | wc -l)
     if [ "$others" -eq 0 ]; then
-      FORCE=--force
+      FORCE=yes
       break
     fi
     if out=$(docker node demote "$(docker info --format '{{.Swarm.NodeID}}')" 2>&1); then
@@ -28,7 +28,6 @@ if [ "$state" = active ] && [ -z "$FORCE" ] && control; then
   done
 fi
 if [ "$state" = active ] || [ "$state" = locked ] || [ "$state" = pending ]; then
-  # shellcheck disable=SC2086
-  docker swarm leave $FORCE >/dev/null || fail "docker swarm leave failed; the node is still in the swarm"
+  docker swarm leave ${FORCE:+--force} >/dev/null || fail "docker swarm leave failed; the node is still in the swarm"
   say "left the swarm"
 fi

@@ -37,20 +37,35 @@ apt_install() {
   retry 5 10 "apt-get install $*" apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
 # daemon_metrics ADDR: makes /etc/docker/daemon.json (DAEMON_JSON) say "metrics-addr": ADDR,
-# keeping its other settings; prints "changed" when it had to change the file.
+# keeping its other settings; prints "changed" when it had to change the file. jq writes the JSON,
+# so ADDR stays a string whatever it holds.
 daemon_metrics() {
   _file=${DAEMON_JSON:-/etc/docker/daemon.json}
+  command -v jq >/dev/null 2>&1 || APT_HINT="or install jq" apt_install jq
   mkdir -p "$(dirname "$_file")"
-  if [ ! -s "$_file" ] || [ "$(tr -d ' \t\n' <"$_file")" = "{}" ]; then
-    printf '{\n  "metrics-addr": "%s"\n}\n' "$1" >"$_file"
-  elif grep -q "\"metrics-addr\"[[:space:]]*:[[:space:]]*\"$1\"" "$_file"; then
-    return 0
-  elif grep -q '"metrics-addr"' "$_file"; then
-    sed -i "s|\"metrics-addr\"[[:space:]]*:[[:space:]]*\"[^\"]*\"|\"metrics-addr\": \"$1\"|" "$_file"
-  else
-    sed -i "0,/{/s|{|{\n  \"metrics-addr\": \"$1\",|" "$_file"
+  [ -s "$_file" ] || printf '{}\n' >"$_file"
+  _now=$(jq -r '.["metrics-addr"] // empty' "$_file") ||
+    fail "$_file is not valid JSON, so its metrics address cannot be set; fix or remove it"
+  [ "$_now" != "$1" ] || return 0
+  if ! jq --arg addr "$1" '.["metrics-addr"] = $addr' "$_file" >"$_file.new"; then
+    fail "writing the metrics address into $_file failed"
   fi
+  mv "$_file.new" "$_file"
   echo changed
+}
+# Lists are passed as lines: by_lines makes an unquoted expansion split at newlines only, with
+# globbing off, so `for x in $LIST` sees each line whole, as written ('a b *' stays one value);
+# by_words undoes it.
+NL='
+'
+by_lines() {
+  set -f
+  IFS=$NL
+}
+by_words() {
+  set +f
+  IFS=' 	
+'
 }
 # listening ADDR: whether a TCP socket listens on ADDR's port here (IPv4 or IPv6).
 listening() {

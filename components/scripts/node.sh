@@ -13,13 +13,16 @@ if [ "$current_role" != "$ROLE" ]; then
   say "role: $current_role -> $ROLE"
 fi
 
+# Labels are KEY=VALUE lines; a value may hold spaces or glob characters, and stays one argument.
 set -- --availability "$AVAILABILITY"
-for key in $(docker node inspect --format '{{range $k, $v := .Spec.Labels}}{{$k}} {{end}}' "$NODE_ID"); do
+by_lines
+for key in $(docker node inspect --format '{{range $k, $v := .Spec.Labels}}{{$k}}{{println}}{{end}}' "$NODE_ID"); do
   keep=no
   for kv in $LABELS; do [ "${kv%%=*}" = "$key" ] && keep=yes; done
   [ $keep = yes ] || set -- "$@" --label-rm "$key"
 done
 for kv in $LABELS; do set -- "$@" --label-add "$kv"; done
+by_words
 # Retried: updates of the swarm's nodes that run at once (other nodes' steps) can be refused as
 # "update out of sequence".
 retry 10 1 "the update of node $NODE_ID" docker node update "$@" "$NODE_ID" >/dev/null

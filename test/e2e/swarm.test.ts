@@ -254,6 +254,38 @@ test("an even manager count fails at preview with the validation message, changi
     );
 });
 
+test("hostile settings are refused at preview, each naming its key, with no stack trace and nothing run", async () => {
+    // Each would have run a command on this machine if pasted into a shell or an ssh option.
+    const marker = path.join(os.tmpdir(), `swarm-ha-injected-${process.pid}`);
+    fs.rmSync(marker, { force: true });
+    const nodes = DEV.map((n, i) =>
+        i === 0
+            ? { ...n, host: `172.30.213.11$(touch ${marker})` }
+            : i === 1
+              ? { ...n, sshUser: `-oProxyCommand=touch ${marker}` }
+              : i === 2
+                ? { ...n, advertiseAdress: n.host }
+                : n,
+    );
+    const r = stackCli("preview", {
+        ...E2E_CONFIG,
+        "swarm-ha:nodes": nodes,
+        "swarm-ha:sevices": {},
+    });
+    expect(r.status).not.toBe(0);
+    for (const message of [
+        `swarm-ha:sevices is not a setting; did you mean services?`,
+        `swarm-ha:nodes[0].host is "172.30.213.11$(touch ${marker})"; use an IPv4 or IPv6 address or a host name`,
+        `swarm-ha:nodes[1].sshUser is "-oProxyCommand=touch ${marker}"; use a user name of letters`,
+        `swarm-ha:nodes[2].advertiseAdress is not a setting; did you mean advertiseAddress?`,
+    ]) {
+        expect(r.out).toContain(message);
+    }
+    expect(r.out).not.toContain("Unhandled exception");
+    expect(r.out).not.toMatch(/^\s+at \S+ \(/m);
+    expect(fs.existsSync(marker)).toBe(false);
+});
+
 test("a duplicate host fails at preview with the validation message, changing nothing", async () => {
     const nodes = DEV.map((n) => (n.name === "lab-w2" ? { ...n, host: "172.30.213.21" } : n));
     const r = stackCli("preview", { ...E2E_CONFIG, "swarm-ha:nodes": nodes });

@@ -3,6 +3,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as yaml from "js-yaml";
+import { STACK } from "../../configSchema";
+import { checkStack } from "../../config";
 
 interface Declared {
     type?: string;
@@ -57,5 +59,58 @@ test("every stack file sets only declared settings", () => {
                 `${file}: ${key} declared=true`,
             );
         }
+    }
+});
+
+test("the settings schema the program checks is what Pulumi.yaml declares, key for key and type for type", () => {
+    const kinds: Record<string, string> = {
+        string: "string",
+        number: "integer",
+        boolean: "boolean",
+        list: "list or map",
+        map: "list or map",
+        object: "list or map",
+    };
+    const fromSchema = Object.fromEntries(
+        Object.entries(STACK.fields).map(([k, f]) => [`swarm-ha:${k}`, kinds[f.kind]]),
+    );
+    const declared = Object.fromEntries(
+        Object.entries(project.config).map(([k, d]) => [
+            k,
+            d.type === undefined || d.type === "array" || d.type === "object"
+                ? "list or map"
+                : d.type,
+        ]),
+    );
+    expect(fromSchema).toEqual(declared);
+    // The defaults the program treats as "not set" are those Pulumi.yaml gives every stack.
+    const defaults = (entries: [string, unknown][]) =>
+        Object.fromEntries(entries.filter(([, d]) => d !== undefined && d !== ""));
+    expect(
+        defaults(Object.entries(STACK.fields).map(([k, f]) => [`swarm-ha:${k}`, f.default])),
+    ).toEqual(defaults(Object.entries(project.config).map(([k, d]) => [k, d.default])));
+});
+
+test("every stack file passes the settings schema", () => {
+    for (const file of fs.readdirSync(root).filter((f) => /^Pulumi\..+\.yaml$/.test(f))) {
+        const stack = yaml.load(fs.readFileSync(path.join(root, file), "utf8")) as {
+            config: Record<string, unknown>;
+        };
+        const values = Object.fromEntries(
+            Object.entries(stack.config)
+                .filter(([, v]) => typeof v !== "object" || v === null || !("secure" in v))
+                .map(([k, v]) => [k.replace(/^swarm-ha:/, ""), v]),
+        );
+        // As Pulumi gives them to the program: text at the top level, maps and lists whole.
+        const { problems } = checkStack({
+            keys: () => Object.keys(values),
+            raw: (k) =>
+                values[k] === undefined || typeof values[k] === "object"
+                    ? values[k]
+                    : String(values[k]),
+            getSecret: () => undefined,
+            readFile: () => undefined,
+        });
+        expect({ file, problems }).toEqual({ file, problems: [] });
     }
 });

@@ -388,7 +388,7 @@ describe("validation and settings", () => {
             }),
         ).toThrow(
             [
-                'swarm-ha:monitoring.enabled is "yes"; give a boolean.',
+                'swarm-ha:monitoring.enabled is "yes"; give true or false.',
                 "swarm-ha:monitoring.colour is not a setting; use enabled, engineMetricsPort, scrapeInterval, alertAfter, retention, publishMode, endpointMode, prometheusPort, alertmanagerPort, nodeExporterPort.",
                 'swarm-ha:monitoring.publishMode is "mesh"; use "ingress" or "host".',
             ].join("\n"),

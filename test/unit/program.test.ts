@@ -15,10 +15,8 @@ import { encryptedNetworks, firewallArgs, zooKeeperFirewall } from "../../progra
 function source(values: Record<string, unknown>, files: Record<string, string> = {}): ConfigSource {
     const get = (k: string) => values[k];
     return {
-        get: (k) => (get(k) === undefined ? undefined : String(get(k))),
-        getObject: <T>(k: string) => get(k) as T | undefined,
-        getBoolean: (k) => get(k) as boolean | undefined,
-        getNumber: (k) => get(k) as number | undefined,
+        keys: () => Object.keys(values).filter((k) => values[k] !== undefined),
+        raw: get,
         getSecret: (k) => (get(k) ? pulumi.secret(String(get(k))) : undefined),
         readFile: (file) => files[file],
     };
@@ -70,12 +68,16 @@ describe("readSettings", () => {
 
     test("host keys by node name reach each node's ssh settings", () => {
         const s = readSettings(
-            source({ nodes: NODES, sshPrivateKey: "k", hostKeys: { w1: "ssh-ed25519 AAAA" } }),
+            source({
+                nodes: NODES,
+                sshPrivateKey: "k",
+                hostKeys: { w1: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIhostkey" },
+            }),
         );
         expect(s.nodes[1].ssh).toEqual({
             user: undefined,
             port: undefined,
-            hostKey: "ssh-ed25519 AAAA",
+            hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIhostkey",
         });
         expect(s.nodes[0].ssh).toBeUndefined();
     });
@@ -83,9 +85,9 @@ describe("readSettings", () => {
     test("the key from sshPrivateKeyFile, as a secret; host keys from knownHostsFile", async () => {
         const known = [
             "# the lab",
-            "10.0.0.11 ssh-ed25519 AAAA11",
-            "[10.0.0.21]:2222 ssh-ed25519 AAAA21",
-            "10.9.0.2 ssh-rsa AAAAZK",
+            "10.0.0.11 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIhostkey11",
+            "[10.0.0.21]:2222 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIhostkey21",
+            "10.9.0.2 ssh-rsa AAAAC3NzaC1lZDI1NTE5AAAAIhostkeyZK",
         ].join("\n");
         const s = readSettings(
             source(
@@ -101,10 +103,12 @@ describe("readSettings", () => {
         expect(s.sshPrivateKeyFile).toBe(`${os.homedir()}/lab/key`);
         expect(await pulumi.isSecret(s.sshPrivateKey)).toBe(true);
         expect(s.nodes.map((n) => n.ssh?.hostKey)).toEqual([
-            "ssh-ed25519 AAAA11",
-            "ssh-ed25519 AAAA21",
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIhostkey11",
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIhostkey21",
         ]);
-        expect(s.zookeeper?.servers[0].ssh).toEqual({ hostKey: "ssh-rsa AAAAZK" });
+        expect(s.zookeeper?.servers[0].ssh).toEqual({
+            hostKey: "ssh-rsa AAAAC3NzaC1lZDI1NTE5AAAAIhostkeyZK",
+        });
     });
 
     test("known_hosts: hashed names, ports, and markers skipped", () => {
@@ -171,21 +175,44 @@ describe("readSettings", () => {
         const s = readSettings(
             source({
                 nodes: [
-                    { ...NODES[0], hostKey: "ssh-ed25519 AAAAm1" },
-                    { ...NODES[1], sshPort: 2222, hostKey: "ssh-ed25519 AAAAw1" },
+                    { ...NODES[0], hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIhostkeym1" },
+                    {
+                        ...NODES[1],
+                        sshPort: 2222,
+                        hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIhostkeyw1",
+                    },
                 ],
                 sshPrivateKey: "k",
                 zkServers: [
                     { id: 1, node: "m1" },
-                    { id: 2, host: "10.0.0.31", hostKey: "ssh-ed25519 AAAAz2" },
+                    {
+                        id: 2,
+                        host: "10.0.0.31",
+                        hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIhostkeyz2",
+                    },
                     { id: 3, host: "10.0.0.32" },
                 ],
             }),
         );
         expect(hostKeyChecks(s)).toEqual([
-            { node: "m1", host: "10.0.0.11", port: 22, expected: "ssh-ed25519 AAAAm1" },
-            { node: "w1", host: "10.0.0.21", port: 2222, expected: "ssh-ed25519 AAAAw1" },
-            { node: "zookeeper-2", host: "10.0.0.31", port: 22, expected: "ssh-ed25519 AAAAz2" },
+            {
+                node: "m1",
+                host: "10.0.0.11",
+                port: 22,
+                expected: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIhostkeym1",
+            },
+            {
+                node: "w1",
+                host: "10.0.0.21",
+                port: 2222,
+                expected: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIhostkeyw1",
+            },
+            {
+                node: "zookeeper-2",
+                host: "10.0.0.31",
+                port: 22,
+                expected: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIhostkeyz2",
+            },
         ]);
     });
 
@@ -194,12 +221,22 @@ describe("readSettings", () => {
         const s = readSettings(
             source({
                 nodes: [
-                    { ...NODES[0], hostKey: "ssh-ed25519 AAAAm1" },
-                    { ...NODES[1], sshUser: "ops", hostKey: "ssh-ed25519 AAAAw1" },
+                    { ...NODES[0], hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIhostkeym1" },
+                    {
+                        ...NODES[1],
+                        sshUser: "ops",
+                        hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIhostkeyw1",
+                    },
                 ],
                 sshUser: "admin",
                 sshPrivateKey: "k",
-                zkServers: [{ id: 2, host: "10.0.0.31", hostKey: "ssh-ed25519 AAAAz2" }],
+                zkServers: [
+                    {
+                        id: 2,
+                        host: "10.0.0.31",
+                        hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIhostkeyz2",
+                    },
+                ],
             }),
         );
         expect(loginChecks(s)).toEqual([
@@ -208,15 +245,21 @@ describe("readSettings", () => {
                 host: "10.0.0.11",
                 port: 22,
                 user: "admin",
-                hostKey: "ssh-ed25519 AAAAm1",
+                hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIhostkeym1",
             },
-            { node: "w1", host: "10.0.0.21", port: 22, user: "ops", hostKey: "ssh-ed25519 AAAAw1" },
+            {
+                node: "w1",
+                host: "10.0.0.21",
+                port: 22,
+                user: "ops",
+                hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIhostkeyw1",
+            },
             {
                 node: "zookeeper-2",
                 host: "10.0.0.31",
                 port: 22,
                 user: "admin",
-                hostKey: "ssh-ed25519 AAAAz2",
+                hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIhostkeyz2",
             },
         ]);
     });
@@ -229,14 +272,23 @@ describe("readSettings", () => {
                 zkServers: [
                     { id: 1, node: "m1" },
                     { id: 2, host: "10.9.0.2" },
-                    { id: 3, host: "10.9.0.3", hostKey: "ssh-ed25519 AAAA3" },
+                    {
+                        id: 3,
+                        host: "10.9.0.3",
+                        hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIhostkey3",
+                    },
                 ],
             }),
         );
         expect(s.zookeeper?.servers).toEqual([
             { id: 1, host: "10.0.0.11", address: undefined, ssh: undefined },
             { id: 2, host: "10.9.0.2", address: undefined, ssh: undefined },
-            { id: 3, host: "10.9.0.3", address: undefined, ssh: { hostKey: "ssh-ed25519 AAAA3" } },
+            {
+                id: 3,
+                host: "10.9.0.3",
+                address: undefined,
+                ssh: { hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIhostkey3" },
+            },
         ]);
         expect(s.zookeeper?.tickTime).toBe(2000);
         expect(s.zookeeper?.auth).toBe(false);
@@ -264,7 +316,7 @@ describe("readSettings", () => {
         [
             "no nodes",
             {},
-            "swarm-ha:nodes is missing or empty; list the hosts as objects with name, host and role.",
+            "swarm-ha:nodes is not set; list the hosts as objects with name, host and role.",
         ],
         [
             "a bad role",
@@ -274,12 +326,12 @@ describe("readSettings", () => {
         [
             "a node that is not an object",
             { nodes: ["m1"] },
-            'swarm-ha:nodes[0] is "m1"; each node is an object with name, host and role.',
+            'swarm-ha:nodes[0] is "m1"; give a map such as { name: "m1", host: "10.0.0.11", role: "manager" }.',
         ],
         [
             "an empty host",
             { nodes: [{ name: "m1", host: "", role: "manager" }] },
-            'swarm-ha:nodes[0].host is ""; give a non-empty string.',
+            "swarm-ha:nodes[0].host is \"\"; use an IPv4 or IPv6 address or a host name (letters, digits, '-' and '.').",
         ],
         [
             "a bad docker install",
@@ -301,18 +353,22 @@ describe("readSettings", () => {
                 services: {
                     Web: { image: "w:1", replicas: "3", colour: "blue" },
                     api: { replicas: 1, limits: { memory: "lots" } },
-                    db: { image: "d:1", secrets: { pw: {} }, configs: { c: { file: "/none" } } },
+                    db: { image: "d:1", secrets: { pw: {} } },
                 },
             },
             [
-                "swarm-ha:services.Web: \"Web\" is not a valid service name; use lower-case letters, digits and '-'.",
-                'swarm-ha:services.Web.replicas is "3"; give a number.',
-                "swarm-ha:services.Web.colour is not a setting of a service; use image, replicas, global, command, args, env, secretEnv, ports, endpointMode, networks, encrypted, constraints, preferences, maxReplicasPerNode, limits, reservations, healthcheck, restartPolicy, update, rollback, secrets, configs, labels, zookeeper, register, registerPort, metricsPort, metricsPath.",
-                'swarm-ha:services.api.image is missing; give the image, such as "nginx:1.27".',
+                "swarm-ha:services.Web: \"Web\" is not a valid name; use lower-case letters, digits and '-', starting and ending with a letter or digit (63 at most).",
+                'swarm-ha:services.Web.replicas is "3"; give a whole number.',
+                "swarm-ha:services.Web.colour is not a setting; use image, replicas, global, command, args, env, secretEnv, ports, endpointMode, networks, encrypted, constraints, preferences, maxReplicasPerNode, limits, reservations, healthcheck, restartPolicy, update, rollback, secrets, configs, labels, zookeeper, register, registerPort, metricsPort, metricsPath.",
                 'swarm-ha:services.api.limits.memory is "lots"; give bytes or a size such as "256M" or "1G".',
+                'swarm-ha:services.api.image is missing; give the image, such as "nginx:1.27".',
                 "swarm-ha:services.db.secrets.pw needs exactly one of value and file.",
-                'swarm-ha:services.db.configs.c.file "/none" cannot be read.',
             ].join("\n"),
+        ],
+        [
+            "a config file that cannot be read",
+            { nodes: NODES, services: { db: { image: "d:1", configs: { c: { file: "/none" } } } } },
+            'swarm-ha:services.db.configs.c.file "/none" cannot be read.',
         ],
         [
             "a service that asks for encryption and names no network",
@@ -348,8 +404,8 @@ describe("readSettings", () => {
             "a firewall with a misspelt setting and a network that is not text",
             { nodes: NODES, firewall: { enabled: true, clientNetwork: [], clientNetworks: [7] } },
             [
-                "swarm-ha:firewall.clientNetwork is not a setting; use enabled, clientNetworks, confirmSeconds.",
-                'swarm-ha:firewall.clientNetworks holds 7; give IPv4 networks as text ("10.1.0.0/16").',
+                "swarm-ha:firewall.clientNetwork is not a setting; did you mean clientNetworks?",
+                "swarm-ha:firewall.clientNetworks[0] is 7; give text.",
             ].join("\n"),
         ],
         [
@@ -361,7 +417,7 @@ describe("readSettings", () => {
             },
             [
                 "swarm-ha:zkTls.secureport is not a setting; use enabled, secureClientPort, rotation.",
-                'swarm-ha:zkTls.secureClientPort is "2281"; give a number.',
+                'swarm-ha:zkTls.secureClientPort is "2281"; give a whole number.',
             ].join("\n"),
         ],
         [

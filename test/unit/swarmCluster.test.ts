@@ -252,7 +252,13 @@ describe("SwarmCluster resources", () => {
     test("the Docker provider: the first manager that answers, bootstrap first, their host keys required", async () => {
         const nodes = cluster(3, 1).map((n, i) =>
             n.role === "manager"
-                ? { ...n, ssh: { hostKey: `ssh-ed25519 AAAAM${i + 1} c`, port: 2222 } }
+                ? {
+                      ...n,
+                      ssh: {
+                          hostKey: `ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIhostkeyM${i + 1} c`,
+                          port: 2222,
+                      },
+                  }
                 : n,
         );
         await build(
@@ -271,11 +277,11 @@ describe("SwarmCluster resources", () => {
                 "-o",
                 "LogLevel=ERROR",
                 "-o",
-                `ProxyCommand=node -e '${MANAGER_RELAY}' 2222 10.1.0.12 10.1.0.11 10.1.0.13`,
+                `ProxyCommand=node -e '${MANAGER_RELAY}' 2222 '10.1.0.12' '10.1.0.11' '10.1.0.13'`,
                 "-o",
                 "StrictHostKeyChecking=yes",
                 "-o",
-                'KnownHostsCommand=/usr/bin/printf "%H %%s %%s\\n" ssh-ed25519 AAAAM2 ssh-ed25519 AAAAM1 ssh-ed25519 AAAAM3',
+                'KnownHostsCommand=/usr/bin/printf "%H %%s %%s\\n" ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIhostkeyM2 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIhostkeyM1 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIhostkeyM3',
             ]),
         });
         // One manager: no relay; a manager's key unknown: none checked, as the steps' connections.
@@ -848,7 +854,7 @@ describe("SwarmCluster validation", () => {
         [
             "bad label key",
             args([node("m1", "manager", { labels: { "-zone": "a" } })]),
-            `SwarmCluster "prod": node "m1" has label key "-zone"; label keys start and end with a letter or digit and contain only letters, digits, '.', '_' and '-'.`,
+            `SwarmCluster "prod": node "m1" label key is "-zone"; use letters, digits, '.', '_', '/' and '-', starting and ending with a letter or digit (no spaces, '=' or glob characters).`,
         ],
         [
             "bad ssh port",
@@ -858,7 +864,7 @@ describe("SwarmCluster validation", () => {
         [
             "bad node ssh port",
             args([node("m1", "manager", { ssh: { port: 0 } })]),
-            'SwarmCluster "prod": node "m1" has ssh.port 0; use a port from 1 to 65535.',
+            'SwarmCluster "prod": node "m1" ssh.port is 0; use a port from 1 to 65535.',
         ],
         [
             "bad advertise port",

@@ -288,7 +288,7 @@ describe("SwarmService validation", () => {
         [
             "bad secret key",
             { image: "x", secrets: { "../x": { content: "y" } } },
-            `SwarmService "web": secrets key "../x" is not valid; use letters, digits, '.', '_' and '-'.`,
+            `SwarmService "web": secrets key is "../x"; use letters, digits, '_', '.' and '-', starting and ending with a letter or digit (63 at most).`,
         ],
     ])("%s", (_label, args, message) => {
         expect(() => validateSwarmServiceArgs("web", args)).toThrow(message);

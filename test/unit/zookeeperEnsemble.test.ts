@@ -521,7 +521,7 @@ describe("ZooKeeperEnsemble validation", () => {
         ],
         [
             "id out of range",
-            args([1, 2, 256]),
+            { ...args([1, 2]), servers: [server(1), server(2), { id: 256, host: "10.2.0.99" }] },
             'ZooKeeperEnsemble "zk": server id 256 is not valid; ids are whole numbers from 1 to 255.',
         ],
         [
@@ -609,7 +609,12 @@ describe("ZooKeeperEnsemble validation", () => {
             validateZooKeeperArgs(
                 "zk",
                 args([1], {
-                    install: { method: "tarball", url: "u", version: "3.9.3", sha512: sha },
+                    install: {
+                        method: "tarball",
+                        url: "https://downloads.example/zookeeper-3.9.3-bin.tar.gz",
+                        version: "3.9.3",
+                        sha512: sha,
+                    },
                 }),
             ),
         ).not.toThrow();

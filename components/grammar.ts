@@ -1,0 +1,251 @@
+// The grammar of every value that reaches a shell, a command line, a file on a host or an ssh or
+// Docker option: one rule per kind of value, each a test and the sentence that says it. The stack's
+// settings (settings schema) and every component's own validation read the same rules, so a
+// component used from another program refuses what the stack refuses, with its own field names.
+// Validation is the first wall; the use sites keep values as data all the same.
+import * as net from "net";
+
+/** A rule a text value must follow, and how a message says it ("use ..."). */
+export interface Rule {
+    /** Whether `value` follows the rule. */
+    test(value: string): boolean;
+    /** The rule as the end of a message: `use an IPv4 or IPv6 address or a host name`. */
+    says: string;
+}
+
+function rule(says: string, test: (value: string) => boolean, maxLength = 1024): Rule {
+    return { says, test: (v) => v.length > 0 && v.length <= maxLength && test(v) };
+}
+
+function pattern(says: string, re: RegExp, maxLength?: number): Rule {
+    return rule(says, (v) => re.test(v), maxLength);
+}
+
+/** No control character (newline, tab, escape, NUL, DEL, C1), anywhere. */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+
+/** An RFC 1123 host name: dot-separated labels of letters, digits and inner '-', 63 each. */
+const HOST_NAME =
+    /^(?=.{1,253}\.?$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
+
+/** Whether `v` is an IPv4 or IPv6 literal, or an RFC 1123 host name (upper case accepted). */
+export function isHost(v: string): boolean {
+    return net.isIPv4(v) || net.isIPv6(v) || (HOST_NAME.test(v) && !/^[0-9.]+$/.test(v));
+}
+
+/** The key types OpenSSH offers as host keys. */
+export const HOST_KEY_TYPES = [
+    "ssh-ed25519",
+    "ssh-rsa",
+    "ecdsa-sha2-nistp256",
+    "ecdsa-sha2-nistp384",
+    "ecdsa-sha2-nistp521",
+    "sk-ssh-ed25519@openssh.com",
+    "sk-ecdsa-sha2-nistp256@openssh.com",
+];
+
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+
+/** Docker's image reference: [DOMAIN[:PORT]/]PATH[:TAG][@DIGEST] (distribution/reference). */
+const IMAGE_COMPONENT = "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
+const IMAGE_DOMAIN =
+    "(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\\[[0-9a-fA-F:.]+\\])(?::[0-9]+)?";
+const IMAGE_REFERENCE = new RegExp(
+    `^(?:${IMAGE_DOMAIN}/)?${IMAGE_COMPONENT}(?:/${IMAGE_COMPONENT})*` +
+        "(?::[\\w][\\w.-]{0,127})?(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?$",
+);
+
+export const rules = {
+    /** Where a host is reached: an address literal or a host name. */
+    host: rule(
+        "use an IPv4 or IPv6 address or a host name (letters, digits, '-' and '.')",
+        isHost,
+        253,
+    ),
+    /** An IPv4 address. */
+    ipv4: rule("use an IPv4 address such as 10.0.0.11", (v) => net.isIPv4(v), 15),
+    /** An IPv4 network, ADDRESS/BITS. */
+    ipv4Network: pattern(
+        'use an IPv4 network written ADDRESS/BITS, such as "10.1.0.0/16"',
+        /^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\/(?:[0-9]|[12][0-9]|3[0-2])$/,
+        18,
+    ),
+    /** A POSIX user name (the portable set), as ssh logs in with it. */
+    user: pattern(
+        "use a user name of letters, digits, '.', '_' and '-', not starting with '-' or '.' (32 at most)",
+        /^[A-Za-z_][A-Za-z0-9._-]*$/,
+        32,
+    ),
+    /** An SSH public host key, `TYPE BASE64` with an optional comment. */
+    hostKey: rule(
+        `use the host's public key as "TYPE BASE64" (${HOST_KEY_TYPES.join(", ")}), as ssh-keyscan prints it`,
+        (v) => {
+            const [type, key, ...comment] = v.trim().split(/ +/);
+            return (
+                HOST_KEY_TYPES.includes(type) &&
+                key !== undefined &&
+                BASE64.test(key) &&
+                key.length >= 32 &&
+                !CONTROL.test(comment.join(" "))
+            );
+        },
+        16384,
+    ),
+    /** A resource name part: lower-case letters, digits and inner '-'. */
+    name: pattern(
+        "use lower-case letters, digits and '-', starting and ending with a letter or digit (63 at most)",
+        /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/,
+        63,
+    ),
+    /** The cluster's name: a resource name and a safe part of a path. */
+    clusterName: pattern(
+        "use letters, digits, '_' and '-', starting with a letter or digit (63 at most)",
+        /^[A-Za-z0-9][A-Za-z0-9_-]*$/,
+        63,
+    ),
+    /** A Docker label key (node and service labels). */
+    labelKey: pattern(
+        "use letters, digits, '.', '_', '/' and '-', starting and ending with a letter or digit (no spaces, '=' or glob characters)",
+        /^[A-Za-z0-9]([A-Za-z0-9._/-]*[A-Za-z0-9])?$/,
+        255,
+    ),
+    /** A Docker label value: any text on one line (spaces and glob characters stay data). */
+    labelValue: {
+        says: "use text on one line without control characters (4096 characters at most)",
+        test: (v: string) => v.length <= 4096 && !CONTROL.test(v),
+    } as Rule,
+    /** A Debian package version (docker-ce's pins: "5:27.3.1-1~debian.12~bookworm"). */
+    debianVersion: pattern(
+        'use a Debian package version such as "5:27.3.1-1~debian.12~bookworm" (digits first; letters, digits, ".", "+", "~", "-" and an epoch "N:")',
+        /^(?:[0-9]+:)?[0-9][A-Za-z0-9.+~-]*$/,
+        128,
+    ),
+    /** A release version of ZooKeeper ("3.9.3"). */
+    releaseVersion: pattern(
+        'use a release version such as "3.9.3"',
+        /^[0-9]+(\.[0-9]+){1,3}(-[A-Za-z0-9]+)?$/,
+        32,
+    ),
+    /** A Docker image reference. */
+    image: rule(
+        'use an image reference such as "nginx:1.27" or "registry.example:5000/team/app@sha256:..." (lower-case path, 255 characters at most before the tag)',
+        (v) => IMAGE_REFERENCE.test(v) && v.split(/[:@]/)[0].length <= 255,
+        512,
+    ),
+    /** A Docker network, secret or config name. */
+    dockerName: pattern(
+        "use letters, digits, '_', '.' and '-', starting and ending with a letter or digit (63 at most)",
+        /^[A-Za-z0-9]([A-Za-z0-9_.-]*[A-Za-z0-9])?$/,
+        63,
+    ),
+    /** An environment variable's name. */
+    envName: pattern(
+        "use letters, digits, '_', '.' and '-', not starting with a digit (no '=' or spaces)",
+        /^[A-Za-z_][A-Za-z0-9_.-]*$/,
+        255,
+    ),
+    /** A value given to a process as data (env values, command arguments): no NUL. */
+    text: {
+        says: "use text without NUL characters (64 KiB at most)",
+        test: (v: string) => v.length <= 65536 && !v.includes("\u0000"),
+    } as Rule,
+    /** An http(s) URL. */
+    url: rule(
+        'use an http or https URL such as "https://downloads.example/zookeeper-3.9.3-bin.tar.gz" (no spaces or quotes)',
+        (v) => {
+            if (/[\s"'`\\<>{}|^]/.test(v) || CONTROL.test(v)) return false;
+            try {
+                const u = new URL(v);
+                return (
+                    (u.protocol === "https:" || u.protocol === "http:") &&
+                    isHost(u.hostname.replace(/^\[|\]$/g, ""))
+                );
+            } catch {
+                return false;
+            }
+        },
+        2048,
+    ),
+    /** A SHA-512 digest in hex. */
+    sha512: pattern(
+        "use the 128 hexadecimal digits of a SHA-512 digest",
+        /^[0-9a-fA-F]{128}$/,
+        128,
+    ),
+    /** A Go duration, as Docker takes them ("30s", "1m30s", "2160h"). */
+    goDuration: pattern(
+        'use a duration such as "30s", "1m30s" or "2160h" (units ns, us, ms, s, m, h)',
+        /^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$/,
+        64,
+    ),
+    /** A Prometheus duration ("15s", "1h", "15d"). */
+    promDuration: pattern(
+        'use a duration such as "15s", "1h" or "15d" (units ms, s, m, h, d, w, y)',
+        /^([0-9]+(ms|s|m|h|d|w|y))+$/,
+        64,
+    ),
+    /** A path of a file on the machine that runs Pulumi. */
+    localPath: {
+        says: "use a path on one line, without control characters",
+        test: (v: string) => v.length > 0 && v.length <= 4096 && !CONTROL.test(v),
+    } as Rule,
+    /** A path inside a container (a secret's or config's target). */
+    containerPath: pattern(
+        "use a path of letters, digits, '/', '.', '_' and '-'",
+        /^[A-Za-z0-9_./-]+$/,
+        4096,
+    ),
+    /** A placement constraint: `ATTRIBUTE==VALUE` or `ATTRIBUTE!=VALUE`. */
+    constraint: rule(
+        'use ATTRIBUTE==VALUE or ATTRIBUTE!=VALUE, such as "node.role==manager" or "node.labels.zone==a"',
+        (v) => /^[A-Za-z0-9._/-]+ *(==|!=) *[^\s=!][^=]*$/.test(v) && !CONTROL.test(v),
+        1024,
+    ),
+    /** A placement preference: `spread=ATTRIBUTE`. */
+    preference: pattern(
+        'use spread=ATTRIBUTE, such as "spread=node.labels.zone"',
+        /^spread=[A-Za-z0-9._/-]+$/,
+        1024,
+    ),
+    /** A Debian package name (ZooKeeper's Java). */
+    debianPackage: pattern(
+        "use a Debian package name (lower-case letters, digits, '.', '+' and '-', starting with a letter or digit)",
+        /^[a-z0-9][a-z0-9.+-]+$/,
+        128,
+    ),
+    /** An absolute path on a host (ZooKeeper's data and log folders). */
+    hostPath: pattern(
+        "use an absolute path of letters, digits, '/', '.', '_' and '-'",
+        /^\/[A-Za-z0-9_./-]*$/,
+        1024,
+    ),
+    /** JVM options, separated by spaces: each starting with '-'. */
+    jvmFlags: pattern(
+        "use JVM options separated by spaces, each starting with '-' (letters, digits and . _ - = : / , + %)",
+        /^-[A-Za-z0-9._=:/,+%-]*( +-[A-Za-z0-9._=:/,+%-]*)*$/,
+        4096,
+    ),
+    /** One of ZooKeeper's four-letter words. */
+    fourLetterWord: pattern("use a four-letter word such as srvr, mntr or ruok", /^[a-z]{4}$/, 4),
+    /** An HTTP path a service serves its metrics on. */
+    httpPath: pattern("use a path such as /metrics", /^\/[A-Za-z0-9._~/-]*$/, 1024),
+};
+
+/** A message's rendering of a value: JSON, control characters escaped, long ones shortened. */
+export function shown(value: unknown): string {
+    const text = value === undefined ? "unset" : (JSON.stringify(value) ?? String(value));
+    return text.length > 80 ? `${text.slice(0, 60)}... (${text.length} characters)` : text;
+}
+
+/** Whether `value` follows `r`; for a message's "is ...; use ..." when it does not. */
+export function follows(r: Rule, value: unknown): value is string {
+    return typeof value === "string" && r.test(value);
+}
+
+/**
+ * The problem of one text value, or none: `${at} is "VALUE"; RULE.` `at` names the field as the
+ * reader wrote it (`swarm-ha:nodes[0].host`, or a component's `node "m1" host`).
+ */
+export function ruleProblem(at: string, r: Rule, value: unknown): string[] {
+    return value === undefined || follows(r, value) ? [] : [`${at} is ${shown(value)}; ${r.says}.`];
+}

@@ -1,0 +1,223 @@
+// Hostile and mistaken values for every text setting of the stack's schema: each one is refused
+// with its key path named, or, where the setting is data by nature (label and env values, command
+// arguments, secrets, paths on this machine), accepted and shown to stay data at the use site
+// (hostileSteps.test.ts). Written from the grammar's rules, for every key the schema has.
+import * as pulumi from "@pulumi/pulumi";
+import { Recorder, stepStdout } from "./recorder";
+
+const recorder = new Recorder(stepStdout);
+recorder.install();
+
+import { ConfigSource, readSettings } from "../../config";
+import { STACK } from "../../configSchema";
+import { Schema } from "../../components/schema";
+
+/** Values a mistaken or malicious user writes, by what they try. */
+const HOSTILE: Record<string, string> = {
+    "command substitution": "a$(touch /tmp/pwned)",
+    backticks: "a`id`",
+    semicolon: "a;reboot",
+    "single quote": "a'b",
+    "double quote": 'a"b',
+    newline: "a\nb=c",
+    "carriage return": "a\rb",
+    space: "a b",
+    glob: "a*",
+    "leading dash": "-oProxyCommand=touch /tmp/pwned",
+    "unicode look-alike": "a\u2028b",
+    "NUL byte": "a\u0000b",
+    empty: "",
+    huge: "a".repeat(1024 * 1024),
+};
+
+/** Settings whose values are data by nature: any text on one line, kept as data at the use site. */
+const DATA_KEYS = [
+    /^nodes\[0\]\.labels\.x$/,
+    /^services\.web\.labels\.x$/,
+    /^services\.web\.env\.X$/,
+    /^services\.web\.secretEnv\.X$/,
+    /^services\.web\.(command|args|healthcheck\.test)\[0\]$/,
+    /^services\.web\.(secrets|configs)\.x\.value$/,
+    /^services\.web\.(secrets|configs)\.x\.file$/,
+    /^(sshPrivateKey|zkSuperPassword|sshPrivateKeyFile|knownHostsFile)$/,
+];
+
+/** A stack that uses every part of the schema, valid as it is. */
+function base(): Record<string, unknown> {
+    return {
+        nodes: [
+            { name: "m1", host: "10.0.0.11", role: "manager" },
+            { name: "w1", host: "10.0.0.21", role: "worker" },
+        ],
+        sshPrivateKey: "k",
+        zkServers: [{ id: 1, node: "m1" }],
+        zkInstall: "tarball",
+        zkAuth: true,
+        services: { web: { image: "w:1" } },
+    };
+}
+
+/** Every text leaf of the schema: its path (`nodes[0].host`) and a way to set it in a stack. */
+function textLeaves(schema: Schema, at: string): string[] {
+    switch (schema.kind) {
+        case "string":
+            return schema.oneOf ? [] : [at];
+        case "object":
+            return Object.entries(schema.fields).flatMap(([k, f]) =>
+                textLeaves(f, at === "" ? k : `${at}.${k}`),
+            );
+        case "map":
+            // The base stack's service; env names upper case by custom; the others "x".
+            return textLeaves(
+                schema.values,
+                `${at}.${at === "services" ? "web" : /env$/i.test(at) ? "X" : "x"}`,
+            );
+        case "list":
+            return textLeaves(schema.items, `${at}[0]`);
+        default:
+            return [];
+    }
+}
+
+/** Sets `path` (`services.web.ports[0].target`) in `config`, creating what is missing. */
+function setPath(config: Record<string, unknown>, path: string, value: unknown): void {
+    const parts = path.match(/[^.[\]]+/g)!;
+    let at: Record<string, unknown> = config;
+    parts.slice(0, -1).forEach((part, i) => {
+        const nextIsIndex = /^[0-9]+$/.test(parts[i + 1]);
+        at[part] ??= nextIsIndex ? [] : {};
+        at = at[part] as Record<string, unknown>;
+    });
+    at[parts[parts.length - 1]] = value;
+}
+
+function source(values: Record<string, unknown>): ConfigSource {
+    return {
+        keys: () => Object.keys(values),
+        raw: (k) => values[k],
+        getSecret: (k) => (values[k] ? pulumi.secret(String(values[k])) : undefined),
+        readFile: () => "text",
+    };
+}
+
+/** The problem readSettings reports for `values`, or undefined when it accepts them. */
+function refusal(values: Record<string, unknown>): string | undefined {
+    try {
+        readSettings(source(values));
+        return undefined;
+    } catch (e) {
+        return (e as Error).message;
+    }
+}
+
+const leaves = textLeaves(STACK, "");
+
+test("the corpus reaches every text setting of the schema", () => {
+    expect(leaves).toEqual(expect.arrayContaining(["nodes[0].host", "nodes[0].sshUser"]));
+    expect(leaves.length).toBeGreaterThan(50);
+});
+
+describe.each(leaves)("%s", (leaf) => {
+    const data = DATA_KEYS.some((re) => re.test(leaf));
+    test.each(Object.entries(HOSTILE))(
+        "%s: refused naming the key, or kept as data",
+        (_what, value) => {
+            const config = base();
+            setPath(config, leaf, value);
+            const problem = refusal(config);
+            const key = `swarm-ha:${leaf}`;
+            if (value === "" && !leaf.includes(".") && !leaf.includes("[")) {
+                // A top-level "" is unset, as Pulumi.yaml's declared defaults of "" are: its
+                // default applies, or it is refused as missing.
+                if (problem !== undefined) expect(problem).toContain(key);
+            } else if (problem === undefined) {
+                // Only settings that are data by nature accept it; never a NUL or a huge value
+                // where the rule bounds them.
+                expect({ leaf, accepted: true, data }).toEqual({
+                    leaf,
+                    accepted: true,
+                    data: true,
+                });
+            } else {
+                expect(problem).toContain(key);
+                // The message shows a huge value shortened, never a megabyte of it.
+                expect(problem.length).toBeLessThan(4000);
+            }
+        },
+    );
+});
+
+test("a secret's value never appears in the message that refuses it", () => {
+    const problem = refusal({ ...base(), zkSuperPassword: "hunter2\u0000" });
+    expect(problem).toContain("swarm-ha:zkSuperPassword is set (its value is secret)");
+    expect(problem).not.toContain("hunter2");
+});
+
+test("numbers out of range, of another type, and non-integers are refused naming the key", () => {
+    for (const [leaf, value] of [
+        ["sshPort", 0],
+        ["sshPort", 65536],
+        ["sshPort", 22.5],
+        ["sshDialAttempts", -1],
+        ["zkHeapMb", 1e12],
+        ["nodes[0].sshPort", "22; reboot"],
+        ["services.web.replicas", -3],
+        ["services.web.limits.cpus", -1],
+        ["services.web.limits.cpus", 0],
+        ["services.web.ports[0].target", 70000],
+        ["firewall.confirmSeconds", 1],
+    ] as const) {
+        const config = base();
+        setPath(config, leaf, value);
+        expect(refusal(config)).toContain(`swarm-ha:${leaf} is ${JSON.stringify(value)}`);
+    }
+});
+
+test("an unknown key at any level is refused with the nearest valid name", () => {
+    const config = base();
+    setPath(config, "nodes[0].advertiseAdress", "10.0.0.11");
+    setPath(config, "services.web.limits.cpu", 1);
+    setPath(config, "sevices", {});
+    expect(refusal(config)).toBe(
+        [
+            "swarm-ha:sevices is not a setting; did you mean services?",
+            "swarm-ha:nodes[0].advertiseAdress is not a setting; did you mean advertiseAddress?",
+            "swarm-ha:services.web.limits.cpu is not a setting; did you mean cpus?",
+        ].join("\n"),
+    );
+});
+
+test("settings that would do nothing are refused, naming what they need", () => {
+    const noEnsemble = { ...base(), zkServers: undefined, zkInstall: undefined, zkAuth: undefined };
+    expect(refusal({ ...noEnsemble, zkHeapMb: 1024 })).toBe(
+        "swarm-ha:zkHeapMb is set but swarm-ha:zkServers is empty, so there is no ensemble for it; declare the servers or drop zkHeapMb.",
+    );
+    expect(refusal({ ...base(), zkAuth: false, zkSuperPassword: "pw" })).toBe(
+        "swarm-ha:zkSuperPassword is set but swarm-ha:zkAuth is not true, so nothing would use it; set zkAuth: true or drop the password.",
+    );
+    expect(refusal({ ...noEnsemble, services: { web: { image: "w:1", zookeeper: true } } })).toBe(
+        "swarm-ha:services.web.zookeeper is true but swarm-ha:zkServers is empty, so there is no ensemble to connect it to; declare the servers or drop zookeeper.",
+    );
+    expect(refusal({ ...base(), dockerVersion: "5:27.3.1-1~debian.12~bookworm" })).toContain(
+        'swarm-ha:dockerVersion is "5:27.3.1-1~debian.12~bookworm" but swarm-ha:dockerInstall is not "docker-ce"',
+    );
+});
+
+test("values users really write are accepted: upper-case host names, label values with spaces", () => {
+    const config = base();
+    setPath(config, "nodes[0].host", "DB-1.Example.internal");
+    setPath(config, "nodes[0].labels", { "com.example/zone": "rack 4 *", tier: 1 });
+    setPath(config, "nodes[0].sshUser", "deploy_user");
+    setPath(config, "services.web.image", "registry.example:5000/team/web:1.2.3");
+    expect(refusal(config)).toBeUndefined();
+});
+
+test("a stack without an ensemble, given every default Pulumi.yaml declares, is accepted", () => {
+    const defaults = Object.fromEntries(
+        Object.entries(STACK.fields)
+            .filter(([, f]) => f.default !== undefined)
+            .map(([k, f]) => [k, typeof f.default === "object" ? f.default : String(f.default)]),
+    );
+    const { nodes, sshPrivateKey } = base();
+    expect(refusal({ ...defaults, nodes, sshPrivateKey })).toBeUndefined();
+});
