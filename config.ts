@@ -425,6 +425,78 @@ function idleSettings(v: Record<string, unknown>): string[] {
     return problems;
 }
 
+/** A port the stack's hosts give to one use: who asks for it (a key, or what uses it), and how. */
+interface PortClaim {
+    port: number;
+    protocols: string[];
+    /** The key that sets it (`swarm-ha:monitoring.prometheusPort`), or the use it is fixed for. */
+    by: string;
+    /** Claims of one group (SSH on every node) share their port with each other. */
+    group: string;
+}
+
+/**
+ * The ports every host of the stack gives out: SSH's, the swarm's, the ensemble's, the
+ * monitoring's, and each service's published ports (ingress publishes them on every node), and a
+ * problem for each port two uses ask for, naming both.
+ */
+export function portProblems(settings: Omit<StackSettings, "sshPrivateKey">): string[] {
+    const claims: PortClaim[] = [];
+    const claim = (port: number, protocols: string[], by: string, group = by) =>
+        claims.push({ port, protocols, by, group });
+    claim(settings.sshPort, ["tcp"], key("sshPort"), "ssh");
+    settings.nodes.forEach((n, i) => {
+        if (n.ssh?.port !== undefined)
+            claim(n.ssh.port, ["tcp"], `${key("nodes")}[${i}].sshPort`, "ssh");
+    });
+    claim(2377, ["tcp"], "the swarm's management port");
+    claim(7946, ["tcp", "udp"], "the swarm's gossip port");
+    claim(4789, ["udp"], "the swarm's overlay traffic");
+    const zk = settings.zookeeper;
+    if (zk) {
+        if (zk.tls) {
+            claim(zk.tls.secureClientPort ?? 2281, ["tcp"], `${key("zkTls")}.secureClientPort`);
+        } else {
+            claim(2181, ["tcp"], "ZooKeeper's client port");
+        }
+        claim(2888, ["tcp"], "ZooKeeper's peer port");
+        claim(3888, ["tcp"], "ZooKeeper's election port");
+    }
+    const m = settings.monitoring;
+    if (m) {
+        const at = `${key("monitoring")}.`;
+        claim(m.prometheusPort ?? 9090, ["tcp"], `${at}prometheusPort`);
+        claim(m.alertmanagerPort ?? 9093, ["tcp"], `${at}alertmanagerPort`);
+        claim(m.nodeExporterPort ?? 9100, ["tcp"], `${at}nodeExporterPort`);
+        claim(m.engineMetricsPort ?? 9323, ["tcp"], `${at}engineMetricsPort`);
+    }
+    for (const name of Object.keys(settings.services).sort()) {
+        (settings.services[name].args.ports ?? []).forEach((p, i) => {
+            if (p.published !== undefined) {
+                const by = `${key("services")}.${name}.ports[${i}].published`;
+                claim(p.published, [p.protocol ?? "tcp"], by, `service ${name}`);
+            }
+        });
+    }
+    const problems: string[] = [];
+    claims.forEach((c, i) => {
+        const first = claims
+            .slice(0, i)
+            .find(
+                (o) =>
+                    o.port === c.port &&
+                    o.group !== c.group &&
+                    o.protocols.some((p) => c.protocols.includes(p)),
+            );
+        if (first) {
+            problems.push(
+                `${c.by} is ${c.port}, which ${first.by} (${first.port}) uses too; give each its own port.`,
+            );
+        }
+    });
+    return problems;
+}
+
 /** Reads and validates the stack's settings: every problem at once, before anything else. */
 export function readSettings(config: ConfigSource): StackSettings {
     const { values: v, problems } = checkStack(config);
@@ -490,7 +562,7 @@ export function readSettings(config: ConfigSource): StackSettings {
     }
     const monitoring = parseMonitoring(v.monitoring);
     const firewall = v.firewall as FirewallSettings | undefined;
-    return {
+    const settings = {
         firewall: firewall?.enabled ? firewall : undefined,
         zookeeper,
         monitoring,
@@ -507,4 +579,6 @@ export function readSettings(config: ConfigSource): StackSettings {
         joinTokenRotation: (v.joinTokenRotation as number | undefined) ?? 0,
         services: services.services,
     };
+    fail(portProblems(settings));
+    return settings;
 }

@@ -55,9 +55,11 @@ out=$(nft -c -f "$FW_DIR/pending.nft" 2>&1) || fail "nftables refused the rules 
 arm() {
   systemctl stop "$ROLLBACK.timer" >/dev/null 2>&1 || true
   systemctl reset-failed "$ROLLBACK.service" "$ROLLBACK.timer" >/dev/null 2>&1 || true
+  # The folder is the rollback's argument, never part of its script's text.
+  # shellcheck disable=SC2016
   systemd-run --quiet --unit "$ROLLBACK" --on-active "${CONFIRM_SECONDS}s" \
     --timer-property AccuracySec=1s \
-    /bin/sh -c "nft -f $FW_DIR/previous.nft; rm -f $FW_DIR/applied" ||
+    /bin/sh -c 'nft -f "$1/previous.nft"; rm -f "$1/applied"' rollback "$FW_DIR" ||
     fail "could not arm the rollback of the firewall rules (systemd-run)"
 }
 if [ "$(cat "$FW_DIR/applied" 2>/dev/null)" = "$generation" ] && nft list table inet swarm_ha >/dev/null 2>&1; then

@@ -4,6 +4,8 @@
 # swarm when another of the cluster's managers already runs one.
 : "${NODE:?}" "${HOST:?}" "${ADVERTISE_ADDR:?}" "${SWARM_PORT:?}" "${OTHER_MANAGERS=}" "${INIT_FLAGS=}" "${UPDATE_FLAGS=}"
 
+# Globbing off: the address lists below are split into words, never matched against files.
+set -f
 state=$(swarm_state)
 case "$state" in
   active)

@@ -3,6 +3,8 @@
 # that Pulumi stores). A node already in this swarm is left alone; one in another swarm is refused.
 : "${NODE:?}" "${HOST:?}" "${ADVERTISE_ADDR:?}" "${SWARM_PORT:?}" "${JOIN_ADDR:?}" "${MANAGERS:?}" "${DATA_PATH_ADDR=}"
 
+# Globbing off: the address lists below are split into words, never matched against files.
+set -f
 IFS= read -r token || true
 [ -n "$token" ] || fail "no join token on stdin"
 

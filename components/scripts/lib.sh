@@ -55,7 +55,7 @@ daemon_metrics() {
 }
 # Lists are passed as lines: by_lines makes an unquoted expansion split at newlines only, with
 # globbing off, so `for x in $LIST` sees each line whole, as written ('a b *' stays one value);
-# by_words undoes it.
+# by_words splits at spaces again (globbing stays off for the rest of the step).
 NL='
 '
 by_lines() {
@@ -63,7 +63,6 @@ by_lines() {
   IFS=$NL
 }
 by_words() {
-  set +f
   IFS=' 	
 '
 }

@@ -221,3 +221,36 @@ test("a stack without an ensemble, given every default Pulumi.yaml declares, is 
     const { nodes, sshPrivateKey } = base();
     expect(refusal({ ...defaults, nodes, sshPrivateKey })).toBeUndefined();
 });
+
+test("ports two uses ask for are refused across the whole stack, naming both", () => {
+    const config = {
+        ...base(),
+        sshPort: 2222,
+        monitoring: { enabled: true, nodeExporterPort: 2222, alertmanagerPort: 9090 },
+        services: {
+            api: { image: "a:1", ports: [{ target: 80, published: 8080 }] },
+            web: {
+                image: "w:1",
+                ports: [
+                    { target: 80, published: 8080 },
+                    { target: 53, published: 7946, protocol: "udp" },
+                    { target: 81, published: 2181 },
+                ],
+            },
+        },
+    };
+    expect(refusal(config)).toBe(
+        [
+            "swarm-ha:monitoring.alertmanagerPort is 9090, which swarm-ha:monitoring.prometheusPort (9090) uses too; give each its own port.",
+            "swarm-ha:monitoring.nodeExporterPort is 2222, which swarm-ha:sshPort (2222) uses too; give each its own port.",
+            "swarm-ha:services.web.ports[0].published is 8080, which swarm-ha:services.api.ports[0].published (8080) uses too; give each its own port.",
+            "swarm-ha:services.web.ports[1].published is 7946, which the swarm's gossip port (7946) uses too; give each its own port.",
+            "swarm-ha:services.web.ports[2].published is 2181, which ZooKeeper's client port (2181) uses too; give each its own port.",
+        ].join("\n"),
+    );
+    // The same port over another protocol, and SSH's port on several nodes, are no collision.
+    const fine = base();
+    setPath(fine, "nodes[1].sshPort", 22);
+    setPath(fine, "services.web.ports", [{ target: 53, published: 2377, protocol: "udp" }]);
+    expect(refusal(fine)).toBeUndefined();
+});
