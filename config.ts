@@ -411,7 +411,7 @@ function idleSettings(v: Record<string, unknown>): string[] {
     }
     if (v.dockerVersion !== undefined && v.dockerInstall !== "docker-ce") {
         problems.push(
-            `${key("dockerVersion")} is "${String(v.dockerVersion)}" but ${key("dockerInstall")} is not "docker-ce"; a version pin needs docker-ce, so set dockerInstall: docker-ce or drop the pin.`,
+            `${key("dockerVersion")} is ${shown(v.dockerVersion)} but ${key("dockerInstall")} is not "docker-ce"; a version pin needs docker-ce, so set dockerInstall: docker-ce or drop the pin.`,
         );
     }
     const services = (v.services ?? {}) as Record<string, { zookeeper?: boolean }>;
@@ -497,27 +497,43 @@ export function portProblems(settings: Omit<StackSettings, "sshPrivateKey">): st
     return problems;
 }
 
+/**
+ * Runs one part of reading the settings; a ConfigError it throws becomes problems of the whole
+ * stack's list (`problems`), so that one refusal shows every problem; undefined then.
+ */
+function collect<T>(problems: string[], part: () => T): T | undefined {
+    try {
+        return part();
+    } catch (e) {
+        if (!(e instanceof ConfigError)) throw e;
+        problems.push(...e.message.split("\n"));
+        return undefined;
+    }
+}
+
 /** Reads and validates the stack's settings: every problem at once, before anything else. */
 export function readSettings(config: ConfigSource): StackSettings {
     const { values: v, problems } = checkStack(config);
+    problems.push(...idleSettings(v));
     fail(problems);
-    fail(idleSettings(v));
     const sshPort = (v.sshPort as number | undefined) ?? 22;
     const knownHostsFile = v.knownHostsFile as string | undefined;
     let knownHost: KnownHost = () => undefined;
     if (knownHostsFile !== undefined) {
         const text = config.readFile(expandHome(knownHostsFile));
         if (text === undefined) {
-            throw new ConfigError(
+            problems.push(
                 `${key("knownHostsFile")} is "${knownHostsFile}", which cannot be read; give an OpenSSH known_hosts file (the lab writes one with 'npm run lab -- up').`,
             );
         }
         knownHost = (host, port) => {
-            const found = knownHostKey(text, host, port ?? sshPort);
+            const found =
+                text === undefined ? undefined : knownHostKey(text, host, port ?? sshPort);
             if (found !== undefined && !rules.hostKey.test(found)) {
-                throw new ConfigError(
+                problems.push(
                     `${key("knownHostsFile")} "${knownHostsFile}" holds ${shown(found)} for ${host}; ${rules.hostKey.says}.`,
                 );
+                return undefined;
             }
             return found;
         };
@@ -529,7 +545,7 @@ export function readSettings(config: ConfigSource): StackSettings {
     );
     const dockerInstall = (v.dockerInstall as DockerInstallMethod | undefined) ?? "distro";
     const services = parseServices(v.services, (file) => config.readFile(expandHome(file)));
-    fail(services.problems);
+    problems.push(...services.problems);
     const zkRaw = v.zkServers as ZooKeeperServerConfig[] | undefined;
     const tls = v.zkTls as ZooKeeperTlsSettings | undefined;
     // Unset or empty: no ensemble.
@@ -537,7 +553,8 @@ export function readSettings(config: ConfigSource): StackSettings {
         zkRaw === undefined || zkRaw.length === 0
             ? undefined
             : {
-                  servers: parseZooKeeperServers(zkRaw, nodes, knownHost),
+                  servers:
+                      collect(problems, () => parseZooKeeperServers(zkRaw, nodes, knownHost)) ?? [],
                   install: (v.zkInstall as ZooKeeperSettings["install"] | undefined) ?? "distro",
                   version: v.zkVersion as string | undefined,
                   url: v.zkUrl as string | undefined,
@@ -552,9 +569,9 @@ export function readSettings(config: ConfigSource): StackSettings {
     const registered = Object.keys(services.services).filter(
         (name) => services.services[name].args.register,
     );
-    if (registered.length > 0 && zookeeper === undefined) {
-        fail(
-            registered.map(
+    if (zookeeper === undefined) {
+        problems.push(
+            ...registered.map(
                 (name) =>
                     `${key("services")}.${name}.register is true but ${key("zkServers")} is empty; the registry lives in ZooKeeper, so declare the ensemble or drop register.`,
             ),
@@ -571,7 +588,9 @@ export function readSettings(config: ConfigSource): StackSettings {
         nodes,
         sshUser: (v.sshUser as string | undefined) ?? "root",
         sshPort,
-        ...readPrivateKey(config),
+        ...(collect(problems, () => readPrivateKey(config)) ?? {
+            sshPrivateKey: pulumi.secret(""),
+        }),
         sshDialAttempts: (v.sshDialAttempts as number | undefined) ?? 30,
         dockerInstall,
         dockerVersion: v.dockerVersion as string | undefined,
@@ -579,6 +598,7 @@ export function readSettings(config: ConfigSource): StackSettings {
         joinTokenRotation: (v.joinTokenRotation as number | undefined) ?? 0,
         services: services.services,
     };
-    fail(portProblems(settings));
+    problems.push(...portProblems(settings));
+    fail(problems);
     return settings;
 }

@@ -254,3 +254,21 @@ test("ports two uses ask for are refused across the whole stack, naming both", (
     setPath(fine, "services.web.ports", [{ target: 53, published: 2377, protocol: "udp" }]);
     expect(refusal(fine)).toBeUndefined();
 });
+
+test("problems that need the files and the other settings are reported together, once the shapes are right", () => {
+    const config = {
+        ...base(),
+        sshPrivateKey: undefined,
+        zkServers: [{ id: 1, node: "m9" }],
+        services: {
+            web: { image: "w:1", register: true, ports: [{ target: 80, published: 22 }] },
+        },
+    };
+    expect(refusal(config)).toBe(
+        [
+            'swarm-ha:zkServers[0].node is "m9", which is not a node in swarm-ha:nodes.',
+            "swarm-ha:sshPrivateKey is not set; run 'pulumi config set --secret sshPrivateKey < KEYFILE', or name the key's file in swarm-ha:sshPrivateKeyFile.",
+            "swarm-ha:services.web.ports[0].published is 22, which swarm-ha:sshPort (22) uses too; give each its own port.",
+        ].join("\n"),
+    );
+});
