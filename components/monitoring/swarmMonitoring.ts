@@ -1,5 +1,6 @@
 // SwarmMonitoring: Prometheus, Alertmanager, node exporters and the project's exporter as Swarm
 // services on the cluster, with alert rules for this platform's quorums (prometheusConfig.ts).
+import { ruleProblem, rules } from "../grammar";
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import * as commandTypes from "@pulumi/command/types/input";
@@ -128,6 +129,11 @@ export function validateSwarmMonitoringArgs(name: string, args: SwarmMonitoringA
             problems.push(
                 `${p}: zookeeper server ${s.id} target is "${s.target}"; use host:port (its client port).`,
             );
+        }
+    }
+    for (const [which, image] of Object.entries(args.images ?? {})) {
+        if (typeof image === "string") {
+            problems.push(...ruleProblem(`${p}: images.${which}`, rules.image, image));
         }
     }
     const nets = (args.scrapeNetworks ?? []).map((n) => n.name);

@@ -2,6 +2,7 @@
 // Swarm service on the managers: the registrar registers every running task of each service that
 // asks for it (SwarmService's `register`) as an ephemeral znode ROOT/<service>/<task id> holding
 // Curator's ServiceInstance JSON, and removes it when the task stops, fails or moves.
+import { ruleProblem, rules } from "../grammar";
 import * as pulumi from "@pulumi/pulumi";
 import * as commandTypes from "@pulumi/command/types/input";
 import { SwarmService } from "../swarmService";
@@ -78,6 +79,8 @@ export function validateServiceRegistryArgs(name: string, args: ServiceRegistryA
         problems.push(
             `${p}: image is empty; leave it unset for "${REGISTRAR_IMAGE}" or name an image.`,
         );
+    } else if (typeof args.image === "string") {
+        problems.push(...ruleProblem(`${p}: image`, rules.image, args.image));
     }
     throwIfAny(problems);
 }

@@ -11,6 +11,13 @@ recorder.install();
 import { ConfigSource, readSettings } from "../../config";
 import { STACK } from "../../configSchema";
 import { Schema } from "../../components/schema";
+import {
+    validateServiceRegistryArgs,
+    validateSwarmClusterArgs,
+    validateSwarmMonitoringArgs,
+    validateSwarmServiceArgs,
+    validateZooKeeperArgs,
+} from "../../components";
 
 /** Values a mistaken or malicious user writes, by what they try. */
 const HOSTILE: Record<string, string> = {
@@ -271,4 +278,118 @@ test("problems that need the files and the other settings are reported together,
             "swarm-ha:services.web.ports[0].published is 22, which swarm-ha:sshPort (22) uses too; give each its own port.",
         ].join("\n"),
     );
+});
+
+describe("a component used from another program refuses the same values, naming its own fields", () => {
+    const bad = ["a$(touch /tmp/pwned)", "a b", "-oProxyCommand=x", "a\nb", "a'b"];
+    const node = { name: "m1", host: "10.0.0.11", role: "manager" as const };
+    const ssh = { privateKey: "k" };
+    const cases: [string, (v: string) => void, string][] = [
+        [
+            "node host",
+            (v) => validateSwarmClusterArgs("c", { nodes: [{ ...node, host: v }], ssh }),
+            'SwarmCluster "c": node "m1" host is',
+        ],
+        [
+            "advertiseAddress",
+            (v) =>
+                validateSwarmClusterArgs("c", { nodes: [{ ...node, advertiseAddress: v }], ssh }),
+            'node "m1" advertiseAddress is',
+        ],
+        [
+            "ssh user",
+            (v) => validateSwarmClusterArgs("c", { nodes: [node], ssh: { ...ssh, user: v } }),
+            'SwarmCluster "c": ssh.user is',
+        ],
+        [
+            "node ssh user",
+            (v) => validateSwarmClusterArgs("c", { nodes: [{ ...node, ssh: { user: v } }], ssh }),
+            'node "m1" ssh.user is',
+        ],
+        [
+            "host key",
+            (v) =>
+                validateSwarmClusterArgs("c", {
+                    nodes: [{ ...node, ssh: { hostKey: `ssh-ed25519 ${v}` } }],
+                    ssh,
+                }),
+            'node "m1" ssh.hostKey is',
+        ],
+        [
+            "label key",
+            (v) =>
+                validateSwarmClusterArgs("c", { nodes: [{ ...node, labels: { [v]: "x" } }], ssh }),
+            'node "m1" label key is',
+        ],
+        [
+            "docker version",
+            (v) =>
+                validateSwarmClusterArgs("c", {
+                    nodes: [node],
+                    ssh,
+                    docker: { install: "docker-ce", version: v },
+                }),
+            'SwarmCluster "c": docker.version is',
+        ],
+        [
+            "zk host",
+            (v) => validateZooKeeperArgs("zk", { servers: [{ id: 1, host: v }], ssh }),
+            'ZooKeeperEnsemble "zk": server 1 host is',
+        ],
+        [
+            "zk jvmFlags",
+            (v) =>
+                validateZooKeeperArgs("zk", {
+                    servers: [{ id: 1, host: "h1" }],
+                    ssh,
+                    jvmFlags: `-X ${v}`,
+                }),
+            'ZooKeeperEnsemble "zk": jvmFlags is',
+        ],
+        [
+            "zk dataDir",
+            (v) =>
+                validateZooKeeperArgs("zk", {
+                    servers: [{ id: 1, host: "h1" }],
+                    ssh,
+                    dataDir: `/d/${v}`,
+                }),
+            'ZooKeeperEnsemble "zk": dataDir is',
+        ],
+        [
+            "service image",
+            (v) => validateSwarmServiceArgs("web", { image: `nginx:${v}` }),
+            'SwarmService "web": image is',
+        ],
+        [
+            "service env name",
+            (v) => validateSwarmServiceArgs("web", { image: "w:1", env: { [v]: "1" } }),
+            'SwarmService "web": env name is',
+        ],
+        [
+            "service constraint",
+            (v) =>
+                validateSwarmServiceArgs("web", {
+                    image: "w:1",
+                    constraints: [`node.role==${v}\n`],
+                }),
+            'SwarmService "web": constraint is',
+        ],
+        [
+            "monitoring image",
+            (v) => validateSwarmMonitoringArgs("mon", { cluster: "c", images: { prometheus: v } }),
+            'SwarmMonitoring "mon": images.prometheus is',
+        ],
+        [
+            "registrar image",
+            (v) => validateServiceRegistryArgs("reg", { connectString: "h:2181", image: v }),
+            'ServiceRegistry "reg": image is',
+        ],
+    ];
+    test.each(cases)("%s", (_what, validate, field) => {
+        // JVM flags are options by nature: a leading '-' is what they are.
+        for (const value of bad.filter((v) => !(field.includes("jvmFlags") && v.startsWith("-")))) {
+            expect(() => validate(value)).toThrow(field);
+        }
+    });
 });
