@@ -414,6 +414,16 @@ function idleSettings(v: Record<string, unknown>): string[] {
             `${key("dockerVersion")} is ${shown(v.dockerVersion)} but ${key("dockerInstall")} is not "docker-ce"; a version pin needs docker-ce, so set dockerInstall: docker-ce or drop the pin.`,
         );
     }
+    const names = new Set(
+        (Array.isArray(v.nodes) ? v.nodes : []).map((n) => (n as { name?: unknown })?.name),
+    );
+    for (const name of Object.keys((v.hostKeys ?? {}) as object)) {
+        if (!names.has(name)) {
+            problems.push(
+                `${key("hostKeys")}.${name} names no node of ${key("nodes")}, so no host would be checked with it; fix the name or drop the entry.`,
+            );
+        }
+    }
     const services = (v.services ?? {}) as Record<string, { zookeeper?: boolean }>;
     for (const [name, svc] of Object.entries(services)) {
         if (svc.zookeeper === true && !zk) {

@@ -205,6 +205,9 @@ test("settings that would do nothing are refused, naming what they need", () => 
     expect(refusal({ ...noEnsemble, services: { web: { image: "w:1", zookeeper: true } } })).toBe(
         "swarm-ha:services.web.zookeeper is true but swarm-ha:zkServers is empty, so there is no ensemble to connect it to; declare the servers or drop zookeeper.",
     );
+    expect(refusal({ ...base(), hostKeys: { m2: `ssh-ed25519 ${"A".repeat(68)}` } })).toBe(
+        "swarm-ha:hostKeys.m2 names no node of swarm-ha:nodes, so no host would be checked with it; fix the name or drop the entry.",
+    );
     expect(refusal({ ...base(), dockerVersion: "5:27.3.1-1~debian.12~bookworm" })).toContain(
         'swarm-ha:dockerVersion is "5:27.3.1-1~debian.12~bookworm" but swarm-ha:dockerInstall is not "docker-ce"',
     );
