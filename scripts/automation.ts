@@ -81,6 +81,17 @@ export interface StackOptions {
 }
 
 /**
+ * Takes the ZooKeeper ensemble out of a stack's settings: zkServers and every other zk* setting,
+ * which the program refuses without an ensemble (they would do nothing).
+ */
+export async function withoutEnsemble(stack: Stack): Promise<void> {
+    const keys = Object.keys(await stack.getAllConfig()).filter((k) => k.startsWith("swarm-ha:zk"));
+    for (const k of keys) {
+        await stack.removeConfig(k);
+    }
+}
+
+/**
  * Selects (or creates) a stack on the local file backend, with the committed Pulumi.<stack>.yaml
  * as its settings plus `config`. The workspace lives in the cache, so runs never edit the repo.
  */

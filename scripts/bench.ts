@@ -6,7 +6,7 @@
 // minutes (two fresh labs).
 import { execFileSync, spawn } from "child_process";
 import { Stack } from "@pulumi/pulumi/automation";
-import { changes, labInfo, openStack, stackNodes } from "./automation";
+import { changes, labInfo, openStack, stackNodes, withoutEnsemble } from "./automation";
 import { renderScript } from "../components/remoteScript";
 import { labelLines } from "../components/swarmCluster";
 import { NodeConfig } from "../config";
@@ -422,7 +422,7 @@ async function freshStack(): Promise<Stack> {
     await stack.cancel().catch(() => undefined);
     await stack.workspace.removeStack("bench", { force: true });
     stack = await openStack({ stack: "bench", settingsFrom: "dev" });
-    await stack.removeConfig("swarm-ha:zkServers");
+    await withoutEnsemble(stack);
     await stack.removeConfig("swarm-ha:services");
     // The monitoring's services would only add to each converge measured here.
     await stack.setConfig("swarm-ha:monitoring", { value: JSON.stringify({ enabled: false }) });

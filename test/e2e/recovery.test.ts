@@ -6,7 +6,7 @@
 // config edit, rejoins it to the same swarm and removes its old entry. A new join token rotation
 // number rotates both tokens once. Every check reads the hosts.
 import { Stack } from "@pulumi/pulumi/automation";
-import { changes, openStack, plainOutputs } from "../../scripts/automation";
+import { changes, openStack, plainOutputs, withoutEnsemble } from "../../scripts/automation";
 import {
     Ops,
     WITHOUT_MONITORING,
@@ -82,13 +82,13 @@ beforeAll(async () => {
     freshLab(3, 2);
     const config = {
         ...WITHOUT_MONITORING,
-        "swarm-ha:zkServers": { value: "[]" },
         "swarm-ha:services": { value: "{}" },
         "swarm-ha:sshDialAttempts": { value: "3" },
     };
     stack = await openStack({ stack: "recovery", settingsFrom: "dev", config });
     await freshStack(stack);
     stack = await openStack({ stack: "recovery", settingsFrom: "dev", config });
+    await withoutEnsemble(stack);
     // The swarm every scenario starts from (with E2E_KEEP, whatever the last run left missing).
     converged = await up();
     clusterId = String(plainOutputs(await stack.outputs()).clusterId);

@@ -7,7 +7,7 @@
 import { execFileSync, spawn } from "child_process";
 import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
-import { REPO, changes, openStack } from "../../scripts/automation";
+import { REPO, changes, openStack, withoutEnsemble } from "../../scripts/automation";
 import { ServiceConfig } from "../../serviceConfig";
 import { ServiceUpdateArgs } from "../../components";
 import { DEV, W3, WITHOUT_MONITORING, freshLab, freshStack, lab, onHost, record } from "./helpers";
@@ -211,7 +211,7 @@ beforeAll(async () => {
     await freshStack(stack);
     stack = await openStack({ stack: "svc-e2e", settingsFrom: "dev", config: WITHOUT_MONITORING });
     // The swarm alone: ZooKeeper has its own tests.
-    await stack.removeConfig("swarm-ha:zkServers");
+    await withoutEnsemble(stack);
     await stack.setAllConfig({ "swarm-ha:nodes": { value: JSON.stringify(DEV) } });
 });
 
