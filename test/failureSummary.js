@@ -16,7 +16,8 @@ function reasons(message) {
         .split("\n")
         .map((l) => l.trim())
         .filter((l) => l !== "" && !l.startsWith("at "));
-    const picked = [lines[0], ...lines.slice(1).filter((l) => WHY.test(l))];
+    // A failure can come without a message (an error thrown as nothing): say so, not crash.
+    const picked = [lines[0] ?? "(no message)", ...lines.slice(1).filter((l) => WHY.test(l))];
     return [...new Set(picked)]
         .slice(0, MAX_LINES)
         .map((l) => (l.length > MAX_WIDTH ? `${l.slice(0, MAX_WIDTH)}…` : l));
