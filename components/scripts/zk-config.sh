@@ -38,6 +38,9 @@ else
 fi
 printf '%s\n' "$MYID" >"$DATA_DIR/myid"
 chown zookeeper: "$DATA_DIR/myid"
+# jvm.env is read by systemd, a line per variable: a value may not start another line.
+case "$HEAP_MB" in '' | *[!0-9]*) fail "the heap size \"$HEAP_MB\" is not a whole number of MiB" ;; esac
+case "$JVM_FLAGS$super_digest" in *"$NL"* | *"$(printf '\r')"*) fail "the JVM flags or the super digest hold a line break" ;; esac
 umask 077
 {
   printf 'JVM_HEAP=-Xms%sm -Xmx%sm\n' "$HEAP_MB" "$HEAP_MB"
