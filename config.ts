@@ -243,7 +243,7 @@ export function checkStack(config: ConfigSource): {
     const names = Object.keys(STACK.fields);
     const problems = config
         .keys()
-        .filter((k) => !(k in STACK.fields))
+        .filter((k) => !Object.prototype.hasOwnProperty.call(STACK.fields, k))
         .sort()
         .map((k) => unknownKey(NAMESPACE, k, names).replace(`${NAMESPACE}.`, `${NAMESPACE}:`));
     const values: Record<string, unknown> = {};
@@ -269,7 +269,11 @@ export function parseNodes(
     knownHost: KnownHost = () => undefined,
 ): SwarmNodeArgs[] {
     return raw.map((n) => {
-        const hostKey = n.hostKey ?? hostKeys[n.name] ?? knownHost(n.host, n.sshPort);
+        // Own entries only: a node named "constructor" must not find Object's.
+        const recorded = Object.prototype.hasOwnProperty.call(hostKeys, n.name)
+            ? hostKeys[n.name]
+            : undefined;
+        const hostKey = n.hostKey ?? recorded ?? knownHost(n.host, n.sshPort);
         return {
             name: n.name,
             host: n.host,
@@ -414,6 +418,24 @@ function idleSettings(v: Record<string, unknown>): string[] {
             `${key("dockerVersion")} is ${shown(v.dockerVersion)} but ${key("dockerInstall")} is not "docker-ce"; a version pin needs docker-ce, so set dockerInstall: docker-ce or drop the pin.`,
         );
     }
+    // A map that is switched on by `enabled`, given settings but no `enabled`: off, silently.
+    for (const k of ["monitoring", "firewall", "zkTls"]) {
+        const m = v[k];
+        if (m !== null && typeof m === "object" && !Array.isArray(m)) {
+            const others = Object.keys(m).filter((f) => f !== "enabled");
+            if (others.length > 0 && !("enabled" in m)) {
+                problems.push(
+                    `${key(k)} sets ${others.join(", ")} but not enabled, so it stays off; add enabled: true (or enabled: false to keep the settings while it is off).`,
+                );
+            }
+        }
+    }
+    const firewall = v.firewall as { enabled?: boolean; clientNetworks?: unknown[] } | undefined;
+    if (!zk && firewall?.enabled && (firewall.clientNetworks ?? []).length > 0) {
+        problems.push(
+            `${key("firewall")}.clientNetworks is set but ${key("zkServers")} is empty; the client networks are let in to ZooKeeper only, so declare the ensemble or drop clientNetworks.`,
+        );
+    }
     const names = new Set(
         (Array.isArray(v.nodes) ? v.nodes : []).map((n) => (n as { name?: unknown })?.name),
     );
@@ -463,7 +485,9 @@ export function portProblems(settings: Omit<StackSettings, "sshPrivateKey">): st
     claim(7946, ["tcp", "udp"], "the swarm's gossip port");
     claim(4789, ["udp"], "the swarm's overlay traffic");
     const zk = settings.zookeeper;
-    if (zk) {
+    const hosts = new Set(settings.nodes.map((n) => n.host));
+    // ZooKeeper's ports are the nodes' only when a server runs on one of them.
+    if (zk && zk.servers.some((s) => hosts.has(s.host))) {
         if (zk.tls) {
             claim(zk.tls.secureClientPort ?? 2281, ["tcp"], `${key("zkTls")}.secureClientPort`);
         } else {

@@ -4,6 +4,7 @@
 // Pulumi.yaml's declarations.
 import { rules } from "./components/grammar";
 import { ObjectSchema, Schema, s } from "./components/schema";
+import { memoryBytes } from "./serviceConfig";
 
 const memory: Schema = {
     kind: "either",
@@ -11,7 +12,7 @@ const memory: Schema = {
         s.int(1),
         s.text({
             says: "",
-            test: (v) => /^(\d+(?:\.\d+)?)\s*([kmg]i?b?)?$/i.test(v.trim()) && v.length <= 32,
+            test: (v) => v.length <= 32 && (memoryBytes(v) ?? 0) >= 1,
         }),
     ],
     says: 'bytes or a size such as "256M" or "1G"',
@@ -175,7 +176,7 @@ export const STACK: ObjectSchema = s.object({
     zkTickTime: s.int(100, 60000, { default: 2000 }),
     zkHeapMb: s.int(64, 1048576, { default: 512 }),
     zkAuth: s.bool({ default: false }),
-    zkSuperPassword: s.text(rules.text, { secret: true }),
+    zkSuperPassword: s.text(rules.password, { secret: true }),
     zkDynamicReconfig: s.bool({ default: false }),
     zkTls: s.object(
         {

@@ -28,9 +28,12 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 const HOST_NAME =
     /^(?=.{1,253}\.?$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
 
-/** Whether `v` is an IPv4 or IPv6 literal, or an RFC 1123 host name (upper case accepted). */
+/**
+ * Whether `v` is an IPv4 literal or an RFC 1123 host name (upper case accepted). IPv6 is not: the
+ * swarm's, ZooKeeper's and ssh's addresses are written ADDRESS:PORT without brackets.
+ */
 export function isHost(v: string): boolean {
-    return net.isIPv4(v) || net.isIPv6(v) || (HOST_NAME.test(v) && !/^[0-9.]+$/.test(v));
+    return net.isIPv4(v) || (HOST_NAME.test(v) && !/^[0-9.]+$/.test(v));
 }
 
 /** The key types OpenSSH offers as host keys. */
@@ -55,10 +58,35 @@ const IMAGE_REFERENCE = new RegExp(
         "(?::[\\w][\\w.-]{0,127})?(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?$",
 );
 
+/** Folders of the system itself, which no component may own (and a removal would empty). */
+const SYSTEM_DIRS = [
+    "/bin",
+    "/boot",
+    "/dev",
+    "/etc",
+    "/home",
+    "/lib",
+    "/lib64",
+    "/media",
+    "/mnt",
+    "/opt",
+    "/proc",
+    "/root",
+    "/run",
+    "/sbin",
+    "/srv",
+    "/sys",
+    "/tmp",
+    "/usr",
+    "/var",
+    "/var/lib",
+    "/var/log",
+];
+
 export const rules = {
     /** Where a host is reached: an address literal or a host name. */
     host: rule(
-        "use an IPv4 or IPv6 address or a host name (letters, digits, '-' and '.')",
+        "use an IPv4 address or a host name (letters, digits, '-' and '.'; IPv6 is not supported)",
         isHost,
         253,
     ),
@@ -80,7 +108,8 @@ export const rules = {
     hostKey: rule(
         `use the host's public key as "TYPE BASE64" (${HOST_KEY_TYPES.join(", ")}), as ssh-keyscan prints it`,
         (v) => {
-            const [type, key, ...comment] = v.trim().split(/ +/);
+            if (v !== v.trim() || CONTROL.test(v)) return false;
+            const [type, key, ...comment] = v.split(/ +/);
             return (
                 HOST_KEY_TYPES.includes(type) &&
                 key !== undefined &&
@@ -117,7 +146,7 @@ export const rules = {
     /** A Debian package version (docker-ce's pins: "5:27.3.1-1~debian.12~bookworm"). */
     debianVersion: pattern(
         'use a Debian package version such as "5:27.3.1-1~debian.12~bookworm" (digits first; letters, digits, ".", "+", "~", "-" and an epoch "N:")',
-        /^(?:[0-9]+:)?[0-9][A-Za-z0-9.+~-]*$/,
+        /^(?:[0-9]+:)?[0-9](?:[A-Za-z0-9.+~-]*[A-Za-z0-9+~])?$/,
         128,
     ),
     /** A release version of ZooKeeper ("3.9.3"). */
@@ -143,6 +172,15 @@ export const rules = {
         "use letters, digits, '_', '.' and '-', not starting with a digit (no '=' or spaces)",
         /^[A-Za-z_][A-Za-z0-9_.-]*$/,
         255,
+    ),
+    /**
+     * A password that ZooKeeper's command line takes as one word: printable ASCII, no spaces,
+     * quotes or backslashes (a pasted line break is refused, not cut off).
+     */
+    password: pattern(
+        "use printable ASCII without spaces, quotes or backslashes (8 to 256 characters)",
+        /^[!#-&(-[\]-~]{8,}$/,
+        256,
     ),
     /** A value given to a process as data (env values, command arguments): no NUL. */
     text: {
@@ -210,13 +248,16 @@ export const rules = {
     /** A Debian package name (ZooKeeper's Java). */
     debianPackage: pattern(
         "use a Debian package name (lower-case letters, digits, '.', '+' and '-', starting with a letter or digit)",
-        /^[a-z0-9][a-z0-9.+-]+$/,
+        /^[a-z0-9][a-z0-9.+-]*[a-z0-9+]$/,
         128,
     ),
     /** An absolute path on a host (ZooKeeper's data and log folders). */
-    hostPath: pattern(
-        "use an absolute path of letters, digits, '/', '.', '_' and '-'",
-        /^\/[A-Za-z0-9_./-]*$/,
+    hostPath: rule(
+        "use an absolute path of letters, digits, '/', '.', '_' and '-', below a folder of its own (not /, a system folder, or one with '.' or '..' parts)",
+        (v) =>
+            /^(\/[A-Za-z0-9_.-]+)+$/.test(v) &&
+            !v.split("/").some((part) => part === "." || part === "..") &&
+            !SYSTEM_DIRS.includes(v),
         1024,
     ),
     /** JVM options, separated by spaces: each starting with '-'. */

@@ -285,7 +285,10 @@ export function check(schema: Schema, value: unknown, at: string, of = ""): stri
             const names = Object.keys(schema.fields);
             const problems: string[] = [];
             for (const [k, v] of Object.entries(value as object)) {
-                const field = schema.fields[k];
+                // Own fields only: "constructor" or "__proto__" is no setting.
+                const field = Object.prototype.hasOwnProperty.call(schema.fields, k)
+                    ? schema.fields[k]
+                    : undefined;
                 if (field === undefined) {
                     problems.push(unknownKey(at, k, names, of));
                 } else if (v === null) {
@@ -313,5 +316,7 @@ export function check(schema: Schema, value: unknown, at: string, of = ""): stri
             const fits = schema.of.some((option) => check(option, value, at).length === 0);
             return fits ? [] : [`${is}; give ${schema.says}.`];
         }
+        default:
+            return [];
     }
 }

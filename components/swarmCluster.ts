@@ -195,7 +195,8 @@ const READY_INTERVAL_SECONDS = 0.5;
  */
 export function validateSwarmClusterArgs(name: string, args: SwarmClusterArgs): void {
     const p = prefix(COMPONENT, name);
-    const problems: string[] = [];
+    // The name is part of the folder the scripts are placed in on every host.
+    const problems: string[] = ruleProblem(`${p}: the name`, rules.clusterName, name);
     const nodes = args.nodes ?? [];
     if (nodes.length === 0) {
         throwIfAny([`${p}: nodes is empty; give at least one node with role "manager".`]);

@@ -165,7 +165,8 @@ const HEALTH_INTERVAL_SECONDS = 0.5;
 /** Checks a ZooKeeperEnsemble's arguments; one error naming the component, fields, values and rules. */
 export function validateZooKeeperArgs(name: string, args: ZooKeeperEnsembleArgs): void {
     const p = prefix(COMPONENT, name);
-    const problems: string[] = [];
+    // The name is part of the folder the scripts are placed in on every host.
+    const problems: string[] = ruleProblem(`${p}: the name`, rules.clusterName, name);
     const servers = args.servers ?? [];
     const size = servers.length;
     const odd = [1, 3, 5, 7].includes(size);

@@ -61,7 +61,7 @@ wait_healthy() {
 kept_servers() {
   printf '%s\n' "$SERVERS" | while read -r sid addr; do
     [ -n "$sid" ] || continue
-    if printf '%s\n' "$1" | grep -qx "$sid $addr"; then printf '%s %s\n' "$sid" "$addr"; fi
+    if printf '%s\n' "$1" | grep -qxF "$sid $addr"; then printf '%s %s\n' "$sid" "$addr"; fi
   done
 }
 
@@ -69,7 +69,7 @@ kept_servers() {
 added_servers() {
   printf '%s\n' "$SERVERS" | while read -r sid addr; do
     [ -n "$sid" ] || continue
-    printf '%s\n' "$1" | grep -qx "$sid $addr" || printf '%s %s\n' "$sid" "$addr"
+    printf '%s\n' "$1" | grep -qxF "$sid $addr" || printf '%s %s\n' "$sid" "$addr"
   done
 }
 
@@ -91,7 +91,7 @@ all_servers() {
 refuse_removed_leader() {
   [ "${DYNAMIC:-false}" != true ] || return 0
   _leader=$(ensemble_report "$1" | awk '$3 == "leader" { print $1 " " $2 }')
-  if [ -n "$_leader" ] && ! printf '%s\n' "$SERVERS" | grep -qx "$_leader"; then
+  if [ -n "$_leader" ] && ! printf '%s\n' "$SERVERS" | grep -qxF "$_leader"; then
     fail "server ${_leader%% *} (${_leader#* }) leads the ensemble and is being removed; servers restarted with the new list could not follow it, so nothing was restarted. Keep it in the list, or turn on dynamicReconfig, which can remove the leader"
   fi
 }

@@ -275,7 +275,7 @@ test("hostile settings are refused at preview, each naming its key, with no stac
     expect(r.status).not.toBe(0);
     for (const message of [
         `swarm-ha:sevices is not a setting; did you mean services?`,
-        `swarm-ha:nodes[0].host is "172.30.213.11$(touch ${marker})"; use an IPv4 or IPv6 address or a host name`,
+        `swarm-ha:nodes[0].host is "172.30.213.11$(touch ${marker})"; use an IPv4 address or a host name`,
         `swarm-ha:nodes[1].sshUser is "-oProxyCommand=touch ${marker}"; use a user name of letters`,
         `swarm-ha:nodes[2].advertiseAdress is not a setting; did you mean advertiseAddress?`,
     ]) {

@@ -199,7 +199,7 @@ test("settings that would do nothing are refused, naming what they need", () => 
     expect(refusal({ ...noEnsemble, zkHeapMb: 1024 })).toBe(
         "swarm-ha:zkHeapMb is set but swarm-ha:zkServers is empty, so there is no ensemble for it; declare the servers or drop zkHeapMb.",
     );
-    expect(refusal({ ...base(), zkAuth: false, zkSuperPassword: "pw" })).toBe(
+    expect(refusal({ ...base(), zkAuth: false, zkSuperPassword: "pw-of-the-lab" })).toBe(
         "swarm-ha:zkSuperPassword is set but swarm-ha:zkAuth is not true, so nothing would use it; set zkAuth: true or drop the password.",
     );
     expect(refusal({ ...noEnsemble, services: { web: { image: "w:1", zookeeper: true } } })).toBe(
@@ -395,4 +395,89 @@ describe("a component used from another program refuses the same values, naming 
             expect(() => validate(value)).toThrow(field);
         }
     });
+});
+
+test("names of Object's own members are neither settings nor ways around a check", () => {
+    const key = `ssh-ed25519 ${"A".repeat(68)}`;
+    // A node named "constructor" still gets its key from knownHostsFile, not Object's function.
+    const s = readSettings({
+        ...source({
+            ...base(),
+            nodes: [{ name: "constructor", host: "10.0.0.11", role: "manager" }],
+            zkServers: undefined,
+            zkInstall: undefined,
+            zkAuth: undefined,
+            knownHostsFile: "/k",
+        }),
+        readFile: () => `10.0.0.11 ${key}\n`,
+    });
+    expect(s.nodes[0].ssh?.hostKey).toBe(key);
+    const config = base();
+    setPath(config, "constructor", 1);
+    setPath(config, "nodes[0].constructor", 1);
+    setPath(config, "services.web.hasOwnProperty", 1);
+    expect(refusal(config)).toBe(
+        [
+            "swarm-ha:constructor is not a setting; use clusterName, nodes, hostKeys, sshUser, sshPort, sshDialAttempts, sshPrivateKey, sshPrivateKeyFile, knownHostsFile, dockerInstall, dockerVersion, autolock, joinTokenRotation, services, monitoring, firewall, registrarImage, zkServers, zkInstall, zkVersion, zkUrl, zkSha512, zkTickTime, zkHeapMb, zkAuth, zkSuperPassword, zkDynamicReconfig, zkTls.",
+            "swarm-ha:nodes[0].constructor is not a setting; use name, host, advertiseAddress, role, labels, availability, sshUser, sshPort, hostKey.",
+            "swarm-ha:services.web.hasOwnProperty is not a setting; use image, replicas, global, command, args, env, secretEnv, ports, endpointMode, networks, encrypted, constraints, preferences, maxReplicasPerNode, limits, reservations, healthcheck, restartPolicy, update, rollback, secrets, configs, labels, zookeeper, register, registerPort, metricsPort, metricsPath.",
+        ].join("\n"),
+    );
+});
+
+test.each([
+    [
+        "dockerVersion",
+        "5:27.3.1-1~debian.12~bookworm-",
+        "a trailing '-' that apt reads as a removal",
+    ],
+    ["nodes[0].host", "fe80::1%eth0", "an IPv6 address with a zone"],
+    [
+        "nodes[0].host",
+        "2001:db8::1",
+        "an IPv6 address, written ADDRESS:PORT unbracketed downstream",
+    ],
+    ["nodes[0].hostKey", `ssh-ed25519 ${"A".repeat(68)}\r`, "a host key with a carriage return"],
+    ["nodes[0].hostKey", ` ssh-ed25519 ${"A".repeat(68)}`, "a host key with a leading space"],
+    ["zkSuperPassword", "two words here", "a password ZooKeeper's command line would split"],
+    ["zkSuperPassword", "short", "a password of 5 characters"],
+    ["services.web.limits.memory", "0", "a memory limit of 0 bytes"],
+])("%s %j is refused: %s", (leaf, value) => {
+    const config = base();
+    setPath(config, leaf, value);
+    expect(refusal(config)).toContain(`swarm-ha:${leaf} is`);
+});
+
+test("a map switched on by enabled, given settings without it, is refused; enabled: false keeps them", () => {
+    expect(refusal({ ...base(), monitoring: { prometheusPort: 9999 } })).toBe(
+        "swarm-ha:monitoring sets prometheusPort but not enabled, so it stays off; add enabled: true (or enabled: false to keep the settings while it is off).",
+    );
+    expect(refusal({ ...base(), monitoring: { enabled: false, prometheusPort: 9999 } })).toBe(
+        undefined,
+    );
+});
+
+test("ZooKeeper's ports are the nodes' only when a server runs on one of them", () => {
+    const own = { ...base(), zkServers: [{ id: 1, host: "10.9.0.1" }] };
+    setPath(own, "services.web.ports", [{ target: 80, published: 2181 }]);
+    expect(refusal(own)).toBeUndefined();
+    const onNode = base();
+    setPath(onNode, "services.web.ports", [{ target: 80, published: 2181 }]);
+    expect(refusal(onNode)).toContain("ZooKeeper's client port (2181) uses too");
+});
+
+test("a component's name is checked where it becomes a folder on the hosts", () => {
+    expect(() =>
+        validateSwarmClusterArgs("../../etc/x", {
+            nodes: [{ name: "m1", host: "10.0.0.11", role: "manager" }],
+            ssh: { privateKey: "k" },
+        }),
+    ).toThrow('SwarmCluster "../../etc/x": the name is "../../etc/x"; use letters');
+    expect(() =>
+        validateZooKeeperArgs("zk", {
+            servers: [{ id: 1, host: "h1" }],
+            ssh: { privateKey: "k" },
+            dataDir: "/etc",
+        }),
+    ).toThrow('ZooKeeperEnsemble "zk": dataDir is "/etc"');
 });

@@ -303,7 +303,7 @@ describe("readSettings", () => {
                 sshPrivateKey: "k",
                 zkServers: [{ id: 1, node: "m1" }],
                 zkAuth: true,
-                zkSuperPassword: "pw",
+                zkSuperPassword: "pw-of-the-lab",
                 zkDynamicReconfig: true,
             }),
         );
@@ -331,7 +331,7 @@ describe("readSettings", () => {
         [
             "an empty host",
             { nodes: [{ name: "m1", host: "", role: "manager" }] },
-            "swarm-ha:nodes[0].host is \"\"; use an IPv4 or IPv6 address or a host name (letters, digits, '-' and '.').",
+            "swarm-ha:nodes[0].host is \"\"; use an IPv4 address or a host name (letters, digits, '-' and '.'; IPv6 is not supported).",
         ],
         [
             "a bad docker install",
@@ -467,7 +467,12 @@ describe("the firewall's settings", () => {
     });
 
     test("off unless enabled", () => {
-        expect(settings({ clientNetworks: ["10.9.0.0/16"] }).firewall).toBeUndefined();
+        expect(
+            settings({ enabled: false, clientNetworks: ["10.9.0.0/16"] }).firewall,
+        ).toBeUndefined();
+        expect(() => settings({ clientNetworks: ["10.9.0.0/16"] })).toThrow(
+            "swarm-ha:firewall sets clientNetworks but not enabled, so it stays off; add enabled: true (or enabled: false to keep the settings while it is off).",
+        );
         expect(firewallArgs(settings(undefined), [])).toBeUndefined();
     });
 
