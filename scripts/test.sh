@@ -24,7 +24,9 @@ report() {
 }
 trap report EXIT
 
+# The set-up brings Node.js 24 when the machine's is older; every later phase runs on it.
 run_phase setup bash scripts/bootstrap.sh &&
+  . scripts/env.sh &&
   run_phase build npm run --silent build &&
   run_phase lint npm run --silent lint &&
   run_phase unit npm run --silent test:unit &&
