@@ -245,7 +245,7 @@ export function checkStack(config: ConfigSource): {
         .keys()
         .filter((k) => !Object.prototype.hasOwnProperty.call(STACK.fields, k))
         .sort()
-        .map((k) => unknownKey(NAMESPACE, k, names).replace(`${NAMESPACE}.`, `${NAMESPACE}:`));
+        .map((k) => unknownKey(key(k), k, names));
     const values: Record<string, unknown> = {};
     for (const [k, schema] of Object.entries(STACK.fields)) {
         const value = typed(schema, config.raw(k));

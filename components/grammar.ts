@@ -4,6 +4,7 @@
 // component used from another program refuses what the stack refuses, with its own field names.
 // Validation is the first wall; the use sites keep values as data all the same.
 import * as net from "net";
+import { isIPv4Network } from "./validation";
 
 /** A rule a text value must follow, and how a message says it ("use ..."). */
 export interface Rule {
@@ -93,9 +94,9 @@ export const rules = {
     /** An IPv4 address. */
     ipv4: rule("use an IPv4 address such as 10.0.0.11", (v) => net.isIPv4(v), 15),
     /** An IPv4 network, ADDRESS/BITS. */
-    ipv4Network: pattern(
+    ipv4Network: rule(
         'use an IPv4 network written ADDRESS/BITS, such as "10.1.0.0/16"',
-        /^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\/(?:[0-9]|[12][0-9]|3[0-2])$/,
+        isIPv4Network,
         18,
     ),
     /** A POSIX user name (the portable set), as ssh logs in with it. */

@@ -10,8 +10,6 @@ interface Common {
     required?: boolean;
     /** Its value never appears in a message. */
     secret?: boolean;
-    /** What it is, for docs. */
-    doc?: string;
     /** The value when unset, as Pulumi.yaml declares it (a setting equal to it is not "set"). */
     default?: unknown;
     /** The message's end when it is required and unset (or an empty list): "list the hosts". */
@@ -202,12 +200,12 @@ export function nearest(name: string, names: string[]): string | undefined {
     return bestDistance <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined;
 }
 
-/** The message for a key that is not a setting of `at`. */
-export function unknownKey(at: string, key: string, names: string[], of = ""): string {
+/** The message for a key (`path` names it as written) that is none of the settings `names`. */
+export function unknownKey(path: string, key: string, names: string[], of = ""): string {
     const near = nearest(key, names);
     return near
-        ? `${at}.${key} is not a setting${of}; did you mean ${near}?`
-        : `${at}.${key} is not a setting${of}; use ${names.join(", ")}.`;
+        ? `${path} is not a setting${of}; did you mean ${near}?`
+        : `${path} is not a setting${of}; use ${names.join(", ")}.`;
 }
 
 function show(schema: Schema, value: unknown): string {
@@ -290,7 +288,7 @@ export function check(schema: Schema, value: unknown, at: string, of = ""): stri
                     ? schema.fields[k]
                     : undefined;
                 if (field === undefined) {
-                    problems.push(unknownKey(at, k, names, of));
+                    problems.push(unknownKey(`${at}.${k}`, k, names, of));
                 } else if (v === null) {
                     problems.push(`${at}.${k} is null; give ${wanted(field)}, or leave it out.`);
                 } else {

@@ -86,7 +86,6 @@ export interface SwarmMonitoringArgs {
 }
 
 const COMPONENT = "SwarmMonitoring";
-const DURATION = /^([0-9]+(ms|s|m|h|d|w|y))+$/;
 const EXPORTER_PORT = 9142;
 
 /** Checks a SwarmMonitoring's arguments; one error naming the component, field, value and rule. */
@@ -98,7 +97,7 @@ export function validateSwarmMonitoringArgs(name: string, args: SwarmMonitoringA
         ["alertAfter", args.alertAfter],
         ["retention", args.retention],
     ] as const) {
-        if (value !== undefined && !DURATION.test(value)) {
+        if (value !== undefined && !rules.promDuration.test(value)) {
             problems.push(
                 `${p}: ${field} is "${value}"; use a Prometheus duration such as "15s", "1m" or "15d".`,
             );
