@@ -54,7 +54,7 @@ export interface StackSettings {
     registrarImage: string;
     /** Monitoring and alerting (`swarm-ha:monitoring`); absent when not enabled. */
     monitoring?: MonitoringSettings;
-    /** The hosts' firewall (`swarm-ha:firewall`); absent when not enabled. */
+    /** The hosts' firewall (`swarm-ha:firewall`): on unless the stack turns it off; absent then. */
     firewall?: FirewallSettings;
 }
 
@@ -86,7 +86,10 @@ export function parseMonitoring(raw: unknown): MonitoringSettings | undefined {
 /** `swarm-ha:firewall` as written in a stack file. */
 export interface FirewallSettings {
     enabled?: boolean;
-    /** Networks (IPv4 CIDR) besides the members that may reach ZooKeeper's client port. */
+    /**
+     * Networks (IPv4 CIDR) besides the members that may reach ZooKeeper's client port and the
+     * monitoring's published ports.
+     */
     clientNetworks?: string[];
     /** Seconds a rules change waits for a new SSH connection before it is undone. Default: 30. */
     confirmSeconds?: number;
@@ -418,8 +421,9 @@ function idleSettings(v: Record<string, unknown>): string[] {
             `${key("dockerVersion")} is ${shown(v.dockerVersion)} but ${key("dockerInstall")} is not "docker-ce"; a version pin needs docker-ce, so set dockerInstall: docker-ce or drop the pin.`,
         );
     }
-    // A map that is switched on by `enabled`, given settings but no `enabled`: off, silently.
-    for (const k of ["monitoring", "firewall", "zkTls"]) {
+    // A map that is switched on by `enabled`, given settings but no `enabled`: off, silently. (The
+    // firewall is on unless a stack turns it off.)
+    for (const k of ["monitoring", "zkTls"]) {
         const m = v[k];
         if (m !== null && typeof m === "object" && !Array.isArray(m)) {
             const others = Object.keys(m).filter((f) => f !== "enabled");
@@ -431,10 +435,33 @@ function idleSettings(v: Record<string, unknown>): string[] {
         }
     }
     const firewall = v.firewall as { enabled?: boolean; clientNetworks?: unknown[] } | undefined;
-    if (!zk && firewall?.enabled && (firewall.clientNetworks ?? []).length > 0) {
+    const monitored = (v.monitoring as { enabled?: boolean } | undefined)?.enabled === true;
+    if (!zk && !monitored && (firewall?.clientNetworks ?? []).length > 0) {
         problems.push(
-            `${key("firewall")}.clientNetworks is set but ${key("zkServers")} is empty; the client networks are let in to ZooKeeper only, so declare the ensemble or drop clientNetworks.`,
+            `${key("firewall")}.clientNetworks is set but neither ${key("zkServers")} nor ${key("monitoring")} is; the client networks are let in to ZooKeeper's client port and the monitoring's ports only, so declare one or drop clientNetworks.`,
         );
+    }
+    for (const [name, svc] of Object.entries(
+        (v.services ?? {}) as Record<string, { ports?: unknown }>,
+    )) {
+        const ports = Array.isArray(svc?.ports) ? (svc.ports as Record<string, unknown>[]) : [];
+        for (const [i, port] of ports.entries()) {
+            if (port?.from === undefined) continue;
+            const at = `${key("services")}.${name}.ports[${i}].from`;
+            if (firewall?.enabled === false) {
+                problems.push(
+                    `${at} is set but ${key("firewall")} is off; only the firewall can keep other sources out, so turn it on or drop from.`,
+                );
+            } else if (port.published === undefined) {
+                problems.push(
+                    `${at} is set but the port has no published port; give published, so that the firewall knows which port to close.`,
+                );
+            } else if (port.protocol === "sctp") {
+                problems.push(
+                    `${at} is set on an sctp port; the firewall restricts tcp and udp ports only, so drop from or use tcp or udp.`,
+                );
+            }
+        }
     }
     const names = new Set(
         (Array.isArray(v.nodes) ? v.nodes : []).map((n) => (n as { name?: unknown })?.name),
@@ -614,7 +641,7 @@ export function readSettings(config: ConfigSource): StackSettings {
     const monitoring = parseMonitoring(v.monitoring);
     const firewall = v.firewall as FirewallSettings | undefined;
     const settings = {
-        firewall: firewall?.enabled ? firewall : undefined,
+        firewall: firewall?.enabled === false ? undefined : { ...firewall, enabled: true },
         zookeeper,
         monitoring,
         registrarImage: (v.registrarImage as string | undefined) ?? REGISTRAR_IMAGE,

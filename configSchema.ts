@@ -61,6 +61,7 @@ export const SERVICE = s.object({
             published: s.port(),
             protocol: s.oneOf(["tcp", "udp", "sctp"]),
             mode: s.oneOf(["ingress", "host"]),
+            from: s.list(s.text(rules.ipv4Network)),
         }),
     ),
     endpointMode: s.oneOf(["vip", "dnsrr"]),

@@ -14,6 +14,7 @@ import {
     SwarmMonitoring,
     SwarmMonitoringArgs,
     SwarmFirewallArgs,
+    RestrictedPortArgs,
     SwarmMember,
     SwarmService,
     ValidationError,
@@ -155,6 +156,7 @@ export function firewallArgs(
     if (!firewall) return undefined;
     const listed = new Set(settings.nodes.map((n) => n.advertiseAddress ?? n.host));
     const leaving = (members ?? []).map((m) => m.address).filter((a) => !listed.has(a));
+    const restricted = restrictedPorts(settings);
     return {
         ...(leaving.length > 0 ? { leaving: [...new Set(leaving)].sort() } : {}),
         ...(settings.zookeeper
@@ -168,10 +170,33 @@ export function firewallArgs(
                   },
               }
             : {}),
+        ...(restricted.length > 0 ? { restricted } : {}),
         ...(firewall.confirmSeconds !== undefined
             ? { confirmSeconds: firewall.confirmSeconds }
             : {}),
     };
+}
+
+/**
+ * The published ports the firewall keeps to the members and some networks: the monitoring's (its
+ * services' and the engines' metrics port) from the client networks, and each service port that
+ * says `from`.
+ */
+export function restrictedPorts(settings: StackSettings): RestrictedPortArgs[] {
+    const clients = settings.firewall?.clientNetworks ?? [];
+    const m = settings.monitoring;
+    const monitoring: RestrictedPortArgs[] = m
+        ? [
+              m.prometheusPort ?? 9090,
+              m.alertmanagerPort ?? 9093,
+              m.nodeExporterPort ?? 9100,
+              m.engineMetricsPort ?? 9323,
+          ].map((port) => ({ port, protocol: "tcp", from: clients }))
+        : [];
+    const services = Object.keys(settings.services)
+        .sort()
+        .flatMap((name) => settings.services[name].restricted);
+    return [...monitoring, ...services];
 }
 
 /** ZooKeeperEnsemble's `tls` from `swarm-ha:zkTls`: undefined when off. */

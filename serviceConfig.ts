@@ -12,7 +12,14 @@ export interface ServiceConfig {
     args?: string[];
     env?: Record<string, string>;
     secretEnv?: Record<string, string>;
-    ports?: { target: number; published?: number; protocol?: string; mode?: string }[];
+    ports?: {
+        target: number;
+        published?: number;
+        protocol?: string;
+        mode?: string;
+        /** With the firewall, the only networks besides the members that reach the port. */
+        from?: string[];
+    }[];
     endpointMode?: string;
     networks?: string[];
     encrypted?: boolean;
@@ -52,6 +59,8 @@ export interface ServiceSettings {
     encrypted: boolean;
     /** Give it the ensemble's connect string as ZOOKEEPER_CONNECT. */
     zookeeper: boolean;
+    /** Its published ports that say `from`: the firewall lets only members and those networks in. */
+    restricted: { port: number; protocol: "tcp" | "udp"; from: string[] }[];
 }
 
 const MEMORY_RULE = /^(\d+(?:\.\d+)?)\s*([kmg]i?b?)?$/i;
@@ -177,6 +186,13 @@ export function parseServices(
                         ? undefined
                         : { port: s.metricsPort, path: s.metricsPath },
             },
+            restricted: (s.ports ?? [])
+                .filter((p) => p.from !== undefined && p.published !== undefined)
+                .map((p) => ({
+                    port: p.published!,
+                    protocol: p.protocol === "udp" ? "udp" : "tcp",
+                    from: p.from!,
+                })),
         };
     }
     return { services, problems };

@@ -75,8 +75,10 @@ export interface DockerInstallArgs {
  * The hosts' firewall: nftables rules in a table of their own (`inet swarm_ha`) on every node, that
  * drop what is not a member's on the swarm's ports (the management port, 7946/tcp+udp, 4789/udp)
  * and, with `zooKeeper`, on the ensemble's: peer and election ports from its servers only, the
- * client port from members and `clientNetworks` only. Nothing else is filtered: SSH, loopback and
- * the host's own containers never are. A change is confirmed by a new SSH connection, else rolled
+ * client port from members and `clientNetworks` only; with `restricted`, those published ports from
+ * members and each one's networks only, on the input path and on the forward path that Docker's
+ * published ports take. Nothing else is filtered: SSH, loopback and the host's own containers never
+ * are. A change is confirmed by a new SSH connection, else rolled
  * back after `confirmSeconds`; confirmed rules are loaded again at boot. Removed with the cluster.
  */
 export interface SwarmFirewallArgs {
@@ -95,8 +97,22 @@ export interface SwarmFirewallArgs {
         /** Networks (IPv4 CIDR) besides the members that may reach the client port. Default: none. */
         clientNetworks?: string[];
     };
+    /**
+     * Ports (published by services, or the engines' metrics port) that only members and `from`
+     * reach; every other source is dropped, also after Docker's NAT. Default: none.
+     */
+    restricted?: RestrictedPortArgs[];
     /** Seconds a change waits for a new SSH connection to confirm it before it is undone. Default: 30. */
     confirmSeconds?: number;
+}
+
+/** A port the firewall opens only to the members and some networks. */
+export interface RestrictedPortArgs {
+    port: number;
+    /** Default: "tcp". */
+    protocol?: "tcp" | "udp";
+    /** IPv4 networks (ADDRESS/BITS) besides the members that reach it. Default: none. */
+    from?: string[];
 }
 
 export interface SwarmClusterArgs {
@@ -325,6 +341,13 @@ export function firewallParameters(
         SWARM_PORT: swarmPort,
         DATA_PORT: String(dataPort),
         CONFIRM_SECONDS: String(firewall.confirmSeconds ?? 30),
+        ...(firewall.restricted?.length
+            ? {
+                  RESTRICTED: firewall.restricted
+                      .map((r) => `${r.protocol ?? "tcp"}/${r.port}=${(r.from ?? []).join(",")}`)
+                      .join(" "),
+              }
+            : {}),
         ...(zk
             ? {
                   ENSEMBLE: zk.servers.join(" "),
@@ -376,6 +399,27 @@ function firewallProblems(
                 `${p}: firewall.zooKeeper.${field} is ${zk[field]}; use a port from 1 to 65535.`,
             );
         }
+    }
+    const seen = new Set<string>();
+    for (const [i, r] of (firewall.restricted ?? []).entries()) {
+        const at = `${p}: firewall.restricted[${i}]`;
+        const protocol = r.protocol ?? "tcp";
+        if (!isPort(r.port)) problems.push(`${at}.port is ${r.port}; use a port from 1 to 65535.`);
+        if (protocol !== "tcp" && protocol !== "udp") {
+            problems.push(`${at}.protocol is "${String(protocol)}"; use "tcp" or "udp".`);
+        }
+        for (const network of r.from ?? []) {
+            if (!isIPv4Network(network)) {
+                problems.push(
+                    `${at}.from "${network}" is not an IPv4 network; write it as ADDRESS/BITS (10.1.0.0/16, 192.0.2.7/32).`,
+                );
+            }
+        }
+        const key = `${protocol}/${r.port}`;
+        if (seen.has(key)) {
+            problems.push(`${at}: ${key} is restricted twice; give its networks once.`);
+        }
+        seen.add(key);
     }
     problems.push(
         ...wholeNumberProblems(p, [["firewall.confirmSeconds", firewall.confirmSeconds, 5]]),

@@ -3,8 +3,13 @@
 # cluster's ports, everything else as it was. Applied at once; if it changed anything, a rollback
 # to the rules before is armed for CONFIRM_SECONDS, which firewall-confirm.sh (a new SSH
 # connection) disarms. Prints "generation=HASH" of the rules.
+# RESTRICTED: published ports only members and some networks reach, one "PROTO/PORT=NETWORKS" per
+# word (NETWORKS comma-separated, or empty: members only), judged on the input path and on the
+# forward path Docker's published ports take (by the connection's original destination port).
 : "${NODE:?}" "${HOST:?}" "${MEMBERS:?}" "${SWARM_PORT:?}" "${DATA_PORT:?}" "${CONFIRM_SECONDS:?}"
-: "${ENSEMBLE=}" "${CLIENTS=}" "${ZK_CLIENT_PORT=}" "${ZK_PEER_PORTS=}"
+: "${ENSEMBLE=}" "${CLIENTS=}" "${ZK_CLIENT_PORT=}" "${ZK_PEER_PORTS=}" "${RESTRICTED=}"
+# RESTRICTED is split into words, never into file names.
+set -f
 
 FW_DIR=/etc/swarm-ha/firewall
 ROLLBACK=swarm-ha-firewall-rollback
@@ -19,6 +24,25 @@ set_of() {
   [ -z "$2" ] || printf '    elements = { %s }\n' "$(printf '%s' "$2" | tr ' ' '\n' | sed '/^$/d' | paste -sd, - | sed 's/,/, /g')"
   printf '  }\n'
 }
+# restricted_rules CHAIN: for each RESTRICTED port, a drop of what is neither a member's nor from
+# its networks (set from_N), in the input chain by port, in the forward chain by the original
+# destination port of a connection's first direction (replies and this host's own containers' pass).
+restricted_rules() {
+  _n=0
+  for _entry in $RESTRICTED; do
+    _proto=${_entry%%/*}
+    _port=${_entry#*/}
+    _port=${_port%%=*}
+    if [ "$1" = input ]; then
+      _match="$_proto dport $_port"
+    else
+      _match="ct direction original meta l4proto $_proto ct original proto-dst $_port"
+    fi
+    printf '    %s ip saddr != @members ip saddr != @from_%s counter drop\n' "$_match" "$_n"
+    printf '    meta nfproto ipv6 %s counter drop\n' "$_match"
+    _n=$((_n + 1))
+  done
+}
 # Everything but the members (IPv6 too: members are IPv4) is dropped on the swarm's ports;
 # loopback and the local containers' bridges are never filtered.
 rules() {
@@ -28,6 +52,11 @@ rules() {
     set_of ensemble "$ENSEMBLE"
     set_of clients "$CLIENTS" interval
   fi
+  _n=0
+  for _entry in $RESTRICTED; do
+    set_of "from_$_n" "$(printf '%s' "${_entry#*=}" | tr ',' ' ')" interval
+    _n=$((_n + 1))
+  done
   cat <<RULES
   chain input {
     type filter hook input priority filter - 1; policy accept;
@@ -45,7 +74,18 @@ RULES
     meta nfproto ipv6 tcp dport { $ZK_PEER_PORTS, $ZK_CLIENT_PORT } counter drop
 RULES
   fi
-  printf '  }\n}\n'
+  restricted_rules input
+  printf '  }\n'
+  if [ -n "$RESTRICTED" ]; then
+    cat <<RULES
+  chain forward {
+    type filter hook forward priority filter - 1; policy accept;
+    iifname { "docker0", "docker_gwbridge" } accept
+RULES
+    restricted_rules forward
+    printf '  }\n'
+  fi
+  printf '}\n'
 }
 
 rules >"$FW_DIR/pending.nft"

@@ -10,6 +10,7 @@ import { createHmac } from "crypto";
 import * as os from "os";
 import { ConfigSource, knownHostKey, readSettings } from "../../config";
 import { encryptedNetworks, firewallArgs, zooKeeperFirewall } from "../../program";
+import { firewallParameters } from "../../components";
 
 /** A config source over plain values, as pulumi.Config reads them, and files by path. */
 function source(values: Record<string, unknown>, files: Record<string, string> = {}): ConfigSource {
@@ -62,6 +63,7 @@ describe("readSettings", () => {
             joinTokenRotation: 0,
             services: {},
             zookeeper: undefined,
+            firewall: { enabled: true },
             registrarImage: "swarm-ha-registrar:2",
         });
     });
@@ -466,14 +468,25 @@ describe("the firewall's settings", () => {
         labels: {},
     });
 
-    test("off unless enabled", () => {
+    test("on unless a stack turns it off", () => {
         expect(
             settings({ enabled: false, clientNetworks: ["10.9.0.0/16"] }).firewall,
         ).toBeUndefined();
-        expect(() => settings({ clientNetworks: ["10.9.0.0/16"] })).toThrow(
-            "swarm-ha:firewall sets clientNetworks but not enabled, so it stays off; add enabled: true (or enabled: false to keep the settings while it is off).",
-        );
-        expect(firewallArgs(settings(undefined), [])).toBeUndefined();
+        expect(firewallArgs(settings({ enabled: false }), [])).toBeUndefined();
+        expect(settings({ clientNetworks: ["10.9.0.0/16"] }).firewall).toEqual({
+            enabled: true,
+            clientNetworks: ["10.9.0.0/16"],
+        });
+        expect(settings(undefined).firewall).toEqual({ enabled: true });
+        expect(firewallArgs(settings(undefined), [])).toEqual({
+            zooKeeper: {
+                servers: ["10.0.0.11"],
+                clientPort: 2181,
+                peerPort: 2888,
+                electionPort: 3888,
+                clientNetworks: [],
+            },
+        });
     });
 
     test("ZooKeeper's ports and client networks; nodes the swarm has but the stack dropped stay in", () => {
@@ -492,6 +505,67 @@ describe("the firewall's settings", () => {
         });
         // No swarm found (a first run): the stack's nodes alone.
         expect(firewallArgs(s, undefined)?.leaving).toBeUndefined();
+    });
+
+    test("the monitoring's ports from members and the client networks, a service's port from its own networks", () => {
+        const s = readSettings(
+            source({
+                nodes: NODES,
+                sshPrivateKey: "k",
+                monitoring: { enabled: true, prometheusPort: 9091 },
+                firewall: { clientNetworks: ["10.9.0.0/16"] },
+                services: {
+                    web: {
+                        image: "nginx:1.27",
+                        ports: [
+                            { target: 80, published: 8080, from: ["192.0.2.0/24"] },
+                            { target: 53, published: 5353, protocol: "udp", from: [] },
+                            { target: 443, published: 443 },
+                        ],
+                    },
+                },
+            }),
+        );
+        const clients = ["10.9.0.0/16"];
+        expect(firewallArgs(s, [])?.restricted).toEqual([
+            { port: 9091, protocol: "tcp", from: clients },
+            { port: 9093, protocol: "tcp", from: clients },
+            { port: 9100, protocol: "tcp", from: clients },
+            { port: 9323, protocol: "tcp", from: clients },
+            { port: 8080, protocol: "tcp", from: ["192.0.2.0/24"] },
+            { port: 5353, protocol: "udp", from: [] },
+        ]);
+        expect(
+            firewallParameters(firewallArgs(s, [])!, ["10.0.0.11"], "2377", 4789).RESTRICTED,
+        ).toBe(
+            "tcp/9091=10.9.0.0/16 tcp/9093=10.9.0.0/16 tcp/9100=10.9.0.0/16 tcp/9323=10.9.0.0/16 tcp/8080=192.0.2.0/24 udp/5353=",
+        );
+    });
+
+    test("a service port's from needs the firewall, a published port and tcp or udp", () => {
+        const withPorts = (ports: unknown[], firewall?: unknown) => () =>
+            readSettings(
+                source({
+                    nodes: NODES,
+                    sshPrivateKey: "k",
+                    firewall,
+                    services: { web: { image: "nginx:1.27", ports } },
+                }),
+            );
+        expect(
+            withPorts([{ target: 80, published: 80, from: ["10.0.0.0/8"] }], { enabled: false }),
+        ).toThrow(
+            "swarm-ha:services.web.ports[0].from is set but swarm-ha:firewall is off; only the firewall can keep other sources out, so turn it on or drop from.",
+        );
+        expect(withPorts([{ target: 80, from: ["10.0.0.0/8"] }])).toThrow(
+            "swarm-ha:services.web.ports[0].from is set but the port has no published port; give published, so that the firewall knows which port to close.",
+        );
+        expect(withPorts([{ target: 80, published: 80, protocol: "sctp", from: [] }])).toThrow(
+            "swarm-ha:services.web.ports[0].from is set on an sctp port; the firewall restricts tcp and udp ports only, so drop from or use tcp or udp.",
+        );
+        expect(withPorts([{ target: 80, published: 80, from: ["10.0.0.0/33"] }])).toThrow(
+            "swarm-ha:services.web.ports[0].from[0]",
+        );
     });
 
     test("ZooKeeper servers on hosts of their own get the ensemble's rules; those on nodes, the cluster's", () => {

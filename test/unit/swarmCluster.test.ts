@@ -940,6 +940,25 @@ describe("SwarmCluster validation", () => {
                 'SwarmCluster "prod": firewall.confirmSeconds is 2; use a whole number of at least 5.',
             ].join("\n"),
         ],
+        [
+            "firewall: restricted ports out of range, of another protocol, twice, from a bad network",
+            args(cluster(1, 0), {
+                firewall: {
+                    restricted: [
+                        { port: 0 },
+                        { port: 9090, protocol: "sctp" as "tcp", from: ["10.0.0.0/8", "any"] },
+                        { port: 9090, protocol: "sctp" as "tcp" },
+                    ],
+                },
+            }),
+            [
+                'SwarmCluster "prod": firewall.restricted[0].port is 0; use a port from 1 to 65535.',
+                'SwarmCluster "prod": firewall.restricted[1].protocol is "sctp"; use "tcp" or "udp".',
+                'SwarmCluster "prod": firewall.restricted[1].from "any" is not an IPv4 network; write it as ADDRESS/BITS (10.1.0.0/16, 192.0.2.7/32).',
+                'SwarmCluster "prod": firewall.restricted[2].protocol is "sctp"; use "tcp" or "udp".',
+                'SwarmCluster "prod": firewall.restricted[2]: sctp/9090 is restricted twice; give its networks once.',
+            ].join("\n"),
+        ],
     ])("%s", (_label, a, message) => {
         expect(fail(a)).toThrow(message);
         try {
