@@ -7,7 +7,13 @@ import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import * as random from "@pulumi/random";
 import { ZooKeeperProbe, ProbeHost } from "./zookeeperProbe";
-import { scriptsDir, shellQuote, stepCommand, stepCommandOutput } from "./remoteScript";
+import {
+    renderScript,
+    scriptsDir,
+    shellQuote,
+    stepCommand,
+    stepCommandOutput,
+} from "./remoteScript";
 import { firewallSteps, placeScripts, remoteStep } from "./remoteStep";
 import { firewallParameters } from "./swarmCluster";
 import { SshArgs, SshOverrides, connectionFor, resolveSsh, sshProblems } from "./ssh";
@@ -821,15 +827,29 @@ export class ZooKeeperEnsemble extends pulumi.ComponentResource {
         );
         this.servers = ready.stdout.apply(parseEnsembleReport);
 
-        // 7. Heal: at every preview and up the probe asks each server `srvr`; when one answers
-        //    nothing (stopped by hand), its generation grows and each server's heal step runs once,
-        //    starting a stopped server.
+        // 7. Heal: at every preview and up the probe asks each server `srvr`, over SSH from the
+        //    first server's host that answers; when one answers nothing (stopped by hand), its
+        //    generation grows and each server's heal step runs once, starting a stopped server.
         const probe = new ZooKeeperProbe(
             `${name}-serving`,
             {
                 servers: serverLines.split("\n"),
                 clientPort: Number(clientPort),
-                ...(this.tlsCa ? { ca: this.tlsCa } : {}),
+                via: pulumi.all(
+                    servers.map((s) => {
+                        const ssh = resolveSsh(args.ssh, s.ssh);
+                        return pulumi
+                            .all([ssh.privateKey, ssh.hostKey])
+                            .apply(([privateKey, hostKey]) => ({
+                                host: s.host,
+                                port: ssh.port,
+                                user: ssh.user,
+                                ...(hostKey ? { hostKey } : {}),
+                                privateKey,
+                            }));
+                    }),
+                ),
+                script: renderScript("zk-serving", health, ["zk-health"]),
             },
             {
                 parent: this,

@@ -1,30 +1,47 @@
-// Which ZooKeeper servers serve, asked with `srvr` from where Pulumi runs, at every preview and up.
-// Commands run only when their inputs change, so nothing else in a stack notices a server that was
-// stopped by hand; this resource does, in its diff, and counts the times it found one down in its
-// `generation`, which re-runs the heal steps once per time, not once per `up`.
+// Which ZooKeeper servers serve, asked at every preview and up over SSH from a server's host (the
+// first that answers), which asks every server `srvr` on its client port: the machine running Pulumi
+// needs no way in to ZooKeeper. Commands run only when their inputs change, so nothing else in a
+// stack notices a server that was stopped by hand; this resource does, in its diff, and counts the
+// times it found one down in its `generation`, which re-runs the heal steps once per time, not once
+// per `up`.
 import * as pulumi from "@pulumi/pulumi";
 
+/** A host the probe asks from: an SSH login with the stack's key, its host key required. */
+export interface ProbeLogin {
+    host: string;
+    port: number;
+    user: string;
+    /** "TYPE BASE64"; without one the host is not asked (its key could not be checked). */
+    hostKey?: string;
+    privateKey: string;
+}
+
 /**
- * The probe's inputs: the servers ("id address") and their client port; with TLS, the CA's
- * certificate that the servers' must be signed by (then the port is the secure client port).
+ * The probe's inputs: the servers ("id address"), their client port, the hosts to ask from (in
+ * order; secret, as they hold the key) and the survey script they run (`sh -s`), which prints one
+ * "id address mode" line per server.
  */
 export interface ZooKeeperProbeInputs {
     servers: string[];
     clientPort: number;
-    ca?: string;
+    via: ProbeLogin[];
+    script: string;
 }
 
-/** Its state: the inputs, how many times a server was found down, and which ones last time. */
-export interface ZooKeeperProbeOutputs extends ZooKeeperProbeInputs {
+/** Its state: the inputs but the logins, how many times a server was found down, and which ones. */
+export interface ZooKeeperProbeOutputs extends Omit<ZooKeeperProbeInputs, "via"> {
+    /** The hosts asked from, "user@host:port". */
+    askedFrom: string[];
     generation: number;
     down: string[];
 }
 
 /**
- * A server's Mode from the four-letter word `srvr`: "leader", "follower" or "standalone";
- * "notserving" when the process answers but does not serve (during an election); "down" when
- * nothing answers within `timeoutMs`. With `ca`, over TLS, from a server whose certificate that CA
- * signed for `address` (any other answers nothing).
+ * A server's Mode from the four-letter word `srvr`, asked from this machine: "leader", "follower"
+ * or "standalone"; "notserving" when the process answers but does not serve (during an election);
+ * "down" when nothing answers within `timeoutMs`. With `ca`, over TLS, from a server whose
+ * certificate that CA signed for `address` (any other answers nothing). For the demo and the tests,
+ * which run where a client network may reach the servers; the probe asks over SSH.
  */
 export function srvrMode(
     address: string,
@@ -32,7 +49,6 @@ export function srvrMode(
     timeoutMs = 1000,
     ca?: string,
 ): Promise<string> {
-    // Required here: the probe's provider functions are serialized and run in the engine's plugin.
     /* eslint-disable @typescript-eslint/no-require-imports */
     const net = require("net") as typeof import("net");
     const tls = require("tls") as typeof import("tls");
@@ -56,37 +72,131 @@ export function srvrMode(
 }
 
 /**
- * The servers of `servers` that answer nothing on their client port ("down"); empty when none of
- * them answers, since then this machine cannot see them and cannot tell.
+ * Runs `script` with `sh -s` on the host of `login` over SSH (the key in a file only this user
+ * reads, the host key required, 3 s to connect, `timeoutMs` in all) and returns the mode of each
+ * server it reports ("id address" to mode); undefined when the host could not be asked.
  */
-export async function serversDown(inputs: ZooKeeperProbeInputs): Promise<string[]> {
-    const silent = async (servers: string[]): Promise<string[]> => {
-        const modes = await Promise.all(
-            servers.map((s) => srvrMode(s.split(" ")[1], inputs.clientPort, 2000, inputs.ca)),
+export function surveyFrom(
+    login: ProbeLogin,
+    script: string,
+    timeoutMs = 10000,
+): Promise<Map<string, string> | undefined> {
+    // Required here: the probe's provider functions are serialized and run in the engine's plugin.
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    const { spawn } = require("child_process") as typeof import("child_process");
+    const fs = require("fs") as typeof import("fs");
+    const os = require("os") as typeof import("os");
+    const path = require("path") as typeof import("path");
+    /* eslint-enable @typescript-eslint/no-require-imports */
+    if (!login.hostKey) return Promise.resolve(undefined);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "swarm-ha-probe-"));
+    const keyFile = path.join(dir, "key");
+    const knownHosts = path.join(dir, "known_hosts");
+    fs.writeFileSync(keyFile, login.privateKey.replace(/\n?$/, "\n"), { mode: 0o600 });
+    const name = login.port === 22 ? login.host : `[${login.host}]:${login.port}`;
+    fs.writeFileSync(knownHosts, `${name} ${login.hostKey}\n`);
+    return new Promise((resolve) => {
+        let out = "";
+        const child = spawn(
+            "ssh",
+            [
+                "-i",
+                keyFile,
+                "-p",
+                String(login.port),
+                "-o",
+                "BatchMode=yes",
+                "-o",
+                "IdentitiesOnly=yes",
+                "-o",
+                "PreferredAuthentications=publickey",
+                "-o",
+                "ConnectTimeout=3",
+                "-o",
+                "LogLevel=ERROR",
+                "-o",
+                "StrictHostKeyChecking=yes",
+                "-o",
+                `UserKnownHostsFile=${knownHosts}`,
+                "--",
+                `${login.user}@${login.host}`,
+                "sh -s",
+            ],
+            { stdio: ["pipe", "pipe", "ignore"], timeout: timeoutMs, env: process.env },
         );
-        return servers.filter((_, i) => modes[i] === "down");
-    };
-    let down = await silent(inputs.servers);
-    if (down.length === inputs.servers.length) {
-        return [];
+        child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+        child.on("error", () => undefined);
+        child.on("close", (code: number | null) => {
+            fs.rmSync(dir, { recursive: true, force: true });
+            if (code !== 0) return resolve(undefined);
+            const modes = new Map<string, string>();
+            for (const line of out.split("\n")) {
+                const [id, address, mode] = line.trim().split(/\s+/);
+                if (mode) modes.set(`${id} ${address}`, mode);
+            }
+            resolve(modes);
+        });
+        child.stdin.on("error", () => undefined);
+        child.stdin.end(script);
+    });
+}
+
+/** Asks each server's mode from the first host of `via` that answers; undefined when none does. */
+export async function modesOf(
+    inputs: ZooKeeperProbeInputs,
+    survey: typeof surveyFrom = surveyFrom,
+): Promise<Map<string, string> | undefined> {
+    for (const login of inputs.via) {
+        const modes = await survey(login, inputs.script);
+        if (modes) return modes;
     }
+    return undefined;
+}
+
+/**
+ * The servers of `servers` that answer nothing on their client port ("down"), as a server's host
+ * sees them; empty when no host could be asked, since then nothing can be told.
+ */
+export async function serversDown(
+    inputs: ZooKeeperProbeInputs,
+    survey: typeof surveyFrom = surveyFrom,
+): Promise<string[]> {
+    const silent = async (): Promise<string[] | undefined> => {
+        const modes = await modesOf(inputs, survey);
+        return modes && inputs.servers.filter((s) => (modes.get(s) ?? "down") === "down");
+    };
+    let down = (await silent()) ?? [];
     if (down.length > 0) {
         // Asked once more a second later: a busy server is not a stopped one.
         await new Promise((resolve) => setTimeout(resolve, 1000));
-        down = await silent(down);
+        const again = (await silent()) ?? [];
+        down = down.filter((s) => again.includes(s));
     }
     return down;
 }
 
-const sameInputs = (a: ZooKeeperProbeInputs, b: ZooKeeperProbeInputs): boolean =>
+/** Where the probe asks from, without the keys: "user@host:port". */
+const askedFrom = (inputs: ZooKeeperProbeInputs): string[] =>
+    inputs.via.map((l) => `${l.user}@${l.host}:${l.port}`);
+
+const sameInputs = (a: ZooKeeperProbeOutputs, b: ZooKeeperProbeInputs): boolean =>
     a.clientPort === b.clientPort &&
-    (a.ca ?? "") === (b.ca ?? "") &&
+    a.script === b.script &&
+    JSON.stringify(a.askedFrom) === JSON.stringify(askedFrom(b)) &&
     JSON.stringify(a.servers) === JSON.stringify(b.servers);
+
+/** The state kept of the inputs: everything but the logins (and their keys). */
+const kept = (inputs: ZooKeeperProbeInputs) => ({
+    servers: inputs.servers,
+    clientPort: inputs.clientPort,
+    script: inputs.script,
+    askedFrom: askedFrom(inputs),
+});
 
 /** The dynamic provider: create counts nothing, diff asks the servers, update counts. */
 export const zooKeeperProbeProvider: pulumi.dynamic.ResourceProvider = {
     async create(inputs: ZooKeeperProbeInputs) {
-        const outs: ZooKeeperProbeOutputs = { ...inputs, generation: 0, down: [] };
+        const outs: ZooKeeperProbeOutputs = { ...kept(inputs), generation: 0, down: [] };
         return { id: "serving", outs };
     },
     async diff(_id: string, olds: ZooKeeperProbeOutputs, news: ZooKeeperProbeInputs) {
@@ -98,7 +208,7 @@ export const zooKeeperProbeProvider: pulumi.dynamic.ResourceProvider = {
     async update(_id: string, olds: ZooKeeperProbeOutputs, news: ZooKeeperProbeInputs) {
         const down = await serversDown(news);
         const outs: ZooKeeperProbeOutputs = {
-            ...news,
+            ...kept(news),
             generation: (olds.generation ?? 0) + (down.length > 0 ? 1 : 0),
             down,
         };
@@ -124,13 +234,24 @@ export class ZooKeeperProbe extends pulumi.dynamic.Resource {
 
     constructor(
         name: string,
-        inputs: pulumi.Inputs & Omit<ZooKeeperProbeInputs, "ca"> & { ca?: pulumi.Input<string> },
+        inputs: pulumi.Inputs & {
+            servers: string[];
+            clientPort: number;
+            via: pulumi.Input<ProbeLogin[]>;
+            script: string;
+        },
         opts?: pulumi.CustomResourceOptions,
     ) {
         super(
             zooKeeperProbeProvider,
             name,
-            { ...inputs, generation: undefined, down: undefined },
+            {
+                ...inputs,
+                via: pulumi.secret(inputs.via),
+                askedFrom: undefined,
+                generation: undefined,
+                down: undefined,
+            },
             opts,
             "swarm-ha",
             "ZooKeeperProbe",

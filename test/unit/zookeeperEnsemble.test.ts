@@ -31,7 +31,7 @@ import {
     superDigest,
     validateZooKeeperArgs,
 } from "../../components";
-import { scriptsDir } from "../../components/remoteScript";
+import { renderScript, scriptsDir } from "../../components/remoteScript";
 
 const REMOTE = "command:remote:Command";
 const PROBE = "pulumi-nodejs:dynamic/swarm-ha:ZooKeeperProbe";
@@ -131,6 +131,29 @@ describe("ZooKeeperEnsemble resources", () => {
         expect(recorder.byName("h-probe").inputs).toEqual({});
         expect(probe.inputs.servers).toEqual(["1 10.2.0.1", "2 10.2.0.2", "3 10.2.0.3"]);
         expect(probe.inputs.clientPort).toBe(12181);
+        // Asked over SSH from the servers' hosts in turn, with the stack's key: all of it secret.
+        expect(probe.inputs.via).toEqual(
+            ["10.2.0.1", "10.2.0.2", "10.2.0.3"].map((host) => ({
+                host,
+                port: 22,
+                user: "root",
+                privateKey: SECRET_KEY,
+            })),
+        );
+        expect(probe.secretPaths).toContain("via");
+        expect(probe.inputs.script).toBe(
+            renderScript(
+                "zk-serving",
+                {
+                    SERVERS: "1 10.2.0.1\n2 10.2.0.2\n3 10.2.0.3",
+                    CLIENT_PORT: "12181",
+                    ATTEMPTS: String(probe.inputs.script).match(/^ATTEMPTS='(\d+)'/m)![1],
+                    DYNAMIC: "false",
+                    TLS_CA: "",
+                },
+                ["zk-health"],
+            ),
+        );
         const heal = recorder.byName("h-heal-2");
         expect((heal.inputs.connection as { host: string }).host).toBe("10.2.0.2");
         expect(heal.inputs.triggers).toHaveLength(1);
@@ -336,7 +359,8 @@ describe("ZooKeeperEnsemble with TLS", () => {
         expect(String(recorder.byName("c-install-1").inputs.create)).toContain("TLS='true'");
         const probe = recorder.byName("c-serving");
         expect(probe.inputs.clientPort).toBe(2281);
-        expect(probe.inputs.ca).toBe(CA_CERT);
+        expect(probe.inputs.script).toContain(`TLS_CA='${TLS_DIR}/ca.crt'`);
+        expect(probe.inputs.script).toContain("CLIENT_PORT='2281'");
     });
 
     test("a rotation issues every certificate again and restarts the servers; nothing else changes", async () => {

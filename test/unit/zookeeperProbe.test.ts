@@ -1,15 +1,27 @@
-// The ZooKeeper probe's provider against servers on loopback: which servers count as down, when a
-// diff reports a change, and how the generation that re-runs the heal steps grows.
+// The ZooKeeper probe's provider against servers on loopback, asked over SSH as on the hosts: an
+// `ssh` on PATH plays the host (it records its arguments and runs the survey script here, with this
+// machine's sh, bash and timeout). Which servers count as down, when a diff reports a change, how
+// the generation that re-runs the heal steps grows, and what of the logins is kept.
+import * as fs from "fs";
 import * as net from "net";
+import * as os from "os";
+import * as path from "path";
 import {
+    ProbeLogin,
+    ZooKeeperProbeInputs,
     ZooKeeperProbeOutputs,
     serversDown,
     srvrMode,
+    surveyFrom,
     zooKeeperProbeProvider as provider,
 } from "../../components/zookeeperProbe";
+import { renderScript } from "../../components/remoteScript";
 
 let server: net.Server;
 let port = 0;
+const fake = fs.mkdtempSync(path.join(os.tmpdir(), "probe-ssh-"));
+const log = path.join(fake, "log");
+const savedPath = process.env.PATH;
 
 beforeAll(async () => {
     // A ZooKeeper server as far as `srvr` goes, on 127.0.0.1 only: 127.0.0.2 on the same port
@@ -19,13 +31,55 @@ beforeAll(async () => {
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     port = (server.address() as net.AddressInfo).port;
+    // The host: every argument on a line, the known_hosts file and the key's mode after them; the
+    // host 192.0.2.9 does not answer (ssh's status 255).
+    fs.writeFileSync(
+        path.join(fake, "ssh"),
+        `#!/bin/sh
+for a in "$@"; do
+  printf '%s\\n' "$a" >> "${log}"
+  case $a in UserKnownHostsFile=*) cat "\${a#UserKnownHostsFile=}" >> "${log}" ;; esac
+done
+case " $* " in *@192.0.2.9*) exit 255 ;; esac
+exec sh -s
+`,
+        { mode: 0o755 },
+    );
+    process.env.PATH = `${fake}:${savedPath}`;
 });
 
-afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+afterAll(async () => {
+    process.env.PATH = savedPath;
+    fs.rmSync(fake, { recursive: true, force: true });
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+});
 
-const inputs = (servers: string[]) => ({ servers, clientPort: port });
+beforeEach(() => fs.rmSync(log, { force: true }));
+
+const login = (host: string): ProbeLogin => ({
+    host,
+    port: 22,
+    user: "root",
+    hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBase",
+    privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nsecret\n-----END OPENSSH PRIVATE KEY-----",
+});
+const script = (servers: string[]) =>
+    renderScript(
+        "zk-serving",
+        { SERVERS: servers.join("\n"), CLIENT_PORT: String(port), TLS_CA: "" },
+        ["zk-health"],
+    );
+const inputs = (servers: string[], via = [login("10.0.0.11")]): ZooKeeperProbeInputs => ({
+    servers,
+    clientPort: port,
+    via,
+    script: script(servers),
+});
 const olds = (servers: string[], generation: number): ZooKeeperProbeOutputs => ({
-    ...inputs(servers),
+    servers,
+    clientPort: port,
+    script: script(servers),
+    askedFrom: ["root@10.0.0.11:22"],
     generation,
     down: [],
 });
@@ -35,9 +89,50 @@ test("srvr: the Mode a server answers, or down", async () => {
     expect(await srvrMode("127.0.0.2", port)).toBe("down");
 });
 
+test("the survey runs over SSH with the key alone and the host's recorded key required", async () => {
+    const modes = await surveyFrom(login("10.0.0.11"), script(["1 127.0.0.1", "2 127.0.0.2"]));
+    expect(modes).toEqual(
+        new Map([
+            ["1 127.0.0.1", "follower"],
+            ["2 127.0.0.2", "down"],
+        ]),
+    );
+    const args = fs.readFileSync(log, "utf8").split("\n");
+    expect(args).toEqual(
+        expect.arrayContaining([
+            "BatchMode=yes",
+            "IdentitiesOnly=yes",
+            "StrictHostKeyChecking=yes",
+            "10.0.0.11 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBase",
+            "root@10.0.0.11",
+            "sh -s",
+        ]),
+    );
+    expect(args).not.toContain("StrictHostKeyChecking=no");
+    // The key is in a file, removed afterwards, never an argument.
+    expect(args.join("\n")).not.toContain("secret");
+    const keyFile = args[args.indexOf("-i") + 1];
+    expect(fs.existsSync(keyFile)).toBe(false);
+});
+
+test("a host without a recorded key is not asked; one that does not answer says nothing", async () => {
+    const unpinned: ProbeLogin = { ...login("10.0.0.11"), hostKey: undefined };
+    expect(await surveyFrom(unpinned, script(["1 127.0.0.1"]))).toBeUndefined();
+    expect(fs.existsSync(log)).toBe(false);
+    expect(await surveyFrom(login("192.0.2.9"), script(["1 127.0.0.1"]))).toBeUndefined();
+});
+
 test("a server that refuses the connection is down; one that answers is not", async () => {
     expect(await serversDown(inputs(["1 127.0.0.1", "2 127.0.0.2"]))).toEqual(["2 127.0.0.2"]);
     expect(await serversDown(inputs(["1 127.0.0.1"]))).toEqual([]);
+});
+
+test("asked from the next host when the first does not answer; none answering: nothing is told", async () => {
+    const two = ["1 127.0.0.1", "2 127.0.0.2"];
+    expect(await serversDown(inputs(two, [login("192.0.2.9"), login("10.0.0.12")]))).toEqual([
+        "2 127.0.0.2",
+    ]);
+    expect(await serversDown(inputs(two, [login("192.0.2.9")]))).toEqual([]);
 });
 
 test("a server silent once but answering a second later is not down", async () => {
@@ -54,8 +149,11 @@ test("a server silent once but answering a second later is not down", async () =
     }
 });
 
-test("when no server answers, this machine cannot see them: nothing counts as down", async () => {
-    expect(await serversDown(inputs(["2 127.0.0.2", "3 127.0.0.3"]))).toEqual([]);
+test("every server down, as a server's host sees it: all of them count", async () => {
+    expect(await serversDown(inputs(["2 127.0.0.2", "3 127.0.0.3"]))).toEqual([
+        "2 127.0.0.2",
+        "3 127.0.0.3",
+    ]);
 });
 
 test("diff: a change only when the inputs changed or a server is down", async () => {
@@ -70,19 +168,23 @@ test("diff: a change only when the inputs changed or a server is down", async ()
     expect(
         await provider.diff!("serving", olds(serving, 0), { ...inputs(serving), clientPort: 1 }),
     ).toEqual({ changes: true });
+    expect(
+        await provider.diff!("serving", olds(serving, 0), inputs(serving, [login("10.0.0.12")])),
+    ).toEqual({ changes: true });
 });
 
 test("create starts at generation 0; update adds one only when it finds a server down", async () => {
+    // The state keeps where it asked from, never the logins' keys.
     expect(await provider.create!(inputs(["1 127.0.0.1"]))).toEqual({
         id: "serving",
-        outs: { ...inputs(["1 127.0.0.1"]), generation: 0, down: [] },
+        outs: { ...olds(["1 127.0.0.1"], 0) },
     });
     const oneDown = ["1 127.0.0.1", "2 127.0.0.2"];
     expect(await provider.update!("serving", olds(oneDown, 4), inputs(oneDown))).toEqual({
-        outs: { ...inputs(oneDown), generation: 5, down: ["2 127.0.0.2"] },
+        outs: { ...olds(oneDown, 5), down: ["2 127.0.0.2"] },
     });
     const grown = ["1 127.0.0.1"];
     expect(await provider.update!("serving", olds(oneDown, 5), inputs(grown))).toEqual({
-        outs: { ...inputs(grown), generation: 5, down: [] },
+        outs: olds(grown, 5),
     });
 });
