@@ -1,5 +1,6 @@
 // ZooKeeperEnsemble: a ZooKeeper ensemble on hosts reachable over SSH, run as a systemd service,
 // health-checked with the four-letter words, and reconfigured one server at a time, leader last.
+import { spawnSync } from "child_process";
 import { createHash } from "crypto";
 import * as net from "net";
 import { ruleProblem, rules } from "./grammar";
@@ -115,8 +116,9 @@ export interface ZooKeeperEnsembleArgs {
 }
 
 /**
- * ZooKeeper's TLS. The component makes a CA on the machine running Pulumi, with openssl; the CA's
- * key stays there, only in state, as a secret. Each server makes its own key and a certificate signing request; the CA signs the request
+ * ZooKeeper's TLS. The component makes a CA on the machine running Pulumi, with openssl (which must
+ * be there: the component refuses TLS without it); the CA's key stays there, only in state, as a
+ * secret. Each server makes its own key and a certificate signing request; the CA signs the request
  * where Pulumi runs, for the server's address, and the server puts key and certificate in a PKCS12
  * keystore whose password is a generated secret. No server's key leaves its host and the CA's key
  * reaches none. Servers authenticate each other with these certificates; clients check the server's
@@ -534,6 +536,35 @@ export function signCommand(id: number, address: string): string {
     ].join("\n");
 }
 
+/**
+ * Runs `openssl version` where Pulumi runs: its answer, or why it did not run. The CA and the
+ * signing of the servers' requests need it there.
+ */
+export function localOpenssl(): { version?: string; error?: string } {
+    const run = spawnSync("openssl", ["version"], {
+        encoding: "utf8",
+        timeout: 10_000,
+        env: process.env,
+    });
+    if (run.error) return { error: run.error.message };
+    if (run.status !== 0) {
+        return { error: `it exited with ${run.status ?? run.signal}: ${run.stderr.trim()}` };
+    }
+    return { version: run.stdout.trim() };
+}
+
+/** With TLS, the refusal when openssl does not run where Pulumi runs (`found`: localOpenssl's). */
+export function localOpensslProblems(
+    name: string,
+    args: Pick<ZooKeeperEnsembleArgs, "tls">,
+    found: { version?: string; error?: string },
+): string[] {
+    if (!args.tls?.enabled || found.error === undefined) return [];
+    return [
+        `${prefix(COMPONENT, name)}: tls.enabled is on and openssl does not run on the machine running Pulumi (${found.error}); the ensemble's CA and the signing of each server's certificate run openssl there, so install it (Debian and Ubuntu: apt-get install openssl) or put it on PATH.`,
+    ];
+}
+
 /** Reads the "id address mode" lines printed by zk-ready.sh. */
 export function parseEnsembleReport(stdout: string): ZooKeeperServerStatus[] {
     return stdout
@@ -570,6 +601,8 @@ export class ZooKeeperEnsemble extends pulumi.ComponentResource {
     constructor(name: string, args: ZooKeeperEnsembleArgs, opts?: pulumi.ComponentResourceOptions) {
         super("swarm-ha:index:ZooKeeperEnsemble", name, {}, opts);
         validateZooKeeperArgs(name, args);
+        // At preview too, before any child: TLS's CA and signing run openssl where Pulumi runs.
+        if (args.tls?.enabled) throwIfAny(localOpensslProblems(name, args, localOpenssl()));
 
         const servers = sortById(args.servers);
         const install = args.install ?? {};

@@ -40,6 +40,7 @@ import {
     caCommand,
     certificateOf,
     connectString,
+    localOpensslProblems,
     pemBlock,
     signCommand,
     subjectAltName,
@@ -480,6 +481,27 @@ describe("ZooKeeperEnsemble with TLS", () => {
                 "none",
             ),
         ).toThrow("swarm-ha: none");
+    });
+
+    test("without openssl where Pulumi runs, TLS is refused at once (at preview too), naming openssl, before any child", async () => {
+        const before = recorder.resources.length;
+        const path = process.env.PATH;
+        process.env.PATH = "/nonexistent";
+        try {
+            expect(() => new ZooKeeperEnsemble("no-openssl", withTls())).toThrow(
+                /^ZooKeeperEnsemble "no-openssl": tls\.enabled is on and openssl does not run on the machine running Pulumi \(spawnSync openssl ENOENT\); the ensemble's CA and the signing of each server's certificate run openssl there, so install it \(Debian and Ubuntu: apt-get install openssl\) or put it on PATH\.$/,
+            );
+        } finally {
+            process.env.PATH = path;
+        }
+        await settle();
+        expect(
+            recorder.resources.slice(before).filter((r) => r.name.startsWith("no-openssl-")),
+        ).toEqual([]);
+        // Without TLS nothing asks for it; with it and openssl there, nothing is refused.
+        expect(localOpensslProblems("z", {}, { error: "x" })).toEqual([]);
+        expect(localOpensslProblems("z", { tls: { enabled: false } }, { error: "x" })).toEqual([]);
+        expect(localOpensslProblems("z", withTls(), { version: "OpenSSL 3.0.19" })).toEqual([]);
     });
 
     test("clients, the health checks and the probe use the secure port and the CA", async () => {
