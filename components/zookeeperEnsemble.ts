@@ -530,8 +530,9 @@ export function signCommand(id: number, address: string): string {
         `cat >"$d/ext" <<'SWARM_HA_EXT'`,
         ...ext,
         "SWARM_HA_EXT",
-        'openssl x509 -req -in "$d/in" -CA "$d/in" -CAkey "$d/in" -CAcreateserial -days 825 \\',
-        '  -extfile "$d/ext" -out "$d/crt"',
+        // A serial file of its own: openssl's default name for it can fall outside $d.
+        'openssl x509 -req -in "$d/in" -CA "$d/in" -CAkey "$d/in" -CAserial "$d/serial" \\',
+        '  -CAcreateserial -days 825 -extfile "$d/ext" -out "$d/crt"',
         'cat "$d/crt"',
     ].join("\n");
 }

@@ -453,8 +453,8 @@ describe("ZooKeeperEnsemble with TLS", () => {
             "extendedKeyUsage=serverAuth,clientAuth",
             "basicConstraints=critical,CA:FALSE",
             "SWARM_HA_EXT",
-            'openssl x509 -req -in "$d/in" -CA "$d/in" -CAkey "$d/in" -CAcreateserial -days 825 \\',
-            '  -extfile "$d/ext" -out "$d/crt"',
+            'openssl x509 -req -in "$d/in" -CA "$d/in" -CAkey "$d/in" -CAserial "$d/serial" \\',
+            '  -CAcreateserial -days 825 -extfile "$d/ext" -out "$d/crt"',
             'cat "$d/crt"',
         ]);
         expect(signCommand(4, "ZK4.Example.internal")).toContain(
@@ -627,11 +627,15 @@ describe("ZooKeeper's TLS steps, run here with this machine's openssl", () => {
         const out = request("0");
         expect(out).toMatch(/^server 2 made a new key and certificate request \(rotation 0\)\n/);
         const csr = pemBlock(out, "CERTIFICATE REQUEST", "none");
-        const cert = pemBlock(
-            sh(signCommand(2, "10.2.0.2"), `${caPem}\n${csr}`),
-            "CERTIFICATE",
-            "none",
-        );
+        // Signing leaves nothing behind in its temporary folder's parent: no key, no serial file.
+        const tmp = fs.mkdtempSync(path.join(dir, "tmp-"));
+        const signed = execFileSync("/bin/sh", ["-c", signCommand(2, "10.2.0.2")], {
+            input: `${caPem}\n${csr}`,
+            encoding: "utf8",
+            env: { ...process.env, TMPDIR: tmp },
+        });
+        expect(fs.readdirSync(tmp)).toEqual([]);
+        const cert = pemBlock(signed, "CERTIFICATE", "none");
         const text = execFileSync("openssl", ["x509", "-noout", "-text"], {
             input: cert,
             encoding: "utf8",
