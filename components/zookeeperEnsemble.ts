@@ -1,5 +1,6 @@
 // ZooKeeperEnsemble: a ZooKeeper ensemble on hosts reachable over SSH, run as a systemd service,
 // health-checked with the four-letter words, and reconfigured one server at a time, leader last.
+import { spawnSync } from "child_process";
 import { createHash } from "crypto";
 import * as net from "net";
 import { ruleProblem, rules } from "./grammar";
@@ -121,11 +122,13 @@ export interface ZooKeeperEnsembleArgs {
 }
 
 /**
- * ZooKeeper's TLS. The component makes a CA (on the machine running Pulumi, with openssl; its key
- * only in state, as a secret) and, on each server, a key and a certificate for the server's address
- * signed by it, in a PKCS12 keystore whose password is a generated secret. Servers authenticate each
- * other with these certificates; clients check the server's against the CA (`tlsCa`) and
- * authenticate with digest auth (`auth`). There is no plain client port.
+ * ZooKeeper's TLS. The component makes a CA on the machine running Pulumi, with openssl (which must
+ * be there: the component refuses TLS without it); the CA's key stays there, only in state, as a
+ * secret. Each server makes its own key and a certificate signing request; the CA signs the request
+ * where Pulumi runs, for the server's address, and the server puts key and certificate in a PKCS12
+ * keystore whose password is a generated secret. No server's key leaves its host and the CA's key
+ * reaches none. Servers authenticate each other with these certificates; clients check the server's
+ * against the CA (`tlsCa`) and authenticate with digest auth (`auth`). There is no plain client port.
  */
 export interface ZooKeeperTlsArgs {
     enabled: boolean;
@@ -481,11 +484,92 @@ export function caCommand(name: string): string {
 
 /** The certificate (not the key) from PEM text holding both. */
 export function certificateOf(pem: string): string {
-    const match = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/.exec(pem);
+    return pemBlock(pem, "CERTIFICATE", "the ZooKeeper CA command printed no certificate");
+}
+
+/**
+ * The first PEM block labelled `label` in `text` (other lines and blocks skipped), with a final
+ * newline; `missing` is the error's message when there is none.
+ */
+export function pemBlock(text: string, label: string, missing: string): string {
+    const match = new RegExp(
+        `-----BEGIN ${label}-----\\n[A-Za-z0-9+/=\\n]*?-----END ${label}-----`,
+    ).exec(text);
     if (!match) {
-        throw new Error("swarm-ha: the ZooKeeper CA command printed no certificate");
+        throw new Error(`swarm-ha: ${missing}`);
     }
     return `${match[0]}\n`;
+}
+
+/**
+ * The certificate's subjectAltName for a server's address: an IP entry for an address of digits
+ * and dots, else a DNS entry (validation lets only IPv4 addresses and host names through).
+ */
+export function subjectAltName(address: string): string {
+    return /^[0-9.]+$/.test(address) ? `IP:${address}` : `DNS:${address}`;
+}
+
+/**
+ * The command that signs a server's certificate request where Pulumi runs. On stdin: the CA's
+ * output (its key, then its certificate), then the request; the CA's key is never on a command line
+ * or in an environment, and only in a temporary directory this user alone reads, removed on exit.
+ * The request's signature is checked, and the certificate says what the CA decides, not the
+ * request: the server's address, server and client use, not a CA, 825 days. Prints the certificate.
+ */
+export function signCommand(id: number, address: string): string {
+    const ext = [
+        `subjectAltName=${subjectAltName(address)}`,
+        "extendedKeyUsage=serverAuth,clientAuth",
+        "basicConstraints=critical,CA:FALSE",
+    ];
+    return [
+        "set -eu",
+        "umask 077",
+        "d=$(mktemp -d) && trap 'rm -rf \"$d\"' EXIT",
+        'cat >"$d/in"',
+        // openssl 3.0 exits 0 when the signature does not verify: its words tell.
+        'v=$(openssl req -in "$d/in" -noout -verify 2>&1) || v=',
+        'case $v in *"verify OK"*) ;; *)',
+        `  echo ${shellQuote(`swarm-ha: the certificate request of ZooKeeper server ${id} is not a request signed by its key`)} >&2`,
+        "  exit 1 ;;",
+        "esac",
+        `cat >"$d/ext" <<'SWARM_HA_EXT'`,
+        ...ext,
+        "SWARM_HA_EXT",
+        // A serial file of its own: openssl's default name for it can fall outside $d.
+        'openssl x509 -req -in "$d/in" -CA "$d/in" -CAkey "$d/in" -CAserial "$d/serial" \\',
+        '  -CAcreateserial -days 825 -extfile "$d/ext" -out "$d/crt"',
+        'cat "$d/crt"',
+    ].join("\n");
+}
+
+/**
+ * Runs `openssl version` where Pulumi runs: its answer, or why it did not run. The CA and the
+ * signing of the servers' requests need it there.
+ */
+export function localOpenssl(): { version?: string; error?: string } {
+    const run = spawnSync("openssl", ["version"], {
+        encoding: "utf8",
+        timeout: 10_000,
+        env: process.env,
+    });
+    if (run.error) return { error: run.error.message };
+    if (run.status !== 0) {
+        return { error: `it exited with ${run.status ?? run.signal}: ${run.stderr.trim()}` };
+    }
+    return { version: run.stdout.trim() };
+}
+
+/** With TLS, the refusal when openssl does not run where Pulumi runs (`found`: localOpenssl's). */
+export function localOpensslProblems(
+    name: string,
+    args: Pick<ZooKeeperEnsembleArgs, "tls">,
+    found: { version?: string; error?: string },
+): string[] {
+    if (!args.tls?.enabled || found.error === undefined) return [];
+    return [
+        `${prefix(COMPONENT, name)}: tls.enabled is on and openssl does not run on the machine running Pulumi (${found.error}); the ensemble's CA and the signing of each server's certificate run openssl there, so install it (Debian and Ubuntu: apt-get install openssl) or put it on PATH.`,
+    ];
 }
 
 /** Reads the "id address mode" lines printed by zk-ready.sh. */
@@ -524,6 +608,8 @@ export class ZooKeeperEnsemble extends pulumi.ComponentResource {
     constructor(name: string, args: ZooKeeperEnsembleArgs, opts?: pulumi.ComponentResourceOptions) {
         super("swarm-ha:index:ZooKeeperEnsemble", name, {}, opts);
         validateZooKeeperArgs(name, args);
+        // At preview too, before any child: TLS's CA and signing run openssl where Pulumi runs.
+        if (args.tls?.enabled) throwIfAny(localOpensslProblems(name, args, localOpenssl()));
 
         const servers = sortById(args.servers);
         const install = args.install ?? {};
@@ -565,7 +651,8 @@ export class ZooKeeperEnsemble extends pulumi.ComponentResource {
             digest = pulumi.secret(pulumi.output(password).apply(superDigest));
         }
         // TLS: the CA is made where Pulumi runs, its key kept only in state, as a secret; the
-        // keystores' password is generated anew with each rotation.
+        // keystores' password is generated anew with each rotation. The CA's inputs never change:
+        // an update runs its command again, which would make a new CA.
         let tls: { ca: pulumi.Output<string>; password: pulumi.Output<string> } | undefined;
         const rotation = String(args.tls?.rotation ?? 0);
         if (tlsOn) {
@@ -649,8 +736,11 @@ export class ZooKeeperEnsemble extends pulumi.ComponentResource {
             );
         }
 
-        // 1b. With TLS, each server's key, certificate and keystore, issued on the server (the CA
-        //     and the keystore's password on stdin); a new CA or rotation issues them again.
+        // 1b. With TLS, each server's key and certificate request, made on the server (the key
+        //     never leaves it); the request signed by the CA where Pulumi runs (the CA's key on
+        //     stdin there, never on a host); then the keystore, built on the server from its key and
+        //     the certificate (the password and the certificates on stdin). A rotation makes a new
+        //     key, a new CA or address signs again; a re-run keeps the key and signs nothing.
         const prepared = new Map<number, command.remote.Command[]>();
         for (const s of servers) {
             const install = installs.get(s.id)!;
@@ -658,6 +748,47 @@ export class ZooKeeperEnsemble extends pulumi.ComponentResource {
                 prepared.set(s.id, [install]);
                 continue;
             }
+            const address = s.address ?? s.host;
+            const request = remoteStep(
+                `${name}-tls-request-${s.id}`,
+                {
+                    connection: connection(s),
+                    create: stepCommand(dir, "zk-tls-request", {
+                        ...base(s),
+                        MYID: String(s.id),
+                        TLS_DIR,
+                        ROTATION: rotation,
+                    }),
+                },
+                { parent: this, dependsOn: [install] },
+            );
+            const csr = request.stdout.apply((out) =>
+                pemBlock(
+                    out,
+                    "CERTIFICATE REQUEST",
+                    `server ${s.id}'s request step printed no certificate request`,
+                ),
+            );
+            const signed = new command.local.Command(
+                `${name}-tls-sign-${s.id}`,
+                {
+                    create: signCommand(s.id, address),
+                    stdin: pulumi.secret(pulumi.interpolate`${tls.ca}\n${csr}`),
+                    logging: "none",
+                    addPreviousOutputInEnv: false,
+                },
+                { parent: this, dependsOn: [request], additionalSecretOutputs: ["stdin"] },
+            );
+            // The certificate is public: the diff shows it, the server gets it on stdin.
+            const certificate = pulumi.unsecret(
+                signed.stdout.apply((out) =>
+                    pemBlock(
+                        out,
+                        "CERTIFICATE",
+                        `signing server ${s.id}'s request printed no certificate`,
+                    ),
+                ),
+            );
             const issued = remoteStep(
                 `${name}-tls-${s.id}`,
                 {
@@ -665,14 +796,20 @@ export class ZooKeeperEnsemble extends pulumi.ComponentResource {
                     create: stepCommandOutput(dir, "zk-tls", {
                         ...base(s),
                         MYID: String(s.id),
-                        ADDRESS: s.address ?? s.host,
                         TLS_DIR,
                         ROTATION: rotation,
                         CA_SHA256: this.tlsCa!.apply(sha),
+                        CERT_SHA256: certificate.apply(sha),
                     }),
-                    stdin: pulumi.secret(pulumi.interpolate`${tls.password}\n${tls.ca}`),
+                    stdin: pulumi.secret(
+                        pulumi.interpolate`${tls.password}\n${certificate}${this.tlsCa!}`,
+                    ),
                 },
-                { parent: this, dependsOn: [install], additionalSecretOutputs: ["stdin"] },
+                {
+                    parent: this,
+                    dependsOn: [request, signed],
+                    additionalSecretOutputs: ["stdin"],
+                },
             );
             prepared.set(s.id, [install, issued]);
         }

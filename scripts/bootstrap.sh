@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # What `npm run demo` and `npm test` do first, so that each works alone on a fresh clone: the npm
 # packages (npm ci, when node_modules is missing or older than package-lock.json), the machine's
-# tools the suite uses (shellcheck, ssh, a JDK and Apache Curator's service discovery, which the
-# registry's tests read it with, from Debian's packages, when missing), then the engine and the
-# official plugins (scripts/setup.sh). The lab installs its own needs (Docker, debootstrap); the
-# registrar's image needs Go (1.26, as on this project's machines).
+# tools the suite uses (shellcheck, ssh, openssl, a JDK and Apache Curator's service discovery,
+# which the registry's tests read it with, from Debian's packages, when missing), then the engine
+# and the official plugins (scripts/setup.sh). The lab installs its own needs (Docker,
+# debootstrap); the registrar's image needs Go (1.26, as on this project's machines).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=/dev/null
@@ -40,6 +40,8 @@ fi
 need=()
 command -v shellcheck >/dev/null 2>&1 || need+=(shellcheck)
 command -v ssh >/dev/null 2>&1 || need+=(openssh-client)
+# ZooKeeper's TLS makes its CA and signs the servers' requests here (the unit tests run it too).
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v javac >/dev/null 2>&1 || need+=(default-jdk-headless)
 [ -f /usr/share/java/curator-x-discovery.jar ] || need+=(libcurator-discovery-java)
 if [ ${#need[@]} -gt 0 ]; then

@@ -6,8 +6,10 @@
 // behind. First, rules after which SSH fails (sshd stopped, as if they locked it out) are rolled
 // back. Every check reads the hosts. ZooKeeper runs with TLS and digest auth, as in the prod example:
 // its secure port answers TLS clients that trust its CA, a plain-text client gets nothing there, no
-// key or keystore password is in state or in the engine's output, and a rotation issues every
-// server a new certificate while the ensemble serves.
+// key or keystore password is in state or in the engine's output, the CA's key is on no server
+// (each server's keystore holds the key it made), a rotation issues every server a new key and
+// certificate while the ensemble serves, and after it nothing changes at preview or up.
+import * as crypto from "crypto";
 import * as fs from "fs";
 import * as net from "net";
 import * as path from "path";
@@ -214,6 +216,32 @@ test("up closes the protected ports to all but members; the outsider is dropped 
 });
 
 const ZK = ["172.30.213.11", "172.30.213.12", "172.30.213.13"];
+/** SHA-256 of a public key (DER, SubjectPublicKeyInfo), as `openssl pkey -pubout -outform DER | sha256sum` gives it. */
+const spkiSha256 = (key: crypto.KeyObject) =>
+    crypto
+        .createHash("sha256")
+        .update(key.export({ type: "spki", format: "der" }))
+        .digest("hex");
+/**
+ * Every key a server's host holds under /etc/zookeeper-ensemble, by the SHA-256 of its public part:
+ * the keystore's (`keystore`), and each file with a PEM private key in it (by path).
+ */
+const hostKeys = (host: string): Record<string, string> =>
+    Object.fromEntries(
+        onHost(
+            host,
+            [
+                "cd /etc/zookeeper-ensemble/tls",
+                "fp() { openssl pkey -pubout -outform DER | sha256sum | cut -d' ' -f1; }",
+                'printf "keystore %s\\n" "$(openssl pkcs12 -in keystore.p12 -passin file:keystore.pass -nocerts -nodes 2>/dev/null | fp)"',
+                "grep -rl -- 'PRIVATE KEY' /etc/zookeeper-ensemble | while IFS= read -r f; do",
+                '  printf "%s %s\\n" "$f" "$(fp <"$f")"',
+                "done",
+            ].join("\n"),
+        )
+            .split("\n")
+            .map((l) => l.split(" ") as [string, string]),
+    );
 const serials = () =>
     ZK.map((_, i) =>
         onHost(
@@ -272,7 +300,41 @@ test("ZooKeeper speaks TLS only, and nothing secret is in state or output; a rot
     }
     expect(state).toContain('"ciphertext"');
 
+    // The CA's key never reached a server: no key on any host is the CA's (by its public part),
+    // no line of it is in any file where the steps write, and each server's keystore holds the
+    // key that server made itself (its request folder's).
+    const caKeyLines = (JSON.parse(caOutput) as string)
+        .split("\n")
+        .filter((l) => /^[A-Za-z0-9+/=]{16,}$/.test(l) && !ca.includes(l));
+    expect(caKeyLines.length).toBeGreaterThan(0);
+    const caPublic = spkiSha256(new crypto.X509Certificate(ca).publicKey);
+    for (const [i] of ZK.entries()) {
+        const host = `lab-m${i + 1}`;
+        const keys = hostKeys(host);
+        expect(Object.keys(keys).sort()).toEqual([
+            "/etc/zookeeper-ensemble/tls/request/server.key",
+            "keystore",
+        ]);
+        expect(keys.keystore).toMatch(/^[0-9a-f]{64}$/);
+        expect(keys["/etc/zookeeper-ensemble/tls/request/server.key"]).toBe(keys.keystore);
+        expect(Object.values(keys)).not.toContain(caPublic);
+        const found = onHost(
+            host,
+            `grep -rlF ${caKeyLines.map((l) => `-e '${l}'`).join(" ")} /etc /root /home /tmp /var/tmp /var/lib/swarm-ha /var/lib/zookeeper 2>/dev/null || true`,
+        );
+        expect(`${host}: ${found}`).toBe(`${host}: `);
+        expect(
+            onHost(
+                host,
+                "stat -c '%a %U %n' /etc/zookeeper-ensemble/tls/request /etc/zookeeper-ensemble/tls/request/server.key",
+            ),
+        ).toBe(
+            "700 root /etc/zookeeper-ensemble/tls/request\n600 root /etc/zookeeper-ensemble/tls/request/server.key",
+        );
+    }
+
     const before = serials();
+    const keysBefore = ZK.map((_, i) => hostKeys(`lab-m${i + 1}`).keystore);
     await stack.setConfig("swarm-ha:zkTls", {
         value: JSON.stringify({ enabled: true, rotation: 1 }),
     });
@@ -281,18 +343,38 @@ test("ZooKeeper speaks TLS only, and nothing secret is in state or output; a rot
     console.log(
         `rotation of 3 servers' certificates: ${((Date.now() - since) / 1000).toFixed(1)} s`,
     );
-    // Only the keystore password is new; every other step runs again in place.
+    // Only the keystore password is new; every other step runs again in place: each server makes
+    // a new key and request, the CA signs it here, the server builds its keystore.
     expect(ops.replace).toEqual(["zookeeper-keystore-password"]);
     expect(ops.update).toEqual(
-        expect.arrayContaining(["zookeeper-tls-1", "zookeeper-tls-2", "zookeeper-tls-3"]),
+        expect.arrayContaining(
+            [1, 2, 3].flatMap((i) => [
+                `zookeeper-tls-request-${i}`,
+                `zookeeper-tls-sign-${i}`,
+                `zookeeper-tls-${i}`,
+            ]),
+        ),
     );
     const after = serials();
     after.forEach((s, i) => expect(s).not.toBe(before[i]));
+    const rotatedKeys = ZK.map((_, i) => hostKeys(`lab-m${i + 1}`));
+    rotatedKeys.forEach((keys, i) => {
+        expect(keys.keystore).not.toBe(keysBefore[i]);
+        expect(Object.values(keys)).not.toContain(caPublic);
+    });
     expect(onHost("lab-m1", "cat /etc/zookeeper-ensemble/tls/keystore.pass")).not.toBe(
         passwords[0],
     );
     const rotated = await Promise.all(ZK.map((a) => srvrMode(a, 2281, 2000, ca)));
     expect(rotated.sort()).toEqual(["follower", "follower", "leader"]);
+
+    // Unchanged, nothing is replaced at preview, and an up makes no new key or certificate.
+    const preview = await stack.preview({ onOutput: record, color: "never" });
+    expect(changes(preview.changeSummary)).toEqual({});
+    const again = await up();
+    expect(again.summary).toEqual({});
+    expect(serials()).toEqual(after);
+    expect(ZK.map((_, i) => hostKeys(`lab-m${i + 1}`))).toEqual(rotatedKeys);
 });
 
 test("a new member: every host's rules let it in before it joins", async () => {

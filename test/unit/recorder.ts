@@ -70,6 +70,13 @@ export class Recorder {
                               ),
                           }
                         : { ...args.inputs };
+                    // A generated password is "NAME-result", so tests can follow where it goes.
+                    if (
+                        args.type === "random:index/randomPassword:RandomPassword" &&
+                        state.result === undefined
+                    ) {
+                        state.result = `${args.name}-result`;
+                    }
                     const stdout = this.stdoutFor(args.name, inputs);
                     if (stdout !== undefined) {
                         state.stdout = stdout;

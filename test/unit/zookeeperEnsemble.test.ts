@@ -1,14 +1,28 @@
 // Unit tests of ZooKeeperEnsemble with Pulumi mocks: exact resources, the rolling order, zoo.cfg,
 // secrets, stability under reordering, and every validation message.
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { Recorder, RecordedResource, SECRET_KEY, resolve, settle } from "./recorder";
 
 // What the CA command prints (a key, then the certificate), shortened.
 const CA_CERT = "-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n";
-const CA_PEM = `-----BEGIN PRIVATE KEY-----\nMIGHfake\n-----END PRIVATE KEY-----\n${CA_CERT}`;
+const CA_KEY_BODY = "MIGHfakeCAkey";
+const CA_PEM = `-----BEGIN PRIVATE KEY-----\n${CA_KEY_BODY}\n-----END PRIVATE KEY-----\n${CA_CERT}`;
+// What a server's request step prints, and what signing its request prints, shortened.
+const csrOf = (id: string) =>
+    `-----BEGIN CERTIFICATE REQUEST-----\nMIHcsr${id}\n-----END CERTIFICATE REQUEST-----\n`;
+const certOf = (id: string) =>
+    `-----BEGIN CERTIFICATE-----\nMIIBsrv${id}\n-----END CERTIFICATE-----\n`;
 
 const recorder = new Recorder((name) => {
     if (name.endsWith("-tls-ca")) return CA_PEM;
+    const request = /-tls-request-(\d+)$/.exec(name);
+    if (request) return `server ${request[1]} made a new key\n${csrOf(request[1])}`;
+    const signed = /-tls-sign-(\d+)$/.exec(name);
+    if (signed) return certOf(signed[1]);
     if (/-install-\d+$/.test(name))
         return "classpath=/etc/zookeeper/conf:/usr/share/java/zookeeper.jar\njava=x";
     if (name.endsWith("-ready"))
@@ -26,12 +40,16 @@ import {
     caCommand,
     certificateOf,
     connectString,
+    localOpensslProblems,
+    pemBlock,
+    signCommand,
+    subjectAltName,
     renderMembers,
     renderZooCfg,
     superDigest,
     validateZooKeeperArgs,
 } from "../../components";
-import { renderScript, scriptsDir } from "../../components/remoteScript";
+import { renderScript, scriptsDir, stepCommand } from "../../components/remoteScript";
 
 const REMOTE = "command:remote:Command";
 const PROBE = "pulumi-nodejs:dynamic/swarm-ha:ZooKeeperProbe";
@@ -332,22 +350,181 @@ describe("ZooKeeperEnsemble with TLS", () => {
         expect(await pulumi.isSecret(zk.tlsCa!)).toBe(false);
     });
 
-    test("each server issues its own certificate after install, before it starts, with the CA and password on stdin only", async () => {
+    test("per server: a request on the server, signed where Pulumi runs, then the keystore on the server; in that order", async () => {
+        const { rs } = await build("o", withTls());
+        const LOCAL = "command:local:Command";
+        const tlsSteps = rs
+            .filter((r) => /-tls-|-keystore-/.test(r.name))
+            .map((r) => `${r.type} ${r.name}`);
+        expect(tlsSteps.sort()).toEqual(
+            [
+                `${LOCAL} o-tls-ca`,
+                "random:index/randomPassword:RandomPassword o-keystore-password",
+                ...[1, 2, 3].flatMap((i) => [
+                    `${REMOTE} o-tls-request-${i}`,
+                    `${LOCAL} o-tls-sign-${i}`,
+                    `${REMOTE} o-tls-${i}`,
+                ]),
+            ].sort(),
+        );
+        // With the servers' other steps: 6 each and the 3 TLS ones; ready, the probe and its
+        // provider; the CA and the keystore password.
+        expect(rs).toHaveLength(3 * 9 + 3 + 2);
+        const deps = (n: string) => recorder.byName(n).dependsOn.sort();
+        expect(deps("o-tls-request-2")).toEqual(["o-install-2"]);
+        expect(deps("o-tls-sign-2")).toEqual(["o-tls-request-2"]);
+        expect(deps("o-tls-2")).toEqual(["o-tls-request-2", "o-tls-sign-2"]);
+        expect(deps("o-start-2")).toEqual(["o-install-2", "o-tls-2"]);
+        for (const r of rs) expect(r.parent).toBe("o");
+        // Nothing here is replaced when an input changes: no triggers; a change runs a step again.
+        for (const r of rs.filter((r) => /-tls-(request|sign)?-?\d+$/.test(r.name))) {
+            expect(`${r.name} ${String(r.inputs.triggers)}`).toBe(`${r.name} undefined`);
+        }
+    });
+
+    test("the CA's key is in no remote step's inputs at all, and in no command line", async () => {
+        const { rs } = await build("k", withTls());
+        const remote = rs.filter((r) => r.type === REMOTE);
+        expect(remote.length).toBe(3 * 8 + 1);
+        for (const r of remote) {
+            const text = JSON.stringify(r.inputs);
+            expect(`${r.name}: ${text.includes(CA_KEY_BODY)}`).toBe(`${r.name}: false`);
+            // No key at all but the SSH key of the connection.
+            const { connection, ...rest } = r.inputs;
+            expect(JSON.stringify(connection)).toContain("OPENSSH PRIVATE KEY");
+            expect(`${r.name}: ${JSON.stringify(rest).includes("PRIVATE KEY")}`).toBe(
+                `${r.name}: false`,
+            );
+        }
+        // Where Pulumi runs, it is on the signing steps' stdin only.
+        for (const r of rs.filter((r) => r.type === "command:local:Command")) {
+            expect(String(r.inputs.create)).not.toContain(CA_KEY_BODY);
+            expect(r.inputs.environment).toBeUndefined();
+        }
+        expect(String(recorder.byName("k-tls-sign-1").inputs.stdin)).toContain(CA_KEY_BODY);
+    });
+
+    test("the request step: on the server, after install, no stdin; its request is all the signing takes from it", async () => {
+        await build("q", withTls());
+        const step = recorder.byName("q-tls-request-2");
+        expect(step.type).toBe(REMOTE);
+        expect(step.inputs).toEqual({
+            connection: step.inputs.connection,
+            create: stepCommand(scriptsDir("q"), "zk-tls-request", {
+                NODE: "zookeeper-2",
+                HOST: "10.2.0.2",
+                MYID: "2",
+                TLS_DIR,
+                ROTATION: "0",
+            }),
+            addPreviousOutputInEnv: false,
+        });
+        expect((step.inputs.connection as { host: string }).host).toBe("10.2.0.2");
+        expect(step.secretPaths).toEqual(["connection"]);
+    });
+
+    test("the signing step: where Pulumi runs, the CA and the request on stdin, secret and never logged", async () => {
+        await build("s", withTls());
+        const step = recorder.byName("s-tls-sign-2");
+        expect(step.type).toBe("command:local:Command");
+        expect(step.inputs).toEqual({
+            create: signCommand(2, "10.2.0.2"),
+            // The CA's output, then the request alone (not the step's other lines).
+            stdin: `${CA_PEM}\n${csrOf("2")}`,
+            logging: "none",
+            addPreviousOutputInEnv: false,
+        });
+        expect(step.secretPaths).toEqual(["stdin"]);
+        expect(step.additionalSecretOutputs).toEqual(["stdin"]);
+        expect(await pulumi.isSecret(step.props.stdin as pulumi.Output<string>)).toBe(true);
+    });
+
+    test("the keystore step: the password and the certificates on stdin only, as a secret; the certificate's hash in its command", async () => {
         await build("i", withTls());
         const step = recorder.byName("i-tls-2");
         expect(step.type).toBe(REMOTE);
-        expect(step.dependsOn).toEqual(["i-install-2"]);
-        expect(recorder.byName("i-start-2").dependsOn.sort()).toEqual(["i-install-2", "i-tls-2"]);
         const create = String(step.inputs.create);
         expect(create).toContain("MYID='2'");
-        expect(create).toContain("ADDRESS='10.2.0.2'");
         expect(create).toContain(`TLS_DIR='${TLS_DIR}'`);
         expect(create).toContain("ROTATION='0'");
         expect(create).toMatch(/^CA_SHA256='[0-9a-f]{16}'$/m);
-        expect(create).not.toContain("PRIVATE KEY");
-        expect(String(step.inputs.stdin)).toContain(CA_PEM);
+        expect(create).toMatch(/^CERT_SHA256='[0-9a-f]{16}'$/m);
+        expect(create).not.toContain("BEGIN");
+        expect(create).toMatch(/\. '[^']*\/zk-tls\.sh'$/);
+        expect(step.inputs.stdin).toBe(`i-keystore-password-result\n${certOf("2")}${CA_CERT}`);
         expect(step.secretPaths.sort()).toEqual(["connection", "stdin"]);
-        expect(step.additionalSecretOutputs).toContain("stdin");
+        expect(step.additionalSecretOutputs.sort()).toEqual(["connection", "stdin"]);
+        // Another server's certificate is its own.
+        expect(recorder.byName("i-tls-3").inputs.stdin).toBe(
+            `i-keystore-password-result\n${certOf("3")}${CA_CERT}`,
+        );
+    });
+
+    test("the signing command: the CA's key read from stdin into a private temporary folder, the certificate as the CA decides", () => {
+        expect(signCommand(2, "10.2.0.2").split("\n")).toEqual([
+            "set -eu",
+            "umask 077",
+            `d=$(mktemp -d) && trap 'rm -rf "$d"' EXIT`,
+            'cat >"$d/in"',
+            'v=$(openssl req -in "$d/in" -noout -verify 2>&1) || v=',
+            'case $v in *"verify OK"*) ;; *)',
+            "  echo 'swarm-ha: the certificate request of ZooKeeper server 2 is not a request signed by its key' >&2",
+            "  exit 1 ;;",
+            "esac",
+            `cat >"$d/ext" <<'SWARM_HA_EXT'`,
+            "subjectAltName=IP:10.2.0.2",
+            "extendedKeyUsage=serverAuth,clientAuth",
+            "basicConstraints=critical,CA:FALSE",
+            "SWARM_HA_EXT",
+            'openssl x509 -req -in "$d/in" -CA "$d/in" -CAkey "$d/in" -CAserial "$d/serial" \\',
+            '  -CAcreateserial -days 825 -extfile "$d/ext" -out "$d/crt"',
+            'cat "$d/crt"',
+        ]);
+        expect(signCommand(4, "ZK4.Example.internal")).toContain(
+            "\nsubjectAltName=DNS:ZK4.Example.internal\n",
+        );
+        // The SAN rule of before: digits and dots are an IP address, anything else a DNS name.
+        expect(subjectAltName("10.2.0.2")).toBe("IP:10.2.0.2");
+        expect(subjectAltName("zk-1.example")).toBe("DNS:zk-1.example");
+        expect(subjectAltName("1e100.net")).toBe("DNS:1e100.net");
+    });
+
+    test("pemBlock takes one whole block of its label out of a step's output, or says what is missing", () => {
+        const out = `server 2 made a new key\n${csrOf("2")}trailing`;
+        expect(pemBlock(out, "CERTIFICATE REQUEST", "x")).toBe(csrOf("2"));
+        expect(pemBlock(CA_PEM, "CERTIFICATE", "x")).toBe(CA_CERT);
+        expect(() => pemBlock(csrOf("2"), "CERTIFICATE", "no certificate here")).toThrow(
+            "swarm-ha: no certificate here",
+        );
+        // A block with anything but base64 in it is not taken.
+        expect(() =>
+            pemBlock(
+                "-----BEGIN CERTIFICATE-----\nA$(x)\n-----END CERTIFICATE-----",
+                "CERTIFICATE",
+                "none",
+            ),
+        ).toThrow("swarm-ha: none");
+    });
+
+    test("without openssl where Pulumi runs, TLS is refused at once (at preview too), naming openssl, before any child", async () => {
+        const before = recorder.resources.length;
+        const path = process.env.PATH;
+        process.env.PATH = "/nonexistent";
+        try {
+            expect(() => new ZooKeeperEnsemble("no-openssl", withTls())).toThrow(
+                /^ZooKeeperEnsemble "no-openssl": tls\.enabled is on and openssl does not run on the machine running Pulumi \(spawnSync openssl ENOENT\); the ensemble's CA and the signing of each server's certificate run openssl there, so install it \(Debian and Ubuntu: apt-get install openssl\) or put it on PATH\.$/,
+            );
+        } finally {
+            process.env.PATH = path;
+        }
+        await settle();
+        expect(
+            recorder.resources.slice(before).filter((r) => r.name.startsWith("no-openssl-")),
+        ).toEqual([]);
+        // Without TLS nothing asks for it; with it and openssl there, nothing is refused.
+        expect(localOpensslProblems("z", {}, { error: "x" })).toEqual([]);
+        expect(localOpensslProblems("z", { tls: { enabled: false } }, { error: "x" })).toEqual([]);
+        expect(localOpensslProblems("z", withTls(), { version: "OpenSSL 3.0.19" })).toEqual([]);
     });
 
     test("clients, the health checks and the probe use the secure port and the CA", async () => {
@@ -370,9 +547,22 @@ describe("ZooKeeperEnsemble with TLS", () => {
             new RegExp(`^${key}='([^']*)'`, "m").exec(
                 String(recorder.byName(n).inputs.create),
             )?.[1];
+        // A new key on each server (its request step runs again), signed anew, a new keystore.
+        expect(param("r1-tls-request-1", "ROTATION")).toBe("1");
+        expect(param("r0-tls-request-1", "ROTATION")).toBe("0");
         expect(param("r1-tls-1", "ROTATION")).toBe("1");
+        expect(recorder.byName("r1-keystore-password").inputs.keepers).toEqual({ rotation: "1" });
+        // The signing command is the same: it signs again because the request is new.
+        expect(recorder.byName("r1-tls-sign-1").inputs.create).toBe(signCommand(1, "10.2.0.1"));
         expect(param("r1-server-1", "CONFIG_HASH")).not.toBe(param("r0-server-1", "CONFIG_HASH"));
         expect(param("r1-server-1", "ZOO_CFG")).toBe(param("r0-server-1", "ZOO_CFG"));
+        // The roll: one server at a time, as for any change of the config hash.
+        expect(recorder.byName("r1-server-2").dependsOn.sort()).toEqual([
+            "r1-server-1",
+            "r1-start-1",
+            "r1-start-2",
+            "r1-start-3",
+        ]);
     });
 
     test("certificateOf takes the certificate out of the CA command's output", () => {
@@ -400,6 +590,182 @@ describe("ZooKeeperEnsemble with TLS", () => {
             `ssl.quorum.trustStore.location=${TLS_DIR}/ca.crt`,
             "ssl.quorum.trustStore.type=PEM",
         ]);
+    });
+});
+
+describe("ZooKeeper's TLS steps, run here with this machine's openssl", () => {
+    // The request and keystore steps as hosts run them, in a throwaway folder, with an `install`
+    // that leaves owners alone; the CA and the signing as Pulumi runs them (/bin/sh -c, stdin).
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "zk-tls-"));
+    const tlsDir = path.join(dir, "tls");
+    const bin = path.join(dir, "bin");
+    beforeAll(() => {
+        fs.mkdirSync(bin);
+        fs.writeFileSync(
+            path.join(bin, "install"),
+            [
+                "#!/bin/sh",
+                "skip=",
+                "for a do",
+                "  shift",
+                '  if [ -n "$skip" ]; then skip=; continue; fi',
+                "  case $a in -o | -g) skip=1; continue ;; esac",
+                '  set -- "$@" "$a"',
+                "done",
+                'exec /usr/bin/install "$@"',
+            ].join("\n"),
+            { mode: 0o755 },
+        );
+    });
+    afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    const sh = (script: string, input = ""): string =>
+        execFileSync("/bin/sh", ["-c", script], {
+            input,
+            encoding: "utf8",
+            env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
+            stdio: ["pipe", "pipe", "pipe"],
+        });
+    const fails = (script: string, input: string): string => {
+        try {
+            sh(script, input);
+        } catch (e) {
+            return String((e as { stderr: string }).stderr);
+        }
+        throw new Error("the step succeeded");
+    };
+    const base = { NODE: "zookeeper-2", HOST: "10.2.0.2", MYID: "2", TLS_DIR: tlsDir };
+    const request = (rotation: string) =>
+        sh(renderScript("zk-tls-request", { ...base, ROTATION: rotation }));
+    const keystore = (rotation: string) =>
+        renderScript("zk-tls", { ...base, ROTATION: rotation, CA_SHA256: "c", CERT_SHA256: "s" });
+    // The plugin hands a command's stdout on without its last newline.
+    const ca = () => sh(caCommand("t")).replace(/\n$/, "");
+    const pubkey = (args: string[], input: string) =>
+        execFileSync("openssl", args, { input, encoding: "utf8" }).trim();
+    const mode = (f: string) => (fs.statSync(path.join(tlsDir, f)).mode & 0o777).toString(8);
+
+    test("request, signing, keystore: the server's key stays on it, the CA's never gets there", () => {
+        const caPem = ca();
+        const caCert = certificateOf(caPem);
+        const out = request("0");
+        expect(out).toMatch(/^server 2 made a new key and certificate request \(rotation 0\)\n/);
+        const csr = pemBlock(out, "CERTIFICATE REQUEST", "none");
+        // Signing leaves nothing behind in its temporary folder's parent: no key, no serial file.
+        const tmp = fs.mkdtempSync(path.join(dir, "tmp-"));
+        const signed = execFileSync("/bin/sh", ["-c", signCommand(2, "10.2.0.2")], {
+            input: `${caPem}\n${csr}`,
+            encoding: "utf8",
+            env: { ...process.env, TMPDIR: tmp },
+        });
+        expect(fs.readdirSync(tmp)).toEqual([]);
+        const cert = pemBlock(signed, "CERTIFICATE", "none");
+        const text = execFileSync("openssl", ["x509", "-noout", "-text"], {
+            input: cert,
+            encoding: "utf8",
+        });
+        expect(text).toMatch(/Subject: CN = zookeeper-2\n/);
+        expect(text).toMatch(/Issuer: CN = swarm-ha t ZooKeeper CA\n/);
+        expect(text).toMatch(/Subject Alternative Name: \n\s+IP Address:10\.2\.0\.2\n/);
+        expect(text).toMatch(
+            /Extended Key Usage: \n\s+TLS Web Server Authentication, TLS Web Client Authentication\n/,
+        );
+        expect(text).toMatch(/Basic Constraints: critical\n\s+CA:FALSE\n/);
+        const days =
+            (Date.parse(/Not After : (.*)\n/.exec(text)![1]) -
+                Date.parse(/Not Before: (.*)\n/.exec(text)![1])) /
+            86_400_000;
+        expect(days).toBe(825);
+
+        expect(sh(keystore("0"), `pw-of-2\n${cert}${caCert}`)).toMatch(
+            /^server 2 has a certificate for IP Address:10\.2\.0\.2, serial [0-9A-F]+ \(rotation 0\)\n$/,
+        );
+        // The files and modes of before, and the request's folder that root alone reads.
+        expect(fs.readdirSync(tlsDir).sort()).toEqual([
+            "ca.crt",
+            "keystore.p12",
+            "keystore.pass",
+            "request",
+        ]);
+        expect([mode("."), mode("keystore.p12"), mode("keystore.pass"), mode("ca.crt")]).toEqual([
+            "750",
+            "400",
+            "400",
+            "444",
+        ]);
+        expect(mode("request")).toBe("700");
+        expect(fs.readdirSync(path.join(tlsDir, "request")).sort()).toEqual([
+            "for",
+            "server.csr",
+            "server.key",
+        ]);
+        expect(fs.readFileSync(path.join(tlsDir, "keystore.pass"), "utf8")).toBe("pw-of-2");
+        expect(fs.readFileSync(path.join(tlsDir, "ca.crt"), "utf8")).toBe(caCert);
+        const p12 = (extra: string[]) =>
+            execFileSync(
+                "openssl",
+                [
+                    "pkcs12",
+                    "-in",
+                    path.join(tlsDir, "keystore.p12"),
+                    "-passin",
+                    "pass:pw-of-2",
+                    ...extra,
+                ],
+                { encoding: "utf8" },
+            );
+        expect(pemBlock(p12(["-nokeys", "-clcerts"]), "CERTIFICATE", "none")).toBe(cert);
+        const serverKey = pubkey(["pkey", "-pubout"], p12(["-nocerts", "-nodes"]));
+        expect(serverKey).toBe(pubkey(["req", "-noout", "-pubkey"], csr));
+
+        // No key under the TLS folder is the CA's, and no line of the CA's key is in any file.
+        const caPublic = pubkey(["x509", "-noout", "-pubkey"], caCert);
+        const keyFile = fs.readFileSync(path.join(tlsDir, "request", "server.key"), "utf8");
+        for (const key of [serverKey, pubkey(["pkey", "-pubout"], keyFile)]) {
+            expect(key).not.toBe(caPublic);
+        }
+        const caKeyLines = pemBlock(caPem, "PRIVATE KEY", "none").split("\n").slice(1, -2);
+        const files = fs.readdirSync(tlsDir, { recursive: true, encoding: "utf8" });
+        for (const f of files.filter((f) => fs.statSync(path.join(tlsDir, f)).isFile())) {
+            const content = fs.readFileSync(path.join(tlsDir, f), "latin1");
+            for (const line of caKeyLines)
+                expect(`${f}: ${content.includes(line)}`).toBe(`${f}: false`);
+        }
+    });
+
+    test("a re-run keeps the key and prints the same request; a rotation makes a new key; a stale certificate is refused", () => {
+        const caPem = ca();
+        const first = pemBlock(request("0"), "CERTIFICATE REQUEST", "none");
+        const again = request("0");
+        expect(again).toMatch(/^server 2 keeps its key of rotation 0\n/);
+        expect(pemBlock(again, "CERTIFICATE REQUEST", "none")).toBe(first);
+        const rotated = pemBlock(request("1"), "CERTIFICATE REQUEST", "none");
+        expect(pubkey(["req", "-noout", "-pubkey"], rotated)).not.toBe(
+            pubkey(["req", "-noout", "-pubkey"], first),
+        );
+        // The certificate of the key before the rotation does not go into a keystore.
+        const stale = sh(signCommand(2, "10.2.0.2"), `${caPem}\n${first}`);
+        expect(fails(keystore("1"), `pw\n${stale}\n${certificateOf(caPem)}`)).toContain(
+            "swarm-ha: zookeeper-2 (10.2.0.2): the certificate given is for another key than",
+        );
+        // Nor one signed by another CA, nor the CA's output in place of the certificates.
+        const other = ca();
+        const foreign = sh(signCommand(2, "10.2.0.2"), `${other}\n${rotated}`);
+        expect(fails(keystore("1"), `pw\n${foreign}\n${certificateOf(caPem)}`)).toContain(
+            "the certificate given for server 2 is not signed by the CA given",
+        );
+        expect(fails(keystore("1"), `pw\n${caPem}`)).toContain("stdin holds not the password");
+    });
+
+    test("signing refuses a request whose signature does not verify", () => {
+        const csr = pemBlock(request("5"), "CERTIFICATE REQUEST", "none");
+        const der = Buffer.from(csr.split("\n").slice(1, -2).join(""), "base64");
+        der[der.length - 1] ^= 1;
+        const lines = der.toString("base64").match(/.{1,64}/g)!;
+        const broken = `-----BEGIN CERTIFICATE REQUEST-----\n${lines.join("\n")}\n-----END CERTIFICATE REQUEST-----\n`;
+        expect(fails(signCommand(2, "10.2.0.2"), `${ca()}\n${broken}`)).toBe(
+            "swarm-ha: the certificate request of ZooKeeper server 2 is not a request signed by its key\n",
+        );
     });
 });
 
