@@ -175,7 +175,7 @@ export const STACK: ObjectSchema = s.object({
     zkSha512: s.text(rules.sha512),
     zkTickTime: s.int(100, 60000, { default: 2000 }),
     zkHeapMb: s.int(64, 1048576, { default: 512 }),
-    zkAuth: s.bool({ default: false }),
+    zkAuth: s.bool({ default: true }),
     zkSuperPassword: s.text(rules.password, { secret: true }),
     zkDynamicReconfig: s.bool({ default: false }),
     zkTls: s.object(

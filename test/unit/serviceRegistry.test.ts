@@ -9,12 +9,15 @@ recorder.install();
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import {
+    REGISTRAR_ELECTION,
     REGISTRAR_IMAGE,
+    REGISTRAR_USER,
     ServiceRegistry,
     ServiceRegistryArgs,
     SwarmService,
     instanceEndpoint,
     parseServiceInstance,
+    registrarPaths,
     serviceLabels,
     validateServiceRegistryArgs,
     validateSwarmServiceArgs,
@@ -87,20 +90,25 @@ describe("ServiceRegistry", () => {
         expect(env.ZOOKEEPER_TLS_CA).toBe(ca);
     });
 
-    test("with the super password: a Docker secret the registrar reads, never in the env", async () => {
+    test("with its own password: a Docker secret the registrar reads as the user registrar, never super, never in the env", async () => {
         await build("reg-auth", {
             connectString: CONNECT,
-            superPassword: pulumi.secret("s3cret-super"),
+            password: pulumi.secret("s3cret-registrar"),
             image: "registry.example:5000/swarm-ha-registrar:2",
             root: "/apps",
             replicas: 3,
             pollInterval: "100ms",
             sessionTimeout: "4s",
         });
-        const secret = recorder.byName("reg-auth-registrar-secret-zk-super-password");
+        const secret = recorder.byName("reg-auth-registrar-secret-zk-registrar-password");
         expect(secret.type).toBe("docker:index/secret:Secret");
         expect(secret.secretPaths).toEqual(["data"]);
-        expect(Buffer.from(secret.inputs.data as string, "base64").toString()).toBe("s3cret-super");
+        expect(Buffer.from(secret.inputs.data as string, "base64").toString()).toBe(
+            "s3cret-registrar",
+        );
+        expect(recorder.resources.map((r) => r.name)).not.toContain(
+            "reg-auth-registrar-secret-zk-super-password",
+        );
         const s = inputsOf("reg-auth-registrar-service");
         expect(s.mode).toEqual({ replicated: { replicas: 3 } });
         expect(s.taskSpec.containerSpec.image).toBe("registry.example:5000/swarm-ha-registrar:2");
@@ -111,12 +119,20 @@ describe("ServiceRegistry", () => {
             POLL_INTERVAL: "100ms",
             SESSION_TIMEOUT: "4s",
             TASK_NAME: "{{.Task.Name}}",
-            ZK_PASSWORD_FILE: "/run/secrets/zk-super-password",
+            ZK_USER: "registrar",
+            ZK_PASSWORD_FILE: "/run/secrets/zk-registrar-password",
         });
         expect(s.taskSpec.containerSpec.secrets).toEqual([
-            expect.objectContaining({ fileName: "zk-super-password", fileMode: 0o400 }),
+            expect.objectContaining({ fileName: "zk-registrar-password", fileMode: 0o400 }),
         ]);
-        expect(JSON.stringify(s.taskSpec.containerSpec.env)).not.toContain("s3cret-super");
+        expect(JSON.stringify(s.taskSpec.containerSpec.env)).not.toContain("s3cret-registrar");
+    });
+
+    test("the registrar owns the registry's root and the platform's /swarm-ha, which holds its election", () => {
+        expect(REGISTRAR_USER).toBe("registrar");
+        expect(registrarPaths()).toEqual(["/services", "/swarm-ha"]);
+        expect(registrarPaths("/apps/registry")).toEqual(["/apps/registry", "/swarm-ha"]);
+        expect(REGISTRAR_ELECTION.startsWith(`${registrarPaths()[1]}/`)).toBe(true);
     });
 
     test("every problem in its arguments at once, before any resource", () => {
