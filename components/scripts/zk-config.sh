@@ -74,7 +74,7 @@ Wants=network-online.target
 User=zookeeper
 EnvironmentFile=$conf/jvm.env
 # What ZooKeeper writes (zoo.cfg on a reconfiguration, snapshots, logs) is not for other users.
-UMask=0027
+UMask=0077
 ExecStart=/usr/bin/java \$JVM_HEAP \$JVM_FLAGS -Dzookeeper.root.logger=INFO,CONSOLE -cp $CLASSPATH_ZK org.apache.zookeeper.server.quorum.QuorumPeerMain $conf/zoo.cfg
 Restart=always
 RestartSec=2
