@@ -10,7 +10,7 @@ import { prefix, throwIfAny, wholeNumberProblems } from "../validation";
 import { DEFAULT_REGISTRY_ROOT } from "./discovery";
 
 /** The registrar's image as scripts/images.sh builds it; real clusters push it to their registry. */
-export const REGISTRAR_IMAGE = "swarm-ha-registrar:2";
+export const REGISTRAR_IMAGE = "swarm-ha-registrar:3";
 
 /** Where the registrar's tasks hold their ZooKeeper election: the leader's ephemeral znode. */
 export const REGISTRAR_ELECTION = "/swarm-ha/registrar/leader";
@@ -43,7 +43,7 @@ export interface ServiceRegistryArgs {
      * servers with a certificate it signed. Default: none (plain text).
      */
     tlsCa?: pulumi.Input<string>;
-    /** The registrar's image. Default: "swarm-ha-registrar:2" (built by scripts/images.sh). */
+    /** The registrar's image. Default: "swarm-ha-registrar:3" (built by scripts/images.sh). */
     image?: pulumi.Input<string>;
     /** The registry's root: instances are ROOT/<service>/<task id>; it belongs to the registrar. Default: "/services". */
     root?: string;

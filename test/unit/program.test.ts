@@ -62,7 +62,7 @@ describe("readSettings", () => {
             joinTokenRotation: 0,
             services: {},
             zookeeper: undefined,
-            registrarImage: "swarm-ha-registrar:2",
+            registrarImage: "swarm-ha-registrar:3",
         });
     });
 
@@ -162,12 +162,12 @@ describe("readSettings", () => {
                 nodes: NODES,
                 sshPrivateKey: "k",
                 zkServers: [{ id: 1, node: "m1" }],
-                registrarImage: "registry.example/swarm-ha-registrar:2",
+                registrarImage: "registry.example/swarm-ha-registrar:3",
                 services: { api: { image: "w:1", register: true, registerPort: 9000 } },
             }),
         );
         expect(s.services.api.args.register).toEqual({ port: 9000 });
-        expect(s.registrarImage).toBe("registry.example/swarm-ha-registrar:2");
+        expect(s.registrarImage).toBe("registry.example/swarm-ha-registrar:3");
     });
 
     test("the hosts whose key is checked before anything runs: nodes and ZooKeeper hosts with a key", async () => {
@@ -594,7 +594,7 @@ describe("program", () => {
         const registrar = recorder.byName("registry-registrar-service").inputs as {
             taskSpec: { containerSpec: { image: string; env: Record<string, string> } };
         };
-        expect(registrar.taskSpec.containerSpec.image).toBe("swarm-ha-registrar:2");
+        expect(registrar.taskSpec.containerSpec.image).toBe("swarm-ha-registrar:3");
         expect(registrar.taskSpec.containerSpec.env.ZOOKEEPER_CONNECT).toBe("127.0.0.11:2181");
         // Auth is on by default; the registrar is its own digest user, not super: its password is
         // the ensemble's generated one, a Docker secret, and the ensemble's ACL step (as super)

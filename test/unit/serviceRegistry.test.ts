@@ -55,7 +55,7 @@ describe("ServiceRegistry", () => {
         expect(s.name).toBe("registry-registrar");
         expect(s.mode).toEqual({ replicated: { replicas: 2 } });
         expect(s.taskSpec.containerSpec).toEqual({
-            image: "swarm-ha-registrar:2",
+            image: "swarm-ha-registrar:3",
             env: {
                 ZOOKEEPER_CONNECT: CONNECT,
                 REGISTRY_ROOT: "/services",
@@ -79,7 +79,7 @@ describe("ServiceRegistry", () => {
         });
         expect(s.updateConfig.order).toBe("stop-first");
         expect(s.rollbackConfig.order).toBe("stop-first");
-        expect(REGISTRAR_IMAGE).toBe("swarm-ha-registrar:2");
+        expect(REGISTRAR_IMAGE).toBe("swarm-ha-registrar:3");
     });
 
     test("with the ensemble's TLS, the registrar gets its CA", async () => {
@@ -94,7 +94,7 @@ describe("ServiceRegistry", () => {
         await build("reg-auth", {
             connectString: CONNECT,
             password: pulumi.secret("s3cret-registrar"),
-            image: "registry.example:5000/swarm-ha-registrar:2",
+            image: "registry.example:5000/swarm-ha-registrar:3",
             root: "/apps",
             replicas: 3,
             pollInterval: "100ms",
@@ -111,7 +111,7 @@ describe("ServiceRegistry", () => {
         );
         const s = inputsOf("reg-auth-registrar-service");
         expect(s.mode).toEqual({ replicated: { replicas: 3 } });
-        expect(s.taskSpec.containerSpec.image).toBe("registry.example:5000/swarm-ha-registrar:2");
+        expect(s.taskSpec.containerSpec.image).toBe("registry.example:5000/swarm-ha-registrar:3");
         expect(s.taskSpec.containerSpec.env).toEqual({
             ZOOKEEPER_CONNECT: CONNECT,
             REGISTRY_ROOT: "/apps",
@@ -152,7 +152,7 @@ describe("ServiceRegistry", () => {
                 'ServiceRegistry "reg": root is "services/"; use an absolute ZooKeeper path below "/", such as "/services".',
                 'ServiceRegistry "reg": pollInterval is "fast"; use a Go duration such as "250ms" or "6s".',
                 'ServiceRegistry "reg": sessionTimeout is "6"; use a Go duration such as "250ms" or "6s".',
-                'ServiceRegistry "reg": image is empty; leave it unset for "swarm-ha-registrar:2" or name an image.',
+                'ServiceRegistry "reg": image is empty; leave it unset for "swarm-ha-registrar:3" or name an image.',
             ].join("\n"),
         );
         expect(() =>
