@@ -404,9 +404,9 @@ function idleSettings(v: Record<string, unknown>): string[] {
             `${key(k)} is set but ${key("zkServers")} is empty, so there is no ensemble for it; declare the servers or drop ${k}.`,
         );
     }
-    if (zk && v.zkSuperPassword !== undefined && v.zkAuth !== true) {
+    if (zk && v.zkSuperPassword !== undefined && v.zkAuth === false) {
         problems.push(
-            `${key("zkSuperPassword")} is set but ${key("zkAuth")} is not true, so nothing would use it; set zkAuth: true or drop the password.`,
+            `${key("zkSuperPassword")} is set but ${key("zkAuth")} is false, so nothing would use it; drop zkAuth: false (auth is on by default) or the password.`,
         );
     }
     if (zk && v.zkInstall !== "tarball") {
@@ -622,7 +622,7 @@ export function readSettings(config: ConfigSource): StackSettings {
                   sha512: v.zkSha512 as string | undefined,
                   tickTime: (v.zkTickTime as number | undefined) ?? 2000,
                   heapMb: (v.zkHeapMb as number | undefined) ?? 512,
-                  auth: (v.zkAuth as boolean | undefined) ?? false,
+                  auth: (v.zkAuth as boolean | undefined) ?? true,
                   superPassword: config.getSecret("zkSuperPassword"),
                   dynamicReconfig: (v.zkDynamicReconfig as boolean | undefined) ?? false,
                   tls: tls?.enabled ? tls : undefined,

@@ -168,7 +168,7 @@ export const STACK: ObjectSchema = s.object({
         },
         { example: '{ enabled: true, clientNetworks: ["10.1.0.0/16"] }', default: {} },
     ),
-    registrarImage: s.text(rules.image, { default: "swarm-ha-registrar:2" }),
+    registrarImage: s.text(rules.image, { default: "swarm-ha-registrar:3" }),
     zkServers: s.list(ZK_SERVER, { maxItems: 255, default: [] }),
     zkInstall: s.oneOf(["distro", "tarball"], { default: "distro" }),
     zkVersion: s.text(rules.releaseVersion),
@@ -176,7 +176,7 @@ export const STACK: ObjectSchema = s.object({
     zkSha512: s.text(rules.sha512),
     zkTickTime: s.int(100, 60000, { default: 2000 }),
     zkHeapMb: s.int(64, 1048576, { default: 512 }),
-    zkAuth: s.bool({ default: false }),
+    zkAuth: s.bool({ default: true }),
     zkSuperPassword: s.text(rules.password, { secret: true }),
     zkDynamicReconfig: s.bool({ default: false }),
     zkTls: s.object(

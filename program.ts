@@ -26,6 +26,8 @@ import {
     clientPortOf,
     driftMessages,
     LEADER_WAIT,
+    REGISTRAR_USER,
+    registrarPaths,
     ipsecProblems,
     managing,
     observeSwarm,
@@ -228,6 +230,11 @@ export function zooKeeperFirewall(
     };
 }
 
+/** Whether a service asks to be registered: then the program adds the registry. */
+function registers(settings: StackSettings): boolean {
+    return Object.values(settings.services).some((s) => s.args.register);
+}
+
 /** The overlay networks a service that asks for encryption names (each encrypted for all). */
 export function encryptedNetworks(settings: StackSettings): string[] {
     const services = Object.values(settings.services).filter((s) => s.encrypted);
@@ -289,15 +296,17 @@ export async function program(): Promise<Record<string, unknown>> {
             enabled: settings.zookeeper.auth,
             superPassword: settings.zookeeper.superPassword,
         },
+        // The registrar's own user, when there is a registry: it owns the registry and its election.
+        ...(registers(settings)
+            ? { users: [{ name: REGISTRAR_USER, paths: registrarPaths() }] }
+            : {}),
         dynamicReconfig: settings.zookeeper.dynamicReconfig,
         tls: zooKeeperTls(settings),
         ...zooKeeperFirewall(settings),
     };
     // The registry, when a service asks to be registered (config checks that the ensemble exists).
     const registryArgs: Omit<ServiceRegistryArgs, "connectString"> | undefined =
-        zkArgs && Object.values(settings.services).some((s) => s.args.register)
-            ? { image: settings.registrarImage }
-            : undefined;
+        zkArgs && registers(settings) ? { image: settings.registrarImage } : undefined;
     // Monitoring scrapes the engines, the nodes, the ensemble, and the tasks of services that ask
     // for it on the networks those services use.
     const m = settings.monitoring;
@@ -407,7 +416,7 @@ export async function program(): Promise<Record<string, unknown>> {
                 {
                     ...registryArgs,
                     connectString: zk.connectString,
-                    superPassword: zk.superPassword,
+                    password: zk.userPasswords[REGISTRAR_USER],
                     tlsCa: zk.tlsCa,
                     tasksFrom: reader.connection,
                 },

@@ -1,7 +1,7 @@
 // ZooKeeperEnsemble: a ZooKeeper ensemble on hosts reachable over SSH, run as a systemd service,
 // health-checked with the four-letter words, and reconfigured one server at a time, leader last.
 import { spawnSync } from "child_process";
-import { createHash } from "crypto";
+import { createHash, createHmac } from "crypto";
 import * as net from "net";
 import { ruleProblem, rules } from "./grammar";
 import * as pulumi from "@pulumi/pulumi";
@@ -37,6 +37,17 @@ export interface ZooKeeperServerArgs {
     address?: string;
     /** SSH settings for this host only; unset fields come from the ensemble's `ssh`. */
     ssh?: SshOverrides;
+}
+
+/** A digest user of the platform and the znodes it owns. */
+export interface ZooKeeperUserArgs {
+    /** The user's name: a letter, then up to 31 letters, digits, `_` or `-`; not "super". */
+    name: string;
+    /**
+     * The znodes it owns, each with everything below it: absolute paths of names made of letters,
+     * digits, `.`, `_` and `-` (not `/zookeeper`, ZooKeeper's own). At least one.
+     */
+    paths: string[];
 }
 
 /** How ZooKeeper gets onto the hosts. */
@@ -92,10 +103,21 @@ export interface ZooKeeperEnsembleArgs {
     /** Automatic purge of old snapshots and logs. Default: keep 3, purge every 24 hours. */
     autopurge?: { snapRetainCount?: number; purgeIntervalHours?: number };
     /**
-     * Digest authentication with a `super` user. Default: off. A missing password is generated
-     * (random.RandomPassword) and exposed only as the secret `superPassword`.
+     * Digest authentication with a `super` user, which the ensemble's own steps alone use. Default:
+     * on (`enabled` defaults to true; `{ enabled: false }` turns it off). A missing password is
+     * generated (random.RandomPassword) and exposed only as the secret `superPassword`. Servers
+     * read its digest from `zoo.cfg` (mode 0600, the `zookeeper` user's), never from their
+     * command line.
      */
-    auth?: { enabled: boolean; superPassword?: pulumi.Input<string> };
+    auth?: { enabled?: boolean; superPassword?: pulumi.Input<string> };
+    /**
+     * Digest users of the platform (the registrar), each with a generated password (the secret
+     * `userPasswords[name]`) and the znodes it owns. The digest scheme works with or without `auth`;
+     * with it, the `NAME-acl` step (as the super user) creates each path that is missing and gives
+     * it and everything below it the ACL `digest:NAME:DIGEST:cdrwa,world:anyone:r`: only the user
+     * writes, anyone reads. Default: none.
+     */
+    users?: ZooKeeperUserArgs[];
     /**
      * Change the membership with ZooKeeper's dynamic reconfiguration (`reconfig -members`, as the
      * super user, so it needs `auth.enabled`) instead of restarting the servers with the new list.
@@ -261,7 +283,7 @@ export function validateZooKeeperArgs(name: string, args: ZooKeeperEnsembleArgs)
             );
         }
     }
-    if (args.dynamicReconfig && !args.auth?.enabled) {
+    if (args.dynamicReconfig && !authOn(args)) {
         problems.push(
             `${p}: dynamicReconfig is on and auth.enabled is not; ZooKeeper lets only the super user reconfigure, so turn auth on.`,
         );
@@ -271,7 +293,7 @@ export function validateZooKeeperArgs(name: string, args: ZooKeeperEnsembleArgs)
             `${p}: dynamicReconfig and tls.enabled are both on; this release reconfigures over the plain client port only, so turn one of them off.`,
         );
     }
-    problems.push(...firewallProblems(p, args));
+    problems.push(...firewallProblems(p, args), ...userProblems(p, args.users ?? []));
     const words = args.fourLetterWords ?? ["srvr", "mntr", "ruok"];
     for (const needed of ["srvr", "mntr"]) {
         if (!words.includes(needed)) {
@@ -291,6 +313,69 @@ export function validateZooKeeperArgs(name: string, args: ZooKeeperEnsembleArgs)
         ]),
     );
     throwIfAny(problems);
+}
+
+/** Whether the ensemble has a super user: `auth.enabled`, on unless turned off. */
+export function authOn(args: Pick<ZooKeeperEnsembleArgs, "auth">): boolean {
+    return args.auth?.enabled ?? true;
+}
+
+const USER_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,31}$/;
+const ZNODE_PATH = /^(\/[A-Za-z0-9._-]+)+$/;
+
+/** Users' names and paths reach a ZooKeeper command line and ACLs: plain names only. */
+function userProblems(p: string, users: ZooKeeperUserArgs[]): string[] {
+    const problems: string[] = [];
+    for (const u of users) {
+        const at = `${p}: users "${u.name}"`;
+        if (typeof u.name !== "string" || !USER_NAME.test(u.name)) {
+            problems.push(
+                `${p}: users has the name ${JSON.stringify(u.name)}; use a letter, then up to 31 letters, digits, '_' or '-'.`,
+            );
+        } else if (u.name === "super") {
+            problems.push(
+                `${at} is the ensemble's own super user, which only the ensemble's steps use; give the platform's user a name of its own, such as "registrar".`,
+            );
+        }
+        if (!Array.isArray(u.paths) || u.paths.length === 0) {
+            problems.push(`${at} owns no paths; give at least one, such as "/services".`);
+        }
+        for (const path of Array.isArray(u.paths) ? u.paths : []) {
+            const segments = typeof path === "string" ? path.split("/").slice(1) : [];
+            if (
+                typeof path !== "string" ||
+                !ZNODE_PATH.test(path) ||
+                segments.some((x) => x === "." || x === "..")
+            ) {
+                problems.push(
+                    `${at} has the path ${JSON.stringify(path)}; use an absolute ZooKeeper path of names made of letters, digits, '.', '_' and '-', such as "/services".`,
+                );
+            } else if (path === "/zookeeper" || path.startsWith("/zookeeper/")) {
+                problems.push(
+                    `${at} has the path "${path}", which is ZooKeeper's own; use another path.`,
+                );
+            }
+        }
+    }
+    for (const dup of duplicates(users.map((u) => u.name))) {
+        problems.push(`${p}: users "${dup}" is declared more than once; names must be unique.`);
+    }
+    const owners = new Map<string, string>();
+    for (const u of users) {
+        for (const path of Array.isArray(u.paths) ? u.paths : []) {
+            for (const [other, owner] of owners) {
+                const nested =
+                    other === path || other.startsWith(`${path}/`) || path.startsWith(`${other}/`);
+                if (nested && owner !== u.name) {
+                    problems.push(
+                        `${p}: users "${owner}" and "${u.name}" both own "${other === path || other.startsWith(`${path}/`) ? other : path}"; a znode has one owner.`,
+                    );
+                }
+            }
+            owners.set(path, u.name);
+        }
+    }
+    return problems;
 }
 
 /** The firewall's rules are per IPv4 address: the servers', the members', the client networks'. */
@@ -461,9 +546,30 @@ export function connectString(args: ZooKeeperEnsembleArgs): string {
         .join(",");
 }
 
+/** ZooKeeper's digest of a user's password: "USER:" + base64(sha1("USER:" + password)). */
+export function digestOf(user: string, password: string): string {
+    return `${user}:${createHash("sha1").update(`${user}:${password}`).digest("base64")}`;
+}
+
 /** ZooKeeper's digest of the super user's password: "super:" + base64(sha1("super:" + password)). */
 export function superDigest(password: string): string {
-    return `super:${createHash("sha1").update(`super:${password}`).digest("base64")}`;
+    return digestOf("super", password);
+}
+
+/**
+ * What the ACL step is told in plain text: one "USER PATH" line per path owned, in the order
+ * given. The digests come on stdin ({@link aclStdin}).
+ */
+export function renderOwnedPaths(users: ZooKeeperUserArgs[]): string {
+    return users.flatMap((u) => u.paths.map((path) => `${u.name} ${path}`)).join("\n");
+}
+
+/**
+ * The ACL step's stdin: the super password, then one "USER:DIGEST" line per user. A digest is as
+ * good as a password to a dictionary, so it travels only here, as a secret.
+ */
+export function aclStdin(superPassword: string, users: [string, string][]): string {
+    return [superPassword, ...users.map(([user, password]) => digestOf(user, password))].join("\n");
 }
 
 /**
@@ -583,6 +689,11 @@ export function parseEnsembleReport(stdout: string): ZooKeeperServerStatus[] {
 
 const sha = (text: string): string => createHash("sha256").update(text).digest("hex").slice(0, 16);
 
+/** HMAC-SHA-256 of a secret keyed with a secret salt: nothing to test guesses against without it. */
+export function saltedSha(salt: string, secret: string): string {
+    return createHmac("sha256", salt).update(secret).digest("hex").slice(0, 16);
+}
+
 function sortById<T extends { id: number }>(items: T[]): T[] {
     return [...items].sort((a, b) => a.id - b.id);
 }
@@ -602,6 +713,8 @@ export class ZooKeeperEnsemble extends pulumi.ComponentResource {
     public readonly servers: pulumi.Output<ZooKeeperServerStatus[]>;
     /** The super user's password with auth (secret); undefined without. */
     public readonly superPassword: pulumi.Output<string> | undefined;
+    /** Each of `users`' password by name (secrets). */
+    public readonly userPasswords: Record<string, pulumi.Output<string>>;
     /** With TLS, the CA's certificate (PEM) that clients check the servers' against. */
     public readonly tlsCa: pulumi.Output<string> | undefined;
 
@@ -638,9 +751,9 @@ export class ZooKeeperEnsemble extends pulumi.ComponentResource {
 
         // Auth: the password (given or generated) stays secret; servers get its digest on stdin.
         let digest: pulumi.Output<string> | undefined;
-        if (args.auth?.enabled) {
+        if (authOn(args)) {
             const password =
-                args.auth.superPassword !== undefined
+                args.auth?.superPassword !== undefined
                     ? pulumi.secret(args.auth.superPassword)
                     : new random.RandomPassword(
                           `${name}-super-password`,
@@ -650,6 +763,29 @@ export class ZooKeeperEnsemble extends pulumi.ComponentResource {
             this.superPassword = pulumi.secret(password);
             digest = pulumi.secret(pulumi.output(password).apply(superDigest));
         }
+        // The platform's users: a generated password each, secret.
+        const users = args.users ?? [];
+        this.userPasswords = Object.fromEntries(
+            users.map((u) => [
+                u.name,
+                pulumi.secret(
+                    new random.RandomPassword(
+                        `${name}-user-${u.name}`,
+                        { length: 32, special: false },
+                        { parent: this },
+                    ).result,
+                ),
+            ]),
+        );
+        // A salt that only state holds (as a secret): the configuration's hash, plain text in the
+        // steps and on the hosts, covers the super digest without letting a dictionary test it.
+        const salt = digest
+            ? new random.RandomPassword(
+                  `${name}-config-salt`,
+                  { length: 32, special: false },
+                  { parent: this },
+              ).result
+            : undefined;
         // TLS: the CA is made where Pulumi runs, its key kept only in state, as a secret; the
         // keystores' password is generated anew with each rotation. The CA's inputs never change:
         // an update runs its command again, which would make a new CA.
@@ -678,10 +814,15 @@ export class ZooKeeperEnsemble extends pulumi.ComponentResource {
         // What a server runs: a change here restarts the servers, one at a time.
         const configHash = pulumi.unsecret(
             pulumi
-                .all([digest ?? "", tlsIdentity])
-                .apply(([d, t]) =>
+                .all([digest ?? "", salt ?? "", tlsIdentity])
+                .apply(([d, k, t]) =>
                     sha(
-                        [zooCfg, args.heapMb ?? 512, args.jvmFlags ?? "", sha(d)]
+                        [
+                            zooCfg,
+                            args.heapMb ?? 512,
+                            args.jvmFlags ?? "",
+                            d ? saltedSha(k, d) : sha(d),
+                        ]
                             .concat(t ? [t] : [])
                             .join("\n"),
                     ),
@@ -964,6 +1105,41 @@ export class ZooKeeperEnsemble extends pulumi.ComponentResource {
         );
         this.servers = ready.stdout.apply(parseEnsembleReport);
 
+        // 6b. With auth and users: each user's znodes made and given its ACL, as the super user
+        //     (its password and the users' digests on stdin); a new password runs it again.
+        if (this.superPassword && users.length > 0) {
+            const passwords = users.map((u) => this.userPasswords[u.name]);
+            remoteStep(
+                `${name}-acl`,
+                {
+                    connection: connection(first),
+                    create: stepCommandOutput(
+                        dir,
+                        "zk-acl",
+                        {
+                            ...base(first),
+                            ...health,
+                            ADDRESS: first.address ?? first.host,
+                            OWNED: renderOwnedPaths(users),
+                            CLASSPATH_ZK: classpath(first),
+                        },
+                        ["zk-health"],
+                    ),
+                    stdin: pulumi.secret(
+                        pulumi
+                            .all([this.superPassword, ...passwords])
+                            .apply(([superPassword, ...rest]) =>
+                                aclStdin(
+                                    superPassword,
+                                    users.map((u, i): [string, string] => [u.name, rest[i]]),
+                                ),
+                            ),
+                    ),
+                },
+                { parent: this, dependsOn: [ready], additionalSecretOutputs: ["stdin"] },
+            );
+        }
+
         // 7. Heal: at every preview and up the probe asks each server `srvr`, over SSH from the
         //    first server's host that answers; when one answers nothing (stopped by hand), its
         //    generation grows and each server's heal step runs once, starting a stopped server.
@@ -1016,6 +1192,7 @@ export class ZooKeeperEnsemble extends pulumi.ComponentResource {
             connectString: this.connectString,
             servers: this.servers,
             superPassword: this.superPassword,
+            userPasswords: this.userPasswords,
             tlsCa: this.tlsCa,
         });
     }

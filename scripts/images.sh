@@ -7,7 +7,7 @@
 #
 #   swarm-ha-web:3            the demo's web service: Debian's static busybox alone (about 2 MB),
 #                             serving its page on / and one metric on /metrics
-#   swarm-ha-registrar:2      the service registry's registrar (components/registry/image), a static
+#   swarm-ha-registrar:3      the service registry's registrar (components/registry/image), a static
 #                             Go binary in an otherwise empty image (about 6 MB)
 #   swarm-ha-exporter:2       the monitoring's exporter of the swarm and ZooKeeper
 #                             (components/monitoring/exporter), likewise (about 5 MB)
@@ -18,7 +18,7 @@ set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 WEB_IMAGE="swarm-ha-web:3"
-REGISTRAR_IMAGE="swarm-ha-registrar:2"
+REGISTRAR_IMAGE="swarm-ha-registrar:3"
 EXPORTER_IMAGE="swarm-ha-exporter:2"
 PROMETHEUS_IMAGE="swarm-ha-prometheus:2.42"
 ALERTMANAGER_IMAGE="swarm-ha-alertmanager:0.25"

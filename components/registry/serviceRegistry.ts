@@ -10,27 +10,40 @@ import { prefix, throwIfAny, wholeNumberProblems } from "../validation";
 import { DEFAULT_REGISTRY_ROOT } from "./discovery";
 
 /** The registrar's image as scripts/images.sh builds it; real clusters push it to their registry. */
-export const REGISTRAR_IMAGE = "swarm-ha-registrar:2";
+export const REGISTRAR_IMAGE = "swarm-ha-registrar:3";
 
 /** Where the registrar's tasks hold their ZooKeeper election: the leader's ephemeral znode. */
 export const REGISTRAR_ELECTION = "/swarm-ha/registrar/leader";
+
+/** The registrar's digest user in ZooKeeper (never the ensemble's `super`). */
+export const REGISTRAR_USER = "registrar";
+
+/**
+ * The znodes the registrar owns, each with everything below it: the registry's root and the
+ * platform's own `/swarm-ha` (the election's parents). ZooKeeperEnsemble's `users` takes them.
+ */
+export function registrarPaths(root: string = DEFAULT_REGISTRY_ROOT): string[] {
+    return [root, `/${REGISTRAR_ELECTION.split("/")[1]}`];
+}
 
 export interface ServiceRegistryArgs {
     /** The ensemble's connect string (ZooKeeperEnsemble's `connectString`). Required. */
     connectString: pulumi.Input<string>;
     /**
-     * The ensemble's super password when its auth is on (ZooKeeperEnsemble's `superPassword`): the
-     * registrar authenticates with it, and what it writes is readable by everyone and writable by
-     * nobody else. Given to the registrar as a Docker secret. Default: none (open ACLs).
+     * The password of the registrar's own digest user, `registrar` (ZooKeeperEnsemble's
+     * `userPasswords.registrar`, with `{ name: "registrar", paths: registrarPaths(root) }` in its
+     * `users`); never the super password. The registrar authenticates with it, and everything it
+     * creates under the root and at the election is writable by it alone and readable by anyone.
+     * Given to the registrar as a Docker secret. Default: none (open ACLs).
      */
-    superPassword?: pulumi.Input<string>;
+    password?: pulumi.Input<string>;
     /**
      * The ensemble's CA certificate when it speaks TLS (ZooKeeperEnsemble's `tlsCa`; the connect
      * string then names the secure client ports): the registrar connects over TLS and trusts only
      * servers with a certificate it signed. Default: none (plain text).
      */
     tlsCa?: pulumi.Input<string>;
-    /** The registrar's image. Default: "swarm-ha-registrar:2" (built by scripts/images.sh). */
+    /** The registrar's image. Default: "swarm-ha-registrar:3" (built by scripts/images.sh). */
     image?: pulumi.Input<string>;
     /** The registry's root: instances are ROOT/<service>/<task id>; it belongs to the registrar. Default: "/services". */
     root?: string;
@@ -98,7 +111,7 @@ export class ServiceRegistry extends pulumi.ComponentResource {
         validateServiceRegistryArgs(name, args);
         this.root = args.root ?? DEFAULT_REGISTRY_ROOT;
         this.connectString = pulumi.output(args.connectString);
-        const password = args.superPassword;
+        const password = args.password;
         this.registrar = new SwarmService(
             `${name}-registrar`,
             {
@@ -115,13 +128,16 @@ export class ServiceRegistry extends pulumi.ComponentResource {
                     ...(args.tlsCa === undefined ? {} : { ZOOKEEPER_TLS_CA: args.tlsCa }),
                     ...(password === undefined
                         ? {}
-                        : { ZK_PASSWORD_FILE: "/run/secrets/zk-super-password" }),
+                        : {
+                              ZK_USER: REGISTRAR_USER,
+                              ZK_PASSWORD_FILE: "/run/secrets/zk-registrar-password",
+                          }),
                 },
                 secrets:
                     password === undefined
                         ? undefined
                         : {
-                              "zk-super-password": {
+                              "zk-registrar-password": {
                                   content: pulumi.secret(password),
                                   mode: 0o400,
                               },

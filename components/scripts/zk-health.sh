@@ -149,20 +149,35 @@ restart_when_healthy() {
   wait_healthy "$ATTEMPTS" "$_kept" "$_everyone"
 }
 
-# zk_cli ADDRESS COMMAND...: runs ZooKeeper's CLI against the server at ADDRESS, authenticated as
-# super with $password (read from stdin by the step), and prints only what its commands answer:
-# configuration lines and errors (never its input). Needs CLASSPATH_ZK.
-zk_cli() {
+# zk_run ADDRESS COMMAND...: runs ZooKeeper's CLI against the server at ADDRESS, authenticated as
+# super with $password (read from stdin by the step), the commands on its stdin (never on a
+# command line), and prints what it answers without prompts and without any line naming a digest
+# (its echo of addauth, setAcl or create). With TLS_CA, over TLS to the secure port, checking the
+# server's certificate (made for ADDRESS) against the CA. Needs CLASSPATH_ZK.
+zk_run() {
   _server=$1
   shift
+  _commands=$(for _c in "$@"; do printf '%s\n' "$_c"; done)
+  set -- -cp "$CLASSPATH_ZK"
+  if [ -n "${TLS_CA:-}" ]; then
+    # The client's Netty needs the resolver too, which the OS package's jar does not name.
+    _cp=$CLASSPATH_ZK
+    [ ! -r /usr/share/java/netty-resolver.jar ] || _cp="$_cp:/usr/share/java/netty-resolver.jar"
+    set -- -Dzookeeper.client.secure=true \
+      -Dzookeeper.clientCnxnSocket=org.apache.zookeeper.ClientCnxnSocketNetty \
+      "-Dzookeeper.ssl.trustStore.location=$TLS_CA" -Dzookeeper.ssl.trustStore.type=PEM -cp "$_cp"
+  fi
   {
     # shellcheck disable=SC2154 # the steps that call it read password from stdin
     printf 'addauth digest super:%s\n' "$password"
-    for _c in "$@"; do printf '%s\n' "$_c"; done
-    printf 'quit\n'
-  } | timeout 90 java -cp "$CLASSPATH_ZK" org.apache.zookeeper.ZooKeeperMain \
-    -server "$_server:$CLIENT_PORT" 2>&1 |
-    sed 's/\[zk: [^]]*\] *//g' |
-    grep -E '^(server\.[0-9]+=|version=)|Exception|KeeperErrorCode|[Ii]nsufficient|[Nn]o quorum|refused' |
-    grep -v 'addauth' || true
+    printf '%s\nquit\n' "$_commands"
+  } | timeout 90 java "$@" org.apache.zookeeper.ZooKeeperMain -server "$_server:$CLIENT_PORT" 2>&1 |
+    sed 's/\[zk: [^]]*\] *//g' | grep -v -i -e 'addauth' -e 'digest' || true
+}
+
+# zk_cli ADDRESS COMMAND...: zk_run, printing only what its commands answer: configuration lines
+# and errors (never its input).
+zk_cli() {
+  zk_run "$@" |
+    grep -E '^(server\.[0-9]+=|version=)|Exception|KeeperErrorCode|[Ii]nsufficient|[Nn]o quorum|refused' || true
 }

@@ -73,7 +73,7 @@ test("fault helpers: kill and start a host; isolate it from the lab network and 
 test("the project's images are staged on every host and load as soon as Docker starts there", () => {
     const images = [
         "swarm-ha-web:3",
-        "swarm-ha-registrar:2",
+        "swarm-ha-registrar:3",
         "swarm-ha-exporter:2",
         "swarm-ha-prometheus:2.42",
         "swarm-ha-alertmanager:0.25",

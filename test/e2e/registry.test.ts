@@ -14,7 +14,7 @@ import { Stack } from "@pulumi/pulumi/automation";
 import { REPO, openStack } from "../../scripts/automation";
 import { ServiceConfig } from "../../serviceConfig";
 import { NodeConfig } from "../../config";
-import { ZkClient, discoverInstances, REGISTRAR_ELECTION } from "../../components";
+import { ZkClient, discoverInstances, REGISTRAR_ELECTION, superDigest } from "../../components";
 import { srvrMode } from "../../components/zookeeperProbe";
 import {
     DEV,
@@ -144,6 +144,32 @@ function curator(service: string): string[] {
         .sort();
 }
 
+/**
+ * ZooKeeper's own CLI on a member host (a manager, where the ensemble's install put it), with no
+ * credentials at all, over TLS to lab-m2's server, checking it against the CA on the host; the
+ * commands on its stdin. Prints what it answered, without prompts.
+ */
+function anonymousCli(host: string, commands: string[]): string {
+    const cp = [
+        "/etc/zookeeper/conf",
+        "/usr/share/java/zookeeper.jar",
+        "/usr/share/java/netty-codec.jar",
+        "/usr/share/java/netty-resolver.jar",
+    ].join(":");
+    return onHost(
+        host,
+        [
+            `printf '%s\\n' ${commands.map((c) => `'${c}'`).join(" ")} quit |`,
+            "timeout 60 java -Dzookeeper.client.secure=true",
+            "-Dzookeeper.clientCnxnSocket=org.apache.zookeeper.ClientCnxnSocketNetty",
+            "-Dzookeeper.ssl.trustStore.location=/etc/zookeeper-ensemble/tls/ca.crt",
+            "-Dzookeeper.ssl.trustStore.type=PEM",
+            `-cp ${cp} org.apache.zookeeper.ZooKeeperMain -server 172.30.213.12:2281 2>&1`,
+            "| sed 's/\\[zk: [^]]*\\] *//g' | grep -v -e '^$' -e INFO -e WARN || true",
+        ].join(" "),
+    );
+}
+
 /** Kills the container of a running web task on its node with `docker kill`; returns the task ID. */
 function killWebTask(): string {
     const [id, node] = [...running()][0];
@@ -249,6 +275,88 @@ test("with auth on, anyone reads the registry but only the registrar writes it",
     );
     expect(state).not.toContain(superPassword);
     expect(transcript.join("")).not.toContain(superPassword);
+    // Nor its digest, which a dictionary reverses as well as the password.
+    const digest = superDigest(superPassword).slice("super:".length);
+    expect(state).not.toContain(digest);
+    expect(transcript.join("")).not.toContain(digest);
+});
+
+test("an anonymous zkCli on a member host reads the registry and the election but changes nothing of them", async () => {
+    const instance = (await zk.children("/services/web"))[0];
+    const answer = anonymousCli("lab-m1", [
+        "ls /services/web",
+        `get ${REGISTRAR_ELECTION}`,
+        "getAcl /services",
+        "create /services/intruder x",
+        "create /services/web/intruder x",
+        `delete /services/web/${instance}`,
+        `set /services/web/${instance} x`,
+        `set ${REGISTRAR_ELECTION} intruder`,
+        `delete ${REGISTRAR_ELECTION}`,
+        "create /swarm-ha/registrar/other x",
+        "setAcl /services world:anyone:cdrwa",
+        "delete /swarm-ha/registrar",
+    ]);
+    console.log(`anonymous zkCli on lab-m1:\n${answer}`);
+    // Reads work: the instances, the leader's name, and the ACL (the registrar's digest masked).
+    expect(answer).toContain(instance);
+    expect(answer).toMatch(/registry-registrar\.\d\.\w+/);
+    expect(answer).toMatch(/'digest,'registrar:x\s*: cdrwa/);
+    expect(answer).toMatch(/'world,'anyone\s*: r/);
+    // Every write is refused (NoAuth), one answer per write.
+    for (const path of [
+        "/services/intruder",
+        "/services/web/intruder",
+        `/services/web/${instance}`,
+        REGISTRAR_ELECTION,
+        "/swarm-ha/registrar/other",
+        "/services",
+        "/swarm-ha/registrar",
+    ]) {
+        expect(answer).toContain(`Insufficient permission : ${path}`);
+    }
+    expect(answer.match(/Insufficient permission/g)).toHaveLength(9);
+    expect(answer).not.toMatch(/^Created /m);
+    // Nothing changed.
+    expect(await zk.exists("/services/intruder")).toBe(false);
+    expect(await zk.exists(`/services/web/${instance}`)).toBe(true);
+    expect(await zk.get(REGISTRAR_ELECTION)).toMatch(/^registry-registrar\.\d\.\w+$/);
+});
+
+test("no server shows the super digest to other users: not on its command line, zoo.cfg the zookeeper user's alone", () => {
+    const digest = superDigest(superPassword).slice("super:".length);
+    for (const host of ["lab-m1", "lab-m2", "lab-m3"]) {
+        const args = onHost(host, "ps -eo args");
+        expect(args).toContain("QuorumPeerMain");
+        expect(args).not.toContain("superDigest");
+        expect(args).not.toContain(digest);
+        expect(onHost(host, "stat -c '%a %U' /etc/zookeeper-ensemble/zoo.cfg")).toBe(
+            "600 zookeeper",
+        );
+        expect(
+            onHost(
+                host,
+                "grep -c '^DigestAuthenticationProvider.superDigest=super:' /etc/zookeeper-ensemble/zoo.cfg",
+            ),
+        ).toBe("1");
+        expect(onHost(host, "cat /etc/zookeeper-ensemble/jvm.env")).not.toContain(digest);
+        expect(
+            onHost(
+                host,
+                "journalctl -u zookeeper-ensemble --no-pager | grep -c -F -e superDigest -e " +
+                    `'${digest}'` +
+                    " || true",
+            ),
+        ).toBe("0");
+    }
+    // The registrar holds its own user's password, never super's.
+    const secrets = onHost(
+        "lab-m1",
+        "docker service inspect registry-registrar --format '{{json .Spec.TaskTemplate.ContainerSpec}}'",
+    );
+    expect(secrets).toContain('"ZK_USER=registrar"');
+    expect(secrets).toContain("zk-registrar-password");
+    expect(secrets).not.toContain("zk-super-password");
 });
 
 test("scale 3 to 5 to 2: the registry follows each step", async () => {

@@ -22,6 +22,7 @@ import {
 } from "./helpers";
 import { ZkClient } from "../../components/registry/zkClient";
 import { srvrMode } from "../../components/zookeeperProbe";
+import { superDigest } from "../../components/zookeeperEnsemble";
 
 jest.setTimeout(20 * 60 * 1000);
 
@@ -182,7 +183,11 @@ beforeAll(async () => {
     stack = await openStack({ stack: "zk-e2e", settingsFrom: "dev", config: WITHOUT_MONITORING });
     // ZooKeeper is what this file is about: the services stay out.
     await stack.removeConfig("swarm-ha:services");
-    await stack.setAllConfig({ "swarm-ha:nodes": { value: JSON.stringify(MANAGERS) } });
+    // Auth is on by default; this file starts without it and turns it on by a rolling restart.
+    await stack.setAllConfig({
+        "swarm-ha:nodes": { value: JSON.stringify(MANAGERS) },
+        "swarm-ha:zkAuth": { value: "false" },
+    });
 });
 
 test("a 3-server ensemble converges: one leader, two followers", async () => {
@@ -426,7 +431,12 @@ test("turning on auth (a generated super password) and dynamic reconfiguration r
         `static -> dynamic with auth: longest read gap ${longestGap} ms, at most ${mostDown} down at once`,
     );
     // random.RandomPassword makes the super password, on the official random plugin 4.21.1.
-    expect(ops.create).toEqual(["default_4_21_1", "zookeeper-members", "zookeeper-super-password"]);
+    expect(ops.create).toEqual([
+        "default_4_21_1",
+        "zookeeper-config-salt",
+        "zookeeper-members",
+        "zookeeper-super-password",
+    ]);
     // Nested in the zookeeper output, so the output as a whole is not marked secret; what it must
     // never be is written plain or printed, which the last test checks.
     const zk = (await stack.outputs()).zookeeper;
@@ -572,6 +582,22 @@ test("the generated super password is in neither the stored state nor anything t
     expect(superPassword).not.toBe("");
     expect(state).not.toContain(superPassword);
     expect(transcript.join("")).not.toContain(superPassword);
+    // Nor its digest (a dictionary reverses it as well as the password): not in state, not in
+    // anything printed, not on any server's command line, which every user of the host sees.
+    const digest = superDigest(superPassword).slice("super:".length);
+    expect(state).not.toContain(digest);
+    expect(transcript.join("")).not.toContain(digest);
+    for (const m of MANAGERS) {
+        const args = onHost(m.name, "ps -eo args");
+        expect(args).toContain("QuorumPeerMain");
+        expect(args).not.toContain("superDigest");
+        expect(args).not.toContain(digest);
+        // zoo.cfg, which holds it, is the zookeeper user's alone, also as ZooKeeper rewrote it on
+        // the reconfigurations above.
+        expect(onHost(m.name, "stat -c '%a %U' /etc/zookeeper-ensemble/zoo.cfg")).toBe(
+            "600 zookeeper",
+        );
+    }
 });
 
 afterAll(async () => {

@@ -200,7 +200,7 @@ test("settings that would do nothing are refused, naming what they need", () => 
         "swarm-ha:zkHeapMb is set but swarm-ha:zkServers is empty, so there is no ensemble for it; declare the servers or drop zkHeapMb.",
     );
     expect(refusal({ ...base(), zkAuth: false, zkSuperPassword: "pw-of-the-lab" })).toBe(
-        "swarm-ha:zkSuperPassword is set but swarm-ha:zkAuth is not true, so nothing would use it; set zkAuth: true or drop the password.",
+        "swarm-ha:zkSuperPassword is set but swarm-ha:zkAuth is false, so nothing would use it; drop zkAuth: false (auth is on by default) or the password.",
     );
     expect(refusal({ ...noEnsemble, services: { web: { image: "w:1", zookeeper: true } } })).toBe(
         "swarm-ha:services.web.zookeeper is true but swarm-ha:zkServers is empty, so there is no ensemble to connect it to; declare the servers or drop zookeeper.",

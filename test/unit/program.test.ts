@@ -64,7 +64,7 @@ describe("readSettings", () => {
             services: {},
             zookeeper: undefined,
             firewall: { enabled: true },
-            registrarImage: "swarm-ha-registrar:2",
+            registrarImage: "swarm-ha-registrar:3",
         });
     });
 
@@ -164,12 +164,12 @@ describe("readSettings", () => {
                 nodes: NODES,
                 sshPrivateKey: "k",
                 zkServers: [{ id: 1, node: "m1" }],
-                registrarImage: "registry.example/swarm-ha-registrar:2",
+                registrarImage: "registry.example/swarm-ha-registrar:3",
                 services: { api: { image: "w:1", register: true, registerPort: 9000 } },
             }),
         );
         expect(s.services.api.args.register).toEqual({ port: 9000 });
-        expect(s.registrarImage).toBe("registry.example/swarm-ha-registrar:2");
+        expect(s.registrarImage).toBe("registry.example/swarm-ha-registrar:3");
     });
 
     test("the hosts whose key is checked before anything runs: nodes and ZooKeeper hosts with a key", async () => {
@@ -293,7 +293,8 @@ describe("readSettings", () => {
             },
         ]);
         expect(s.zookeeper?.tickTime).toBe(2000);
-        expect(s.zookeeper?.auth).toBe(false);
+        // Auth is on by default.
+        expect(s.zookeeper?.auth).toBe(true);
         expect(s.zookeeper?.superPassword).toBeUndefined();
         expect(s.zookeeper?.dynamicReconfig).toBe(false);
     });
@@ -667,8 +668,29 @@ describe("program", () => {
         const registrar = recorder.byName("registry-registrar-service").inputs as {
             taskSpec: { containerSpec: { image: string; env: Record<string, string> } };
         };
-        expect(registrar.taskSpec.containerSpec.image).toBe("swarm-ha-registrar:2");
+        expect(registrar.taskSpec.containerSpec.image).toBe("swarm-ha-registrar:3");
         expect(registrar.taskSpec.containerSpec.env.ZOOKEEPER_CONNECT).toBe("127.0.0.11:2181");
+        // Auth is on by default; the registrar is its own digest user, not super: its password is
+        // the ensemble's generated one, a Docker secret, and the ensemble's ACL step (as super)
+        // gives it the registry's root and /swarm-ha.
+        expect(registrar.taskSpec.containerSpec.env).toMatchObject({
+            ZK_USER: "registrar",
+            ZK_PASSWORD_FILE: "/run/secrets/zk-registrar-password",
+        });
+        const secret = recorder.byName("registry-registrar-secret-zk-registrar-password");
+        expect(secret.secretPaths).toEqual(["data"]);
+        expect(Buffer.from(secret.inputs.data as string, "base64").toString()).toBe(
+            "generated-zookeeper-user-registrar",
+        );
+        expect(recorder.resources.map((r) => r.name)).toEqual(
+            expect.arrayContaining(["zookeeper-super-password", "zookeeper-user-registrar"]),
+        );
+        expect(
+            recorder.resources.filter((r) => /secret-zk-super/.test(r.name)).map((r) => r.name),
+        ).toEqual([]);
+        expect(String(recorder.byName("zookeeper-acl").inputs.create)).toContain(
+            "OWNED='registrar /services\nregistrar /swarm-ha'",
+        );
         expect(recorder.byName("web-service").inputs.labels).toEqual([
             { label: "swarm-ha.register", value: "true" },
         ]);

@@ -70,14 +70,14 @@ export class Recorder {
                               ),
                           }
                         : { ...args.inputs };
-                    // A generated password is "NAME-result", so tests can follow where it goes.
-                    if (
-                        args.type === "random:index/randomPassword:RandomPassword" &&
-                        state.result === undefined
-                    ) {
-                        state.result = `${args.name}-result`;
+                    // A generated password: a value of its own per resource, as the provider's.
+                    // (or what the test's function gives for its name).
+                    const password = args.type === "random:index/randomPassword:RandomPassword";
+                    if (password) {
+                        state.result =
+                            this.stdoutFor(args.name, inputs) ?? `generated-${args.name}`;
                     }
-                    const stdout = this.stdoutFor(args.name, inputs);
+                    const stdout = password ? undefined : this.stdoutFor(args.name, inputs);
                     if (stdout !== undefined) {
                         state.stdout = stdout;
                         state.stderr = "";

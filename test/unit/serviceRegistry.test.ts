@@ -9,12 +9,15 @@ recorder.install();
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import {
+    REGISTRAR_ELECTION,
     REGISTRAR_IMAGE,
+    REGISTRAR_USER,
     ServiceRegistry,
     ServiceRegistryArgs,
     SwarmService,
     instanceEndpoint,
     parseServiceInstance,
+    registrarPaths,
     serviceLabels,
     validateServiceRegistryArgs,
     validateSwarmServiceArgs,
@@ -52,7 +55,7 @@ describe("ServiceRegistry", () => {
         expect(s.name).toBe("registry-registrar");
         expect(s.mode).toEqual({ replicated: { replicas: 2 } });
         expect(s.taskSpec.containerSpec).toEqual({
-            image: "swarm-ha-registrar:2",
+            image: "swarm-ha-registrar:3",
             env: {
                 ZOOKEEPER_CONNECT: CONNECT,
                 REGISTRY_ROOT: "/services",
@@ -76,7 +79,7 @@ describe("ServiceRegistry", () => {
         });
         expect(s.updateConfig.order).toBe("stop-first");
         expect(s.rollbackConfig.order).toBe("stop-first");
-        expect(REGISTRAR_IMAGE).toBe("swarm-ha-registrar:2");
+        expect(REGISTRAR_IMAGE).toBe("swarm-ha-registrar:3");
     });
 
     test("with the ensemble's TLS, the registrar gets its CA", async () => {
@@ -87,23 +90,28 @@ describe("ServiceRegistry", () => {
         expect(env.ZOOKEEPER_TLS_CA).toBe(ca);
     });
 
-    test("with the super password: a Docker secret the registrar reads, never in the env", async () => {
+    test("with its own password: a Docker secret the registrar reads as the user registrar, never super, never in the env", async () => {
         await build("reg-auth", {
             connectString: CONNECT,
-            superPassword: pulumi.secret("s3cret-super"),
-            image: "registry.example:5000/swarm-ha-registrar:2",
+            password: pulumi.secret("s3cret-registrar"),
+            image: "registry.example:5000/swarm-ha-registrar:3",
             root: "/apps",
             replicas: 3,
             pollInterval: "100ms",
             sessionTimeout: "4s",
         });
-        const secret = recorder.byName("reg-auth-registrar-secret-zk-super-password");
+        const secret = recorder.byName("reg-auth-registrar-secret-zk-registrar-password");
         expect(secret.type).toBe("docker:index/secret:Secret");
         expect(secret.secretPaths).toEqual(["data"]);
-        expect(Buffer.from(secret.inputs.data as string, "base64").toString()).toBe("s3cret-super");
+        expect(Buffer.from(secret.inputs.data as string, "base64").toString()).toBe(
+            "s3cret-registrar",
+        );
+        expect(recorder.resources.map((r) => r.name)).not.toContain(
+            "reg-auth-registrar-secret-zk-super-password",
+        );
         const s = inputsOf("reg-auth-registrar-service");
         expect(s.mode).toEqual({ replicated: { replicas: 3 } });
-        expect(s.taskSpec.containerSpec.image).toBe("registry.example:5000/swarm-ha-registrar:2");
+        expect(s.taskSpec.containerSpec.image).toBe("registry.example:5000/swarm-ha-registrar:3");
         expect(s.taskSpec.containerSpec.env).toEqual({
             ZOOKEEPER_CONNECT: CONNECT,
             REGISTRY_ROOT: "/apps",
@@ -111,12 +119,20 @@ describe("ServiceRegistry", () => {
             POLL_INTERVAL: "100ms",
             SESSION_TIMEOUT: "4s",
             TASK_NAME: "{{.Task.Name}}",
-            ZK_PASSWORD_FILE: "/run/secrets/zk-super-password",
+            ZK_USER: "registrar",
+            ZK_PASSWORD_FILE: "/run/secrets/zk-registrar-password",
         });
         expect(s.taskSpec.containerSpec.secrets).toEqual([
-            expect.objectContaining({ fileName: "zk-super-password", fileMode: 0o400 }),
+            expect.objectContaining({ fileName: "zk-registrar-password", fileMode: 0o400 }),
         ]);
-        expect(JSON.stringify(s.taskSpec.containerSpec.env)).not.toContain("s3cret-super");
+        expect(JSON.stringify(s.taskSpec.containerSpec.env)).not.toContain("s3cret-registrar");
+    });
+
+    test("the registrar owns the registry's root and the platform's /swarm-ha, which holds its election", () => {
+        expect(REGISTRAR_USER).toBe("registrar");
+        expect(registrarPaths()).toEqual(["/services", "/swarm-ha"]);
+        expect(registrarPaths("/apps/registry")).toEqual(["/apps/registry", "/swarm-ha"]);
+        expect(REGISTRAR_ELECTION.startsWith(`${registrarPaths()[1]}/`)).toBe(true);
     });
 
     test("every problem in its arguments at once, before any resource", () => {
@@ -136,7 +152,7 @@ describe("ServiceRegistry", () => {
                 'ServiceRegistry "reg": root is "services/"; use an absolute ZooKeeper path below "/", such as "/services".',
                 'ServiceRegistry "reg": pollInterval is "fast"; use a Go duration such as "250ms" or "6s".',
                 'ServiceRegistry "reg": sessionTimeout is "6"; use a Go duration such as "250ms" or "6s".',
-                'ServiceRegistry "reg": image is empty; leave it unset for "swarm-ha-registrar:2" or name an image.',
+                'ServiceRegistry "reg": image is empty; leave it unset for "swarm-ha-registrar:3" or name an image.',
             ].join("\n"),
         );
         expect(() =>

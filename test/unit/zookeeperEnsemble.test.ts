@@ -1,6 +1,7 @@
 // Unit tests of ZooKeeperEnsemble with Pulumi mocks: exact resources, the rolling order, zoo.cfg,
 // secrets, stability under reordering, and every validation message.
 import { execFileSync } from "child_process";
+import { createHash } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -28,6 +29,8 @@ const recorder = new Recorder((name) => {
     if (name.endsWith("-ready"))
         return "1 10.2.0.1 follower\n2 10.2.0.2 leader\n3 10.2.0.3 follower";
     if (name.endsWith("-super-password")) return undefined;
+    // One salt for every ensemble here, so that hashes of two ensembles compare.
+    if (name.endsWith("-config-salt")) return "salt-of-the-tests";
     return undefined;
 });
 recorder.install();
@@ -46,6 +49,10 @@ import {
     subjectAltName,
     renderMembers,
     renderZooCfg,
+    aclStdin,
+    digestOf,
+    renderOwnedPaths,
+    saltedSha,
     superDigest,
     validateZooKeeperArgs,
 } from "../../components";
@@ -96,6 +103,9 @@ describe("ZooKeeperEnsemble resources", () => {
                 `${REMOTE} zk-ready`,
                 `${PROBE} zk-serving`,
                 "pulumi:providers:pulumi-nodejs zk-probe",
+                // Auth is on by default: a generated super password, and the hash's salt.
+                "random:index/randomPassword:RandomPassword zk-super-password",
+                "random:index/randomPassword:RandomPassword zk-config-salt",
             ].sort(),
         );
         const deps = (n: string) => recorder.byName(n).dependsOn.sort();
@@ -203,7 +213,18 @@ describe("ZooKeeperEnsemble resources", () => {
             { id: 2, address: "10.2.0.2", mode: "leader" },
             { id: 3, address: "10.2.0.3", mode: "follower" },
         ]);
+        // Auth is on by default.
+        expect(await pulumi.isSecret(zk.superPassword!)).toBe(true);
+        expect(await resolve(zk.superPassword)).toBe("generated-out-super-password");
+        expect(zk.userPasswords).toEqual({});
+    });
+
+    test("auth turned off: no super password, no salt, nothing on the servers' stdin", async () => {
+        const { zk, rs } = await build("off", args([1, 2, 3], { auth: { enabled: false } }));
         expect(zk.superPassword).toBeUndefined();
+        expect(rs.filter((r) => r.type.startsWith("random:"))).toEqual([]);
+        expect(recorder.byName("off-server-1").inputs.stdin).toBe("");
+        expect(recorder.byName("off-start-1").inputs.stdin).toBe("");
     });
 
     test("reordering servers yields identical resources", async () => {
@@ -212,6 +233,188 @@ describe("ZooKeeperEnsemble resources", () => {
         const view = (rs: RecordedResource[]) =>
             rs.map((r) => [r.name, r.inputs, r.dependsOn.sort()]).sort();
         expect(view(b.rs)).toEqual(view(a.rs));
+    });
+});
+
+/** A resource's inputs without the ones it keeps secret: what plain state and diffs show. */
+function plainText(r: RecordedResource): string {
+    const copy = JSON.parse(JSON.stringify(r.inputs)) as Record<string, unknown>;
+    for (const path of r.secretPaths) {
+        const keys = path.split(".");
+        let at: Record<string, unknown> = copy;
+        for (const k of keys.slice(0, -1)) at = (at[k] ?? {}) as Record<string, unknown>;
+        delete at[keys[keys.length - 1]];
+    }
+    return JSON.stringify(copy);
+}
+
+describe("ZooKeeperEnsemble's users (the registrar)", () => {
+    const registrar = { name: "registrar", paths: ["/services", "/swarm-ha"] };
+
+    test("each user gets a generated password; with auth, one ACL step as super after ready gives it its znodes", async () => {
+        const { zk, rs } = await build(
+            "own",
+            args([2, 1, 3], { auth: { superPassword: "pw-for-tests" }, users: [registrar] }),
+        );
+        expect(
+            rs
+                .filter((r) => r.type.startsWith("random:") || r.name === "own-acl")
+                .map((r) => `${r.type} ${r.name}`)
+                .sort(),
+        ).toEqual([
+            `${REMOTE} own-acl`,
+            "random:index/randomPassword:RandomPassword own-config-salt",
+            "random:index/randomPassword:RandomPassword own-user-registrar",
+        ]);
+        expect(recorder.byName("own-user-registrar").inputs).toEqual({
+            length: 32,
+            special: false,
+        });
+        expect(await pulumi.isSecret(zk.userPasswords.registrar)).toBe(true);
+        expect(await resolve(zk.userPasswords.registrar)).toBe("generated-own-user-registrar");
+
+        const acl = recorder.byName("own-acl");
+        expect(acl.dependsOn).toEqual(["own-ready"]);
+        expect(acl.parent).toBe("own");
+        expect(acl.inputs.connection).toMatchObject({ host: "10.2.0.1" });
+        expect(acl.inputs.stdin).toBe(
+            `pw-for-tests\n${digestOf("registrar", "generated-own-user-registrar")}`,
+        );
+        expect(acl.secretPaths).toEqual(expect.arrayContaining(["stdin"]));
+        expect(acl.additionalSecretOutputs).toEqual(expect.arrayContaining(["stdin"]));
+        const create = String(acl.inputs.create);
+        expect(create).toContain("OWNED='registrar /services\nregistrar /swarm-ha'");
+        expect(create).toContain("ADDRESS='10.2.0.1'");
+        expect(create).toContain(`. '${scriptsDir("own")}/zk-acl.sh'`);
+        expect(create).not.toContain("pw-for-tests");
+        expect(create).not.toContain("generated-own-user-registrar");
+        expect(create).not.toContain(digestOf("registrar", "generated-own-user-registrar"));
+    });
+
+    test("without auth the user still gets its password (the digest scheme is always on), but no step uses super", async () => {
+        const { zk, rs } = await build(
+            "open",
+            args([1, 2, 3], { auth: { enabled: false }, users: [registrar] }),
+        );
+        expect(rs.map((r) => r.name)).not.toContain("open-acl");
+        expect(rs.filter((r) => r.type.startsWith("random:")).map((r) => r.name)).toEqual([
+            "open-user-registrar",
+        ]);
+        expect(await resolve(zk.userPasswords.registrar)).toBe("generated-open-user-registrar");
+    });
+
+    test("no digest and no unsalted hash of a secret is in any plain input of any step", async () => {
+        const password = "pw-for-tests";
+        const { rs } = await build(
+            "plain",
+            args([1, 2, 3], {
+                auth: { superPassword: password },
+                users: [registrar],
+                dynamicReconfig: true,
+            }),
+        );
+        const secrets = [
+            password,
+            superDigest(password),
+            superDigest(password).slice("super:".length),
+            "generated-plain-user-registrar",
+            digestOf("registrar", "generated-plain-user-registrar").slice("registrar:".length),
+            "salt-of-the-tests",
+        ];
+        // The hashes the configuration hash used to be made of: a dictionary could test them.
+        const sha16 = (t: string) => createHash("sha256").update(t).digest("hex").slice(0, 16);
+        const derived = [sha16(superDigest(password)), sha16(password)];
+        for (const r of rs) {
+            const text = plainText(r);
+            for (const s of [...secrets, ...derived]) {
+                expect(`${r.name}: ${text.includes(s) ? s : "none"}`).toBe(`${r.name}: none`);
+            }
+        }
+        // The hash the servers compare is keyed with the secret salt.
+        const hash = /^CONFIG_HASH='([0-9a-f]+)'/m.exec(
+            String(recorder.byName("plain-server-1").inputs.create),
+        )?.[1];
+        expect(hash).toMatch(/^[0-9a-f]{16}$/);
+        expect(saltedSha("salt-of-the-tests", superDigest(password))).toMatch(/^[0-9a-f]{16}$/);
+        expect(saltedSha("another salt", superDigest(password))).not.toBe(
+            saltedSha("salt-of-the-tests", superDigest(password)),
+        );
+    });
+
+    test("what the ACL step is told: paths in plain text, the digests only on stdin", () => {
+        expect(renderOwnedPaths([registrar, { name: "monitor", paths: ["/metrics/zk"] }])).toBe(
+            "registrar /services\nregistrar /swarm-ha\nmonitor /metrics/zk",
+        );
+        expect(aclStdin("superpw", [["registrar", "secret"]])).toBe(
+            "superpw\nregistrar:93bY6sLSKRhrQ9lmjNkXaRhBsBk=",
+        );
+        expect(digestOf("registrar", "secret")).toBe("registrar:93bY6sLSKRhrQ9lmjNkXaRhBsBk=");
+    });
+
+    test.each([
+        [
+            "the super user",
+            [{ name: "super", paths: ["/services"] }],
+            'ZooKeeperEnsemble "zk": users "super" is the ensemble\'s own super user, which only the ensemble\'s steps use; give the platform\'s user a name of its own, such as "registrar".',
+        ],
+        [
+            "a name the digest scheme would split",
+            [{ name: "reg:istrar", paths: ["/services"] }],
+            "ZooKeeperEnsemble \"zk\": users has the name \"reg:istrar\"; use a letter, then up to 31 letters, digits, '_' or '-'.",
+        ],
+        [
+            "a name with a line break",
+            [{ name: "registrar\nsuper", paths: ["/services"] }],
+            "ZooKeeperEnsemble \"zk\": users has the name \"registrar\\nsuper\"; use a letter, then up to 31 letters, digits, '_' or '-'.",
+        ],
+        [
+            "a path that would start another CLI argument",
+            [{ name: "registrar", paths: ["/services world:anyone:cdrwa"] }],
+            'ZooKeeperEnsemble "zk": users "registrar" has the path "/services world:anyone:cdrwa"; use an absolute ZooKeeper path of names made of letters, digits, \'.\', \'_\' and \'-\', such as "/services".',
+        ],
+        [
+            "a relative path",
+            [{ name: "registrar", paths: ["services"] }],
+            'ZooKeeperEnsemble "zk": users "registrar" has the path "services"; use an absolute ZooKeeper path of names made of letters, digits, \'.\', \'_\' and \'-\', such as "/services".',
+        ],
+        [
+            "a parent reference",
+            [{ name: "registrar", paths: ["/services/../zookeeper"] }],
+            'ZooKeeperEnsemble "zk": users "registrar" has the path "/services/../zookeeper"; use an absolute ZooKeeper path of names made of letters, digits, \'.\', \'_\' and \'-\', such as "/services".',
+        ],
+        [
+            "quotes and a command",
+            [{ name: "registrar", paths: ["/s';rm -rf /'"] }],
+            "ZooKeeperEnsemble \"zk\": users \"registrar\" has the path \"/s';rm -rf /'\"; use an absolute ZooKeeper path of names made of letters, digits, '.', '_' and '-', such as \"/services\".",
+        ],
+        [
+            "ZooKeeper's own tree",
+            [{ name: "registrar", paths: ["/zookeeper/config"] }],
+            'ZooKeeperEnsemble "zk": users "registrar" has the path "/zookeeper/config", which is ZooKeeper\'s own; use another path.',
+        ],
+        [
+            "no paths",
+            [{ name: "registrar", paths: [] }],
+            'ZooKeeperEnsemble "zk": users "registrar" owns no paths; give at least one, such as "/services".',
+        ],
+        [
+            "a user twice",
+            [
+                { name: "registrar", paths: ["/a"] },
+                { name: "registrar", paths: ["/b"] },
+            ],
+            'ZooKeeperEnsemble "zk": users "registrar" is declared more than once; names must be unique.',
+        ],
+        [
+            "two owners of one tree",
+            [
+                { name: "registrar", paths: ["/services"] },
+                { name: "other", paths: ["/services/web"] },
+            ],
+            'ZooKeeperEnsemble "zk": users "registrar" and "other" both own "/services/web"; a znode has one owner.',
+        ],
+    ])("users: %s is refused", (_label, users, message) => {
+        expect(() => validateZooKeeperArgs("zk", args([1, 2, 3], { users }))).toThrow(message);
     });
 });
 
@@ -368,8 +571,8 @@ describe("ZooKeeperEnsemble with TLS", () => {
             ].sort(),
         );
         // With the servers' other steps: 6 each and the 3 TLS ones; ready, the probe and its
-        // provider; the CA and the keystore password.
-        expect(rs).toHaveLength(3 * 9 + 3 + 2);
+        // provider; the CA, the keystore password and the config hash's salt.
+        expect(rs).toHaveLength(3 * 9 + 3 + 3);
         const deps = (n: string) => recorder.byName(n).dependsOn.sort();
         expect(deps("o-tls-request-2")).toEqual(["o-install-2"]);
         expect(deps("o-tls-sign-2")).toEqual(["o-tls-request-2"]);
@@ -451,12 +654,12 @@ describe("ZooKeeperEnsemble with TLS", () => {
         expect(create).toMatch(/^CERT_SHA256='[0-9a-f]{16}'$/m);
         expect(create).not.toContain("BEGIN");
         expect(create).toMatch(/\. '[^']*\/zk-tls\.sh'$/);
-        expect(step.inputs.stdin).toBe(`i-keystore-password-result\n${certOf("2")}${CA_CERT}`);
+        expect(step.inputs.stdin).toBe(`generated-i-keystore-password\n${certOf("2")}${CA_CERT}`);
         expect(step.secretPaths.sort()).toEqual(["connection", "stdin"]);
         expect(step.additionalSecretOutputs.sort()).toEqual(["connection", "stdin"]);
         // Another server's certificate is its own.
         expect(recorder.byName("i-tls-3").inputs.stdin).toBe(
-            `i-keystore-password-result\n${certOf("3")}${CA_CERT}`,
+            `generated-i-keystore-password\n${certOf("3")}${CA_CERT}`,
         );
     });
 
@@ -901,7 +1104,7 @@ describe("ZooKeeperEnsemble validation", () => {
         ["no servers", args([]), 'ZooKeeperEnsemble "zk": 0 servers given; use 1, 3, 5 or 7.'],
         [
             "dynamic reconfiguration without auth",
-            args([1, 2, 3], { dynamicReconfig: true }),
+            args([1, 2, 3], { dynamicReconfig: true, auth: { enabled: false } }),
             'ZooKeeperEnsemble "zk": dynamicReconfig is on and auth.enabled is not; ZooKeeper lets only the super user reconfigure, so turn auth on.',
         ],
         [

@@ -9,8 +9,11 @@
 //	                    names the secure client ports, and servers must present a certificate it signed
 //	REGISTRY_ROOT       where instances go, ROOT/<service>/<task id> (default /services)
 //	ELECTION_PATH       the leader's ephemeral znode (default /swarm-ha/registrar/leader)
-//	ZK_PASSWORD_FILE    the ensemble's super password; with it the registrar authenticates as super
-//	                    and what it creates is readable by everyone and writable by nobody else
+//	ZK_PASSWORD_FILE    the password of the registrar's own digest user (never super); with it the
+//	                    registrar authenticates as ZK_USER, and what it creates is readable by
+//	                    everyone and writable by that user only (existing znodes it may change get
+//	                    that ACL too)
+//	ZK_USER             the registrar's digest user (default registrar; "super" is refused)
 //	DOCKER_SOCKET       the engine's socket (default /var/run/docker.sock)
 //	POLL_INTERVAL       how often the swarm is read (default 250ms)
 //	SESSION_TIMEOUT     the ZooKeeper session's timeout (default 6s): how long a dead leader's
@@ -65,14 +68,23 @@ func main() {
 	}
 	acl := zk.WorldACL(zk.PermAll)
 	if file := os.Getenv("ZK_PASSWORD_FILE"); file != "" {
-		password, err := os.ReadFile(file)
+		user := env("ZK_USER", "registrar")
+		if err := CheckUser(user); err != nil {
+			logger.Fatalf("swarm-ha-registrar: ZK_USER: %v", err)
+		}
+		data, err := os.ReadFile(file)
 		if err != nil {
 			logger.Fatalf("swarm-ha-registrar: ZK_PASSWORD_FILE: %v", err)
 		}
-		if err := conn.AddAuth("digest", []byte("super:"+strings.TrimSpace(string(password)))); err != nil {
-			logger.Fatalf("swarm-ha-registrar: authenticating to ZooKeeper: %v", err)
+		password := strings.TrimSpace(string(data))
+		if password == "" {
+			logger.Fatalf("swarm-ha-registrar: ZK_PASSWORD_FILE %s is empty", file)
 		}
-		acl = zk.WorldACL(zk.PermRead)
+		// The client sends the credentials again on every new session.
+		if err := conn.AddAuth("digest", []byte(user+":"+password)); err != nil {
+			logger.Fatalf("swarm-ha-registrar: authenticating to ZooKeeper as %s: %v", user, err)
+		}
+		acl = OwnACL(user, password)
 	}
 	docker := NewDocker(env("DOCKER_SOCKET", "/var/run/docker.sock"))
 	r := &Registrar{

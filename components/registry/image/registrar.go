@@ -11,7 +11,9 @@ import (
 	"fmt"
 	"log"
 	"path"
+	"regexp"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/go-zookeeper/zk"
@@ -24,6 +26,29 @@ type Store interface {
 	Children(path string) ([]string, *zk.Stat, error)
 	Create(path string, data []byte, flags int32, acl []zk.ACL) (string, error)
 	Delete(path string, version int32) error
+	GetACL(path string) ([]zk.ACL, *zk.Stat, error)
+	SetACL(path string, acl []zk.ACL, version int32) (*zk.Stat, error)
+}
+
+// OwnACL is the ACL of what the registrar creates when it has a digest user of its own: that user
+// may do everything, everyone else may read (discovery reads anonymously).
+func OwnACL(user, password string) []zk.ACL {
+	return append(zk.DigestACL(zk.PermAll, user, password), zk.WorldACL(zk.PermRead)...)
+}
+
+var userName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]{0,31}$`)
+
+// CheckUser refuses a digest user the registrar must not be: the ensemble's super user (it passes
+// every ACL, so a registrar holding it could change anything), or a name the digest scheme would
+// split (a colon) or that is not a plain name.
+func CheckUser(user string) error {
+	if user == "super" {
+		return errors.New(`"super" is the ensemble's own user; give the registrar a user of its own, such as registrar`)
+	}
+	if !userName.MatchString(user) {
+		return fmt.Errorf("%q is not a user name; use a letter, then up to 31 letters, digits, '_' or '-'", user)
+	}
+	return nil
 }
 
 // Registrar reconciles the registry at Root with what Read returns.
@@ -32,8 +57,9 @@ type Registrar struct {
 	Read     func() (Snapshot, error)
 	Root     string
 	Election string
-	// ACL of everything the registrar creates: with auth, world-readable only (the super user it
-	// authenticates as passes every ACL); without, open.
+	// ACL of every persistent znode and instance the registrar creates, and of the persistent ones
+	// it finds (the root, each service's znode, the election's parents): with a user of its own,
+	// OwnACL (only it writes, anyone reads); without, open.
 	ACL  []zk.ACL
 	Name string
 	Now  func() time.Time
@@ -191,7 +217,8 @@ func (r *Registrar) remove(p string) error {
 	return nil
 }
 
-// ensure creates a persistent znode and its parents once per session.
+// ensure creates a persistent znode and its parents once per session; one that exists already
+// (made by an earlier registrar, perhaps open to everyone) is given the registrar's ACL.
 func (r *Registrar) ensure(p string) error {
 	if p == "/" || r.made[p] {
 		return nil
@@ -199,11 +226,71 @@ func (r *Registrar) ensure(p string) error {
 	if err := r.ensure(path.Dir(p)); err != nil {
 		return err
 	}
-	if _, err := r.Store.Create(p, nil, 0, r.ACL); err != nil && !errors.Is(err, zk.ErrNodeExists) {
-		return fmt.Errorf("creating %s: %w", p, err)
+	_, err := r.Store.Create(p, nil, 0, r.ACL)
+	if errors.Is(err, zk.ErrNodeExists) {
+		err = r.own(p)
+	} else if err != nil {
+		err = fmt.Errorf("creating %s: %w", p, err)
+	}
+	if err != nil {
+		return err
 	}
 	r.made[p] = true
 	return nil
+}
+
+// own gives an existing znode the registrar's ACL when it has another. ZooKeeper lets only a
+// client with the admin permission change an ACL: one open to everyone (made before the registrar
+// had a user) is fixed here; one that is read-only to the registrar (made as the super user by an
+// older registrar) is fixed by the ensemble's ACL step, which runs as the super user.
+func (r *Registrar) own(p string) error {
+	acl, _, err := r.Store.GetACL(p)
+	if err != nil {
+		return fmt.Errorf("reading the ACL of %s: %w", p, err)
+	}
+	if sameACL(acl, r.ACL) {
+		return nil
+	}
+	if _, err := r.Store.SetACL(p, r.ACL, -1); err != nil {
+		if errors.Is(err, zk.ErrNoAuth) {
+			return fmt.Errorf("%s has an ACL the registrar may not change (%s); the ensemble's ACL step, as the super user, gives it the registrar's: %w", p, describeACL(acl), err)
+		}
+		return fmt.Errorf("setting the ACL of %s: %w", p, err)
+	}
+	r.Log.Printf("%s had the ACL %s; now %s", p, describeACL(acl), describeACL(r.ACL))
+	return nil
+}
+
+// sameACL compares two ACLs as sets.
+func sameACL(a, b []zk.ACL) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	seen := map[zk.ACL]int{}
+	for _, x := range a {
+		seen[x]++
+	}
+	for _, x := range b {
+		if seen[x] == 0 {
+			return false
+		}
+		seen[x]--
+	}
+	return true
+}
+
+// describeACL writes an ACL for the log without its digests: "digest:registrar:…:31,world:anyone:1".
+func describeACL(acl []zk.ACL) string {
+	parts := make([]string, 0, len(acl))
+	for _, a := range acl {
+		id := a.ID
+		if a.Scheme == "digest" {
+			user, _, _ := strings.Cut(a.ID, ":")
+			id = user + ":…"
+		}
+		parts = append(parts, fmt.Sprintf("%s:%s:%d", a.Scheme, id, a.Perms))
+	}
+	return strings.Join(parts, ",")
 }
 
 func portSuffix(port *int) string {

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"log"
 	"path"
@@ -14,20 +16,62 @@ import (
 	"github.com/go-zookeeper/zk"
 )
 
-// fakeStore is an in-memory ZooKeeper tree with sessions.
+// fakeStore is an in-memory ZooKeeper tree with sessions and ACLs, checked as ZooKeeper checks
+// them: creating and deleting need the parent's create and delete permissions, setting an ACL the
+// znode's admin permission. The session's identity is the digest id it authenticated with ("" for
+// an anonymous one).
 type fakeStore struct {
-	session int64
-	nodes   map[string]*fakeNode
-	ops     []string
+	session  int64
+	identity string
+	nodes    map[string]*fakeNode
+	ops      []string
 }
 
 type fakeNode struct {
 	data  []byte
 	owner int64
+	acl   []zk.ACL
 }
 
 func newFakeStore(session int64) *fakeStore {
-	return &fakeStore{session: session, nodes: map[string]*fakeNode{"/": {}}}
+	return &fakeStore{session: session, nodes: map[string]*fakeNode{"/": {acl: zk.WorldACL(zk.PermAll)}}}
+}
+
+// allowed reports whether the session's identity has perm on the znode at p.
+func (f *fakeStore) allowed(p string, perm int32) bool {
+	for _, a := range f.nodes[p].acl {
+		if a.Perms&perm == 0 {
+			continue
+		}
+		if a.Scheme == "world" && a.ID == "anyone" || a.Scheme == "digest" && a.ID == f.identity && f.identity != "" {
+			return true
+		}
+	}
+	return false
+}
+
+func (f *fakeStore) GetACL(p string) ([]zk.ACL, *zk.Stat, error) {
+	n, ok := f.nodes[p]
+	if !ok {
+		return nil, nil, zk.ErrNoNode
+	}
+	if !f.allowed(p, zk.PermRead|zk.PermAdmin) {
+		return nil, nil, zk.ErrNoAuth
+	}
+	return append([]zk.ACL(nil), n.acl...), &zk.Stat{}, nil
+}
+
+func (f *fakeStore) SetACL(p string, acl []zk.ACL, _ int32) (*zk.Stat, error) {
+	n, ok := f.nodes[p]
+	if !ok {
+		return nil, zk.ErrNoNode
+	}
+	if !f.allowed(p, zk.PermAdmin) {
+		return nil, zk.ErrNoAuth
+	}
+	n.acl = acl
+	f.ops = append(f.ops, "setACL "+p)
+	return &zk.Stat{}, nil
 }
 
 func (f *fakeStore) SessionID() int64 { return f.session }
@@ -54,14 +98,17 @@ func (f *fakeStore) Children(p string) ([]string, *zk.Stat, error) {
 	return out, &zk.Stat{}, nil
 }
 
-func (f *fakeStore) Create(p string, data []byte, flags int32, _ []zk.ACL) (string, error) {
+func (f *fakeStore) Create(p string, data []byte, flags int32, acl []zk.ACL) (string, error) {
 	if _, ok := f.nodes[p]; ok {
 		return "", zk.ErrNodeExists
 	}
 	if _, ok := f.nodes[path.Dir(p)]; !ok {
 		return "", zk.ErrNoNode
 	}
-	n := &fakeNode{data: data}
+	if !f.allowed(path.Dir(p), zk.PermCreate) {
+		return "", zk.ErrNoAuth
+	}
+	n := &fakeNode{data: data, acl: acl}
 	if flags == zk.FlagEphemeral {
 		n.owner = f.session
 	}
@@ -76,6 +123,9 @@ func (f *fakeStore) Delete(p string, _ int32) error {
 	}
 	if c, _, _ := f.Children(p); len(c) > 0 {
 		return zk.ErrNotEmpty
+	}
+	if !f.allowed(path.Dir(p), zk.PermDelete) {
+		return zk.ErrNoAuth
 	}
 	delete(f.nodes, p)
 	f.ops = append(f.ops, "delete "+p)
@@ -280,5 +330,136 @@ func TestANewLeaderReplacesInstancesOfAnotherSession(t *testing.T) {
 		if store.nodes[p].owner != 2 {
 			t.Fatalf("%s still belongs to session %d", p, store.nodes[p].owner)
 		}
+	}
+}
+
+// setData is what an anonymous client's set of a znode's data amounts to: the write permission.
+func (f *fakeStore) setData(p string, data []byte) error {
+	if _, ok := f.nodes[p]; !ok {
+		return zk.ErrNoNode
+	}
+	if !f.allowed(p, zk.PermWrite) {
+		return zk.ErrNoAuth
+	}
+	f.nodes[p].data = data
+	return nil
+}
+
+// registrarID is the digest id of the registrar's user with the tests' password.
+var registrarID = zk.DigestACL(zk.PermAll, "registrar", "pw-of-the-tests")[0].ID
+
+func ownedRegistrar(store *fakeStore, read func() (Snapshot, error)) *Registrar {
+	r := newRegistrar(store, read)
+	r.ACL = OwnACL("registrar", "pw-of-the-tests")
+	store.identity = registrarID
+	return r
+}
+
+func TestOwnACLLetsOnlyTheRegistrarWriteAndAnyoneRead(t *testing.T) {
+	want := []zk.ACL{
+		{Perms: zk.PermAll, Scheme: "digest", ID: "registrar:OEc8EvS09lhyYtjI3fg524QE6i8="},
+		{Perms: zk.PermRead, Scheme: "world", ID: "anyone"},
+	}
+	if got := OwnACL("registrar", "pw-of-the-tests"); !reflect.DeepEqual(got, want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	// ZooKeeper's digest: base64(sha1("registrar:pw-of-the-tests")), 28 characters.
+	if d := registrarID[len("registrar:"):]; len(d) != 28 || strings.Contains(d, "pw-of") {
+		t.Fatalf("digest %q", d)
+	}
+}
+
+func TestEverythingTheRegistrarCreatesIsItsOwnAndAnAnonymousClientCannotWriteIt(t *testing.T) {
+	store := newFakeStore(7)
+	r := ownedRegistrar(store, func() (Snapshot, error) { return snapshot(), nil })
+	if leading, err := r.Round(); !leading || err != nil {
+		t.Fatalf("leading %v, err %v", leading, err)
+	}
+	own := OwnACL("registrar", "pw-of-the-tests")
+	for _, p := range []string{"/services", "/services/web", "/services/web/t1", "/services/api", "/services/api/t4", "/swarm-ha", "/swarm-ha/registrar", "/swarm-ha/registrar/leader"} {
+		if n, ok := store.nodes[p]; !ok || !reflect.DeepEqual(n.acl, own) {
+			t.Fatalf("%s: %+v, want the registrar's ACL %v", p, n, own)
+		}
+	}
+	// An anonymous session: reads work, writes under the registrar's znodes are refused.
+	store.identity = ""
+	if _, _, err := store.Get("/services/web/t1"); err != nil {
+		t.Fatalf("anonymous read: %v", err)
+	}
+	for what, err := range map[string]error{
+		"create under /services":     firstErr(store.Create("/services/intruder", nil, 0, zk.WorldACL(zk.PermAll))),
+		"create under /services/web": firstErr(store.Create("/services/web/intruder", nil, zk.FlagEphemeral, zk.WorldACL(zk.PermAll))),
+		"delete an instance":         store.Delete("/services/web/t1", -1),
+		"delete the leader znode":    store.Delete("/swarm-ha/registrar/leader", -1),
+		"set the leader znode":       store.setData("/swarm-ha/registrar/leader", []byte("intruder")),
+		"set an instance":            store.setData("/services/web/t1", []byte("{}")),
+		"open the ACL of /services":  firstErr(store.SetACL("/services", zk.WorldACL(zk.PermAll), -1)),
+		"create beside the election": firstErr(store.Create("/swarm-ha/registrar/other", nil, 0, zk.WorldACL(zk.PermAll))),
+	} {
+		if !errors.Is(err, zk.ErrNoAuth) {
+			t.Errorf("anonymous %s: %v, want %v", what, err, zk.ErrNoAuth)
+		}
+	}
+}
+
+func firstErr[T any](_ T, err error) error { return err }
+
+func TestZnodesOpenToEveryoneFromAnEarlierRegistrarGetTheRegistrarsACL(t *testing.T) {
+	store := newFakeStore(7)
+	open := zk.WorldACL(zk.PermAll)
+	for _, p := range []string{"/services", "/services/web", "/swarm-ha", "/swarm-ha/registrar"} {
+		store.nodes[p] = &fakeNode{acl: open}
+	}
+	var logged bytes.Buffer
+	r := ownedRegistrar(store, func() (Snapshot, error) { return snapshot(), nil })
+	r.Log = log.New(&logged, "", 0)
+	if _, err := r.Round(); err != nil {
+		t.Fatal(err)
+	}
+	own := OwnACL("registrar", "pw-of-the-tests")
+	for _, p := range []string{"/services", "/services/web", "/swarm-ha", "/swarm-ha/registrar"} {
+		if !reflect.DeepEqual(store.nodes[p].acl, own) {
+			t.Fatalf("%s still has %v", p, store.nodes[p].acl)
+		}
+	}
+	if !strings.Contains(logged.String(), "/services had the ACL world:anyone:31; now digest:registrar:…:31,world:anyone:1") {
+		t.Fatalf("log: %s", logged.String())
+	}
+	if strings.Contains(logged.String(), registrarID[len("registrar:"):]) {
+		t.Fatalf("the log holds the digest: %s", logged.String())
+	}
+	// Once per session: the next round reads no ACL again and changes nothing.
+	store.ops = nil
+	if _, err := r.Round(); err != nil || len(store.ops) != 0 {
+		t.Fatalf("ops %v, err %v", store.ops, err)
+	}
+}
+
+func TestAReadOnlyRootFromASuperRegistrarNamesTheEnsemblesStep(t *testing.T) {
+	store := newFakeStore(7)
+	store.nodes["/services"] = &fakeNode{acl: zk.WorldACL(zk.PermRead)}
+	r := ownedRegistrar(store, func() (Snapshot, error) { return snapshot(), nil })
+	leading, err := r.Round()
+	if !leading || !errors.Is(err, zk.ErrNoAuth) {
+		t.Fatalf("leading %v, err %v", leading, err)
+	}
+	if !strings.Contains(err.Error(), "/services has an ACL the registrar may not change (world:anyone:1); the ensemble's ACL step") {
+		t.Fatalf("error: %v", err)
+	}
+}
+
+func TestCheckUserRefusesSuperAndNamesTheDigestSchemeWouldSplit(t *testing.T) {
+	for _, ok := range []string{"registrar", "reg_2", "R-x"} {
+		if err := CheckUser(ok); err != nil {
+			t.Errorf("%q: %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"super", "", "a:b", "2abc", "reg istrar", "x\n", strings.Repeat("a", 33), "ré"} {
+		if err := CheckUser(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+	if err := CheckUser("super"); !strings.Contains(err.Error(), "the ensemble's own user") {
+		t.Fatalf("%v", err)
 	}
 }
