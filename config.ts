@@ -6,6 +6,7 @@ import * as os from "os";
 import * as pulumi from "@pulumi/pulumi";
 import {
     REGISTRAR_IMAGE,
+    DOCKER_READ_IMAGE,
     DockerInstallMethod,
     NodeAvailability,
     SwarmNodeArgs,
@@ -52,6 +53,11 @@ export interface StackSettings {
     zookeeper?: ZooKeeperSettings;
     /** The registrar's image (`swarm-ha:registrarImage`), for services that ask to be registered. */
     registrarImage: string;
+    /**
+     * The read-only Docker API proxy's image (`swarm-ha:dockerReadImage`), for the registry and the
+     * monitoring.
+     */
+    dockerReadImage: string;
     /** Monitoring and alerting (`swarm-ha:monitoring`); absent when not enabled. */
     monitoring?: MonitoringSettings;
     /** The hosts' firewall (`swarm-ha:firewall`): on unless the stack turns it off; absent then. */
@@ -645,6 +651,7 @@ export function readSettings(config: ConfigSource): StackSettings {
         zookeeper,
         monitoring,
         registrarImage: (v.registrarImage as string | undefined) ?? REGISTRAR_IMAGE,
+        dockerReadImage: (v.dockerReadImage as string | undefined) ?? DOCKER_READ_IMAGE,
         clusterName: (v.clusterName as string | undefined) ?? "swarm",
         nodes,
         sshUser: (v.sshUser as string | undefined) ?? "root",

@@ -6,6 +6,7 @@
 // same function through the Automation API.
 import * as docker from "@pulumi/docker";
 import {
+    DockerReadProxy,
     ServiceRegistry,
     ServiceRegistryArgs,
     SshArgs,
@@ -36,6 +37,7 @@ import {
     loginProblems,
     sharingConnections,
     throwIfAny,
+    validateDockerReadProxyArgs,
     validateServiceRegistryArgs,
     validateSwarmClusterArgs,
     validateSwarmMonitoringArgs,
@@ -65,6 +67,14 @@ export function checkComponents(
         ...(zookeeper ? [() => validateZooKeeperArgs("zookeeper", zookeeper)] : []),
         ...(registry ? [() => validateServiceRegistryArgs("registry", registry)] : []),
         ...(monitoring ? [() => validateSwarmMonitoringArgs("monitoring", monitoring)] : []),
+        ...(registry || monitoring
+            ? [
+                  () =>
+                      validateDockerReadProxyArgs("docker-read", {
+                          image: settings.dockerReadImage,
+                      }),
+              ]
+            : []),
         ...Object.keys(settings.services)
             .sort()
             .map((name) => () => validateSwarmServiceArgs(name, settings.services[name].args)),
@@ -410,6 +420,16 @@ export async function program(): Promise<Record<string, unknown>> {
                 ),
             ]),
         );
+        // One read-only Docker API on the managers for the registrar, the exporter and Prometheus:
+        // none of them holds the engine's socket.
+        const dockerRead =
+            registryArgs || monitoringArgs
+                ? new DockerReadProxy(
+                      "docker-read",
+                      { image: settings.dockerReadImage, tasksFrom: reader.connection },
+                      { provider },
+                  )
+                : undefined;
         if (zk && registryArgs) {
             registry = new ServiceRegistry(
                 "registry",
@@ -418,6 +438,7 @@ export async function program(): Promise<Record<string, unknown>> {
                     connectString: zk.connectString,
                     password: zk.userPasswords[REGISTRAR_USER],
                     tlsCa: zk.tlsCa,
+                    dockerRead,
                     tasksFrom: reader.connection,
                 },
                 { provider, dependsOn: [zk] },
@@ -433,6 +454,7 @@ export async function program(): Promise<Record<string, unknown>> {
                         ? { zookeeper: { ...monitoringArgs.zookeeper, tlsCa: zk.tlsCa } }
                         : {}),
                     scrapeNetworks: names.map((n) => ({ name: n, id: networks.get(n)!.id })),
+                    dockerRead,
                     tasksFrom: reader.connection,
                 },
                 { provider, dependsOn: zk ? [zk] : [] },

@@ -4,6 +4,7 @@ export * from "./validation";
 export * from "./swarmCluster";
 export * from "./swarmService";
 export * from "./zookeeperEnsemble";
+export * from "./dockerRead";
 export * from "./registry";
 export * from "./monitoring";
 export * from "./swarmQuorum";

@@ -11,6 +11,8 @@
 #                             Go binary in an otherwise empty image (about 6 MB)
 #   swarm-ha-exporter:2       the monitoring's exporter of the swarm and ZooKeeper
 #                             (components/monitoring/exporter), likewise (about 5 MB)
+#   swarm-ha-docker-read:1    the read-only Docker API proxy the registrar, the exporter and
+#                             Prometheus read the swarm through (components/dockerRead/image), likewise
 #   swarm-ha-prometheus:2.42  Debian's prometheus (with promtool) on Debian's libc6 alone (about 100 MB)
 #   swarm-ha-alertmanager:0.25   Debian's prometheus-alertmanager, likewise (about 30 MB)
 #   swarm-ha-node-exporter:1.5   Debian's prometheus-node-exporter, likewise (about 20 MB)
@@ -20,6 +22,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 WEB_IMAGE="swarm-ha-web:3"
 REGISTRAR_IMAGE="swarm-ha-registrar:3"
 EXPORTER_IMAGE="swarm-ha-exporter:2"
+DOCKER_READ_IMAGE="swarm-ha-docker-read:1"
 PROMETHEUS_IMAGE="swarm-ha-prometheus:2.42"
 ALERTMANAGER_IMAGE="swarm-ha-alertmanager:0.25"
 NODE_EXPORTER_IMAGE="swarm-ha-node-exporter:1.5"
@@ -113,15 +116,16 @@ debian_image() {
 }
 
 docker info >/dev/null 2>&1 || die "no Docker engine answers here; start one (npm run lab -- up starts it)"
-[ $# -gt 0 ] || set -- web registrar exporter prometheus alertmanager node-exporter
+[ $# -gt 0 ] || set -- web registrar exporter docker-read prometheus alertmanager node-exporter
 for name in "$@"; do
   case "$name" in
     web) web ;;
     registrar) go_image registrar "$REGISTRAR_IMAGE" components/registry/image ;;
     exporter) go_image exporter "$EXPORTER_IMAGE" components/monitoring/exporter ;;
+    docker-read) go_image docker-read "$DOCKER_READ_IMAGE" components/dockerRead/image ;;
     prometheus) debian_image "$PROMETHEUS_IMAGE" prometheus /usr/bin/prometheus promtool ;;
     alertmanager) debian_image "$ALERTMANAGER_IMAGE" prometheus-alertmanager /usr/bin/prometheus-alertmanager ;;
     node-exporter) debian_image "$NODE_EXPORTER_IMAGE" prometheus-node-exporter /usr/bin/prometheus-node-exporter ;;
-    *) die "no image named '$name' (web, registrar, exporter, prometheus, alertmanager, node-exporter)" ;;
+    *) die "no image named '$name' (web, registrar, exporter, docker-read, prometheus, alertmanager, node-exporter)" ;;
   esac
 done

@@ -1,5 +1,6 @@
 // What SwarmMonitoring gives Prometheus and Alertmanager: their configuration files and the alert
 // rules for this platform's quorums, rendered by pure functions (JSON, which both read as YAML).
+import { DOCKER_READ_HOST } from "../dockerRead";
 
 /** A ZooKeeper server Prometheus probes through the exporter. */
 export interface MonitoredZooKeeperServer {
@@ -35,7 +36,8 @@ export interface MonitoringPlan {
 export const METRICS_PORT_LABEL = "swarm-ha.metrics.port";
 export const METRICS_PATH_LABEL = "swarm-ha.metrics.path";
 
-const DOCKER_SOCKET = "unix:///var/run/docker.sock";
+// The read-only Docker API's socket (DockerReadProxy), never the engine's: Prometheus publishes a port.
+const DOCKER_SOCKET = DOCKER_READ_HOST;
 
 /** Docker Swarm discovery's meta label for a service label (dots and dashes become underscores). */
 function serviceLabel(label: string): string {

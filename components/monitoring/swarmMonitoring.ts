@@ -14,6 +14,7 @@ import {
     prometheusConfig,
     rulesFile,
 } from "./prometheusConfig";
+import { DOCKER_READ_IMAGE, DockerReadProxy } from "../dockerRead";
 
 /** The images scripts/images.sh builds; real clusters push them (or the official ones) to their registry. */
 export const MONITORING_IMAGES = {
@@ -21,6 +22,7 @@ export const MONITORING_IMAGES = {
     alertmanager: "swarm-ha-alertmanager:0.25",
     nodeExporter: "swarm-ha-node-exporter:1.5",
     exporter: "swarm-ha-exporter:2",
+    dockerRead: DOCKER_READ_IMAGE,
 };
 
 /** The images SwarmMonitoring runs. */
@@ -33,6 +35,8 @@ export interface MonitoringImages {
     nodeExporter?: pulumi.Input<string>;
     /** Default: "swarm-ha-exporter:2" (components/monitoring/exporter). */
     exporter?: pulumi.Input<string>;
+    /** The monitoring's own read-only Docker API proxy, without `dockerRead`. Default: "swarm-ha-docker-read:1". */
+    dockerRead?: pulumi.Input<string>;
 }
 
 export interface SwarmMonitoringArgs {
@@ -81,6 +85,12 @@ export interface SwarmMonitoringArgs {
     alertmanagerConfig?: pulumi.Input<string>;
     /** Default: the project's images. */
     images?: MonitoringImages;
+    /**
+     * The cluster's read-only Docker API (DockerReadProxy), which the exporter and Prometheus's
+     * discovery read the swarm through; give the one the other components use. Default: the
+     * monitoring runs its own, `NAME-docker-read`.
+     */
+    dockerRead?: DockerReadProxy;
     /** A manager's SSH connection: each service's tasks are read there after each change. Default: none. */
     tasksFrom?: commandTypes.remote.ConnectionArgs;
 }
@@ -135,6 +145,11 @@ export function validateSwarmMonitoringArgs(name: string, args: SwarmMonitoringA
             problems.push(...ruleProblem(`${p}: images.${which}`, rules.image, image));
         }
     }
+    if (args.dockerRead !== undefined && args.images?.dockerRead !== undefined) {
+        problems.push(
+            `${p}: images.dockerRead is set with dockerRead; the proxy given runs its own image, so drop one of them.`,
+        );
+    }
     const nets = (args.scrapeNetworks ?? []).map((n) => n.name);
     for (const n of nets) {
         if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(n)) {
@@ -155,6 +170,8 @@ export class SwarmMonitoring extends pulumi.ComponentResource {
     public readonly nodeExporter: SwarmService;
     /** The project's exporter of the swarm's state and ZooKeeper's `mntr`. */
     public readonly exporter: SwarmService;
+    /** The read-only Docker API the exporter and Prometheus read: the one given, or the monitoring's own. */
+    public readonly dockerRead: DockerReadProxy;
     /** The names of the alerts Prometheus evaluates. */
     public readonly alerts: string[];
     /** Where Prometheus and Alertmanager answer: their published ports. */
@@ -198,12 +215,17 @@ export class SwarmMonitoring extends pulumi.ComponentResource {
             endpointMode,
             tasksFrom: args.tasksFrom,
         };
-        const dockerSocket = {
-            type: "bind" as const,
-            source: "/var/run/docker.sock",
-            target: "/var/run/docker.sock",
-        };
-        // Only a manager's engine answers for the swarm's nodes, services and tasks.
+        // Only a manager's engine answers for the swarm's nodes, services and tasks: the exporter
+        // and Prometheus read them through the proxy beside them, never the engine's socket
+        // (Prometheus publishes a port).
+        this.dockerRead =
+            args.dockerRead ??
+            new DockerReadProxy(
+                `${name}-docker-read`,
+                { image: images.dockerRead, tasksFrom: args.tasksFrom },
+                { parent: this },
+            );
+        const dockerApi = this.dockerRead.mount;
         const onAManager = ["node.role==manager"];
         // One task with a volume or a port of its own: the old one stops before the new one starts.
         const stopFirst = { order: "stop-first" as const };
@@ -215,12 +237,13 @@ export class SwarmMonitoring extends pulumi.ComponentResource {
                 image: images.exporter,
                 env: {
                     LISTEN: `:${EXPORTER_PORT}`,
+                    DOCKER_SOCKET: this.dockerRead.socket,
                     ...(args.zookeeper?.tlsCa ? { ZOOKEEPER_TLS_CA: args.zookeeper.tlsCa } : {}),
                 },
-                mounts: [dockerSocket],
+                mounts: [dockerApi],
                 constraints: onAManager,
             },
-            { parent: this },
+            { parent: this, dependsOn: [this.dockerRead] },
         );
         this.nodeExporter = new SwarmService(
             `${name}-node-exporter`,
@@ -295,7 +318,7 @@ export class SwarmMonitoring extends pulumi.ComponentResource {
                 },
                 networks: [...onNetwork, ...(args.scrapeNetworks ?? []).map((n) => ({ id: n.id }))],
                 mounts: [
-                    dockerSocket,
+                    dockerApi,
                     { type: "volume", source: `${name}-prometheus`, target: "/prometheus" },
                 ],
                 constraints: onAManager,
@@ -303,7 +326,7 @@ export class SwarmMonitoring extends pulumi.ComponentResource {
                 updateConfig: stopFirst,
                 rollbackConfig: stopFirst,
             },
-            { parent: this, dependsOn: [this.exporter, this.alertmanager] },
+            { parent: this, dependsOn: [this.dockerRead, this.exporter, this.alertmanager] },
         );
         this.registerOutputs({
             network: this.network.name,

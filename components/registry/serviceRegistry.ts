@@ -1,13 +1,15 @@
 // ServiceRegistry: ZooKeeper as the swarm's service registry. It runs the registrar (./image) as a
 // Swarm service on the managers: the registrar registers every running task of each service that
 // asks for it (SwarmService's `register`) as an ephemeral znode ROOT/<service>/<task id> holding
-// Curator's ServiceInstance JSON, and removes it when the task stops, fails or moves.
+// Curator's ServiceInstance JSON, and removes it when the task stops, fails or moves. It reads the
+// swarm through the read-only Docker API (DockerReadProxy), never the engine's socket.
 import { ruleProblem, rules } from "../grammar";
 import * as pulumi from "@pulumi/pulumi";
 import * as commandTypes from "@pulumi/command/types/input";
 import { SwarmService } from "../swarmService";
 import { prefix, throwIfAny, wholeNumberProblems } from "../validation";
 import { DEFAULT_REGISTRY_ROOT } from "./discovery";
+import { DockerReadProxy, dockerReadImageProblems } from "../dockerRead";
 
 /** The registrar's image as scripts/images.sh builds it; real clusters push it to their registry. */
 export const REGISTRAR_IMAGE = "swarm-ha-registrar:3";
@@ -56,6 +58,14 @@ export interface ServiceRegistryArgs {
      * instances stay before a standby registers them again. Default: "6s".
      */
     sessionTimeout?: string;
+    /**
+     * The cluster's read-only Docker API (DockerReadProxy), which the registrar reads the swarm
+     * through; give the one the other components use. Default: the registry runs its own,
+     * `NAME-docker-read`.
+     */
+    dockerRead?: DockerReadProxy;
+    /** The image of the registry's own proxy, without `dockerRead`. Default: "swarm-ha-docker-read:1". */
+    dockerReadImage?: pulumi.Input<string>;
     /** A manager's SSH connection: the registrar's tasks are read there after each change. Default: none. */
     tasksFrom?: commandTypes.remote.ConnectionArgs;
 }
@@ -95,6 +105,12 @@ export function validateServiceRegistryArgs(name: string, args: ServiceRegistryA
     } else if (typeof args.image === "string") {
         problems.push(...ruleProblem(`${p}: image`, rules.image, args.image));
     }
+    if (args.dockerRead !== undefined && args.dockerReadImage !== undefined) {
+        problems.push(
+            `${p}: dockerReadImage is set with dockerRead; the proxy given runs its own image, so drop one of them.`,
+        );
+    }
+    problems.push(...dockerReadImageProblems(p, "dockerReadImage", args.dockerReadImage));
     throwIfAny(problems);
 }
 
@@ -105,6 +121,8 @@ export class ServiceRegistry extends pulumi.ComponentResource {
     public readonly connectString: pulumi.Output<string>;
     /** The registrar's Swarm service. */
     public readonly registrar: SwarmService;
+    /** The read-only Docker API the registrar reads: the one given, or the registry's own. */
+    public readonly dockerRead: DockerReadProxy;
 
     constructor(name: string, args: ServiceRegistryArgs, opts?: pulumi.ComponentResourceOptions) {
         super("swarm-ha:index:ServiceRegistry", name, {}, opts);
@@ -112,6 +130,13 @@ export class ServiceRegistry extends pulumi.ComponentResource {
         this.root = args.root ?? DEFAULT_REGISTRY_ROOT;
         this.connectString = pulumi.output(args.connectString);
         const password = args.password;
+        this.dockerRead =
+            args.dockerRead ??
+            new DockerReadProxy(
+                `${name}-docker-read`,
+                { image: args.dockerReadImage, tasksFrom: args.tasksFrom },
+                { parent: this },
+            );
         this.registrar = new SwarmService(
             `${name}-registrar`,
             {
@@ -125,6 +150,7 @@ export class ServiceRegistry extends pulumi.ComponentResource {
                     SESSION_TIMEOUT: args.sessionTimeout ?? "6s",
                     // Swarm fills in the task's name (service.slot.id) when the task starts.
                     TASK_NAME: "{{.Task.Name}}",
+                    DOCKER_SOCKET: this.dockerRead.socket,
                     ...(args.tlsCa === undefined ? {} : { ZOOKEEPER_TLS_CA: args.tlsCa }),
                     ...(password === undefined
                         ? {}
@@ -142,14 +168,9 @@ export class ServiceRegistry extends pulumi.ComponentResource {
                                   mode: 0o400,
                               },
                           },
-                // Only a manager's engine answers for the swarm's services, tasks and nodes.
-                mounts: [
-                    {
-                        type: "bind",
-                        source: "/var/run/docker.sock",
-                        target: "/var/run/docker.sock",
-                    },
-                ],
+                // Only a manager's engine answers for the swarm's services, tasks and nodes: the
+                // registrar reads them through the proxy beside it, never the engine's socket.
+                mounts: [this.dockerRead.mount],
                 constraints: ["node.role==manager"],
                 maxReplicasPerNode: 1,
                 // Stop first: a standby leads meanwhile, and a swarm with as many managers as
@@ -158,7 +179,7 @@ export class ServiceRegistry extends pulumi.ComponentResource {
                 rollbackConfig: { order: "stop-first" },
                 tasksFrom: args.tasksFrom,
             },
-            { parent: this },
+            { parent: this, dependsOn: [this.dockerRead] },
         );
         this.registerOutputs({ root: this.root, connectString: this.connectString });
     }

@@ -2,7 +2,9 @@
 // The alert rules pass promtool's own rule tests. The dev stack's settings (monitoring on, 5 s
 // scrapes, alerts after 10 s) converge Prometheus, Alertmanager, node exporters and the exporter,
 // turned on for a running cluster (each engine restarted for its metrics address in turn, a
-// manager answering for the swarm throughout); every scrape target answers, web's tasks among them.
+// manager answering for the swarm throughout); every scrape target answers, web's tasks among them,
+// read through the read-only Docker API proxy, the only service holding the engine's socket, which
+// refuses a write sent through its socket.
 // Stopping a manager's host, then one ZooKeeper server, fires the matching alerts in Prometheus and
 // Alertmanager (the time to firing is printed), and they resolve once the host is back and `up`
 // has healed the ensemble.
@@ -453,6 +455,54 @@ test("every scrape target answers: engines, node exporters, the exporter, ZooKee
     expect(new Set(byJob("tasks").map((t) => t.labels.service))).toEqual(new Set(["web"]));
     record(`targets: ${all.length}, all up\n`);
     expect(await firing()).toEqual([]);
+});
+
+test("the platform's services read the swarm through the read-only proxy: only it holds the engine's socket, and a write through its socket is refused", () => {
+    // One proxy task on every manager, running.
+    const proxies = onHost(
+        "lab-m1",
+        "docker service ps docker-read-proxy --filter desired-state=running --format '{{.Node}} {{.CurrentState}}'",
+    )
+        .split("\n")
+        .sort();
+    expect(proxies.map((l) => l.split(" ")[0])).toEqual([...MANAGERS].sort());
+    expect(proxies.every((l) => / Running /.test(l))).toBe(true);
+    // Of every service, who mounts the engine's socket, and who publishes a port.
+    const services = onHost(
+        "lab-m1",
+        "docker service ls -q | xargs docker service inspect --format '{{.Spec.Name}} {{range .Spec.TaskTemplate.ContainerSpec.Mounts}}{{.Source}},{{end}} {{len .Endpoint.Ports}}'",
+    )
+        .split("\n")
+        .map((l) => l.split(" "));
+    const withSocket = services.filter(([, mounts]) => mounts.includes("/var/run/docker.sock,"));
+    expect(withSocket.map(([name, , ports]) => `${name} ${ports}`)).toEqual([
+        "docker-read-proxy 0",
+    ]);
+    for (const consumer of ["monitoring-exporter", "monitoring-prometheus"]) {
+        expect(services.find(([name]) => name === consumer)?.[1]).toContain("docker-read-socket,");
+    }
+    // Through the proxy's socket on a manager: a read answers, a write and other reads do not.
+    const through = (method: string, path: string) =>
+        onHost(
+            "lab-m2",
+            `s="$(docker volume inspect -f '{{.Mountpoint}}' docker-read-socket)/docker.sock"; curl -s -o /dev/null -w '%{http_code}' -X ${method} --unix-socket "$s" http://docker${path}`,
+        );
+    expect(through("GET", "/v1.41/nodes")).toBe("200");
+    expect(through("GET", "/services?status=true")).toBe("200");
+    expect(through("POST", "/containers/create")).toBe("403");
+    expect(through("POST", "/v1.41/swarm/leave?force=true")).toBe("403");
+    expect(through("GET", "/swarm")).toBe("403");
+    expect(through("GET", "/containers/json")).toBe("403");
+    expect(
+        onHost(
+            "lab-m2",
+            `curl -s -X POST --unix-socket "$(docker volume inspect -f '{{.Mountpoint}}' docker-read-socket)/docker.sock" http://docker/containers/create`,
+        ),
+    ).toBe(
+        'docker-read: POST "/containers/create" is refused; only GET and HEAD of /_ping, /nodes, /services, /tasks, /networks (optionally /vX.Y/...) are answered',
+    );
+    // The swarm is still whole: the refused leave reached no engine.
+    expect(onHost("lab-m2", "docker info --format '{{.Swarm.LocalNodeState}}'")).toBe("active");
 });
 
 test("a manager's host stopped: its alerts fire, and resolve once it is back and up has run", async () => {

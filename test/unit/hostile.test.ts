@@ -12,6 +12,7 @@ import { ConfigSource, readSettings } from "../../config";
 import { STACK } from "../../configSchema";
 import { Schema } from "../../components/schema";
 import {
+    validateDockerReadProxyArgs,
     validateServiceRegistryArgs,
     validateSwarmClusterArgs,
     validateSwarmMonitoringArgs,
@@ -388,6 +389,22 @@ describe("a component used from another program refuses the same values, naming 
             (v) => validateServiceRegistryArgs("reg", { connectString: "h:2181", image: v }),
             'ServiceRegistry "reg": image is',
         ],
+        [
+            "docker-read image",
+            (v) => validateDockerReadProxyArgs("dr", { image: v }),
+            'DockerReadProxy "dr": image is',
+        ],
+        [
+            "registry's docker-read image",
+            (v) =>
+                validateServiceRegistryArgs("reg", { connectString: "h:2181", dockerReadImage: v }),
+            'ServiceRegistry "reg": dockerReadImage is',
+        ],
+        [
+            "monitoring's docker-read image",
+            (v) => validateSwarmMonitoringArgs("mon", { cluster: "c", images: { dockerRead: v } }),
+            'SwarmMonitoring "mon": images.dockerRead is',
+        ],
     ];
     test.each(cases)("%s", (_what, validate, field) => {
         // JVM flags are options by nature: a leading '-' is what they are.
@@ -418,7 +435,7 @@ test("names of Object's own members are neither settings nor ways around a check
     setPath(config, "services.web.hasOwnProperty", 1);
     expect(refusal(config)).toBe(
         [
-            "swarm-ha:constructor is not a setting; use clusterName, nodes, hostKeys, sshUser, sshPort, sshDialAttempts, sshPrivateKey, sshPrivateKeyFile, knownHostsFile, dockerInstall, dockerVersion, autolock, joinTokenRotation, services, monitoring, firewall, registrarImage, zkServers, zkInstall, zkVersion, zkUrl, zkSha512, zkTickTime, zkHeapMb, zkAuth, zkSuperPassword, zkDynamicReconfig, zkTls.",
+            "swarm-ha:constructor is not a setting; use clusterName, nodes, hostKeys, sshUser, sshPort, sshDialAttempts, sshPrivateKey, sshPrivateKeyFile, knownHostsFile, dockerInstall, dockerVersion, autolock, joinTokenRotation, services, monitoring, firewall, registrarImage, dockerReadImage, zkServers, zkInstall, zkVersion, zkUrl, zkSha512, zkTickTime, zkHeapMb, zkAuth, zkSuperPassword, zkDynamicReconfig, zkTls.",
             "swarm-ha:nodes[0].constructor is not a setting; use name, host, advertiseAddress, role, labels, availability, sshUser, sshPort, hostKey.",
             "swarm-ha:services.web.hasOwnProperty is not a setting; use image, replicas, global, command, args, env, secretEnv, ports, endpointMode, networks, encrypted, constraints, preferences, maxReplicasPerNode, limits, reservations, healthcheck, restartPolicy, update, rollback, secrets, configs, labels, zookeeper, register, registerPort, metricsPort, metricsPath.",
         ].join("\n"),

@@ -1,5 +1,6 @@
 // Unit tests of SwarmMonitoring: its Swarm services (images, placement, ports, mounts, networks,
-// configs and the Alertmanager secret), the Prometheus configuration and alert rules it renders,
+// configs and the Alertmanager secret; the read-only Docker API instead of the engine's socket, its
+// own or a given DockerReadProxy), the Prometheus configuration and alert rules it renders,
 // SwarmService's `metrics` labels, the stack's `monitoring` setting and every validation message.
 import { Recorder, RecordedResource, resolve, settle } from "./recorder";
 
@@ -9,6 +10,7 @@ recorder.install();
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import {
+    DockerReadProxy,
     MONITORING_IMAGES,
     MonitoringPlan,
     SwarmMonitoring,
@@ -72,6 +74,9 @@ describe("SwarmMonitoring", () => {
             [
                 "swarm-ha:index:SwarmMonitoring monitoring",
                 "docker:index/network:Network monitoring-network",
+                "swarm-ha:index:DockerReadProxy monitoring-docker-read",
+                "swarm-ha:index:SwarmService monitoring-docker-read-proxy",
+                "docker:index/service:Service monitoring-docker-read-proxy-service",
                 "swarm-ha:index:SwarmService monitoring-exporter",
                 "docker:index/service:Service monitoring-exporter-service",
                 "swarm-ha:index:SwarmService monitoring-node-exporter",
@@ -87,6 +92,7 @@ describe("SwarmMonitoring", () => {
         );
         for (const child of [
             "monitoring-network",
+            "monitoring-docker-read",
             "monitoring-exporter",
             "monitoring-node-exporter",
             "monitoring-alertmanager",
@@ -103,9 +109,43 @@ describe("SwarmMonitoring", () => {
 
         const exporter = inputsOf("monitoring-exporter-service");
         expect(exporter.taskSpec.containerSpec.image).toBe("swarm-ha-exporter:2");
-        expect(exporter.taskSpec.containerSpec.env).toEqual({ LISTEN: ":9142" });
-        expect(exporter.taskSpec.containerSpec.mounts[0].source).toBe("/var/run/docker.sock");
+        expect(exporter.taskSpec.containerSpec.env).toEqual({
+            LISTEN: ":9142",
+            DOCKER_SOCKET: "/run/docker-read/docker.sock",
+        });
+        // The exporter and Prometheus: the proxy's socket, read-only, never the engine's.
+        const readOnlyApi = {
+            type: "volume",
+            source: "monitoring-docker-read-socket",
+            target: "/run/docker-read",
+            readOnly: true,
+        };
+        expect(exporter.taskSpec.containerSpec.mounts).toEqual([readOnlyApi]);
         expect(exporter.taskSpec.placement.constraints).toEqual(["node.role==manager"]);
+        expect(recorder.byName("monitoring-exporter").dependsOn).toEqual([
+            "monitoring-docker-read",
+        ]);
+        // The proxy: on every manager (where the exporter and Prometheus run), no port, no network.
+        const proxy = inputsOf("monitoring-docker-read-proxy-service");
+        expect(proxy.mode).toEqual({ global: true });
+        expect(proxy.taskSpec.placement).toEqual({ constraints: ["node.role==manager"] });
+        expect(proxy.taskSpec.containerSpec.image).toBe("swarm-ha-docker-read:1");
+        expect(proxy.taskSpec.containerSpec.mounts).toEqual([
+            {
+                type: "bind",
+                source: "/var/run/docker.sock",
+                target: "/var/run/docker.sock",
+                readOnly: false,
+            },
+            {
+                type: "volume",
+                source: "monitoring-docker-read-socket",
+                target: "/run/docker-read",
+                readOnly: false,
+            },
+        ]);
+        expect(proxy.endpointSpec.ports).toEqual([]);
+        expect(proxy.taskSpec.networksAdvanceds).toBeUndefined();
         expect(exporter.endpointSpec.mode).toBe("dnsrr");
 
         const nodeExporter = inputsOf("monitoring-node-exporter-service");
@@ -128,6 +168,15 @@ describe("SwarmMonitoring", () => {
             "--web.listen-address=:9090",
         ]);
         expect(prometheus.taskSpec.placement.constraints).toEqual(["node.role==manager"]);
+        expect(prometheus.taskSpec.containerSpec.mounts).toEqual([
+            readOnlyApi,
+            {
+                type: "volume",
+                source: "monitoring-prometheus",
+                target: "/prometheus",
+                readOnly: false,
+            },
+        ]);
         // Its own network, then the networks of the tasks it scrapes.
         expect(prometheus.taskSpec.networksAdvanceds).toEqual([
             { id: "monitoring-network-id" },
@@ -139,8 +188,21 @@ describe("SwarmMonitoring", () => {
         expect(prometheus.updateConfig.order).toBe("stop-first");
         expect(recorder.byName("monitoring-prometheus").dependsOn.sort()).toEqual([
             "monitoring-alertmanager",
+            "monitoring-docker-read",
             "monitoring-exporter",
         ]);
+        // No service that publishes a port holds the engine's socket; only the proxy does.
+        const services = rs.filter((r) => r.type === "docker:index/service:Service");
+        expect(services).toHaveLength(5);
+        // eslint-disable-next-line @typescript-eslint/no-explicit-any
+        const withSocket = services.filter((r: any) =>
+            (r.inputs.taskSpec.containerSpec.mounts ?? []).some(
+                (m: { source?: string }) => m.source === "/var/run/docker.sock",
+            ),
+        );
+        expect(withSocket.map((r) => r.name)).toEqual(["monitoring-docker-read-proxy-service"]);
+        // eslint-disable-next-line @typescript-eslint/no-explicit-any
+        expect(withSocket.map((r: any) => r.inputs.endpointSpec.ports)).toEqual([[]]);
         const config = inputsOf("monitoring-prometheus-config-prometheus.yml");
         expect(JSON.parse(decode(config.data))).toEqual(
             JSON.parse(
@@ -163,7 +225,43 @@ describe("SwarmMonitoring", () => {
             alertmanager: "swarm-ha-alertmanager:0.25",
             nodeExporter: "swarm-ha-node-exporter:1.5",
             exporter: "swarm-ha-exporter:2",
+            dockerRead: "swarm-ha-docker-read:1",
         });
+    });
+
+    test("a proxy given is used as it is, none of its own; its own runs images.dockerRead", async () => {
+        const shared = new DockerReadProxy(
+            "mon-shared-read",
+            {},
+            { provider, transformations: [recorder.transformation] },
+        );
+        const rs = await build("mon-shared", { cluster: "lab", dockerRead: shared });
+        expect(rs.map((r) => r.name).filter((n) => n.includes("docker-read"))).toEqual([]);
+        for (const consumer of ["mon-shared-exporter", "mon-shared-prometheus"]) {
+            expect(recorder.byName(consumer).dependsOn).toContain("mon-shared-read");
+            expect(inputsOf(`${consumer}-service`).taskSpec.containerSpec.mounts[0]).toEqual({
+                type: "volume",
+                source: "mon-shared-read-socket",
+                target: "/run/docker-read",
+                readOnly: true,
+            });
+        }
+        await build("mon-img", {
+            cluster: "lab",
+            images: { dockerRead: "registry.example/swarm-ha-docker-read:1" },
+        });
+        expect(inputsOf("mon-img-docker-read-proxy-service").taskSpec.containerSpec.image).toBe(
+            "registry.example/swarm-ha-docker-read:1",
+        );
+        expect(() =>
+            validateSwarmMonitoringArgs("mon", {
+                cluster: "lab",
+                dockerRead: shared,
+                images: { dockerRead: "x:1" },
+            }),
+        ).toThrow(
+            'SwarmMonitoring "mon": images.dockerRead is set with dockerRead; the proxy given runs its own image, so drop one of them.',
+        );
     });
 
     test("a given Alertmanager configuration stays secret; images can be replaced", async () => {
@@ -198,6 +296,7 @@ describe("SwarmMonitoring", () => {
         });
         expect(inputsOf("mon3-exporter-service").taskSpec.containerSpec.env).toEqual({
             LISTEN: ":9142",
+            DOCKER_SOCKET: "/run/docker-read/docker.sock",
             ZOOKEEPER_TLS_CA: ca,
         });
     });
@@ -238,8 +337,20 @@ describe("Prometheus's configuration", () => {
         ]);
         expect(jobs.swarm.static_configs).toEqual([{ targets: ["monitoring-exporter:9142"] }]);
         expect(jobs["docker-engine"].dockerswarm_sd_configs).toEqual([
-            { host: "unix:///var/run/docker.sock", role: "nodes" },
+            { host: "unix:///run/docker-read/docker.sock", role: "nodes" },
         ]);
+        // Every discovery reads the read-only proxy's socket, never the engine's.
+        expect(
+            c.scrape_configs
+                // eslint-disable-next-line @typescript-eslint/no-explicit-any
+                .flatMap((j: any) => j.dockerswarm_sd_configs ?? [])
+                .map((d: { host: string; role: string }) => `${d.role} ${d.host}`),
+        ).toEqual([
+            "nodes unix:///run/docker-read/docker.sock",
+            "nodes unix:///run/docker-read/docker.sock",
+            "tasks unix:///run/docker-read/docker.sock",
+        ]);
+        expect(JSON.stringify(c)).not.toContain("/var/run/docker.sock");
         expect(jobs["docker-engine"].relabel_configs[0]).toEqual({
             source_labels: ["__meta_dockerswarm_node_address"],
             target_label: "__address__",

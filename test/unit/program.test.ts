@@ -65,6 +65,7 @@ describe("readSettings", () => {
             zookeeper: undefined,
             firewall: { enabled: true },
             registrarImage: "swarm-ha-registrar:3",
+            dockerReadImage: "swarm-ha-docker-read:1",
         });
     });
 
@@ -657,10 +658,13 @@ describe("program", () => {
         expect(components).toEqual([
             "swarm-ha:index:SwarmCluster lab",
             "swarm-ha:index:ZooKeeperEnsemble zookeeper",
+            // The read-only Docker API the registrar reads (the monitoring would share it).
+            "swarm-ha:index:DockerReadProxy docker-read",
             "swarm-ha:index:SwarmService front",
             "swarm-ha:index:SwarmService web",
             // Registered once the ensemble it depends on is.
             "swarm-ha:index:ServiceRegistry registry",
+            "swarm-ha:index:SwarmService docker-read-proxy",
             "swarm-ha:index:SwarmService registry-registrar",
         ]);
         // The registrar: on the cluster's provider, pointed at the ensemble; web is labelled for it.
@@ -752,6 +756,103 @@ describe("program", () => {
         ]);
         // Host mode: where a task runs.
         expect(await resolve(web.endpoints)).toEqual(["10.0.0.11:80", "10.0.0.21:80"]);
+    });
+
+    test("the registry and the monitoring share one read-only Docker API; no service that publishes a port holds the engine's socket", async () => {
+        pulumi.runtime.setAllConfig(
+            {
+                "swarm-ha:clusterName": "lab",
+                "swarm-ha:nodes": JSON.stringify(
+                    NODES.map((n) => ({ ...n, host: n.host.replace("10.0.0.", "127.0.0.") })),
+                ),
+                "swarm-ha:sshPrivateKey": "k",
+                "swarm-ha:zkServers": JSON.stringify([{ id: 1, node: "m1" }]),
+                "swarm-ha:monitoring": JSON.stringify({ enabled: true }),
+                "swarm-ha:dockerReadImage": "registry.example:5000/swarm-ha-docker-read:1",
+                "swarm-ha:services": JSON.stringify({
+                    web: {
+                        image: "w:1",
+                        ports: [{ target: 80, published: 80 }],
+                        register: true,
+                        metricsPort: 80,
+                    },
+                }),
+            },
+            ["swarm-ha:sshPrivateKey", "swarm-ha:services"],
+        );
+        const before = recorder.resources.length;
+        const { program } = await import("../../program");
+        await program();
+        await settle();
+        const created = recorder.resources.slice(before);
+        const proxies = created.filter((r) => r.type === "swarm-ha:index:DockerReadProxy");
+        expect(proxies.map((r) => r.name)).toEqual(["docker-read"]);
+        const proxy = recorder.byName("docker-read-proxy-service").inputs as {
+            // eslint-disable-next-line @typescript-eslint/no-explicit-any
+            [k: string]: any;
+        };
+        expect(proxy.taskSpec.containerSpec.image).toBe(
+            "registry.example:5000/swarm-ha-docker-read:1",
+        );
+        expect(recorder.providerOf("docker-read-proxy-service")).toMatch(/::lab-provider::/);
+        // (Each consumer waiting for the proxy is shown by the components' own tests.)
+        const services = created.filter((r) => r.type === "docker:index/service:Service");
+        // eslint-disable-next-line @typescript-eslint/no-explicit-any
+        const mounts = (r: any): { type: string; source?: string; readOnly: boolean }[] =>
+            r.inputs.taskSpec.containerSpec.mounts ?? [];
+        // eslint-disable-next-line @typescript-eslint/no-explicit-any
+        const publishes = (r: any): boolean => (r.inputs.endpointSpec?.ports ?? []).length > 0;
+        const summary = Object.fromEntries(
+            services.map((r) => [
+                r.name,
+                {
+                    engineSocket: mounts(r).some((m) => m.source === "/var/run/docker.sock"),
+                    readOnlyApi: mounts(r).some(
+                        (m) => m.source === "docker-read-socket" && m.readOnly,
+                    ),
+                    publishes: publishes(r),
+                },
+            ]),
+        );
+        expect(summary).toEqual({
+            "docker-read-proxy-service": {
+                engineSocket: true,
+                readOnlyApi: false,
+                publishes: false,
+            },
+            "registry-registrar-service": {
+                engineSocket: false,
+                readOnlyApi: true,
+                publishes: false,
+            },
+            "monitoring-exporter-service": {
+                engineSocket: false,
+                readOnlyApi: true,
+                publishes: false,
+            },
+            "monitoring-node-exporter-service": {
+                engineSocket: false,
+                readOnlyApi: false,
+                publishes: true,
+            },
+            "monitoring-alertmanager-service": {
+                engineSocket: false,
+                readOnlyApi: false,
+                publishes: true,
+            },
+            "monitoring-prometheus-service": {
+                engineSocket: false,
+                readOnlyApi: true,
+                publishes: true,
+            },
+            "web-service": { engineSocket: false, readOnlyApi: false, publishes: true },
+        });
+        for (const s of services.filter(publishes)) {
+            expect({ name: s.name, mounts: mounts(s).map((m) => m.source) }).toEqual({
+                name: s.name,
+                mounts: expect.not.arrayContaining(["/var/run/docker.sock"]),
+            });
+        }
     });
 
     test("every component's rules are checked before any resource: all problems at once", async () => {

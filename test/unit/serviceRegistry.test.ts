@@ -1,6 +1,7 @@
-// Unit tests of the service registry: the registrar's Swarm service (image, placement, the Docker
-// socket, its settings and the super password as a Docker secret), SwarmService's `register` labels,
-// the validators, and reading Curator's ServiceInstance JSON.
+// Unit tests of the service registry: the registrar's Swarm service (image, placement, the
+// read-only Docker API instead of the engine's socket, its settings and the super password as a
+// Docker secret), its own or a given DockerReadProxy, SwarmService's `register` labels, the
+// validators, and reading Curator's ServiceInstance JSON.
 import { Recorder, RecordedResource, resolve, settle } from "./recorder";
 
 const recorder = new Recorder();
@@ -10,6 +11,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import {
     REGISTRAR_ELECTION,
+    DockerReadProxy,
     REGISTRAR_IMAGE,
     REGISTRAR_USER,
     ServiceRegistry,
@@ -42,14 +44,47 @@ async function build(name: string, args: ServiceRegistryArgs): Promise<RecordedR
 const inputsOf = (name: string) => recorder.byName(name).inputs as Record<string, any>;
 
 describe("ServiceRegistry", () => {
-    test("runs the registrar on two managers, with the socket and open ACLs without auth", async () => {
+    test("runs the registrar on two managers, reading the swarm through its own read-only proxy, with open ACLs without auth", async () => {
         const rs = await build("registry", { connectString: CONNECT });
         expect(rs.map((r) => `${r.type} ${r.name}`)).toEqual([
             "swarm-ha:index:ServiceRegistry registry",
+            "swarm-ha:index:DockerReadProxy registry-docker-read",
+            "swarm-ha:index:SwarmService registry-docker-read-proxy",
+            "docker:index/service:Service registry-docker-read-proxy-service",
             "swarm-ha:index:SwarmService registry-registrar",
             "docker:index/service:Service registry-registrar-service",
         ]);
         expect(recorder.byName("registry-registrar").parent).toBe("registry");
+        expect(recorder.byName("registry-docker-read").parent).toBe("registry");
+        expect(recorder.byName("registry-registrar").dependsOn).toEqual(["registry-docker-read"]);
+        // The proxy: the only one with the engine's socket, on every manager, no port.
+        const proxy = inputsOf("registry-docker-read-proxy-service");
+        expect(proxy.name).toBe("registry-docker-read-proxy");
+        expect(proxy.mode).toEqual({ global: true });
+        expect(proxy.taskSpec.containerSpec).toEqual({
+            image: "swarm-ha-docker-read:1",
+            env: {
+                LISTEN: "/run/docker-read/docker.sock",
+                UPSTREAM: "/var/run/docker.sock",
+            },
+            mounts: [
+                {
+                    type: "bind",
+                    source: "/var/run/docker.sock",
+                    target: "/var/run/docker.sock",
+                    readOnly: false,
+                },
+                {
+                    type: "volume",
+                    source: "registry-docker-read-socket",
+                    target: "/run/docker-read",
+                    readOnly: false,
+                },
+            ],
+        });
+        expect(proxy.taskSpec.placement).toEqual({ constraints: ["node.role==manager"] });
+        expect(proxy.endpointSpec.ports).toEqual([]);
+        expect(proxy.taskSpec.networksAdvanceds).toBeUndefined();
         expect(recorder.providerOf("registry-registrar-service")).toContain("cluster-provider");
         const s = inputsOf("registry-registrar-service");
         expect(s.name).toBe("registry-registrar");
@@ -63,13 +98,15 @@ describe("ServiceRegistry", () => {
                 POLL_INTERVAL: "250ms",
                 SESSION_TIMEOUT: "6s",
                 TASK_NAME: "{{.Task.Name}}",
+                DOCKER_SOCKET: "/run/docker-read/docker.sock",
             },
+            // The proxy's socket, never the engine's.
             mounts: [
                 {
-                    type: "bind",
-                    source: "/var/run/docker.sock",
-                    target: "/var/run/docker.sock",
-                    readOnly: false,
+                    type: "volume",
+                    source: "registry-docker-read-socket",
+                    target: "/run/docker-read",
+                    readOnly: true,
                 },
             ],
         });
@@ -119,6 +156,7 @@ describe("ServiceRegistry", () => {
             POLL_INTERVAL: "100ms",
             SESSION_TIMEOUT: "4s",
             TASK_NAME: "{{.Task.Name}}",
+            DOCKER_SOCKET: "/run/docker-read/docker.sock",
             ZK_USER: "registrar",
             ZK_PASSWORD_FILE: "/run/secrets/zk-registrar-password",
         });
@@ -133,6 +171,33 @@ describe("ServiceRegistry", () => {
         expect(registrarPaths()).toEqual(["/services", "/swarm-ha"]);
         expect(registrarPaths("/apps/registry")).toEqual(["/apps/registry", "/swarm-ha"]);
         expect(REGISTRAR_ELECTION.startsWith(`${registrarPaths()[1]}/`)).toBe(true);
+    });
+
+    test("its own proxy runs the image given; a proxy given is used as it is, none of its own", async () => {
+        await build("reg-img", {
+            connectString: CONNECT,
+            dockerReadImage: "registry.example:5000/swarm-ha-docker-read:1",
+        });
+        expect(inputsOf("reg-img-docker-read-proxy-service").taskSpec.containerSpec.image).toBe(
+            "registry.example:5000/swarm-ha-docker-read:1",
+        );
+
+        const shared = new DockerReadProxy(
+            "shared-read",
+            {},
+            { provider, transformations: [recorder.transformation] },
+        );
+        const rs = await build("reg-shared", { connectString: CONNECT, dockerRead: shared });
+        expect(rs.map((r) => r.name).filter((n) => n.includes("docker-read"))).toEqual([]);
+        expect(recorder.byName("reg-shared-registrar").dependsOn).toEqual(["shared-read"]);
+        expect(inputsOf("reg-shared-registrar-service").taskSpec.containerSpec.mounts).toEqual([
+            {
+                type: "volume",
+                source: "shared-read-socket",
+                target: "/run/docker-read",
+                readOnly: true,
+            },
+        ]);
     });
 
     test("every problem in its arguments at once, before any resource", () => {
@@ -154,6 +219,20 @@ describe("ServiceRegistry", () => {
                 'ServiceRegistry "reg": sessionTimeout is "6"; use a Go duration such as "250ms" or "6s".',
                 'ServiceRegistry "reg": image is empty; leave it unset for "swarm-ha-registrar:3" or name an image.',
             ].join("\n"),
+        );
+        expect(() =>
+            validateServiceRegistryArgs("reg", { connectString: CONNECT, dockerReadImage: "" }),
+        ).toThrow(
+            'ServiceRegistry "reg": dockerReadImage is empty; leave it unset for "swarm-ha-docker-read:1" or name an image.',
+        );
+        expect(() =>
+            validateServiceRegistryArgs("reg", {
+                connectString: CONNECT,
+                dockerReadImage: "x:1",
+                dockerRead: {} as DockerReadProxy,
+            }),
+        ).toThrow(
+            'ServiceRegistry "reg": dockerReadImage is set with dockerRead; the proxy given runs its own image, so drop one of them.',
         );
         expect(() =>
             validateServiceRegistryArgs("reg", { connectString: CONNECT, root: "/swarm-ha" }),

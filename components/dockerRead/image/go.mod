@@ -1,0 +1,3 @@
+module github.com/swarm-ha/docker-read
+
+go 1.26
