@@ -43,6 +43,11 @@ export interface StackSettings {
     /** The key's file on this machine, with `sshPrivateKeyFile`; the Docker provider's ssh uses it. */
     sshPrivateKeyFile?: string;
     sshDialAttempts: number;
+    /**
+     * A host with no recorded key is trusted with the key it presents at the first run, kept in
+     * the stack's state and required afterwards; off, such a host is refused.
+     */
+    trustOnFirstUse: boolean;
     dockerInstall: DockerInstallMethod;
     dockerVersion?: string;
     autolock: boolean;
@@ -660,6 +665,7 @@ export function readSettings(config: ConfigSource): StackSettings {
             sshPrivateKey: pulumi.secret(""),
         }),
         sshDialAttempts: (v.sshDialAttempts as number | undefined) ?? 30,
+        trustOnFirstUse: (v.trustOnFirstUse as boolean | undefined) ?? false,
         dockerInstall,
         dockerVersion: v.dockerVersion as string | undefined,
         autolock: (v.autolock as boolean | undefined) ?? false,

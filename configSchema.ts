@@ -140,6 +140,7 @@ export const STACK: ObjectSchema = s.object({
     sshPrivateKey: s.text(rules.text, { secret: true }),
     sshPrivateKeyFile: s.text(rules.localPath),
     knownHostsFile: s.text(rules.localPath),
+    trustOnFirstUse: s.bool({ default: false }),
     dockerInstall: s.oneOf(["distro", "docker-ce", "none"], { default: "distro" }),
     dockerVersion: s.text(rules.debianVersion),
     autolock: s.bool({ default: false }),

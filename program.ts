@@ -34,6 +34,9 @@ import {
     observeSwarm,
     quorumProblems,
     hostKeyProblems,
+    HostKeyScanner,
+    sshKeyscan,
+    SshOverrides,
     loginProblems,
     sharingConnections,
     throwIfAny,
@@ -44,6 +47,8 @@ import {
     validateSwarmServiceArgs,
     validateZooKeeperArgs,
 } from "./components";
+import { TrustedHostKey } from "./components/trustedHostKey";
+import { ProbeHost } from "./components/zookeeperProbe";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -89,6 +94,107 @@ export function checkComponents(
         }
     }
     throwIfAny(problems);
+}
+
+/** A host the stack logs in to: a cluster node, or a ZooKeeper server on a host of its own. */
+export interface StackHost {
+    node: string;
+    host: string;
+    port: number;
+}
+
+/** The hosts no setting records a host key for (hostKeys, a node's hostKey, knownHostsFile). */
+export function unpinnedHosts(settings: StackSettings): StackHost[] {
+    const nodeHosts = new Set(settings.nodes.map((n) => n.host));
+    return [
+        ...settings.nodes
+            .filter((n) => n.ssh?.hostKey === undefined)
+            .map((n) => ({ node: n.name, host: n.host, port: n.ssh?.port ?? settings.sshPort })),
+        ...(settings.zookeeper?.servers ?? [])
+            .filter((s) => !nodeHosts.has(s.host) && s.ssh?.hostKey === undefined)
+            .map((s) => ({
+                node: `zookeeper-${s.id}`,
+                host: s.host,
+                port: s.ssh?.port ?? settings.sshPort,
+            })),
+    ];
+}
+
+/** Without trust on first use, each host with no recorded key, refused with how to record it. */
+export function unpinnedProblems(settings: StackSettings): string[] {
+    if (settings.trustOnFirstUse) return [];
+    return unpinnedHosts(settings).map(
+        (h) =>
+            `swarm-ha: ${h.node} (${h.host}): no SSH host key is recorded for it, so another host at its address could not be told from it; check its key's fingerprint and record it (ssh-keyscan -t ed25519 -p ${h.port} ${h.host}, into the file ${NAMESPACE}:knownHostsFile names or as ${NAMESPACE}:hostKeys.${h.node}), or set ${NAMESPACE}:trustOnFirstUse true to keep the key it presents at the first run and require it afterwards.`,
+    );
+}
+
+/** The stack's settings with the host keys `keyOf` gives the hosts it names (nodes and servers). */
+export function withHostKeys(
+    settings: StackSettings,
+    keyOf: (host: StackHost) => pulumi.Input<string> | undefined,
+): StackSettings {
+    const withKey = <T extends { ssh?: SshOverrides }>(item: T, host: StackHost): T => {
+        const key = keyOf(host);
+        return key === undefined ? item : { ...item, ssh: { ...item.ssh, hostKey: key } };
+    };
+    const nodes = settings.nodes.map((n) =>
+        withKey(n, { node: n.name, host: n.host, port: n.ssh?.port ?? settings.sshPort }),
+    );
+    const zookeeper = settings.zookeeper && {
+        ...settings.zookeeper,
+        servers: settings.zookeeper.servers.map((s) => {
+            const node = nodes.find((n) => n.host === s.host);
+            if (node) return { ...s, ssh: node.ssh };
+            const port = s.ssh?.port ?? settings.sshPort;
+            return withKey(s, { node: `zookeeper-${s.id}`, host: s.host, port });
+        }),
+    };
+    return { ...settings, nodes, zookeeper };
+}
+
+/**
+ * The keys the hosts with no recorded one present now (`scan`), for trust on first use: the checks
+ * before any resource use them; {@link keepHostKeys} keeps them. Empty when every key is recorded.
+ */
+export async function presentedKeys(
+    settings: StackSettings,
+    scan: HostKeyScanner = sshKeyscan,
+): Promise<Map<string, string | undefined>> {
+    const presented = new Map<string, string | undefined>();
+    await Promise.all(
+        unpinnedHosts(settings).map(async (h) =>
+            presented.set(hostId(h), await scan(h.host, h.port, "ssh-ed25519")),
+        ),
+    );
+    return presented;
+}
+
+const hostId = (h: StackHost): string => `${h.host}:${h.port}`;
+
+/**
+ * Each host trusted on first use gets a {@link TrustedHostKey}, which keeps the key it presented
+ * at the first run in the stack's state and refuses another one at preview; the settings returned
+ * give the kept keys to every connection.
+ */
+export function keepHostKeys(
+    settings: StackSettings,
+    presented: Map<string, string | undefined>,
+): StackSettings {
+    const hosts = unpinnedHosts(settings);
+    if (hosts.length === 0) return settings;
+    const provider = new ProbeHost("host-keys");
+    const kept = new Map(
+        hosts.map((h) => [
+            hostId(h),
+            new TrustedHostKey(
+                `host-key-${h.node}`,
+                { ...h, presented: presented.get(hostId(h)) },
+                { provider },
+            ).key,
+        ]),
+    );
+    return withHostKeys(settings, (h) => kept.get(hostId(h)));
 }
 
 /** The hosts with a recorded host key: the cluster's nodes, and ZooKeeper servers of their own. */
@@ -354,14 +460,20 @@ export async function program(): Promise<Record<string, unknown>> {
     // hosts and a manager report it now: a change of managers that would leave it without a
     // majority of reachable managers while it runs is refused, with the numbers; a node found
     // drifted is said here and repaired by the cluster.
-    throwIfAny(await hostKeyProblems(hostKeyChecks(settings)));
+    // Every host's key is verified: a host with no recorded key is refused, unless the stack trusts
+    // on first use; then the checks before any resource use the key it presents now (`checked`),
+    // and the resources the key kept in the state at the first run.
+    throwIfAny(unpinnedProblems(settings));
+    const presented = await presentedKeys(settings);
+    const checked = withHostKeys(settings, (h) => presented.get(hostId(h)));
+    throwIfAny(await hostKeyProblems(hostKeyChecks(checked)));
     // Each host is logged in to once: the checks after the login share its connection.
-    const observed = await withKeyFile(settings, (file) =>
+    const observed = await withKeyFile(checked, (file) =>
         sharingConnections(async () => {
-            throwIfAny(await loginProblems(loginChecks(settings), file));
+            throwIfAny(await loginProblems(loginChecks(checked), file));
             const { observation, members, leaderless } = await observeSwarm(
-                settings.nodes,
-                nodeLogins(settings),
+                checked.nodes,
+                nodeLogins(checked),
                 file,
                 undefined,
                 { ...LEADER_WAIT, onWait: (m) => pulumi.log.info(`swarm-ha: ${m}`) },
@@ -369,9 +481,7 @@ export async function program(): Promise<Record<string, unknown>> {
             if (members) {
                 throwIfAny(quorumProblems(settings.clusterName, members, settings.nodes));
             }
-            throwIfAny(
-                await ipsecProblems(encryptedNetworks(settings), nodeLogins(settings), file),
-            );
+            throwIfAny(await ipsecProblems(encryptedNetworks(settings), nodeLogins(checked), file));
             if (leaderless.length > 0) {
                 pulumi.log.warn(
                     `swarm-ha: SwarmCluster "${settings.clusterName}": no manager could list the swarm's nodes (${managing(leaderless)}): it has no leader, most likely because a majority of its managers is down; drift and quorum were not checked, and steps that change the swarm fail until they are back.`,
@@ -384,14 +494,20 @@ export async function program(): Promise<Record<string, unknown>> {
         pulumi.log.warn(message);
     }
 
+    const kept = keepHostKeys(settings, presented);
     const cluster = new SwarmCluster(settings.clusterName, {
         ...clusterArgs,
+        nodes: kept.nodes,
         observed: observed.observation,
         firewall: settings.firewall && firewallArgs(settings, observed.members),
     });
     // ZooKeeper after the cluster: both install packages with apt on the managers.
     const zk = zkArgs
-        ? new ZooKeeperEnsemble("zookeeper", zkArgs, { dependsOn: [cluster] })
+        ? new ZooKeeperEnsemble(
+              "zookeeper",
+              { ...zkArgs, servers: kept.zookeeper!.servers },
+              { dependsOn: [cluster] },
+          )
         : undefined;
 
     // The services, on the overlay networks they name (each created once, attachable so that a

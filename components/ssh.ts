@@ -160,7 +160,7 @@ export interface SshLoginCheck {
     host: string;
     port: number;
     user: string;
-    /** The recorded host key, "TYPE BASE64"; without one the host's key is not checked here. */
+    /** The recorded host key, "TYPE BASE64"; without one the host is not logged in to. */
     hostKey?: string;
 }
 
@@ -237,9 +237,13 @@ function sharingOptions(keyFile: string): string[] {
 
 /** OpenSSH client arguments for one non-interactive command on a host, with the key alone. */
 function sshArguments(check: SshLoginCheck, keyFile: string, knownHosts: string): string[] {
-    const hostKeyOptions = check.hostKey
-        ? ["-o", "StrictHostKeyChecking=yes", "-o", `UserKnownHostsFile=${knownHosts}`]
-        : ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"];
+    // Always verified: a host with no recorded key is not in `knownHosts`, so it is not logged in to.
+    const hostKeyOptions = [
+        "-o",
+        "StrictHostKeyChecking=yes",
+        "-o",
+        `UserKnownHostsFile=${knownHosts}`,
+    ];
     return [
         ...sharingOptions(keyFile),
         "-i",

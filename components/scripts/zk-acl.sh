@@ -11,7 +11,7 @@
 IFS= read -r password || true
 [ -n "$password" ] || fail "no super password on stdin: the users' ACLs need auth"
 digests=""
-while IFS= read -r line; do
+while IFS= read -r line || [ -n "$line" ]; do
   case "$line" in
     '' | *[!A-Za-z0-9_+/=:-]* | :* | *:*:*) fail "a user's digest on stdin is not USER:BASE64" ;;
   esac

@@ -9,7 +9,16 @@ recorder.install();
 import { createHmac } from "crypto";
 import * as os from "os";
 import { ConfigSource, knownHostKey, readSettings } from "../../config";
-import { encryptedNetworks, firewallArgs, zooKeeperFirewall } from "../../program";
+import {
+    encryptedNetworks,
+    firewallArgs,
+    keepHostKeys,
+    presentedKeys,
+    unpinnedHosts,
+    unpinnedProblems,
+    zooKeeperFirewall,
+} from "../../program";
+import { trustedHostKeyProvider } from "../../components/trustedHostKey";
 import { firewallParameters } from "../../components";
 
 /** A config source over plain values, as pulumi.Config reads them, and files by path. */
@@ -64,6 +73,7 @@ describe("readSettings", () => {
             services: {},
             zookeeper: undefined,
             firewall: { enabled: true },
+            trustOnFirstUse: false,
             registrarImage: "swarm-ha-registrar:3",
             dockerReadImage: "swarm-ha-docker-read:1",
         });
@@ -627,6 +637,8 @@ describe("program", () => {
     test("the dev stack's settings make a cluster, ZooKeeper, a shared overlay, two services and the registry", async () => {
         pulumi.runtime.setAllConfig(
             {
+                // No host answers here: the hosts' keys are trusted on first use.
+                "swarm-ha:trustOnFirstUse": "true",
                 "swarm-ha:clusterName": "lab",
                 // On loopback: the program asks managers' SSH ports which one answers.
                 "swarm-ha:nodes": JSON.stringify(
@@ -761,6 +773,8 @@ describe("program", () => {
     test("the registry and the monitoring share one read-only Docker API; no service that publishes a port holds the engine's socket", async () => {
         pulumi.runtime.setAllConfig(
             {
+                // No host answers here: the hosts' keys are trusted on first use.
+                "swarm-ha:trustOnFirstUse": "true",
                 "swarm-ha:clusterName": "lab",
                 "swarm-ha:nodes": JSON.stringify(
                     NODES.map((n) => ({ ...n, host: n.host.replace("10.0.0.", "127.0.0.") })),
@@ -858,6 +872,8 @@ describe("program", () => {
     test("every component's rules are checked before any resource: all problems at once", async () => {
         pulumi.runtime.setAllConfig(
             {
+                // No host answers here: the hosts' keys are trusted on first use.
+                "swarm-ha:trustOnFirstUse": "true",
                 "swarm-ha:clusterName": "bad",
                 "swarm-ha:nodes": JSON.stringify([
                     { name: "m1", host: "127.0.0.11", role: "manager" },
@@ -885,5 +901,98 @@ describe("program", () => {
         );
         await settle();
         expect(recorder.resources.length).toBe(before);
+    });
+});
+
+describe("host keys are always verified", () => {
+    const KEY_M1 = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIhostkeyM1";
+    const KEY_W1 = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIhostkeyW1";
+    const stack = (extra: Record<string, unknown> = {}) =>
+        readSettings(
+            source({
+                nodes: NODES,
+                sshPrivateKey: "k",
+                hostKeys: { m1: KEY_M1 },
+                zkServers: [
+                    { id: 1, node: "m1" },
+                    { id: 2, host: "10.0.0.31" },
+                ],
+                ...extra,
+            }),
+        );
+
+    test("a host with no recorded key is refused, with how to record it or to trust it on first use", () => {
+        expect(unpinnedHosts(stack())).toEqual([
+            { node: "w1", host: "10.0.0.21", port: 22 },
+            { node: "zookeeper-2", host: "10.0.0.31", port: 22 },
+        ]);
+        expect(unpinnedProblems(stack())).toEqual([
+            "swarm-ha: w1 (10.0.0.21): no SSH host key is recorded for it, so another host at its address could not be told from it; check its key's fingerprint and record it (ssh-keyscan -t ed25519 -p 22 10.0.0.21, into the file swarm-ha:knownHostsFile names or as swarm-ha:hostKeys.w1), or set swarm-ha:trustOnFirstUse true to keep the key it presents at the first run and require it afterwards.",
+            "swarm-ha: zookeeper-2 (10.0.0.31): no SSH host key is recorded for it, so another host at its address could not be told from it; check its key's fingerprint and record it (ssh-keyscan -t ed25519 -p 22 10.0.0.31, into the file swarm-ha:knownHostsFile names or as swarm-ha:hostKeys.zookeeper-2), or set swarm-ha:trustOnFirstUse true to keep the key it presents at the first run and require it afterwards.",
+        ]);
+        expect(unpinnedProblems(stack({ trustOnFirstUse: true }))).toEqual([]);
+        expect(unpinnedHosts(stack({ hostKeys: { m1: KEY_M1, w1: KEY_W1 } }))).toHaveLength(1);
+    });
+
+    test("trust on first use: the keys presented now for the checks, the kept ones for the resources", async () => {
+        const s = stack({ trustOnFirstUse: true });
+        const asked: string[] = [];
+        const presented = await presentedKeys(s, async (host, port, type) => {
+            asked.push(`${host}:${port} ${type}`);
+            return host === "10.0.0.21" ? KEY_W1 : undefined;
+        });
+        // Only the unpinned hosts are asked.
+        expect(asked.sort()).toEqual(["10.0.0.21:22 ssh-ed25519", "10.0.0.31:22 ssh-ed25519"]);
+        const before = recorder.resources.length;
+        const kept = keepHostKeys(s, presented);
+        await settle();
+        const trusted = recorder.resources
+            .slice(before)
+            .filter((r) => r.type === "pulumi-nodejs:dynamic/swarm-ha:TrustedHostKey");
+        expect(
+            trusted.map((r) => [r.name, r.inputs.node, r.inputs.host, r.inputs.presented]).sort(),
+        ).toEqual([
+            ["host-key-w1", "w1", "10.0.0.21", KEY_W1],
+            ["host-key-zookeeper-2", "zookeeper-2", "10.0.0.31", undefined],
+        ]);
+        // The recorded key stays as it was; the trusted ones are the resources' outputs.
+        expect(kept.nodes[0].ssh?.hostKey).toBe(KEY_M1);
+        expect(pulumi.Output.isInstance(kept.nodes[1].ssh?.hostKey)).toBe(true);
+        expect(pulumi.Output.isInstance(kept.zookeeper?.servers[1].ssh?.hostKey)).toBe(true);
+        // A server on a node is reached as the node is.
+        expect(kept.zookeeper?.servers[0].ssh).toBe(kept.nodes[0].ssh);
+    });
+});
+
+describe("TrustedHostKey's provider", () => {
+    const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIfirst";
+    const host = { node: "w1", host: "10.0.0.21", port: 22 };
+
+    test("create keeps the key presented; nothing presented is refused", async () => {
+        expect(await trustedHostKeyProvider.create!({ ...host, presented: KEY })).toEqual({
+            id: "w1",
+            outs: { ...host, key: KEY },
+        });
+        await expect(trustedHostKeyProvider.create!(host)).rejects.toThrow(
+            "swarm-ha: w1 (10.0.0.21): its SSH host key could not be read to trust it on first use (nothing answered ssh-keyscan on port 22); start the host, or record its key in hostKeys or knownHostsFile.",
+        );
+    });
+
+    test("diff: the same key or none presented keeps the first; another key is refused", async () => {
+        const olds = { ...host, key: KEY };
+        expect(await trustedHostKeyProvider.diff!("w1", olds, { ...host, presented: KEY })).toEqual(
+            {
+                changes: false,
+            },
+        );
+        expect(await trustedHostKeyProvider.diff!("w1", olds, host)).toEqual({ changes: false });
+        await expect(
+            trustedHostKeyProvider.diff!("w1", olds, {
+                ...host,
+                presented: "ssh-ed25519 AAAAother",
+            }),
+        ).rejects.toThrow(
+            `swarm-ha: w1 (10.0.0.21): the host presents the SSH host key ssh-ed25519 AAAAother, but ${KEY} was trusted on first use and is kept in the stack's state; nothing was changed. If the host was rebuilt, check its new key and record it in hostKeys or knownHostsFile.`,
+        );
     });
 });
