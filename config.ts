@@ -143,9 +143,26 @@ export interface ConfigSource {
     getSecret(key: string): pulumi.Output<string> | undefined;
     /** The text of a file on this machine; undefined when it cannot be read. */
     readFile(file: string): string | undefined;
+    /**
+     * Whether a setting holds a secret: one set with --secret, or a map or list with a part set
+     * with --secret --path (Pulumi tells the program the key, not the part). Default: none does.
+     */
+    isSecret?(key: string): boolean;
 }
 
 /** The stack's configuration as a ConfigSource. */
+/**
+ * Whether Pulumi marked a key secret (the SDK's own check, which its typings do not declare; its
+ * presence is tested).
+ */
+export function isConfigSecret(fullKey: string): boolean {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const runtime = require("@pulumi/pulumi/runtime/config") as {
+        isConfigSecret: (k: string) => boolean;
+    };
+    return runtime.isConfigSecret(fullKey);
+}
+
 export function stackConfig(): ConfigSource {
     const config = new pulumi.Config(NAMESPACE);
     const prefix = `${NAMESPACE}:`;
@@ -159,6 +176,7 @@ export function stackConfig(): ConfigSource {
         raw: (k) => pulumi.runtime.getConfig(prefix + k),
         // Read raw first: config.get on a secret warns, and an empty value means unset.
         getSecret: (k) => (pulumi.runtime.getConfig(prefix + k) ? config.getSecret(k) : undefined),
+        isSecret: (k) => isConfigSecret(prefix + k),
         readFile: (file) => {
             try {
                 return fs.readFileSync(file, "utf8");
@@ -616,7 +634,11 @@ export function readSettings(config: ConfigSource): StackSettings {
         knownHost,
     );
     const dockerInstall = (v.dockerInstall as DockerInstallMethod | undefined) ?? "distro";
-    const services = parseServices(v.services, (file) => config.readFile(expandHome(file)));
+    const services = parseServices(
+        v.services,
+        (file) => config.readFile(expandHome(file)),
+        config.isSecret?.("services") ?? false,
+    );
     problems.push(...services.problems);
     const zkRaw = v.zkServers as ZooKeeperServerConfig[] | undefined;
     const tls = v.zkTls as ZooKeeperTlsSettings | undefined;

@@ -87,11 +87,14 @@ function texts(map: Record<string, unknown>): Record<string, string> {
 /**
  * Reads `swarm-ha:services`, whose shape the stack's schema checked (configSchema.ts's SERVICE):
  * the rules between a service's settings, each problem naming its key. Values of `secretEnv` and
- * the contents of `secrets` (given or read from a file) become Pulumi secrets.
+ * the contents of `secrets` (given or read from a file) become Pulumi secrets. With `secret` (a
+ * value of the map was set with `--secret --path`: Pulumi says which key holds a secret, not which
+ * part of it), every service's env values, args, command and configs become secrets too.
  */
 export function parseServices(
     raw: unknown,
     readFile: (file: string) => string | undefined,
+    secret = false,
 ): { services: Record<string, ServiceSettings>; problems: string[] } {
     const at = "swarm-ha:services";
     const problems: string[] = [];
@@ -130,7 +133,7 @@ export function parseServices(
                     continue;
                 }
                 out[k] = {
-                    content: field === "secrets" ? pulumi.secret(text) : text,
+                    content: field === "secrets" || secret ? pulumi.secret(text) : text,
                     target: f.target,
                     mode: f.mode,
                 };
@@ -147,9 +150,15 @@ export function parseServices(
                 image: s.image,
                 replicas: s.replicas,
                 global: s.global,
-                command: s.command,
-                args: s.args,
-                env: s.env && texts(s.env),
+                command: s.command && (secret ? s.command.map((c) => pulumi.secret(c)) : s.command),
+                args: s.args && (secret ? s.args.map((a) => pulumi.secret(a)) : s.args),
+                env:
+                    s.env &&
+                    (secret
+                        ? Object.fromEntries(
+                              Object.entries(texts(s.env)).map(([k, v]) => [k, pulumi.secret(v)]),
+                          )
+                        : texts(s.env)),
                 secretEnv: s.secretEnv
                     ? Object.fromEntries(
                           Object.entries(texts(s.secretEnv)).map(([k, v]) => [k, pulumi.secret(v)]),

@@ -1,12 +1,20 @@
 # shellcheck shell=sh
 # Joins this node to the cluster's swarm with the token given on stdin (never on the command line
-# that Pulumi stores). A node already in this swarm is left alone; one in another swarm is refused.
+# that Pulumi stores, nor on any process's: the join is asked of the engine's API, its request
+# written to curl's stdin). A node already in this swarm is left alone; one in another swarm is
+# refused.
 : "${NODE:?}" "${HOST:?}" "${ADVERTISE_ADDR:?}" "${SWARM_PORT:?}" "${JOIN_ADDR:?}" "${MANAGERS:?}" "${DATA_PATH_ADDR=}"
 
 # Globbing off: the address lists below are split into words, never matched against files.
 set -f
 IFS= read -r token || true
 [ -n "$token" ] || fail "no join token on stdin"
+# A token is SWMTKN-1- and base-36 words.
+case "$token" in
+  SWMTKN-1-*[!a-z0-9-]* | SWMTKN-1-) fail "the join token on stdin is not a swarm join token" ;;
+  SWMTKN-1-*) ;;
+  *) fail "the join token on stdin is not a swarm join token" ;;
+esac
 
 in_this_swarm() {
   for managed in $(docker info --format '{{range .Swarm.RemoteManagers}}{{.Addr}} {{end}}'); do
@@ -34,9 +42,15 @@ case "$state" in
     done
     join_any() {
       for m in $through; do
-        if out=$(timeout 30 docker swarm join --token "$token" --advertise-addr "$ADVERTISE_ADDR:$SWARM_PORT" \
-          --listen-addr "0.0.0.0:$SWARM_PORT" ${DATA_PATH_ADDR:+--data-path-addr "$DATA_PATH_ADDR"} \
-          "$m:$SWARM_PORT" 2>&1); then
+        # POST /swarm/join, as `docker swarm join` sends it; the token reaches jq on its stdin.
+        if out=$(printf '%s\n' "$token" |
+          jq -cR --arg listen "0.0.0.0:$SWARM_PORT" --arg advertise "$ADVERTISE_ADDR:$SWARM_PORT" \
+            --arg remote "$m:$SWARM_PORT" --arg data "$DATA_PATH_ADDR" \
+            '{ListenAddr: $listen, AdvertiseAddr: $advertise, RemoteAddrs: [$remote], JoinToken: .}
+              + (if $data == "" then {} else {DataPathAddr: $data} end)' |
+          timeout 30 curl -sS --unix-socket /var/run/docker.sock -H 'Content-Type: application/json' \
+            --data-binary @- -w '\n%{http_code}' http://localhost/swarm/join 2>&1) &&
+          [ "${out##*"$NL"}" = 200 ]; then
           return 0
         fi
         [ "$(swarm_state)" = active ] && return 0
@@ -45,6 +59,7 @@ case "$state" in
       echo "$last"
       return 1
     }
+    { command -v curl && command -v jq; } >/dev/null 2>&1 || apt_install curl jq
     say "joining through $through"
     retry 10 3 "docker swarm join" join_any
     ;;

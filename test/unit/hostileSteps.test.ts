@@ -156,3 +156,86 @@ test("the Docker provider's ProxyCommand: each manager one quoted word; a host t
         ]),
     ).toThrow('swarm-ha: the manager host "10.0.0.12$(touch');
 });
+
+test("join: the token reaches the engine's API on curl's stdin, never an argument of any command", () => {
+    const token =
+        "SWMTKN-1-3pu6hszjas19xyp7ghgosyx9k8atbfcr8p2is99znpy26u2lkl-1awxwuwd3z9j1z3puu7rcgdbx";
+    const bin = stubDocker(
+        [
+            // Not in a swarm until curl asked the engine to join.
+            `if [ -e '${dir}/joined' ]; then echo active; else echo inactive; fi`,
+        ].join("\n"),
+    );
+    fs.writeFileSync(
+        path.join(bin, "curl"),
+        [
+            "#!/bin/sh",
+            `printf '%s\\0' "$@" >>'${dir}/curl-args'`,
+            `cat >'${dir}/curl-stdin'`,
+            `touch '${dir}/joined'`,
+            "printf '\\n200'",
+        ].join("\n"),
+        { mode: 0o755 },
+    );
+    const script = renderScript("join", {
+        NODE: "w1",
+        HOST: "10.0.0.21",
+        ADVERTISE_ADDR: "10.0.0.21",
+        SWARM_PORT: "2377",
+        JOIN_ADDR: "10.0.0.11",
+        MANAGERS: "10.0.0.11 10.0.0.12",
+        DATA_PATH_ADDR: "",
+    });
+    const out = execFileSync("sh", ["-c", script], {
+        cwd: dir,
+        input: `${token}\n`,
+        env: { PATH: `${bin}:/usr/bin:/bin` },
+        encoding: "utf8",
+    });
+    expect(out).toContain("joining through 10.0.0.11 10.0.0.12");
+    expect(JSON.parse(fs.readFileSync(path.join(dir, "curl-stdin"), "utf8"))).toEqual({
+        ListenAddr: "0.0.0.0:2377",
+        AdvertiseAddr: "10.0.0.21:2377",
+        RemoteAddrs: ["10.0.0.11:2377"],
+        JoinToken: token,
+    });
+    const args = fs.readFileSync(path.join(dir, "curl-args"), "utf8");
+    expect(args).toContain("http://localhost/swarm/join");
+    expect(args).not.toContain(token);
+    expect(calls().flat().join(" ")).not.toContain(token);
+});
+
+test("join: anything but a swarm join token on stdin is refused before it is sent", () => {
+    const bin = stubDocker("echo inactive");
+    for (const bad of [
+        'SWMTKN-1-abc","Other":"x',
+        "SWMTKN-1-",
+        "token",
+        `SWMTKN-1-a $(touch ${marker})`,
+    ]) {
+        expect(() =>
+            execFileSync(
+                "sh",
+                [
+                    "-c",
+                    renderScript("join", {
+                        NODE: "w1",
+                        HOST: "10.0.0.21",
+                        ADVERTISE_ADDR: "10.0.0.21",
+                        SWARM_PORT: "2377",
+                        JOIN_ADDR: "10.0.0.11",
+                        MANAGERS: "10.0.0.11",
+                        DATA_PATH_ADDR: "",
+                    }),
+                ],
+                {
+                    cwd: dir,
+                    input: `${bad}\n`,
+                    env: { PATH: `${bin}:/usr/bin:/bin` },
+                    stdio: "pipe",
+                },
+            ),
+        ).toThrow("the join token on stdin is not a swarm join token");
+    }
+    expect(fs.existsSync(marker)).toBe(false);
+});

@@ -8,7 +8,7 @@ recorder.install();
 
 import { createHmac } from "crypto";
 import * as os from "os";
-import { ConfigSource, knownHostKey, readSettings } from "../../config";
+import { ConfigSource, knownHostKey, readSettings, stackConfig } from "../../config";
 import {
     encryptedNetworks,
     firewallArgs,
@@ -994,5 +994,47 @@ describe("TrustedHostKey's provider", () => {
         ).rejects.toThrow(
             `swarm-ha: w1 (10.0.0.21): the host presents the SSH host key ssh-ed25519 AAAAother, but ${KEY} was trusted on first use and is kept in the stack's state; nothing was changed. If the host was rebuilt, check its new key and record it in hostKeys or knownHostsFile.`,
         );
+    });
+});
+
+describe("a value set with --secret inside a structured setting", () => {
+    const services = {
+        web: {
+            image: "w:1",
+            env: { PLAIN: "p", TOKEN: "t0ken" },
+            args: ["--password", "hunter2"],
+            configs: { app: { value: "password=hunter2" } },
+        },
+    };
+    const envOf = (secretKeys: string[]) => {
+        pulumi.runtime.setAllConfig(
+            {
+                "swarm-ha:nodes": JSON.stringify(NODES),
+                "swarm-ha:sshPrivateKey": "k",
+                "swarm-ha:services": JSON.stringify(services),
+            },
+            ["swarm-ha:sshPrivateKey", ...secretKeys],
+        );
+        return readSettings(stackConfig()).services.web.args;
+    };
+
+    test("Pulumi names the key, not the part: every service's env, args and configs become secrets", async () => {
+        const web = envOf(["swarm-ha:services"]);
+        for (const value of [
+            web.env!.PLAIN,
+            web.env!.TOKEN,
+            ...web.args!,
+            web.configs!.app.content,
+        ]) {
+            expect(pulumi.Output.isInstance(value)).toBe(true);
+            expect(await pulumi.isSecret(value as pulumi.Output<string>)).toBe(true);
+        }
+        expect(await resolve(pulumi.output(web.env!.TOKEN))).toBe("t0ken");
+    });
+
+    test("a map with no secret part stays plain", () => {
+        const web = envOf([]);
+        expect(web.env).toEqual({ PLAIN: "p", TOKEN: "t0ken" });
+        expect(web.args).toEqual(["--password", "hunter2"]);
     });
 });
