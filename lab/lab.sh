@@ -289,10 +289,10 @@ cmd_up() {
 ensure_dev_stack() {
   command -v pulumi >/dev/null 2>&1 || { say "dev stack: run 'npm run setup' for the pulumi CLI, then 'pulumi stack select dev'"; return 0; }
   local stacks
-  stacks=$(cd "$here/.." && pulumi stack ls --json 2>&1) ||
+  stacks=$(cd "$here/.." && PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE-$SWARM_HA_LAB_PASSPHRASE}" pulumi stack ls --json 2>&1) ||
     die "dev stack: the backend $PULUMI_BACKEND_URL cannot list its stacks: $(tail -n 1 <<<"$stacks")"
   if grep -q '"name": "dev"' <<<"$stacks"; then return 0; fi
-  (cd "$here/.." && pulumi stack init dev >/dev/null) || die "could not create the dev stack (pulumi stack init dev)"
+  (cd "$here/.." && PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE-$SWARM_HA_LAB_PASSPHRASE}" pulumi stack init dev >/dev/null) || die "could not create the dev stack (pulumi stack init dev)"
   say "dev stack created in $PULUMI_BACKEND_URL"
 }
 

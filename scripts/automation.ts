@@ -31,6 +31,20 @@ export function loadEnv(): Record<string, string> {
     return env;
 }
 
+/**
+ * The environment of a lab stack: the lab's public passphrase (scripts/env.sh), unless one is set;
+ * every stack this runner opens is one, on the lab's hosts and the cache's backend.
+ */
+export function labStackEnv(env: Record<string, string | undefined>): Record<string, string> {
+    const out = Object.fromEntries(
+        Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined),
+    );
+    if (out.PULUMI_CONFIG_PASSPHRASE === undefined && out.SWARM_HA_LAB_PASSPHRASE) {
+        out.PULUMI_CONFIG_PASSPHRASE = out.SWARM_HA_LAB_PASSPHRASE;
+    }
+    return out;
+}
+
 /** What `npm run lab -- up` records about the lab (lab/lab.sh writes it). */
 export interface LabInfo {
     privateKeyPath: string;
@@ -115,7 +129,7 @@ export async function openStack(options: StackOptions = {}): Promise<Stack> {
 
     const stack = await LocalWorkspace.createOrSelectStack(
         { stackName, projectName: PROJECT, program },
-        { workDir, envVars: env },
+        { workDir, envVars: labStackEnv(env) },
     );
     const useLab = options.lab ?? (options.settingsFrom ?? stackName) === "dev";
     const config: ConfigMap = { ...(useLab ? labConfig(labInfo()) : {}), ...options.config };

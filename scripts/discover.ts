@@ -6,7 +6,7 @@
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import { discoverAll, discoverInstances, instanceEndpoint, ServiceInstance } from "../components";
-import { loadEnv, REPO } from "./automation";
+import { labStackEnv, loadEnv, REPO } from "./automation";
 
 interface Args {
     services: string[];
@@ -44,7 +44,7 @@ interface Target {
 
 /** The registry's connect string, root and CA (with TLS) from a stack's outputs. */
 function fromStack(stack: string): Target {
-    const env = { ...process.env, ...loadEnv() };
+    const env = labStackEnv({ ...process.env, ...loadEnv() });
     const out = execFileSync(
         "pulumi",
         ["stack", "output", "registry", "--json", "--stack", stack],

@@ -27,8 +27,10 @@ export PULUMI_HOME="${PULUMI_HOME:-$SWARM_HA_CACHE/pulumi-home}"
 # whole state.
 export SWARM_HA_STATE="${SWARM_HA_STATE:-$SWARM_HA_CACHE/state}"
 export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$SWARM_HA_STATE?metadata=skip}"
-# Lab only: a known passphrase encrypts the lab's stack secrets. Set your own for anything else.
-export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE-swarm-ha-lab}"
+# The lab's stacks' passphrase, known to all: given to those stacks alone (the project's runner of
+# stacks, `npm run lab`, the README's commands for the dev stack), never as PULUMI_CONFIG_PASSPHRASE
+# to every stack. Any other stack asks for its own.
+export SWARM_HA_LAB_PASSPHRASE=swarm-ha-lab
 export PULUMI_SKIP_UPDATE_CHECK=true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 export PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK="${PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK:-false}"

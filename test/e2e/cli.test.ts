@@ -7,7 +7,7 @@ import { SpawnSyncReturns, execFileSync, spawn, spawnSync } from "child_process"
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { REPO, labInfo } from "../../scripts/automation";
+import { REPO, labInfo, labStackEnv } from "../../scripts/automation";
 import { lab, onHost } from "./helpers";
 import { httpGet } from "../../scripts/http";
 
@@ -22,8 +22,9 @@ function pulumi(args: string[], cwd = REPO): { status: number; out: string } {
         encoding: "utf8",
         timeout: 10 * 60 * 1000,
         stdio: ["ignore", "pipe", "pipe"],
-        // scripts/env.sh's environment (helpers load it): jest's process.env is the test's own.
-        env: process.env,
+        // scripts/env.sh's environment (helpers load it): jest's process.env is the test's own;
+        // with the dev stack's passphrase, as the README has users give it to that stack.
+        env: labStackEnv(process.env),
     });
     const out = `${r.stdout}${r.stderr}`;
     printed.push(out);
@@ -97,7 +98,7 @@ function upKilledWhen(when: RegExp): Promise<string> {
     return new Promise((resolve, reject) => {
         const child = spawn("pulumi", ["up", "--yes", "--skip-preview", "--color", "never"], {
             cwd: REPO,
-            env: process.env,
+            env: labStackEnv(process.env),
             detached: true,
             stdio: ["ignore", "pipe", "pipe"],
         });
