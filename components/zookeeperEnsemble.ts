@@ -1151,17 +1151,15 @@ export class ZooKeeperEnsemble extends pulumi.ComponentResource {
                 via: pulumi.all(
                     servers.map((s) => {
                         const ssh = resolveSsh(args.ssh, s.ssh);
-                        return pulumi
-                            .all([ssh.privateKey, ssh.hostKey])
-                            .apply(([privateKey, hostKey]) => ({
-                                host: s.host,
-                                port: ssh.port,
-                                user: ssh.user,
-                                ...(hostKey ? { hostKey } : {}),
-                                privateKey,
-                            }));
+                        return pulumi.output(ssh.hostKey).apply((hostKey) => ({
+                            host: s.host,
+                            port: ssh.port,
+                            user: ssh.user,
+                            ...(hostKey ? { hostKey } : {}),
+                        }));
                     }),
                 ),
+                privateKeys: servers.map((s) => resolveSsh(args.ssh, s.ssh).privateKey),
                 script: renderScript("zk-serving", health, ["zk-health"]),
             },
             {

@@ -6,30 +6,30 @@
 // per `up`.
 import * as pulumi from "@pulumi/pulumi";
 
-/** A host the probe asks from: an SSH login with the stack's key, its host key required. */
+/** A host the probe asks from: an SSH login, its host key required. */
 export interface ProbeLogin {
     host: string;
     port: number;
     user: string;
     /** "TYPE BASE64"; without one the host is not asked (its key could not be checked). */
     hostKey?: string;
-    privateKey: string;
 }
 
 /**
  * The probe's inputs: the servers ("id address"), their client port, the hosts to ask from (in
- * order; secret, as they hold the key) and the survey script they run (`sh -s`), which prints one
- * "id address mode" line per server.
+ * order) with each one's SSH private key (secret), and the survey script they run (`sh -s`), which
+ * prints one "id address mode" line per server.
  */
 export interface ZooKeeperProbeInputs {
     servers: string[];
     clientPort: number;
     via: ProbeLogin[];
+    privateKeys: string[];
     script: string;
 }
 
 /** Its state: the inputs but the logins, how many times a server was found down, and which ones. */
-export interface ZooKeeperProbeOutputs extends Omit<ZooKeeperProbeInputs, "via"> {
+export interface ZooKeeperProbeOutputs extends Omit<ZooKeeperProbeInputs, "via" | "privateKeys"> {
     /** The hosts asked from, "user@host:port". */
     askedFrom: string[];
     generation: number;
@@ -72,12 +72,13 @@ export function srvrMode(
 }
 
 /**
- * Runs `script` with `sh -s` on the host of `login` over SSH (the key in a file only this user
+ * Runs `script` with `sh -s` on the host of `login` over SSH (`privateKey` in a file only this user
  * reads, the host key required, 3 s to connect, `timeoutMs` in all) and returns the mode of each
  * server it reports ("id address" to mode); undefined when the host could not be asked.
  */
 export function surveyFrom(
     login: ProbeLogin,
+    privateKey: string,
     script: string,
     timeoutMs = 10000,
 ): Promise<Map<string, string> | undefined> {
@@ -92,7 +93,7 @@ export function surveyFrom(
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "swarm-ha-probe-"));
     const keyFile = path.join(dir, "key");
     const knownHosts = path.join(dir, "known_hosts");
-    fs.writeFileSync(keyFile, login.privateKey.replace(/\n?$/, "\n"), { mode: 0o600 });
+    fs.writeFileSync(keyFile, privateKey.replace(/\n?$/, "\n"), { mode: 0o600 });
     const name = login.port === 22 ? login.host : `[${login.host}]:${login.port}`;
     fs.writeFileSync(knownHosts, `${name} ${login.hostKey}\n`);
     return new Promise((resolve) => {
@@ -146,8 +147,8 @@ export async function modesOf(
     inputs: ZooKeeperProbeInputs,
     survey: typeof surveyFrom = surveyFrom,
 ): Promise<Map<string, string> | undefined> {
-    for (const login of inputs.via) {
-        const modes = await survey(login, inputs.script);
+    for (const [i, login] of inputs.via.entries()) {
+        const modes = await survey(login, inputs.privateKeys[i] ?? "", inputs.script);
         if (modes) return modes;
     }
     return undefined;
@@ -238,6 +239,7 @@ export class ZooKeeperProbe extends pulumi.dynamic.Resource {
             servers: string[];
             clientPort: number;
             via: pulumi.Input<ProbeLogin[]>;
+            privateKeys: pulumi.Input<string>[];
             script: string;
         },
         opts?: pulumi.CustomResourceOptions,
@@ -247,7 +249,7 @@ export class ZooKeeperProbe extends pulumi.dynamic.Resource {
             name,
             {
                 ...inputs,
-                via: pulumi.secret(inputs.via),
+                privateKeys: pulumi.secret(inputs.privateKeys),
                 askedFrom: undefined,
                 generation: undefined,
                 down: undefined,

@@ -65,8 +65,9 @@ beforeAll(() => {
     lab("down");
     // Any earlier state of the dev stack belongs to hosts that are gone.
     forgetDevStack();
-    // Fresh hosts; `lab up` stages the web image and creates the dev stack.
-    lab("up");
+    // Fresh hosts; `lab up` stages the web image and creates the dev stack. lab-w3 is not a member:
+    // the outsider, in the same network, that the platform must be closed to.
+    lab("up", "--workers", "3");
 });
 
 // Whatever failed here, the next file's `lab up` finds no dev stack left locked by a killed run.
@@ -201,6 +202,147 @@ test("pulumi up converged the cluster, ZooKeeper and the services; front reaches
         if (listed.join() !== ids.join()) await new Promise((r) => setTimeout(r, 500));
     }
     expect(listed).toEqual(ids);
+});
+
+/** The TCP ports of each target that accept a connection from lab host `from` (netcat's scan of every port). */
+function openPorts(from: string, targets: string[]): Record<string, number[]> {
+    const out = onHost(
+        from,
+        targets
+            .map(
+                (t) =>
+                    `nc -z -v -w 1 ${t} 1-65535 2>&1 | sed -n 's/^Connection to \\([0-9.]*\\) \\([0-9]*\\) port.*succeeded!$/\\1 \\2/p' &`,
+            )
+            .join("\n") + "\nwait",
+    );
+    const open: Record<string, number[]> = Object.fromEntries(targets.map((t) => [t, []]));
+    for (const line of out.split("\n").filter(Boolean)) {
+        const [address, port] = line.split(" ");
+        open[address].push(Number(port));
+    }
+    for (const t of targets) open[t].sort((a, b) => a - b);
+    return open;
+}
+
+/** The packets a member's firewall has dropped on the swarm's UDP ports (7946 and 4789). */
+function udpDrops(host: string): number {
+    const rule = onHost(host, "nft list chain inet swarm_ha input")
+        .split("\n")
+        .find((l) => /^\s*udp dport .* @members counter/.test(l));
+    return Number(/packets (\d+)/.exec(rule ?? "")?.[1] ?? NaN);
+}
+
+test("closed by default: a host that is not a member reaches SSH and the services' ports only; a member, the platform", () => {
+    const members = labInfo()
+        .hosts.filter((h) => h.name !== "lab-w3")
+        .map((h) => h.address);
+    const web = new Set(
+        onHost(
+            "lab-m1",
+            "docker service ps web --filter desired-state=running --format '{{.Node}}'",
+        ).split("\n"),
+    );
+    const front = onHost(
+        "lab-m1",
+        "docker service ps front --filter desired-state=running --format '{{.Node}}'",
+    );
+    const address = (name: string) => labInfo().hosts.find((h) => h.name === name)!.address;
+    const outsider = openPorts("lab-w3", members);
+    const member = openPorts(
+        "lab-w1",
+        members.filter((a) => a !== address("lab-w1")),
+    );
+    const rows = members.map(
+        (a) =>
+            `${a.padEnd(15)} outsider: ${outsider[a].join(" ").padEnd(12)} member (lab-w1): ${(member[a] ?? ["itself"]).join(" ")}`,
+    );
+    console.log(`TCP ports that accept a connection, of every port 1-65535:\n${rows.join("\n")}`);
+    for (const h of labInfo().hosts.filter((h) => h.name !== "lab-w3")) {
+        // SSH, and the services' own published ports (host mode) where their tasks run.
+        const expected = [
+            22,
+            ...(web.has(h.name) ? [80] : []),
+            ...(front === h.name ? [8080] : []),
+        ];
+        expect([h.name, outsider[h.address]]).toEqual([h.name, expected.sort((a, b) => a - b)]);
+    }
+    // A member reaches the platform: the engines' metrics and the node exporters everywhere,
+    // Prometheus and Alertmanager where they run, the swarm's and ZooKeeper's ports.
+    for (const a of Object.keys(member)) {
+        expect(member[a]).toEqual(expect.arrayContaining([22, 7946, 9100, 9323]));
+    }
+    const managers = ["lab-m1", "lab-m2", "lab-m3"].map(address).filter((a) => member[a]);
+    for (const a of managers) expect(member[a]).toEqual(expect.arrayContaining([2181, 2377, 3888]));
+    expect(Object.values(member).flat()).toEqual(expect.arrayContaining([9090, 9093]));
+    // UDP has no answer to tell: each member's drop counter for the swarm's UDP ports grows by the
+    // outsider's datagrams (gossip and VXLAN).
+    const before = members.map((a) => udpDrops(labInfo().hosts.find((h) => h.address === a)!.name));
+    onHost(
+        "lab-w3",
+        members.map((a) => `for p in 7946 4789; do printf x | nc -u -w 1 ${a} $p; done`).join("; "),
+    );
+    const after = members.map((a) => udpDrops(labInfo().hosts.find((h) => h.address === a)!.name));
+    for (const [i, a] of members.entries()) {
+        expect([a, after[i] - before[i]]).toEqual([a, 2]);
+    }
+});
+
+test("no secret the state holds is in the stored state, the CLI's output or any host's process list", () => {
+    // Every secret of the stack, as the state decrypted shows them: keys, passwords, tokens.
+    const secrets = new Set<string>();
+    const walk = (v: unknown): void => {
+        if (Array.isArray(v)) v.forEach(walk);
+        else if (v && typeof v === "object") {
+            const o = v as Record<string, unknown>;
+            if (o["4dabf18193072939515e22adb298388d"] === "1b47061264138c4ac30d75fd1eb44270") {
+                const text = typeof o.plaintext === "string" ? o.plaintext : "";
+                const value: unknown = text ? JSON.parse(text) : undefined;
+                const strings = (x: unknown): string[] =>
+                    typeof x === "string"
+                        ? [x]
+                        : Array.isArray(x)
+                          ? x.flatMap(strings)
+                          : x && typeof x === "object"
+                            ? Object.values(x).flatMap(strings)
+                            : [];
+                // Lines of a key or a certificate's text, each long enough to mean something.
+                for (const s of strings(value).flatMap((t) => t.split("\n"))) {
+                    if (s.trim().length >= 12 && !/^-----/.test(s.trim())) secrets.add(s.trim());
+                }
+            } else Object.values(o).forEach(walk);
+        }
+    };
+    // Read apart from the other runs' output, which is searched below.
+    const exported = spawnSync("pulumi", ["stack", "export", "--show-secrets"], {
+        cwd: REPO,
+        encoding: "utf8",
+        env: labStackEnv(process.env),
+    });
+    expect(exported.status).toBe(0);
+    walk(JSON.parse(exported.stdout));
+    const join = onHost(
+        "lab-m1",
+        "docker swarm join-token -q worker; docker swarm join-token -q manager",
+    );
+    for (const t of join.split("\n")) secrets.add(t);
+    console.log(`secrets searched for: ${secrets.size}`);
+    expect(secrets.size).toBeGreaterThan(5);
+    const state = fs.readFileSync(path.join(STACKS_DIR, "dev.json"), "utf8");
+    const output = printed.join("");
+    const processes = labInfo()
+        .hosts.filter((h) => h.name !== "lab-w3")
+        .map((h) => `${h.name}:\n${onHost(h.name, "ps -eo args")}`)
+        .join("\n");
+    const found = [...secrets].flatMap((secret) =>
+        [
+            ["state", state],
+            ["output", output],
+            ["processes", processes],
+        ]
+            .filter(([, text]) => text.includes(secret))
+            .map(([where]) => `${where}: ${secret.slice(0, 6)}...`),
+    );
+    expect(found).toEqual([]);
 });
 
 test("preview after up expects no changes, as a pull request without changes sees", () => {

@@ -159,16 +159,13 @@ describe("ZooKeeperEnsemble resources", () => {
         expect(recorder.byName("h-probe").inputs).toEqual({});
         expect(probe.inputs.servers).toEqual(["1 10.2.0.1", "2 10.2.0.2", "3 10.2.0.3"]);
         expect(probe.inputs.clientPort).toBe(12181);
-        // Asked over SSH from the servers' hosts in turn, with the stack's key: all of it secret.
+        // Asked over SSH from the servers' hosts in turn, with the stack's key, a secret.
         expect(probe.inputs.via).toEqual(
-            ["10.2.0.1", "10.2.0.2", "10.2.0.3"].map((host) => ({
-                host,
-                port: 22,
-                user: "root",
-                privateKey: SECRET_KEY,
-            })),
+            ["10.2.0.1", "10.2.0.2", "10.2.0.3"].map((host) => ({ host, port: 22, user: "root" })),
         );
-        expect(probe.secretPaths).toContain("via");
+        expect(probe.inputs.privateKeys).toEqual([SECRET_KEY, SECRET_KEY, SECRET_KEY]);
+        expect(probe.secretPaths).toContain("privateKeys");
+        expect(probe.secretPaths.filter((p) => p.startsWith("via"))).toEqual([]);
         expect(probe.inputs.script).toBe(
             renderScript(
                 "zk-serving",

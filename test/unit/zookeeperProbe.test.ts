@@ -61,8 +61,8 @@ const login = (host: string): ProbeLogin => ({
     port: 22,
     user: "root",
     hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBase",
-    privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nsecret\n-----END OPENSSH PRIVATE KEY-----",
 });
+const KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nsecret\n-----END OPENSSH PRIVATE KEY-----";
 const script = (servers: string[]) =>
     renderScript(
         "zk-serving",
@@ -73,6 +73,7 @@ const inputs = (servers: string[], via = [login("10.0.0.11")]): ZooKeeperProbeIn
     servers,
     clientPort: port,
     via,
+    privateKeys: via.map(() => KEY),
     script: script(servers),
 });
 const olds = (servers: string[], generation: number): ZooKeeperProbeOutputs => ({
@@ -90,7 +91,7 @@ test("srvr: the Mode a server answers, or down", async () => {
 });
 
 test("the survey runs over SSH with the key alone and the host's recorded key required", async () => {
-    const modes = await surveyFrom(login("10.0.0.11"), script(["1 127.0.0.1", "2 127.0.0.2"]));
+    const modes = await surveyFrom(login("10.0.0.11"), KEY, script(["1 127.0.0.1", "2 127.0.0.2"]));
     expect(modes).toEqual(
         new Map([
             ["1 127.0.0.1", "follower"],
@@ -117,9 +118,9 @@ test("the survey runs over SSH with the key alone and the host's recorded key re
 
 test("a host without a recorded key is not asked; one that does not answer says nothing", async () => {
     const unpinned: ProbeLogin = { ...login("10.0.0.11"), hostKey: undefined };
-    expect(await surveyFrom(unpinned, script(["1 127.0.0.1"]))).toBeUndefined();
+    expect(await surveyFrom(unpinned, KEY, script(["1 127.0.0.1"]))).toBeUndefined();
     expect(fs.existsSync(log)).toBe(false);
-    expect(await surveyFrom(login("192.0.2.9"), script(["1 127.0.0.1"]))).toBeUndefined();
+    expect(await surveyFrom(login("192.0.2.9"), KEY, script(["1 127.0.0.1"]))).toBeUndefined();
 });
 
 test("a server that refuses the connection is down; one that answers is not", async () => {
