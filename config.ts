@@ -464,12 +464,6 @@ function idleSettings(v: Record<string, unknown>): string[] {
         }
     }
     const firewall = v.firewall as { enabled?: boolean; clientNetworks?: unknown[] } | undefined;
-    const monitored = (v.monitoring as { enabled?: boolean } | undefined)?.enabled === true;
-    if (!zk && !monitored && (firewall?.clientNetworks ?? []).length > 0) {
-        problems.push(
-            `${key("firewall")}.clientNetworks is set but neither ${key("zkServers")} nor ${key("monitoring")} is; the client networks are let in to ZooKeeper's client port and the monitoring's ports only, so declare one or drop clientNetworks.`,
-        );
-    }
     for (const [name, svc] of Object.entries(
         (v.services ?? {}) as Record<string, { ports?: unknown }>,
     )) {

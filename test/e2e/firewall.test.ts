@@ -16,7 +16,8 @@ import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
 import { ZkClient } from "../../components";
 import { srvrMode } from "../../components/zookeeperProbe";
-import { changes, loadEnv, openStack } from "../../scripts/automation";
+import { execFileSync } from "child_process";
+import { changes, labInfo, loadEnv, openStack } from "../../scripts/automation";
 import {
     DEV,
     Ops,
@@ -438,4 +439,57 @@ test("destroy removes the rules, their unit and files from every host", async ()
         ).toBe("0");
     }
     await removeStack(stack);
+});
+
+test("host keys: a host with none recorded is refused at preview; trusted on first use, another key is refused later", async () => {
+    // lab-w2 alone, as a stack of its own that records no host key (an empty known_hosts file).
+    const empty = path.join(loadEnv().SWARM_HA_CACHE, "lab", "no_known_hosts");
+    fs.writeFileSync(empty, "");
+    const w2 = DEV.find((n) => n.name === "lab-w2")!;
+    const config = {
+        ...WITHOUT_MONITORING,
+        "swarm-ha:clusterName": { value: "tofu" },
+        "swarm-ha:sshPrivateKeyFile": { value: labInfo().privateKeyPath },
+        "swarm-ha:knownHostsFile": { value: empty },
+        "swarm-ha:nodes": { value: JSON.stringify([{ ...w2, role: "manager" }]) },
+        "swarm-ha:zkServers": { value: "[]" },
+        "swarm-ha:services": { value: "{}" },
+    };
+    let tofu = await openStack({ stack: "tofu", settingsFrom: "dev", lab: false, config });
+    await removeStack(tofu);
+    tofu = await openStack({ stack: "tofu", settingsFrom: "dev", lab: false, config });
+    await expect(tofu.preview({ onOutput: record, color: "never" })).rejects.toThrow(
+        "swarm-ha: lab-w2 (172.30.213.22): no SSH host key is recorded for it",
+    );
+    // Trusted on first use: the key it presents is kept in the state (only that resource is made).
+    await tofu.setConfig("swarm-ha:trustOnFirstUse", { value: "true" });
+    const urn = (type: string, name: string) => `urn:pulumi:tofu::swarm-ha::${type}::${name}`;
+    const trusted = urn("pulumi-nodejs:dynamic/swarm-ha:TrustedHostKey", "host-key-lab-w2");
+    await tofu.up({
+        target: [urn("pulumi:providers:pulumi-nodejs", "host-keys"), trusted],
+        onOutput: record,
+        color: "never",
+    });
+    const kept = (await tofu.exportStack()).deployment.resources.find(
+        (r: { urn: string }) => r.urn === trusted,
+    )?.outputs?.key as string;
+    const recorded = labInfo().hosts.find((h) => h.name === "lab-w2")!.hostKey;
+    expect(kept.split(" ").slice(0, 2)).toEqual(recorded.split(" ").slice(0, 2));
+    const planned = await tofu.preview({ onOutput: record, color: "never" });
+    expect(changes(planned.changeSummary).create).toBeGreaterThan(0);
+    // The host's key changes (a rebuilt host, or someone in its place): refused at preview.
+    const container = "swarm-ha-lab-w2";
+    const inHost = (script: string) =>
+        execFileSync("docker", ["exec", container, "sh", "-c", script], { encoding: "utf8" });
+    inHost(
+        "mkdir -p /root/hostkey && cp -a /etc/ssh/ssh_host_ed25519_key* /root/hostkey/ && rm /etc/ssh/ssh_host_ed25519_key* && ssh-keygen -q -t ed25519 -N '' -f /etc/ssh/ssh_host_ed25519_key && systemctl restart ssh",
+    );
+    try {
+        await expect(tofu.preview({ onOutput: record, color: "never" })).rejects.toThrow(
+            "was trusted on first use and is kept in the stack's state; nothing was changed",
+        );
+    } finally {
+        inHost("cp -a /root/hostkey/* /etc/ssh/ && systemctl restart ssh");
+        await removeStack(tofu);
+    }
 });
