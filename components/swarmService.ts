@@ -1,9 +1,10 @@
 // SwarmService: a Docker Swarm service through @pulumi/docker's docker.Service, with the overlay
 // networks, secrets and configs it needs. The Docker provider comes through resource options
 // (SwarmCluster exposes one), never through args.
-import { createHash } from "crypto";
+import { createHash, createHmac } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
+import * as random from "@pulumi/random";
 import * as inputs from "@pulumi/docker/types/input";
 import * as commandTypes from "@pulumi/command/types/input";
 import { ruleProblem, rules } from "./grammar";
@@ -263,9 +264,14 @@ export function validateSwarmServiceArgs(name: string, args: SwarmServiceArgs): 
     throwIfAny(problems);
 }
 
-/** The first 12 hex digits of the SHA-256 of a content: the suffix of secret and config names. */
-export function contentHash(content: string): string {
-    return createHash("sha256").update(content).digest("hex").slice(0, 12);
+/**
+ * The first 12 hex digits of the SHA-256 of a content, keyed with `salt` (HMAC) when given: the
+ * suffix of secret and config names, plain in state and in `docker secret ls`, so that of a secret
+ * is keyed with a secret salt and cannot be tested against guesses.
+ */
+export function contentHash(content: string, salt?: string): string {
+    const hash = salt === undefined ? createHash("sha256") : createHmac("sha256", salt);
+    return hash.update(content).digest("hex").slice(0, 12);
 }
 
 /** docker.Service's updateConfig (or rollbackConfig) from the component's settings and defaults. */
@@ -481,9 +487,29 @@ export class SwarmService extends pulumi.ComponentResource {
         // object (its name carries the content's hash) and the service rolls onto it; the old one
         // is deleted after the service no longer uses it (the provider asks to delete first, which
         // Swarm refuses while the service uses it).
-        const hashed = (key: string, content: pulumi.Input<string>): pulumi.Output<string> =>
+        // The hashes in secrets' names (and in those of configs whose content is an output, which
+        // can be secret) are keyed with a salt of the service's own, a secret, made once.
+        const salted = (content: pulumi.Input<string>, secret: boolean) =>
+            secret || typeof content !== "string";
+        const needsSalt =
+            Object.keys(args.secrets ?? {}).length > 0 ||
+            Object.values(args.configs ?? {}).some((f) => salted(f.content, false));
+        const salt = needsSalt
+            ? new random.RandomPassword(
+                  `${name}-file-salt`,
+                  { length: 32, special: false },
+                  { parent: this },
+              ).result
+            : undefined;
+        const hashed = (
+            key: string,
+            content: pulumi.Input<string>,
+            secret: boolean,
+        ): pulumi.Output<string> =>
             pulumi.unsecret(
-                pulumi.output(content).apply((c) => `${name}-${key}-${contentHash(c)}`),
+                pulumi
+                    .all([content, salted(content, secret) ? salt : undefined])
+                    .apply(([c, k]) => `${name}-${key}-${contentHash(c, k)}`),
             );
         const base64 = (content: pulumi.Input<string>): pulumi.Output<string> =>
             pulumi.output(content).apply((c) => Buffer.from(c, "utf8").toString("base64"));
@@ -493,7 +519,10 @@ export class SwarmService extends pulumi.ComponentResource {
                 const file = args.secrets![key];
                 const secret = new docker.Secret(
                     `${name}-secret-${key}`,
-                    { name: hashed(key, file.content), data: pulumi.secret(base64(file.content)) },
+                    {
+                        name: hashed(key, file.content, true),
+                        data: pulumi.secret(base64(file.content)),
+                    },
                     { parent: this, deleteBeforeReplace: false },
                 );
                 return {
@@ -509,7 +538,7 @@ export class SwarmService extends pulumi.ComponentResource {
                 const file = args.configs![key];
                 const config = new docker.ServiceConfig(
                     `${name}-config-${key}`,
-                    { name: hashed(key, file.content), data: base64(file.content) },
+                    { name: hashed(key, file.content, false), data: base64(file.content) },
                     { parent: this, deleteBeforeReplace: false },
                 );
                 return {

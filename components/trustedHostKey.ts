@@ -24,7 +24,7 @@ export const trustedHostKeyProvider: pulumi.dynamic.ResourceProvider = {
     async create(inputs: TrustedHostKeyInputs) {
         if (!inputs.presented) {
             throw new Error(
-                `swarm-ha: ${inputs.node} (${inputs.host}): its SSH host key could not be read to trust it on first use (nothing answered ssh-keyscan on port ${inputs.port}); start the host, or record its key in hostKeys or knownHostsFile.`,
+                `swarm-ha: ${inputs.node} (${inputs.host}): no ed25519 SSH host key could be read to trust it on first use (ssh-keyscan on port ${inputs.port} got none: the host did not answer, or offers no ed25519 key); start the host, or record its key in hostKeys or knownHostsFile.`,
             );
         }
         const outs: TrustedHostKeyOutputs = {

@@ -26,7 +26,8 @@ set_of() {
 }
 # restricted_rules CHAIN: for each RESTRICTED port, a drop of what is neither a member's nor from
 # its networks (set from_N), in the input chain by port, in the forward chain by the original
-# destination port of a connection's first direction (replies and this host's own containers' pass).
+# destination port of a connection that Docker's NAT redirected (a published port), in its first
+# direction only: replies, and connections of this host's containers to other hosts, pass.
 restricted_rules() {
   _n=0
   for _entry in $RESTRICTED; do
@@ -36,7 +37,7 @@ restricted_rules() {
     if [ "$1" = input ]; then
       _match="$_proto dport $_port"
     else
-      _match="ct direction original meta l4proto $_proto ct original proto-dst $_port"
+      _match="ct status dnat ct direction original meta l4proto $_proto ct original proto-dst $_port"
     fi
     printf '    %s ip saddr != @members ip saddr != @from_%s counter drop\n' "$_match" "$_n"
     printf '    meta nfproto ipv6 %s counter drop\n' "$_match"
@@ -62,6 +63,7 @@ rules() {
     type filter hook input priority filter - 1; policy accept;
     iif "lo" accept
     iifname { "docker0", "docker_gwbridge" } accept
+    iifname "br-*" accept
     tcp dport { $SWARM_PORT, 7946 } ip saddr != @members counter drop
     udp dport { 7946, $DATA_PORT } ip saddr != @members counter drop
     meta nfproto ipv6 tcp dport { $SWARM_PORT, 7946 } counter drop
@@ -81,6 +83,7 @@ RULES
   chain forward {
     type filter hook forward priority filter - 1; policy accept;
     iifname { "docker0", "docker_gwbridge" } accept
+    iifname "br-*" accept
 RULES
     restricted_rules forward
     printf '  }\n'

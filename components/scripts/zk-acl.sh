@@ -2,7 +2,8 @@
 # With auth: gives the platform's users (the registrar) their znodes, as the super user. For each
 # "USER PATH" line of OWNED: the path's missing parents and the path are created with the user's
 # ACL (an existing parent is left as it is: it is not the user's), then the path and everything
-# below it get that ACL, digest:USER:DIGEST:cdrwa,world:anyone:r (setAcl -R): znodes made before
+# below it get that ACL, digest:USER:DIGEST:cdrwa,world:anyone:r (setAcl -R), and the root loses
+# everyone's delete and admin rights (see below): znodes made before
 # (open to everyone, or read-only to the user when an older registrar wrote them as super) become
 # the user's. The super password and the users' digests come on stdin and reach ZooKeeper's CLI
 # on its stdin only; nothing printed names a digest.
@@ -46,6 +47,10 @@ while read -r user path; do
 done <<OWNED
 $OWNED
 OWNED
+# The root: anyone creates, reads and writes there, as before, but nobody deletes a znode under it
+# (ZooKeeper asks the parent's delete right) or changes its ACL, so an anonymous client cannot
+# delete an owned path while it is empty and make it again, open. (The super user is never asked.)
+commands="${commands}setAcl / world:anyone:crw$NL"
 IFS=$NL
 # shellcheck disable=SC2086,SC2090 # one command per line, globbing off; the quotes are the CLI's
 answer=$(zk_run "$ADDRESS" $commands)

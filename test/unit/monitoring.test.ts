@@ -87,6 +87,9 @@ describe("SwarmMonitoring", () => {
                 "swarm-ha:index:SwarmService monitoring-prometheus",
                 "docker:index/serviceConfig:ServiceConfig monitoring-prometheus-config-prometheus.yml",
                 "docker:index/serviceConfig:ServiceConfig monitoring-prometheus-config-rules.yml",
+                // Alertmanager's config object's name carries a hash of its content keyed with a
+                // secret salt (its content is an output, which could hold a secret).
+                "random:index/randomPassword:RandomPassword monitoring-alertmanager-file-salt",
                 "docker:index/service:Service monitoring-prometheus-service",
             ].sort(),
         );

@@ -974,7 +974,7 @@ describe("TrustedHostKey's provider", () => {
             outs: { ...host, key: KEY },
         });
         await expect(trustedHostKeyProvider.create!(host)).rejects.toThrow(
-            "swarm-ha: w1 (10.0.0.21): its SSH host key could not be read to trust it on first use (nothing answered ssh-keyscan on port 22); start the host, or record its key in hostKeys or knownHostsFile.",
+            "swarm-ha: w1 (10.0.0.21): no ed25519 SSH host key could be read to trust it on first use (ssh-keyscan on port 22 got none: the host did not answer, or offers no ed25519 key); start the host, or record its key in hostKeys or knownHostsFile.",
         );
     });
 

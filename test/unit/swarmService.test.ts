@@ -198,7 +198,13 @@ describe("SwarmService arguments", () => {
         });
         const secret = recorder.byName("cfg-secret-db-password");
         expect(secret.type).toBe("docker:index/secret:Secret");
-        expect(secret.inputs.name).toBe(`cfg-db-password-${contentHash("hunter2")}`);
+        expect(secret.inputs.name).toBe(
+            `cfg-db-password-${contentHash("hunter2", "generated-cfg-file-salt")}`,
+        );
+        // The plain name holds no unkeyed hash of the secret, which a dictionary could test.
+        expect(JSON.stringify(recorder.resources.map((r) => r.inputs))).not.toContain(
+            contentHash("hunter2"),
+        );
         expect(secret.inputs.data).toBe(Buffer.from("hunter2").toString("base64"));
         expect(secret.secretPaths).toEqual(["data"]);
         const config = recorder.byName("cfg-config-app.conf");
@@ -210,7 +216,7 @@ describe("SwarmService arguments", () => {
         expect(spec.secrets).toEqual([
             {
                 secretId: "cfg-secret-db-password-id",
-                secretName: `cfg-db-password-${contentHash("hunter2")}`,
+                secretName: `cfg-db-password-${contentHash("hunter2", "generated-cfg-file-salt")}`,
                 fileName: "db-password",
                 fileMode: 292,
             },
