@@ -170,7 +170,7 @@ export const STACK: ObjectSchema = s.object({
         { example: '{ enabled: true, clientNetworks: ["10.1.0.0/16"] }', default: {} },
     ),
     registrarImage: s.text(rules.image, { default: "swarm-ha-registrar:3" }),
-    dockerReadImage: s.text(rules.image, { default: "swarm-ha-docker-read:1" }),
+    dockerReadImage: s.text(rules.image, { default: "swarm-ha-docker-read:2" }),
     zkServers: s.list(ZK_SERVER, { maxItems: 255, default: [] }),
     zkInstall: s.oneOf(["distro", "tarball"], { default: "distro" }),
     zkVersion: s.text(rules.releaseVersion),

@@ -11,7 +11,7 @@
 #                             Go binary in an otherwise empty image (about 6 MB)
 #   swarm-ha-exporter:2       the monitoring's exporter of the swarm and ZooKeeper
 #                             (components/monitoring/exporter), likewise (about 5 MB)
-#   swarm-ha-docker-read:1    the read-only Docker API proxy the registrar, the exporter and
+#   swarm-ha-docker-read:2    the read-only Docker API proxy the registrar, the exporter and
 #                             Prometheus read the swarm through (components/dockerRead/image), likewise
 #   swarm-ha-prometheus:2.42  Debian's prometheus (with promtool) on Debian's libc6 alone (about 100 MB)
 #   swarm-ha-alertmanager:0.25   Debian's prometheus-alertmanager, likewise (about 30 MB)
@@ -22,7 +22,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 WEB_IMAGE="swarm-ha-web:3"
 REGISTRAR_IMAGE="swarm-ha-registrar:3"
 EXPORTER_IMAGE="swarm-ha-exporter:2"
-DOCKER_READ_IMAGE="swarm-ha-docker-read:1"
+DOCKER_READ_IMAGE="swarm-ha-docker-read:2"
 PROMETHEUS_IMAGE="swarm-ha-prometheus:2.42"
 ALERTMANAGER_IMAGE="swarm-ha-alertmanager:0.25"
 NODE_EXPORTER_IMAGE="swarm-ha-node-exporter:1.5"

@@ -1,7 +1,8 @@
 // DockerReadProxy: the Docker Engine API, read-only, for the platform's own services. One Swarm
 // service (./image) on every manager holds the engine's socket and answers, on a socket of its
 // own in a local volume, only GET and HEAD of the lists the registrar, the exporter and
-// Prometheus's Swarm discovery read. They mount that volume read-only instead of docker.sock.
+// Prometheus's Swarm discovery read, the services' and tasks' without their containers' env,
+// command lines, secrets and configs. They mount that volume read-only instead of docker.sock.
 import { ruleProblem, rules } from "../grammar";
 import * as pulumi from "@pulumi/pulumi";
 import * as commandTypes from "@pulumi/command/types/input";
@@ -9,7 +10,7 @@ import { SwarmService, SwarmServiceArgs } from "../swarmService";
 import { prefix, throwIfAny } from "../validation";
 
 /** The proxy's image as scripts/images.sh builds it; real clusters push it to their registry. */
-export const DOCKER_READ_IMAGE = "swarm-ha-docker-read:1";
+export const DOCKER_READ_IMAGE = "swarm-ha-docker-read:2";
 
 /** Where a consumer finds the proxy's socket: the volume's folder in its containers. */
 export const DOCKER_READ_DIR = "/run/docker-read";
@@ -28,7 +29,7 @@ export const DOCKER_READ_PATHS = ["/_ping", "/nodes", "/services", "/tasks", "/n
 export type ServiceMount = NonNullable<SwarmServiceArgs["mounts"]>[number];
 
 export interface DockerReadProxyArgs {
-    /** The proxy's image. Default: "swarm-ha-docker-read:1" (built by scripts/images.sh). */
+    /** The proxy's image. Default: "swarm-ha-docker-read:2" (built by scripts/images.sh). */
     image?: pulumi.Input<string>;
     /** A manager's SSH connection: the proxy's tasks are read there after each change. Default: none. */
     tasksFrom?: commandTypes.remote.ConnectionArgs;

@@ -35,7 +35,7 @@ export interface MonitoringImages {
     nodeExporter?: pulumi.Input<string>;
     /** Default: "swarm-ha-exporter:2" (components/monitoring/exporter). */
     exporter?: pulumi.Input<string>;
-    /** The monitoring's own read-only Docker API proxy, without `dockerRead`. Default: "swarm-ha-docker-read:1". */
+    /** The monitoring's own read-only Docker API proxy, without `dockerRead`. Default: "swarm-ha-docker-read:2". */
     dockerRead?: pulumi.Input<string>;
 }
 

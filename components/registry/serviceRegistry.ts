@@ -64,7 +64,7 @@ export interface ServiceRegistryArgs {
      * `NAME-docker-read`.
      */
     dockerRead?: DockerReadProxy;
-    /** The image of the registry's own proxy, without `dockerRead`. Default: "swarm-ha-docker-read:1". */
+    /** The image of the registry's own proxy, without `dockerRead`. Default: "swarm-ha-docker-read:2". */
     dockerReadImage?: pulumi.Input<string>;
     /** A manager's SSH connection: the registrar's tasks are read there after each change. Default: none. */
     tasksFrom?: commandTypes.remote.ConnectionArgs;

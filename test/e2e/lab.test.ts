@@ -75,7 +75,7 @@ test("the project's images are staged on every host and load as soon as Docker s
         "swarm-ha-web:3",
         "swarm-ha-registrar:3",
         "swarm-ha-exporter:2",
-        "swarm-ha-docker-read:1",
+        "swarm-ha-docker-read:2",
         "swarm-ha-prometheus:2.42",
         "swarm-ha-alertmanager:0.25",
         "swarm-ha-node-exporter:1.5",

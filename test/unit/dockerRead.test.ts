@@ -48,7 +48,7 @@ describe("DockerReadProxy", () => {
         expect(s.name).toBe("docker-read-proxy");
         expect(s.mode).toEqual({ global: true });
         expect(s.taskSpec.containerSpec).toEqual({
-            image: "swarm-ha-docker-read:1",
+            image: "swarm-ha-docker-read:2",
             env: { LISTEN: "/run/docker-read/docker.sock", UPSTREAM: "/var/run/docker.sock" },
             mounts: [
                 {
@@ -82,13 +82,13 @@ describe("DockerReadProxy", () => {
     });
 
     test("an image given is run; an empty or malformed one is refused before any child", async () => {
-        await build("dr2", { image: "registry.example:5000/swarm-ha-docker-read:1" });
+        await build("dr2", { image: "registry.example:5000/swarm-ha-docker-read:2" });
         expect(
             // eslint-disable-next-line @typescript-eslint/no-explicit-any
             (recorder.byName("dr2-proxy-service").inputs as any).taskSpec.containerSpec.image,
-        ).toBe("registry.example:5000/swarm-ha-docker-read:1");
+        ).toBe("registry.example:5000/swarm-ha-docker-read:2");
         expect(() => validateDockerReadProxyArgs("dr", { image: " " })).toThrow(
-            'DockerReadProxy "dr": image is empty; leave it unset for "swarm-ha-docker-read:1" or name an image.',
+            'DockerReadProxy "dr": image is empty; leave it unset for "swarm-ha-docker-read:2" or name an image.',
         );
         const before = recorder.resources.length;
         expect(() => new DockerReadProxy("bad", { image: "Bad Image" }, { provider })).toThrow(

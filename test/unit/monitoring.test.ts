@@ -132,7 +132,7 @@ describe("SwarmMonitoring", () => {
         const proxy = inputsOf("monitoring-docker-read-proxy-service");
         expect(proxy.mode).toEqual({ global: true });
         expect(proxy.taskSpec.placement).toEqual({ constraints: ["node.role==manager"] });
-        expect(proxy.taskSpec.containerSpec.image).toBe("swarm-ha-docker-read:1");
+        expect(proxy.taskSpec.containerSpec.image).toBe("swarm-ha-docker-read:2");
         expect(proxy.taskSpec.containerSpec.mounts).toEqual([
             {
                 type: "bind",
@@ -228,7 +228,7 @@ describe("SwarmMonitoring", () => {
             alertmanager: "swarm-ha-alertmanager:0.25",
             nodeExporter: "swarm-ha-node-exporter:1.5",
             exporter: "swarm-ha-exporter:2",
-            dockerRead: "swarm-ha-docker-read:1",
+            dockerRead: "swarm-ha-docker-read:2",
         });
     });
 
@@ -251,10 +251,10 @@ describe("SwarmMonitoring", () => {
         }
         await build("mon-img", {
             cluster: "lab",
-            images: { dockerRead: "registry.example/swarm-ha-docker-read:1" },
+            images: { dockerRead: "registry.example/swarm-ha-docker-read:2" },
         });
         expect(inputsOf("mon-img-docker-read-proxy-service").taskSpec.containerSpec.image).toBe(
-            "registry.example/swarm-ha-docker-read:1",
+            "registry.example/swarm-ha-docker-read:2",
         );
         expect(() =>
             validateSwarmMonitoringArgs("mon", {

@@ -75,7 +75,7 @@ describe("readSettings", () => {
             firewall: { enabled: true },
             trustOnFirstUse: false,
             registrarImage: "swarm-ha-registrar:3",
-            dockerReadImage: "swarm-ha-docker-read:1",
+            dockerReadImage: "swarm-ha-docker-read:2",
         });
     });
 
@@ -782,7 +782,7 @@ describe("program", () => {
                 "swarm-ha:sshPrivateKey": "k",
                 "swarm-ha:zkServers": JSON.stringify([{ id: 1, node: "m1" }]),
                 "swarm-ha:monitoring": JSON.stringify({ enabled: true }),
-                "swarm-ha:dockerReadImage": "registry.example:5000/swarm-ha-docker-read:1",
+                "swarm-ha:dockerReadImage": "registry.example:5000/swarm-ha-docker-read:2",
                 "swarm-ha:services": JSON.stringify({
                     web: {
                         image: "w:1",
@@ -806,7 +806,7 @@ describe("program", () => {
             [k: string]: any;
         };
         expect(proxy.taskSpec.containerSpec.image).toBe(
-            "registry.example:5000/swarm-ha-docker-read:1",
+            "registry.example:5000/swarm-ha-docker-read:2",
         );
         expect(recorder.providerOf("docker-read-proxy-service")).toMatch(/::lab-provider::/);
         // (Each consumer waiting for the proxy is shown by the components' own tests.)

@@ -62,7 +62,7 @@ describe("ServiceRegistry", () => {
         expect(proxy.name).toBe("registry-docker-read-proxy");
         expect(proxy.mode).toEqual({ global: true });
         expect(proxy.taskSpec.containerSpec).toEqual({
-            image: "swarm-ha-docker-read:1",
+            image: "swarm-ha-docker-read:2",
             env: {
                 LISTEN: "/run/docker-read/docker.sock",
                 UPSTREAM: "/var/run/docker.sock",
@@ -176,10 +176,10 @@ describe("ServiceRegistry", () => {
     test("its own proxy runs the image given; a proxy given is used as it is, none of its own", async () => {
         await build("reg-img", {
             connectString: CONNECT,
-            dockerReadImage: "registry.example:5000/swarm-ha-docker-read:1",
+            dockerReadImage: "registry.example:5000/swarm-ha-docker-read:2",
         });
         expect(inputsOf("reg-img-docker-read-proxy-service").taskSpec.containerSpec.image).toBe(
-            "registry.example:5000/swarm-ha-docker-read:1",
+            "registry.example:5000/swarm-ha-docker-read:2",
         );
 
         const shared = new DockerReadProxy(
@@ -223,7 +223,7 @@ describe("ServiceRegistry", () => {
         expect(() =>
             validateServiceRegistryArgs("reg", { connectString: CONNECT, dockerReadImage: "" }),
         ).toThrow(
-            'ServiceRegistry "reg": dockerReadImage is empty; leave it unset for "swarm-ha-docker-read:1" or name an image.',
+            'ServiceRegistry "reg": dockerReadImage is empty; leave it unset for "swarm-ha-docker-read:2" or name an image.',
         );
         expect(() =>
             validateServiceRegistryArgs("reg", {

@@ -2,6 +2,8 @@
 // listens on a unix socket in a folder the consumers mount (the registrar, the exporter and
 // Prometheus's Swarm discovery) and passes on to the engine's socket only GET and HEAD of the
 // lists they read (proxy.go); every other request is answered 403 and never reaches the engine.
+// The lists of services and tasks lose their containers' environment, command lines, secrets and
+// configs on the way (filter.go).
 // Only this service mounts the engine's socket, and it publishes no port.
 //
 // Settings, from the environment:

@@ -1,15 +1,21 @@
 // The filter: which requests reach the engine. Only reads, and only of the lists the platform's
-// own services ask for; everything else is answered 403 here and never reaches the engine.
+// own services ask for; everything else is answered 403 here and never reaches the engine. The
+// replies of /services and /tasks are filtered (filter.go) before they reach the client.
 package main
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httputil"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -22,7 +28,9 @@ import (
 //	/networks   dockerswarm_sd (tasks: the networks' names and labels)
 //
 // Lists only: no /services/ID, no /containers, /secrets, /configs, /swarm (its join tokens),
-// /info or /events. Query strings (filters, status) pass as they are: they narrow a list.
+// /info or /events. Query strings (filters, status, insertDefaults) pass as they are: they
+// narrow a list or fill in its defaults. The lists of services and tasks come back without their
+// containers' environment, command lines, secrets and configs (filter.go).
 var Allowed = []string{"/_ping", "/nodes", "/services", "/tasks", "/networks"}
 
 var allowedPath = regexp.MustCompile(
@@ -60,9 +68,20 @@ func Proxy(upstream string) http.Handler {
 			r.Out.URL.Path, _ = Permitted(r.In.Method, r.In.URL.Path)
 			r.Out.URL.RawPath = ""
 			r.Out.Host = "docker"
+			if Filtered(r.Out.URL.Path) {
+				// A reply to filter is read as it is written: never compressed.
+				r.Out.Header.Del("Accept-Encoding")
+			}
 		},
-		Transport: &http.Transport{DialContext: dial, DisableCompression: true},
+		Transport:      &http.Transport{DialContext: dial, DisableCompression: true},
+		ModifyResponse: filterReply,
 		ErrorHandler: func(w http.ResponseWriter, _ *http.Request, err error) {
+			var refused *errReply
+			if errors.As(err, &refused) {
+				log.Print(refused.Error())
+				http.Error(w, refused.Error(), http.StatusBadGateway)
+				return
+			}
 			http.Error(w, "docker-read: the engine did not answer: "+err.Error(), http.StatusBadGateway)
 		},
 	}
@@ -74,8 +93,40 @@ func Proxy(upstream string) http.Handler {
 			fmt.Fprint(w, Refusal(r.Method, r.URL.Path))
 			return
 		}
+		if r.Method == http.MethodHead && Filtered(r.URL.Path) {
+			// The engine is asked for the list itself, so that the length answered is the
+			// filtered one; the server sends no body for a HEAD.
+			r = r.Clone(r.Context())
+			r.Method = http.MethodGet
+		}
 		engine.ServeHTTP(w, r)
 	})
+}
+
+// filterReply filters a successful reply to /services or /tasks (filter.go) and sets its length;
+// an error of the engine passes as it is, with its status and body.
+func filterReply(resp *http.Response) error {
+	path := resp.Request.URL.Path
+	if !Filtered(path) || resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return nil
+	}
+	if ce := resp.Header.Get("Content-Encoding"); ce != "" && !strings.EqualFold(ce, "identity") {
+		return &errReply{path, "is encoded (" + strconv.Quote(ce) + ")"}
+	}
+	body, err := Filter(path, resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return err
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	resp.ContentLength = int64(len(body))
+	resp.TransferEncoding = nil
+	resp.Trailer = nil
+	for _, h := range []string{"Content-Encoding", "Trailer", "Etag", "Content-Md5"} {
+		resp.Header.Del(h)
+	}
+	resp.Header.Set("Content-Length", strconv.Itoa(len(body)))
+	return nil
 }
 
 // Listen listens on the unix socket at path, replacing a socket a previous task left there, and

@@ -14,18 +14,32 @@ import (
 	"testing"
 )
 
-// engine is a fake Docker engine on a unix socket: it records each request it gets and answers 200.
+// engine is a fake Docker engine on a unix socket: it records each request it gets and answers
+// with answer, or 200 and an empty list.
 type engine struct {
-	mu   sync.Mutex
-	seen []string
+	mu     sync.Mutex
+	seen   []string
+	answer http.HandlerFunc
 }
 
 func (e *engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	e.mu.Lock()
 	e.seen = append(e.seen, r.Method+" "+r.URL.RequestURI())
+	answer := e.answer
 	e.mu.Unlock()
+	if answer != nil {
+		answer(w, r)
+		return
+	}
 	w.Header().Set("Content-Type", "application/json")
 	io.WriteString(w, "[]")
+}
+
+// answers makes the engine answer with answer from now on.
+func (e *engine) answers(answer http.HandlerFunc) {
+	e.mu.Lock()
+	e.answer = answer
+	e.mu.Unlock()
 }
 
 func (e *engine) requests() []string {
