@@ -74,7 +74,8 @@ export interface DockerInstallArgs {
 /**
  * The hosts' firewall: nftables rules in a table of their own (`inet swarm_ha`) on every node, that
  * drop what is not a member's on the swarm's ports (the management port, 7946/tcp+udp, 4789/udp)
- * and, with `zooKeeper`, on the ensemble's: peer and election ports from its servers only, the
+ * and, with `zooKeeper`, on the ensemble's: peer and election ports from its servers and the members
+ * only (a server leaving the ensemble stays a member until it is stopped), the
  * client port from members and `clientNetworks` only; with `restricted`, those published ports from
  * members and each one's networks only, on the input path and on the forward path that Docker's
  * published ports take. Nothing else is filtered: SSH, loopback and the host's own containers never

@@ -71,7 +71,7 @@ rules() {
 RULES
   if [ -n "$ZK_CLIENT_PORT" ]; then
     cat <<RULES
-    tcp dport { $ZK_PEER_PORTS } ip saddr != @ensemble counter drop
+    tcp dport { $ZK_PEER_PORTS } ip saddr != @ensemble ip saddr != @members counter drop
     tcp dport $ZK_CLIENT_PORT ip saddr != @members ip saddr != @clients counter drop
     meta nfproto ipv6 tcp dport { $ZK_PEER_PORTS, $ZK_CLIENT_PORT } counter drop
 RULES

@@ -192,8 +192,8 @@ test("up closes the protected ports to all but members; the outsider is dropped 
         "2377/tcp on lab-m1: lab-m2 allowed, lab-w1 allowed, lab-w2 dropped, this machine dropped",
         "7946/tcp on lab-m1: lab-m2 allowed, lab-w1 allowed, lab-w2 dropped, this machine dropped",
         "2281/tcp on lab-m1: lab-m2 allowed, lab-w1 allowed, lab-w2 dropped, this machine allowed",
-        "2888/tcp on lab-m1: lab-m2 allowed, lab-w1 dropped, lab-w2 dropped, this machine dropped",
-        "3888/tcp on lab-m1: lab-m2 allowed, lab-w1 dropped, lab-w2 dropped, this machine dropped",
+        "2888/tcp on lab-m1: lab-m2 allowed, lab-w1 allowed, lab-w2 dropped, this machine dropped",
+        "3888/tcp on lab-m1: lab-m2 allowed, lab-w1 allowed, lab-w2 dropped, this machine dropped",
         "7946/tcp on lab-w1: lab-m2 allowed, lab-w1 allowed, lab-w2 dropped, this machine dropped",
     ]);
 
@@ -397,13 +397,13 @@ test("a new member: every host's rules let it in before it joins", async () => {
     expect(onHost("lab-m1", "docker node ls --format '{{.Hostname}} {{.Status}}' | sort")).toBe(
         DEV.map((n) => `${n.name} Ready`).join("\n"),
     );
-    // A member now, not a ZooKeeper server.
+    // A member now (a ZooKeeper server's peers are the members too: see the firewall's rules).
     expect(await table(["lab-w2"])).toEqual([
         "2377/tcp on lab-m1: lab-w2 allowed",
         "7946/tcp on lab-m1: lab-w2 allowed",
         "2281/tcp on lab-m1: lab-w2 allowed",
-        "2888/tcp on lab-m1: lab-w2 dropped",
-        "3888/tcp on lab-m1: lab-w2 dropped",
+        "2888/tcp on lab-m1: lab-w2 allowed",
+        "3888/tcp on lab-m1: lab-w2 allowed",
         "7946/tcp on lab-w1: lab-w2 allowed",
     ]);
 });
