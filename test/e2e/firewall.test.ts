@@ -458,6 +458,8 @@ test("host keys: a host with none recorded is refused at preview; trusted on fir
     let tofu = await openStack({ stack: "tofu", settingsFrom: "dev", lab: false, config });
     await removeStack(tofu);
     tofu = await openStack({ stack: "tofu", settingsFrom: "dev", lab: false, config });
+    // No ensemble here: the dev stack's heap size for it would be refused as idle.
+    await tofu.removeConfig("swarm-ha:zkHeapMb");
     await expect(tofu.preview({ onOutput: record, color: "never" })).rejects.toThrow(
         "swarm-ha: lab-w2 (172.30.213.22): no SSH host key is recorded for it",
     );
