@@ -147,13 +147,24 @@ test("scale out by one worker creates only that node's resources", async () => {
     expect(ops).toEqual({
         create: [
             "lab-docker-lab-w3",
+            "lab-firewall-lab-w3",
+            "lab-firewall-ok-lab-w3",
             "lab-forget-lab-w3",
             "lab-join-lab-w3",
             "lab-node-lab-w3",
             "lab-scripts-lab-w3",
         ],
-        // The probe counts the new node from now on.
-        update: ["lab-probe", "lab-ready"],
+        // Every host's firewall lets the new node in before it joins; the probe counts it from now on.
+        update: [
+            ...["lab-m1", "lab-m2", "lab-m3", "lab-w1", "lab-w2"].flatMap((n) => [
+                `lab-firewall-${n}`,
+            ]),
+            ...["lab-m1", "lab-m2", "lab-m3", "lab-w1", "lab-w2"].flatMap((n) => [
+                `lab-firewall-ok-${n}`,
+            ]),
+            "lab-probe",
+            "lab-ready",
+        ],
     });
     expect(nodeTable()["lab-w3"]).toMatch(/^Ready Active/);
 });
@@ -164,6 +175,8 @@ test("scale in drains the node, it leaves, and its entry is gone", async () => {
     expect(ops).toEqual({
         delete: [
             "lab-docker-lab-w3",
+            "lab-firewall-lab-w3",
+            "lab-firewall-ok-lab-w3",
             "lab-forget-lab-w3",
             "lab-join-lab-w3",
             "lab-node-lab-w3",
