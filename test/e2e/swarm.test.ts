@@ -429,7 +429,9 @@ test("an unreachable host fails naming it and leaves the other nodes as they wer
         config: { ...WITHOUT_MONITORING, "swarm-ha:sshDialAttempts": { value: "3" } },
     });
     const before = nodeTable();
-    await withNodes([...DEV, { name: "lab-w9", host: "172.30.213.29", role: "worker" }]);
+    // Its key recorded, as every host's must be: the host that should have it is not there.
+    const hostKey = labInfo().hosts.find((h) => h.name === "lab-w1")!.hostKey;
+    await withNodes([...DEV, { name: "lab-w9", host: "172.30.213.29", role: "worker", hostKey }]);
     const ops: Ops = {};
     const failed = stack.up({ onOutput: record, onEvent: opsCollector(ops), color: "never" });
     await expect(failed).rejects.toThrow(/172\.30\.213\.29/);
