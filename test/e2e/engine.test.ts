@@ -8,7 +8,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
-import { changes, labInfo, loadEnv } from "../../scripts/automation";
+import { changes, labInfo, labStackEnv, loadEnv } from "../../scripts/automation";
 import { lab } from "./helpers";
 
 jest.setTimeout(10 * 60 * 1000);
@@ -21,7 +21,7 @@ const onOutput = (s: string): void => {
 
 beforeAll(async () => {
     lab("up");
-    const env = loadEnv();
+    const env = labStackEnv(loadEnv());
     const info = labInfo();
     const host = info.hosts.find((h) => h.name === "lab-m1")!;
     const key = fs.readFileSync(info.privateKeyPath, "utf8");

@@ -16,7 +16,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { ZooKeeperEnsemble } from "../../components";
 import { srvrMode } from "../../components/zookeeperProbe";
-import { REPO, labInfo, linkModules, loadEnv } from "../../scripts/automation";
+import { REPO, labInfo, labStackEnv, linkModules, loadEnv } from "../../scripts/automation";
 import { lab, onHost, record, removeStack } from "./helpers";
 
 jest.setTimeout(15 * 60 * 1000);
@@ -54,7 +54,7 @@ let stack: Stack;
 
 /** A stack whose program is one ZooKeeperEnsemble on TARGET, installed from the tarball. */
 async function tarballStack(sha512: string): Promise<Stack> {
-    const env = loadEnv();
+    const env = labStackEnv(loadEnv());
     const info = labInfo();
     const target = info.hosts.find((h) => h.name === TARGET)!;
     const program = async () => {
