@@ -26,6 +26,9 @@ const ALL = ["lab-m1", "lab-m2", "lab-m3", "lab-w1", "lab-w2"];
 
 let stack: Stack;
 
+/** The steps of one host that run again when its engine or membership is found drifted. */
+const HOST_STEPS = ["docker", "firewall", "firewall-ok", "join", "node", "scripts"];
+
 /** `docker node ls` on a manager: one "HOSTNAME ID STATUS AVAILABILITY MANAGER-STATUS" per entry. */
 function entries(manager: string): string[] {
     return onHost(
@@ -125,10 +128,9 @@ test("drift by hand: preview shows it, up repairs it, the next preview is empty"
         "swarm-ha: lab-w2 (172.30.213.22): its Docker engine is not running (systemd: inactive); up starts its engine, joins it to the swarm and applies its settings.",
     ]);
     // Only the drifted nodes' steps (and the ready check, which reads their node IDs); the
-    // manager-side steps stay where they were.
-    const drifted = ["lab-w1", "lab-w2"].flatMap((n) =>
-        ["docker", "join", "node", "scripts"].map((s) => `lab-${s}-${n}`),
-    );
+    // manager-side steps stay where they were. Their firewall's too: a host found so may be a new
+    // machine at its address, whose rules are not there.
+    const drifted = ["lab-w1", "lab-w2"].flatMap((n) => HOST_STEPS.map((s) => `lab-${s}-${n}`));
     expect(preview.ops).toEqual({
         update: ["lab-node-lab-m2", "lab-probe", "lab-ready", ...drifted].sort(),
     });
@@ -216,7 +218,7 @@ test("a worker the managers see Down while its engine runs: preview names it, up
             "lab-probe",
             "lab-ready",
             // Its node settings too: they read the ID its join reports, unknown at preview.
-            ...["docker", "join", "node", "scripts"].map((s) => `lab-${s}-lab-w1`),
+            ...HOST_STEPS.map((s) => `lab-${s}-lab-w1`),
         ].sort(),
     });
     // Nothing restarted by the preview.

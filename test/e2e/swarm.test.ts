@@ -188,6 +188,11 @@ test("scale in drains the node, it leaves, and its entry is gone", async () => {
     expect(onHost("lab-w3", "docker info -f '{{.Swarm.LocalNodeState}}'")).toBe("inactive");
     expect(onHost("lab-w3", "ls /var/lib/swarm-ha 2>&1 || true")).toMatch(/No such file/);
     expect(Object.keys(nodeTable()).sort()).toEqual(ALL);
+    // The next up takes it out of every host's rules: it was let in only while it left.
+    const after = await upCollecting();
+    expect(after.ops).toEqual({
+        update: ALL.flatMap((n) => [`lab-firewall-${n}`, `lab-firewall-ok-${n}`]).sort(),
+    });
 });
 
 test("a restarted manager host rejoins the same swarm", async () => {
