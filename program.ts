@@ -49,6 +49,8 @@ import {
 } from "./components";
 import { TrustedHostKey } from "./components/trustedHostKey";
 import { ProbeHost } from "./components/zookeeperProbe";
+import { runOnAll } from "./components/ssh";
+import { ENSEMBLE_ADDRESSES_COMMAND, leavingServers } from "./components/zookeeperEnsemble";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -269,6 +271,7 @@ export function nodeLogins(settings: StackSettings): SshLoginCheck[] {
 export function firewallArgs(
     settings: StackSettings,
     members: SwarmMember[] | undefined,
+    zkLeaving: string[] = [],
 ): SwarmFirewallArgs | undefined {
     const firewall = settings.firewall;
     if (!firewall) return undefined;
@@ -280,7 +283,7 @@ export function firewallArgs(
         ...(settings.zookeeper
             ? {
                   zooKeeper: {
-                      servers: settings.zookeeper.servers.map((s) => s.address ?? s.host),
+                      servers: [...new Set([...zooKeeperAddresses(settings), ...zkLeaving])],
                       clientPort: clientPortOf({ tls: zooKeeperTls(settings) }),
                       peerPort: 2888,
                       electionPort: 3888,
@@ -315,6 +318,22 @@ export function restrictedPorts(settings: StackSettings): RestrictedPortArgs[] {
         .sort()
         .flatMap((name) => settings.services[name].restricted);
     return [...monitoring, ...services];
+}
+
+/** The addresses of the ensemble's servers, as the stack lists them. */
+function zooKeeperAddresses(settings: StackSettings): string[] {
+    return (settings.zookeeper?.servers ?? []).map((s) => s.address ?? s.host);
+}
+
+/** The ensemble's servers' logins: for asking their hosts which ensemble they run in. */
+export function zooKeeperLogins(settings: StackSettings): SshLoginCheck[] {
+    return (settings.zookeeper?.servers ?? []).map((s) => ({
+        node: `zookeeper-${s.id}`,
+        host: s.host,
+        port: s.ssh?.port ?? settings.sshPort,
+        user: s.ssh?.user ?? settings.sshUser,
+        hostKey: typeof s.ssh?.hostKey === "string" ? s.ssh.hostKey : undefined,
+    }));
 }
 
 /** ZooKeeperEnsemble's `tls` from `swarm-ha:zkTls`: undefined when off. */
@@ -482,12 +501,25 @@ export async function program(): Promise<Record<string, unknown>> {
                 throwIfAny(quorumProblems(settings.clusterName, members, settings.nodes));
             }
             throwIfAny(await ipsecProblems(encryptedNetworks(settings), nodeLogins(checked), file));
+            // With a firewall, the servers leaving the ensemble in this run stay allowed on its
+            // ports until they stop: the servers' hosts say which ensemble they run in.
+            const zkLeaving =
+                settings.firewall && settings.zookeeper
+                    ? leavingServers(
+                          zooKeeperAddresses(settings),
+                          await runOnAll(
+                              zooKeeperLogins(checked),
+                              file,
+                              ENSEMBLE_ADDRESSES_COMMAND,
+                          ),
+                      )
+                    : [];
             if (leaderless.length > 0) {
                 pulumi.log.warn(
                     `swarm-ha: SwarmCluster "${settings.clusterName}": no manager could list the swarm's nodes (${managing(leaderless)}): it has no leader, most likely because a majority of its managers is down; drift and quorum were not checked, and steps that change the swarm fail until they are back.`,
                 );
             }
-            return { observation, members };
+            return { observation, members, zkLeaving };
         }),
     );
     for (const message of driftMessages(settings.nodes, observed.observation.drift)) {
@@ -499,13 +531,19 @@ export async function program(): Promise<Record<string, unknown>> {
         ...clusterArgs,
         nodes: kept.nodes,
         observed: observed.observation,
-        firewall: settings.firewall && firewallArgs(settings, observed.members),
+        firewall: settings.firewall && firewallArgs(settings, observed.members, observed.zkLeaving),
     });
     // ZooKeeper after the cluster: both install packages with apt on the managers.
     const zk = zkArgs
         ? new ZooKeeperEnsemble(
               "zookeeper",
-              { ...zkArgs, servers: kept.zookeeper!.servers },
+              {
+                  ...zkArgs,
+                  servers: kept.zookeeper!.servers,
+                  ...(zkArgs.firewall && observed.zkLeaving.length > 0
+                      ? { firewall: { ...zkArgs.firewall, leaving: observed.zkLeaving } }
+                      : {}),
+              },
               { dependsOn: [cluster] },
           )
         : undefined;

@@ -178,6 +178,34 @@ export interface ZooKeeperFirewallArgs {
     confirmSeconds?: number;
     /** The servers (ids) whose hosts get the rules. Default: every server. */
     servers?: number[];
+    /**
+     * Addresses (IPv4) of servers the ensemble still has that `servers` no longer lists: their peer
+     * and election ports stay open to them while they leave, or the ensemble would lose them before
+     * they stop (the run after that takes them out). See {@link leavingServers}. Default: none.
+     */
+    leaving?: string[];
+}
+
+/**
+ * What a server's host says of the ensemble it runs in: the address of each `server.N=` line of its
+ * zoo.cfg, or of the dynamic file ZooKeeper rewrites at each reconfiguration. Nothing where none
+ * runs. Read-only; as root, since zoo.cfg is the zookeeper user's alone.
+ */
+export const ENSEMBLE_ADDRESSES_COMMAND =
+    'c=/etc/zookeeper-ensemble/zoo.cfg; if [ -r "$c" ]; then d=$(sed -n "s/^dynamicConfigFile=//p" "$c"); ' +
+    'cat "$c"; if [ -n "$d" ] && [ -r "$d" ]; then cat "$d"; fi; fi | ' +
+    "sed -n 's/^server\\.[0-9][0-9]*=\\([^:;]*\\):.*/\\1/p'";
+
+/**
+ * The addresses the servers' hosts answered to {@link ENSEMBLE_ADDRESSES_COMMAND} (undefined where
+ * one did not answer) that are not among `addresses`, the servers the stack lists: those leaving
+ * the ensemble in this run. Only IPv4 addresses, which is what the firewall admits; sorted, once
+ * each.
+ */
+export function leavingServers(addresses: string[], answers: (string | undefined)[]): string[] {
+    const listed = new Set(addresses);
+    const found = answers.flatMap((a) => (a ?? "").split("\n").map((l) => l.trim()));
+    return [...new Set(found.filter((a) => net.isIPv4(a) && !listed.has(a)))].sort();
 }
 
 /** Where each server keeps its keystore, its password and the CA's certificate. */
@@ -404,6 +432,11 @@ function firewallProblems(p: string, args: ZooKeeperEnsembleArgs): string[] {
         }
     }
     const ids = new Set((args.servers ?? []).map((s) => s.id));
+    for (const address of firewall.leaving ?? []) {
+        if (!net.isIPv4(address)) {
+            problems.push(`${p}: firewall.leaving "${address}" is not an IPv4 address.`);
+        }
+    }
     for (const id of firewall.servers ?? []) {
         if (!ids.has(id)) {
             problems.push(`${p}: firewall.servers names ${id}, which is not a server's id.`);
@@ -427,7 +460,7 @@ export function zooKeeperFirewallParameters(args: ZooKeeperEnsembleArgs): Record
         {
             confirmSeconds: firewall.confirmSeconds,
             zooKeeper: {
-                servers,
+                servers: [...new Set([...servers, ...(firewall.leaving ?? [])])],
                 clientPort: clientPortOf(args),
                 peerPort: args.peerPort ?? 2888,
                 electionPort: args.electionPort ?? 3888,

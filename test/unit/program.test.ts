@@ -517,6 +517,11 @@ describe("the firewall's settings", () => {
         });
         // No swarm found (a first run): the stack's nodes alone.
         expect(firewallArgs(s, undefined)?.leaving).toBeUndefined();
+        // ZooKeeper servers leaving its ensemble keep its ports on the nodes' hosts too.
+        expect(firewallArgs(s, members, ["10.0.0.21", "10.0.0.11"])?.zooKeeper?.servers).toEqual([
+            "10.0.0.11",
+            "10.0.0.21",
+        ]);
     });
 
     test("the monitoring's ports from members and the client networks, a service's port from its own networks", () => {

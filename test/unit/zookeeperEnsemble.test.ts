@@ -49,6 +49,8 @@ import {
     subjectAltName,
     renderMembers,
     renderZooCfg,
+    ENSEMBLE_ADDRESSES_COMMAND,
+    leavingServers,
     aclStdin,
     digestOf,
     renderOwnedPaths,
@@ -1003,6 +1005,51 @@ describe("ZooKeeperEnsemble's firewall, for servers on hosts of their own", () =
         expect(recorder.byName("f-install-1").dependsOn).toEqual(["f-scripts-1"]);
     });
 
+    test("servers leaving the ensemble keep its ports while they leave; the members do not change", async () => {
+        const a = fw();
+        await build("l", { ...a, firewall: { ...a.firewall!, leaving: ["10.2.0.5", "10.2.0.1"] } });
+        const create = String(recorder.byName("l-firewall-1").inputs.create);
+        expect(create).toContain("ENSEMBLE='10.2.0.1 10.2.0.2 10.2.0.3 10.2.0.5'");
+        expect(create).toContain("MEMBERS='10.2.0.1 10.2.0.2 10.2.0.3 10.0.0.11'");
+    });
+
+    test("which servers leave: the addresses a server's host finds in zoo.cfg or its dynamic file, not listed", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "zk-ensemble-"));
+        const cfg = path.join(dir, "zoo.cfg");
+        const run = () =>
+            execFileSync(
+                "sh",
+                ["-c", ENSEMBLE_ADDRESSES_COMMAND.replace("/etc/zookeeper-ensemble/zoo.cfg", cfg)],
+                { encoding: "utf8" },
+            );
+        try {
+            // None runs there: nothing.
+            expect(run()).toBe("");
+            fs.writeFileSync(
+                cfg,
+                "tickTime=2000\nserver.1=10.2.0.1:2888:3888\nserver.12=10.2.0.9:2888:3888\n",
+            );
+            expect(run()).toBe("10.2.0.1\n10.2.0.9\n");
+            // Dynamic: the file ZooKeeper last wrote, which zoo.cfg names.
+            const dynamic = path.join(dir, "zoo.cfg.dynamic.100000003");
+            fs.writeFileSync(cfg, `tickTime=2000\ndynamicConfigFile=${dynamic}\n`);
+            fs.writeFileSync(
+                dynamic,
+                "server.1=10.2.0.1:2888:3888:participant;2181\nserver.4=10.2.0.4:2888:3888:participant;0.0.0.0:2181\n",
+            );
+            expect(run()).toBe("10.2.0.1\n10.2.0.4\n");
+            // Only IPv4 addresses count (what the firewall admits); a host that did not answer, none.
+            expect(
+                leavingServers(
+                    ["10.2.0.1", "10.2.0.2"],
+                    [run(), undefined, "10.2.0.4\n10.2.0.2\nx; reboot\n", ""],
+                ),
+            ).toEqual(["10.2.0.4"]);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
     test("its problems: addresses, networks, servers and confirmSeconds", () => {
         const bad = {
             ...args([1, 2, 3]),
@@ -1012,6 +1059,7 @@ describe("ZooKeeperEnsemble's firewall, for servers on hosts of their own", () =
                 clientNetworks: ["10.0.0.0/33"],
                 confirmSeconds: 2,
                 servers: [4],
+                leaving: ["10.2.0.9:2888"],
             },
         };
         expect(() => validateZooKeeperArgs("zk", bad)).toThrow(
@@ -1019,6 +1067,7 @@ describe("ZooKeeperEnsemble's firewall, for servers on hosts of their own", () =
                 'ZooKeeperEnsemble "zk": server 3 has address "zk3.example"; the firewall admits servers by IPv4 address, so give one as address.',
                 'ZooKeeperEnsemble "zk": firewall.members "m1" is not an IPv4 address.',
                 'ZooKeeperEnsemble "zk": firewall.clientNetworks "10.0.0.0/33" is not an IPv4 network; write it as ADDRESS/BITS (10.1.0.0/16, 192.0.2.7/32).',
+                'ZooKeeperEnsemble "zk": firewall.leaving "10.2.0.9:2888" is not an IPv4 address.',
                 'ZooKeeperEnsemble "zk": firewall.servers names 4, which is not a server\'s id.',
                 'ZooKeeperEnsemble "zk": firewall.confirmSeconds is 2; use a whole number of at least 5.',
             ].join("\n"),
