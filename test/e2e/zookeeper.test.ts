@@ -184,14 +184,11 @@ beforeAll(async () => {
     // ZooKeeper is what this file is about: the services stay out.
     await stack.removeConfig("swarm-ha:services");
     // Auth is on by default; this file starts without it and turns it on by a rolling restart.
-    // The firewall stays off here: with it, shrinking the ensemble drops the leaving servers on
-    // hosts of their own (lab-w1, lab-w2, not members) from every host's ensemble set before they
-    // stop, so they lose their peers mid-roll. An open problem of the firewall (issue "closed by
-    // default"), not of the membership changes this file is about.
+    // The firewall is on (the default): servers 4 and 5, on hosts that are not members, get the
+    // ensemble's rules, and every host keeps a leaving server's ports open until it stops.
     await stack.setAllConfig({
         "swarm-ha:nodes": { value: JSON.stringify(MANAGERS) },
         "swarm-ha:zkAuth": { value: "false" },
-        "swarm-ha:firewall": { value: JSON.stringify({ enabled: false }) },
     });
 });
 
