@@ -3,7 +3,7 @@
 // stack (cluster, ZooKeeper, the registry and the web service, whose tasks answer on the published
 // port and are listed by `npm run discover`); a pull request's `pulumi preview`, run from a
 // checkout of its own, shows exactly the change and applies nothing; no committed file is edited and nothing secret is printed or stored in plain.
-import { SpawnSyncReturns, execFileSync, spawn, spawnSync } from "child_process";
+import { SpawnSyncReturns, execFile, execFileSync, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -204,9 +204,21 @@ test("pulumi up converged the cluster, ZooKeeper and the services; front reaches
     expect(listed).toEqual(ids);
 });
 
+/** `command` on lab host `host`, as onHost, without waiting: so that scans from two hosts overlap. */
+function onHostLater(host: string, command: string): Promise<string> {
+    return new Promise((resolve, reject) =>
+        execFile(
+            "bash",
+            [path.join(REPO, "lab", "lab.sh"), "ssh", host, command],
+            { encoding: "utf8", timeout: 5 * 60 * 1000 },
+            (error, stdout) => (error ? reject(error) : resolve(stdout.trim())),
+        ),
+    );
+}
+
 /** The TCP ports of each target that accept a connection from lab host `from` (netcat's scan of every port). */
-function openPorts(from: string, targets: string[]): Record<string, number[]> {
-    const out = onHost(
+async function openPorts(from: string, targets: string[]): Promise<Record<string, number[]>> {
+    const out = await onHostLater(
         from,
         targets
             .map(
@@ -232,7 +244,7 @@ function udpDrops(host: string): number {
     return Number(/packets (\d+)/.exec(rule ?? "")?.[1] ?? NaN);
 }
 
-test("closed by default: a host that is not a member reaches SSH and the services' ports only; a member, the platform", () => {
+test("closed by default: a host that is not a member reaches SSH and the services' ports only; a member, the platform", async () => {
     const members = labInfo()
         .hosts.filter((h) => h.name !== "lab-w3")
         .map((h) => h.address);
@@ -247,9 +259,11 @@ test("closed by default: a host that is not a member reaches SSH and the service
         "docker service ps front --filter desired-state=running --format '{{.Node}}'",
     );
     const address = (name: string) => labInfo().hosts.find((h) => h.name === name)!.address;
-    const outsider = openPorts("lab-w3", members);
     // lab-w1 asks itself too: where a task of its own publishes.
-    const member = openPorts("lab-w1", members);
+    const [outsider, member] = await Promise.all([
+        openPorts("lab-w3", members),
+        openPorts("lab-w1", members),
+    ]);
     const rows = members.map(
         (a) =>
             `${a.padEnd(15)} outsider: ${outsider[a].join(" ").padEnd(12)} member (lab-w1): ${member[a].join(" ")}`,
@@ -277,7 +291,10 @@ test("closed by default: a host that is not a member reaches SSH and the service
     const before = members.map((a) => udpDrops(labInfo().hosts.find((h) => h.address === a)!.name));
     onHost(
         "lab-w3",
-        members.map((a) => `for p in 7946 4789; do printf x | nc -u -w 1 ${a} $p; done`).join("; "),
+        members
+            .map((a) => `for p in 7946 4789; do printf x | nc -u -w 1 ${a} $p & done`)
+            .concat("wait")
+            .join("; "),
     );
     const after = members.map((a) => udpDrops(labInfo().hosts.find((h) => h.address === a)!.name));
     for (const [i, a] of members.entries()) {
