@@ -433,6 +433,8 @@ test("an unreachable host fails naming it and leaves the other nodes as they wer
         settingsFrom: "dev",
         config: { ...WITHOUT_MONITORING, "swarm-ha:sshDialAttempts": { value: "3" } },
     });
+    // The manager the last test restarted is Reachable, and may still be Down for a moment.
+    waitFor("every node Ready", () => ALL.every((h) => nodeTable()[h]?.startsWith("Ready")));
     const before = nodeTable();
     // Its key recorded, as every host's must be: the host that should have it is not there.
     const hostKey = labInfo().hosts.find((h) => h.name === "lab-w1")!.hostKey;
