@@ -3,7 +3,8 @@
 // the worker, the outsider and this machine (a declared client network of ZooKeeper): members get
 // through, the outsider is dropped, this machine reaches ZooKeeper's client port only. Then lab-w2
 // joins after the rules let it in, and is taken out again after it left; destroy leaves no rule
-// behind. First, rules after which SSH fails (sshd stopped, as if they locked it out) are rolled
+// behind. A service's port with `from` is reached by members and those networks only, one without
+// by anyone. First, rules after which SSH fails (sshd stopped, as if they locked it out) are rolled
 // back. Every check reads the hosts. ZooKeeper runs with TLS and digest auth, as in the prod example:
 // its secure port answers TLS clients that trust its CA, a plain-text client gets nothing there, no
 // key or keystore password is in state or in the engine's output, the CA's key is on no server
@@ -11,6 +12,7 @@
 // certificate while the ensemble serves, and after it nothing changes at preview or up.
 import * as crypto from "crypto";
 import * as fs from "fs";
+import * as http from "http";
 import * as net from "net";
 import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
@@ -214,6 +216,89 @@ test("up closes the protected ports to all but members; the outsider is dropped 
 
     const preview = await stack.preview({ onOutput: record, color: "never" });
     expect(changes(preview.changeSummary)).toEqual({});
+});
+
+/** "PORT/tcp on NODE: SOURCE OUTCOME, ..." for a service's published ports on the node running it. */
+async function servicePorts(node: string, ports: number[], sources: string[]): Promise<string[]> {
+    const address = ADDRESS[node];
+    const tryFrom = async (source: string): Promise<Outcome[]> => {
+        if (source !== HERE) {
+            const lines = onHost(
+                source,
+                ports
+                    .map((p) => `(out=$(nc -vz -w 2 ${address} ${p} 2>&1); echo "${p} $out") &`)
+                    .concat("wait")
+                    .join("\n"),
+            ).split("\n");
+            return ports.map((p) =>
+                /succeeded|refused/.test(lines.find((l) => l.startsWith(`${p} `)) ?? "")
+                    ? "allowed"
+                    : "dropped",
+            );
+        }
+        return Promise.all(
+            ports.map(
+                (p) =>
+                    new Promise<Outcome>((resolve) => {
+                        const socket = net.connect({ host: address, port: p, timeout: 2000 });
+                        const done = (o: Outcome) => {
+                            socket.destroy();
+                            resolve(o);
+                        };
+                        socket.on("connect", () => done("allowed"));
+                        socket.on("timeout", () => done("dropped"));
+                        socket.on("error", (e: NodeJS.ErrnoException) =>
+                            done(e.code === "ECONNREFUSED" ? "allowed" : "dropped"),
+                        );
+                    }),
+            ),
+        );
+    };
+    const results = await Promise.all(sources.map(tryFrom));
+    return ports.map(
+        (p, i) =>
+            `${p}/tcp on ${node}: ${sources.map((s, j) => `${s} ${results[j][i]}`).join(", ")}`,
+    );
+}
+
+test("a service's published port with `from`: members and those networks only; one without, anyone", async () => {
+    // Two services on lab-m1, published in host mode: one port open to all, one from this machine.
+    const on = (published: number, from?: string[]) => ({
+        image: "swarm-ha-web:3",
+        replicas: 1,
+        ports: [{ target: 80, published, mode: "host", ...(from ? { from } : {}) }],
+        endpointMode: "dnsrr",
+        constraints: ["node.hostname==lab-m1"],
+    });
+    await stack.setConfig("swarm-ha:services", {
+        value: JSON.stringify({ open: on(8081), narrow: on(8082, ["172.30.213.1/32"]) }),
+    });
+    const { ops } = await up();
+    // Every host's rules name the narrowed port (Docker's NAT sends it through any of them).
+    expect(ops.update).toEqual(
+        expect.arrayContaining(NODES.flatMap((n) => [`lab-firewall-${n.name}`])),
+    );
+    const seen = await servicePorts("lab-m1", [8081, 8082], ["lab-m2", "lab-w2", HERE]);
+    console.log(`a service's ports x source (lab-w2 is not a member):\n${seen.join("\n")}`);
+    expect(seen).toEqual([
+        "8081/tcp on lab-m1: lab-m2 allowed, lab-w2 allowed, this machine allowed",
+        "8082/tcp on lab-m1: lab-m2 allowed, lab-w2 dropped, this machine allowed",
+    ]);
+    // The service answers through it: its page, from this machine.
+    const page = await new Promise<string>((resolve, reject) =>
+        http
+            .get("http://172.30.213.11:8082/", (res) => {
+                let body = "";
+                res.on("data", (c) => (body += c));
+                res.on("end", () => resolve(body));
+            })
+            .on("error", reject),
+    );
+    expect(page).toMatch(/^swarm-ha web on /);
+    // The services go again; the rules forget the port.
+    await stack.setConfig("swarm-ha:services", { value: "{}" });
+    await up();
+    expect(onHost("lab-m1", "nft list table inet swarm_ha | grep -c 8082 || true")).toBe("0");
 });
 
 const ZK = ["172.30.213.11", "172.30.213.12", "172.30.213.13"];
