@@ -325,15 +325,10 @@ function zooKeeperAddresses(settings: StackSettings): string[] {
     return (settings.zookeeper?.servers ?? []).map((s) => s.address ?? s.host);
 }
 
-/** The ensemble's servers' logins: for asking their hosts which ensemble they run in. */
-export function zooKeeperLogins(settings: StackSettings): SshLoginCheck[] {
-    return (settings.zookeeper?.servers ?? []).map((s) => ({
-        node: `zookeeper-${s.id}`,
-        host: s.host,
-        port: s.ssh?.port ?? settings.sshPort,
-        user: s.ssh?.user ?? settings.sshUser,
-        hostKey: typeof s.ssh?.hostKey === "string" ? s.ssh.hostKey : undefined,
-    }));
+/** The logins of the ensemble's servers' hosts: for asking them which ensemble they run in. */
+function zooKeeperLogins(settings: StackSettings): SshLoginCheck[] {
+    const hosts = new Set((settings.zookeeper?.servers ?? []).map((s) => s.host));
+    return loginChecks(settings).filter((c) => hosts.has(c.host));
 }
 
 /** ZooKeeperEnsemble's `tls` from `swarm-ha:zkTls`: undefined when off. */

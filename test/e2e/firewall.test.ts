@@ -18,8 +18,8 @@ import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
 import { ZkClient } from "../../components";
 import { srvrMode } from "../../components/zookeeperProbe";
-import { execFileSync, spawnSync } from "child_process";
-import { REPO, changes, labInfo, loadEnv, openStack } from "../../scripts/automation";
+import { execFileSync } from "child_process";
+import { changes, labInfo, loadEnv, openStack } from "../../scripts/automation";
 import {
     DEV,
     Ops,
@@ -30,6 +30,7 @@ import {
     onHost,
     opsCollector,
     record,
+    stackCli,
     removeStack,
     transcript,
     upWithOps,
@@ -58,25 +59,25 @@ const TRIED: [string, number][] = [
     ["lab-w1", 7946],
 ];
 
-/** Connects from a lab host to every tried port at once (2 s each); the outcomes in TRIED's order. */
-function fromHost(source: string): Outcome[] {
-    const script = TRIED.map(
-        ([t, p], i) => `(out=$(nc -vz -w 2 ${ADDRESS[t]} ${p} 2>&1); echo "${i} $out") &`,
-    ).join("\n");
-    const lines = onHost(source, `${script}\nwait`).split("\n");
-    return TRIED.map((_, i) => {
-        const line = lines.find((l) => l.startsWith(`${i} `)) ?? "";
-        return /succeeded|refused/.test(line) ? "allowed" : "dropped";
-    });
-}
-
-/** The same from this machine. */
-function fromHere(): Promise<Outcome[]> {
+/** Connects from `source` (a lab host, or this machine) to every [address, port] at once (2 s each). */
+function outcomes(source: string, targets: [string, number][]): Promise<Outcome[]> {
+    if (source !== HERE) {
+        const script = targets
+            .map(([a, p], i) => `(out=$(nc -vz -w 2 ${a} ${p} 2>&1); echo "${i} $out") &`)
+            .join("\n");
+        const lines = onHost(source, `${script}\nwait`).split("\n");
+        return Promise.resolve(
+            targets.map((_, i) => {
+                const line = lines.find((l) => l.startsWith(`${i} `)) ?? "";
+                return /succeeded|refused/.test(line) ? "allowed" : "dropped";
+            }),
+        );
+    }
     return Promise.all(
-        TRIED.map(
-            ([t, p]) =>
+        targets.map(
+            ([host, port]) =>
                 new Promise<Outcome>((resolve) => {
-                    const socket = net.connect({ host: ADDRESS[t], port: p, timeout: 2000 });
+                    const socket = net.connect({ host, port, timeout: 2000 });
                     const done = (o: Outcome) => {
                         socket.destroy();
                         resolve(o);
@@ -94,7 +95,12 @@ function fromHere(): Promise<Outcome[]> {
 /** The table: one line per port, "PORT/tcp on NODE: SOURCE RESULT, ...". */
 async function table(sources: string[]): Promise<string[]> {
     const results = await Promise.all(
-        sources.map((s) => (s === HERE ? fromHere() : Promise.resolve(fromHost(s)))),
+        sources.map((s) =>
+            outcomes(
+                s,
+                TRIED.map(([t, p]): [string, number] => [ADDRESS[t], p]),
+            ),
+        ),
     );
     return TRIED.map(
         ([t, p], i) =>
@@ -220,41 +226,8 @@ test("up closes the protected ports to all but members; the outsider is dropped 
 
 /** "PORT/tcp on NODE: SOURCE OUTCOME, ..." for a service's published ports on the node running it. */
 async function servicePorts(node: string, ports: number[], sources: string[]): Promise<string[]> {
-    const address = ADDRESS[node];
-    const tryFrom = async (source: string): Promise<Outcome[]> => {
-        if (source !== HERE) {
-            const lines = onHost(
-                source,
-                ports
-                    .map((p) => `(out=$(nc -vz -w 2 ${address} ${p} 2>&1); echo "${p} $out") &`)
-                    .concat("wait")
-                    .join("\n"),
-            ).split("\n");
-            return ports.map((p) =>
-                /succeeded|refused/.test(lines.find((l) => l.startsWith(`${p} `)) ?? "")
-                    ? "allowed"
-                    : "dropped",
-            );
-        }
-        return Promise.all(
-            ports.map(
-                (p) =>
-                    new Promise<Outcome>((resolve) => {
-                        const socket = net.connect({ host: address, port: p, timeout: 2000 });
-                        const done = (o: Outcome) => {
-                            socket.destroy();
-                            resolve(o);
-                        };
-                        socket.on("connect", () => done("allowed"));
-                        socket.on("timeout", () => done("dropped"));
-                        socket.on("error", (e: NodeJS.ErrnoException) =>
-                            done(e.code === "ECONNREFUSED" ? "allowed" : "dropped"),
-                        );
-                    }),
-            ),
-        );
-    };
-    const results = await Promise.all(sources.map(tryFrom));
+    const targets = ports.map((p): [string, number] => [ADDRESS[node], p]);
+    const results = await Promise.all(sources.map((s) => outcomes(s, targets)));
     return ports.map(
         (p, i) =>
             `${p}/tcp on ${node}: ${sources.map((s, j) => `${s} ${results[j][i]}`).join(", ")}`,
@@ -526,28 +499,9 @@ test("destroy removes the rules, their unit and files from every host", async ()
     await removeStack(stack);
 });
 
-/**
- * `npm run stack -- ACTION tofu --from none --config JSON` in a child process, as a user would: the
- * stack's settings are `config` alone. Its exit status and output.
- */
-function tofuCli(action: string, config: Record<string, unknown>): { status: number; out: string } {
-    const r = spawnSync(
-        "npx",
-        [
-            "ts-node",
-            "--transpile-only",
-            "scripts/stack.ts",
-            action,
-            "tofu",
-            "--from",
-            "none",
-        ].concat(["--config", JSON.stringify(config)]),
-        { cwd: REPO, encoding: "utf8", env: process.env, timeout: 5 * 60 * 1000 },
-    );
-    const out = `${r.stdout}${r.stderr}`;
-    record(out);
-    return { status: r.status ?? 1, out };
-}
+/** `npm run stack` on the tofu stack, whose settings are `config` alone. */
+const tofuCli = (action: string, config: Record<string, unknown>) =>
+    stackCli(action, "tofu", "none", config);
 
 test("host keys: a host with none recorded is refused at preview; trusted on first use, another key is refused later", async () => {
     // lab-w2 alone, as a stack of its own that records no host key (an empty known_hosts file).

@@ -1,6 +1,6 @@
 // Helpers of the end-to-end tests: the lab's commands, commands on lab hosts over SSH, and stacks
 // run through the project's Automation API runner with everything the engine printed kept.
-import { execFileSync } from "child_process";
+import { execFileSync, spawnSync } from "child_process";
 import * as path from "path";
 import { ConfigMap, Stack } from "@pulumi/pulumi/automation";
 import { REPO, changes, loadEnv, stackNodes } from "../../scripts/automation";
@@ -16,6 +16,29 @@ loadEnv();
 export const WITHOUT_MONITORING: ConfigMap = {
     "swarm-ha:monitoring": { value: JSON.stringify({ enabled: false }) },
 };
+
+/**
+ * `npm run stack -- ACTION STACK --from FROM --config JSON` in a child process, as a user would run
+ * it (an error of the program is its output, not the test's); its exit status and output, recorded.
+ */
+export function stackCli(
+    action: string,
+    stack: string,
+    from: string,
+    config: Record<string, unknown>,
+): { status: number; out: string } {
+    const r = spawnSync(
+        "npx",
+        ["ts-node", "--transpile-only", "scripts/stack.ts", action, stack, "--from", from].concat([
+            "--config",
+            JSON.stringify(config),
+        ]),
+        { cwd: REPO, encoding: "utf8", env: process.env, timeout: 10 * 60 * 1000 },
+    );
+    const out = `${r.stdout}${r.stderr}`;
+    record(out);
+    return { status: r.status ?? 1, out };
+}
 
 /** Runs `lab/lab.sh ARGS...` and returns what it printed. */
 export function lab(...args: string[]): string {

@@ -1,12 +1,12 @@
 // End to end: the real engine converges the dev program's 3-manager, 2-worker swarm on fresh lab
 // hosts, then scales, survives a manager restart, keeps its secrets, refuses bad input and
 // destroys cleanly. Every check reads the hosts over SSH.
-import { execFileSync, spawnSync } from "child_process";
+import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { ConfigMap, Stack } from "@pulumi/pulumi/automation";
-import { REPO, changes, labInfo, openStack } from "../../scripts/automation";
+import { changes, labInfo, openStack } from "../../scripts/automation";
 import { NodeConfig } from "../../config";
 import {
     DEV,
@@ -19,6 +19,7 @@ import {
     onHost,
     opsCollector,
     record,
+    stackCli,
     transcript,
     whereIn,
 } from "./helpers";
@@ -236,36 +237,15 @@ test("no join token or private key is in the state or in anything the engine pri
     expect(printed).not.toContain("PULUMI_COMMAND_STDOUT");
 });
 
-/** Runs `npm run stack` in a child process, as a user would; returns its exit status and output. */
-function stackCli(
-    action: string,
-    config: Record<string, unknown>,
-): { status: number; out: string } {
-    const r = spawnSync(
-        "npx",
-        [
-            "ts-node",
-            "--transpile-only",
-            "scripts/stack.ts",
-            action,
-            "e2e",
-            "--from",
-            "dev",
-            "--config",
-            JSON.stringify(config),
-        ],
-        { cwd: REPO, encoding: "utf8", timeout: 10 * 60 * 1000 },
-    );
-    const out = `${r.stdout}${r.stderr}`;
-    record(out);
-    return { status: r.status ?? 1, out };
-}
+/** `npm run stack` on the e2e stack from the dev stack's settings, as a user would run it. */
+const e2eCli = (action: string, config: Record<string, unknown>) =>
+    stackCli(action, "e2e", "dev", config);
 
 const E2E_CONFIG = { "swarm-ha:sshDialAttempts": 3, "swarm-ha:monitoring": { enabled: false } };
 
 test("an even manager count fails at preview with the validation message, changing nothing", async () => {
     const nodes = DEV.map((n) => (n.name === "lab-w1" ? { ...n, role: "manager" } : n));
-    const r = stackCli("preview", { ...E2E_CONFIG, "swarm-ha:nodes": nodes });
+    const r = e2eCli("preview", { ...E2E_CONFIG, "swarm-ha:nodes": nodes });
     expect(r.status).not.toBe(0);
     expect(r.out).toContain(
         'SwarmCluster "lab": 4 managers given; use an odd number (1, 3, 5, 7) so the swarm keeps a quorum, or set allowEvenManagers.',
@@ -285,7 +265,7 @@ test("hostile settings are refused at preview, each naming its key, with no stac
                 ? { ...n, advertiseAdress: n.host }
                 : n,
     );
-    const r = stackCli("preview", {
+    const r = e2eCli("preview", {
         ...E2E_CONFIG,
         "swarm-ha:nodes": nodes,
         "swarm-ha:sevices": {},
@@ -306,12 +286,12 @@ test("hostile settings are refused at preview, each naming its key, with no stac
 
 test("a duplicate host fails at preview with the validation message, changing nothing", async () => {
     const nodes = DEV.map((n) => (n.name === "lab-w2" ? { ...n, host: "172.30.213.21" } : n));
-    const r = stackCli("preview", { ...E2E_CONFIG, "swarm-ha:nodes": nodes });
+    const r = e2eCli("preview", { ...E2E_CONFIG, "swarm-ha:nodes": nodes });
     expect(r.status).not.toBe(0);
     expect(r.out).toContain(
         'SwarmCluster "lab": host "172.30.213.21" is used by more than one node; hosts must be unique.',
     );
-    const ok = stackCli("preview", { ...E2E_CONFIG, "swarm-ha:nodes": DEV });
+    const ok = e2eCli("preview", { ...E2E_CONFIG, "swarm-ha:nodes": DEV });
     expect(ok.status).toBe(0);
     expect(ok.out).toContain("changes: {}");
 });
@@ -319,7 +299,7 @@ test("a duplicate host fails at preview with the validation message, changing no
 test("a wrong host key fails at preview in seconds, naming the node, host, presented and expected key", async () => {
     const keys = Object.fromEntries(labInfo().hosts.map((h) => [h.name, h.hostKey]));
     const started = Date.now();
-    const r = stackCli("preview", {
+    const r = e2eCli("preview", {
         ...E2E_CONFIG,
         "swarm-ha:hostKeys": { "lab-w1": keys["lab-m1"] },
     });
@@ -350,7 +330,7 @@ test("a key the hosts refuse fails at preview in seconds, naming node, user and 
         ],
     ] as const) {
         const started = Date.now();
-        const r = stackCli("preview", { ...E2E_CONFIG, ...config });
+        const r = e2eCli("preview", { ...E2E_CONFIG, ...config });
         const seconds = (Date.now() - started) / 1000;
         console.log(
             `a key the hosts refuse (${how}) refused at preview in ${seconds.toFixed(1)} s`,
@@ -381,7 +361,7 @@ async function managerStatus(node: string, status: RegExp): Promise<void> {
 
 test("a service asking for encrypted networks is refused at preview on this kernel, naming every host", async () => {
     const web = { image: "swarm-ha-web:3", networks: ["secure"], encrypted: true };
-    const r = stackCli("preview", { ...E2E_CONFIG, "swarm-ha:services": { web } });
+    const r = e2eCli("preview", { ...E2E_CONFIG, "swarm-ha:services": { web } });
     expect(r.status).not.toBe(0);
     // The lab's kernel has neither ESP nor GCM: Docker would take the network and drop its traffic.
     const said = r.out
@@ -409,13 +389,13 @@ test("demoting a manager while another is down is refused at preview with the nu
     lab("stop", "lab-m3");
     try {
         await managerStatus("lab-m3", / Unreachable$/);
-        const r = stackCli("preview", { ...E2E_CONFIG, "swarm-ha:nodes": swap(DEV, "lab-m2") });
+        const r = e2eCli("preview", { ...E2E_CONFIG, "swarm-ha:nodes": swap(DEV, "lab-m2") });
         expect(r.status).not.toBe(0);
         expect(r.out).toContain(
             'SwarmCluster "lab": removing or demoting lab-m2 would leave 1 reachable of 2 managers while it runs, and a majority needs 2 (managers 3, reachable 2 (unreachable: lab-m3 (172.30.213.13)))',
         );
         // Demoting the manager that is down instead keeps two of two reachable: planned.
-        const ok = stackCli("preview", { ...E2E_CONFIG, "swarm-ha:nodes": swap(DEV, "lab-m3") });
+        const ok = e2eCli("preview", { ...E2E_CONFIG, "swarm-ha:nodes": swap(DEV, "lab-m3") });
         expect(ok.out).not.toContain("a majority needs");
         expect({ status: ok.status, end: ok.status === 0 ? "" : ok.out.slice(-2000) }).toEqual({
             status: 0,
