@@ -11,6 +11,7 @@ import { renderScript } from "../components/remoteScript";
 import { labelLines } from "../components/swarmCluster";
 import { NodeConfig } from "../config";
 import { ZkClient } from "../components";
+import { previewBench } from "./benchPreview";
 
 const LAB = `${__dirname}/../lab/lab.sh`;
 const NODES: NodeConfig[] = stackNodes("dev");
@@ -431,11 +432,16 @@ async function freshStack(): Promise<Stack> {
 
 /**
  * `npm run bench` measures everything; `npm run bench -- services` the service changes next to the
- * docker CLI alone, `npm run bench -- registry` the registry's lag alone, and
- * `npm run bench -- zookeeper` ZooKeeper's rolling restarts alone.
+ * docker CLI alone, `npm run bench -- registry` the registry's lag alone,
+ * `npm run bench -- zookeeper` ZooKeeper's rolling restarts alone, and `npm run bench -- preview`
+ * the phases of a preview and of a no-op up with the plain CLI (`preview dev`: the dev stack only).
  */
 async function main(): Promise<void> {
     const only = process.argv[2];
+    if (only === "preview") {
+        await previewBench(process.argv[3] === "dev" ? ["dev"] : ["dev", "18"]);
+        return;
+    }
     console.log("bench: 3 managers + 2 workers on fresh lab hosts (Docker installed from Debian)");
     const parts: Record<string, (stack: Stack) => Promise<void>> = {
         services,

@@ -1,0 +1,258 @@
+// `npm run bench -- preview`: where the time of a preview and of a no-op `up` goes, with the plain
+// CLI from the repository root as users run it, on a converged stack: the dev stack on fresh lab
+// hosts, then the same settings on 9 managers and 9 workers. Each run's phases come from the CLI's
+// streamed engine events (when each arrives) and from the program's own records (phases.ts); the
+// same questions asked by hand over SSH are timed next to them. Prints figures; asserts nothing.
+import { execFileSync, spawn } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as yaml from "js-yaml";
+import { REPO, labInfo, labStackEnv, loadEnv } from "./automation";
+import { readPhases } from "../phases";
+
+const RUNS = 3;
+const LAB = path.join(REPO, "lab", "lab.sh");
+
+/** One row of a run's breakdown: a phase, when it started after the CLI did, and its length. */
+interface Row {
+    name: string;
+    at: number;
+    seconds: number;
+}
+
+/** One timed CLI run: its whole time and its breakdown. */
+interface CliRun {
+    seconds: number;
+    rows: Row[];
+}
+
+function lab(...args: string[]): void {
+    execFileSync("bash", [LAB, ...args], { stdio: ["ignore", "ignore", "inherit"] });
+}
+
+const median = (values: number[]): number => [...values].sort((a, b) => a - b)[values.length >> 1];
+
+/** The engine events' resource type → the provider doing the step (components count as "program"). */
+function stepper(type: string): string {
+    if (type.startsWith("pulumi:providers:")) return `${type.slice(17)} provider's start`;
+    const pkg = type.split(":")[0];
+    return pkg === "swarm-ha" || pkg === "pulumi" ? "" : `${pkg} steps`;
+}
+
+/**
+ * Runs `pulumi ARGS --json` in the repository with the program's phases recorded, and reads the
+ * engine's events as they stream: the CLI's and the language host's start, the program's phases,
+ * each provider's start and steps (first to last event), the engine to its summary, the exit.
+ */
+function cliRun(args: string[], env: Record<string, string>): Promise<CliRun> {
+    const record = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "swarm-ha-bench-")), "phases");
+    return new Promise((resolve, reject) => {
+        const start = Date.now();
+        const child = spawn("pulumi", [...args, "--json", "--color", "never"], {
+            cwd: REPO,
+            env: { ...env, SWARM_HA_PHASES: record, PULUMI_ENABLE_STREAMING_JSON_PREVIEW: "1" },
+            stdio: ["ignore", "pipe", "pipe"],
+        });
+        const spans = new Map<string, { first: number; last: number; count: number }>();
+        let summary = 0;
+        let buffered = "";
+        let err = "";
+        const seen = (line: string): void => {
+            const at = (Date.now() - start) / 1000;
+            let event: Record<string, { metadata?: { type: string } }>;
+            try {
+                event = JSON.parse(line);
+            } catch {
+                return;
+            }
+            if (event.summaryEvent) summary = at;
+            const type = event.resourcePreEvent?.metadata?.type;
+            const who = type ? stepper(type) : "";
+            if (who) {
+                const s = spans.get(who) ?? { first: at, last: at, count: 0 };
+                spans.set(who, { first: s.first, last: at, count: s.count + 1 });
+            }
+        };
+        child.stdout.on("data", (d: Buffer) => {
+            const lines = (buffered + d.toString()).split("\n");
+            buffered = lines.pop() ?? "";
+            lines.forEach(seen);
+        });
+        child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+        child.on("close", (code) => {
+            const seconds = (Date.now() - start) / 1000;
+            if (code !== 0) {
+                reject(new Error(`pulumi ${args.join(" ")} exited ${code}: ${err.slice(-2000)}`));
+                return;
+            }
+            const program = readPhases(record).map((p) => ({
+                name: p.name,
+                at: (p.start - start) / 1000,
+                seconds: (p.end - p.start) / 1000,
+            }));
+            fs.rmSync(path.dirname(record), { recursive: true, force: true });
+            const loaded = program.find((p) => p.name === "loading the program");
+            const providers = [...spans].map(([name, s]) => ({
+                name: name.endsWith("steps") ? `${name} (${s.count} resources)` : name,
+                at: s.first,
+                seconds: s.last - s.first,
+            }));
+            const checked = Math.max(
+                ...program
+                    .filter((p) => p.name !== "constructing the components")
+                    .map((p) => p.at + p.seconds),
+            );
+            resolve({
+                seconds,
+                rows: [
+                    {
+                        name: "the CLI and the language host start",
+                        at: 0,
+                        seconds: loaded?.at ?? 0,
+                    },
+                    ...program,
+                    ...providers.sort((a, b) => a.at - b.at),
+                    {
+                        name: "after the checks, to the engine's summary",
+                        at: checked,
+                        seconds: summary - checked,
+                    },
+                    {
+                        name: "the CLI's exit after the summary",
+                        at: summary,
+                        seconds: seconds - summary,
+                    },
+                ],
+            });
+        });
+    });
+}
+
+/** Runs the CLI RUNS times; prints each time, the median, and the median run's breakdown. */
+async function measured(
+    what: string,
+    args: string[],
+    env: Record<string, string>,
+): Promise<number> {
+    const runs: CliRun[] = [];
+    for (let i = 0; i < RUNS; i++) runs.push(await cliRun(args, env));
+    const middle = median(runs.map((r) => r.seconds));
+    const run = runs.find((r) => r.seconds === middle)!;
+    console.log(
+        `${`pulumi ${args.join(" ")}: ${what}`.padEnd(66)} ${middle.toFixed(1).padStart(5)} s median (${runs.map((r) => r.seconds.toFixed(1)).join(", ")})`,
+    );
+    for (const row of run.rows) {
+        console.log(
+            `    ${row.name.padEnd(60)} at ${row.at.toFixed(2).padStart(5)} s ${row.seconds.toFixed(2).padStart(5)} s`,
+        );
+    }
+    return middle;
+}
+
+/**
+ * The same questions by hand: one SSH command on every host at once (the engine's state and the
+ * swarm's view: `docker info`), then the swarm's nodes and services listed on a manager.
+ */
+function byHand(hosts: string[]): number {
+    const info = labInfo();
+    const ssh = (host: string, command: string) =>
+        `ssh -i ${info.privateKeyPath} -o UserKnownHostsFile=${info.knownHosts} -o StrictHostKeyChecking=yes -o BatchMode=yes root@${host} '${command}' >/dev/null`;
+    const all = hosts.map((h) => `${ssh(h, "docker info --format {{.Swarm.LocalNodeState}}")} &`);
+    const script = [...all, "wait", ssh(hosts[0], "docker node ls && docker service ls")].join(
+        "\n",
+    );
+    const start = Date.now();
+    execFileSync("bash", ["-c", script], { stdio: "inherit" });
+    return (Date.now() - start) / 1000;
+}
+
+/** Converges the stack with the plain CLI, then measures its preview and no-op ups. */
+async function measureStack(
+    label: string,
+    stackArgs: string[],
+    env: Record<string, string>,
+): Promise<void> {
+    const start = Date.now();
+    execFileSync("pulumi", ["up", "--yes", "--skip-preview", ...stackArgs], {
+        cwd: REPO,
+        env,
+        stdio: ["ignore", "ignore", "inherit"],
+    });
+    const hosts = labInfo().hosts.map((h) => h.address);
+    console.log(
+        `${label}: ${hosts.length} hosts, converged from packaged hosts in ${((Date.now() - start) / 1000).toFixed(1)} s`,
+    );
+    await measured("unchanged", ["preview", ...stackArgs], env);
+    await measured("nothing to change", ["up", "--yes", "--skip-preview", ...stackArgs], env);
+    await measured("nothing to change, with its preview", ["up", "--yes", ...stackArgs], env);
+    const hand = [byHand(hosts), byHand(hosts), byHand(hosts)];
+    console.log(
+        `${"by hand: docker info on every host at once, nodes and services listed".padEnd(66)} ${median(hand).toFixed(1).padStart(5)} s median (${hand.map((s) => s.toFixed(1)).join(", ")})`,
+    );
+}
+
+/**
+ * The dev stack's settings on 9 managers and 9 workers (ZooKeeper on the first three), written into
+ * the stack's file beside its encryption salt.
+ */
+function eighteenHostConfig(file: string): void {
+    const salt = /^encryptionsalt: .*$/m.exec(fs.readFileSync(file, "utf8"))?.[0] ?? "";
+    const dev = yaml.load(fs.readFileSync(path.join(REPO, "Pulumi.dev.yaml"), "utf8")) as {
+        config: Record<string, unknown>;
+    };
+    const zones = ["a", "b", "c"];
+    const nodes = labInfo().hosts.map((h, i) => ({
+        name: h.name,
+        host: h.address,
+        role: h.name.startsWith("lab-m") ? "manager" : "worker",
+        labels: h.name.startsWith("lab-w")
+            ? { zone: zones[i % 3], tier: "web" }
+            : { zone: zones[i % 3] },
+    }));
+    const config = { ...dev.config, "swarm-ha:nodes": nodes };
+    fs.writeFileSync(file, `${yaml.dump({ config })}${salt}\n`);
+}
+
+/** Measures the stacks named: "dev" (the dev stack on 5 hosts) and "18" (9 managers, 9 workers). */
+export async function previewBench(stacks: string[]): Promise<void> {
+    const env = labStackEnv(loadEnv());
+    const pulumi = (...args: string[]) =>
+        execFileSync("pulumi", args, { cwd: REPO, env, stdio: ["ignore", "ignore", "ignore"] });
+    const forget = (stack: string) => {
+        for (const args of [
+            ["cancel", "--yes"],
+            ["stack", "rm", "--force", "--yes", "--preserve-config"],
+        ]) {
+            try {
+                pulumi(...args, "--stack", stack);
+            } catch {
+                // Not there: nothing to forget.
+            }
+        }
+    };
+    console.log(
+        `bench preview: the plain CLI from ${REPO}, ${RUNS} runs each, on ${os.cpus().length} cores`,
+    );
+    if (stacks.includes("dev")) {
+        lab("down");
+        forget("dev");
+        lab("up", "--packaged");
+        await measureStack("dev stack", ["--stack", "dev"], env);
+    }
+    // The dev stack stays converged on the lab, unless the lab makes way for 18 hosts.
+    if (!stacks.includes("18")) return;
+    forget("dev");
+
+    // A stack of the bench's own: its file is made by `stack init` and removed with the stack.
+    const name = "bench-18";
+    lab("down");
+    lab("up", "--managers", "9", "--workers", "9", "--packaged");
+    forget(name);
+    pulumi("stack", "init", name);
+    eighteenHostConfig(path.join(REPO, `Pulumi.${name}.yaml`));
+    await measureStack("9 managers + 9 workers", ["--stack", name], env);
+    forget(name);
+    fs.rmSync(path.join(REPO, `Pulumi.${name}.yaml`), { force: true });
+    lab("down");
+}
