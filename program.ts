@@ -37,7 +37,8 @@ import {
     HostKeyScanner,
     sshKeyscan,
     SshOverrides,
-    loginProblems,
+    loginResults,
+    refusedLogins,
     sharingConnections,
     throwIfAny,
     validateDockerReadProxyArgs,
@@ -56,6 +57,7 @@ import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { NAMESPACE, StackSettings, readSettings, stackConfig } from "./config";
+import { begin, phase, recordLoad } from "./phases";
 
 /**
  * Runs every component's own checks on the arguments the program will give it, before any resource
@@ -172,7 +174,7 @@ export async function presentedKeys(
     return presented;
 }
 
-const hostId = (h: StackHost): string => `${h.host}:${h.port}`;
+const hostId = (h: { host: string; port: number }): string => `${h.host}:${h.port}`;
 
 /**
  * Each host trusted on first use gets a {@link TrustedHostKey}, which keeps the key it presented
@@ -388,7 +390,8 @@ async function withKeyFile<T>(
 }
 
 export async function program(): Promise<Record<string, unknown>> {
-    const settings = readSettings(stackConfig());
+    recordLoad("loading the program");
+    const settings = await phase("reading the settings", () => readSettings(stackConfig()));
     // One set of SSH settings for the cluster's hosts and ZooKeeper's.
     const ssh: SshArgs = {
         user: settings.sshUser,
@@ -461,12 +464,14 @@ export async function program(): Promise<Record<string, unknown>> {
     };
     // The firewall's rules are checked here too, before any resource (the nodes leaving in this run
     // are known only once the hosts are asked; their addresses come from the swarm itself).
-    checkComponents(
-        settings,
-        { ...clusterArgs, firewall: firewallArgs(settings, undefined) },
-        zkArgs,
-        registryArgs && { ...registryArgs, connectString: "" },
-        monitoringArgs,
+    await phase("checking the components' arguments", () =>
+        checkComponents(
+            settings,
+            { ...clusterArgs, firewall: firewallArgs(settings, undefined) },
+            zkArgs,
+            registryArgs && { ...registryArgs, connectString: "" },
+            monitoringArgs,
+        ),
     );
 
     // A host presenting another host key than the recorded one fails here, in seconds, naming both;
@@ -478,34 +483,48 @@ export async function program(): Promise<Record<string, unknown>> {
     // on first use; then the checks before any resource use the key it presents now (`checked`),
     // and the resources the key kept in the state at the first run.
     throwIfAny(unpinnedProblems(settings));
-    const presented = await presentedKeys(settings);
+    const presented = await phase("asking unrecorded hosts for their keys", () =>
+        presentedKeys(settings),
+    );
     const checked = withHostKeys(settings, (h) => presented.get(hostId(h)));
-    throwIfAny(await hostKeyProblems(hostKeyChecks(checked)));
     // Each host is logged in to once: the checks after the login share its connection.
     const observed = await withKeyFile(checked, (file) =>
         sharingConnections(async () => {
-            throwIfAny(await loginProblems(loginChecks(checked), file));
-            const { observation, members, leaderless } = await observeSwarm(
-                checked.nodes,
-                nodeLogins(checked),
-                file,
-                undefined,
-                { ...LEADER_WAIT, onWait: (m) => pulumi.log.info(`swarm-ha: ${m}`) },
+            // OpenSSH refuses a host presenting another key before the stack's key is offered;
+            // only such a host is asked for the key it presents, for the message.
+            const logins = loginChecks(checked);
+            const results = await phase("logins", () => loginResults(logins, file));
+            const otherKey = new Set(
+                logins.filter((_, i) => results[i] === "host key").map((c) => hostId(c)),
+            );
+            throwIfAny(
+                await phase("host keys", () =>
+                    hostKeyProblems(hostKeyChecks(checked).filter((c) => otherKey.has(hostId(c)))),
+                ),
+            );
+            throwIfAny(await refusedLogins(logins, results, file));
+            const { observation, members, leaderless } = await phase("the swarm's survey", () =>
+                observeSwarm(checked.nodes, nodeLogins(checked), file, undefined, {
+                    ...LEADER_WAIT,
+                    onWait: (m) => pulumi.log.info(`swarm-ha: ${m}`),
+                }),
             );
             if (members) {
                 throwIfAny(quorumProblems(settings.clusterName, members, settings.nodes));
             }
-            throwIfAny(await ipsecProblems(encryptedNetworks(settings), nodeLogins(checked), file));
+            throwIfAny(
+                await phase("IPsec", () =>
+                    ipsecProblems(encryptedNetworks(settings), nodeLogins(checked), file),
+                ),
+            );
             // With a firewall, the servers leaving the ensemble in this run stay allowed on its
             // ports until they stop: the servers' hosts say which ensemble they run in.
             const zkLeaving =
                 settings.firewall && settings.zookeeper
                     ? leavingServers(
                           zooKeeperAddresses(settings),
-                          await runOnAll(
-                              zooKeeperLogins(checked),
-                              file,
-                              ENSEMBLE_ADDRESSES_COMMAND,
+                          await phase("the ensemble's servers", () =>
+                              runOnAll(zooKeeperLogins(checked), file, ENSEMBLE_ADDRESSES_COMMAND),
                           ),
                       )
                     : [];
@@ -521,6 +540,7 @@ export async function program(): Promise<Record<string, unknown>> {
         pulumi.log.warn(message);
     }
 
+    const constructed = begin("constructing the components");
     const kept = keepHostKeys(settings, presented);
     const cluster = new SwarmCluster(settings.clusterName, {
         ...clusterArgs,
@@ -528,19 +548,17 @@ export async function program(): Promise<Record<string, unknown>> {
         observed: observed.observation,
         firewall: settings.firewall && firewallArgs(settings, observed.members, observed.zkLeaving),
     });
-    // ZooKeeper after the cluster: both install packages with apt on the managers.
+    // ZooKeeper's steps on hosts after the cluster's: both install packages with apt on the
+    // managers. The rest of the ensemble (its passwords, its probe's provider) does not wait.
     const zk = zkArgs
-        ? new ZooKeeperEnsemble(
-              "zookeeper",
-              {
-                  ...zkArgs,
-                  servers: kept.zookeeper!.servers,
-                  ...(zkArgs.firewall && observed.zkLeaving.length > 0
-                      ? { firewall: { ...zkArgs.firewall, leaving: observed.zkLeaving } }
-                      : {}),
-              },
-              { dependsOn: [cluster] },
-          )
+        ? new ZooKeeperEnsemble("zookeeper", {
+              ...zkArgs,
+              servers: kept.zookeeper!.servers,
+              ...(zkArgs.firewall && observed.zkLeaving.length > 0
+                  ? { firewall: { ...zkArgs.firewall, leaving: observed.zkLeaving } }
+                  : {}),
+              after: [cluster],
+          })
         : undefined;
 
     // The services, on the overlay networks they name (each created once, attachable so that a
@@ -551,7 +569,9 @@ export async function program(): Promise<Record<string, unknown>> {
     const provider = cluster.provider;
     if (provider) {
         // Tasks are read on a manager that answers now, so that a manager down stops nothing.
-        const reader = await answeringManager(cluster.managerConnections);
+        const reader = await phase("a manager that answers", () =>
+            answeringManager(cluster.managerConnections),
+        );
         const names = [...new Set(Object.values(settings.services).flatMap((s) => s.networks))];
         const encrypted = encryptedNetworks(settings);
         const networks = new Map(
@@ -634,6 +654,7 @@ export async function program(): Promise<Record<string, unknown>> {
             );
         }
     }
+    constructed();
     return {
         zookeeper: zk
             ? {

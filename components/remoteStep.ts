@@ -22,15 +22,17 @@ export function remoteStep(
  * Places the scripts in `dir` on a host (the bundle on stdin); every other step on that host depends
  * on it. A new version of the scripts replaces it: the new directory is written first, the old one
  * removed at the end of the run, after the steps that may still source it. `repairs` (a count that
- * grows when the host was found drifted, e.g. replaced by a fresh one) places them again.
+ * grows when the host was found drifted, e.g. replaced by a fresh one) places them again; `after`
+ * is what it waits for (another component's steps on the same hosts).
  */
 export function placeScripts(
     name: string,
     connection: types.remote.ConnectionArgs,
     dir: string,
     parent: pulumi.Resource,
-    repairs?: pulumi.Output<number>,
+    options: { repairs?: pulumi.Output<number>; after?: pulumi.Resource[] } = {},
 ): command.remote.Command {
+    const { repairs, after } = options;
     const commands = placeScriptsCommands(dir);
     const create = repairs
         ? repairs.apply((n) => (n > 0 ? `REPAIR=${n}\n${commands.create}` : commands.create))
@@ -38,7 +40,7 @@ export function placeScripts(
     return remoteStep(
         name,
         { connection, ...commands, create, stdin: scriptBundle(), triggers: [dir] },
-        { parent },
+        after && after.length > 0 ? { parent, dependsOn: after } : { parent },
     );
 }
 

@@ -164,8 +164,11 @@ export interface SshLoginCheck {
     hostKey?: string;
 }
 
-/** What one login attempt showed: in, refused by the host (the key), or nothing to judge by. */
-export type SshLoginResult = "ok" | "refused" | "unknown";
+/**
+ * What one login attempt showed: in, refused by the host (the key), another host key presented
+ * than the recorded one (the key is then never offered), or nothing to judge by.
+ */
+export type SshLoginResult = "ok" | "refused" | "host key" | "unknown";
 
 /** Tries a login with the key in `keyFile`; `knownHosts` holds the recorded host keys. */
 export type SshLogin = (
@@ -310,12 +313,13 @@ async function withKnownHosts<T>(
 
 /**
  * One login with the key, publickey only, 3 s to connect. "refused" only when the host said
- * "Permission denied"; anything else (no answer, another host key) is "unknown" and left to the
- * other checks and the connection's bounded dial.
+ * "Permission denied"; "host key" when OpenSSH refused the host's key (before any key is offered);
+ * anything else (no answer) is "unknown" and left to the connection's bounded dial.
  */
 export const sshLogin: SshLogin = async (check, keyFile, knownHosts) => {
     const r = await sshRun(check, keyFile, knownHosts, "true");
     if (r.ok) return "ok";
+    if (/Host key verification failed/.test(r.stderr)) return "host key";
     return /Permission denied/.test(r.stderr) ? "refused" : "unknown";
 };
 
@@ -338,10 +342,27 @@ export async function loginProblems(
     keyFile: string,
     login: SshLogin = sshLogin,
 ): Promise<string[]> {
+    return refusedLogins(checks, await loginResults(checks, keyFile, login), keyFile);
+}
+
+/** Logs in to every host with the stack's key, all at once: each login's result, in order. */
+export async function loginResults(
+    checks: SshLoginCheck[],
+    keyFile: string,
+    login: SshLogin = sshLogin,
+): Promise<SshLoginResult[]> {
     if (checks.length === 0) return [];
-    const results = await withKnownHosts(checks, (knownHosts) =>
+    return withKnownHosts(checks, (knownHosts) =>
         Promise.all(checks.map((c) => login(c, keyFile, knownHosts))),
     );
+}
+
+/** The message of each host whose login {@link loginResults} found refused (see loginProblems). */
+export async function refusedLogins(
+    checks: SshLoginCheck[],
+    results: SshLoginResult[],
+    keyFile: string,
+): Promise<string[]> {
     const refused = checks.filter((_, i) => results[i] === "refused");
     if (refused.length === 0) return [];
     const print = await fingerprint(keyFile);

@@ -739,13 +739,9 @@ export class SwarmCluster extends pulumi.ComponentResource {
         for (const node of nodes) {
             const connection = connectionFor(node.host, sshOf(node));
             const engineRepairs = count(probe.engine, node);
-            const scripts = placeScripts(
-                `${name}-scripts-${node.name}`,
-                connection,
-                dir,
-                this,
-                engineRepairs,
-            );
+            const scripts = placeScripts(`${name}-scripts-${node.name}`, connection, dir, this, {
+                repairs: engineRepairs,
+            });
             if (firewallParams) {
                 // Both steps run again when the host's rules are repaired (not in force).
                 firewalls.push(

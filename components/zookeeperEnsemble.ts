@@ -141,6 +141,13 @@ export interface ZooKeeperEnsembleArgs {
     purgeOnDelete?: boolean;
     /** Seconds to wait for the ensemble to be healthy, at start and after each restart. Default: 180. */
     readyTimeoutSeconds?: number;
+    /**
+     * What the ensemble's steps on its hosts wait for, e.g. the SwarmCluster whose managers host it
+     * (both install packages with apt). Unlike `dependsOn` on the ensemble, what touches no host
+     * (its passwords, its probe's provider) does not wait, so a preview or an up with nothing to
+     * change does not either. Default: nothing.
+     */
+    after?: pulumi.Resource[];
 }
 
 /**
@@ -870,7 +877,9 @@ export class ZooKeeperEnsemble extends pulumi.ComponentResource {
         const guarded = new Set(args.firewall?.servers ?? servers.map((s) => s.id));
         const firewallParams = args.firewall && zooKeeperFirewallParameters(args);
         for (const s of servers) {
-            const scripts = placeScripts(`${name}-scripts-${s.id}`, connection(s), dir, this);
+            const scripts = placeScripts(`${name}-scripts-${s.id}`, connection(s), dir, this, {
+                after: args.after,
+            });
             const ready =
                 firewallParams && guarded.has(s.id)
                     ? firewallSteps(

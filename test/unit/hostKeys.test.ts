@@ -11,6 +11,7 @@ import {
     firstAnswer,
     hostKeyProblems,
     loginProblems,
+    loginResults,
     sharingConnections,
     sshKeyscan,
     sshLogin,
@@ -175,6 +176,45 @@ describe("the checks' shared connections (with a fake ssh that logs its argument
             ]);
             expect(fs.existsSync(dir)).toBe(false);
         });
+    });
+
+    test("each login's result, from what OpenSSH said: in, refused, another host key, no answer", async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fake-ssh-"));
+        // Each host's answer, as OpenSSH prints it; 10.0.0.4 answers nothing.
+        fs.writeFileSync(
+            path.join(dir, "ssh"),
+            [
+                "#!/bin/sh",
+                'for a in "$@"; do case "$a" in root@*) h=${a#root@} ;; esac; done',
+                'case "$h" in',
+                "10.0.0.1) exit 0 ;;",
+                "10.0.0.2) echo 'root@10.0.0.2: Permission denied (publickey).' >&2; exit 255 ;;",
+                "10.0.0.3) echo '@ WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED! @' >&2; echo 'Host key verification failed.' >&2; exit 255 ;;",
+                "*) echo 'ssh: connect to host 10.0.0.4 port 22: Connection timed out' >&2; exit 255 ;;",
+                "esac",
+            ].join("\n"),
+            { mode: 0o755 },
+        );
+        const before = process.env.PATH;
+        process.env.PATH = `${dir}:${before}`;
+        try {
+            const hosts = ["10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4"].map((host, i) => ({
+                node: `m${i + 1}`,
+                host,
+                port: 22,
+                user: "root",
+                hostKey: GOOD,
+            }));
+            expect(await loginResults(hosts, "/keys/a")).toEqual([
+                "ok",
+                "refused",
+                "host key",
+                "unknown",
+            ]);
+        } finally {
+            process.env.PATH = before;
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
 
     test("outside a scope, a command opens a connection of its own", async () => {
