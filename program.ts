@@ -569,9 +569,17 @@ export async function program(): Promise<Record<string, unknown>> {
     const provider = cluster.provider;
     if (provider) {
         // Tasks are read on a manager that answers now, so that a manager down stops nothing.
-        const reader = await phase("a manager that answers", () =>
-            answeringManager(cluster.managerConnections),
+        // The survey's managers first: they answered SSH and manage the swarm just now.
+        const answered = new Set(
+            observed.observation.answering.map(
+                (a) => settings.nodes.find((n) => n.name === a)?.host,
+            ),
         );
+        const reader =
+            cluster.managerConnections.find((m) => answered.has(m.host)) ??
+            (await phase("a manager that answers", () =>
+                answeringManager(cluster.managerConnections),
+            ));
         const names = [...new Set(Object.values(settings.services).flatMap((s) => s.networks))];
         const encrypted = encryptedNetworks(settings);
         const networks = new Map(
@@ -610,7 +618,7 @@ export async function program(): Promise<Record<string, unknown>> {
                     dockerRead,
                     tasksFrom: reader.connection,
                 },
-                { provider, dependsOn: [zk] },
+                { provider, dependsOn: zk.serving },
             );
         }
         if (monitoringArgs) {
@@ -626,7 +634,7 @@ export async function program(): Promise<Record<string, unknown>> {
                     dockerRead,
                     tasksFrom: reader.connection,
                 },
-                { provider, dependsOn: zk ? [zk] : [] },
+                { provider, dependsOn: zk ? zk.serving : [] },
             );
         }
         for (const name of Object.keys(settings.services).sort()) {

@@ -757,6 +757,12 @@ export class ZooKeeperEnsemble extends pulumi.ComponentResource {
     public readonly userPasswords: Record<string, pulumi.Output<string>>;
     /** With TLS, the CA's certificate (PEM) that clients check the servers' against. */
     public readonly tlsCa: pulumi.Output<string> | undefined;
+    /**
+     * The steps after which the ensemble serves: every server up with one leader, then its users'
+     * znodes and ACLs. What uses the ensemble depends on these, not on the whole component: the
+     * probe and its heal steps after them need not be waited for.
+     */
+    public readonly serving: pulumi.Resource[];
 
     constructor(name: string, args: ZooKeeperEnsembleArgs, opts?: pulumi.ComponentResourceOptions) {
         super("swarm-ha:index:ZooKeeperEnsemble", name, {}, opts);
@@ -1149,9 +1155,10 @@ export class ZooKeeperEnsemble extends pulumi.ComponentResource {
 
         // 6b. With auth and users: each user's znodes made and given its ACL, as the super user
         //     (its password and the users' digests on stdin); a new password runs it again.
+        this.serving = [ready];
         if (this.superPassword && users.length > 0) {
             const passwords = users.map((u) => this.userPasswords[u.name]);
-            remoteStep(
+            const acl = remoteStep(
                 `${name}-acl`,
                 {
                     connection: connection(first),
@@ -1180,6 +1187,7 @@ export class ZooKeeperEnsemble extends pulumi.ComponentResource {
                 },
                 { parent: this, dependsOn: [ready], additionalSecretOutputs: ["stdin"] },
             );
+            this.serving = [ready, acl];
         }
 
         // 7. Heal: at every preview and up the probe asks each server `srvr`, over SSH from the
