@@ -434,12 +434,13 @@ async function freshStack(): Promise<Stack> {
  * `npm run bench` measures everything; `npm run bench -- services` the service changes next to the
  * docker CLI alone, `npm run bench -- registry` the registry's lag alone,
  * `npm run bench -- zookeeper` ZooKeeper's rolling restarts alone, and `npm run bench -- preview`
- * the phases of a preview and of a no-op up with the plain CLI (`preview dev`: the dev stack only).
+ * the phases of a preview and of a no-op up with the plain CLI (`preview dev` or `preview 18`: the
+ * dev stack or the 18 hosts only).
  */
 async function main(): Promise<void> {
     const only = process.argv[2];
     if (only === "preview") {
-        await previewBench(process.argv[3] === "dev" ? ["dev"] : ["dev", "18"]);
+        await previewBench(process.argv[3] ? [process.argv[3]] : ["dev", "18"]);
         return;
     }
     console.log("bench: 3 managers + 2 workers on fresh lab hosts (Docker installed from Debian)");

@@ -130,7 +130,7 @@ function cliRun(args: string[], env: Record<string, string>): Promise<CliRun> {
 }
 
 /** Runs the CLI RUNS times; prints each time, the median, and the median run's breakdown. */
-async function measured(
+export async function measured(
     what: string,
     args: string[],
     env: Record<string, string>,
@@ -174,11 +174,17 @@ async function measureStack(
     env: Record<string, string>,
 ): Promise<void> {
     const start = Date.now();
-    execFileSync("pulumi", ["up", "--yes", "--skip-preview", ...stackArgs], {
-        cwd: REPO,
-        env,
-        stdio: ["ignore", "ignore", "inherit"],
-    });
+    try {
+        execFileSync("pulumi", ["up", "--yes", "--skip-preview", ...stackArgs], {
+            cwd: REPO,
+            env,
+            stdio: ["ignore", "pipe", "pipe"],
+            maxBuffer: 64 * 1024 * 1024,
+        });
+    } catch (e) {
+        const out = `${(e as { stdout?: Buffer }).stdout ?? ""}`;
+        throw new Error(`${label}: the converge failed:\n${out.slice(-4000)}`);
+    }
     const hosts = labInfo().hosts.map((h) => h.address);
     console.log(
         `${label}: ${hosts.length} hosts, converged from packaged hosts in ${((Date.now() - start) / 1000).toFixed(1)} s`,
