@@ -37,8 +37,10 @@ import {
     HostKeyScanner,
     sshKeyscan,
     SshOverrides,
-    loginResults,
     refusedLogins,
+    surveyHosts,
+    NODE_COMMAND,
+    IPSEC_COMMAND,
     sharingConnections,
     throwIfAny,
     validateDockerReadProxyArgs,
@@ -58,6 +60,13 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { NAMESPACE, StackSettings, readSettings, stackConfig } from "./config";
 import { begin, phase, recordLoad } from "./phases";
+
+/**
+ * How long a host's survey may take: a manager's `docker info` waits for the swarm's leader (5 s
+ * and more on the lab, right after the leader's host went away). A host that does not answer SSH
+ * still fails in its 3 s connect timeout.
+ */
+const SURVEY_TIMEOUT_MS = 30000;
 
 /**
  * Runs every component's own checks on the arguments the program will give it, before any resource
@@ -490,21 +499,40 @@ export async function program(): Promise<Record<string, unknown>> {
     // Each host is logged in to once: the checks after the login share its connection.
     const observed = await withKeyFile(checked, (file) =>
         sharingConnections(async () => {
-            // OpenSSH refuses a host presenting another key before the stack's key is offered;
-            // only such a host is asked for the key it presents, for the message.
+            // One login per host, which also asks it what the checks below want to know: its
+            // engine and firewall (the nodes), its kernel's IPsec (with encrypted networks), the
+            // ensemble it runs (the servers' hosts, with a firewall). OpenSSH refuses a host
+            // presenting another key before the stack's key is offered; only such a host is then
+            // asked for the key it presents, for the message.
             const logins = loginChecks(checked);
-            const results = await phase("logins", () => loginResults(logins, file));
+            const nodes = new Set(nodeLogins(checked).map(hostId));
+            const encrypted = encryptedNetworks(settings);
+            const servers = new Set(
+                settings.firewall && settings.zookeeper ? zooKeeperLogins(checked).map(hostId) : [],
+            );
+            const survey = await phase("logins, each asking its host the checks' questions", () =>
+                surveyHosts(
+                    logins,
+                    file,
+                    (c) => [
+                        ...(nodes.has(hostId(c)) ? [NODE_COMMAND] : []),
+                        ...(nodes.has(hostId(c)) && encrypted.length > 0 ? [IPSEC_COMMAND] : []),
+                        ...(servers.has(hostId(c)) ? [ENSEMBLE_ADDRESSES_COMMAND] : []),
+                    ],
+                    SURVEY_TIMEOUT_MS,
+                ),
+            );
             const otherKey = new Set(
-                logins.filter((_, i) => results[i] === "host key").map((c) => hostId(c)),
+                logins.filter((_, i) => survey.results[i] === "host key").map((c) => hostId(c)),
             );
             throwIfAny(
                 await phase("host keys", () =>
                     hostKeyProblems(hostKeyChecks(checked).filter((c) => otherKey.has(hostId(c)))),
                 ),
             );
-            throwIfAny(await refusedLogins(logins, results, file));
-            const { observation, members, leaderless } = await phase("the swarm's survey", () =>
-                observeSwarm(checked.nodes, nodeLogins(checked), file, undefined, {
+            throwIfAny(await refusedLogins(logins, survey.results, file));
+            const { observation, members, leaderless } = await phase("the swarm's members", () =>
+                observeSwarm(checked.nodes, nodeLogins(checked), file, survey.run, {
                     ...LEADER_WAIT,
                     onWait: (m) => pulumi.log.info(`swarm-ha: ${m}`),
                 }),
@@ -512,19 +540,18 @@ export async function program(): Promise<Record<string, unknown>> {
             if (members) {
                 throwIfAny(quorumProblems(settings.clusterName, members, settings.nodes));
             }
-            throwIfAny(
-                await phase("IPsec", () =>
-                    ipsecProblems(encryptedNetworks(settings), nodeLogins(checked), file),
-                ),
-            );
+            throwIfAny(await ipsecProblems(encrypted, nodeLogins(checked), file, survey.run));
             // With a firewall, the servers leaving the ensemble in this run stay allowed on its
             // ports until they stop: the servers' hosts say which ensemble they run in.
             const zkLeaving =
-                settings.firewall && settings.zookeeper
+                servers.size > 0
                     ? leavingServers(
                           zooKeeperAddresses(settings),
-                          await phase("the ensemble's servers", () =>
-                              runOnAll(zooKeeperLogins(checked), file, ENSEMBLE_ADDRESSES_COMMAND),
+                          await runOnAll(
+                              zooKeeperLogins(checked),
+                              file,
+                              ENSEMBLE_ADDRESSES_COMMAND,
+                              survey.run,
                           ),
                       )
                     : [];

@@ -12,6 +12,9 @@ import {
     hostKeyProblems,
     loginProblems,
     loginResults,
+    splitSurvey,
+    surveyCommand,
+    surveyHosts,
     sharingConnections,
     sshKeyscan,
     sshLogin,
@@ -125,6 +128,74 @@ describe("the login with the stack's key", () => {
         expect(asked).toEqual(["10.0.0.1 docker node ls true", "10.0.0.2 docker node ls true"]);
         expect(await firstAnswer([hosts[0]], keyFile, "x", run)).toBeUndefined();
         expect(await firstAnswer([], keyFile, "x", run)).toBeUndefined();
+    });
+});
+
+describe("one survey per host: the checks' commands in one session", () => {
+    const NONCE = "0123456789abcdef0123456789abcdef";
+
+    test("each command's output and status come back apart, whatever it printed", () => {
+        const commands = [
+            "echo engine=active; echo swarm=active",
+            "printf 'no newline'",
+            // A command that fails, and one that prints a look-alike of a marker.
+            "echo half; exit 3",
+            `echo '${NONCE.slice(0, 8)} 3 0'; echo done`,
+        ];
+        const out = execFileSync("sh", ["-c", surveyCommand(commands, NONCE)], {
+            encoding: "utf8",
+        });
+        expect(splitSurvey(out, NONCE, commands.length)).toEqual([
+            { status: 0, stdout: "engine=active\nswarm=active\n" },
+            { status: 0, stdout: "no newline" },
+            { status: 3, stdout: "half\n" },
+            { status: 0, stdout: `${NONCE.slice(0, 8)} 3 0\ndone\n` },
+        ]);
+    });
+
+    test("a session cut short: the commands that did not finish have no answer", () => {
+        const out = `${NONCE} 0\nengine=active\n\n${NONCE} 0 0\n${NONCE} 1\npartial`;
+        expect(splitSurvey(out, NONCE, 3)).toEqual([
+            { status: 0, stdout: "engine=active\n" },
+            undefined,
+            undefined,
+        ]);
+    });
+
+    test("a command the survey ran is answered from it once; any other runs on the host", async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fake-ssh-"));
+        const log = path.join(dir, "calls");
+        // A fake ssh that runs the command it is given with sh, here: nothing leaves this machine.
+        fs.writeFileSync(
+            path.join(dir, "ssh"),
+            [
+                "#!/bin/sh",
+                `echo call >>${log}`,
+                'for a in "$@"; do c=$a; done',
+                'exec sh -c "$c"',
+            ].join("\n"),
+            { mode: 0o755 },
+        );
+        const before = process.env.PATH;
+        process.env.PATH = `${dir}:${before}`;
+        try {
+            const check = { node: "m1", host: "10.0.0.1", port: 22, user: "root", hostKey: GOOD };
+            const survey = await surveyHosts([check], "/keys/a", () => ["echo one", "echo two"]);
+            expect(survey.results).toEqual(["ok"]);
+            expect(await survey.run(check, "/keys/a", "kh", "echo two")).toEqual({
+                ok: true,
+                stdout: "two\n",
+                stderr: "",
+            });
+            expect(fs.readFileSync(log, "utf8")).toBe("call\n");
+            // Asked again, or asked something else: the host is asked.
+            expect((await survey.run(check, "/keys/a", "kh", "echo two")).stdout).toBe("two\n");
+            expect((await survey.run(check, "/keys/a", "kh", "echo three")).stdout).toBe("three\n");
+            expect(fs.readFileSync(log, "utf8")).toBe("call\ncall\ncall\n");
+        } finally {
+            process.env.PATH = before;
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
 });
 
