@@ -17,6 +17,9 @@ import {
     SwarmFirewallArgs,
     RestrictedPortArgs,
     SwarmMember,
+    SwarmDrift,
+    FIREWALL_OFF,
+    FIREWALL_UNCONFIRMED,
     SwarmService,
     ValidationError,
     ZooKeeperEnsemble,
@@ -342,6 +345,23 @@ function zooKeeperLogins(settings: StackSettings): SshLoginCheck[] {
     return loginChecks(settings).filter((c) => hosts.has(c.host));
 }
 
+/**
+ * The ensemble's servers on nodes whose engine the cluster repairs in this run (found stopped, out
+ * of the swarm or on a replaced host; not a firewall alone): their steps run again, so the probe's
+ * preview does not count them down.
+ */
+export function repairedServers(settings: StackSettings, drift: SwarmDrift): number[] {
+    const firewallOnly = (why: string[]) =>
+        why.every((w) => w === FIREWALL_OFF || w === FIREWALL_UNCONFIRMED);
+    return (settings.zookeeper?.servers ?? [])
+        .filter((s) => {
+            const node = settings.nodes.find((n) => n.host === s.host);
+            const why = node && drift.engine[node.name];
+            return why !== undefined && !firewallOnly(why);
+        })
+        .map((s) => s.id);
+}
+
 /** ZooKeeperEnsemble's `tls` from `swarm-ha:zkTls`: undefined when off. */
 function zooKeeperTls(settings: StackSettings): ZooKeeperEnsembleArgs["tls"] {
     const tls = settings.zookeeper?.tls;
@@ -585,6 +605,7 @@ export async function program(): Promise<Record<string, unknown>> {
                   ? { firewall: { ...zkArgs.firewall, leaving: observed.zkLeaving } }
                   : {}),
               after: [cluster],
+              repairing: repairedServers(settings, observed.observation.drift),
           })
         : undefined;
 

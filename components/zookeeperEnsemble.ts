@@ -148,6 +148,12 @@ export interface ZooKeeperEnsembleArgs {
      * change does not either. Default: nothing.
      */
     after?: pulumi.Resource[];
+    /**
+     * The ids of the servers whose host is repaired in this run (found drifted or replaced by the
+     * cluster's survey): the probe does not count them as down at preview, since up starts them
+     * again before it asks. Default: none.
+     */
+    repairing?: number[];
 }
 
 /**
@@ -1193,6 +1199,9 @@ export class ZooKeeperEnsemble extends pulumi.ComponentResource {
         // 7. Heal: at every preview and up the probe asks each server `srvr`, over SSH from the
         //    first server's host that answers; when one answers nothing (stopped by hand), its
         //    generation grows and each server's heal step runs once, starting a stopped server.
+        const repairing = servers
+            .filter((s) => args.repairing?.includes(s.id))
+            .map((s) => `${s.id} ${s.address ?? s.host}`);
         const probe = new ZooKeeperProbe(
             `${name}-serving`,
             {
@@ -1211,6 +1220,8 @@ export class ZooKeeperEnsemble extends pulumi.ComponentResource {
                 ),
                 privateKeys: servers.map((s) => resolveSsh(args.ssh, s.ssh).privateKey),
                 script: renderScript("zk-serving", health, ["zk-health"]),
+                // Only when there are: an unchanged stack's probe keeps the inputs it had.
+                ...(repairing.length > 0 ? { repairing } : {}),
             },
             {
                 parent: this,

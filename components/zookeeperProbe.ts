@@ -26,10 +26,19 @@ export interface ZooKeeperProbeInputs {
     via: ProbeLogin[];
     privateKeys: string[];
     script: string;
+    /**
+     * The servers (of `servers`) whose own steps run again in this run, as their host was found
+     * drifted or replaced: at preview they are not counted down, since up starts them before the
+     * probe asks again. Not kept in the state.
+     */
+    repairing?: string[];
 }
 
 /** Its state: the inputs but the logins, how many times a server was found down, and which ones. */
-export interface ZooKeeperProbeOutputs extends Omit<ZooKeeperProbeInputs, "via" | "privateKeys"> {
+export interface ZooKeeperProbeOutputs extends Omit<
+    ZooKeeperProbeInputs,
+    "via" | "privateKeys" | "repairing"
+> {
     /** The hosts asked from, "user@host:port". */
     askedFrom: string[];
     generation: number;
@@ -204,7 +213,8 @@ export const zooKeeperProbeProvider: pulumi.dynamic.ResourceProvider = {
         if (!sameInputs(olds, news)) {
             return { changes: true };
         }
-        return { changes: (await serversDown(news)).length > 0 };
+        const repairing = new Set(news.repairing ?? []);
+        return { changes: (await serversDown(news)).some((s) => !repairing.has(s)) };
     },
     async update(_id: string, olds: ZooKeeperProbeOutputs, news: ZooKeeperProbeInputs) {
         const down = await serversDown(news);
@@ -241,6 +251,7 @@ export class ZooKeeperProbe extends pulumi.dynamic.Resource {
             via: pulumi.Input<ProbeLogin[]>;
             privateKeys: pulumi.Input<string>[];
             script: string;
+            repairing?: string[];
         },
         opts?: pulumi.CustomResourceOptions,
     ) {

@@ -14,12 +14,13 @@ import {
     firewallArgs,
     keepHostKeys,
     presentedKeys,
+    repairedServers,
     unpinnedHosts,
     unpinnedProblems,
     zooKeeperFirewall,
 } from "../../program";
 import { trustedHostKeyProvider } from "../../components/trustedHostKey";
-import { firewallParameters } from "../../components";
+import { FIREWALL_OFF, firewallParameters } from "../../components";
 
 /** A config source over plain values, as pulumi.Config reads them, and files by path. */
 function source(values: Record<string, unknown>, files: Record<string, string> = {}): ConfigSource {
@@ -906,6 +907,33 @@ describe("program", () => {
         );
         await settle();
         expect(recorder.resources.length).toBe(before);
+    });
+});
+
+describe("the ensemble's servers repaired in this run", () => {
+    test("those on nodes whose engine the survey found drifted; not a firewall alone", () => {
+        const s = readSettings(
+            source({
+                nodes: [...NODES, { name: "m2", host: "10.0.0.12", role: "manager" }],
+                sshPrivateKey: "k",
+                zkServers: [
+                    { id: 1, node: "m1" },
+                    { id: 2, node: "m2" },
+                    { id: 3, host: "10.0.1.3" },
+                ],
+            }),
+        );
+        expect(
+            repairedServers(s, {
+                engine: {
+                    m1: ["its Docker engine is not running (systemd: inactive)"],
+                    m2: [FIREWALL_OFF],
+                    w1: ["its Docker engine is not running (systemd: inactive)"],
+                },
+                spec: {},
+            }),
+        ).toEqual([1]);
+        expect(repairedServers(s, { engine: {}, spec: {} })).toEqual([]);
     });
 });
 

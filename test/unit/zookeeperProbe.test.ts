@@ -174,6 +174,23 @@ test("diff: a change only when the inputs changed or a server is down", async ()
     ).toEqual({ changes: true });
 });
 
+test("diff: a server down whose host is repaired in this run is no change; another one is", async () => {
+    const oneDown = ["1 127.0.0.1", "2 127.0.0.2"];
+    const twoDown = [...oneDown, "3 127.0.0.3"];
+    expect(
+        await provider.diff!("serving", olds(oneDown, 0), {
+            ...inputs(oneDown),
+            repairing: ["2 127.0.0.2"],
+        }),
+    ).toEqual({ changes: false });
+    expect(
+        await provider.diff!("serving", olds(twoDown, 0), {
+            ...inputs(twoDown),
+            repairing: ["2 127.0.0.2"],
+        }),
+    ).toEqual({ changes: true });
+});
+
 test("create starts at generation 0; update adds one only when it finds a server down", async () => {
     // The state keeps where it asked from, never the logins' keys.
     expect(await provider.create!(inputs(["1 127.0.0.1"]))).toEqual({
