@@ -319,18 +319,6 @@ export function endpointSpec(args: SwarmServiceArgs): inputs.ServiceEndpointSpec
 }
 
 /**
- * The spec asked for, as hashed by the tasks step's triggers: without the empty `sysctl` (given
- * only for the provider's plan), so that giving it changed no hash of an existing stack.
- */
-function withoutSysctl<T extends { taskSpec: { containerSpec: { sysctl?: unknown } } }>(
-    asked: T,
-): T {
-    const containerSpec = { ...asked.taskSpec.containerSpec };
-    delete containerSpec.sysctl;
-    return { ...asked, taskSpec: { ...asked.taskSpec, containerSpec } };
-}
-
-/**
  * The command that prints a service's running tasks ("task ID NODE ADDRESS STATE SINCE...") and
  * every node's address ("node ADDRESS"), on a manager.
  */
@@ -574,9 +562,6 @@ export class SwarmService extends pulumi.ComponentResource {
             taskSpec: {
                 containerSpec: {
                     image: args.image,
-                    // Given, though none is set: else the provider plans it unknown at every change
-                    // of the service, and its preview shows `sysctl: [unknown]`.
-                    sysctl: {},
                     commands: args.command,
                     args: args.args,
                     env: Object.keys(env).length > 0 ? env : undefined,
@@ -659,7 +644,7 @@ export class SwarmService extends pulumi.ComponentResource {
                                 taskSpec: spec.taskSpec,
                                 endpointSpec: spec.endpointSpec,
                             })
-                            .apply((asked) => contentHash(JSON.stringify(withoutSysctl(asked)))),
+                            .apply((asked) => contentHash(JSON.stringify(asked))),
                     ],
                 },
                 { parent: this, dependsOn: [this.service] },

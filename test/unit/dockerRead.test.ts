@@ -49,7 +49,6 @@ describe("DockerReadProxy", () => {
         expect(s.mode).toEqual({ global: true });
         expect(s.taskSpec.containerSpec).toEqual({
             image: "swarm-ha-docker-read:2",
-            sysctl: {},
             env: { LISTEN: "/run/docker-read/docker.sock", UPSTREAM: "/var/run/docker.sock" },
             mounts: [
                 {

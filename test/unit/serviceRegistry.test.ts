@@ -63,7 +63,6 @@ describe("ServiceRegistry", () => {
         expect(proxy.mode).toEqual({ global: true });
         expect(proxy.taskSpec.containerSpec).toEqual({
             image: "swarm-ha-docker-read:2",
-            sysctl: {},
             env: {
                 LISTEN: "/run/docker-read/docker.sock",
                 UPSTREAM: "/var/run/docker.sock",
@@ -92,7 +91,6 @@ describe("ServiceRegistry", () => {
         expect(s.mode).toEqual({ replicated: { replicas: 2 } });
         expect(s.taskSpec.containerSpec).toEqual({
             image: "swarm-ha-registrar:3",
-            sysctl: {},
             env: {
                 ZOOKEEPER_CONNECT: CONNECT,
                 REGISTRY_ROOT: "/services",
