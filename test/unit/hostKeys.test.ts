@@ -56,6 +56,28 @@ test("ssh-keyscan against a loopback port where nothing listens answers nothing"
     expect(await sshKeyscan("127.0.0.1", 1, "ssh-ed25519")).toBeUndefined();
 });
 
+/**
+ * Runs `use` with a fake `ssh` first on PATH, made of `lines` (given the file it may log to, in
+ * the fake's folder): nothing leaves this machine. The folder goes afterwards.
+ */
+async function withSshOnPath<T>(
+    lines: (log: string) => string[],
+    use: (log: string) => Promise<T>,
+): Promise<T> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fake-ssh-"));
+    const log = path.join(dir, "calls");
+    fs.writeFileSync(path.join(dir, "ssh"), ["#!/bin/sh", ...lines(log)].join("\n"), {
+        mode: 0o755,
+    });
+    const before = process.env.PATH;
+    process.env.PATH = `${dir}:${before}`;
+    try {
+        return await use(log);
+    } finally {
+        process.env.PATH = before;
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+}
 describe("the login with the stack's key", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "login-test-"));
     const keyFile = path.join(dir, "id_ed25519");
@@ -163,22 +185,13 @@ describe("one survey per host: the checks' commands in one session", () => {
     });
 
     test("a command the survey ran is answered from it once; any other runs on the host", async () => {
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fake-ssh-"));
-        const log = path.join(dir, "calls");
-        // A fake ssh that runs the command it is given with sh, here: nothing leaves this machine.
-        fs.writeFileSync(
-            path.join(dir, "ssh"),
-            [
-                "#!/bin/sh",
-                `echo call >>${log}`,
-                'for a in "$@"; do c=$a; done',
-                'exec sh -c "$c"',
-            ].join("\n"),
-            { mode: 0o755 },
-        );
-        const before = process.env.PATH;
-        process.env.PATH = `${dir}:${before}`;
-        try {
+        // A fake ssh that runs the command it is given with sh, here.
+        const runsHere = (log: string) => [
+            `echo call >>${log}`,
+            'for a in "$@"; do c=$a; done',
+            'exec sh -c "$c"',
+        ];
+        await withSshOnPath(runsHere, async (log) => {
             const check = { node: "m1", host: "10.0.0.1", port: 22, user: "root", hostKey: GOOD };
             const survey = await surveyHosts([check], "/keys/a", () => ["echo one", "echo two"]);
             expect(survey.results).toEqual(["ok"]);
@@ -192,10 +205,7 @@ describe("one survey per host: the checks' commands in one session", () => {
             expect((await survey.run(check, "/keys/a", "kh", "echo two")).stdout).toBe("two\n");
             expect((await survey.run(check, "/keys/a", "kh", "echo three")).stdout).toBe("three\n");
             expect(fs.readFileSync(log, "utf8")).toBe("call\ncall\ncall\n");
-        } finally {
-            process.env.PATH = before;
-            fs.rmSync(dir, { recursive: true, force: true });
-        }
+        });
     });
 });
 
@@ -206,21 +216,14 @@ describe("the checks' shared connections (with a fake ssh that logs its argument
     // A fake `ssh` first on PATH: it logs each call's arguments on one line and, as a master
     // would, leaves a file at the ControlPath.
     function withFakeSsh<T>(use: (log: string) => Promise<T>): Promise<T> {
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fake-ssh-"));
-        const log = path.join(dir, "calls");
-        fs.writeFileSync(
-            path.join(dir, "ssh"),
-            [
-                "#!/bin/sh",
+        return withSshOnPath(
+            (log) => [
                 `echo "$*" >>${log}`,
                 'for a in "$@"; do case "$a" in ControlPath=*) p=${a#ControlPath=}; [ -d "$(dirname "$p")" ] && : >"$(dirname "$p")/m1" ;; esac; done',
                 "exit 0",
-            ].join("\n"),
-            { mode: 0o755 },
+            ],
+            use,
         );
-        const before = process.env.PATH;
-        process.env.PATH = `${dir}:${before}`;
-        return use(log).finally(() => (process.env.PATH = before));
     }
 
     test("within a scope, every command on a host goes through one master per key; after it, none is left", async () => {
@@ -250,25 +253,17 @@ describe("the checks' shared connections (with a fake ssh that logs its argument
     });
 
     test("each login's result, from what OpenSSH said: in, refused, another host key, no answer", async () => {
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fake-ssh-"));
         // Each host's answer, as OpenSSH prints it; 10.0.0.4 answers nothing.
-        fs.writeFileSync(
-            path.join(dir, "ssh"),
-            [
-                "#!/bin/sh",
-                'for a in "$@"; do case "$a" in root@*) h=${a#root@} ;; esac; done',
-                'case "$h" in',
-                "10.0.0.1) exit 0 ;;",
-                "10.0.0.2) echo 'root@10.0.0.2: Permission denied (publickey).' >&2; exit 255 ;;",
-                "10.0.0.3) echo '@ WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED! @' >&2; echo 'Host key verification failed.' >&2; exit 255 ;;",
-                "*) echo 'ssh: connect to host 10.0.0.4 port 22: Connection timed out' >&2; exit 255 ;;",
-                "esac",
-            ].join("\n"),
-            { mode: 0o755 },
-        );
-        const before = process.env.PATH;
-        process.env.PATH = `${dir}:${before}`;
-        try {
+        const answers = () => [
+            'for a in "$@"; do case "$a" in root@*) h=${a#root@} ;; esac; done',
+            'case "$h" in',
+            "10.0.0.1) exit 0 ;;",
+            "10.0.0.2) echo 'root@10.0.0.2: Permission denied (publickey).' >&2; exit 255 ;;",
+            "10.0.0.3) echo '@ WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED! @' >&2; echo 'Host key verification failed.' >&2; exit 255 ;;",
+            "*) echo 'ssh: connect to host 10.0.0.4 port 22: Connection timed out' >&2; exit 255 ;;",
+            "esac",
+        ];
+        await withSshOnPath(answers, async () => {
             const hosts = ["10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4"].map((host, i) => ({
                 node: `m${i + 1}`,
                 host,
@@ -282,10 +277,7 @@ describe("the checks' shared connections (with a fake ssh that logs its argument
                 "host key",
                 "unknown",
             ]);
-        } finally {
-            process.env.PATH = before;
-            fs.rmSync(dir, { recursive: true, force: true });
-        }
+        });
     });
 
     test("outside a scope, a command opens a connection of its own", async () => {
