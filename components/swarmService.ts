@@ -332,6 +332,12 @@ export function tasksCommand(service: string, convergenceSeconds?: number): stri
     ].join("\n");
 }
 
+/**
+ * The one path of a service's diff the preview hides: the Docker provider's plan of the containers'
+ * sysctl map, which this component never sets (see the service's hideDiffs).
+ */
+const SYSCTL_PATH = "taskSpec.containerSpec.sysctl";
+
 /** How often the tasks step asks the swarm whether a service has converged. */
 export const CONVERGENCE_POLL_SECONDS = 0.25;
 
@@ -615,6 +621,10 @@ export class SwarmService extends pulumi.ComponentResource {
         this.service = new docker.Service(`${name}-service`, spec, {
             parent: this,
             dependsOn: created,
+            // The provider plans the sysctl map, which this component never sets, as {} on every
+            // update, and the CLI shows it as [unknown] since no input has it: a scale previewed a
+            // task spec change that never happens. It stays empty; its diff is not shown.
+            hideDiffs: [SYSCTL_PATH],
         });
         this.serviceName = this.service.name;
         this.endpoints = (args.ports ?? [])

@@ -15,6 +15,8 @@ export interface RecordedResource {
     parent?: string;
     dependsOn: string[];
     additionalSecretOutputs: string[];
+    /** The property paths whose diffs the preview does not show (the hideDiffs option). */
+    hideDiffs: string[];
     /** The resource's input properties as given (Outputs kept, to check secretness). */
     props: Record<string, unknown>;
 }
@@ -33,7 +35,13 @@ export class Recorder {
     private readonly providers = new Map<string, string>();
     private readonly opts = new Map<
         string,
-        { parent?: string; dependsOn: string[]; aso: string[]; props: Record<string, unknown> }
+        {
+            parent?: string;
+            dependsOn: string[];
+            aso: string[];
+            hideDiffs: string[];
+            props: Record<string, unknown>;
+        }
     >();
     private readonly names = new Map<pulumi.Resource, string>();
     /** The state a SwarmProbe had before this run (none: it is being created). */
@@ -60,6 +68,7 @@ export class Recorder {
                         parent: extra?.parent,
                         dependsOn: extra?.dependsOn ?? [],
                         additionalSecretOutputs: extra?.aso ?? [],
+                        hideDiffs: extra?.hideDiffs ?? [],
                         props: extra?.props ?? {},
                     });
                     const state: Record<string, unknown> = args.type.endsWith(":SwarmProbe")
@@ -108,6 +117,7 @@ export class Recorder {
                 : undefined,
             dependsOn,
             aso: (t.opts as pulumi.CustomResourceOptions).additionalSecretOutputs ?? [],
+            hideDiffs: t.opts.hideDiffs ?? [],
             props: t.props,
         });
         return undefined;
