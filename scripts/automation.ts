@@ -92,6 +92,8 @@ export interface StackOptions {
     config?: ConfigMap;
     /** Use the lab's key and known hosts (default: true for stacks from the dev stack's settings). */
     lab?: boolean;
+    /** Keep the settings the stack's workspace has from an earlier run. Default: false. */
+    keepSettings?: boolean;
 }
 
 /**
@@ -125,7 +127,9 @@ export async function openStack(options: StackOptions = {}): Promise<Stack> {
     const text = fs.existsSync(committed) ? fs.readFileSync(committed, "utf8") : "config: {}\n";
     const salt = /^encryptionsalt: .*$/m;
     const earlier = fs.existsSync(target) ? salt.exec(fs.readFileSync(target, "utf8"))?.[0] : "";
-    fs.writeFileSync(target, salt.test(text) || !earlier ? text : `${earlier}\n${text}`);
+    if (!options.keepSettings || !fs.existsSync(target)) {
+        fs.writeFileSync(target, salt.test(text) || !earlier ? text : `${earlier}\n${text}`);
+    }
 
     const stack = await LocalWorkspace.createOrSelectStack(
         { stackName, projectName: PROJECT, program },

@@ -6,12 +6,22 @@
 // minutes (two fresh labs).
 import { execFileSync, spawn } from "child_process";
 import { Stack } from "@pulumi/pulumi/automation";
-import { changes, labInfo, openStack, stackNodes, withoutEnsemble } from "./automation";
+import * as fs from "fs";
+import * as path from "path";
+import {
+    changes,
+    labInfo,
+    labStackEnv,
+    loadEnv,
+    openStack,
+    stackNodes,
+    withoutEnsemble,
+} from "./automation";
 import { renderScript } from "../components/remoteScript";
-import { labelLines } from "../components/swarmCluster";
+import { firewallParameters, labelLines } from "../components/swarmCluster";
 import { NodeConfig } from "../config";
 import { ZkClient } from "../components";
-import { previewBench } from "./benchPreview";
+import { Row, cliRun, previewBench, printRows } from "./benchPreview";
 
 const LAB = `${__dirname}/../lab/lab.sh`;
 const NODES: NodeConfig[] = stackNodes("dev");
@@ -60,19 +70,35 @@ function ssh(host: string, script: string, stdin = ""): Promise<string> {
 const value = (out: string, key: string): string =>
     new RegExp(`^${key}=(.*)$`, "m").exec(out)?.[1] ?? "";
 
-/** The cluster's steps, run directly: the time no tool can beat with these scripts. */
-async function floor(): Promise<void> {
-    const [m1, ...others] = NODES;
+/**
+ * The cluster's steps, run directly on `nodes`: the time no tool can beat with these scripts. Every
+ * host at once: its firewall (the rules, then their confirmation over a new connection) beside
+ * Docker's install; then init on the first manager once the managers have Docker and every host its
+ * rules, the other managers joining one at a time, the workers at once; then each node's settings
+ * and the wait until every node is Ready. The same scripts and parameters as the stack's steps.
+ */
+async function floor(nodes: NodeConfig[]): Promise<void> {
+    const managers = nodes.filter((n) => n.role === "manager");
+    const [m1] = managers;
     const base = (n: NodeConfig) => ({ NODE: n.name, HOST: n.host });
-    const managers = NODES.filter((n) => n.role === "manager");
-    await Promise.all(
-        NODES.map((n) =>
-            ssh(
-                n.host,
-                renderScript("docker", { ...base(n), INSTALL: "distro", DOCKER_VERSION: "" }),
-            ),
-        ),
+    const rules = firewallParameters(
+        {},
+        nodes.map((n) => n.host),
+        "2377",
+        4789,
     );
+    const firewall = async (n: NodeConfig): Promise<void> => {
+        const out = await ssh(n.host, renderScript("firewall", { ...base(n), ...rules }));
+        await ssh(
+            n.host,
+            renderScript("firewall-confirm", { ...base(n), GENERATION: value(out, "generation") }),
+        );
+    };
+    const docker = (n: NodeConfig) =>
+        ssh(n.host, renderScript("docker", { ...base(n), INSTALL: "distro", DOCKER_VERSION: "" }));
+    const firewalls = Promise.all(nodes.map(firewall));
+    const installs = new Map(nodes.map((n) => [n.name, docker(n)]));
+    await Promise.all([firewalls, ...managers.map((m) => installs.get(m.name))]);
     const init = await ssh(
         m1.host,
         renderScript("init", {
@@ -90,6 +116,7 @@ async function floor(): Promise<void> {
     const tokens = await ssh(m1.host, renderScript("tokens", { ...base(m1), AUTOLOCK: "false" }));
     const ids: Record<string, string> = { [m1.name]: value(init, "node") };
     const join = async (n: NodeConfig): Promise<void> => {
+        await installs.get(n.name);
         const out = await ssh(
             n.host,
             renderScript("join", {
@@ -103,12 +130,12 @@ async function floor(): Promise<void> {
         );
         ids[n.name] = value(out, "node");
     };
-    for (const n of others.filter((x) => x.role === "manager")) {
+    for (const n of managers.slice(1)) {
         await join(n);
     }
-    await Promise.all(others.filter((x) => x.role === "worker").map(join));
+    await Promise.all(nodes.filter((x) => x.role === "worker").map(join));
     await Promise.all(
-        NODES.map((n) =>
+        nodes.map((n) =>
             ssh(
                 m1.host,
                 renderScript("node", {
@@ -125,11 +152,67 @@ async function floor(): Promise<void> {
         m1.host,
         renderScript("ready", {
             ...base(m1),
-            EXPECTED: NODES.map((n) => `${n.name} ${ids[n.name]} ${n.role}`).join("\n"),
+            EXPECTED: nodes.map((n) => `${n.name} ${ids[n.name]} ${n.role}`).join("\n"),
             ATTEMPTS: "60",
             INTERVAL: "2",
         }),
     );
+}
+
+/** The lab's hosts as a stack's nodes: lab-mN managers, lab-wN workers, in three zones. */
+function labNodes(): NodeConfig[] {
+    const zones = ["a", "b", "c"];
+    return labInfo().hosts.map((h, i) => ({
+        name: h.name,
+        host: h.address,
+        role: h.name.startsWith("lab-m") ? "manager" : "worker",
+        labels: {
+            zone: zones[i % 3],
+            ...(h.name.startsWith("lab-w") ? { tier: "web" } : {}),
+        } as Record<string, string>,
+    }));
+}
+
+/** The sizes `npm run bench -- converge` measures: managers and workers. */
+const CONVERGE_SIZES: Record<string, [number, number]> = {
+    "3": [3, 0],
+    "7": [3, 4],
+    "18": [9, 9],
+};
+
+/**
+ * A converge from bare hosts (no Docker) through `pulumi up` next to the floor (the same scripts
+ * by hand over SSH, fully parallel, see {@link floor}), on a fresh lab of each size: the cluster
+ * alone with the dev stack's settings (the firewall on), the engine running every step it can at
+ * once (--parallel of 4 per host: with the CLI's default, 4 per core, 18 hosts' firewall
+ * confirmations queue past their window). The two converges run on two fresh labs, the stack's
+ * first; Docker's packages come from the same mirror both times.
+ */
+async function converge(sizes: string[]): Promise<void> {
+    const rows: string[] = [];
+    for (const size of sizes) {
+        const [managers, workers] = CONVERGE_SIZES[size];
+        const stack = await freshStack(managers, workers);
+        const nodes = labNodes();
+        await stack.setConfig("swarm-ha:nodes", { value: JSON.stringify(nodes) });
+        const viaPulumi = await timed(`pulumi up: ${size} bare hosts to converged`, async () => {
+            const r = await stack.up({ color: "never", parallel: 4 * nodes.length });
+            if (Object.keys(changes(r.summary.resourceChanges)).join() !== "create") {
+                throw new Error(`unexpected changes ${JSON.stringify(r.summary.resourceChanges)}`);
+            }
+        });
+        await stack.workspace.removeStack("bench", { force: true });
+        lab("down");
+        lab("up", "--managers", String(managers), "--workers", String(workers));
+        const byHand = await timed(`floor: ${size} hosts, the same scripts over SSH`, () =>
+            floor(nodes),
+        );
+        rows.push(
+            `  ${size.padStart(2)} hosts (${managers} managers, ${workers} workers): pulumi up ${viaPulumi.toFixed(1)} s, floor ${byHand.toFixed(1)} s, ${(viaPulumi / byHand).toFixed(2)} times the floor`,
+        );
+    }
+    console.log("converge from bare hosts, the cluster with its firewall:");
+    rows.forEach((r) => console.log(r));
 }
 
 /**
@@ -149,10 +232,19 @@ async function services(stack: Stack): Promise<void> {
             update,
         },
     });
+    // Each change through the plain CLI, as a user's `pulumi up --yes --skip-preview` from the
+    // repository, on the bench stack's settings; its breakdown is printed after its time.
+    const env = labStackEnv(loadEnv());
+    const settings = path.join(stack.workspace.workDir, "Pulumi.bench.yaml");
     const up = (image: string, replicas: number) => async () => {
         await stack.setConfig("swarm-ha:services", { value: JSON.stringify(web(image, replicas)) });
-        await stack.up({ color: "never" });
+        const run = await cliRun(
+            ["up", "--yes", "--skip-preview", "--stack", "bench", "--config-file", settings],
+            env,
+        );
+        lastRows = run.rows;
     };
+    let lastRows: Row[] = [];
     const manager = NODES[0].host;
     const cli = (args: string) => () => ssh(manager, `docker service ${args} >/dev/null`);
     const flags =
@@ -173,8 +265,12 @@ async function services(stack: Stack): Promise<void> {
         ["scale 3 to 4", up(NEXT_IMAGE, 4), cli("scale --detach=false cli=4")],
     ];
     for (const [what, viaPulumi, viaCli] of steps) {
-        await timed(`pulumi up: ${what}`, viaPulumi);
-        await timed(`docker CLI over SSH: ${what}`, viaCli);
+        const pulumiSeconds = await timed(`pulumi up: ${what}`, viaPulumi);
+        const cliSeconds = await timed(`docker CLI over SSH: ${what}`, viaCli);
+        console.log(
+            `    ${(pulumiSeconds / cliSeconds).toFixed(2)} times the CLI's; where the up's time went:`,
+        );
+        printRows(lastRows);
     }
     await ssh(manager, "docker service rm cli >/dev/null");
 }
@@ -413,10 +509,26 @@ async function zkRolls(stack: Stack): Promise<void> {
     }
 }
 
-/** A fresh lab and the bench stack on it, from the dev stack's settings, with the cluster alone. */
-async function freshStack(): Promise<Stack> {
+/** Whether a bench stack kept by an earlier run (BENCH_KEEP=1) is there. */
+async function benchStackKept(): Promise<boolean> {
+    const env = loadEnv();
+    const settings = path.join(env.SWARM_HA_CACHE, "workspaces", "bench", "Pulumi.bench.yaml");
+    if (!fs.existsSync(settings)) return false;
+    const stacks = execFileSync("pulumi", ["stack", "ls", "--json"], {
+        cwd: path.dirname(settings),
+        env: labStackEnv(env),
+        encoding: "utf8",
+    });
+    return (JSON.parse(stacks) as { name: string }[]).some((s) => s.name === "bench");
+}
+
+/**
+ * A fresh lab (3 managers and 2 workers unless told) and the bench stack on it, from the dev stack's
+ * settings, with the cluster alone.
+ */
+async function freshStack(managers = 3, workers = 2): Promise<Stack> {
     lab("down");
-    lab("up", "--managers", "3", "--workers", "2");
+    lab("up", "--managers", String(managers), "--workers", String(workers));
     execFileSync("docker", ["tag", "swarm-ha-web:3", NEXT_IMAGE]);
     let stack = await openStack({ stack: "bench", settingsFrom: "dev" });
     // A bench run killed earlier leaves the stack locked: unlock it first, as a user would.
@@ -443,6 +555,18 @@ async function main(): Promise<void> {
         await previewBench(process.argv[3] ? [process.argv[3]] : ["dev", "18"]);
         return;
     }
+    if (only === "converge") {
+        const sizes = process.argv.slice(3);
+        const unknown = sizes.filter((n) => !CONVERGE_SIZES[n]);
+        if (unknown.length > 0)
+            throw new Error(
+                `converge: no size ${unknown.join(", ")}; use ${Object.keys(CONVERGE_SIZES).join(", ")}`,
+            );
+        await converge(sizes.length > 0 ? sizes : Object.keys(CONVERGE_SIZES));
+        lab("down");
+        lab("up");
+        return;
+    }
     console.log("bench: 3 managers + 2 workers on fresh lab hosts (Docker installed from Debian)");
     const parts: Record<string, (stack: Stack) => Promise<void>> = {
         services,
@@ -452,10 +576,18 @@ async function main(): Promise<void> {
     if (only !== undefined) {
         if (!parts[only])
             throw new Error(`no part named ${only}; use ${Object.keys(parts).join(" or ")}`);
-        const stack = await freshStack();
-        await timed("pulumi up: bare hosts to converged", () => stack.up({ color: "never" }));
+        // BENCH_KEEP=1: the bench stack is kept at the end, and a kept one is used as it is (the
+        // lab as that run left it), to measure again without a converge from bare hosts.
+        const keep = process.env.BENCH_KEEP === "1";
+        const kept = keep && (await benchStackKept());
+        const stack = kept
+            ? await openStack({ stack: "bench", keepSettings: true, lab: false })
+            : await freshStack();
+        await timed(`pulumi up: ${kept ? "the kept stack" : "bare hosts to converged"}`, () =>
+            stack.up({ color: "never" }),
+        );
         await parts[only](stack);
-        await stack.workspace.removeStack("bench", { force: true });
+        if (!keep) await stack.workspace.removeStack("bench", { force: true });
         return;
     }
     const stack = await freshStack();
@@ -476,7 +608,7 @@ async function main(): Promise<void> {
 
     lab("down");
     lab("up", "--managers", "3", "--workers", "2");
-    await timed("floor: the same scripts over SSH, parallel where allowed", floor);
+    await timed("floor: the same scripts over SSH, parallel where allowed", () => floor(NODES));
     lab("down");
     lab("up");
 }

@@ -15,7 +15,7 @@ const RUNS = 3;
 const LAB = path.join(REPO, "lab", "lab.sh");
 
 /** One row of a run's breakdown: a phase, when it started after the CLI did, and its length. */
-interface Row {
+export interface Row {
     name: string;
     at: number;
     seconds: number;
@@ -45,7 +45,7 @@ function stepper(type: string): string {
  * engine's events as they stream: the CLI's and the language host's start, the program's phases,
  * each provider's start and steps (first to last event), the engine to its summary, the exit.
  */
-function cliRun(args: string[], env: Record<string, string>): Promise<CliRun> {
+export function cliRun(args: string[], env: Record<string, string>): Promise<CliRun> {
     const record = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "swarm-ha-bench-")), "phases");
     return new Promise((resolve, reject) => {
         const start = Date.now();
@@ -55,12 +55,14 @@ function cliRun(args: string[], env: Record<string, string>): Promise<CliRun> {
             stdio: ["ignore", "pipe", "pipe"],
         });
         const spans = new Map<string, { first: number; last: number; count: number }>();
+        // Each step that changes something: from its start to its outputs (or failure).
+        const changed = new Map<string, { name: string; at: number; end?: number }>();
         let summary = 0;
         let buffered = "";
         let err = "";
         const seen = (line: string): void => {
             const at = (Date.now() - start) / 1000;
-            let event: Record<string, { metadata?: { type: string } }>;
+            let event: Record<string, { metadata?: { type: string; urn: string; op: string } }>;
             try {
                 event = JSON.parse(line);
             } catch {
@@ -73,6 +75,14 @@ function cliRun(args: string[], env: Record<string, string>): Promise<CliRun> {
                 const s = spans.get(who) ?? { first: at, last: at, count: 0 };
                 spans.set(who, { first: s.first, last: at, count: s.count + 1 });
             }
+            const pre = event.resourcePreEvent?.metadata;
+            if (pre && pre.op !== "same" && who) {
+                const name = `${pre.op} ${pre.urn.split("::").pop()}`;
+                changed.set(`${pre.op} ${pre.urn}`, { name, at });
+            }
+            const done = event.resOutputsEvent?.metadata ?? event.resOpFailedEvent?.metadata;
+            const step = done && changed.get(`${done.op} ${done.urn}`);
+            if (step) step.end = at;
         };
         child.stdout.on("data", (d: Buffer) => {
             const lines = (buffered + d.toString()).split("\n");
@@ -113,6 +123,11 @@ function cliRun(args: string[], env: Record<string, string>): Promise<CliRun> {
                     },
                     ...program,
                     ...providers.sort((a, b) => a.at - b.at),
+                    ...[...changed.values()].map((c) => ({
+                        name: `  ${c.name}`,
+                        at: c.at,
+                        seconds: (c.end ?? c.at) - c.at,
+                    })),
                     {
                         name: "after the checks, to the engine's summary",
                         at: checked,
@@ -129,6 +144,15 @@ function cliRun(args: string[], env: Record<string, string>): Promise<CliRun> {
     });
 }
 
+/** Prints a run's breakdown, a row a line. */
+export function printRows(rows: Row[]): void {
+    for (const row of rows) {
+        console.log(
+            `    ${row.name.padEnd(60)} at ${row.at.toFixed(2).padStart(5)} s ${row.seconds.toFixed(2).padStart(5)} s`,
+        );
+    }
+}
+
 /** Runs the CLI RUNS times; prints each time, the median, and the median run's breakdown. */
 export async function measured(
     what: string,
@@ -142,11 +166,7 @@ export async function measured(
     console.log(
         `${`pulumi ${args.join(" ")}: ${what}`.padEnd(66)} ${middle.toFixed(1).padStart(5)} s median (${runs.map((r) => r.seconds.toFixed(1)).join(", ")})`,
     );
-    for (const row of run.rows) {
-        console.log(
-            `    ${row.name.padEnd(60)} at ${row.at.toFixed(2).padStart(5)} s ${row.seconds.toFixed(2).padStart(5)} s`,
-        );
-    }
+    printRows(run.rows);
     return middle;
 }
 
