@@ -141,6 +141,7 @@ async function floor(nodes: NodeConfig[]): Promise<void> {
                 renderScript("node", {
                     ...base(m1),
                     NODE_ID: ids[n.name],
+                    ADVERTISE_ADDR: n.host,
                     ROLE: n.role,
                     AVAILABILITY: "active",
                     LABELS: labelLines(n.labels),

@@ -24,12 +24,28 @@ retry() {
   done
 }
 swarm_state() { docker info --format '{{.Swarm.LocalNodeState}}' 2>/dev/null || echo unknown; }
-# apt_install PACKAGE...: installs Debian/Ubuntu packages, waiting (bounded) for another apt run
-# (unattended-upgrades, cloud-init) that may hold the lock. APT_HINT, if set, says what to do instead
-# on a host without apt-get.
+# apt_install PACKAGE...: installs Debian/Ubuntu packages. This project's steps on a host take
+# turns: a lock file (APT_LOCK, default /var/lib/swarm-ha/apt.lock) waited for at most
+# APT_TURN_SECONDS (default 900). On a bare host the firewall and Docker steps run at once and both
+# install, and with many hosts installing on a slow mirror Docker's install outlasts apt's own lock
+# retries below. Another apt run (unattended-upgrades, cloud-init) holding apt's lock is waited for
+# too (bounded). APT_HINT, if set, says what to do instead on a host without apt-get.
 apt_install() {
   command -v apt-get >/dev/null 2>&1 ||
     fail "installing $* needs apt-get (Debian or Ubuntu)${APT_HINT:+; $APT_HINT}"
+  command -v flock >/dev/null 2>&1 || {
+    apt_install_now "$@"
+    return
+  }
+  _lock=${APT_LOCK:-/var/lib/swarm-ha/apt.lock}
+  mkdir -p "$(dirname "$_lock")"
+  (
+    flock -w "${APT_TURN_SECONDS:-900}" 9 ||
+      fail "gave up installing $* after ${APT_TURN_SECONDS:-900} s waiting for another swarm-ha step's install on this host to finish ($_lock)"
+    apt_install_now "$@"
+  ) 9>"$_lock"
+}
+apt_install_now() {
   export DEBIAN_FRONTEND=noninteractive
   # A run killed during an install can leave packages unpacked but not configured: finish them.
   retry 30 5 "dpkg --configure -a" dpkg --configure -a >/dev/null
