@@ -45,12 +45,14 @@ apt_install() {
     apt_install_now "$@"
   ) 9>"$_lock"
 }
+# The installs themselves, with the turn's lock (fd 9) closed for them: a daemon a package starts
+# never holds it.
 apt_install_now() {
   export DEBIAN_FRONTEND=noninteractive
   # A run killed during an install can leave packages unpacked but not configured: finish them.
-  retry 30 5 "dpkg --configure -a" dpkg --configure -a >/dev/null
-  retry 30 5 "apt-get update" apt-get update -qq >/dev/null
-  retry 5 10 "apt-get install $*" apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+  retry 30 5 "dpkg --configure -a" dpkg --configure -a >/dev/null 9>&-
+  retry 30 5 "apt-get update" apt-get update -qq >/dev/null 9>&-
+  retry 5 10 "apt-get install $*" apt-get install -y -qq --no-install-recommends "$@" >/dev/null 9>&-
 }
 # daemon_metrics ADDR: makes /etc/docker/daemon.json (DAEMON_JSON) say "metrics-addr": ADDR,
 # keeping its other settings; prints "changed" when it had to change the file. jq writes the JSON,

@@ -1,6 +1,6 @@
 // The steps' package installs on one host take turns (lib.sh's apt_install): run here, in a
 // throwaway directory, with stub apt-get and dpkg that record when each install starts and ends.
-import { execFile } from "child_process";
+import { execFile, spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -21,6 +21,8 @@ beforeEach(() => {
         [
             '[ "$1" = install ] || exit 0',
             'for p in "$@"; do last=$p; done',
+            // What apt starts (a package's daemon) must not hold the turn's lock (fd 9).
+            `[ ! -e /proc/$$/fd/9 ] || echo "fd 9 open in apt-get" >>'${dir}/log'`,
             `echo "start $last" >>'${dir}/log'`,
             "sleep 0.6",
             `echo "end $last" >>'${dir}/log'`,
@@ -68,10 +70,11 @@ test("a turn not given within APT_TURN_SECONDS fails naming the packages, the wa
     const lock = path.join(dir, "state", "apt.lock");
     fs.mkdirSync(path.dirname(lock));
     // Another step holding the lock for 3 s.
-    const holder = execFile("flock", [lock, "sleep", "3"]);
+    const holder = spawn("flock", [lock, "sleep", "3"], { stdio: "ignore", detached: true });
     await new Promise((r) => setTimeout(r, 300));
     const r = await install("nftables", { APT_TURN_SECONDS: "1" });
-    holder.kill();
+    process.kill(-holder.pid!);
+    await new Promise((r) => holder.once("exit", r));
     expect(r.code).toBe(1);
     expect(r.err).toBe(
         `swarm-ha: w1 (10.0.0.21): gave up installing nftables after 1 s waiting for another swarm-ha step's install on this host to finish (${lock})\n`,
