@@ -623,7 +623,8 @@ export class SwarmService extends pulumi.ComponentResource {
             dependsOn: created,
             // The provider plans the sysctl map, which this component never sets, as {} on every
             // update, and the CLI shows it as [unknown] since no input has it: a scale previewed a
-            // task spec change that never happens. It stays empty; its diff is not shown.
+            // task spec change that never happens. It stays empty; the preview names the path as
+            // hidden, without a value.
             hideDiffs: [SYSCTL_PATH],
         });
         this.serviceName = this.service.name;

@@ -25,8 +25,8 @@ retry() {
 }
 swarm_state() { docker info --format '{{.Swarm.LocalNodeState}}' 2>/dev/null || echo unknown; }
 # apt_install PACKAGE...: installs Debian/Ubuntu packages. This project's steps on a host take
-# turns: a lock file (APT_LOCK, default /var/lib/swarm-ha/apt.lock) waited for at most
-# APT_TURN_SECONDS (default 900). On a bare host the firewall and Docker steps run at once and both
+# turns: a lock file (APT_LOCK, default /run/lock/swarm-ha-apt.lock, outside the scripts' folder
+# that a removed node's steps take away) waited for at most APT_TURN_SECONDS (default 900). On a bare host the firewall and Docker steps run at once and both
 # install, and with many hosts installing on a slow mirror Docker's install outlasts apt's own lock
 # retries below. Another apt run (unattended-upgrades, cloud-init) holding apt's lock is waited for
 # too (bounded). APT_HINT, if set, says what to do instead on a host without apt-get.
@@ -37,11 +37,11 @@ apt_install() {
     apt_install_now "$@"
     return
   }
-  _lock=${APT_LOCK:-/var/lib/swarm-ha/apt.lock}
+  _lock=${APT_LOCK:-/run/lock/swarm-ha-apt.lock} _turn=${APT_TURN_SECONDS:-900}
   mkdir -p "$(dirname "$_lock")"
   (
-    flock -w "${APT_TURN_SECONDS:-900}" 9 ||
-      fail "gave up installing $* after ${APT_TURN_SECONDS:-900} s waiting for another swarm-ha step's install on this host to finish ($_lock)"
+    flock -w "$_turn" 9 ||
+      fail "gave up installing $* after $_turn s waiting for another swarm-ha step's install on this host to finish ($_lock)"
     apt_install_now "$@"
   ) 9>"$_lock"
 }

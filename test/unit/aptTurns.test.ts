@@ -69,12 +69,15 @@ test("two steps installing on one host at once take turns: one install ends befo
 test("a turn not given within APT_TURN_SECONDS fails naming the packages, the wait and the lock, and installs nothing", async () => {
     const lock = path.join(dir, "state", "apt.lock");
     fs.mkdirSync(path.dirname(lock));
-    // Another step holding the lock for 3 s.
-    const holder = spawn("flock", [lock, "sleep", "3"], { stdio: "ignore", detached: true });
-    await new Promise((r) => setTimeout(r, 300));
+    // Another step holding the lock until it is killed; it says so once it holds it.
+    const holder = spawn("flock", [lock, "-c", "echo held; exec sleep 30"], {
+        stdio: ["ignore", "pipe", "ignore"],
+        detached: true,
+    });
+    await new Promise((held) => holder.stdout.once("data", held));
     const r = await install("nftables", { APT_TURN_SECONDS: "1" });
     process.kill(-holder.pid!);
-    await new Promise((r) => holder.once("exit", r));
+    await new Promise((exited) => holder.once("exit", exited));
     expect(r.code).toBe(1);
     expect(r.err).toBe(
         `swarm-ha: w1 (10.0.0.21): gave up installing nftables after 1 s waiting for another swarm-ha step's install on this host to finish (${lock})\n`,

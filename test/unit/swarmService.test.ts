@@ -55,7 +55,7 @@ describe("SwarmService defaults", () => {
         const s = serviceInputs("web");
         expect(s.name).toBe("web");
         expect(s.mode).toEqual({ replicated: { replicas: 3 } });
-        // The sysctl map it never sets is neither given nor shown in a preview's diff.
+        // The sysctl map it never sets is not given, and its planned value is hidden from previews.
         expect(s.taskSpec.containerSpec.sysctl).toBeUndefined();
         expect(recorder.byName("web-service").hideDiffs).toEqual([
             "taskSpec.containerSpec.sysctl",
