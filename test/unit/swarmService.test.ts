@@ -57,9 +57,7 @@ describe("SwarmService defaults", () => {
         expect(s.mode).toEqual({ replicated: { replicas: 3 } });
         // The sysctl map it never sets is not given, and its planned value is hidden from previews.
         expect(s.taskSpec.containerSpec.sysctl).toBeUndefined();
-        expect(recorder.byName("web-service").hideDiffs).toEqual([
-            "taskSpec.containerSpec.sysctl",
-        ]);
+        expect(recorder.byName("web-service").hideDiffs).toEqual(["taskSpec.containerSpec.sysctl"]);
         // Every field of the restart policy: a replicas change then changes only the mode, and no
         // running task is replaced (seen on the lab with the Docker plugin 5.0.0).
         expect(s.taskSpec).toEqual({
