@@ -60,6 +60,21 @@ export function labInfo(): LabInfo {
     return JSON.parse(fs.readFileSync(file, "utf8")) as LabInfo;
 }
 
+/** The lab's hosts as a stack's nodes: lab-mN managers, lab-wN workers (tier web), in three zones. */
+export function labNodes(): NodeConfig[] {
+    const zones = ["a", "b", "c"];
+    return labInfo().hosts.map((h, i) => {
+        const labels: Record<string, string> = { zone: zones[i % 3] };
+        if (h.name.startsWith("lab-w")) labels.tier = "web";
+        return {
+            name: h.name,
+            host: h.address,
+            role: h.name.startsWith("lab-m") ? "manager" : "worker",
+            labels,
+        };
+    });
+}
+
 /**
  * The lab's settings for a stack: the files of its SSH key and known hosts, which the program reads
  * (the committed dev stack names the same files at their default place).

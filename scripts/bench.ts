@@ -12,6 +12,7 @@ import * as path from "path";
 import {
     changes,
     labInfo,
+    labNodes,
     labStackEnv,
     loadEnv,
     openStack,
@@ -159,20 +160,6 @@ async function floor(nodes: NodeConfig[]): Promise<void> {
             INTERVAL: "2",
         }),
     );
-}
-
-/** The lab's hosts as a stack's nodes: lab-mN managers, lab-wN workers, in three zones. */
-function labNodes(): NodeConfig[] {
-    const zones = ["a", "b", "c"];
-    return labInfo().hosts.map((h, i) => ({
-        name: h.name,
-        host: h.address,
-        role: h.name.startsWith("lab-m") ? "manager" : "worker",
-        labels: {
-            zone: zones[i % 3],
-            ...(h.name.startsWith("lab-w") ? { tier: "web" } : {}),
-        } as Record<string, string>,
-    }));
 }
 
 /** The sizes `npm run bench -- converge` measures: managers and workers. */

@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as yaml from "js-yaml";
-import { REPO, labInfo, labStackEnv, loadEnv } from "./automation";
+import { REPO, labInfo, labNodes, labStackEnv, loadEnv } from "./automation";
 import { readPhases } from "../phases";
 
 const RUNS = 3;
@@ -234,16 +234,7 @@ function eighteenHostConfig(file: string): void {
     const dev = yaml.load(fs.readFileSync(path.join(REPO, "Pulumi.dev.yaml"), "utf8")) as {
         config: Record<string, unknown>;
     };
-    const zones = ["a", "b", "c"];
-    const nodes = labInfo().hosts.map((h, i) => ({
-        name: h.name,
-        host: h.address,
-        role: h.name.startsWith("lab-m") ? "manager" : "worker",
-        labels: h.name.startsWith("lab-w")
-            ? { zone: zones[i % 3], tier: "web" }
-            : { zone: zones[i % 3] },
-    }));
-    const config = { ...dev.config, "swarm-ha:nodes": nodes };
+    const config = { ...dev.config, "swarm-ha:nodes": labNodes() };
     fs.writeFileSync(file, `${yaml.dump({ config })}${salt}\n`);
 }
 

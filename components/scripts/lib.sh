@@ -26,10 +26,11 @@ retry() {
 swarm_state() { docker info --format '{{.Swarm.LocalNodeState}}' 2>/dev/null || echo unknown; }
 # apt_install PACKAGE...: installs Debian/Ubuntu packages. This project's steps on a host take
 # turns: a lock file (APT_LOCK, default /run/lock/swarm-ha-apt.lock, outside the scripts' folder
-# that a removed node's steps take away) waited for at most APT_TURN_SECONDS (default 900). On a bare host the firewall and Docker steps run at once and both
-# install, and with many hosts installing on a slow mirror Docker's install outlasts apt's own lock
-# retries below. Another apt run (unattended-upgrades, cloud-init) holding apt's lock is waited for
-# too (bounded). APT_HINT, if set, says what to do instead on a host without apt-get.
+# that a removed node's steps take away) waited for at most APT_TURN_SECONDS (default 900). On a
+# bare host the firewall and Docker steps run at once and both install, and with many hosts
+# installing on a slow mirror Docker's install outlasts apt's own lock retries below. Another apt
+# run (unattended-upgrades, cloud-init) holding apt's lock is waited for too (bounded). APT_HINT,
+# if set, says what to do instead on a host without apt-get.
 apt_install() {
   command -v apt-get >/dev/null 2>&1 ||
     fail "installing $* needs apt-get (Debian or Ubuntu)${APT_HINT:+; $APT_HINT}"
