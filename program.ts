@@ -196,10 +196,10 @@ const hostId = (h: { host: string; port: number }): string => `${h.host}:${h.por
 export function keepHostKeys(
     settings: StackSettings,
     presented: Map<string, string | undefined>,
+    provider: ProbeHost,
 ): StackSettings {
     const hosts = unpinnedHosts(settings);
     if (hosts.length === 0) return settings;
-    const provider = new ProbeHost("host-keys");
     const kept = new Map(
         hosts.map((h) => [
             hostId(h),
@@ -512,6 +512,16 @@ export async function program(): Promise<Record<string, unknown>> {
     // on first use; then the checks before any resource use the key it presents now (`checked`),
     // and the resources the key kept in the state at the first run.
     throwIfAny(unpinnedProblems(settings));
+    // One provider process for every probe (the cluster's, ZooKeeper's, the kept host keys'): the
+    // engine starts each provider resource's process on its own, one after another, when it is
+    // registered. Registered here, before the hosts are asked, its start (a Node.js process, 1.5 s
+    // on the lab's machine) overlaps the logins. It takes over the cluster's own probe provider
+    // (the alias), so a stack converged before keeps that one.
+    const probes = new ProbeHost(`${settings.clusterName}-probe`, {
+        aliases: [
+            { parent: pulumi.createUrn(settings.clusterName, "swarm-ha:index:SwarmCluster") },
+        ],
+    });
     const presented = await phase("asking unrecorded hosts for their keys", () =>
         presentedKeys(settings),
     );
@@ -588,25 +598,34 @@ export async function program(): Promise<Record<string, unknown>> {
     }
 
     const constructed = begin("constructing the components");
-    const kept = keepHostKeys(settings, presented);
-    const cluster = new SwarmCluster(settings.clusterName, {
-        ...clusterArgs,
-        nodes: kept.nodes,
-        observed: observed.observation,
-        firewall: settings.firewall && firewallArgs(settings, observed.members, observed.zkLeaving),
-    });
+    const kept = keepHostKeys(settings, presented, probes);
+    const cluster = new SwarmCluster(
+        settings.clusterName,
+        {
+            ...clusterArgs,
+            nodes: kept.nodes,
+            observed: observed.observation,
+            firewall:
+                settings.firewall && firewallArgs(settings, observed.members, observed.zkLeaving),
+        },
+        { providers: [probes] },
+    );
     // ZooKeeper's steps on hosts after the cluster's: both install packages with apt on the
     // managers. The rest of the ensemble (its passwords, its probe's provider) does not wait.
     const zk = zkArgs
-        ? new ZooKeeperEnsemble("zookeeper", {
-              ...zkArgs,
-              servers: kept.zookeeper!.servers,
-              ...(zkArgs.firewall && observed.zkLeaving.length > 0
-                  ? { firewall: { ...zkArgs.firewall, leaving: observed.zkLeaving } }
-                  : {}),
-              after: [cluster],
-              repairing: repairedServers(settings, observed.observation.drift),
-          })
+        ? new ZooKeeperEnsemble(
+              "zookeeper",
+              {
+                  ...zkArgs,
+                  servers: kept.zookeeper!.servers,
+                  ...(zkArgs.firewall && observed.zkLeaving.length > 0
+                      ? { firewall: { ...zkArgs.firewall, leaving: observed.zkLeaving } }
+                      : {}),
+                  after: [cluster],
+                  repairing: repairedServers(settings, observed.observation.drift),
+              },
+              { providers: [probes] },
+          )
         : undefined;
 
     // The services, on the overlay networks they name (each created once, attachable so that a

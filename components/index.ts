@@ -10,3 +10,4 @@ export * from "./monitoring";
 export * from "./swarmQuorum";
 export * from "./swarmDrift";
 export * from "./ipsec";
+export { ProbeHost } from "./zookeeperProbe";

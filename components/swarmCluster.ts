@@ -17,7 +17,7 @@ import { firewallSteps, placeScripts, remoteStep } from "./remoteStep";
 import { SshArgs, SshOverrides, connectionFor, resolveSsh, ResolvedSsh, sshProblems } from "./ssh";
 import { SwarmObservation } from "./swarmDrift";
 import { SwarmProbe } from "./swarmProbe";
-import { ProbeHost } from "./zookeeperProbe";
+import { probeHostOf } from "./zookeeperProbe";
 import { ruleProblem, rules, shown } from "./grammar";
 import {
     duplicates,
@@ -688,7 +688,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
                 answering: args.observed?.answering ?? [],
                 preferred: bootstrap.name,
             },
-            { parent: this, provider: new ProbeHost(`${name}-probe`, { parent: this }) },
+            { parent: this, provider: probeHostOf(this, name) },
         );
         const count = (
             kind: pulumi.Output<Record<string, number>>,

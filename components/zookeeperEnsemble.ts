@@ -7,7 +7,7 @@ import { ruleProblem, rules } from "./grammar";
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import * as random from "@pulumi/random";
-import { ZooKeeperProbe, ProbeHost } from "./zookeeperProbe";
+import { ZooKeeperProbe, probeHostOf } from "./zookeeperProbe";
 import {
     renderScript,
     scriptsDir,
@@ -1226,7 +1226,7 @@ export class ZooKeeperEnsemble extends pulumi.ComponentResource {
             {
                 parent: this,
                 dependsOn: [ready],
-                provider: new ProbeHost(`${name}-probe`, { parent: this }),
+                provider: probeHostOf(this, name),
             },
         );
         for (const s of servers) {

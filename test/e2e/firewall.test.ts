@@ -536,7 +536,7 @@ test("host keys: a host with none recorded is refused at preview; trusted on fir
     const trusted = urn("pulumi-nodejs:dynamic/swarm-ha:TrustedHostKey", "host-key-lab-w2");
     await tofu.up({
         target: [
-            urn("pulumi:providers:pulumi-nodejs", "host-keys"),
+            urn("pulumi:providers:pulumi-nodejs", "tofu-probe"),
             urn("swarm-ha:index:SwarmCluster", "tofu"),
             trusted,
         ],

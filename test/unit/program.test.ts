@@ -20,6 +20,7 @@ import {
     zooKeeperFirewall,
 } from "../../program";
 import { trustedHostKeyProvider } from "../../components/trustedHostKey";
+import { ProbeHost } from "../../components/zookeeperProbe";
 import { FIREWALL_OFF, firewallParameters } from "../../components";
 
 /** A config source over plain values, as pulumi.Config reads them, and files by path. */
@@ -685,6 +686,17 @@ describe("program", () => {
             "swarm-ha:index:SwarmService docker-read-proxy",
             "swarm-ha:index:SwarmService registry-registrar",
         ]);
+        // One provider process for every probe: the cluster's and ZooKeeper's on the program's,
+        // which takes over the cluster's own (a stack converged before keeps its provider).
+        expect(
+            recorder.resources
+                .filter((r) => r.type === "pulumi:providers:pulumi-nodejs")
+                .map((r) => r.name),
+        ).toEqual(["lab-probe"]);
+        expect(recorder.providerOf("lab-probe")).toMatch(
+            /::pulumi:providers:pulumi-nodejs::lab-probe::/,
+        );
+        expect(recorder.providerOf("zookeeper-serving")).toBe(recorder.providerOf("lab-probe"));
         // The registrar: on the cluster's provider, pointed at the ensemble; web is labelled for it.
         expect(recorder.providerOf("registry-registrar-service")).toMatch(/::lab-provider::/);
         const registrar = recorder.byName("registry-registrar-service").inputs as {
@@ -977,7 +989,7 @@ describe("host keys are always verified", () => {
         // Only the unpinned hosts are asked.
         expect(asked.sort()).toEqual(["10.0.0.21:22 ssh-ed25519", "10.0.0.31:22 ssh-ed25519"]);
         const before = recorder.resources.length;
-        const kept = keepHostKeys(s, presented);
+        const kept = keepHostKeys(s, presented, new ProbeHost("probes"));
         await settle();
         const trusted = recorder.resources
             .slice(before)
@@ -988,6 +1000,7 @@ describe("host keys are always verified", () => {
             ["host-key-w1", "w1", "10.0.0.21", KEY_W1],
             ["host-key-zookeeper-2", "zookeeper-2", "10.0.0.31", undefined],
         ]);
+        expect(recorder.providerOf("host-key-w1")).toMatch(/::probes::/);
         // The recorded key stays as it was; the trusted ones are the resources' outputs.
         expect(kept.nodes[0].ssh?.hostKey).toBe(KEY_M1);
         expect(pulumi.Output.isInstance(kept.nodes[1].ssh?.hostKey)).toBe(true);

@@ -31,6 +31,7 @@ import {
     SEEN_DOWN,
 } from "../../components";
 import { scriptBundle, scriptText, scriptsDir } from "../../components/remoteScript";
+import { ProbeHost } from "../../components/zookeeperProbe";
 
 const REMOTE = "command:remote:Command";
 const PROBE = "pulumi-nodejs:dynamic/swarm-ha:SwarmProbe";
@@ -101,6 +102,21 @@ describe("SwarmCluster resources", () => {
         for (const r of rs) {
             expect(r.parent).toBe("one");
         }
+    });
+
+    test("given a pulumi-nodejs provider, the probe runs on it and the cluster makes none", async () => {
+        const c = new SwarmCluster("given", args(cluster(1, 0)), {
+            providers: [new ProbeHost("shared")],
+            transformations: [recorder.transformation],
+        });
+        await resolve(c.managers);
+        await settle();
+        expect(recorder.providerOf("given-probe")).toMatch(/::shared::/);
+        expect(
+            recorder.resources.filter(
+                (r) => r.type === "pulumi:providers:pulumi-nodejs" && r.name === "given-probe",
+            ),
+        ).toEqual([]);
     });
 
     test("3 managers + 2 workers: every child, its parent and its dependencies", async () => {

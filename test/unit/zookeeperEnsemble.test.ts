@@ -58,6 +58,7 @@ import {
     superDigest,
     validateZooKeeperArgs,
 } from "../../components";
+import { ProbeHost } from "../../components/zookeeperProbe";
 import { renderScript, scriptsDir, stepCommand } from "../../components/remoteScript";
 
 const REMOTE = "command:remote:Command";
@@ -191,6 +192,18 @@ describe("ZooKeeperEnsemble resources", () => {
         expect(create.split("\n").slice(-3)).toEqual(
             ["lib", "zk-health", "zk-heal"].map((f) => `. '${scriptsDir("h")}/${f}.sh'`),
         );
+    });
+
+    test("given a pulumi-nodejs provider, the probe runs on it and the ensemble makes none", async () => {
+        const shared = new ProbeHost("shared");
+        const zk = new ZooKeeperEnsemble("given", args([1, 2, 3]), {
+            providers: [shared],
+            transformations: [recorder.transformation],
+        });
+        await resolve(zk.servers);
+        await settle();
+        expect(recorder.providerOf("given-serving")).toMatch(/::shared::/);
+        expect(recorder.resources.map((r) => r.name)).not.toContain("given-probe");
     });
 
     test("a tickTime change changes every server's step and the config hash", async () => {
