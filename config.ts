@@ -12,7 +12,7 @@ import {
     SwarmNodeArgs,
     SwarmRole,
     ZooKeeperServerArgs,
-} from "./components";
+} from "./components/internal";
 import { ServiceSettings, parseServices } from "./serviceConfig";
 import { STACK } from "./configSchema";
 import { rules, shown } from "./components/grammar";

@@ -52,7 +52,7 @@ import {
     validateSwarmMonitoringArgs,
     validateSwarmServiceArgs,
     validateZooKeeperArgs,
-} from "./components";
+} from "./components/internal";
 import { TrustedHostKey } from "./components/trustedHostKey";
 import { ProbeHost } from "./components/zookeeperProbe";
 import { runOnAll } from "./components/ssh";

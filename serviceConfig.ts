@@ -1,7 +1,7 @@
 // `swarm-ha:services`: the stack's services, a map of name to settings, read and checked with
 // errors that name the key (`swarm-ha:services.web.replicas`), and turned into SwarmService args.
 import * as pulumi from "@pulumi/pulumi";
-import { ServiceFileArgs, ServiceUpdateArgs, SwarmServiceArgs } from "./components";
+import { ServiceFileArgs, ServiceUpdateArgs, SwarmServiceArgs } from "./components/internal";
 
 /** One service as written in a stack file. */
 export interface ServiceConfig {

@@ -1,13 +1,55 @@
-// The library's public surface: the components and their argument types.
-export * from "./ssh";
-export * from "./validation";
-export * from "./swarmCluster";
-export * from "./swarmService";
-export * from "./zookeeperEnsemble";
-export * from "./dockerRead";
-export * from "./registry";
-export * from "./monitoring";
-export * from "./swarmQuorum";
-export * from "./swarmDrift";
-export * from "./ipsec";
+// The package's public surface ("swarm-ha"): the components, their arguments and outputs, the
+// validators they run, and service discovery. Everything else is internal (internal.ts), free to
+// change between versions.
+export { SwarmCluster, validateSwarmClusterArgs } from "./swarmCluster";
+export type {
+    DockerInstallArgs,
+    DockerInstallMethod,
+    NodeAvailability,
+    RestrictedPortArgs,
+    SwarmClusterArgs,
+    SwarmFirewallArgs,
+    SwarmNodeArgs,
+    SwarmNodeInfo,
+    SwarmNodeStatus,
+    SwarmRole,
+} from "./swarmCluster";
+export { observeSwarm } from "./swarmDrift";
+export type { SwarmObservation } from "./swarmDrift";
+export type { SshArgs, SshLoginCheck, SshOverrides } from "./ssh";
 export { ProbeHost } from "./zookeeperProbe";
+export { ValidationError } from "./validation";
+
+export { SwarmService, validateSwarmServiceArgs } from "./swarmService";
+export type {
+    ServiceFileArgs,
+    ServiceNetworkArgs,
+    ServicePortArgs,
+    ServiceTask,
+    ServiceUpdateArgs,
+    SwarmServiceArgs,
+} from "./swarmService";
+
+export { ZooKeeperEnsemble, validateZooKeeperArgs } from "./zookeeperEnsemble";
+export type {
+    ZooKeeperEnsembleArgs,
+    ZooKeeperFirewallArgs,
+    ZooKeeperInstallArgs,
+    ZooKeeperServerArgs,
+    ZooKeeperServerStatus,
+    ZooKeeperTlsArgs,
+    ZooKeeperUserArgs,
+} from "./zookeeperEnsemble";
+
+export { ServiceRegistry, validateServiceRegistryArgs } from "./registry/serviceRegistry";
+export type { ServiceRegistryArgs } from "./registry/serviceRegistry";
+export { discoverAll, discoverInstances, instanceEndpoint } from "./registry/discovery";
+export type { DiscoverOptions, ServiceInstance } from "./registry/discovery";
+export type { ZkConnectOptions } from "./registry/zkClient";
+
+export { SwarmMonitoring, validateSwarmMonitoringArgs } from "./monitoring/swarmMonitoring";
+export type { MonitoringImages, SwarmMonitoringArgs } from "./monitoring/swarmMonitoring";
+export type { MonitoredZooKeeperServer } from "./monitoring/prometheusConfig";
+
+export { DockerReadProxy, validateDockerReadProxyArgs } from "./dockerRead/dockerReadProxy";
+export type { DockerReadProxyArgs, ServiceMount } from "./dockerRead/dockerReadProxy";

@@ -22,7 +22,7 @@ import {
 import { renderScript } from "../components/remoteScript";
 import { firewallParameters, labelLines } from "../components/swarmCluster";
 import { NodeConfig } from "../config";
-import { ZkClient } from "../components";
+import { ZkClient } from "../components/internal";
 import { Row, cliRun, previewBench, printRows } from "./benchPreview";
 
 const LAB = `${__dirname}/../lab/lab.sh`;

@@ -7,7 +7,7 @@ import { execFileSync } from "child_process";
 import { EngineEvent } from "@pulumi/pulumi/automation";
 import { REPO, changes, loadEnv, openStack, plainOutputs } from "./automation";
 import { srvrMode } from "../components/zookeeperProbe";
-import { discoverAll, instanceEndpoint } from "../components";
+import { discoverAll, instanceEndpoint } from "../components/internal";
 import { httpGet } from "./http";
 
 const started = Date.now();

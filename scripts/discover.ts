@@ -5,7 +5,12 @@
 // ensemble's CA when it speaks TLS; with --connect, --tls-ca names the CA's certificate file.
 import { execFileSync } from "child_process";
 import * as fs from "fs";
-import { discoverAll, discoverInstances, instanceEndpoint, ServiceInstance } from "../components";
+import {
+    discoverAll,
+    discoverInstances,
+    instanceEndpoint,
+    ServiceInstance,
+} from "../components/internal";
 import { labStackEnv, loadEnv, REPO } from "./automation";
 
 interface Args {

@@ -4,7 +4,7 @@
 // one line of JSON: the longest gap between two successes of any reader and of any writer, in ms,
 // and every gap over 300 ms with the time it ended.
 //   ts-node scripts/zkClients.ts CONNECT_STRING SPIN_DELAY_MS
-import { ZkClient } from "../components";
+import { ZkClient } from "../components/internal";
 
 const ZNODE = "/swarm-ha-bench";
 const PERIOD_MS = 50;

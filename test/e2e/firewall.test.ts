@@ -16,7 +16,7 @@ import * as http from "http";
 import * as net from "net";
 import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
-import { ZkClient } from "../../components";
+import { ZkClient } from "../../components/internal";
 import { srvrMode } from "../../components/zookeeperProbe";
 import { execFileSync } from "child_process";
 import { changes, labInfo, loadEnv, openStack } from "../../scripts/automation";

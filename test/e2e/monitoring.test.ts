@@ -21,7 +21,7 @@ import {
     MonitoringPlan,
     alertRules,
     rulesFile,
-} from "../../components";
+} from "../../components/internal";
 import { DEV, freshLab, freshStack, lab, onHost, record } from "./helpers";
 
 jest.setTimeout(20 * 60 * 1000);

@@ -14,7 +14,12 @@ import { Stack } from "@pulumi/pulumi/automation";
 import { REPO, openStack } from "../../scripts/automation";
 import { ServiceConfig } from "../../serviceConfig";
 import { NodeConfig } from "../../config";
-import { ZkClient, discoverInstances, REGISTRAR_ELECTION, superDigest } from "../../components";
+import {
+    ZkClient,
+    discoverInstances,
+    REGISTRAR_ELECTION,
+    superDigest,
+} from "../../components/internal";
 import { srvrMode } from "../../components/zookeeperProbe";
 import {
     DEV,

@@ -9,7 +9,7 @@ import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
 import { REPO, changes, openStack, withoutEnsemble } from "../../scripts/automation";
 import { ServiceConfig } from "../../serviceConfig";
-import { ServiceUpdateArgs } from "../../components";
+import { ServiceUpdateArgs } from "../../components/internal";
 import { DEV, W3, WITHOUT_MONITORING, freshLab, freshStack, lab, onHost, record } from "./helpers";
 import { httpGet } from "../../scripts/http";
 

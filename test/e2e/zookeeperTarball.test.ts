@@ -14,7 +14,7 @@ import * as net from "net";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
-import { ZooKeeperEnsemble } from "../../components";
+import { ZooKeeperEnsemble } from "../../components/internal";
 import { srvrMode } from "../../components/zookeeperProbe";
 import { REPO, labInfo, labStackEnv, linkModules, loadEnv } from "../../scripts/automation";
 import { lab, onHost, record, removeStack } from "./helpers";

@@ -30,6 +30,29 @@ test("the package's entry is the built JavaScript, with the components", () => {
     expect(typeof pkg.ZooKeeperEnsemble).toBe("function");
 });
 
+test("the package's public names: the components, their validators, discovery and the probe host", () => {
+    expect(Object.keys(pkg).sort()).toEqual([
+        "DockerReadProxy",
+        "ProbeHost",
+        "ServiceRegistry",
+        "SwarmCluster",
+        "SwarmMonitoring",
+        "SwarmService",
+        "ValidationError",
+        "ZooKeeperEnsemble",
+        "discoverAll",
+        "discoverInstances",
+        "instanceEndpoint",
+        "observeSwarm",
+        "validateDockerReadProxyArgs",
+        "validateServiceRegistryArgs",
+        "validateSwarmClusterArgs",
+        "validateSwarmMonitoringArgs",
+        "validateSwarmServiceArgs",
+        "validateZooKeeperArgs",
+    ]);
+});
+
 test("the consumer composes a cluster and a service on the cluster's provider", async () => {
     const outputs = consumer();
     expect(await resolve(outputs.leader as pulumi.Output<string>)).toBe("10.5.0.1");

@@ -15,7 +15,7 @@ import {
     DockerReadProxy,
     DockerReadProxyArgs,
     validateDockerReadProxyArgs,
-} from "../../components";
+} from "../../components/internal";
 
 const provider = new docker.Provider("cluster-provider", { host: "ssh://root@10.0.0.1:22" });
 

@@ -18,7 +18,7 @@ import {
     validateSwarmMonitoringArgs,
     validateSwarmServiceArgs,
     validateZooKeeperArgs,
-} from "../../components";
+} from "../../components/internal";
 
 /** Values a mistaken or malicious user writes, by what they try. */
 const HOSTILE: Record<string, string> = {

@@ -20,7 +20,7 @@ import {
     prometheusConfig,
     serviceLabels,
     validateSwarmMonitoringArgs,
-} from "../../components";
+} from "../../components/internal";
 import { parseMonitoring } from "../../config";
 
 const provider = new docker.Provider("cluster-provider", { host: "ssh://root@10.0.0.1:22" });

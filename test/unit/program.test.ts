@@ -21,7 +21,7 @@ import {
 } from "../../program";
 import { trustedHostKeyProvider } from "../../components/trustedHostKey";
 import { ProbeHost } from "../../components/zookeeperProbe";
-import { FIREWALL_OFF, firewallParameters } from "../../components";
+import { FIREWALL_OFF, firewallParameters } from "../../components/internal";
 
 /** A config source over plain values, as pulumi.Config reads them, and files by path. */
 function source(values: Record<string, unknown>, files: Record<string, string> = {}): ConfigSource {

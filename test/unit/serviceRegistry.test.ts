@@ -23,7 +23,7 @@ import {
     serviceLabels,
     validateServiceRegistryArgs,
     validateSwarmServiceArgs,
-} from "../../components";
+} from "../../components/internal";
 
 const provider = new docker.Provider("cluster-provider", { host: "ssh://root@10.0.0.1:22" });
 const CONNECT = "172.30.213.11:2181,172.30.213.12:2181,172.30.213.13:2181";

@@ -13,7 +13,7 @@ import { Recorder, resolve, settle, stepStdout } from "./recorder";
 const recorder = new Recorder(stepStdout);
 recorder.install();
 
-import { SwarmCluster, ZooKeeperEnsemble, labelLines } from "../../components";
+import { SwarmCluster, ZooKeeperEnsemble, labelLines } from "../../components/internal";
 import { rules } from "../../components/grammar";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "step-params-"));

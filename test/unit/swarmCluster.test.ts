@@ -29,7 +29,7 @@ import {
     validateSwarmClusterArgs,
     MANAGER_RELAY,
     SEEN_DOWN,
-} from "../../components";
+} from "../../components/internal";
 import { scriptBundle, scriptText, scriptsDir } from "../../components/remoteScript";
 import { ProbeHost } from "../../components/zookeeperProbe";
 

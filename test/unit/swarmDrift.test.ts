@@ -15,7 +15,7 @@ import {
     SEEN_DOWN,
     SEEN_DOWN_AFTER_SECONDS,
     swarmDrift,
-} from "../../components";
+} from "../../components/internal";
 import {
     SwarmProbeInputs,
     SwarmProbeState,

@@ -1,6 +1,11 @@
 // Unit tests of the quorum-aware plan: the swarm's members as a manager reports them, and which
 // changes of managers are refused before anything changes, with the numbers.
-import { SwarmMember, SwarmNodeArgs, parseMembers, quorumProblems } from "../../components";
+import {
+    SwarmMember,
+    SwarmNodeArgs,
+    parseMembers,
+    quorumProblems,
+} from "../../components/internal";
 
 const m = (n: number, reachable = true): SwarmMember => ({
     id: `idm${n}`,

@@ -21,7 +21,7 @@ import {
     tasksCommand,
     CONVERGENCE_POLL_SECONDS,
     durationSeconds,
-} from "../../components";
+} from "../../components/internal";
 
 const provider = new docker.Provider("cluster-provider", { host: "ssh://root@10.0.0.1:22" });
 

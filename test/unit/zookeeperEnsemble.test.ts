@@ -57,7 +57,7 @@ import {
     saltedSha,
     superDigest,
     validateZooKeeperArgs,
-} from "../../components";
+} from "../../components/internal";
 import { ProbeHost } from "../../components/zookeeperProbe";
 import { renderScript, scriptsDir, stepCommand } from "../../components/remoteScript";
 
