@@ -2,9 +2,10 @@
 # What `npm run demo` and `npm test` do first, so that each works alone on a fresh clone: the npm
 # packages (npm ci, when node_modules is missing or older than package-lock.json), the machine's
 # tools the suite uses (shellcheck, ssh, openssl, a JDK and Apache Curator's service discovery,
-# which the registry's tests read it with, from Debian's packages, when missing), then the engine
-# and the official plugins (scripts/setup.sh). The lab installs its own needs (Docker,
-# debootstrap); the registrar's image needs Go (1.26, as on this project's machines).
+# which the registry's tests read it with, from Debian's packages, when missing; actionlint, built
+# with Go, for the workflows' lint), then the engine and the official plugins (scripts/setup.sh).
+# The lab installs its own needs (Docker, debootstrap); the registrar's image needs Go (1.26, as on
+# this project's machines).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=/dev/null
@@ -55,5 +56,12 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 command -v go >/dev/null 2>&1 ||
   { echo "bootstrap: no go command; the registrar's image is built with Go 1.26 (GOTOOLCHAIN=local)" >&2; exit 1; }
+# actionlint checks the GitHub workflows in `npm run lint`: built once per version from the Go
+# module proxy into the cache's bin, which env.sh puts on PATH.
+ACTIONLINT_VERSION=1.7.12
+if [ "$("$SWARM_HA_CACHE/bin/actionlint" -version 2>/dev/null | head -1)" != "v$ACTIONLINT_VERSION" ]; then
+  echo "bootstrap: actionlint $ACTIONLINT_VERSION (go install)"
+  GOBIN="$SWARM_HA_CACHE/bin" go install "github.com/rhysd/actionlint/cmd/actionlint@v$ACTIONLINT_VERSION"
+fi
 
 bash scripts/setup.sh
