@@ -645,10 +645,17 @@ export class SwarmService extends pulumi.ComponentResource {
                     ),
                     // What the swarm reports, and what was asked: a rollback finished before the
                     // provider read the service back reports the old spec, yet the step must run.
+                    // Each as a hash: a preview shows two values changing, not the provider's
+                    // planned spec, which lists empty fields (args: [], sysctl: {}) that the
+                    // update never sets.
                     triggers: [
-                        this.service.mode,
-                        this.service.taskSpec,
-                        this.service.endpointSpec,
+                        pulumi
+                            .all([
+                                this.service.mode,
+                                this.service.taskSpec,
+                                this.service.endpointSpec,
+                            ])
+                            .apply((reported) => contentHash(JSON.stringify(reported))),
                         pulumi
                             .output({
                                 mode: spec.mode,

@@ -394,6 +394,15 @@ test("a pull request's preview, from its own checkout, shows the change and appl
         expect(out).toMatch(hidden);
         expect(out.replace(hidden, "")).not.toMatch(/taskSpec/);
         expect(out).toMatch(/~ 1 to update/);
+        // The tasks step runs again, which its two hashes changing say: what the swarm reports
+        // and what was asked; not the provider's planned task spec.
+        const hash = '"[0-9a-f]{12}" => "[0-9a-f]{12}"';
+        expect(out).toMatch(
+            new RegExp(
+                `~ triggers: \\[\\n\\s*~ \\[0\\]: ${hash}\\n\\s*~ \\[1\\]: ${hash}\\n\\s*\\]`,
+            ),
+        );
+        expect(out).toMatch(/\+-1 to replace/);
     } finally {
         fs.rmSync(checkout, { recursive: true, force: true });
     }

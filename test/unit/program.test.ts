@@ -21,7 +21,7 @@ import {
 } from "../../program";
 import { trustedHostKeyProvider } from "../../components/trustedHostKey";
 import { ProbeHost } from "../../components/zookeeperProbe";
-import { FIREWALL_OFF, firewallParameters } from "../../components/internal";
+import { FIREWALL_OFF, contentHash, firewallParameters } from "../../components/internal";
 
 /** A config source over plain values, as pulumi.Config reads them, and files by path. */
 function source(values: Record<string, unknown>, files: Record<string, string> = {}): ConfigSource {
@@ -757,11 +757,13 @@ describe("program", () => {
         const tasks = recorder.byName("web-tasks");
         expect((tasks.inputs.connection as { host: string }).host).toBe("127.0.0.11");
         // Run again on each change of the service's mode, task and endpoint specs as the swarm
-        // reports them, and of what was asked (a hash of it): a rollback done before the provider
-        // read the service back reports the old spec.
-        const triggers = tasks.inputs.triggers as unknown[];
-        expect(triggers).toHaveLength(4);
-        expect(triggers[3]).toMatch(/^[0-9a-f]{12}$/);
+        // reports them, and of what was asked: a rollback done before the provider read the
+        // service back reports the old spec. Both as hashes, so a preview shows two values change.
+        const reported = spec as unknown as Record<string, unknown>;
+        expect(tasks.inputs.triggers).toEqual([
+            contentHash(JSON.stringify([reported.mode, reported.taskSpec, reported.endpointSpec])),
+            expect.stringMatching(/^[0-9a-f]{12}$/),
+        ]);
         // That step waits for the service to converge (3 min at most); the provider does not.
         expect(String(tasks.inputs.create)).toContain("--filter _up-to-date=true");
         expect(String(tasks.inputs.create)).toContain("until=$(($(date +%s) + 180))");
