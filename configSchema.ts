@@ -49,6 +49,12 @@ const file = (secret: boolean) =>
 /** One service of `swarm-ha:services`. */
 export const SERVICE = s.object({
     image: s.text(rules.image, { required: true, missing: 'give the image, such as "nginx:1.27"' }),
+    registryAuth: s.object({
+        server: s.text(rules.registry, { required: true }),
+        username: s.text(rules.registryUser, { required: true }),
+        password: s.text(rules.registryPassword, { required: true, secret: true }),
+    }),
+    pinDigest: s.bool(),
     replicas: s.int(0, 10000),
     global: s.bool(),
     command: s.list(s.text(rules.text)),

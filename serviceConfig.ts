@@ -6,6 +6,8 @@ import { ServiceFileArgs, ServiceUpdateArgs, SwarmServiceArgs } from "./componen
 /** One service as written in a stack file. */
 export interface ServiceConfig {
     image: string;
+    registryAuth?: { server: string; username: string; password: string };
+    pinDigest?: boolean;
     replicas?: number;
     global?: boolean;
     command?: string[];
@@ -148,6 +150,12 @@ export function parseServices(
             zookeeper: s.zookeeper ?? false,
             args: {
                 image: s.image,
+                registryAuth: s.registryAuth && {
+                    server: s.registryAuth.server,
+                    username: s.registryAuth.username,
+                    password: pulumi.secret(s.registryAuth.password),
+                },
+                pinDigest: s.pinDigest,
                 replicas: s.replicas,
                 global: s.global,
                 command: s.command && (secret ? s.command.map((c) => pulumi.secret(c)) : s.command),

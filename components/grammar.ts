@@ -59,6 +59,16 @@ const IMAGE_REFERENCE = new RegExp(
         "(?::[\\w][\\w.-]{0,127})?(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?$",
 );
 
+/**
+ * The registry an image reference names, as Docker reads it: the part before the first '/' when it
+ * has a '.' or a ':' or is "localhost", else Docker Hub ("docker.io").
+ */
+export function imageRegistry(image: string): string {
+    const slash = image.indexOf("/");
+    const first = slash < 0 ? "" : image.slice(0, slash);
+    return /[.:]/.test(first) || first === "localhost" ? first : "docker.io";
+}
+
 /** Folders of the system itself, which no component may own (and a removal would empty). */
 const SYSTEM_DIRS = [
     "/bin",
@@ -161,6 +171,24 @@ export const rules = {
         'use an image reference such as "nginx:1.27" or "registry.example:5000/team/app@sha256:..." (lower-case path, 255 characters at most before the tag)',
         (v) => IMAGE_REFERENCE.test(v) && v.split(/[:@]/)[0].length <= 255,
         512,
+    ),
+    /** A registry's address in an image reference: a host name or IPv4 address, and a port. */
+    registry: pattern(
+        'use the registry\'s host and port as an image names it, such as "registry.example:5000" (no scheme or path)',
+        new RegExp(`^${IMAGE_DOMAIN}$`),
+        255,
+    ),
+    /** A user name at a registry: printable characters, no space ("robot$team+ci" is one). */
+    registryUser: pattern(
+        "use the registry's user name: printable characters without spaces (255 at most)",
+        /^[\x21-\x7e]+$/,
+        255,
+    ),
+    /** A registry's password: any text on one line, not empty. */
+    registryPassword: rule(
+        "use a password that is not empty, on one line, without control characters",
+        (v) => !CONTROL.test(v),
+        4096,
     ),
     /** A Docker network, secret or config name. */
     dockerName: pattern(

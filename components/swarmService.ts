@@ -7,7 +7,7 @@ import * as docker from "@pulumi/docker";
 import * as random from "@pulumi/random";
 import * as inputs from "@pulumi/docker/types/input";
 import * as commandTypes from "@pulumi/command/types/input";
-import { ruleProblem, rules } from "./grammar";
+import { imageRegistry, ruleProblem, rules } from "./grammar";
 import { remoteStep } from "./remoteStep";
 import { shellQuote } from "./remoteScript";
 import { METRICS_PATH_LABEL, METRICS_PORT_LABEL } from "./monitoring/prometheusConfig";
@@ -66,6 +66,19 @@ export interface ServiceUpdateArgs {
 export interface SwarmServiceArgs {
     /** The image, e.g. "nginx:1.27" or a locally loaded "swarm-ha-web:3". Required, non-empty. */
     image: pulumi.Input<string>;
+    /**
+     * Credentials for the image's private registry (`server`: its host and port as the image names
+     * it): sent with every create and update, so that each node pulls with them, as `docker service
+     * create --with-registry-auth` does. Pass the password as a secret. Default: none.
+     */
+    registryAuth?: { server: string; username: string; password: pulumi.Input<string> };
+    /**
+     * Run the image by the digest its tag names now: at every preview and `up` the registry is asked
+     * from where Pulumi runs (with `registryAuth` when given), and the service runs
+     * `IMAGE@sha256:...`; a tag moved to another digest shows in the preview as an image change and
+     * rolls the service. An image given with a digest is run as given. Default: false.
+     */
+    pinDigest?: boolean;
     /** Replicas of a replicated service (a whole number, 0 or more). Default: 1 unless `global`. */
     replicas?: number;
     /** One task on every node that matches the placement, instead of `replicas`. Default: false. */
@@ -198,6 +211,27 @@ export function validateSwarmServiceArgs(name: string, args: SwarmServiceArgs): 
             (f) => ruleProblem(`${p}: target`, rules.containerPath, f.target),
         ),
     );
+    if (args.registryAuth) {
+        const auth = args.registryAuth;
+        problems.push(
+            ...ruleProblem(`${p}: registryAuth server`, rules.registry, auth.server),
+            ...ruleProblem(`${p}: registryAuth username`, rules.registryUser, auth.username),
+        );
+        if (typeof auth.password === "string" && !rules.registryPassword.test(auth.password)) {
+            // Never shown: it is a password.
+            problems.push(`${p}: registryAuth password; ${rules.registryPassword.says}.`);
+        }
+        if (
+            typeof args.image === "string" &&
+            rules.image.test(args.image) &&
+            rules.registry.test(auth.server) &&
+            imageRegistry(args.image) !== auth.server
+        ) {
+            problems.push(
+                `${p}: registryAuth server is "${auth.server}" but the image "${args.image}" is pulled from ${imageRegistry(args.image)}; give the credentials of the image's registry.`,
+            );
+        }
+    }
     if (args.global && args.replicas !== undefined) {
         problems.push(
             `${p}: replicas is ${args.replicas} with global true; a global service runs one task per node, so leave replicas unset.`,
@@ -562,12 +596,17 @@ export class SwarmService extends pulumi.ComponentResource {
 
         const global = args.global ?? false;
         const waitForConvergence = args.waitForConvergence ?? true;
+        const auth = args.registryAuth && {
+            serverAddress: args.registryAuth.server,
+            username: args.registryAuth.username,
+            password: pulumi.secret(args.registryAuth.password),
+        };
         const spec: docker.ServiceArgs = {
             name,
             mode: global ? { global: true } : { replicated: { replicas: args.replicas ?? 1 } },
             taskSpec: {
                 containerSpec: {
-                    image: args.image,
+                    image: args.pinDigest ? this.pinned(name, args) : args.image,
                     commands: args.command,
                     args: args.args,
                     env: Object.keys(env).length > 0 ? env : undefined,
@@ -617,6 +656,7 @@ export class SwarmService extends pulumi.ComponentResource {
                     ? { delay: "2s", timeout: args.convergenceTimeout ?? "3m" }
                     : undefined,
             labels: serviceLabels(args),
+            auth,
         };
         this.service = new docker.Service(`${name}-service`, spec, {
             parent: this,
@@ -676,5 +716,43 @@ export class SwarmService extends pulumi.ComponentResource {
             tasks: this.tasks,
             addresses: this.addresses,
         });
+    }
+
+    /**
+     * The image by the digest its tag names now (pinDigest), asked of its registry at every
+     * preview and up by a Docker provider of the service's own that holds the registry's
+     * credentials and never dials an engine: `IMAGE@sha256:...`. An image with a digest is kept.
+     */
+    private pinned(name: string, args: SwarmServiceArgs): pulumi.Output<string> {
+        if (typeof args.image === "string" && args.image.includes("@")) {
+            return pulumi.output(args.image);
+        }
+        const auth = args.registryAuth;
+        const lookup = new docker.Provider(
+            `${name}-registry`,
+            {
+                disableDockerDaemonCheck: true,
+                registryAuth: auth && [
+                    {
+                        address: auth.server,
+                        username: auth.username,
+                        password: pulumi.secret(auth.password),
+                    },
+                ],
+            },
+            { parent: this },
+        );
+        return pulumi
+            .output(args.image)
+            .apply((image) =>
+                image.includes("@")
+                    ? pulumi.output(image)
+                    : docker
+                          .getRegistryImageOutput(
+                              { name: image },
+                              { provider: lookup, parent: this },
+                          )
+                          .apply((found) => `${image}@${found.sha256Digest}`),
+            );
     }
 }

@@ -5,12 +5,24 @@
 // secrets and configs rolled onto new objects; name resolution across nodes on an overlay; a broken
 // image rolled back while the old tasks serve; destroy leaving nothing of the services behind.
 import { execFileSync, spawn } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
 import { REPO, changes, openStack, withoutEnsemble } from "../../scripts/automation";
 import { ServiceConfig } from "../../serviceConfig";
 import { ServiceUpdateArgs } from "../../components/internal";
-import { DEV, W3, WITHOUT_MONITORING, freshLab, freshStack, lab, onHost, record } from "./helpers";
+import {
+    DEV,
+    W3,
+    WITHOUT_MONITORING,
+    freshLab,
+    freshStack,
+    lab,
+    onHost,
+    record,
+    transcript,
+} from "./helpers";
 import { httpGet } from "../../scripts/http";
 
 jest.setTimeout(20 * 60 * 1000);
@@ -386,6 +398,180 @@ test("global mode: one task per node, and a node added to the cluster gets one",
     await stack.setAllConfig({ "swarm-ha:nodes": { value: JSON.stringify([...DEV, W3]) } });
     await stack.up({ onOutput: record, color: "never" });
     expect((await runningTasks("agent", 6)).map((t) => t.split(" ")[1])).toContain("lab-w3");
+});
+
+test("a private registry with basic auth: every node pulls with the service's credentials; pinned by digest, a moved tag rolls the service", async () => {
+    // The registry: Debian's docker-registry on lab-w3 (not a node yet), TLS from a CA made here,
+    // basic auth. The nodes trust the CA for that registry only; so does Pulumi's lookup (Go reads
+    // SSL_CERT_FILE), as a datacenter's hosts and runner trust its own CA.
+    const tls = fs.mkdtempSync(path.join(os.tmpdir(), "swarm-ha-registry-"));
+    const openssl = (...args: string[]) =>
+        execFileSync("openssl", args, { cwd: tls, stdio: "pipe" });
+    openssl(
+        "req",
+        "-x509",
+        "-newkey",
+        "ed25519",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=e2e CA",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.crt",
+    );
+    openssl(
+        "req",
+        "-newkey",
+        "ed25519",
+        "-nodes",
+        "-subj",
+        `/CN=${W3.host}`,
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+    );
+    fs.writeFileSync(path.join(tls, "san.ext"), `subjectAltName=IP:${W3.host}\n`);
+    openssl(
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "san.ext",
+        "-out",
+        "server.crt",
+    );
+    const file = (name: string) =>
+        Buffer.from(fs.readFileSync(path.join(tls, name))).toString("base64");
+    const registry = `${W3.host}:5443`;
+    const password = "e2e pass: $(touch /tmp/pwned) 'q'";
+    onHost(
+        "lab-w3",
+        [
+            "set -e",
+            "apt-get update -qq",
+            "DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-registry apache2-utils >/dev/null",
+            "cd /etc/docker/registry",
+            `echo ${file("server.crt")} | base64 -d >server.crt`,
+            `echo ${file("server.key")} | base64 -d >server.key`,
+            "chown docker-registry server.key && chmod 600 server.key",
+            `printf '%s' ${Buffer.from(password).toString("base64")} | base64 -d | htpasswd -iBc htpasswd ci 2>/dev/null`,
+            "cat >config.yml <<'EOF'",
+            "version: 0.1",
+            "storage: { filesystem: { rootdirectory: /var/lib/docker-registry } }",
+            "http: { addr: ':5443', tls: { certificate: /etc/docker/registry/server.crt, key: /etc/docker/registry/server.key } }",
+            "auth: { htpasswd: { realm: e2e, path: /etc/docker/registry/htpasswd } }",
+            "EOF",
+            "systemctl restart docker-registry",
+        ].join("\n"),
+    );
+    for (const n of DEV) {
+        onHost(
+            n.name,
+            `mkdir -p /etc/docker/certs.d/${registry} && echo ${file("ca.crt")} | base64 -d >/etc/docker/certs.d/${registry}/ca.crt`,
+        );
+    }
+    // Pushed from lab-m1 with a login of its own that is removed after: no node keeps one.
+    const push = (local: string, tag: string): string => {
+        const out = onHost(
+            "lab-m1",
+            [
+                "set -e",
+                "export DOCKER_CONFIG=$(mktemp -d)",
+                `printf '%s' ${Buffer.from(password).toString("base64")} | base64 -d | docker login -u ci --password-stdin ${registry} >/dev/null`,
+                `docker tag ${local} ${registry}/team/web:${tag}`,
+                `docker push ${registry}/team/web:${tag}`,
+                'rm -rf "$DOCKER_CONFIG"',
+            ].join("\n"),
+        );
+        return /digest: (sha256:[0-9a-f]{64})/.exec(out)![1];
+    };
+    const first = push("swarm-ha-web:3", "1");
+    const priv = (): ServiceConfig => ({
+        image: `${registry}/team/web:1`,
+        registryAuth: { server: registry, username: "ci", password },
+        pinDigest: true,
+        replicas: 5,
+        maxReplicasPerNode: 1,
+        update: UPDATE,
+    });
+    const trusted = path.join(tls, "bundle.crt");
+    fs.writeFileSync(
+        trusted,
+        fs.readFileSync("/etc/ssl/certs/ca-certificates.crt", "utf8") +
+            fs.readFileSync(path.join(tls, "ca.crt"), "utf8"),
+    );
+    const before = process.env.SSL_CERT_FILE;
+    process.env.SSL_CERT_FILE = trusted;
+    try {
+        const secretly = (services: Record<string, ServiceConfig>) =>
+            stack.setAllConfig({
+                "swarm-ha:services": { value: JSON.stringify(services), secret: true },
+            });
+        await secretly({ web: web(), priv: priv() });
+        await stack.up({ onOutput: record, color: "never" });
+        const image = () =>
+            onHost(
+                "lab-m1",
+                "docker service inspect -f '{{.Spec.TaskTemplate.ContainerSpec.Image}}' priv",
+            );
+        expect(image()).toBe(`${registry}/team/web:1@${first}`);
+        // One task on each of the 5 nodes, none of which holds a login: the credentials came with
+        // the service.
+        expect(await runningTasks("priv", 5, 120)).toHaveLength(5);
+        for (const n of DEV) {
+            expect(onHost(n.name, "ls /root/.docker/config.json 2>/dev/null || echo none")).toBe(
+                "none",
+            );
+        }
+
+        // The tag moves to another image: the preview shows the digest change, up rolls onto it.
+        onHost(
+            "lab-m1",
+            "printf 'FROM swarm-ha-web:3\\nLABEL moved=1\\n' | DOCKER_BUILDKIT=0 docker build -q -t e2e-moved - >/dev/null",
+        );
+        const moved = push("e2e-moved", "1");
+        expect(moved).not.toBe(first);
+        const preview = await stack.preview({ diff: true, color: "never" });
+        expect(preview.stdout).toContain(`@${first}" => "${registry}/team/web:1@${moved}"`);
+        expect(preview.changeSummary.update).toBe(1);
+        await stack.up({ onOutput: record, color: "never" });
+        expect(image()).toBe(`${registry}/team/web:1@${moved}`);
+        expect(await runningTasks("priv", 5, 120)).toHaveLength(5);
+
+        // A wrong password: refused at preview by the registry, nothing changed.
+        await secretly({
+            web: web(),
+            priv: {
+                ...priv(),
+                registryAuth: { server: registry, username: "ci", password: "wrong" },
+            },
+        });
+        await expect(stack.preview({ color: "never" })).rejects.toThrow(/401|nauthorized/);
+        expect(image()).toBe(`${registry}/team/web:1@${moved}`);
+
+        // The password is in neither the state nor anything the engine printed.
+        const state = JSON.stringify(await stack.exportStack());
+        expect(state).not.toContain(password);
+        expect(transcript.join("")).not.toContain(password);
+        await secretly({ web: web() });
+        await stack.up({ onOutput: record, color: "never" });
+    } finally {
+        if (before === undefined) delete process.env.SSL_CERT_FILE;
+        else process.env.SSL_CERT_FILE = before;
+        fs.rmSync(tls, { recursive: true, force: true });
+    }
 });
 
 test("rm: services taken out of the config are removed, with their network, secrets and configs", async () => {

@@ -44,6 +44,8 @@ const DATA_KEYS = [
     /^services\.web\.labels\.x$/,
     /^services\.web\.env\.X$/,
     /^services\.web\.secretEnv\.X$/,
+    // Sent to the Docker API as JSON (the service's auth, the lookup provider's registryAuth).
+    /^services\.web\.registryAuth\.(username|password)$/,
     /^services\.web\.(command|args|healthcheck\.test)\[0\]$/,
     /^services\.web\.(secrets|configs)\.x\.value$/,
     /^services\.web\.(secrets|configs)\.x\.file$/,
@@ -61,7 +63,12 @@ function base(): Record<string, unknown> {
         zkServers: [{ id: 1, node: "m1" }],
         zkInstall: "tarball",
         zkAuth: true,
-        services: { web: { image: "w:1" } },
+        services: {
+            web: {
+                image: "w:1",
+                registryAuth: { server: "docker.io", username: "u", password: "p" },
+            },
+        },
     };
 }
 
@@ -437,7 +444,7 @@ test("names of Object's own members are neither settings nor ways around a check
         [
             "swarm-ha:constructor is not a setting; use clusterName, nodes, hostKeys, sshUser, sshPort, sshDialAttempts, sshPrivateKey, sshPrivateKeyFile, knownHostsFile, trustOnFirstUse, dockerInstall, dockerVersion, autolock, joinTokenRotation, services, monitoring, firewall, registrarImage, dockerReadImage, zkServers, zkInstall, zkVersion, zkUrl, zkSha512, zkTickTime, zkHeapMb, zkAuth, zkSuperPassword, zkDynamicReconfig, zkTls.",
             "swarm-ha:nodes[0].constructor is not a setting; use name, host, advertiseAddress, role, labels, availability, sshUser, sshPort, hostKey.",
-            "swarm-ha:services.web.hasOwnProperty is not a setting; use image, replicas, global, command, args, env, secretEnv, ports, endpointMode, networks, encrypted, constraints, preferences, maxReplicasPerNode, limits, reservations, healthcheck, restartPolicy, update, rollback, secrets, configs, labels, zookeeper, register, registerPort, metricsPort, metricsPath.",
+            "swarm-ha:services.web.hasOwnProperty is not a setting; use image, registryAuth, pinDigest, replicas, global, command, args, env, secretEnv, ports, endpointMode, networks, encrypted, constraints, preferences, maxReplicasPerNode, limits, reservations, healthcheck, restartPolicy, update, rollback, secrets, configs, labels, zookeeper, register, registerPort, metricsPort, metricsPath.",
         ].join("\n"),
     );
 });

@@ -375,7 +375,7 @@ describe("readSettings", () => {
             [
                 "swarm-ha:services.Web: \"Web\" is not a valid name; use lower-case letters, digits and '-', starting and ending with a letter or digit (63 at most).",
                 'swarm-ha:services.Web.replicas is "3"; give a whole number.',
-                "swarm-ha:services.Web.colour is not a setting; use image, replicas, global, command, args, env, secretEnv, ports, endpointMode, networks, encrypted, constraints, preferences, maxReplicasPerNode, limits, reservations, healthcheck, restartPolicy, update, rollback, secrets, configs, labels, zookeeper, register, registerPort, metricsPort, metricsPath.",
+                "swarm-ha:services.Web.colour is not a setting; use image, registryAuth, pinDigest, replicas, global, command, args, env, secretEnv, ports, endpointMode, networks, encrypted, constraints, preferences, maxReplicasPerNode, limits, reservations, healthcheck, restartPolicy, update, rollback, secrets, configs, labels, zookeeper, register, registerPort, metricsPort, metricsPath.",
                 'swarm-ha:services.api.limits.memory is "lots"; give bytes or a size such as "256M" or "1G".',
                 'swarm-ha:services.api.image is missing; give the image, such as "nginx:1.27".',
                 "swarm-ha:services.db.secrets.pw needs exactly one of value and file.",

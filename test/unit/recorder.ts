@@ -2,6 +2,7 @@
 // a transformation that records each child's parent and dependsOn, and canned outputs for the
 // remote steps whose stdout other resources read. SwarmCluster's probe answers as its provider's
 // check would, from the previous state a test sets.
+import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { SwarmProbeInputs, SwarmProbeState, nextProbeState } from "../../components/swarmProbe";
 
@@ -32,6 +33,9 @@ export type StdoutFor = (name: string, inputs: Record<string, unknown>) => strin
 
 export class Recorder {
     public readonly resources: RecordedResource[] = [];
+    /** Every invoke, in order: its token, its inputs and the provider it went to. */
+    public readonly calls: { token: string; inputs: Record<string, unknown>; provider?: string }[] =
+        [];
     private readonly providers = new Map<string, string>();
     private readonly opts = new Map<
         string,
@@ -94,10 +98,25 @@ export class Recorder {
                     return { id: `${args.name}-id`, state };
                 },
                 // Look-ups: a network found by name has the ID "NAME-netid".
-                call: (args: pulumi.runtime.MockCallArgs) =>
-                    args.token === "docker:index/getNetwork:getNetwork"
-                        ? { id: `${String(args.inputs.name)}-netid`, name: args.inputs.name }
-                        : {},
+                call: (args: pulumi.runtime.MockCallArgs) => {
+                    this.calls.push({
+                        token: args.token,
+                        inputs: args.inputs,
+                        provider: args.provider,
+                    });
+                    if (args.token === "docker:index/getNetwork:getNetwork") {
+                        return { id: `${String(args.inputs.name)}-netid`, name: args.inputs.name };
+                    }
+                    if (args.token === "docker:index/getRegistryImage:getRegistryImage") {
+                        // The digest a registry would answer: one per reference, as a tag names.
+                        const digest = createHash("sha256").update(String(args.inputs.name));
+                        return {
+                            name: args.inputs.name,
+                            sha256Digest: `sha256:${digest.digest("hex")}`,
+                        };
+                    }
+                    return {};
+                },
             },
             "project",
             "stack",

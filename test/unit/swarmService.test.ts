@@ -1,6 +1,7 @@
 // Unit tests of SwarmService with Pulumi mocks: the exact docker.Service inputs for each argument,
 // hashed secret and config names, the provider used, and the validation messages.
 import { spawnSync } from "child_process";
+import { createHash } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -241,6 +242,102 @@ describe("SwarmService arguments", () => {
     });
 });
 
+describe("SwarmService private registries", () => {
+    const auth = { server: "registry.example:5000", username: "ci", password: pulumi.secret("pw") };
+
+    test("registryAuth: the credentials go with every create and update, the password secret", async () => {
+        const rs = await build("priv", {
+            image: "registry.example:5000/team/app:1",
+            registryAuth: auth,
+        });
+        // No lookup without pinDigest: the image as given.
+        expect(rs.map((r) => `${r.type} ${r.name}`)).toEqual([
+            "docker:index/service:Service priv-service",
+        ]);
+        const s = serviceInputs("priv");
+        expect(s.taskSpec.containerSpec.image).toBe("registry.example:5000/team/app:1");
+        expect(s.auth).toEqual({
+            serverAddress: "registry.example:5000",
+            username: "ci",
+            password: "pw",
+        });
+        expect(recorder.byName("priv-service").secretPaths).toContain("auth");
+    });
+
+    test("pinDigest: the tag's digest asked of the registry by a provider of the service's own", async () => {
+        const calls = recorder.calls.length;
+        const rs = await build("pin", {
+            image: "registry.example:5000/team/app:1",
+            registryAuth: auth,
+            pinDigest: true,
+        });
+        expect(rs.map((r) => `${r.type} ${r.name}`).sort()).toEqual([
+            "docker:index/service:Service pin-service",
+            "pulumi:providers:docker pin-registry",
+        ]);
+        const lookup = recorder.byName("pin-registry");
+        expect(lookup.parent).toBe("pin");
+        // A provider's inputs reach the engine as JSON text.
+        expect(lookup.inputs).toEqual({
+            disableDockerDaemonCheck: "true",
+            registryAuth: JSON.stringify([
+                { address: "registry.example:5000", username: "ci", password: "pw" },
+            ]),
+        });
+        expect(lookup.secretPaths).toContain("registryAuth");
+        const asked = recorder.calls.slice(calls);
+        expect(asked.map((c) => [c.token, c.inputs])).toEqual([
+            [
+                "docker:index/getRegistryImage:getRegistryImage",
+                { name: "registry.example:5000/team/app:1" },
+            ],
+        ]);
+        expect(asked[0].provider).toMatch(/::pin-registry::/);
+        const digest = createHash("sha256")
+            .update("registry.example:5000/team/app:1")
+            .digest("hex");
+        expect(serviceInputs("pin").taskSpec.containerSpec.image).toBe(
+            `registry.example:5000/team/app:1@sha256:${digest}`,
+        );
+    });
+
+    test("a user name and password with quotes, globs and substitutions stay data, sent as JSON", async () => {
+        const username = "robot$(id)`id`;'q'\"d\"*";
+        const password = "p w $(touch /tmp/x) `id` ; 'q' \"d\" * \\";
+        const rs = await build("nasty", {
+            image: "registry.example:5000/app:1",
+            registryAuth: { server: "registry.example:5000", username, password },
+            pinDigest: true,
+        });
+        expect(serviceInputs("nasty").auth).toEqual({
+            serverAddress: "registry.example:5000",
+            username,
+            password,
+        });
+        expect(JSON.parse(String(recorder.byName("nasty-registry").inputs.registryAuth))).toEqual([
+            { address: "registry.example:5000", username, password },
+        ]);
+        // No step runs anything with them: no command, only the service and the lookup.
+        expect(rs.filter((r) => r.type.startsWith("command:"))).toEqual([]);
+    });
+
+    test("pinDigest on a public image: no credentials; an image given by digest is run as given", async () => {
+        await build("pub", { image: "nginx:1.27", pinDigest: true });
+        expect(recorder.byName("pub-registry").inputs).toEqual({
+            disableDockerDaemonCheck: "true",
+        });
+        expect(serviceInputs("pub").taskSpec.containerSpec.image).toMatch(
+            /^nginx:1\.27@sha256:[0-9a-f]{64}$/,
+        );
+        const calls = recorder.calls.length;
+        const given = `nginx:1.27@sha256:${"a".repeat(64)}`;
+        const rs = await build("given", { image: given, pinDigest: true });
+        expect(rs.map((r) => r.name)).toEqual(["given-service"]);
+        expect(recorder.calls.slice(calls)).toEqual([]);
+        expect(serviceInputs("given").taskSpec.containerSpec.image).toBe(given);
+    });
+});
+
 describe("SwarmService validation", () => {
     test.each<[string, SwarmServiceArgs, string]>([
         [
@@ -293,6 +390,50 @@ describe("SwarmService validation", () => {
             "bad max replicas per node",
             { image: "x", maxReplicasPerNode: 0 },
             'SwarmService "web": maxReplicasPerNode is 0; use a whole number of at least 1.',
+        ],
+        [
+            "registry credentials for another registry than the image's",
+            {
+                image: "registry.example:5000/team/app:1",
+                registryAuth: { server: "other.example:5000", username: "ci", password: "pw" },
+            },
+            'SwarmService "web": registryAuth server is "other.example:5000" but the image "registry.example:5000/team/app:1" is pulled from registry.example:5000; give the credentials of the image\'s registry.',
+        ],
+        [
+            "registry credentials for a Docker Hub image, for a private registry",
+            {
+                image: "team/app:1",
+                registryAuth: { server: "registry.example", username: "ci", password: "pw" },
+            },
+            'SwarmService "web": registryAuth server is "registry.example" but the image "team/app:1" is pulled from docker.io; give the credentials of the image\'s registry.',
+        ],
+        [
+            "a registry server written as a URL",
+            {
+                image: "registry.example/app:1",
+                registryAuth: {
+                    server: "https://registry.example/v2",
+                    username: "ci",
+                    password: "pw",
+                },
+            },
+            `SwarmService "web": registryAuth server is "https://registry.example/v2"; use the registry's host and port as an image names it, such as "registry.example:5000" (no scheme or path).`,
+        ],
+        [
+            "a registry user name with a newline",
+            {
+                image: "registry.example/app:1",
+                registryAuth: { server: "registry.example", username: "ci\nx", password: "pw" },
+            },
+            `SwarmService "web": registryAuth username is "ci\\nx"; use the registry's user name: printable characters without spaces (255 at most).`,
+        ],
+        [
+            "an empty registry password",
+            {
+                image: "registry.example/app:1",
+                registryAuth: { server: "registry.example", username: "ci", password: "" },
+            },
+            'SwarmService "web": registryAuth password; use a password that is not empty, on one line, without control characters.',
         ],
         [
             "bad secret key",
