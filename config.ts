@@ -82,6 +82,17 @@ export interface MonitoringSettings {
     prometheusPort?: number;
     alertmanagerPort?: number;
     nodeExporterPort?: number;
+    /** The images, each defaulting to the project's (scripts/images.sh). */
+    images?: {
+        prometheus?: string;
+        alertmanager?: string;
+        nodeExporter?: string;
+        exporter?: string;
+    };
+    /** Alertmanager's whole configuration (YAML: route, receivers), a secret. */
+    alertmanagerConfig?: pulumi.Output<string>;
+    /** KEY=VALUE: the manager label that pins Prometheus and its history. */
+    prometheusLabel?: string;
 }
 
 /**
@@ -90,8 +101,23 @@ export interface MonitoringSettings {
  */
 export function parseMonitoring(raw: unknown): MonitoringSettings | undefined {
     fail(check(STACK.fields.monitoring, raw ?? undefined, key("monitoring")));
-    const m = raw as MonitoringSettings | undefined | null;
-    return m?.enabled ? { ...m, engineMetricsPort: m.engineMetricsPort ?? 9323 } : undefined;
+    const m = raw as
+        | (Omit<MonitoringSettings, "alertmanagerConfig"> & { alertmanagerConfig?: string })
+        | undefined
+        | null;
+    if (!m?.enabled) return undefined;
+    const config = m.alertmanagerConfig;
+    // Alertmanager refuses a configuration without these at its start, after the roll began.
+    if (config !== undefined && !(/^route:/m.test(config) && /^receivers:/m.test(config))) {
+        fail([
+            `${key("monitoring")}.alertmanagerConfig has no top-level route: and receivers:; give Alertmanager's whole configuration as YAML (its value is secret, not shown).`,
+        ]);
+    }
+    return {
+        ...m,
+        engineMetricsPort: m.engineMetricsPort ?? 9323,
+        alertmanagerConfig: config === undefined ? undefined : pulumi.secret(config),
+    };
 }
 
 /** `swarm-ha:firewall` as written in a stack file. */
@@ -666,6 +692,18 @@ export function readSettings(config: ConfigSource): StackSettings {
         );
     }
     const monitoring = parseMonitoring(v.monitoring);
+    const pin = monitoring?.prometheusLabel;
+    if (pin !== undefined) {
+        const [labelKey, value] = [pin.slice(0, pin.indexOf("=")), pin.slice(pin.indexOf("=") + 1)];
+        const carriers = nodes.filter(
+            (n) => n.role === "manager" && String(n.labels?.[labelKey]) === value,
+        );
+        if (carriers.length !== 1) {
+            problems.push(
+                `${key("monitoring")}.prometheusLabel is "${pin}" but ${carriers.length === 0 ? "no manager" : `${carriers.length} managers (${carriers.map((n) => n.name).join(", ")})`} in ${key("nodes")} carry it; give that label to exactly one manager, where Prometheus keeps its history.`,
+            );
+        }
+    }
     const firewall = v.firewall as FirewallSettings | undefined;
     const settings = {
         firewall: firewall?.enabled === false ? undefined : { ...firewall, enabled: true },

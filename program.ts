@@ -490,6 +490,9 @@ export async function program(): Promise<Record<string, unknown>> {
         prometheusPort: m.prometheusPort,
         alertmanagerPort: m.alertmanagerPort,
         nodeExporterPort: m.nodeExporterPort,
+        images: m.images,
+        alertmanagerConfig: m.alertmanagerConfig,
+        prometheusLabel: m.prometheusLabel,
     };
     // The firewall's rules are checked here too, before any resource (the nodes leaving in this run
     // are known only once the hosts are asked; their addresses come from the swarm itself).

@@ -154,6 +154,12 @@ export const rules = {
         says: "use text on one line without control characters (4096 characters at most)",
         test: (v: string) => v.length <= 4096 && !CONTROL.test(v),
     } as Rule,
+    /** A node label as KEY=VALUE that pins a task to the nodes carrying it ("monitoring=prometheus"). */
+    nodeLabel: rule(
+        'use KEY=VALUE, a label some node has, such as "monitoring=prometheus" (the key as labels\' keys; the value without spaces, "=" or "!")',
+        (v) => /^[A-Za-z0-9]([A-Za-z0-9._/-]*[A-Za-z0-9])?=[^\s=!]+$/.test(v) && !CONTROL.test(v),
+        512,
+    ),
     /** A Debian package version (docker-ce's pins: "5:27.3.1-1~debian.12~bookworm"). */
     debianVersion: pattern(
         'use a Debian package version such as "5:27.3.1-1~debian.12~bookworm" (digits first; letters, digits, ".", "+", "~", "-" and an epoch "N:")',

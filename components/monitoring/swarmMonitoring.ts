@@ -86,6 +86,12 @@ export interface SwarmMonitoringArgs {
     /** Default: the project's images. */
     images?: MonitoringImages;
     /**
+     * A node label, KEY=VALUE, that pins Prometheus to the manager carrying it, so that its
+     * history (a volume on that node) survives a restart or an update. Default: none, any manager
+     * (a task moved to another manager starts with an empty history).
+     */
+    prometheusLabel?: string;
+    /**
      * The cluster's read-only Docker API (DockerReadProxy), which the exporter and Prometheus's
      * discovery read the swarm through; give the one the other components use. Default: the
      * monitoring runs its own, `NAME-docker-read`.
@@ -140,6 +146,7 @@ export function validateSwarmMonitoringArgs(name: string, args: SwarmMonitoringA
             );
         }
     }
+    problems.push(...ruleProblem(`${p}: prometheusLabel`, rules.nodeLabel, args.prometheusLabel));
     for (const [which, image] of Object.entries(args.images ?? {})) {
         if (typeof image === "string") {
             problems.push(...ruleProblem(`${p}: images.${which}`, rules.image, image));
@@ -321,7 +328,9 @@ export class SwarmMonitoring extends pulumi.ComponentResource {
                     dockerApi,
                     { type: "volume", source: `${name}-prometheus`, target: "/prometheus" },
                 ],
-                constraints: onAManager,
+                constraints: args.prometheusLabel
+                    ? [...onAManager, `node.labels.${args.prometheusLabel.replace("=", "==")}`]
+                    : onAManager,
                 ports: [{ target: 9090, published: this.prometheusPort, publishMode }],
                 updateConfig: stopFirst,
                 rollbackConfig: stopFirst,

@@ -7,9 +7,13 @@
 // refuses a write sent through its socket.
 // Stopping a manager's host, then one ZooKeeper server, fires the matching alerts in Prometheus and
 // Alertmanager (the time to firing is printed), and they resolve once the host is back and `up`
-// has healed the ensemble.
+// has healed the ensemble. The monitoring's settings come from stack config as a team writes them:
+// an image by another name, Alertmanager's whole configuration as a secret whose webhook receiver
+// is this test (listening on the lab network), and Prometheus pinned to the manager with a label,
+// its history surviving a restart of its task.
 import { execFile, execFileSync } from "child_process";
 import * as fs from "fs";
+import * as http from "http";
 import * as os from "os";
 import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
@@ -37,6 +41,77 @@ let alertmanager = "";
 let watcher = "lab-m1";
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+// This machine on the lab's bridge network (the network's gateway), where the test's webhook
+// receiver listens for Alertmanager's notifications.
+const GATEWAY = "172.30.213.1";
+/** Prometheus on the manager with this label (stack config's prometheusLabel). */
+const PINNED = "lab-m2";
+/** Prometheus's image under a name of the stack's choosing (monitoring.images). */
+const PROMETHEUS_IMAGE = "swarm-ha-prometheus:e2e-config";
+
+/** One alert of a webhook notification, as Alertmanager sends it. */
+interface Notified {
+    status: string;
+    labels: Record<string, string>;
+}
+const notified: Notified[] = [];
+let receiver: http.Server | undefined;
+
+/** Alertmanager's configuration from stack config: every alert to this test, resolutions too. */
+function alertmanagerConfig(port: number): string {
+    return [
+        "route:",
+        "  receiver: e2e",
+        "  group_by: [alertname, cluster]",
+        "  group_wait: 1s",
+        "  group_interval: 2s",
+        "  repeat_interval: 1h",
+        "receivers:",
+        "  - name: e2e",
+        "    webhook_configs:",
+        `      - url: http://${GATEWAY}:${port}/alerts`,
+        "        send_resolved: true",
+        "",
+    ].join("\n");
+}
+
+/** Starts the webhook receiver on the lab network; resolves with its port. */
+function listen(): Promise<number> {
+    return new Promise((resolve, reject) => {
+        receiver = http.createServer((req, res) => {
+            let body = "";
+            req.on("data", (chunk: Buffer) => {
+                if (body.length < 1 << 20) body += chunk.toString("utf8");
+            });
+            req.on("end", () => {
+                try {
+                    const message = JSON.parse(body) as { alerts: Notified[] };
+                    for (const a of message.alerts) {
+                        notified.push({ status: a.status, labels: a.labels });
+                    }
+                } catch {
+                    // Not a notification: nothing to record.
+                }
+                res.writeHead(200).end();
+            });
+        });
+        receiver.once("error", reject);
+        receiver.listen(0, GATEWAY, () => {
+            const address = receiver!.address();
+            resolve(typeof address === "object" && address ? address.port : 0);
+        });
+    });
+}
+
+/** Whether the receiver got an alert with `status` ("firing" or "resolved") and these labels. */
+const received = (status: string, name: string, labels: Record<string, string> = {}): boolean =>
+    notified.some(
+        (n) =>
+            n.status === status &&
+            n.labels.alertname === name &&
+            Object.entries(labels).every(([k, v]) => n.labels[k] === v),
+    );
 
 /** The `data` of a Prometheus (or the body of an Alertmanager) API answer; throws on anything else. */
 async function api<T>(url: string): Promise<T> {
@@ -162,6 +237,7 @@ function answersForSwarm(manager: string): Promise<boolean> {
 }
 
 afterAll(async () => {
+    receiver?.close();
     for (const name of MANAGERS) lab("start", name);
     await stack?.destroy({ onOutput: record, color: "never" });
 });
@@ -374,6 +450,18 @@ test("monitoring turned on for a running cluster: each engine restarted in turn,
         }
     })();
     let printed = "";
+    // Prometheus's image under another name, given to every host as a datacenter's registry would.
+    execFileSync("docker", ["tag", MONITORING_IMAGES.prometheus, PROMETHEUS_IMAGE]);
+    lab("load-image", PROMETHEUS_IMAGE);
+    const port = await listen();
+    await stack.setConfig("swarm-ha:nodes", {
+        value: JSON.stringify(
+            DEV.map((n) =>
+                n.name === PINNED ? { ...n, labels: { ...n.labels, monitoring: "prometheus" } } : n,
+            ),
+        ),
+    });
+    // The whole map is secret, as `pulumi config set --secret --path` makes it.
     await stack.setConfig("swarm-ha:monitoring", {
         value: JSON.stringify({
             enabled: true,
@@ -381,7 +469,12 @@ test("monitoring turned on for a running cluster: each engine restarted in turn,
             alertAfter: "10s",
             publishMode: "host",
             endpointMode: "dnsrr",
+            retention: "2d",
+            images: { prometheus: PROMETHEUS_IMAGE },
+            alertmanagerConfig: alertmanagerConfig(port),
+            prometheusLabel: "monitoring=prometheus",
         }),
+        secret: true,
     });
     try {
         await stack.up({
@@ -414,6 +507,45 @@ test("monitoring turned on for a running cluster: each engine restarted in turn,
     for (const n of DEV) {
         expect(await httpGet(`http://${n.host}:9323/metrics`)).toMatch(/^200 /);
     }
+    // From stack config: the image, the retention, the pin; Alertmanager's configuration in a
+    // secret, not in any output or the state.
+    const spec = JSON.parse(
+        onHost("lab-m1", "docker service inspect monitoring-prometheus --format '{{json .Spec}}'"),
+    ) as {
+        TaskTemplate: {
+            ContainerSpec: { Image: string; Args: string[] };
+            Placement: { Constraints: string[] };
+        };
+    };
+    expect(spec.TaskTemplate.ContainerSpec.Image.split("@")[0]).toBe(PROMETHEUS_IMAGE);
+    expect(spec.TaskTemplate.ContainerSpec.Args).toContain("--storage.tsdb.retention.time=2d");
+    expect(spec.TaskTemplate.Placement.Constraints).toContain("node.labels.monitoring==prometheus");
+    expect(prometheus).toBe(`http://${ADDRESS_OF[PINNED]}:9090`);
+    const state = JSON.stringify(await stack.exportStack());
+    expect(state).not.toContain(`${GATEWAY}:${port}`);
+});
+
+test("Prometheus's history survives a restart of its task on the pinned manager", async () => {
+    const oldest = async (): Promise<number | undefined> => {
+        const r = await api<{ result: { value: [number, string] }[] }>(
+            `${prometheus}/api/v1/query?query=${encodeURIComponent('min_over_time(timestamp(up{job="prometheus"})[1h:5s])')}`,
+        );
+        return r.result.length > 0 ? Number(r.result[0].value[1]) : undefined;
+    };
+    const before = await waitFor("a sample of Prometheus itself", 60, oldest);
+    const restarted = Date.now() / 1000;
+    onHost(
+        "lab-m1",
+        "docker service update --force --detach=false -q monitoring-prometheus >/dev/null",
+    );
+    expect(taskUrl("monitoring-prometheus", 9090)).toBe(prometheus);
+    // Its first sample after the restart is still the one from before.
+    const after = await waitFor("Prometheus to answer after its restart", 90, oldest);
+    console.log(
+        `Prometheus restarted on ${PINNED}; oldest sample ${(restarted - after).toFixed(0)} s before the restart`,
+    );
+    expect(after).toBeLessThanOrEqual(before + 5);
+    expect(after).toBeLessThan(restarted);
 });
 
 test("every scrape target answers: engines, node exporters, the exporter, ZooKeeper, web's tasks", async () => {
@@ -528,6 +660,17 @@ test("a manager's host stopped: its alerts fire, and resolve once it is back and
     ]);
     console.log(`manager ${victim} stopped; time to firing:\n  ${figures.join("\n  ")}`);
     expect(matches(await firing(), "SwarmManagersWithoutMajority")).toBe(false);
+    // The receiver of stack config's Alertmanager configuration got them, with the rules' labels.
+    await waitFor("the quorum alerts at the receiver", 60, async () =>
+        received("firing", "SwarmManagerUnreachable", {
+            node: victim,
+            cluster: "lab",
+            severity: "warning",
+        }) &&
+        received("firing", "ZooKeeperServerDown", { server: ZK_ID_OF[victim], cluster: "lab" })
+            ? true
+            : undefined,
+    );
 
     lab("start", victim);
     let healed = Date.now();
@@ -538,6 +681,16 @@ test("a manager's host stopped: its alerts fire, and resolve once it is back and
         (await firing()).length === 0 ? true : undefined,
     );
     console.log(`after up, every alert resolved in ${((Date.now() - healed) / 1000).toFixed(1)} s`);
+    // And their resolution, once up healed.
+    await waitFor("the resolutions at the receiver", 60, async () =>
+        received("resolved", "SwarmManagerUnreachable", { node: victim }) &&
+        received("resolved", "ZooKeeperServerDown", { server: ZK_ID_OF[victim] })
+            ? true
+            : undefined,
+    );
+    console.log(
+        `the receiver got ${notified.filter((n) => n.status === "firing").length} firing and ${notified.filter((n) => n.status === "resolved").length} resolved alerts`,
+    );
     expect(onHost(watcher, `docker node inspect ${victim} --format '{{.Status.State}}'`)).toBe(
         "ready",
     );

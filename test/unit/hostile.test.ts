@@ -63,6 +63,7 @@ function base(): Record<string, unknown> {
         zkServers: [{ id: 1, node: "m1" }],
         zkInstall: "tarball",
         zkAuth: true,
+        monitoring: { enabled: true },
         services: {
             web: {
                 image: "w:1",

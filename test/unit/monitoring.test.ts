@@ -291,6 +291,26 @@ describe("SwarmMonitoring", () => {
         expect(prometheus.taskSpec.networksAdvanceds).toHaveLength(1);
     });
 
+    test("prometheusLabel pins Prometheus and its history's volume to the manager with that label", async () => {
+        await build("mon3", { cluster: "prod", prometheusLabel: "monitoring=prometheus" });
+        const prometheus = inputsOf("mon3-prometheus-service");
+        expect(prometheus.taskSpec.placement.constraints).toEqual([
+            "node.role==manager",
+            "node.labels.monitoring==prometheus",
+        ]);
+        expect(prometheus.taskSpec.containerSpec.mounts).toContainEqual({
+            type: "volume",
+            source: "mon3-prometheus",
+            target: "/prometheus",
+            readOnly: false,
+        });
+        expect(() =>
+            validateSwarmMonitoringArgs("m", { cluster: "c", prometheusLabel: "monitoring" }),
+        ).toThrow(
+            `SwarmMonitoring "m": prometheusLabel is "monitoring"; use KEY=VALUE, a label some node has, such as "monitoring=prometheus" (the key as labels' keys; the value without spaces, "=" or "!").`,
+        );
+    });
+
     test("with ZooKeeper's TLS, the exporter gets the ensemble's CA", async () => {
         const ca = "-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n";
         await build("mon3", {
@@ -490,6 +510,28 @@ describe("validation and settings", () => {
             enabled: true,
             engineMetricsPort: 9323,
         });
+        // Images, Alertmanager's configuration (a secret) and Prometheus's pin, from stack config.
+        const own = "route:\n  receiver: pager\nreceivers:\n  - name: pager\n";
+        const parsed = parseMonitoring({
+            enabled: true,
+            images: { prometheus: "prom/prometheus:v2.53.0", exporter: "reg.example/exporter:2" },
+            alertmanagerConfig: own,
+            prometheusLabel: "monitoring=prometheus",
+        })!;
+        expect(parsed.images).toEqual({
+            prometheus: "prom/prometheus:v2.53.0",
+            exporter: "reg.example/exporter:2",
+        });
+        expect(pulumi.Output.isInstance(parsed.alertmanagerConfig)).toBe(true);
+        expect(parsed.prometheusLabel).toBe("monitoring=prometheus");
+        expect(() =>
+            parseMonitoring({ enabled: true, alertmanagerConfig: "receivers: []\nTOKEN-123" }),
+        ).toThrow(
+            "swarm-ha:monitoring.alertmanagerConfig has no top-level route: and receivers:; give Alertmanager's whole configuration as YAML (its value is secret, not shown).",
+        );
+        expect(() =>
+            parseMonitoring({ enabled: true, alertmanagerConfig: "receivers: []\nTOKEN-123" }),
+        ).not.toThrow(/TOKEN-123/);
         expect(() => parseMonitoring(true)).toThrow(
             "swarm-ha:monitoring is true; give a map such as { enabled: true }.",
         );
@@ -503,7 +545,7 @@ describe("validation and settings", () => {
         ).toThrow(
             [
                 'swarm-ha:monitoring.enabled is "yes"; give true or false.',
-                "swarm-ha:monitoring.colour is not a setting; use enabled, engineMetricsPort, scrapeInterval, alertAfter, retention, publishMode, endpointMode, prometheusPort, alertmanagerPort, nodeExporterPort.",
+                "swarm-ha:monitoring.colour is not a setting; use enabled, engineMetricsPort, scrapeInterval, alertAfter, retention, publishMode, endpointMode, prometheusPort, alertmanagerPort, nodeExporterPort, images, alertmanagerConfig, prometheusLabel.",
                 'swarm-ha:monitoring.publishMode is "mesh"; use "ingress" or "host".',
             ].join("\n"),
         );

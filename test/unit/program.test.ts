@@ -7,7 +7,10 @@ const recorder = new Recorder(stepStdout);
 recorder.install();
 
 import { createHmac } from "crypto";
+import * as fs from "fs";
+import * as yaml from "js-yaml";
 import * as os from "os";
+import * as path from "path";
 import { ConfigSource, knownHostKey, readSettings, stackConfig } from "../../config";
 import {
     encryptedNetworks,
@@ -147,6 +150,49 @@ describe("readSettings", () => {
         expect(
             readSettings(source({ nodes: NODES, sshPrivateKey: "k", zkServers: [] })).zookeeper,
         ).toBeUndefined();
+    });
+
+    test("the prod example reads without a problem: official monitoring images, Prometheus pinned to mgr-1", () => {
+        const file = yaml.load(
+            fs.readFileSync(path.join(__dirname, "..", "..", "Pulumi.prod.yaml"), "utf8"),
+        ) as { config: Record<string, unknown> };
+        const values = Object.fromEntries(
+            Object.entries(file.config).map(([k, v]) => [k.replace(/^swarm-ha:/, ""), v]),
+        );
+        const s = readSettings(source({ ...values, sshPrivateKey: "k" }));
+        expect(s.monitoring?.images).toEqual({
+            prometheus: "prom/prometheus:v2.53.0",
+            alertmanager: "prom/alertmanager:v0.27.0",
+            nodeExporter: "prom/node-exporter:v1.8.1",
+            exporter: "registry.example.com/swarm-ha-exporter:2",
+        });
+        expect(
+            s.nodes.filter((n) => n.labels?.monitoring === "prometheus").map((n) => n.name),
+        ).toEqual(["mgr-1"]);
+    });
+
+    test("Prometheus's pin: a label exactly one manager carries", () => {
+        const withPin = (nodes: unknown[]) => () =>
+            readSettings(
+                source({
+                    nodes,
+                    sshPrivateKey: "k",
+                    monitoring: { enabled: true, prometheusLabel: "monitoring=prometheus" },
+                }),
+            );
+        // w1 carries it too, but only managers run Prometheus.
+        const labelled = { monitoring: "prometheus" };
+        expect(withPin([NODES[0], { ...NODES[1], labels: labelled }])).toThrow(
+            'swarm-ha:monitoring.prometheusLabel is "monitoring=prometheus" but no manager in swarm-ha:nodes carry it; give that label to exactly one manager, where Prometheus keeps its history.',
+        );
+        const m2 = { name: "m2", host: "10.0.0.12", role: "manager", labels: labelled };
+        const m3 = { name: "m3", host: "10.0.0.13", role: "manager", labels: labelled };
+        expect(withPin([NODES[0], m2, m3])).toThrow(
+            'swarm-ha:monitoring.prometheusLabel is "monitoring=prometheus" but 2 managers (m2, m3) in swarm-ha:nodes carry it; give that label to exactly one manager, where Prometheus keeps its history.',
+        );
+        expect(
+            withPin([NODES[0], m2, { ...m3, labels: undefined }])().monitoring?.prometheusLabel,
+        ).toBe("monitoring=prometheus");
     });
 
     test("a registered service needs the ensemble; registerPort needs register", () => {
