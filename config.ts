@@ -88,7 +88,10 @@ export interface MonitoringSettings {
         alertmanager?: string;
         nodeExporter?: string;
         exporter?: string;
+        grafana?: string;
     };
+    /** Grafana with the project's dashboards, when enabled; its published port (3000). */
+    grafana?: { enabled?: boolean; port?: number };
     /** Alertmanager's whole configuration (YAML: route, receivers), a secret. */
     alertmanagerConfig?: pulumi.Output<string>;
     /** KEY=VALUE: the manager label that pins Prometheus and its history. */
@@ -478,8 +481,12 @@ function idleSettings(v: Record<string, unknown>): string[] {
     }
     // A map that is switched on by `enabled`, given settings but no `enabled`: off, silently. (The
     // firewall is on unless a stack turns it off.)
-    for (const k of ["monitoring", "zkTls"]) {
-        const m = v[k];
+    const grafana = (v.monitoring as { grafana?: unknown } | undefined)?.grafana;
+    for (const [k, m] of [
+        ["monitoring", v.monitoring],
+        ["zkTls", v.zkTls],
+        ["monitoring.grafana", grafana],
+    ] as const) {
         if (m !== null && typeof m === "object" && !Array.isArray(m)) {
             const others = Object.keys(m).filter((f) => f !== "enabled");
             if (others.length > 0 && !("enabled" in m)) {
@@ -579,6 +586,7 @@ export function portProblems(settings: Omit<StackSettings, "sshPrivateKey">): st
         claim(m.alertmanagerPort ?? 9093, ["tcp"], `${at}alertmanagerPort`);
         claim(m.nodeExporterPort ?? 9100, ["tcp"], `${at}nodeExporterPort`);
         claim(m.engineMetricsPort ?? 9323, ["tcp"], `${at}engineMetricsPort`);
+        if (m.grafana?.enabled) claim(m.grafana.port ?? 3000, ["tcp"], `${at}grafana.port`);
     }
     for (const name of Object.keys(settings.services).sort()) {
         (settings.services[name].args.ports ?? []).forEach((p, i) => {

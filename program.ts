@@ -326,6 +326,7 @@ export function restrictedPorts(settings: StackSettings): RestrictedPortArgs[] {
               m.alertmanagerPort ?? 9093,
               m.nodeExporterPort ?? 9100,
               m.engineMetricsPort ?? 9323,
+              ...(m.grafana?.enabled ? [m.grafana.port ?? 3000] : []),
           ].map((port) => ({ port, protocol: "tcp", from: clients }))
         : [];
     const services = Object.keys(settings.services)
@@ -493,6 +494,7 @@ export async function program(): Promise<Record<string, unknown>> {
         images: m.images,
         alertmanagerConfig: m.alertmanagerConfig,
         prometheusLabel: m.prometheusLabel,
+        grafana: m.grafana?.enabled ? { port: m.grafana.port } : undefined,
     };
     // The firewall's rules are checked here too, before any resource (the nodes leaving in this run
     // are known only once the hosts are asked; their addresses come from the swarm itself).
@@ -757,6 +759,13 @@ export async function program(): Promise<Record<string, unknown>> {
                   alertmanagerPort: monitoring.alertmanagerPort,
                   alertmanagerTasks: monitoring.alertmanager.tasks,
                   alerts: monitoring.alerts,
+                  ...(monitoring.grafana
+                      ? {
+                            grafanaPort: monitoring.grafanaPort,
+                            grafanaTasks: monitoring.grafana.tasks,
+                            grafanaAdminPassword: monitoring.grafanaAdminPassword,
+                        }
+                      : {}),
               }
             : "none (swarm-ha:monitoring is not enabled)",
         services: Object.fromEntries(

@@ -3,6 +3,9 @@
 import { ruleProblem, rules } from "../grammar";
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
+import * as random from "@pulumi/random";
+import * as fs from "fs";
+import * as path from "path";
 import * as commandTypes from "@pulumi/command/types/input";
 import { SwarmService, SwarmServiceArgs } from "../swarmService";
 import { isPort, prefix, throwIfAny } from "../validation";
@@ -25,6 +28,58 @@ export const MONITORING_IMAGES = {
     dockerRead: DOCKER_READ_IMAGE,
 };
 
+/** Grafana's image when `images.grafana` does not name one: the official one (none is built here). */
+export const GRAFANA_IMAGE = "grafana/grafana:11.3.0";
+
+/** The dashboards given to Grafana, as kept in components/monitoring/dashboards (by file name). */
+export const DASHBOARDS = ["swarm", "zookeeper", "services"];
+
+const dashboardDirs = [
+    path.join(__dirname, "dashboards"),
+    path.join(__dirname, "..", "..", "..", "components", "monitoring", "dashboards"),
+];
+
+/** A dashboard's JSON text, from beside the source or beside the built JavaScript. */
+export function dashboardJson(name: string): string {
+    const dir = dashboardDirs.find((d) => fs.existsSync(path.join(d, `${name}.json`)));
+    if (!dir) {
+        throw new Error(
+            `swarm-ha: dashboard ${name}.json is in neither ${dashboardDirs.join(" nor ")}`,
+        );
+    }
+    return fs.readFileSync(path.join(dir, `${name}.json`), "utf8");
+}
+
+/** Grafana's provisioning: Prometheus as its one datasource, found by name on the monitoring network. */
+export function grafanaDatasource(prometheus: string): string {
+    return [
+        "apiVersion: 1",
+        "datasources:",
+        "  - name: Prometheus",
+        "    type: prometheus",
+        "    uid: prometheus",
+        "    access: proxy",
+        `    url: http://${prometheus}`,
+        "    isDefault: true",
+        "    editable: false",
+        "",
+    ].join("\n");
+}
+
+/** Grafana's provisioning: the dashboards in the folder the configs are mounted in. */
+export const GRAFANA_DASHBOARD_PROVIDER = [
+    "apiVersion: 1",
+    "providers:",
+    "  - name: swarm-ha",
+    "    folder: swarm-ha",
+    "    type: file",
+    "    disableDeletion: true",
+    "    allowUiUpdates: false",
+    "    options:",
+    "      path: /etc/grafana/dashboards",
+    "",
+].join("\n");
+
 /** The images SwarmMonitoring runs. */
 export interface MonitoringImages {
     /** Default: "swarm-ha-prometheus:2.42" (Debian's prometheus, built by scripts/images.sh). */
@@ -35,6 +90,8 @@ export interface MonitoringImages {
     nodeExporter?: pulumi.Input<string>;
     /** Default: "swarm-ha-exporter:2" (components/monitoring/exporter). */
     exporter?: pulumi.Input<string>;
+    /** With `grafana`. Default: "grafana/grafana:11.3.0" (the official image, from its registry). */
+    grafana?: pulumi.Input<string>;
     /** The monitoring's own read-only Docker API proxy, without `dockerRead`. Default: "swarm-ha-docker-read:2". */
     dockerRead?: pulumi.Input<string>;
 }
@@ -92,6 +149,13 @@ export interface SwarmMonitoringArgs {
      */
     prometheusLabel?: string;
     /**
+     * Grafana, as a service: Prometheus provisioned as its datasource and the project's dashboards
+     * (components/monitoring/dashboards: the swarm's nodes and managers, ZooKeeper, the services
+     * and the registry) as Docker configs, rolled when they change; its admin password generated
+     * (`grafanaAdminPassword`, a secret); its data in the volume NAME-grafana. Default: none.
+     */
+    grafana?: { port?: number };
+    /**
      * The cluster's read-only Docker API (DockerReadProxy), which the exporter and Prometheus's
      * discovery read the swarm through; give the one the other components use. Default: the
      * monitoring runs its own, `NAME-docker-read`.
@@ -124,6 +188,7 @@ export function validateSwarmMonitoringArgs(name: string, args: SwarmMonitoringA
         ["nodeExporterPort", args.nodeExporterPort],
         ["prometheusPort", args.prometheusPort],
         ["alertmanagerPort", args.alertmanagerPort],
+        ["grafana port", args.grafana?.port],
     ] as const) {
         if (value !== undefined && !isPort(value)) {
             problems.push(`${p}: ${field} is ${value}; use a whole number from 1 to 65535.`);
@@ -184,6 +249,10 @@ export class SwarmMonitoring extends pulumi.ComponentResource {
     /** Where Prometheus and Alertmanager answer: their published ports. */
     public readonly prometheusPort: number;
     public readonly alertmanagerPort: number;
+    /** Grafana, with `grafana`: the service, where it answers, and its admin password (a secret). */
+    public readonly grafana: SwarmService | undefined;
+    public readonly grafanaPort: number | undefined;
+    public readonly grafanaAdminPassword: pulumi.Output<string> | undefined;
 
     constructor(name: string, args: SwarmMonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
         super("swarm-ha:index:SwarmMonitoring", name, {}, opts);
@@ -337,6 +406,54 @@ export class SwarmMonitoring extends pulumi.ComponentResource {
             },
             { parent: this, dependsOn: [this.dockerRead, this.exporter, this.alertmanager] },
         );
+        if (args.grafana) {
+            this.grafanaPort = args.grafana.port ?? 3000;
+            this.grafanaAdminPassword = new random.RandomPassword(
+                `${name}-grafana-admin`,
+                { length: 24, special: false },
+                { parent: this },
+            ).result;
+            const dashboards = Object.fromEntries(
+                DASHBOARDS.map((d) => [
+                    `dashboard-${d}.json`,
+                    { content: dashboardJson(d), target: `/etc/grafana/dashboards/${d}.json` },
+                ]),
+            );
+            this.grafana = new SwarmService(
+                `${name}-grafana`,
+                {
+                    ...common,
+                    image: images.grafana ?? GRAFANA_IMAGE,
+                    env: {
+                        GF_SECURITY_ADMIN_PASSWORD__FILE: "/run/secrets/grafana-admin",
+                        GF_USERS_ALLOW_SIGN_UP: "false",
+                        GF_ANALYTICS_REPORTING_ENABLED: "false",
+                        GF_ANALYTICS_CHECK_FOR_UPDATES: "false",
+                    },
+                    secrets: {
+                        "grafana-admin": { content: this.grafanaAdminPassword, mode: 0o400 },
+                    },
+                    configs: {
+                        "datasource.yml": {
+                            content: grafanaDatasource(`${name}-prometheus:9090`),
+                            target: "/etc/grafana/provisioning/datasources/swarm-ha.yml",
+                        },
+                        "dashboards.yml": {
+                            content: GRAFANA_DASHBOARD_PROVIDER,
+                            target: "/etc/grafana/provisioning/dashboards/swarm-ha.yml",
+                        },
+                        ...dashboards,
+                    },
+                    mounts: [
+                        { type: "volume", source: `${name}-grafana`, target: "/var/lib/grafana" },
+                    ],
+                    ports: [{ target: 3000, published: this.grafanaPort, publishMode }],
+                    updateConfig: stopFirst,
+                    rollbackConfig: stopFirst,
+                },
+                { parent: this, dependsOn: [this.prometheus] },
+            );
+        }
         this.registerOutputs({
             network: this.network.name,
             alerts: this.alerts,

@@ -21,7 +21,9 @@ import { REPO, openStack } from "../../scripts/automation";
 import { httpGet } from "../../scripts/http";
 import {
     AlertRule,
+    DASHBOARDS,
     MONITORING_IMAGES,
+    dashboardJson,
     MonitoringPlan,
     alertRules,
     rulesFile,
@@ -523,6 +525,34 @@ test("monitoring turned on for a running cluster: each engine restarted in turn,
     expect(prometheus).toBe(`http://${ADDRESS_OF[PINNED]}:9090`);
     const state = JSON.stringify(await stack.exportStack());
     expect(state).not.toContain(`${GATEWAY}:${port}`);
+});
+
+test("each Grafana dashboard panel's query returns series from the lab's Prometheus", async () => {
+    const queries = DASHBOARDS.flatMap((d) =>
+        (
+            JSON.parse(dashboardJson(d)) as {
+                panels: { title: string; targets: { expr: string }[] }[];
+            }
+        ).panels.flatMap((p) => p.targets.map((t) => ({ at: `${d}: ${p.title}`, expr: t.expr }))),
+    );
+    const empty: string[] = [];
+    for (const q of queries) {
+        try {
+            // A rate over a minute needs two scrapes first: a bounded wait for each.
+            await waitFor(`series for ${q.at} (${q.expr})`, 60, async () => {
+                const r = await api<{ result: unknown[] }>(
+                    `${prometheus}/api/v1/query?query=${encodeURIComponent(q.expr)}`,
+                );
+                return r.result.length > 0 ? true : undefined;
+            });
+        } catch {
+            empty.push(`${q.at}: ${q.expr}`);
+        }
+    }
+    console.log(
+        `${queries.length} dashboard queries, ${queries.length - empty.length} with series`,
+    );
+    expect(empty).toEqual([]);
 });
 
 test("Prometheus's history survives a restart of its task on the pinned manager", async () => {

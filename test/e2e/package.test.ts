@@ -50,11 +50,17 @@ test("npm pack of a fresh clone installs into an empty project and builds there"
             "bin/components/index.d.ts",
             "bin/components/swarmCluster.js",
             "components/scripts/lib.sh",
+            "components/monitoring/dashboards/swarm.json",
         ]),
     );
     // The library alone: not the stack's program, its tests or the Go images' sources.
     expect(
-        files.filter((f) => !/^(bin\/components\/|components\/scripts\/)/.test(f)).sort(),
+        files
+            .filter(
+                (f) =>
+                    !/^(bin\/components\/|components\/(scripts|monitoring\/dashboards)\/)/.test(f),
+            )
+            .sort(),
     ).toEqual(["LICENSE", "README.md", "package.json"]);
     expect(fs.readFileSync(path.join(clone, "LICENSE"), "utf8")).toContain(
         "Apache License\n                           Version 2.0",
@@ -129,5 +135,20 @@ test("npm pack of a fresh clone installs into an empty project and builds there"
         expect.arrayContaining(["SwarmCluster", "ZooKeeperEnsemble", "SwarmService", "ProbeHost"]),
     );
     expect(names).not.toMatch(/\b(sshRun|renderZooCfg|NODE_COMMAND)\b/);
+    // What the components read at run time is there: the host scripts and Grafana's dashboards.
+    const installed = path.join(consumer, "node_modules", "swarm-ha", "bin", "components");
+    const found = run(
+        process.execPath,
+        [
+            "-e",
+            [
+                `const m = require(${JSON.stringify(path.join(installed, "monitoring", "swarmMonitoring.js"))});`,
+                `const s = require(${JSON.stringify(path.join(installed, "remoteScript.js"))});`,
+                'console.log(JSON.parse(m.dashboardJson("swarm")).uid, s.scriptText("lib").length > 0);',
+            ].join("\n"),
+        ],
+        consumer,
+    ).trim();
+    expect(found).toBe("swarm-ha-swarm true");
     expect(fs.existsSync(path.join(consumer, "bin", "index.js"))).toBe(true);
 });

@@ -10,8 +10,13 @@ recorder.install();
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import {
+    DASHBOARDS,
     DockerReadProxy,
+    GRAFANA_DASHBOARD_PROVIDER,
+    GRAFANA_IMAGE,
     MONITORING_IMAGES,
+    dashboardJson,
+    grafanaDatasource,
     MonitoringPlan,
     SwarmMonitoring,
     SwarmMonitoringArgs,
@@ -311,6 +316,99 @@ describe("SwarmMonitoring", () => {
         );
     });
 
+    test("grafana: Prometheus as its datasource and the project's dashboards as configs, its admin password generated", async () => {
+        const rs = await build("mon4", { cluster: "prod", grafana: {}, publishMode: "host" });
+        expect(rs.map((r) => `${r.type} ${r.name}`).filter((r) => r.includes("grafana"))).toEqual(
+            expect.arrayContaining([
+                "random:index/randomPassword:RandomPassword mon4-grafana-admin",
+                "swarm-ha:index:SwarmService mon4-grafana",
+                "docker:index/service:Service mon4-grafana-service",
+                "docker:index/secret:Secret mon4-grafana-secret-grafana-admin",
+                "docker:index/serviceConfig:ServiceConfig mon4-grafana-config-datasource.yml",
+                "docker:index/serviceConfig:ServiceConfig mon4-grafana-config-dashboards.yml",
+                ...DASHBOARDS.map(
+                    (d) =>
+                        `docker:index/serviceConfig:ServiceConfig mon4-grafana-config-dashboard-${d}.json`,
+                ),
+            ]),
+        );
+        const grafana = inputsOf("mon4-grafana-service");
+        expect(grafana.taskSpec.containerSpec.image).toBe(GRAFANA_IMAGE);
+        expect(grafana.taskSpec.containerSpec.env).toEqual({
+            GF_SECURITY_ADMIN_PASSWORD__FILE: "/run/secrets/grafana-admin",
+            GF_USERS_ALLOW_SIGN_UP: "false",
+            GF_ANALYTICS_REPORTING_ENABLED: "false",
+            GF_ANALYTICS_CHECK_FOR_UPDATES: "false",
+        });
+        expect(grafana.endpointSpec.ports).toEqual([
+            { targetPort: 3000, publishedPort: 3000, protocol: "tcp", publishMode: "host" },
+        ]);
+        expect(grafana.taskSpec.containerSpec.mounts).toContainEqual({
+            type: "volume",
+            source: "mon4-grafana",
+            target: "/var/lib/grafana",
+            readOnly: false,
+        });
+        expect(recorder.byName("mon4-grafana").dependsOn).toContain("mon4-prometheus");
+        const config = (n: string) => decode(inputsOf(`mon4-grafana-config-${n}`).data as string);
+        expect(config("datasource.yml")).toBe(grafanaDatasource("mon4-prometheus:9090"));
+        expect(config("datasource.yml")).toContain("url: http://mon4-prometheus:9090\n");
+        expect(config("dashboards.yml")).toBe(GRAFANA_DASHBOARD_PROVIDER);
+        for (const d of DASHBOARDS) {
+            expect(config(`dashboard-${d}.json`)).toBe(dashboardJson(d));
+        }
+        const targets = (grafana.taskSpec.containerSpec.configs as { fileName: string }[]).map(
+            (c) => c.fileName,
+        );
+        expect(targets.sort()).toEqual(
+            [
+                "/etc/grafana/provisioning/datasources/swarm-ha.yml",
+                "/etc/grafana/provisioning/dashboards/swarm-ha.yml",
+                ...DASHBOARDS.map((d) => `/etc/grafana/dashboards/${d}.json`),
+            ].sort(),
+        );
+        const secret = recorder.byName("mon4-grafana-secret-grafana-admin");
+        expect(secret.secretPaths).toContain("data");
+    });
+
+    test("the dashboards: what Grafana's file provisioning needs, every query on the provisioned datasource", () => {
+        const uids = new Set<string>();
+        for (const name of DASHBOARDS) {
+            const d = JSON.parse(dashboardJson(name)) as {
+                uid: string;
+                title: string;
+                schemaVersion: number;
+                panels: {
+                    id: number;
+                    type: string;
+                    title: string;
+                    gridPos: { h: number; w: number; x: number; y: number };
+                    datasource: { type: string; uid: string };
+                    targets: { refId: string; expr: string }[];
+                }[];
+            };
+            expect(d.uid).toMatch(/^[A-Za-z0-9_-]{1,40}$/);
+            expect(uids.has(d.uid)).toBe(false);
+            uids.add(d.uid);
+            expect(d.title.length).toBeGreaterThan(0);
+            expect(Number.isInteger(d.schemaVersion)).toBe(true);
+            expect(d.panels.length).toBeGreaterThan(0);
+            expect(new Set(d.panels.map((p) => p.id)).size).toBe(d.panels.length);
+            for (const p of d.panels) {
+                expect(["timeseries", "stat"]).toContain(p.type);
+                expect(p.title.length).toBeGreaterThan(0);
+                const g = p.gridPos;
+                expect([g.h, g.w, g.x, g.y].every(Number.isInteger)).toBe(true);
+                expect(g.x + g.w).toBeLessThanOrEqual(24);
+                expect(p.datasource).toEqual({ type: "prometheus", uid: "prometheus" });
+                expect(p.targets.length).toBeGreaterThan(0);
+                expect(new Set(p.targets.map((t) => t.refId)).size).toBe(p.targets.length);
+                for (const t of p.targets) expect(t.expr.trim().length).toBeGreaterThan(0);
+            }
+        }
+        expect(grafanaDatasource("p:9090")).toContain("    uid: prometheus\n");
+    });
+
     test("with ZooKeeper's TLS, the exporter gets the ensemble's CA", async () => {
         const ca = "-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n";
         await build("mon3", {
@@ -545,7 +643,7 @@ describe("validation and settings", () => {
         ).toThrow(
             [
                 'swarm-ha:monitoring.enabled is "yes"; give true or false.',
-                "swarm-ha:monitoring.colour is not a setting; use enabled, engineMetricsPort, scrapeInterval, alertAfter, retention, publishMode, endpointMode, prometheusPort, alertmanagerPort, nodeExporterPort, images, alertmanagerConfig, prometheusLabel.",
+                "swarm-ha:monitoring.colour is not a setting; use enabled, engineMetricsPort, scrapeInterval, alertAfter, retention, publishMode, endpointMode, prometheusPort, alertmanagerPort, nodeExporterPort, images, grafana, alertmanagerConfig, prometheusLabel.",
                 'swarm-ha:monitoring.publishMode is "mesh"; use "ingress" or "host".',
             ].join("\n"),
         );

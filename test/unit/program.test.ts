@@ -165,7 +165,9 @@ describe("readSettings", () => {
             alertmanager: "prom/alertmanager:v0.27.0",
             nodeExporter: "prom/node-exporter:v1.8.1",
             exporter: "registry.example.com/swarm-ha-exporter:2",
+            grafana: "grafana/grafana:11.3.0",
         });
+        expect(s.monitoring?.grafana).toEqual({ enabled: true });
         expect(
             s.nodes.filter((n) => n.labels?.monitoring === "prometheus").map((n) => n.name),
         ).toEqual(["mgr-1"]);
@@ -604,6 +606,25 @@ describe("the firewall's settings", () => {
             firewallParameters(firewallArgs(s, [])!, ["10.0.0.11"], "2377", 4789).RESTRICTED,
         ).toBe(
             "tcp/9091=10.9.0.0/16 tcp/9093=10.9.0.0/16 tcp/9100=10.9.0.0/16 tcp/9323=10.9.0.0/16 tcp/8080=192.0.2.0/24 udp/5353=",
+        );
+        // Grafana's port too, when it runs; a port another use has is refused; settings without
+        // enabled are said to stay off.
+        const grafana = (g: unknown, extra: Record<string, unknown> = {}) =>
+            readSettings(
+                source({
+                    nodes: NODES,
+                    sshPrivateKey: "k",
+                    monitoring: { enabled: true, grafana: g, ...extra },
+                }),
+            );
+        expect(firewallArgs(grafana({ enabled: true, port: 3001 }), [])?.restricted).toContainEqual(
+            { port: 3001, protocol: "tcp", from: [] },
+        );
+        expect(() => grafana({ enabled: true, port: 9090 })).toThrow(
+            "swarm-ha:monitoring.grafana.port is 9090, which swarm-ha:monitoring.prometheusPort (9090) uses too; give each its own port.",
+        );
+        expect(() => grafana({ port: 3001 })).toThrow(
+            "swarm-ha:monitoring.grafana sets port but not enabled, so it stays off; add enabled: true (or enabled: false to keep the settings while it is off).",
         );
     });
 
