@@ -7,7 +7,7 @@ import { execFileSync } from "child_process";
 import { EngineEvent } from "@pulumi/pulumi/automation";
 import { REPO, changes, loadEnv, openStack, plainOutputs } from "./automation";
 import { srvrMode } from "../components/zookeeperProbe";
-import { discoverAll, instanceEndpoint } from "../components/internal";
+import { discoverAll, instanceEndpoint, prometheusGraphUrl } from "../components/internal";
 import { httpGet } from "./http";
 
 const started = Date.now();
@@ -116,6 +116,9 @@ async function main(): Promise<void> {
             `  prometheus    ${prometheus}/alerts  (${up} of ${targets.length} targets up)`,
         );
         console.log(`  alertmanager  ${alertmanager}/api/v2/alerts`);
+        console.log(
+            `  a graph       ${prometheusGraphUrl(prometheus, "swarm_ha_node_ready")}  (the nodes' readiness)`,
+        );
     }
     console.log(
         `\ndone in ${elapsed()}. Next, with the plain CLI: . scripts/env.sh; pulumi stack select dev; pulumi preview`,

@@ -13,7 +13,8 @@
 #                             (components/monitoring/exporter), likewise (about 5 MB)
 #   swarm-ha-docker-read:2    the read-only Docker API proxy the registrar, the exporter and
 #                             Prometheus read the swarm through (components/dockerRead/image), likewise
-#   swarm-ha-prometheus:2.42  Debian's prometheus (with promtool) on Debian's libc6 alone (about 100 MB)
+#   swarm-ha-prometheus:2.42  Debian's prometheus (with promtool) on Debian's libc6 alone, with the files
+#                             its classic web UI names from its Depends (about 113 MB)
 #   swarm-ha-alertmanager:0.25   Debian's prometheus-alertmanager, likewise (about 30 MB)
 #   swarm-ha-node-exporter:1.5   Debian's prometheus-node-exporter, likewise (about 20 MB)
 set -euo pipefail
@@ -84,13 +85,40 @@ go_image() {
   echo "$image"
 }
 
+# classic_ui DIR: the files Prometheus's classic web UI (in DIR/root) names from other Debian
+# packages, its Depends (scripts, styles, the glyph font), copied in place of the package's links
+# into /usr/share/javascript and /usr/share/fonts-glyphicons; only those files, not the packages
+# (moment-timezone alone is 214 MB).
+classic_ui() {
+  local dir="$1" static="$1/root/usr/share/prometheus/web/static" tree="$1/ui/root" ref rel top
+  mkdir -p "$dir/ui" "$tree/usr/share"
+  download "$dir/ui" fonts-glyphicons-halflings libjs-bootstrap4 libjs-d3 \
+    libjs-eonasdan-bootstrap-datetimepicker libjs-jquery libjs-jquery-hotkeys libjs-moment \
+    libjs-moment-timezone libjs-mustache libjs-popper.js libjs-rickshaw
+  for ref in "$dir"/ui/*.deb; do dpkg-deb -x "$ref" "$tree"; done
+  cp -a "$dir/root/usr/share/prometheus" "$tree/usr/share/"
+  # Each asset the pages name (classic/static/PATH), and the glyph fonts the glyphicons style names.
+  { grep -rhoE 'classic/static/[^"?]+' "$dir/root/usr/share/prometheus/web/templates" | sed 's|^classic/static/||'
+    (cd "$tree/usr/share/prometheus/web/static" && find -L vendor/bootstrap4-glyphicons/fonts -type f | sed 's|^\./||'); } |
+    sort -u | while read -r rel; do
+      top="${rel%%/*}"
+      [ -L "$static/$top" ] && rm "$static/$top"
+      [ -L "$static/vendor/bootstrap4-glyphicons/fonts/glyphicons" ] && rm "$static/vendor/bootstrap4-glyphicons/fonts/glyphicons"
+      [ -f "$static/$rel" ] && continue
+      ref="$(readlink -f "$tree/usr/share/prometheus/web/static/$rel")" ||
+        die "prometheus: the classic UI's $rel is in none of its Depends"
+      [ -f "$ref" ] || die "prometheus: the classic UI's $rel is in none of its Depends"
+      mkdir -p "$(dirname "$static/$rel")" && cp "$ref" "$static/$rel"
+    done
+}
+
 # debian_image IMAGE PACKAGE ENTRYPOINT [KEEP...]: Debian's PACKAGE (Go programs linked to libc
 # alone) on Debian's libc6, with the entrypoint and the programs named in KEEP of the package's
 # /usr/bin and its data in /usr/share/prometheus; nothing of its docs, man pages or init scripts.
 debian_image() {
   local image="$1" package="$2" entrypoint="$3" hash tmp program
   shift 3
-  hash="$(printf '%s\n' "$image" "$package" "$entrypoint" "$@" "$(declare -f debian_image)" | sha256sum | cut -c1-16)"
+  hash="$(printf '%s\n' "$image" "$package" "$entrypoint" "$@" "$(declare -f debian_image classic_ui)" | sha256sum | cut -c1-16)"
   if current "$image" "$hash"; then echo "$image"; return 0; fi
   mkdir -p "$CACHE"
   tmp="$(mktemp -d "$CACHE/debian.XXXXXX")"
@@ -106,6 +134,7 @@ debian_image() {
   if [ -d "$tmp/pkg/usr/share/prometheus" ]; then
     mkdir -p "$tmp/root/usr/share" && cp -a "$tmp/pkg/usr/share/prometheus" "$tmp/root/usr/share/"
   fi
+  if [ -d "$tmp/root/usr/share/prometheus/web/templates" ]; then classic_ui "$tmp"; fi
   printf 'root:x:0:0:root:/:/nonexistent\nnobody:x:65534:65534:nobody:/:/nonexistent\n' >"$tmp/root/etc/passwd"
   printf 'root:x:0:\nnogroup:x:65534:\n' >"$tmp/root/etc/group"
   tar -C "$tmp/root" -c . | docker import \

@@ -28,6 +28,14 @@ export const MONITORING_IMAGES = {
     dockerRead: DOCKER_READ_IMAGE,
 };
 
+/**
+ * The classic graph page of the Prometheus at `base` ("http://ADDRESS:9090") plotting `expr` over
+ * `range`: the page the lab's image serves whole (scripts/images.sh gives it its scripts).
+ */
+export function prometheusGraphUrl(base: string, expr: string, range = "15m"): string {
+    return `${base}/classic/graph?g0.expr=${encodeURIComponent(expr)}&g0.tab=0&g0.range_input=${range}`;
+}
+
 /** Grafana's image when `images.grafana` does not name one: the official one (none is built here). */
 export const GRAFANA_IMAGE = "grafana/grafana:11.3.0";
 

@@ -24,6 +24,7 @@ import {
     DASHBOARDS,
     MONITORING_IMAGES,
     dashboardJson,
+    prometheusGraphUrl,
     MonitoringPlan,
     alertRules,
     rulesFile,
@@ -553,6 +554,42 @@ test("each Grafana dashboard panel's query returns series from the lab's Prometh
         `${queries.length} dashboard queries, ${queries.length - empty.length} with series`,
     );
     expect(empty).toEqual([]);
+});
+
+test("a graph that plots: the lab's Prometheus graph page, in headless Chromium, draws the nodes' readiness", () => {
+    // Kept as the test's artefact, beside the suite's other output.
+    const dir = path.join(REPO, "test", "artifacts");
+    fs.mkdirSync(dir, { recursive: true });
+    const shot = path.join(dir, "prometheus-graph.png");
+    fs.rmSync(shot, { force: true });
+    const url = prometheusGraphUrl(prometheus, "swarm_ha_node_ready", "5m");
+    const chromium = (...args: string[]): string =>
+        execFileSync(
+            "chromium",
+            [
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--hide-scrollbars",
+                "--window-size=1280,900",
+                // Time for the page's scripts and its query to Prometheus.
+                "--virtual-time-budget=15000",
+                ...args,
+                url,
+            ],
+            { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], timeout: 90_000 },
+        );
+    const dom = chromium("--dump-dom");
+    chromium(`--screenshot=${shot}`);
+    console.log(`the graph of ${url}: ${shot}`);
+    // Rickshaw drew one line per node, each with its legend.
+    const lines = dom.match(/<path class="path" d="M[0-9.]+,[0-9.]+L/g) ?? [];
+    expect(lines.length).toBeGreaterThanOrEqual(DEV.length);
+    for (const n of DEV) expect(dom).toContain(`node="${n.name}"`);
+    // A PNG of the page, more than the empty frame.
+    const png = fs.readFileSync(shot);
+    expect(png.subarray(1, 4).toString("latin1")).toBe("PNG");
+    expect(png.length).toBeGreaterThan(20_000);
 });
 
 test("Prometheus's history survives a restart of its task on the pinned manager", async () => {
