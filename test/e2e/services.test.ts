@@ -512,8 +512,7 @@ test("a private registry with basic auth: every node pulls with the service's cr
         fs.readFileSync("/etc/ssl/certs/ca-certificates.crt", "utf8") +
             fs.readFileSync(path.join(tls, "ca.crt"), "utf8"),
     );
-    const before = process.env.SSL_CERT_FILE;
-    process.env.SSL_CERT_FILE = trusted;
+    stack.workspace.envVars.SSL_CERT_FILE = trusted;
     try {
         const secretly = (services: Record<string, ServiceConfig>) =>
             stack.setAllConfig({
@@ -568,8 +567,7 @@ test("a private registry with basic auth: every node pulls with the service's cr
         await secretly({ web: web() });
         await stack.up({ onOutput: record, color: "never" });
     } finally {
-        if (before === undefined) delete process.env.SSL_CERT_FILE;
-        else process.env.SSL_CERT_FILE = before;
+        delete stack.workspace.envVars.SSL_CERT_FILE;
         fs.rmSync(tls, { recursive: true, force: true });
     }
 });
