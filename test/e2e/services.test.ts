@@ -504,7 +504,9 @@ test("a private registry with basic auth: every node pulls with the service's cr
         pinDigest: true,
         replicas: 5,
         maxReplicasPerNode: 1,
-        update: UPDATE,
+        // One task per node: the new task takes the old one's place (start-first would need a
+        // second task on the node, which the limit forbids, and the update would roll back).
+        update: { ...UPDATE, order: "stop-first" },
     });
     const trusted = path.join(tls, "bundle.crt");
     fs.writeFileSync(
