@@ -2,11 +2,10 @@
 # What `npm run demo` and `npm test` do first, so that each works alone on a fresh clone: the npm
 # packages (npm ci, when node_modules is missing or older than package-lock.json), the machine's
 # tools the suite uses (shellcheck, ssh, openssl, a JDK and Apache Curator's service discovery,
-# which the registry's tests read it with, and Chromium, from Debian's packages, when missing;
-# actionlint, built
-# with Go, for the workflows' lint), then the engine and the official plugins (scripts/setup.sh).
-# The lab installs its own needs (Docker, debootstrap); the registrar's image needs Go (1.26, as on
-# this project's machines).
+# which the registry's tests read it with, and with --tests Chromium, from Debian's packages, when
+# missing; actionlint, built with Go, for the workflows' lint), then the engine and the official
+# plugins (scripts/setup.sh). The lab installs its own needs (Docker, debootstrap); the registrar's
+# image needs Go (1.26, as on this project's machines).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=/dev/null
@@ -46,8 +45,9 @@ command -v ssh >/dev/null 2>&1 || need+=(openssh-client)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v javac >/dev/null 2>&1 || need+=(default-jdk-headless)
 [ -f /usr/share/java/curator-x-discovery.jar ] || need+=(libcurator-discovery-java)
-# The monitoring's end-to-end test looks at Prometheus's graph page in headless Chromium.
-command -v chromium >/dev/null 2>&1 || need+=(chromium)
+# With --tests (npm test's set-up): Chromium, in which the monitoring's end-to-end test looks at
+# Prometheus's graph page. The demo does without.
+if [ "${1:-}" = --tests ]; then command -v chromium >/dev/null 2>&1 || need+=(chromium); fi
 if [ ${#need[@]} -gt 0 ]; then
   if ! command -v apt-get >/dev/null 2>&1 || [ "$(id -u)" != 0 ]; then
     echo "bootstrap: ${need[*]} missing; install them (Debian/Ubuntu packages of these names)" >&2
