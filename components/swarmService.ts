@@ -666,6 +666,9 @@ export class SwarmService extends pulumi.ComponentResource {
             // task spec change that never happens. It stays empty; the preview names the path as
             // hidden, without a value.
             hideDiffs: [SYSCTL_PATH],
+            // The registry's password: the plugin gives the auth block back among its outputs,
+            // which the state must keep encrypted.
+            ...(auth ? { additionalSecretOutputs: ["auth"] } : {}),
         });
         this.serviceName = this.service.name;
         this.endpoints = (args.ports ?? [])

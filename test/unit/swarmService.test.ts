@@ -262,6 +262,7 @@ describe("SwarmService private registries", () => {
             password: "pw",
         });
         expect(recorder.byName("priv-service").secretPaths).toContain("auth");
+        expect(recorder.byName("priv-service").additionalSecretOutputs).toEqual(["auth"]);
     });
 
     test("pinDigest: the tag's digest asked of the registry by a provider of the service's own", async () => {
