@@ -1,6 +1,7 @@
 // Helpers of the end-to-end tests: the lab's commands, commands on lab hosts over SSH, and stacks
 // run through the project's Automation API runner with everything the engine printed kept.
 import { execFileSync, spawnSync } from "child_process";
+import * as fs from "fs";
 import * as path from "path";
 import { ConfigMap, Stack } from "@pulumi/pulumi/automation";
 import { REPO, changes, loadEnv, stackNodes } from "../../scripts/automation";
@@ -152,6 +153,21 @@ export const W3: NodeConfig = {
     role: "worker",
     labels: { zone: "c" },
 };
+
+/**
+ * The stack's state file as the backend stores it, secrets encrypted (the Automation API's
+ * exportStack shows them decrypted, so a secret is always found there).
+ */
+export function storedState(stack: string): string {
+    const file = path.join(
+        process.env.SWARM_HA_STATE ?? "",
+        ".pulumi",
+        "stacks",
+        "swarm-ha",
+        `${stack}.json`,
+    );
+    return fs.readFileSync(file, "utf8");
+}
 
 /** Where a string occurs in a JSON text, as short excerpts, for a readable failure. */
 export function whereIn(json: string, needle: string): string[] {

@@ -20,6 +20,7 @@ import {
     opsCollector,
     record,
     stackCli,
+    storedState,
     transcript,
     whereIn,
 } from "./helpers";
@@ -212,15 +213,7 @@ test("a restarted manager host rejoins the same swarm", async () => {
 });
 
 test("no join token or private key is in the state or in anything the engine printed", async () => {
-    // The stored state file itself: the Automation API's exportStack shows secrets decrypted.
-    const stateFile = path.join(
-        process.env.SWARM_HA_STATE ?? "",
-        ".pulumi",
-        "stacks",
-        "swarm-ha",
-        "e2e.json",
-    );
-    const state = fs.readFileSync(stateFile, "utf8");
+    const state = storedState("e2e");
     const secrets = [
         onHost("lab-m1", "docker swarm join-token -q worker"),
         onHost("lab-m1", "docker swarm join-token -q manager"),
