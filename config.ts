@@ -50,6 +50,8 @@ export interface StackSettings {
     trustOnFirstUse: boolean;
     dockerInstall: DockerInstallMethod;
     dockerVersion?: string;
+    /** With docker-ce, Docker's apt repository or a mirror of it; unset: Docker's own. */
+    dockerRepository?: string;
     autolock: boolean;
     /** `swarm-ha:joinTokenRotation`: change it to rotate the join tokens. */
     joinTokenRotation: number;
@@ -479,6 +481,11 @@ function idleSettings(v: Record<string, unknown>): string[] {
             `${key("dockerVersion")} is ${shown(v.dockerVersion)} but ${key("dockerInstall")} is not "docker-ce"; a version pin needs docker-ce, so set dockerInstall: docker-ce or drop the pin.`,
         );
     }
+    if (v.dockerRepository !== undefined && v.dockerInstall !== "docker-ce") {
+        problems.push(
+            `${key("dockerRepository")} is ${shown(v.dockerRepository)} but ${key("dockerInstall")} is not "docker-ce"; only docker-ce is installed from an apt repository of Docker's, so set dockerInstall: docker-ce or drop the repository.`,
+        );
+    }
     // A map that is switched on by `enabled`, given settings but no `enabled`: off, silently. (The
     // firewall is on unless a stack turns it off.)
     const grafana = (v.monitoring as { grafana?: unknown } | undefined)?.grafana;
@@ -730,6 +737,7 @@ export function readSettings(config: ConfigSource): StackSettings {
         trustOnFirstUse: (v.trustOnFirstUse as boolean | undefined) ?? false,
         dockerInstall,
         dockerVersion: v.dockerVersion as string | undefined,
+        dockerRepository: v.dockerRepository as string | undefined,
         autolock: (v.autolock as boolean | undefined) ?? false,
         joinTokenRotation: (v.joinTokenRotation as number | undefined) ?? 0,
         services: services.services,

@@ -149,6 +149,7 @@ export const STACK: ObjectSchema = s.object({
     trustOnFirstUse: s.bool({ default: false }),
     dockerInstall: s.oneOf(["distro", "docker-ce", "none"], { default: "distro" }),
     dockerVersion: s.text(rules.debianVersion),
+    dockerRepository: s.text(rules.url),
     autolock: s.bool({ default: false }),
     joinTokenRotation: s.int(0, undefined, { default: 0 }),
     services: s.map(rules.name, SERVICE, { default: {} }),

@@ -435,6 +435,7 @@ export async function program(): Promise<Record<string, unknown>> {
         docker: {
             install: settings.dockerInstall,
             version: settings.dockerVersion,
+            repository: settings.dockerRepository,
             metricsPort: settings.monitoring?.engineMetricsPort,
         },
         autolock: settings.autolock,

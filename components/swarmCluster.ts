@@ -64,6 +64,12 @@ export interface DockerInstallArgs {
     /** With "docker-ce", the exact apt version to pin (e.g. "5:27.3.1-1~debian.12~bookworm"). Default: latest. */
     version?: string;
     /**
+     * With "docker-ce", the base URL of Docker's apt repository or of a mirror that keeps its layout
+     * (DISTRO/gpg, the signing key; DISTRO/dists/CODENAME/stable): a datacenter's own mirror, for
+     * hosts that cannot reach Docker's. Default: DOCKER_CE_REPOSITORY.
+     */
+    repository?: string;
+    /**
      * Port of each engine's Prometheus metrics (daemon.json's `metrics-addr`, on the node's advertise
      * address). An engine already running is restarted for it, one node at a time, each back in the
      * swarm before the next. Unset leaves the engines' setting as it is. Default: unset.
@@ -204,6 +210,8 @@ const NAME_RULE = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 const ROLES: SwarmRole[] = ["manager", "worker"];
 const AVAILABILITIES: NodeAvailability[] = ["active", "pause", "drain"];
 const INSTALL_METHODS: DockerInstallMethod[] = ["distro", "docker-ce", "none"];
+/** Docker's own apt repository, the default source of docker-ce. */
+export const DOCKER_CE_REPOSITORY = "https://download.docker.com/linux";
 const READY_INTERVAL_SECONDS = 0.5;
 
 /**
@@ -294,6 +302,7 @@ export function validateSwarmClusterArgs(name: string, args: SwarmClusterArgs): 
     }
     problems.push(
         ...ruleProblem(`${p}: docker.version`, rules.debianVersion, args.docker?.version),
+        ...ruleProblem(`${p}: docker.repository`, rules.url, args.docker?.repository),
         ...ruleProblem(`${p}: certExpiry`, rules.goDuration, args.certExpiry),
         ...(args.defaultAddressPool ?? []).flatMap((pool) =>
             ruleProblem(`${p}: defaultAddressPool`, rules.ipv4Network, pool),
@@ -302,6 +311,11 @@ export function validateSwarmClusterArgs(name: string, args: SwarmClusterArgs): 
     if (args.docker?.version !== undefined && install !== "docker-ce") {
         problems.push(
             `${p}: docker.version "${args.docker.version}" is set with docker.install "${install}"; a version pin needs "docker-ce".`,
+        );
+    }
+    if (args.docker?.repository !== undefined && install !== "docker-ce") {
+        problems.push(
+            `${p}: docker.repository is set with docker.install "${install}"; only "docker-ce" installs from an apt repository of Docker's.`,
         );
     }
     if (
@@ -769,6 +783,12 @@ export class SwarmCluster extends pulumi.ComponentResource {
                                 ...base(node),
                                 INSTALL: install,
                                 DOCKER_VERSION: args.docker?.version ?? "",
+                                ...(install === "docker-ce"
+                                    ? {
+                                          DOCKER_REPOSITORY:
+                                              args.docker?.repository ?? DOCKER_CE_REPOSITORY,
+                                      }
+                                    : {}),
                                 ...(metricsAddressOf
                                     ? { METRICS_ADDR: metricsAddressOf(node) }
                                     : {}),

@@ -5,7 +5,7 @@
 # node at a time). With RESTART, the engine run of that systemd InvocationID (one the managers saw
 # Down while it ran and said it was in the swarm) is restarted; any other run is left alone, so a
 # later run of this step restarts nothing.
-: "${NODE:?}" "${HOST:?}" "${INSTALL:?}" "${DOCKER_VERSION=}" "${METRICS_ADDR=}" "${RESTART=}"
+: "${NODE:?}" "${HOST:?}" "${INSTALL:?}" "${DOCKER_VERSION=}" "${DOCKER_REPOSITORY=}" "${METRICS_ADDR=}" "${RESTART=}"
 
 running_before=false
 docker info >/dev/null 2>&1 && running_before=true
@@ -38,15 +38,17 @@ case "$INSTALL" in
     esac
     # The packages are the positional parameters: a version is part of one argument, never more.
     if [ $# -gt 0 ]; then
-      say "installing $* from Docker's apt repository"
+      [ -n "$DOCKER_REPOSITORY" ] || fail "docker.install is \"docker-ce\" but no repository was given"
+      say "installing $* from the apt repository $DOCKER_REPOSITORY"
       apt_install ca-certificates curl gnupg
       # shellcheck disable=SC1091
       . /etc/os-release
       install -m 0755 -d /etc/apt/keyrings
-      curl -fsSL "https://download.docker.com/linux/$ID/gpg" -o /etc/apt/keyrings/docker.asc
+      curl -fsSL --max-time 60 "$DOCKER_REPOSITORY/$ID/gpg" -o /etc/apt/keyrings/docker.asc ||
+        fail "the repository's signing key $DOCKER_REPOSITORY/$ID/gpg could not be fetched"
       chmod a+r /etc/apt/keyrings/docker.asc
-      printf 'deb [arch=%s signed-by=/etc/apt/keyrings/docker.asc] https://download.docker.com/linux/%s %s stable\n' \
-        "$(dpkg --print-architecture)" "$ID" "$VERSION_CODENAME" >/etc/apt/sources.list.d/docker.list
+      printf 'deb [arch=%s signed-by=/etc/apt/keyrings/docker.asc] %s/%s %s stable\n' \
+        "$(dpkg --print-architecture)" "$DOCKER_REPOSITORY" "$ID" "$VERSION_CODENAME" >/etc/apt/sources.list.d/docker.list
       [ -z "$METRICS_ADDR" ] || set -- "$@" jq
       apt_install "$@"
     fi

@@ -220,6 +220,16 @@ test("settings that would do nothing are refused, naming what they need", () => 
     expect(refusal({ ...base(), dockerVersion: "5:27.3.1-1~debian.12~bookworm" })).toContain(
         'swarm-ha:dockerVersion is "5:27.3.1-1~debian.12~bookworm" but swarm-ha:dockerInstall is not "docker-ce"',
     );
+    expect(refusal({ ...base(), dockerRepository: "http://apt.dc.example/docker" })).toBe(
+        'swarm-ha:dockerRepository is "http://apt.dc.example/docker" but swarm-ha:dockerInstall is not "docker-ce"; only docker-ce is installed from an apt repository of Docker\'s, so set dockerInstall: docker-ce or drop the repository.',
+    );
+    expect(
+        refusal({
+            ...base(),
+            dockerInstall: "docker-ce",
+            dockerRepository: "http://apt.dc.example/docker",
+        }),
+    ).toBeUndefined();
 });
 
 test("values users really write are accepted: upper-case host names, label values with spaces", () => {
@@ -443,7 +453,7 @@ test("names of Object's own members are neither settings nor ways around a check
     setPath(config, "services.web.hasOwnProperty", 1);
     expect(refusal(config)).toBe(
         [
-            "swarm-ha:constructor is not a setting; use clusterName, nodes, hostKeys, sshUser, sshPort, sshDialAttempts, sshPrivateKey, sshPrivateKeyFile, knownHostsFile, trustOnFirstUse, dockerInstall, dockerVersion, autolock, joinTokenRotation, services, monitoring, firewall, registrarImage, dockerReadImage, zkServers, zkInstall, zkVersion, zkUrl, zkSha512, zkTickTime, zkHeapMb, zkAuth, zkSuperPassword, zkDynamicReconfig, zkTls.",
+            "swarm-ha:constructor is not a setting; use clusterName, nodes, hostKeys, sshUser, sshPort, sshDialAttempts, sshPrivateKey, sshPrivateKeyFile, knownHostsFile, trustOnFirstUse, dockerInstall, dockerVersion, dockerRepository, autolock, joinTokenRotation, services, monitoring, firewall, registrarImage, dockerReadImage, zkServers, zkInstall, zkVersion, zkUrl, zkSha512, zkTickTime, zkHeapMb, zkAuth, zkSuperPassword, zkDynamicReconfig, zkTls.",
             "swarm-ha:nodes[0].constructor is not a setting; use name, host, advertiseAddress, role, labels, availability, sshUser, sshPort, hostKey.",
             "swarm-ha:services.web.hasOwnProperty is not a setting; use image, registryAuth, pinDigest, replicas, global, command, args, env, secretEnv, ports, endpointMode, networks, encrypted, constraints, preferences, maxReplicasPerNode, limits, reservations, healthcheck, restartPolicy, update, rollback, secrets, configs, labels, zookeeper, register, registerPort, metricsPort, metricsPath.",
         ].join("\n"),

@@ -495,6 +495,51 @@ describe("SwarmCluster engine metrics", () => {
     });
 });
 
+describe("SwarmCluster docker-ce install", () => {
+    test("from Docker's repository by default, from a mirror when given; distro has none", async () => {
+        await build("ce", args(cluster(1, 0), { docker: { install: "docker-ce" } }));
+        const own = String(recorder.byName("ce-docker-m1").inputs.create);
+        expect(own).toContain("INSTALL='docker-ce'");
+        expect(own).toContain("DOCKER_REPOSITORY='https://download.docker.com/linux'");
+        await build(
+            "mirror",
+            args(cluster(1, 0), {
+                docker: {
+                    install: "docker-ce",
+                    version: "5:27.3.1-1~debian.12~bookworm",
+                    repository: "http://apt.dc.example:8080/docker/linux",
+                },
+            }),
+        );
+        const mirror = String(recorder.byName("mirror-docker-m1").inputs.create);
+        expect(mirror).toContain("DOCKER_REPOSITORY='http://apt.dc.example:8080/docker/linux'");
+        expect(mirror).toContain("DOCKER_VERSION='5:27.3.1-1~debian.12~bookworm'");
+        await build("distro", args(cluster(1, 0)));
+        expect(String(recorder.byName("distro-docker-m1").inputs.create)).not.toContain(
+            "DOCKER_REPOSITORY",
+        );
+    });
+
+    test.each([
+        [
+            { install: "distro" as const, repository: "https://apt.dc.example/docker" },
+            'SwarmCluster "prod": docker.repository is set with docker.install "distro"; only "docker-ce" installs from an apt repository of Docker\'s.',
+        ],
+        [
+            { install: "docker-ce" as const, repository: "https://apt.dc.example/docker' id" },
+            `SwarmCluster "prod": docker.repository is "https://apt.dc.example/docker' id"; use an http or https URL such as "https://downloads.example/zookeeper-3.9.3-bin.tar.gz" (no spaces or quotes).`,
+        ],
+        [
+            { install: "docker-ce" as const, repository: "ftp://apt.dc.example/docker" },
+            'SwarmCluster "prod": docker.repository is "ftp://apt.dc.example/docker"; use an http or https URL such as "https://downloads.example/zookeeper-3.9.3-bin.tar.gz" (no spaces or quotes).',
+        ],
+    ])("refused: %j", (docker, message) => {
+        expect(() => validateSwarmClusterArgs("prod", args(cluster(1, 0), { docker }))).toThrow(
+            message,
+        );
+    });
+});
+
 describe("docker.sh's restart of a lost engine run (run here, with fake systemctl and docker)", () => {
     // Runs docker.sh (distro install, Docker present and running, as InvocationID `running`) with
     // RESTART; returns the systemctl calls that change something.
