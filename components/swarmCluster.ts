@@ -109,9 +109,16 @@ export interface SwarmFirewallArgs {
      * reach; every other source is dropped, also after Docker's NAT. Default: none.
      */
     restricted?: RestrictedPortArgs[];
-    /** Seconds a change waits for a new SSH connection to confirm it before it is undone. Default: 30. */
+    /**
+     * Seconds a change waits for a new SSH connection to confirm it before it is undone. The
+     * confirmation is a step of its own, which the engine may queue behind other hosts' steps when
+     * they outnumber the CLI's parallelism. Default: FIREWALL_CONFIRM_SECONDS (120).
+     */
     confirmSeconds?: number;
 }
+
+/** How long the firewall's rules wait for their confirmation by default: see confirmSeconds. */
+export const FIREWALL_CONFIRM_SECONDS = 120;
 
 /** A port the firewall opens only to the members and some networks. */
 export interface RestrictedPortArgs {
@@ -355,7 +362,7 @@ export function firewallParameters(
         MEMBERS: allowed.join(" "),
         SWARM_PORT: swarmPort,
         DATA_PORT: String(dataPort),
-        CONFIRM_SECONDS: String(firewall.confirmSeconds ?? 30),
+        CONFIRM_SECONDS: String(firewall.confirmSeconds ?? FIREWALL_CONFIRM_SECONDS),
         ...(firewall.restricted?.length
             ? {
                   RESTRICTED: firewall.restricted
@@ -750,12 +757,14 @@ export class SwarmCluster extends pulumi.ComponentResource {
                 swarmPort,
                 args.dataPathPort ?? 4789,
             );
+        const placed = new Map<string, pulumi.Resource>();
         for (const node of nodes) {
             const connection = connectionFor(node.host, sshOf(node));
             const engineRepairs = count(probe.engine, node);
             const scripts = placeScripts(`${name}-scripts-${node.name}`, connection, dir, this, {
                 repairs: engineRepairs,
             });
+            placed.set(node.name, scripts);
             if (firewallParams) {
                 // Both steps run again when the host's rules are repaired (not in force).
                 firewalls.push(
@@ -771,6 +780,13 @@ export class SwarmCluster extends pulumi.ComponentResource {
                     ),
                 );
             }
+        }
+        // Docker after every host's rules are confirmed: a confirmation queued behind the engine
+        // installs (a minute or more each, as many at once as the CLI's parallelism) came after
+        // the rollback's deadline on 13 hosts, and the rules were undone.
+        for (const node of nodes) {
+            const connection = connectionFor(node.host, sshOf(node));
+            const engineRepairs = count(probe.engine, node);
             installs.set(
                 node.name,
                 remoteStep(
@@ -801,7 +817,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
                             ),
                         ),
                     },
-                    { parent: this, dependsOn: [scripts] },
+                    { parent: this, dependsOn: [placed.get(node.name)!, ...firewalls] },
                 ),
             );
         }

@@ -187,7 +187,7 @@ export interface ZooKeeperFirewallArgs {
     members: string[];
     /** Networks (IPv4, ADDRESS/BITS) that may reach the client port too. Default: none. */
     clientNetworks?: string[];
-    /** Seconds rules wait for a new SSH connection before they are undone. Default: 30. */
+    /** Seconds rules wait for a new SSH connection before they are undone. Default: 120. */
     confirmSeconds?: number;
     /** The servers (ids) whose hosts get the rules. Default: every server. */
     servers?: number[];

@@ -392,6 +392,8 @@ describe("SwarmCluster firewall", () => {
         const confirmed = ["m1", "m2", "m3", "w1"].map((n) => `fw-firewall-ok-${n}`);
         expect(deps("fw-firewall-w1")).toEqual(["fw-scripts-w1"]);
         expect(deps("fw-firewall-ok-w1")).toEqual(["fw-firewall-w1"]);
+        // Docker waits for every host's confirmation, none of which then queues behind an install.
+        expect(deps("fw-docker-w1")).toEqual(["fw-scripts-w1", ...confirmed].sort());
         expect(deps("fw-init")).toEqual(
             ["fw-docker-m1", "fw-docker-m2", "fw-docker-m3", ...confirmed].sort(),
         );
@@ -409,7 +411,7 @@ describe("SwarmCluster firewall", () => {
             [
                 "set -eu",
                 "CLIENTS='192.0.2.0/24'",
-                "CONFIRM_SECONDS='30'",
+                "CONFIRM_SECONDS='120'",
                 "DATA_PORT='4789'",
                 "ENSEMBLE='10.1.0.11 10.1.0.12 10.1.0.13'",
                 "HOST='10.1.0.21'",
