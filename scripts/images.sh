@@ -6,7 +6,7 @@
 # components' image arguments.
 #
 #   swarm-ha-web:3            the demo's web service: Debian's static busybox alone (about 2 MB),
-#                             serving its page on / and one metric on /metrics
+#                             serving its page on / and one metric on /metrics, with wget for healthchecks
 #   swarm-ha-registrar:3      the service registry's registrar (components/registry/image), a static
 #                             Go binary in an otherwise empty image (about 6 MB)
 #   swarm-ha-exporter:2       the monitoring's exporter of the swarm and ZooKeeper
@@ -57,6 +57,8 @@ web() {
   dpkg-deb -x "$tmp"/busybox-static_*.deb "$tmp/root"
   mkdir -p "$tmp/root/www" "$tmp/root/tmp"
   ln -s busybox "$tmp/root/bin/sh"
+  # And wget, for healthchecks such as Pulumi.prod.yaml's (CMD wget -qO- http://localhost/).
+  ln -s busybox "$tmp/root/bin/wget"
   tar -C "$tmp/root" -c . | docker import \
     -c 'ENTRYPOINT ["/bin/sh", "-c"]' \
     -c 'CMD ["echo \"swarm-ha web on $(busybox hostname)\" > /www/index.html && echo \"swarm_ha_web_up 1\" > /www/metrics && exec busybox httpd -f -p 80 -h /www"]' \
