@@ -7,16 +7,15 @@
 // client network) reach the client port, lab-m1 (an outsider) reaches none of its ports; destroy
 // removes the rules.
 import { createHash } from "crypto";
-import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as http from "http";
-import * as net from "net";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { ZooKeeperEnsemble } from "../../components/internal";
 import { srvrMode } from "../../components/zookeeperProbe";
-import { REPO, labInfo, labStackEnv, linkModules, loadEnv } from "../../scripts/automation";
+import { labInfo, labStackEnv, linkModules, loadEnv } from "../../scripts/automation";
+import { serveOnLab, zookeeperTarball } from "../../scripts/labMirror";
 import { lab, onHost, record, removeStack } from "./helpers";
 
 jest.setTimeout(15 * 60 * 1000);
@@ -25,8 +24,6 @@ const VERSION = "3.8.0";
 const BUILDER = "lab-w1";
 const TARGET = "lab-w2";
 const TARGET_ADDRESS = "172.30.213.22";
-// This machine on the lab's bridge network: the network's gateway.
-const GATEWAY = "172.30.213.1";
 // A cluster node in the firewall's eyes, and a host that is not.
 const MEMBER = "lab-w1";
 const MEMBER_ADDRESS = "172.30.213.21";
@@ -94,37 +91,16 @@ async function tarballStack(sha512: string): Promise<Stack> {
 
 beforeAll(async () => {
     lab("up", "--managers", "3", "--workers", "2", "--packaged");
-    // The OS package's jars, in the layout of Apache's binary tarball.
-    onHost(
-        BUILDER,
-        [
-            "set -e",
-            "if [ ! -r /usr/share/java/zookeeper.jar ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends zookeeper >/dev/null; fi",
-            "rm -rf /tmp/zk-tarball && mkdir -p /tmp/zk-tarball/apache-zookeeper-" +
-                VERSION +
-                "-bin/lib /tmp/zk-tarball/apache-zookeeper-" +
-                VERSION +
-                "-bin/conf",
-            `cp -L /usr/share/java/*.jar /tmp/zk-tarball/apache-zookeeper-${VERSION}-bin/lib/`,
-            `tar -C /tmp/zk-tarball -czf /tmp/zk-tarball.tgz apache-zookeeper-${VERSION}-bin`,
-        ].join("\n"),
-    );
-    tarball = execFileSync(
-        "bash",
-        [path.join(REPO, "lab", "lab.sh"), "ssh", BUILDER, "cat /tmp/zk-tarball.tgz"],
-        { stdio: ["ignore", "pipe", "pipe"], maxBuffer: 512 * 1024 * 1024 },
-    );
-    server = http.createServer((req, res) => {
-        if (req.url === `/apache-zookeeper-${VERSION}-bin.tar.gz`) {
+    tarball = zookeeperTarball(BUILDER, VERSION);
+    const served = await serveOnLab({
+        [`/apache-zookeeper-${VERSION}-bin.tar.gz`]: (_req, _body, res) => {
             downloads++;
             res.writeHead(200, { "Content-Type": "application/gzip" });
             res.end(tarball);
-        } else {
-            res.writeHead(404).end();
-        }
+        },
     });
-    await new Promise<void>((resolve) => server.listen(0, GATEWAY, resolve));
-    url = `http://${GATEWAY}:${(server.address() as net.AddressInfo).port}/apache-zookeeper-${VERSION}-bin.tar.gz`;
+    server = served.server;
+    url = `${served.base}/apache-zookeeper-${VERSION}-bin.tar.gz`;
     // A host that has never had ZooKeeper on it.
     onHost(
         TARGET,
