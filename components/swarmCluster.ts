@@ -910,7 +910,16 @@ export class SwarmCluster extends pulumi.ComponentResource {
                         count(probe.engine, node),
                     ),
                     delete: stepCommand(dir, "leave", base(node)),
-                    stdin: node.role === "manager" ? this.managerJoinToken : this.workerJoinToken,
+                    // With autolock, a manager's unlock key on the next line: a manager found
+                    // locked (its engine restarted) is unlocked by this step run again.
+                    stdin:
+                        node.role !== "manager"
+                            ? this.workerJoinToken
+                            : args.autolock
+                              ? pulumi.secret(
+                                    pulumi.interpolate`${this.managerJoinToken}\n${this.unlockKey}`,
+                                )
+                              : this.managerJoinToken,
                 },
                 {
                     parent: this,

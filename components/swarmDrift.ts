@@ -97,6 +97,9 @@ export interface SwarmDrift {
  */
 export const SEEN_DOWN_AFTER_SECONDS = 60;
 
+/** Why a manager's join step runs again. */
+export const LOCKED = "its swarm is locked (autolock: its engine restarted)";
+
 /** Why a worker's engine is restarted. */
 export const SEEN_DOWN =
     "the managers see it Down while its engine runs and says it is in the swarm (its heartbeats are lost)";
@@ -146,6 +149,11 @@ export function swarmDrift(
         }
         if (report.swarm === "inactive") {
             add("engine", node.name, "it is not in the swarm");
+            continue;
+        }
+        // An autolocked manager whose engine restarted: its join step unlocks it with the key.
+        if (report.swarm === "locked") {
+            add("engine", node.name, LOCKED);
             continue;
         }
         const member = members.find((m) => m.id === report.nodeId);
@@ -212,11 +220,13 @@ export function driftMessages(nodes: SwarmNodeArgs[], drift: SwarmDrift): string
         const does =
             engine?.length === 1 && Object.values(FIREWALL_DRIFT).includes(engine[0])
                 ? "up applies them again"
-                : drift.restart?.[n.name]
-                  ? "up restarts its engine and waits for it to be Ready"
-                  : engine
-                    ? "up starts its engine, joins it to the swarm and applies its settings"
-                    : "up applies the stack's settings";
+                : engine?.length === 1 && engine[0] === LOCKED
+                  ? "up unlocks it with the unlock key (its join step, run again)"
+                  : drift.restart?.[n.name]
+                    ? "up restarts its engine and waits for it to be Ready"
+                    : engine
+                      ? "up starts its engine, joins it to the swarm and applies its settings"
+                      : "up applies the stack's settings";
         return [
             `swarm-ha: ${n.name} (${n.host}): ${[...(engine ?? []), ...(spec ?? [])].join("; ")}; ${does}.`,
         ];

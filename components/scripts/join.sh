@@ -2,12 +2,14 @@
 # Joins this node to the cluster's swarm with the token given on stdin (never on the command line
 # that Pulumi stores, nor on any process's: the join is asked of the engine's API, its request
 # written to curl's stdin). A node already in this swarm is left alone; one in another swarm is
-# refused.
+# refused. A manager of an autolocked swarm gets the unlock key on stdin's second line: locked
+# (its engine restarted), it is unlocked first.
 : "${NODE:?}" "${HOST:?}" "${ADVERTISE_ADDR:?}" "${SWARM_PORT:?}" "${JOIN_ADDR:?}" "${MANAGERS:?}" "${DATA_PATH_ADDR=}"
 
 # Globbing off: the address lists below are split into words, never matched against files.
 set -f
 IFS= read -r token || true
+IFS= read -r unlock_key || true
 [ -n "$token" ] || fail "no join token on stdin"
 # A token is SWMTKN-1- and base-36 words.
 case "$token" in
@@ -26,6 +28,12 @@ in_this_swarm() {
 }
 
 state=$(swarm_state)
+if [ "$state" = locked ] && [ -n "$unlock_key" ]; then
+  printf '%s\n' "$unlock_key" | docker swarm unlock >/dev/null 2>&1 ||
+    fail "its swarm is locked (autolock) and 'docker swarm unlock' refused the cluster's unlock key"
+  say "unlocked with the cluster's unlock key"
+  state=$(swarm_state)
+fi
 case "$state" in
   active)
     in_this_swarm ||

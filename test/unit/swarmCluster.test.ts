@@ -1,6 +1,6 @@
 // Unit tests of SwarmCluster with Pulumi mocks: exact resources, order, secrets, stability under
 // reordering and removal, and every validation message.
-import { execFileSync, spawn } from "child_process";
+import { execFileSync, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -542,6 +542,63 @@ describe("SwarmCluster docker-ce install", () => {
     });
 });
 
+describe("join.sh on a manager found locked (run here, with a fake docker)", () => {
+    // Runs join.sh with `stdin` on a node whose swarm is locked until `docker swarm unlock` is given
+    // the key; returns its exit status, what it printed, and what the unlock read.
+    function join(stdin: string): { status: number; out: string; unlockedWith: string } {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "join-step-"));
+        fs.writeFileSync(path.join(dir, "state"), "locked\n");
+        fs.writeFileSync(
+            path.join(dir, "docker"),
+            [
+                "#!/bin/sh",
+                'case "$*" in',
+                `  "swarm unlock") cat >${dir}/key; echo active >${dir}/state ;;`,
+                `  "info --format {{.Swarm.LocalNodeState}}") cat ${dir}/state ;;`,
+                '  "info --format {{range .Swarm.RemoteManagers}}{{.Addr}} {{end}}") echo "10.1.0.11:2377 " ;;',
+                '  "info --format {{.Swarm.NodeID}}") echo n2 ;;',
+                '  *) echo "unexpected: docker $*" >&2; exit 1 ;;',
+                "esac",
+            ].join("\n"),
+            { mode: 0o755 },
+        );
+        const r = spawnSync(
+            "sh",
+            [
+                "-c",
+                `set -eu\nNODE=m2 HOST=10.1.0.12 ADVERTISE_ADDR=10.1.0.12 SWARM_PORT=2377 JOIN_ADDR=10.1.0.11 MANAGERS='10.1.0.11 10.1.0.12'\n${scriptText("lib")}\n${scriptText("join")}`,
+            ],
+            {
+                input: stdin,
+                encoding: "utf8",
+                env: { ...process.env, PATH: `${dir}:${process.env.PATH}` },
+            },
+        );
+        const key = path.join(dir, "key");
+        return {
+            status: r.status ?? 1,
+            out: `${r.stdout}${r.stderr}`,
+            unlockedWith: fs.existsSync(key) ? fs.readFileSync(key, "utf8") : "",
+        };
+    }
+
+    test("with the unlock key on the second line: unlocked, then found in this swarm", () => {
+        const r = join(`${MANAGER_TOKEN}\n${UNLOCK_KEY}\n`);
+        expect(r.status).toBe(0);
+        expect(r.unlockedWith).toBe(`${UNLOCK_KEY}\n`);
+        expect(r.out).toContain("unlocked with the cluster's unlock key");
+        expect(r.out).toContain("already in this swarm");
+        expect(r.out).not.toContain(UNLOCK_KEY);
+    });
+
+    test("without it: refused, saying how to unlock by hand", () => {
+        const r = join(`${MANAGER_TOKEN}\n`);
+        expect(r.status).not.toBe(0);
+        expect(r.unlockedWith).toBe("");
+        expect(r.out).toContain("its swarm is locked (autolock); run 'docker swarm unlock' there");
+    });
+});
+
 describe("docker.sh's restart of a lost engine run (run here, with fake systemctl and docker)", () => {
     // Runs docker.sh (distro install, Docker present and running, as InvocationID `running`) with
     // RESTART; returns the systemctl calls that change something.
@@ -644,7 +701,10 @@ describe("SwarmCluster secrets", () => {
         const joinW = recorder.byName("sec-join-w1");
         expect(await pulumi.isSecret(joinW.props.stdin as pulumi.Output<string>)).toBe(true);
         expect(joinW.inputs.stdin).toBe(WORKER_TOKEN);
-        expect(recorder.byName("sec-join-m2").inputs.stdin).toBe(MANAGER_TOKEN);
+        // With autolock, a manager's join also gets the unlock key, on the next line.
+        const joinM = recorder.byName("sec-join-m2");
+        expect(joinM.inputs.stdin).toBe(`${MANAGER_TOKEN}\n${UNLOCK_KEY}`);
+        expect(await pulumi.isSecret(joinM.props.stdin as pulumi.Output<string>)).toBe(true);
         expect(joinW.secretPaths).toEqual(expect.arrayContaining(["stdin"]));
         expect(joinW.additionalSecretOutputs).toEqual(expect.arrayContaining(["stdin"]));
         const tokens = recorder.byName("sec-tokens");

@@ -12,6 +12,7 @@ import {
     parseNodeReport,
     FIREWALL_OFF,
     FIREWALL_UNCONFIRMED,
+    LOCKED,
     SEEN_DOWN,
     SEEN_DOWN_AFTER_SECONDS,
     swarmDrift,
@@ -162,6 +163,15 @@ describe("swarmDrift", () => {
             engine: { w1: ["it is not in the swarm"] },
             spec: {},
         });
+    });
+
+    test("an autolocked manager whose engine restarted: its join step runs again to unlock it", () => {
+        const reports = { ...REPORTS, m2: report("", false, { swarm: "locked" }) };
+        const drift = swarmDrift(NODES, reports, MEMBERS);
+        expect(drift).toEqual({ engine: { m2: [LOCKED] }, spec: {} });
+        expect(driftMessages(NODES, drift)).toEqual([
+            "swarm-ha: m2 (10.0.0.12): its swarm is locked (autolock: its engine restarted); up unlocks it with the unlock key (its join step, run again).",
+        ]);
     });
 
     test("an engine stopped, a node out of the swarm, labels, availability and role changed by hand", () => {
