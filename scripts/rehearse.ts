@@ -1,10 +1,11 @@
 // `npm run rehearse [-- --keep]`: the production rehearsal. Pulumi.prod.yaml as committed, on the
 // lab: 5 managers (lab-m1..5), 3 workers (lab-w1..3) and a 5-server ZooKeeper on hosts of its own
 // (lab-w4..8), converged by the plain CLI from the repository (`pulumi up --config-file`), then a
-// manager stopped while a webhook receiver on this machine waits for the alerts, then started,
-// unlocked with the stack's unlockKey (autolock) and healed by another `up`. The stack file is the committed one with only what the lab cannot have
-// replaced, each replacement printed with its reason; nothing of the repository is edited.
-// Without --keep, the stack is destroyed at the end (the lab's hosts stay; `npm run lab -- down`).
+// manager stopped while a webhook receiver on this machine waits for the alerts, then started (its
+// engine locked, autolock), previewed and healed by another `up`. The stack file is the committed
+// one with only what the lab cannot have replaced, each replacement printed with its reason;
+// nothing of the repository is edited. Without --keep, the stack is destroyed at the end (the
+// lab's hosts stay; `npm run lab -- down`).
 import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
@@ -366,10 +367,9 @@ async function main(): Promise<void> {
     );
     lab("start", victim);
     since = Date.now();
-    // Autolock: its engine comes back locked. Unlocked as the README's Operations say, with the
-    // stack's unlockKey on stdin.
-    const state = () => {
-        const r = spawnSync(
+    // Autolock: its engine comes back locked; the preview says so, and up unlocks it.
+    const state = () =>
+        spawnSync(
             "bash",
             [
                 path.join(REPO, "lab", "lab.sh"),
@@ -378,28 +378,17 @@ async function main(): Promise<void> {
                 "docker info --format '{{.Swarm.LocalNodeState}}'",
             ],
             { encoding: "utf8" },
-        );
-        return r.stdout.trim();
-    };
+        ).stdout.trim();
     console.log(
         `    started again; its engine locked after ${await waitFor("the engine, locked", 300, () => state() === "locked")}`,
     );
-    const key = (
-        await pulumi(undefined, ["stack", "output", "unlockKey", "--show-secrets"], "")
-    ).trim();
-    const unlock = spawnSync(
-        "bash",
-        [path.join(REPO, "lab", "lab.sh"), "ssh", victim, "docker swarm unlock"],
-        {
-            input: `${key}\n`,
-            encoding: "utf8",
-        },
-    );
-    if (unlock.status !== 0) throw new Error(`docker swarm unlock on ${victim}: ${unlock.stderr}`);
-    console.log(`    unlocked with the stack's unlockKey: ${state()}`);
+    const said = (await pulumi(file, ["preview"], ""))
+        .split("\n")
+        .filter((l) => l.includes(`${victimName} (`));
+    console.log(`    the preview: ${[...new Set(said.map((l) => l.trim()))].join(" | ")}`);
     const healed = Date.now();
     await pulumi(file, ["up", "--yes", "--skip-preview"]);
-    console.log(`    up: ${seconds(healed)}`);
+    console.log(`    up: ${seconds(healed)}; the engine: ${state()}`);
     console.log(
         `    resolved at the receiver ${await waitFor("the resolution at the receiver", 600, fired("resolved"))} after the up, ${seconds(since)} after the start`,
     );
