@@ -757,14 +757,21 @@ export class SwarmCluster extends pulumi.ComponentResource {
                 swarmPort,
                 args.dataPathPort ?? 4789,
             );
-        const placed = new Map<string, pulumi.Resource>();
+        const hosts = new Map<
+            string,
+            {
+                connection: ReturnType<typeof connectionFor>;
+                engineRepairs: pulumi.Output<number>;
+                scripts: pulumi.Resource;
+            }
+        >();
         for (const node of nodes) {
             const connection = connectionFor(node.host, sshOf(node));
             const engineRepairs = count(probe.engine, node);
             const scripts = placeScripts(`${name}-scripts-${node.name}`, connection, dir, this, {
                 repairs: engineRepairs,
             });
-            placed.set(node.name, scripts);
+            hosts.set(node.name, { connection, engineRepairs, scripts });
             if (firewallParams) {
                 // Both steps run again when the host's rules are repaired (not in force).
                 firewalls.push(
@@ -785,8 +792,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
         // installs (a minute or more each, as many at once as the CLI's parallelism) came after
         // the rollback's deadline on 13 hosts, and the rules were undone.
         for (const node of nodes) {
-            const connection = connectionFor(node.host, sshOf(node));
-            const engineRepairs = count(probe.engine, node);
+            const { connection, engineRepairs, scripts } = hosts.get(node.name)!;
             installs.set(
                 node.name,
                 remoteStep(
@@ -817,7 +823,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
                             ),
                         ),
                     },
-                    { parent: this, dependsOn: [placed.get(node.name)!, ...firewalls] },
+                    { parent: this, dependsOn: [scripts, ...firewalls] },
                 ),
             );
         }

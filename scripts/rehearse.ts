@@ -74,8 +74,6 @@ function pulumi(file: string | undefined, args: string[], stdin?: string): Promi
 /** A change to the committed settings, and why the lab needs it. */
 interface Difference {
     key: string;
-    prod: unknown;
-    lab: unknown;
     why: string;
 }
 
@@ -139,7 +137,7 @@ async function main(): Promise<void> {
     const config: Config = JSON.parse(JSON.stringify(prod)) as Config;
     const differences: Difference[] = [];
     const change = (key: string, value: unknown, why: string) => {
-        differences.push({ key, prod: config[key], lab: value, why });
+        differences.push({ key, why });
         config[key] = value;
     };
     const managers = hosts.filter((h) => h.name.startsWith("lab-m"));
@@ -368,17 +366,13 @@ async function main(): Promise<void> {
     lab("start", victim);
     since = Date.now();
     // Autolock: its engine comes back locked; the preview says so, and up unlocks it.
-    const state = () =>
-        spawnSync(
-            "bash",
-            [
-                path.join(REPO, "lab", "lab.sh"),
-                "ssh",
-                victim,
-                "docker info --format '{{.Swarm.LocalNodeState}}'",
-            ],
-            { encoding: "utf8" },
-        ).stdout.trim();
+    const state = (): string => {
+        try {
+            return onHost(victim, "docker info --format '{{.Swarm.LocalNodeState}}'");
+        } catch {
+            return ""; // Still booting.
+        }
+    };
     console.log(
         `    started again; its engine locked after ${await waitFor("the engine, locked", 300, () => state() === "locked")}`,
     );
