@@ -4,8 +4,8 @@
 # tools the suite uses (shellcheck, ssh, openssl, a JDK and Apache Curator's service discovery,
 # which the registry's tests read it with, and with --tests Chromium, from Debian's packages, when
 # missing; actionlint, built with Go, for the workflows' lint), then the engine and the official
-# plugins (scripts/setup.sh). The lab installs its own needs (Docker, debootstrap); the registrar's
-# image needs Go (1.26, as on this project's machines).
+# plugins (scripts/setup.sh). The lab installs its own needs (Docker, debootstrap); the images' Go
+# module (images/) needs Go (1.26, as on this project's machines).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=/dev/null
@@ -58,7 +58,7 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 command -v go >/dev/null 2>&1 ||
-  { echo "bootstrap: no go command; the registrar's image is built with Go 1.26 (GOTOOLCHAIN=local)" >&2; exit 1; }
+  { echo "bootstrap: no go command; the images' Go module (images/) is built and tested with Go 1.26 (GOTOOLCHAIN=local)" >&2; exit 1; }
 # actionlint checks the GitHub workflows in `npm run lint`: built once per version from the Go
 # module proxy into the cache's bin, which env.sh puts on PATH.
 ACTIONLINT_VERSION=1.7.12

@@ -7,12 +7,12 @@
 #
 #   swarm-ha-web:3            the demo's web service: Debian's static busybox alone (about 2 MB),
 #                             serving its page on / and one metric on /metrics, with wget for healthchecks
-#   swarm-ha-registrar:3      the service registry's registrar (components/registry/image), a static
+#   swarm-ha-registrar:3      the service registry's registrar (images/cmd/registrar), a static
 #                             Go binary in an otherwise empty image (about 6 MB)
 #   swarm-ha-exporter:2       the monitoring's exporter of the swarm and ZooKeeper
-#                             (components/monitoring/exporter), likewise (about 5 MB)
+#                             (images/cmd/exporter), likewise (about 5 MB)
 #   swarm-ha-docker-read:2    the read-only Docker API proxy the registrar, the exporter and
-#                             Prometheus read the swarm through (components/dockerRead/image), likewise
+#                             Prometheus read the swarm through (images/cmd/docker-read), likewise
 #   swarm-ha-prometheus:2.42  Debian's prometheus (with promtool) on Debian's libc6 alone, with the files
 #                             its classic web UI names from its Depends (about 113 MB)
 #   swarm-ha-alertmanager:0.25   Debian's prometheus-alertmanager, likewise (about 30 MB)
@@ -67,19 +67,19 @@ web() {
   echo "$WEB_IMAGE"
 }
 
-# go_image NAME IMAGE SOURCE: a static Go binary NAME built from SOURCE, in the image its
-# Dockerfile describes.
+# go_image NAME IMAGE: the command images/cmd/NAME of the images' Go module as a static binary, in
+# the image its Dockerfile describes. Its hash covers the module's files and the command's own, and
+# the shared packages under images/internal.
 go_image() {
-  local name="$1" image="$2" src="$root/$3" hash tmp out
-  # (A module with no dependencies has no go.sum.)
-  hash="$(cd "$src" && { cat go.mod Dockerfile ./*.go; [ ! -f go.sum ] || cat go.sum; } | sha256sum | cut -c1-16)"
+  local name="$1" image="$2" module="$root/images" hash tmp out
+  hash="$(cd "$module" && find go.mod go.sum internal "cmd/$name" -type f | LC_ALL=C sort | xargs cat | sha256sum | cut -c1-16)"
   if current "$image" "$hash"; then echo "$image"; return 0; fi
   command -v go >/dev/null 2>&1 || die "$name: no go command; install Go 1.26 or newer"
   mkdir -p "$CACHE"
   tmp="$(mktemp -d "$CACHE/$name.XXXXXX")"
-  (cd "$src" && GOTOOLCHAIN=local CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$tmp/$name" .) ||
-    { rm -rf "$tmp"; die "$name: go build failed in $src"; }
-  cp "$src/Dockerfile" "$tmp/"
+  (cd "$module" && GOTOOLCHAIN=local CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$tmp/$name" "./cmd/$name") ||
+    { rm -rf "$tmp"; die "$name: go build failed in $module/cmd/$name"; }
+  cp "$module/cmd/$name/Dockerfile" "$tmp/"
   # (The legacy builder's deprecation notice is printed only when the build fails.)
   out="$(docker build -q --label "$LABEL" --label "swarm-ha.source=$hash" -t "$image" "$tmp" 2>&1)" ||
     { rm -rf "$tmp"; die "$name: docker build failed: $out"; }
@@ -151,9 +151,9 @@ docker info >/dev/null 2>&1 || die "no Docker engine answers here; start one (np
 for name in "$@"; do
   case "$name" in
     web) web ;;
-    registrar) go_image registrar "$REGISTRAR_IMAGE" components/registry/image ;;
-    exporter) go_image exporter "$EXPORTER_IMAGE" components/monitoring/exporter ;;
-    docker-read) go_image docker-read "$DOCKER_READ_IMAGE" components/dockerRead/image ;;
+    registrar) go_image registrar "$REGISTRAR_IMAGE" ;;
+    exporter) go_image exporter "$EXPORTER_IMAGE" ;;
+    docker-read) go_image docker-read "$DOCKER_READ_IMAGE" ;;
     prometheus) debian_image "$PROMETHEUS_IMAGE" prometheus /usr/bin/prometheus promtool ;;
     alertmanager) debian_image "$ALERTMANAGER_IMAGE" prometheus-alertmanager /usr/bin/prometheus-alertmanager ;;
     node-exporter) debian_image "$NODE_EXPORTER_IMAGE" prometheus-node-exporter /usr/bin/prometheus-node-exporter ;;

@@ -96,7 +96,7 @@ export interface MonitoringImages {
     alertmanager?: pulumi.Input<string>;
     /** Default: "swarm-ha-node-exporter:1.5" (Debian's prometheus-node-exporter). */
     nodeExporter?: pulumi.Input<string>;
-    /** Default: "swarm-ha-exporter:2" (components/monitoring/exporter). */
+    /** Default: "swarm-ha-exporter:2" (images/cmd/exporter). */
     exporter?: pulumi.Input<string>;
     /** With `grafana`. Default: "grafana/grafana:11.3.0" (the official image, from its registry). */
     grafana?: pulumi.Input<string>;

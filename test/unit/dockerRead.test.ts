@@ -102,7 +102,7 @@ describe("DockerReadProxy", () => {
 
     test("the paths documented here are the ones the Go proxy answers", () => {
         const go = fs.readFileSync(
-            path.join(__dirname, "../../components/dockerRead/image/proxy.go"),
+            path.join(__dirname, "../../images/cmd/docker-read/proxy.go"),
             "utf8",
         );
         const list = /var Allowed = \[\]string\{([^}]*)\}/.exec(go)?.[1] ?? "";

@@ -19,14 +19,11 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	"github.com/swarm-ha/images/internal/setting"
 )
 
-func env(key, fallback string) string {
-	if v := os.Getenv(key); v != "" {
-		return v
-	}
-	return fallback
-}
+var env = setting.String
 
 func main() {
 	listen := env("LISTEN", "/run/docker-read/docker.sock")

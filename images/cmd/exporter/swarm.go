@@ -3,13 +3,9 @@
 package main
 
 import (
-	"context"
-	"encoding/json"
-	"fmt"
-	"io"
-	"net"
-	"net/http"
-	"time"
+	"net/url"
+
+	"github.com/swarm-ha/images/internal/dockerapi"
 )
 
 // Node is the part of a swarm node the exporter reads.
@@ -49,47 +45,14 @@ type Swarm struct {
 	Err      error
 }
 
-// Docker asks the engine at a unix socket.
-type Docker struct {
-	client *http.Client
-}
-
-// NewDocker returns a client of the engine listening on socket.
-func NewDocker(socket string) *Docker {
-	dial := func(ctx context.Context, _, _ string) (net.Conn, error) {
-		var d net.Dialer
-		return d.DialContext(ctx, "unix", socket)
-	}
-	return &Docker{client: &http.Client{
-		Transport: &http.Transport{DialContext: dial},
-		Timeout:   5 * time.Second,
-	}}
-}
-
-func (d *Docker) get(path string, into any) error {
-	resp, err := d.client.Get("http://docker" + path)
-	if err != nil {
-		return fmt.Errorf("docker %s: %w", path, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return fmt.Errorf("docker %s: %w", path, err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("docker %s: %s: %s", path, resp.Status, body)
-	}
-	return json.Unmarshal(body, into)
-}
-
-// Read asks the engine for the nodes and the services with their task counts. A manager that has
+// ReadSwarm asks the engine for the nodes and the services with their task counts. A manager that has
 // lost its quorum answers neither: Err says so.
-func (d *Docker) Read() Swarm {
+func ReadSwarm(d *dockerapi.Client) Swarm {
 	var s Swarm
-	if s.Err = d.get("/nodes", &s.Nodes); s.Err != nil {
+	if s.Err = d.Get("/nodes", nil, &s.Nodes); s.Err != nil {
 		return s
 	}
-	s.Err = d.get("/services?status=true", &s.Services)
+	s.Err = d.Get("/services", url.Values{"status": {"true"}}, &s.Services)
 	return s
 }
 

@@ -3,14 +3,9 @@
 package main
 
 import (
-	"context"
-	"encoding/json"
-	"fmt"
-	"io"
-	"net"
-	"net/http"
-	"net/url"
 	"time"
+
+	"github.com/swarm-ha/images/internal/dockerapi"
 )
 
 // Service is the part of a swarm service the registrar reads.
@@ -74,47 +69,6 @@ type Node struct {
 	} `json:"Status"`
 }
 
-// Docker asks the engine at a unix socket.
-type Docker struct {
-	client *http.Client
-}
-
-// NewDocker returns a client of the engine listening on socket.
-func NewDocker(socket string) *Docker {
-	dial := func(ctx context.Context, _, _ string) (net.Conn, error) {
-		var d net.Dialer
-		return d.DialContext(ctx, "unix", socket)
-	}
-	return &Docker{client: &http.Client{
-		Transport: &http.Transport{DialContext: dial},
-		Timeout:   5 * time.Second,
-	}}
-}
-
-func (d *Docker) get(path string, filters map[string][]string, into any) error {
-	query := ""
-	if len(filters) > 0 {
-		f, err := json.Marshal(filters)
-		if err != nil {
-			return err
-		}
-		query = "?filters=" + url.QueryEscape(string(f))
-	}
-	resp, err := d.client.Get("http://docker" + path + query)
-	if err != nil {
-		return fmt.Errorf("docker %s: %w", path, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return fmt.Errorf("docker %s: %w", path, err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("docker %s: %s: %s", path, resp.Status, body)
-	}
-	return json.Unmarshal(body, into)
-}
-
 // Snapshot is what the swarm runs now, as the registrar needs it.
 type Snapshot struct {
 	Services []Service
@@ -122,19 +76,19 @@ type Snapshot struct {
 	Nodes    []Node
 }
 
-// Read asks the engine for the registered services, the tasks meant to run and the nodes.
-func (d *Docker) Read() (Snapshot, error) {
+// ReadSnapshot asks the engine for the registered services, the tasks meant to run and the nodes.
+func ReadSnapshot(d *dockerapi.Client) (Snapshot, error) {
 	var s Snapshot
-	if err := d.get("/services", map[string][]string{"label": {LabelRegister + "=true"}}, &s.Services); err != nil {
+	if err := d.Get("/services", dockerapi.Filters(map[string][]string{"label": {LabelRegister + "=true"}}), &s.Services); err != nil {
 		return s, err
 	}
 	if len(s.Services) == 0 {
 		return s, nil
 	}
-	if err := d.get("/tasks", map[string][]string{"desired-state": {"running"}}, &s.Tasks); err != nil {
+	if err := d.Get("/tasks", dockerapi.Filters(map[string][]string{"desired-state": {"running"}}), &s.Tasks); err != nil {
 		return s, err
 	}
-	if err := d.get("/nodes", nil, &s.Nodes); err != nil {
+	if err := d.Get("/nodes", nil, &s.Nodes); err != nil {
 		return s, err
 	}
 	return s, nil

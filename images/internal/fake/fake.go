@@ -1,4 +1,7 @@
-package main
+// Package fake is what the images' tests stand up in place of the real thing: a CA of their own
+// with a server certificate it signed for loopback, made anew for each test and kept nowhere; a TLS
+// listener with it; a Docker engine's socket serving a handler.
+package fake
 
 import (
 	"crypto/ecdsa"
@@ -10,14 +13,15 @@ import (
 	"encoding/pem"
 	"math/big"
 	"net"
-	"strings"
+	"net/http"
+	"path/filepath"
 	"testing"
 	"time"
 )
 
-// testCA makes a CA and a server certificate it signed for 127.0.0.1: the CA as PEM, the server's
-// as a tls.Certificate.
-func testCA(t *testing.T) (string, tls.Certificate) {
+// CA makes a CA and a server certificate it signed for 127.0.0.1: the CA as PEM, the server's as a
+// tls.Certificate.
+func CA(t testing.TB) (string, tls.Certificate) {
 	t.Helper()
 	key := func() *ecdsa.PrivateKey {
 		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -56,44 +60,28 @@ func testCA(t *testing.T) (string, tls.Certificate) {
 	return caPEM, tls.Certificate{Certificate: [][]byte{serverDER}, PrivateKey: serverKey}
 }
 
-// tlsZooKeeper answers one connection on loopback, over TLS with cert, with answer after "mntr".
-func tlsZooKeeper(t *testing.T, cert tls.Certificate, answer string) string {
+// TLSListen listens on a loopback port over TLS with cert, closed when the test ends.
+func TLSListen(t testing.TB, cert tls.Certificate) net.Listener {
 	t.Helper()
 	l, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return answerOn(t, l, answer)
+	t.Cleanup(func() { l.Close() })
+	return l
 }
 
-func TestMntrOverTLSFromAServerTheCASigned(t *testing.T) {
-	caPEM, cert := testCA(t)
-	config, err := CAConfig(caPEM)
+// Engine serves handler on a unix socket in the test's directory, as an engine serves its API,
+// until the test ends; the socket's path.
+func Engine(t testing.TB, handler http.Handler) string {
+	t.Helper()
+	socket := filepath.Join(t.TempDir(), "docker.sock")
+	l, err := net.Listen("unix", socket)
 	if err != nil {
 		t.Fatal(err)
 	}
-	target := tlsZooKeeper(t, cert, "zk_server_state\tfollower\n")
-	got := string(ZooKeeperMetrics(Mntr(target, time.Second, config)).Bytes())
-	if !strings.Contains(got, "zk_up 1\n") || !strings.Contains(got, `zk_server_state{state="follower"} 1`) {
-		t.Errorf("over TLS:\n%s", got)
-	}
-}
-
-func TestMntrOverTLSRefusesAServerOfAnotherCA(t *testing.T) {
-	_, cert := testCA(t)
-	otherPEM, _ := testCA(t)
-	config, err := CAConfig(otherPEM)
-	if err != nil {
-		t.Fatal(err)
-	}
-	target := tlsZooKeeper(t, cert, "zk_server_state\tleader\n")
-	if _, err := Mntr(target, time.Second, config); err == nil || !strings.Contains(err.Error(), "certificate") {
-		t.Errorf("a server of another CA: err = %v, want a certificate error", err)
-	}
-}
-
-func TestCAConfigRefusesTextWithoutACertificate(t *testing.T) {
-	if _, err := CAConfig("not a certificate"); err == nil || err.Error() != "no PEM certificate in it" {
-		t.Errorf("err = %v", err)
-	}
+	server := &http.Server{Handler: handler, ReadHeaderTimeout: time.Second}
+	go func() { _ = server.Serve(l) }()
+	t.Cleanup(func() { server.Close() })
+	return socket
 }

@@ -1,4 +1,4 @@
-module github.com/swarm-ha/registrar
+module github.com/swarm-ha/images
 
 go 1.26
 

@@ -9,12 +9,14 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/swarm-ha/images/internal/zktls"
 )
 
 // Mntr asks the server at target for `mntr` and returns its lines, key and value, in order; over
 // TLS when tlsConfig is not nil (target is then the server's secure client port).
 func Mntr(target string, timeout time.Duration, tlsConfig *tls.Config) ([][2]string, error) {
-	conn, err := dial(target, timeout, tlsConfig)
+	conn, err := zktls.Dial("tcp", target, timeout, tlsConfig)
 	if err != nil {
 		return nil, err
 	}

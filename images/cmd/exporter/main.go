@@ -21,31 +21,28 @@ import (
 	"net/http"
 	"os"
 	"time"
+
+	"github.com/swarm-ha/images/internal/dockerapi"
+	"github.com/swarm-ha/images/internal/setting"
+	"github.com/swarm-ha/images/internal/zktls"
 )
 
-func env(key, fallback string) string {
-	if v := os.Getenv(key); v != "" {
-		return v
-	}
-	return fallback
-}
-
 func main() {
-	timeout, err := time.ParseDuration(env("PROBE_TIMEOUT", "2s"))
-	if err != nil || timeout <= 0 {
-		log.Fatalf("swarm-ha-exporter: PROBE_TIMEOUT is %q; use a duration such as 2s", os.Getenv("PROBE_TIMEOUT"))
+	timeout, err := setting.Duration("PROBE_TIMEOUT", "2s")
+	if err != nil {
+		log.Fatalf("swarm-ha-exporter: %v", err)
 	}
 	var tlsConfig *tls.Config
 	if ca := os.Getenv("ZOOKEEPER_TLS_CA"); ca != "" {
-		if tlsConfig, err = CAConfig(ca); err != nil {
+		if tlsConfig, err = zktls.ClientConfig(ca); err != nil {
 			log.Fatalf("swarm-ha-exporter: ZOOKEEPER_TLS_CA: %v", err)
 		}
 	}
-	docker := NewDocker(env("DOCKER_SOCKET", "/var/run/docker.sock"))
+	docker := dockerapi.New(setting.String("DOCKER_SOCKET", "/var/run/docker.sock"))
 	mux := http.NewServeMux()
 	mux.HandleFunc("/metrics", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", contentType)
-		_, _ = w.Write(SwarmMetrics(docker.Read()).Bytes())
+		_, _ = w.Write(SwarmMetrics(ReadSwarm(docker)).Bytes())
 	})
 	mux.HandleFunc("/probe", func(w http.ResponseWriter, r *http.Request) {
 		target := r.URL.Query().Get("target")
@@ -56,7 +53,7 @@ func main() {
 		w.Header().Set("Content-Type", contentType)
 		_, _ = w.Write(ZooKeeperMetrics(Mntr(target, timeout, tlsConfig)).Bytes())
 	})
-	listen := env("LISTEN", ":9142")
+	listen := setting.String("LISTEN", ":9142")
 	log.Printf("swarm-ha-exporter: serving /metrics and /probe on %s", listen)
 	server := &http.Server{Addr: listen, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	log.Fatal(server.ListenAndServe())

@@ -96,17 +96,8 @@ func unixClient(socket string) *http.Client {
 
 func do(t *testing.T, c *http.Client, method, target string) (int, string) {
 	t.Helper()
-	req, err := http.NewRequest(method, "http://docker"+target, strings.NewReader(""))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(body)
+	resp, body := get(t, c, method, target)
+	return resp.StatusCode, body
 }
 
 func TestTheConsumersReadsReachTheEngineAsAsked(t *testing.T) {

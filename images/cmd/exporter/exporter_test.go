@@ -10,6 +10,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/swarm-ha/images/internal/dockerapi"
+	"github.com/swarm-ha/images/internal/fake"
 )
 
 // fakeZooKeeper answers one connection on loopback with answer, after reading the four letters.
@@ -85,11 +88,6 @@ func TestMntrNamesTheWhitelistWhenTheServerSaysNothing(t *testing.T) {
 // fakeEngine serves the Docker API's /nodes and /services on a unix socket.
 func fakeEngine(t *testing.T, nodes, services string) string {
 	t.Helper()
-	socket := filepath.Join(t.TempDir(), "docker.sock")
-	l, err := net.Listen("unix", socket)
-	if err != nil {
-		t.Fatal(err)
-	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/nodes", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, nodes) })
 	mux.HandleFunc("/services", func(w http.ResponseWriter, r *http.Request) {
@@ -99,10 +97,7 @@ func fakeEngine(t *testing.T, nodes, services string) string {
 		}
 		fmt.Fprint(w, services)
 	})
-	server := &http.Server{Handler: mux, ReadHeaderTimeout: time.Second}
-	go func() { _ = server.Serve(l) }()
-	t.Cleanup(func() { server.Close() })
-	return socket
+	return fake.Engine(t, mux)
 }
 
 func TestSwarmMetrics(t *testing.T) {
@@ -114,7 +109,7 @@ func TestSwarmMetrics(t *testing.T) {
 	 {"Description":{"Hostname":"lab-w1"},"Spec":{"Role":"worker","Availability":"drain"},
 	  "Status":{"State":"ready","Addr":"172.30.213.21"}}]`
 	services := `[{"Spec":{"Name":"web"},"ServiceStatus":{"RunningTasks":2,"DesiredTasks":3}},{"Spec":{"Name":"old"}}]`
-	got := string(SwarmMetrics(NewDocker(fakeEngine(t, nodes, services)).Read()).Bytes())
+	got := string(SwarmMetrics(ReadSwarm(dockerapi.New(fakeEngine(t, nodes, services)))).Bytes())
 	for _, line := range []string{
 		"swarm_ha_swarm_api_up 1\n",
 		`swarm_ha_node_ready{address="172.30.213.11",node="lab-m1",role="manager"} 1` + "\n",
@@ -146,7 +141,7 @@ func TestSwarmMetricsWithoutAQuorum(t *testing.T) {
 }
 
 func TestSwarmMetricsWithoutAnEngine(t *testing.T) {
-	s := NewDocker(filepath.Join(os.TempDir(), "no-such-engine.sock")).Read()
+	s := ReadSwarm(dockerapi.New(filepath.Join(os.TempDir(), "no-such-engine.sock")))
 	if s.Err == nil || !strings.Contains(s.Err.Error(), "docker /nodes") {
 		t.Errorf("got %v", s.Err)
 	}

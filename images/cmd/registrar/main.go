@@ -22,6 +22,7 @@
 package main
 
 import (
+	"crypto/tls"
 	"log"
 	"net"
 	"os"
@@ -29,19 +30,17 @@ import (
 	"time"
 
 	"github.com/go-zookeeper/zk"
+	"github.com/swarm-ha/images/internal/dockerapi"
+	"github.com/swarm-ha/images/internal/setting"
+	"github.com/swarm-ha/images/internal/zktls"
 )
 
-func env(key, fallback string) string {
-	if v := os.Getenv(key); v != "" {
-		return v
-	}
-	return fallback
-}
+var env = setting.String
 
 func duration(key, fallback string) time.Duration {
-	d, err := time.ParseDuration(env(key, fallback))
-	if err != nil || d <= 0 {
-		log.Fatalf("swarm-ha-registrar: %s is %q; use a duration such as %s", key, os.Getenv(key), fallback)
+	d, err := setting.Duration(key, fallback)
+	if err != nil {
+		log.Fatalf("swarm-ha-registrar: %v", err)
 	}
 	return d
 }
@@ -55,12 +54,15 @@ func main() {
 	host, _ := os.Hostname()
 	name := env("TASK_NAME", host)
 	poll := duration("POLL_INTERVAL", "250ms")
-	dialer := zk.Dialer(net.DialTimeout)
+	var tlsConfig *tls.Config
 	if ca := os.Getenv("ZOOKEEPER_TLS_CA"); ca != "" {
 		var err error
-		if dialer, err = TLSDialer(ca); err != nil {
+		if tlsConfig, err = zktls.ClientConfig(ca); err != nil {
 			logger.Fatalf("swarm-ha-registrar: ZOOKEEPER_TLS_CA: %v", err)
 		}
+	}
+	dialer := func(network, address string, timeout time.Duration) (net.Conn, error) {
+		return zktls.Dial(network, address, timeout, tlsConfig)
 	}
 	conn, _, err := zk.Connect(strings.Split(connect, ","), duration("SESSION_TIMEOUT", "6s"), zk.WithLogger(logger), zk.WithDialer(dialer))
 	if err != nil {
@@ -86,10 +88,10 @@ func main() {
 		}
 		acl = OwnACL(user, password)
 	}
-	docker := NewDocker(env("DOCKER_SOCKET", "/var/run/docker.sock"))
+	docker := dockerapi.New(env("DOCKER_SOCKET", "/var/run/docker.sock"))
 	r := &Registrar{
 		Store:    conn,
-		Read:     docker.Read,
+		Read:     func() (Snapshot, error) { return ReadSnapshot(docker) },
 		Root:     env("REGISTRY_ROOT", "/services"),
 		Election: env("ELECTION_PATH", "/swarm-ha/registrar/leader"),
 		ACL:      acl,

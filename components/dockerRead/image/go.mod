@@ -1,3 +1,0 @@
-module github.com/swarm-ha/docker-read
-
-go 1.26

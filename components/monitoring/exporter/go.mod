@@ -1,3 +1,0 @@
-module github.com/swarm-ha/exporter
-
-go 1.26
