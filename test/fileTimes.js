@@ -1,5 +1,5 @@
 // A jest reporter that ends an end-to-end run with each file's time, its tests passed and failed,
-// and the total, slowest first: the suite's cost stays in view in every CI log, and the README's
+// and the total, slowest first: the suite's cost stays in view in every CI log, and docs/measured.md's
 // figures are read from it.
 const path = require("path");
 

@@ -53,7 +53,7 @@ export function lab(...args: string[]): string {
 /**
  * E2E_KEEP=1: a file keeps the lab's hosts and its stack as its last run left them, instead of
  * fresh hosts and an empty stack, so that one scenario (`-t NAME`) runs in the time of its own
- * steps on a platform that is already there (README, "One scenario alone").
+ * steps on a platform that is already there (docs/development.md, "One scenario alone").
  */
 export const KEEP = process.env.E2E_KEEP === "1";
 

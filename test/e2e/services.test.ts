@@ -374,7 +374,7 @@ test("a broken image is rolled back by the update config while the old tasks kee
 
 test("placement by node label: tasks only on the nodes with tier=web", async () => {
     // stop-first: a task already on lab-w1 or lab-w2 holds host port 80 there, so a start-first
-    // task could not start beside it (the lab's host mode; see the README).
+    // task could not start beside it (the lab's host mode; see docs/services.md).
     await withServices({
         web: web({
             image: NEXT_IMAGE,

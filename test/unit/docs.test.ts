@@ -1,4 +1,4 @@
-// The README's configuration reference matches Pulumi.yaml's declared settings: every key, with
+// The configuration reference (docs/configuration.md) matches Pulumi.yaml's declared settings: every key, with
 // its type and default, and nothing the project does not declare.
 import * as fs from "fs";
 import * as path from "path";
@@ -16,12 +16,12 @@ const root = path.join(__dirname, "..", "..");
 const project = yaml.load(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8")) as {
     config: Record<string, Declared>;
 };
-const readme = fs.readFileSync(path.join(root, "README.md"), "utf8");
+const reference = fs.readFileSync(path.join(root, "docs", "configuration.md"), "utf8");
 
-/** Rows of the README's configuration table: key -> [type, default]. */
-function readmeRows(): Record<string, [string, string]> {
+/** Rows of the reference's configuration table: key -> [type, default]. */
+function referenceRows(): Record<string, [string, string]> {
     const rows: Record<string, [string, string]> = {};
-    for (const line of readme.split("\n")) {
+    for (const line of reference.split("\n")) {
         const m = /^\| `(swarm-ha:[A-Za-z0-9]+)` \| ([^|]+) \| ([^|]+) \|/.exec(line);
         if (m) rows[m[1]] = [m[2].trim(), m[3].trim()];
     }
@@ -31,8 +31,8 @@ function readmeRows(): Record<string, [string, string]> {
 const expectedType = (d: Declared): string =>
     d.type === undefined ? "list or map" : d.secret ? `secret ${d.type}` : d.type;
 
-test("every declared setting is in the README with its type and default, and no other", () => {
-    const rows = readmeRows();
+test("every declared setting is in the configuration reference with its type and default, and no other", () => {
+    const rows = referenceRows();
     expect(Object.keys(rows).sort()).toEqual(Object.keys(project.config).sort());
     for (const [key, declared] of Object.entries(project.config)) {
         const [type, def] = rows[key];
