@@ -24,6 +24,7 @@ import { firewallParameters, labelLines } from "../components/swarmCluster";
 import { NodeConfig } from "../config";
 import { ZkClient } from "../components/internal";
 import { Row, cliRun, previewBench, printRows } from "./benchPreview";
+import { Figure, writeMeasured } from "./measured";
 
 const LAB = `${__dirname}/../lab/lab.sh`;
 const NODES: NodeConfig[] = stackNodes("dev");
@@ -199,6 +200,18 @@ async function converge(sizes: string[]): Promise<void> {
         rows.push(
             `  ${size.padStart(2)} hosts (${managers} managers, ${workers} workers): pulumi up ${viaPulumi.toFixed(1)} s, floor ${byHand.toFixed(1)} s, ${(viaPulumi / byHand).toFixed(2)} times the floor`,
         );
+        writeMeasured(
+            `converge-${size}`,
+            `converge ${size}`,
+            ["hosts", "`pulumi up`", "floor"],
+            [
+                {
+                    what: `${size} (${managers} managers, ${workers} workers)`,
+                    project: viaPulumi,
+                    reference: byHand,
+                },
+            ],
+        );
     }
     console.log("converge from bare hosts, the cluster with its firewall:");
     rows.forEach((r) => console.log(r));
@@ -256,6 +269,7 @@ async function services(stack: Stack): Promise<void> {
         ],
         ["scale 3 to 4", up(NEXT_IMAGE, 4), cli("scale --detach=false cli=4")],
     ];
+    const figures: Figure[] = [];
     for (const [what, viaPulumi, viaCli] of steps) {
         const pulumiSeconds = await timed(`pulumi up: ${what}`, viaPulumi);
         const cliSeconds = await timed(`docker CLI over SSH: ${what}`, viaCli);
@@ -263,8 +277,15 @@ async function services(stack: Stack): Promise<void> {
             `    ${(pulumiSeconds / cliSeconds).toFixed(2)} times the CLI's; where the up's time went:`,
         );
         printRows(lastRows);
+        figures.push({ what, project: pulumiSeconds, reference: cliSeconds });
     }
     await ssh(manager, "docker service rm cli >/dev/null");
+    writeMeasured(
+        "services",
+        "services",
+        ["change", "`pulumi up`", "docker CLI over SSH"],
+        figures,
+    );
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -10,6 +10,7 @@ import * as path from "path";
 import * as yaml from "js-yaml";
 import { REPO, labInfo, labNodes, labStackEnv, loadEnv } from "./automation";
 import { readPhases } from "../phases";
+import { writeMeasured } from "./measured";
 
 const RUNS = 3;
 const LAB = path.join(REPO, "lab", "lab.sh");
@@ -190,6 +191,7 @@ function byHand(hosts: string[]): number {
 /** Converges the stack with the plain CLI, then measures its preview and no-op ups. */
 async function measureStack(
     label: string,
+    key: string,
     stackArgs: string[],
     env: Record<string, string>,
 ): Promise<void> {
@@ -216,12 +218,35 @@ async function measureStack(
     console.log(
         `${label}: ${hosts.length} hosts, converged from packaged hosts in ${((Date.now() - start) / 1000).toFixed(1)} s`,
     );
-    await measured("unchanged", ["preview", ...stackArgs], env);
-    await measured("nothing to change", ["up", "--yes", "--skip-preview", ...stackArgs], env);
-    await measured("nothing to change, with its preview", ["up", "--yes", ...stackArgs], env);
+    const preview = await measured("unchanged", ["preview", ...stackArgs], env);
+    const noop = await measured(
+        "nothing to change",
+        ["up", "--yes", "--skip-preview", ...stackArgs],
+        env,
+    );
+    const both = await measured(
+        "nothing to change, with its preview",
+        ["up", "--yes", ...stackArgs],
+        env,
+    );
     const hand = [byHand(hosts), byHand(hosts), byHand(hosts)];
+    const reference = median(hand);
     console.log(
-        `${"by hand: docker info on every host at once, nodes and services listed".padEnd(66)} ${median(hand).toFixed(1).padStart(5)} s median (${hand.map((s) => s.toFixed(1)).join(", ")})`,
+        `${"by hand: docker info on every host at once, nodes and services listed".padEnd(66)} ${reference.toFixed(1).padStart(5)} s median (${hand.map((s) => s.toFixed(1)).join(", ")})`,
+    );
+    writeMeasured(
+        key,
+        key.replace("-", " "),
+        [
+            `${label}, ${hosts.length} hosts, median of ${RUNS}`,
+            "`pulumi`",
+            "by hand: `docker info` on every host, nodes and services listed",
+        ],
+        [
+            { what: "`pulumi preview`", project: preview, reference },
+            { what: "`pulumi up`, nothing to change", project: noop, reference },
+            { what: "`pulumi up` with its preview", project: both, reference },
+        ],
     );
 }
 
@@ -262,7 +287,7 @@ export async function previewBench(stacks: string[]): Promise<void> {
         lab("down");
         forget("dev");
         lab("up", "--packaged");
-        await measureStack("dev stack", ["--stack", "dev"], env);
+        await measureStack("dev stack", "preview-dev", ["--stack", "dev"], env);
     }
     // The dev stack stays converged on the lab, unless the lab makes way for 18 hosts.
     if (!stacks.includes("18")) return;
@@ -275,7 +300,7 @@ export async function previewBench(stacks: string[]): Promise<void> {
     forget(name);
     pulumi("stack", "init", name);
     eighteenHostConfig(path.join(REPO, `Pulumi.${name}.yaml`));
-    await measureStack("9 managers + 9 workers", ["--stack", name], env);
+    await measureStack("9 managers + 9 workers", "preview-18", ["--stack", name], env);
     forget(name);
     fs.rmSync(path.join(REPO, `Pulumi.${name}.yaml`), { force: true });
     lab("down");
