@@ -11,6 +11,7 @@ import {
     NodeAvailability,
     SwarmNodeArgs,
     SwarmRole,
+    ZOOKEEPER_DEFAULTS,
     ZooKeeperServerArgs,
 } from "./components/internal";
 import { ServiceSettings, parseServices } from "./serviceConfig";
@@ -688,8 +689,8 @@ export function readSettings(config: ConfigSource): StackSettings {
                   version: v.zkVersion as string | undefined,
                   url: v.zkUrl as string | undefined,
                   sha512: v.zkSha512 as string | undefined,
-                  tickTime: (v.zkTickTime as number | undefined) ?? 2000,
-                  heapMb: (v.zkHeapMb as number | undefined) ?? 512,
+                  tickTime: (v.zkTickTime as number | undefined) ?? ZOOKEEPER_DEFAULTS.tickTime,
+                  heapMb: (v.zkHeapMb as number | undefined) ?? ZOOKEEPER_DEFAULTS.heapMb,
                   auth: (v.zkAuth as boolean | undefined) ?? true,
                   superPassword: config.getSecret("zkSuperPassword"),
                   dynamicReconfig: (v.zkDynamicReconfig as boolean | undefined) ?? false,

@@ -4,6 +4,7 @@
 // Pulumi.yaml's declarations.
 import { rules } from "./components/grammar";
 import { ObjectSchema, Schema, s } from "./components/schema";
+import { ZOOKEEPER_DEFAULTS } from "./components/zookeeperEnsemble";
 import { memoryBytes } from "./serviceConfig";
 
 const memory: Schema = {
@@ -193,8 +194,8 @@ export const STACK: ObjectSchema = s.object({
     zkVersion: s.text(rules.releaseVersion),
     zkUrl: s.text(rules.url),
     zkSha512: s.text(rules.sha512),
-    zkTickTime: s.int(100, 60000, { default: 2000 }),
-    zkHeapMb: s.int(64, 1048576, { default: 512 }),
+    zkTickTime: s.int(100, 60000, { default: ZOOKEEPER_DEFAULTS.tickTime }),
+    zkHeapMb: s.int(64, 1048576, { default: ZOOKEEPER_DEFAULTS.heapMb }),
     zkAuth: s.bool({ default: true }),
     zkSuperPassword: s.text(rules.password, { secret: true }),
     zkDynamicReconfig: s.bool({ default: false }),

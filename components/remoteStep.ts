@@ -4,7 +4,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import * as types from "@pulumi/command/types/input";
-import { placeScriptsCommands, scriptBundle, stepCommand, stepCommandOutput } from "./remoteScript";
+import { placeScriptsCommands, scriptBundle } from "./remoteScript";
 
 /**
  * A command:remote:Command that does not pass the previous run's output in the environment: sshd
@@ -41,50 +41,5 @@ export function placeScripts(
         name,
         { connection, ...commands, create, stdin: scriptBundle(), triggers: [dir] },
         after && after.length > 0 ? { parent, dependsOn: after } : { parent },
-    );
-}
-
-/** Renders a step's command from its script and parameters. */
-export type StepRenderer = (
-    script: string,
-    params: Record<string, pulumi.Input<string>>,
-) => pulumi.Input<string>;
-
-/**
- * A host's firewall (firewall.sh with `params`), then its confirmation over a new SSH connection
- * (firewall-confirm.sh), the proof that SSH still gets in, which keeps the rules; without it they
- * are rolled back. Deleting the first step removes the rules. Named `OWNER-firewall-ID` and
- * `OWNER-firewall-ok-ID`; returns the confirmation, which what needs the rules depends on.
- * `render` may add parameters of the owner's (the cluster's repairs). Default: as they are.
- */
-export function firewallSteps(
-    owner: string,
-    id: string,
-    connection: types.remote.ConnectionArgs,
-    dir: string,
-    base: Record<string, string>,
-    params: Record<string, string>,
-    opts: { parent: pulumi.Resource; after: pulumi.Resource },
-    render: StepRenderer = (script, p) => stepCommandOutput(dir, script, p),
-): command.remote.Command {
-    const rules = remoteStep(
-        `${owner}-firewall-${id}`,
-        {
-            connection,
-            create: render("firewall", { ...base, ...params }),
-            delete: stepCommand(dir, "firewall-remove", base),
-        },
-        { parent: opts.parent, dependsOn: [opts.after] },
-    );
-    return remoteStep(
-        `${owner}-firewall-ok-${id}`,
-        {
-            connection,
-            create: render("firewall-confirm", {
-                ...base,
-                GENERATION: rules.stdout.apply((out) => /^generation=(\S+)$/m.exec(out)?.[1] ?? ""),
-            }),
-        },
-        { parent: opts.parent, dependsOn: [rules] },
     );
 }

@@ -13,8 +13,17 @@ import {
     stepCommand,
     stepCommandOutput,
 } from "./remoteScript";
-import { firewallSteps, placeScripts, remoteStep } from "./remoteStep";
-import { SshArgs, SshOverrides, connectionFor, resolveSsh, ResolvedSsh, sshProblems } from "./ssh";
+import {
+    FIREWALL_CONFIRM_SECONDS,
+    RestrictedPortArgs,
+    SwarmFirewallArgs,
+    firewallParameters,
+    firewallSteps,
+    firewallTimingProblems,
+} from "./firewall";
+import { placeScripts, remoteStep } from "./remoteStep";
+import { NodeAvailability, SwarmNodeArgs, SwarmRole } from "./swarmNode";
+import { SshArgs, connectionFor, resolveSsh, ResolvedSsh, sshProblems } from "./ssh";
 import { SwarmObservation } from "./swarmDrift";
 import { SwarmProbe } from "./swarmProbe";
 import { probeHostOf } from "./zookeeperProbe";
@@ -29,30 +38,11 @@ import {
     wholeNumberProblems,
 } from "./validation";
 
-export type SwarmRole = "manager" | "worker";
-export type NodeAvailability = "active" | "pause" | "drain";
-export type DockerInstallMethod = "distro" | "docker-ce" | "none";
+// The node's and the firewall's types are part of SwarmCluster's arguments.
+export { FIREWALL_CONFIRM_SECONDS, firewallParameters };
+export type { NodeAvailability, RestrictedPortArgs, SwarmFirewallArgs, SwarmNodeArgs, SwarmRole };
 
-/** One host of the cluster. */
-export interface SwarmNodeArgs {
-    /**
-     * Stable key of the node, used in child resource names (lower-case letters, digits and '-').
-     * Renaming a node replaces its resources; the order of `nodes` never matters.
-     */
-    name: string;
-    /** Address or DNS name to reach the host over SSH. */
-    host: string;
-    /** Address other nodes use to reach this one (swarm traffic). Default: `host`. */
-    advertiseAddress?: string;
-    /** "manager" (takes part in Raft) or "worker". */
-    role: SwarmRole;
-    /** Node labels for placement constraints (`node.labels.KEY`). Default: none. */
-    labels?: Record<string, string>;
-    /** Scheduling availability: "active", "pause" or "drain". Default: "active". */
-    availability?: NodeAvailability;
-    /** SSH settings for this host only; unset fields come from the cluster's `ssh`. */
-    ssh?: SshOverrides;
-}
+export type DockerInstallMethod = "distro" | "docker-ce" | "none";
 
 /** How Docker gets onto the hosts. */
 export interface DockerInstallArgs {
@@ -75,58 +65,6 @@ export interface DockerInstallArgs {
      * swarm before the next. Unset leaves the engines' setting as it is. Default: unset.
      */
     metricsPort?: number;
-}
-
-/**
- * The hosts' firewall: nftables rules in a table of their own (`inet swarm_ha`) on every node, that
- * drop what is not a member's on the swarm's ports (the management port, 7946/tcp+udp, 4789/udp)
- * and, with `zooKeeper`, on the ensemble's: peer and election ports from its servers and the members
- * only (a server leaving the ensemble stays a member until it is stopped), the
- * client port from members and `clientNetworks` only; with `restricted`, those published ports from
- * members and each one's networks only, on the input path and on the forward path that Docker's
- * published ports take. Nothing else is filtered: SSH, loopback and the host's own containers never
- * are. A change is confirmed by a new SSH connection, else rolled
- * back after `confirmSeconds`; confirmed rules are loaded again at boot. Removed with the cluster.
- */
-export interface SwarmFirewallArgs {
-    /**
-     * Addresses of nodes the swarm still has that `nodes` no longer lists: they stay allowed while
-     * they drain and leave (the run after that takes them out). Default: none.
-     */
-    leaving?: string[];
-    /** The ZooKeeper ensemble on these hosts, whose ports the rules close too. Default: none. */
-    zooKeeper?: {
-        /** Its servers' addresses (IPv4). */
-        servers: string[];
-        clientPort: number;
-        peerPort: number;
-        electionPort: number;
-        /** Networks (IPv4 CIDR) besides the members that may reach the client port. Default: none. */
-        clientNetworks?: string[];
-    };
-    /**
-     * Ports (published by services, or the engines' metrics port) that only members and `from`
-     * reach; every other source is dropped, also after Docker's NAT. Default: none.
-     */
-    restricted?: RestrictedPortArgs[];
-    /**
-     * Seconds a change waits for a new SSH connection to confirm it before it is undone. The
-     * confirmation is a step of its own, which the engine may queue behind other hosts' steps when
-     * they outnumber the CLI's parallelism. Default: FIREWALL_CONFIRM_SECONDS (120).
-     */
-    confirmSeconds?: number;
-}
-
-/** How long the firewall's rules wait for their confirmation by default: see confirmSeconds. */
-export const FIREWALL_CONFIRM_SECONDS = 120;
-
-/** A port the firewall opens only to the members and some networks. */
-export interface RestrictedPortArgs {
-    port: number;
-    /** Default: "tcp". */
-    protocol?: "tcp" | "udp";
-    /** IPv4 networks (ADDRESS/BITS) besides the members that reach it. Default: none. */
-    from?: string[];
 }
 
 export interface SwarmClusterArgs {
@@ -346,41 +284,6 @@ export function validateSwarmClusterArgs(name: string, args: SwarmClusterArgs): 
     throwIfAny(problems);
 }
 
-/**
- * The firewall step's parameters, the same on every host that gets the rules: `members` (IPv4
- * addresses) and those leaving reach the swarm's ports and ZooKeeper's client port.
- */
-export function firewallParameters(
-    firewall: SwarmFirewallArgs,
-    members: string[],
-    swarmPort: string,
-    dataPort: number,
-): Record<string, string> {
-    const allowed = [...new Set([...members, ...(firewall.leaving ?? [])])];
-    const zk = firewall.zooKeeper;
-    return {
-        MEMBERS: allowed.join(" "),
-        SWARM_PORT: swarmPort,
-        DATA_PORT: String(dataPort),
-        CONFIRM_SECONDS: String(firewall.confirmSeconds ?? FIREWALL_CONFIRM_SECONDS),
-        ...(firewall.restricted?.length
-            ? {
-                  RESTRICTED: firewall.restricted
-                      .map((r) => `${r.protocol ?? "tcp"}/${r.port}=${(r.from ?? []).join(",")}`)
-                      .join(" "),
-              }
-            : {}),
-        ...(zk
-            ? {
-                  ENSEMBLE: zk.servers.join(" "),
-                  CLIENTS: (zk.clientNetworks ?? []).join(" "),
-                  ZK_CLIENT_PORT: String(zk.clientPort),
-                  ZK_PEER_PORTS: `${zk.peerPort}, ${zk.electionPort}`,
-              }
-            : {}),
-    };
-}
-
 /** The firewall's rules are per IPv4 address: each node's, the ensemble's, the client networks'. */
 function firewallProblems(
     p: string,
@@ -395,11 +298,6 @@ function firewallProblems(
             problems.push(
                 `${p}: node "${node.name}" has address "${address}"; the firewall admits members by IPv4 address, so give one as advertiseAddress.`,
             );
-        }
-    }
-    for (const address of firewall.leaving ?? []) {
-        if (!net.isIPv4(address)) {
-            problems.push(`${p}: firewall.leaving "${address}" is not an IPv4 address.`);
         }
     }
     const zk = firewall.zooKeeper;
@@ -443,9 +341,7 @@ function firewallProblems(
         }
         seen.add(key);
     }
-    problems.push(
-        ...wholeNumberProblems(p, [["firewall.confirmSeconds", firewall.confirmSeconds, 5]]),
-    );
+    problems.push(...firewallTimingProblems(p, firewall));
     return problems;
 }
 

@@ -3,7 +3,7 @@
 // label changed or an engine stopped by hand goes unseen by them; SwarmCluster's probe counts each
 // node found so (see swarmProbe.ts), and the node's steps run again.
 import { SshLoginCheck, firstAnswer, runOnAll, sshRun } from "./ssh";
-import { SwarmNodeArgs } from "./swarmCluster";
+import { SwarmNodeArgs } from "./swarmNode";
 import { MEMBERS_COMMAND, SwarmMember, parseMembers } from "./swarmQuorum";
 
 /** What a host says of its engine and its place in a swarm. */

@@ -1,7 +1,7 @@
 // The quorum-aware plan: before anything changes, the swarm's managers as a manager sees them now
 // are compared with the managers the stack asks for, and a change that would leave the swarm
 // without a majority of reachable managers while it runs is refused, with the numbers.
-import { SwarmNodeArgs } from "./swarmCluster";
+import { SwarmNodeArgs } from "./swarmNode";
 import { prefix } from "./validation";
 
 /** A node of the running swarm as a manager reports it. */

@@ -10,8 +10,11 @@ import * as commandTypes from "@pulumi/command/types/input";
 import { imageRegistry, ruleProblem, rules } from "./grammar";
 import { remoteStep } from "./remoteStep";
 import { shellQuote } from "./remoteScript";
-import { METRICS_PATH_LABEL, METRICS_PORT_LABEL } from "./monitoring/prometheusConfig";
 import { duplicates, isPort, prefix, throwIfAny } from "./validation";
+
+/** Service labels a SwarmService sets when it asks to be scraped (`metrics`); Prometheus keeps them. */
+export const METRICS_PORT_LABEL = "swarm-ha.metrics.port";
+export const METRICS_PATH_LABEL = "swarm-ha.metrics.path";
 
 /** A published port. */
 export interface ServicePortArgs {

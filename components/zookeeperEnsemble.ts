@@ -15,8 +15,13 @@ import {
     stepCommand,
     stepCommandOutput,
 } from "./remoteScript";
-import { firewallSteps, placeScripts, remoteStep } from "./remoteStep";
-import { firewallParameters } from "./swarmCluster";
+import {
+    FirewallTiming,
+    firewallParameters,
+    firewallSteps,
+    firewallTimingProblems,
+} from "./firewall";
+import { placeScripts, remoteStep } from "./remoteStep";
 import { SshArgs, SshOverrides, connectionFor, resolveSsh, sshProblems } from "./ssh";
 import {
     duplicates,
@@ -67,6 +72,17 @@ export interface ZooKeeperInstallArgs {
     javaPackage?: string;
 }
 
+/**
+ * The ensemble's defaults, in one place: the component's arguments, the stack settings' schema (and
+ * through it Pulumi.yaml's, which the docs test compares) and the rendered zoo.cfg read them here.
+ */
+export const ZOOKEEPER_DEFAULTS = {
+    /** The basic time unit in milliseconds. */
+    tickTime: 2000,
+    /** Each server's JVM heap in MiB (-Xms and -Xmx). */
+    heapMb: 512,
+} as const;
+
 export interface ZooKeeperEnsembleArgs {
     /** The servers: 1, 3, 5 or 7 of them (even sizes only with `allowEven`). */
     servers: ZooKeeperServerArgs[];
@@ -80,7 +96,7 @@ export interface ZooKeeperEnsembleArgs {
     peerPort?: number;
     /** Port of leader election. Default: 3888. */
     electionPort?: number;
-    /** The basic time unit in milliseconds. Default: 2000. */
+    /** The basic time unit in milliseconds. Default: ZOOKEEPER_DEFAULTS.tickTime (2000). */
     tickTime?: number;
     /** Ticks a follower may take to connect and sync to the leader. Default: 10. */
     initLimit?: number;
@@ -90,7 +106,7 @@ export interface ZooKeeperEnsembleArgs {
     dataDir?: string;
     /** Transaction log. Default: the dataDir. */
     dataLogDir?: string;
-    /** JVM heap in MiB (-Xms and -Xmx). Default: 512. */
+    /** JVM heap in MiB (-Xms and -Xmx). Default: ZOOKEEPER_DEFAULTS.heapMb (512). */
     heapMb?: number;
     /** Extra JVM flags. Default: none. */
     jvmFlags?: string;
@@ -182,13 +198,11 @@ export interface ZooKeeperTlsArgs {
  * `confirmSeconds`): the peer and election ports from the servers only, the client port from the
  * servers, `members` and `clientNetworks` only, nothing else filtered. Removed with the server.
  */
-export interface ZooKeeperFirewallArgs {
+export interface ZooKeeperFirewallArgs extends FirewallTiming {
     /** Addresses (IPv4) that may reach the client port besides the servers: the cluster's nodes. */
     members: string[];
     /** Networks (IPv4, ADDRESS/BITS) that may reach the client port too. Default: none. */
     clientNetworks?: string[];
-    /** Seconds rules wait for a new SSH connection before they are undone. Default: 120. */
-    confirmSeconds?: number;
     /** The servers (ids) whose hosts get the rules. Default: every server. */
     servers?: number[];
     /**
@@ -445,19 +459,12 @@ function firewallProblems(p: string, args: ZooKeeperEnsembleArgs): string[] {
         }
     }
     const ids = new Set((args.servers ?? []).map((s) => s.id));
-    for (const address of firewall.leaving ?? []) {
-        if (!net.isIPv4(address)) {
-            problems.push(`${p}: firewall.leaving "${address}" is not an IPv4 address.`);
-        }
-    }
     for (const id of firewall.servers ?? []) {
         if (!ids.has(id)) {
             problems.push(`${p}: firewall.servers names ${id}, which is not a server's id.`);
         }
     }
-    problems.push(
-        ...wholeNumberProblems(p, [["firewall.confirmSeconds", firewall.confirmSeconds, 5]]),
-    );
+    problems.push(...firewallTimingProblems(p, firewall));
     return problems;
 }
 
@@ -494,7 +501,7 @@ export function renderZooCfg(args: ZooKeeperEnsembleArgs): string {
     const dataDir = args.dataDir ?? "/var/lib/zookeeper";
     const lines = [
         "# Written by the swarm-ha ZooKeeperEnsemble; changes roll out one server at a time.",
-        `tickTime=${args.tickTime ?? 2000}`,
+        `tickTime=${args.tickTime ?? ZOOKEEPER_DEFAULTS.tickTime}`,
         `initLimit=${args.initLimit ?? 10}`,
         `syncLimit=${args.syncLimit ?? 5}`,
         `dataDir=${dataDir}`,
@@ -871,7 +878,7 @@ export class ZooKeeperEnsemble extends pulumi.ComponentResource {
                     sha(
                         [
                             zooCfg,
-                            args.heapMb ?? 512,
+                            args.heapMb ?? ZOOKEEPER_DEFAULTS.heapMb,
                             args.jvmFlags ?? "",
                             d ? saltedSha(k, d) : sha(d),
                         ]
@@ -1025,7 +1032,7 @@ export class ZooKeeperEnsemble extends pulumi.ComponentResource {
                     ZOO_CFG: zooCfg,
                     MEMBERS: members,
                     CLASSPATH_ZK: classpath(s),
-                    HEAP_MB: String(args.heapMb ?? 512),
+                    HEAP_MB: String(args.heapMb ?? ZOOKEEPER_DEFAULTS.heapMb),
                     JVM_FLAGS: args.jvmFlags ?? "",
                     CONFIG_HASH: configHash,
                     DEFER_LEADER: "true",

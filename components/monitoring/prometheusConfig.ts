@@ -1,6 +1,7 @@
 // What SwarmMonitoring gives Prometheus and Alertmanager: their configuration files and the alert
 // rules for this platform's quorums, rendered by pure functions (JSON, which both read as YAML).
 import { DOCKER_READ_HOST } from "../dockerRead";
+import { METRICS_PATH_LABEL, METRICS_PORT_LABEL } from "../swarmService";
 
 /** A ZooKeeper server Prometheus probes through the exporter. */
 export interface MonitoredZooKeeperServer {
@@ -32,9 +33,9 @@ export interface MonitoringPlan {
     taskNetworks: string[];
 }
 
-/** Service labels a SwarmService sets when it asks to be scraped (SwarmService's `metrics`). */
-export const METRICS_PORT_LABEL = "swarm-ha.metrics.port";
-export const METRICS_PATH_LABEL = "swarm-ha.metrics.path";
+// The service labels a SwarmService sets when it asks to be scraped (its `metrics`) are the
+// service's: Prometheus reads them, and they are exported from here as before.
+export { METRICS_PATH_LABEL, METRICS_PORT_LABEL };
 
 // The read-only Docker API's socket (DockerReadProxy), never the engine's: Prometheus publishes a port.
 const DOCKER_SOCKET = DOCKER_READ_HOST;

@@ -1056,11 +1056,11 @@ describe("SwarmCluster validation", () => {
                 },
             }),
             [
-                'SwarmCluster "prod": firewall.leaving "10.1.0.300" is not an IPv4 address.',
                 'SwarmCluster "prod": firewall.zooKeeper.servers "zk1" is not an IPv4 address.',
                 'SwarmCluster "prod": firewall.zooKeeper.clientNetworks "10.2.0.0/33" is not an IPv4 network; write it as ADDRESS/BITS (10.1.0.0/16, 192.0.2.7/32).',
                 'SwarmCluster "prod": firewall.zooKeeper.clientNetworks "10.3.0.0" is not an IPv4 network; write it as ADDRESS/BITS (10.1.0.0/16, 192.0.2.7/32).',
                 'SwarmCluster "prod": firewall.zooKeeper.clientPort is 0; use a port from 1 to 65535.',
+                'SwarmCluster "prod": firewall.leaving "10.1.0.300" is not an IPv4 address.',
                 'SwarmCluster "prod": firewall.confirmSeconds is 2; use a whole number of at least 5.',
             ].join("\n"),
         ],

@@ -1080,8 +1080,8 @@ describe("ZooKeeperEnsemble's firewall, for servers on hosts of their own", () =
                 'ZooKeeperEnsemble "zk": server 3 has address "zk3.example"; the firewall admits servers by IPv4 address, so give one as address.',
                 'ZooKeeperEnsemble "zk": firewall.members "m1" is not an IPv4 address.',
                 'ZooKeeperEnsemble "zk": firewall.clientNetworks "10.0.0.0/33" is not an IPv4 network; write it as ADDRESS/BITS (10.1.0.0/16, 192.0.2.7/32).',
-                'ZooKeeperEnsemble "zk": firewall.leaving "10.2.0.9:2888" is not an IPv4 address.',
                 'ZooKeeperEnsemble "zk": firewall.servers names 4, which is not a server\'s id.',
+                'ZooKeeperEnsemble "zk": firewall.leaving "10.2.0.9:2888" is not an IPv4 address.',
                 'ZooKeeperEnsemble "zk": firewall.confirmSeconds is 2; use a whole number of at least 5.',
             ].join("\n"),
         );
