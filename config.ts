@@ -16,8 +16,8 @@ import {
 } from "./components/internal";
 import { ServiceSettings, parseServices } from "./serviceConfig";
 import { STACK } from "./configSchema";
-import { rules, shown } from "./components/grammar";
-import { Schema, check, unknownKey } from "./components/schema";
+import { rules, shown } from "./components/host/grammar";
+import { Schema, check, unknownKey } from "./components/host/schema";
 
 export const NAMESPACE = "swarm-ha";
 

@@ -1,10 +1,10 @@
 // The stack's settings as one typed schema: every `swarm-ha:*` key, and every key inside the maps
-// and lists they hold, with its kind and the grammar of its values (components/grammar.ts). The
+// and lists they hold, with its kind and the grammar of its values (components/host/grammar.ts). The
 // program checks the whole stack against it before anything else; the docs test reads it against
 // Pulumi.yaml's declarations.
-import { rules } from "./components/grammar";
-import { ObjectSchema, Schema, s } from "./components/schema";
-import { ZOOKEEPER_DEFAULTS } from "./components/zookeeperEnsemble";
+import { rules } from "./components/host/grammar";
+import { ObjectSchema, Schema, s } from "./components/host/schema";
+import { ZOOKEEPER_DEFAULTS } from "./components/zookeeper/zookeeperEnsemble";
 import { memoryBytes } from "./serviceConfig";
 
 const memory: Schema = {

@@ -53,10 +53,10 @@ import {
     validateSwarmServiceArgs,
     validateZooKeeperArgs,
 } from "./components/internal";
-import { TrustedHostKey } from "./components/trustedHostKey";
-import { ProbeHost } from "./components/zookeeperProbe";
-import { runOnAll } from "./components/ssh";
-import { ENSEMBLE_ADDRESSES_COMMAND, leavingServers } from "./components/zookeeperEnsemble";
+import { TrustedHostKey } from "./components/host/trustedHostKey";
+import { ProbeHost } from "./components/host/probeHost";
+import { runOnAll } from "./components/host/ssh";
+import { ENSEMBLE_ADDRESSES_COMMAND, leavingServers } from "./components/zookeeper/zookeeperEnsemble";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";

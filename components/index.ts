@@ -1,7 +1,7 @@
 // The package's public surface ("swarm-ha"): the components, their arguments and outputs, the
 // validators they run, and service discovery. Everything else is internal (internal.ts), free to
 // change between versions.
-export { SwarmCluster, validateSwarmClusterArgs } from "./swarmCluster";
+export { SwarmCluster, validateSwarmClusterArgs } from "./swarm/swarmCluster";
 export type {
     DockerInstallArgs,
     DockerInstallMethod,
@@ -13,14 +13,14 @@ export type {
     SwarmNodeInfo,
     SwarmNodeStatus,
     SwarmRole,
-} from "./swarmCluster";
-export { observeSwarm } from "./swarmDrift";
-export type { SwarmObservation } from "./swarmDrift";
-export type { SshArgs, SshLoginCheck, SshOverrides } from "./ssh";
-export { ProbeHost } from "./zookeeperProbe";
-export { ValidationError } from "./validation";
+} from "./swarm/swarmCluster";
+export { observeSwarm } from "./swarm/swarmDrift";
+export type { SwarmObservation } from "./swarm/swarmDrift";
+export type { SshArgs, SshLoginCheck, SshOverrides } from "./host/ssh";
+export { ProbeHost } from "./host/probeHost";
+export { ValidationError } from "./host/validation";
 
-export { SwarmService, validateSwarmServiceArgs } from "./swarmService";
+export { SwarmService, validateSwarmServiceArgs } from "./service/swarmService";
 export type {
     ServiceFileArgs,
     ServiceNetworkArgs,
@@ -28,9 +28,9 @@ export type {
     ServiceTask,
     ServiceUpdateArgs,
     SwarmServiceArgs,
-} from "./swarmService";
+} from "./service/swarmService";
 
-export { ZooKeeperEnsemble, validateZooKeeperArgs } from "./zookeeperEnsemble";
+export { ZooKeeperEnsemble, validateZooKeeperArgs } from "./zookeeper/zookeeperEnsemble";
 export type {
     ZooKeeperEnsembleArgs,
     ZooKeeperFirewallArgs,
@@ -39,7 +39,7 @@ export type {
     ZooKeeperServerStatus,
     ZooKeeperTlsArgs,
     ZooKeeperUserArgs,
-} from "./zookeeperEnsemble";
+} from "./zookeeper/zookeeperEnsemble";
 
 export { ServiceRegistry, validateServiceRegistryArgs } from "./registry/serviceRegistry";
 export type { ServiceRegistryArgs } from "./registry/serviceRegistry";

@@ -19,8 +19,8 @@ import {
     stackNodes,
     withoutEnsemble,
 } from "./automation";
-import { renderScript } from "../components/remoteScript";
-import { firewallParameters, labelLines } from "../components/swarmCluster";
+import { renderScript } from "../components/host/remoteScript";
+import { firewallParameters, labelLines } from "../components/swarm/swarmCluster";
 import { NodeConfig } from "../config";
 import { ZkClient } from "../components/internal";
 import { Row, cliRun, previewBench, printRows } from "./benchPreview";

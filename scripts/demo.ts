@@ -6,7 +6,7 @@
 import { execFileSync } from "child_process";
 import { EngineEvent } from "@pulumi/pulumi/automation";
 import { REPO, changes, loadEnv, openStack, plainOutputs } from "./automation";
-import { srvrMode } from "../components/zookeeperProbe";
+import { srvrMode } from "../components/zookeeper/zookeeperProbe";
 import { discoverAll, instanceEndpoint, prometheusGraphUrl } from "../components/internal";
 import { httpGet } from "./http";
 

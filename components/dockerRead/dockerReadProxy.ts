@@ -3,11 +3,11 @@
 // own in a local volume, only GET and HEAD of the lists the registrar, the exporter and
 // Prometheus's Swarm discovery read, the services' and tasks' without their containers' env,
 // command lines, secrets and configs. They mount that volume read-only instead of docker.sock.
-import { ruleProblem, rules } from "../grammar";
+import { ruleProblem, rules } from "../host/grammar";
 import * as pulumi from "@pulumi/pulumi";
 import * as commandTypes from "@pulumi/command/types/input";
-import { SwarmService, SwarmServiceArgs } from "../swarmService";
-import { prefix, throwIfAny } from "../validation";
+import { SwarmService, SwarmServiceArgs } from "../service/swarmService";
+import { prefix, throwIfAny } from "../host/validation";
 
 /** The proxy's image as scripts/images.sh builds it; real clusters push it to their registry. */
 export const DOCKER_READ_IMAGE = "swarm-ha-docker-read:2";

@@ -1,7 +1,7 @@
 // What SwarmMonitoring gives Prometheus and Alertmanager: their configuration files and the alert
 // rules for this platform's quorums, rendered by pure functions (JSON, which both read as YAML).
 import { DOCKER_READ_HOST } from "../dockerRead";
-import { METRICS_PATH_LABEL, METRICS_PORT_LABEL } from "../swarmService";
+import { METRICS_PATH_LABEL, METRICS_PORT_LABEL } from "../service/swarmService";
 
 /** A ZooKeeper server Prometheus probes through the exporter. */
 export interface MonitoredZooKeeperServer {

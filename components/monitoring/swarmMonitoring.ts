@@ -1,14 +1,14 @@
 // SwarmMonitoring: Prometheus, Alertmanager, node exporters and the project's exporter as Swarm
 // services on the cluster, with alert rules for this platform's quorums (prometheusConfig.ts).
-import { ruleProblem, rules } from "../grammar";
+import { ruleProblem, rules } from "../host/grammar";
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import * as random from "@pulumi/random";
 import * as fs from "fs";
 import * as path from "path";
 import * as commandTypes from "@pulumi/command/types/input";
-import { SwarmService, SwarmServiceArgs } from "../swarmService";
-import { isPort, prefix, throwIfAny } from "../validation";
+import { SwarmService, SwarmServiceArgs } from "../service/swarmService";
+import { isPort, prefix, throwIfAny } from "../host/validation";
 import {
     MonitoredZooKeeperServer,
     MonitoringPlan,

@@ -3,11 +3,11 @@
 // asks for it (SwarmService's `register`) as an ephemeral znode ROOT/<service>/<task id> holding
 // Curator's ServiceInstance JSON, and removes it when the task stops, fails or moves. It reads the
 // swarm through the read-only Docker API (DockerReadProxy), never the engine's socket.
-import { ruleProblem, rules } from "../grammar";
+import { ruleProblem, rules } from "../host/grammar";
 import * as pulumi from "@pulumi/pulumi";
 import * as commandTypes from "@pulumi/command/types/input";
-import { SwarmService } from "../swarmService";
-import { prefix, throwIfAny, wholeNumberProblems } from "../validation";
+import { SwarmService } from "../service/swarmService";
+import { prefix, throwIfAny, wholeNumberProblems } from "../host/validation";
 import { DEFAULT_REGISTRY_ROOT } from "./discovery";
 import { DockerReadProxy, dockerReadImageProblems } from "../dockerRead";
 

@@ -17,7 +17,7 @@ import * as net from "net";
 import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
 import { ZkClient } from "../../components/internal";
-import { srvrMode } from "../../components/zookeeperProbe";
+import { srvrMode } from "../../components/zookeeper/zookeeperProbe";
 import { execFileSync } from "child_process";
 import { changes, labInfo, loadEnv, openStack } from "../../scripts/automation";
 import {

@@ -48,8 +48,10 @@ test("npm pack of a fresh clone installs into an empty project and builds there"
             "package.json",
             "bin/components/index.js",
             "bin/components/index.d.ts",
-            "bin/components/swarmCluster.js",
-            "components/scripts/lib.sh",
+            "bin/components/swarm/swarmCluster.js",
+            "components/host/scripts/lib.sh",
+            "components/swarm/scripts/join.sh",
+            "components/zookeeper/scripts/zk-config.sh",
             "components/monitoring/dashboards/swarm.json",
         ]),
     );
@@ -58,7 +60,9 @@ test("npm pack of a fresh clone installs into an empty project and builds there"
         files
             .filter(
                 (f) =>
-                    !/^(bin\/components\/|components\/(scripts|monitoring\/dashboards)\/)/.test(f),
+                    !/^(bin\/components\/|components\/([a-z]+\/scripts|monitoring\/dashboards)\/)/.test(
+                        f,
+                    ),
             )
             .sort(),
     ).toEqual(["LICENSE", "README.md", "package.json"]);

@@ -20,7 +20,7 @@ import {
     REGISTRAR_ELECTION,
     superDigest,
 } from "../../components/internal";
-import { srvrMode } from "../../components/zookeeperProbe";
+import { srvrMode } from "../../components/zookeeper/zookeeperProbe";
 import {
     DEV,
     WITHOUT_MONITORING,

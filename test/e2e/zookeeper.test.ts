@@ -21,8 +21,8 @@ import {
     transcript,
 } from "./helpers";
 import { ZkClient } from "../../components/registry/zkClient";
-import { srvrMode } from "../../components/zookeeperProbe";
-import { superDigest } from "../../components/zookeeperEnsemble";
+import { srvrMode } from "../../components/zookeeper/zookeeperProbe";
+import { superDigest } from "../../components/zookeeper/zookeeperEnsemble";
 
 jest.setTimeout(20 * 60 * 1000);
 

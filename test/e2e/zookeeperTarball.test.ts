@@ -13,7 +13,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { ZooKeeperEnsemble } from "../../components/internal";
-import { srvrMode } from "../../components/zookeeperProbe";
+import { srvrMode } from "../../components/zookeeper/zookeeperProbe";
 import { labInfo, labStackEnv, linkModules, loadEnv } from "../../scripts/automation";
 import { serveOnLab, zookeeperTarball } from "../../scripts/labMirror";
 import { lab, onHost, record, removeStack } from "./helpers";

@@ -10,7 +10,7 @@ recorder.install();
 
 import { ConfigSource, readSettings } from "../../config";
 import { STACK } from "../../configSchema";
-import { Schema } from "../../components/schema";
+import { Schema } from "../../components/host/schema";
 import {
     validateDockerReadProxyArgs,
     validateServiceRegistryArgs,

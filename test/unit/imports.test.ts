@@ -58,8 +58,8 @@ test("the components import nothing of the program above them", () => {
     expect(files).toEqual(
         expect.arrayContaining([
             "program.ts",
-            "components/swarmCluster.ts",
-            "components/firewall.ts",
+            "components/swarm/swarmCluster.ts",
+            "components/host/firewall.ts",
         ]),
     );
 });

@@ -22,8 +22,8 @@ import {
     unpinnedProblems,
     zooKeeperFirewall,
 } from "../../program";
-import { trustedHostKeyProvider } from "../../components/trustedHostKey";
-import { ProbeHost } from "../../components/zookeeperProbe";
+import { trustedHostKeyProvider } from "../../components/host/trustedHostKey";
+import { ProbeHost } from "../../components/host/probeHost";
 import { FIREWALL_OFF, contentHash, firewallParameters } from "../../components/internal";
 
 /** A config source over plain values, as pulumi.Config reads them, and files by path. */

@@ -3,7 +3,7 @@
 // globbing off, and every ssh destination follows `--`.
 import * as fs from "fs";
 import * as path from "path";
-import { scriptNames, scriptText } from "../../components/remoteScript";
+import { scriptNames, scriptText } from "../../components/host/remoteScript";
 
 const root = path.join(__dirname, "..", "..");
 
@@ -69,7 +69,7 @@ test("every unquoted expansion kept on purpose says why", () => {
 });
 
 test("every ssh and ssh-keyscan call puts -- before the destination", () => {
-    const source = fs.readFileSync(path.join(root, "components", "ssh.ts"), "utf8");
+    const source = fs.readFileSync(path.join(root, "components", "host", "ssh.ts"), "utf8");
     // Each call's tool and the text of its argument list, up to the options that follow it.
     const calls = [...source.matchAll(/execFile\(\s*"(ssh|ssh-keyscan)",\s*(\[[\s\S]*?\]),\s*\{/g)];
     expect(calls.map((c) => c[1]).sort()).toEqual(["ssh", "ssh", "ssh-keyscan"]);

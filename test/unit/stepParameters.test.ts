@@ -14,7 +14,7 @@ const recorder = new Recorder(stepStdout);
 recorder.install();
 
 import { SwarmCluster, ZooKeeperEnsemble, labelLines } from "../../components/internal";
-import { rules } from "../../components/grammar";
+import { rules } from "../../components/host/grammar";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "step-params-"));
 const marker = path.join(dir, "ran");

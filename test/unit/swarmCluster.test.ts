@@ -30,8 +30,8 @@ import {
     MANAGER_RELAY,
     SEEN_DOWN,
 } from "../../components/internal";
-import { scriptBundle, scriptText, scriptsDir } from "../../components/remoteScript";
-import { ProbeHost } from "../../components/zookeeperProbe";
+import { scriptBundle, scriptText, scriptsDir } from "../../components/host/remoteScript";
+import { ProbeHost } from "../../components/host/probeHost";
 
 const REMOTE = "command:remote:Command";
 const PROBE = "pulumi-nodejs:dynamic/swarm-ha:SwarmProbe";

@@ -22,14 +22,14 @@ import {
     SwarmProbeState,
     nextProbeState,
     swarmProbeProvider,
-} from "../../components/swarmProbe";
+} from "../../components/swarm/swarmProbe";
 
 const swarmProbeDiff = async (
     olds: Partial<SwarmProbeState>,
     news: SwarmProbeState,
 ): Promise<boolean | undefined> =>
     (await swarmProbeProvider.diff!("swarm", olds as SwarmProbeState, news)).changes;
-import { MEMBERS_COMMAND } from "../../components/swarmQuorum";
+import { MEMBERS_COMMAND } from "../../components/swarm/swarmQuorum";
 
 const NODES: SwarmNodeArgs[] = [
     { name: "m1", host: "10.0.0.11", role: "manager", labels: { zone: "a" } },

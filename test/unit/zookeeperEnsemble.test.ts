@@ -58,8 +58,8 @@ import {
     superDigest,
     validateZooKeeperArgs,
 } from "../../components/internal";
-import { ProbeHost } from "../../components/zookeeperProbe";
-import { renderScript, scriptsDir, stepCommand } from "../../components/remoteScript";
+import { ProbeHost } from "../../components/host/probeHost";
+import { renderScript, scriptsDir, stepCommand } from "../../components/host/remoteScript";
 
 const REMOTE = "command:remote:Command";
 const PROBE = "pulumi-nodejs:dynamic/swarm-ha:ZooKeeperProbe";

@@ -14,8 +14,8 @@ import {
     srvrMode,
     surveyFrom,
     zooKeeperProbeProvider as provider,
-} from "../../components/zookeeperProbe";
-import { renderScript } from "../../components/remoteScript";
+} from "../../components/zookeeper/zookeeperProbe";
+import { renderScript } from "../../components/host/remoteScript";
 
 let server: net.Server;
 let port = 0;

@@ -1,6 +1,6 @@
 // A node of the swarm as a stack describes it: what SwarmCluster, the drift survey and the quorum
 // plan all read, kept apart from them so that none of them imports another for its types.
-import { SshOverrides } from "./ssh";
+import { SshOverrides } from "../host/ssh";
 
 export type SwarmRole = "manager" | "worker";
 export type NodeAvailability = "active" | "pause" | "drain";

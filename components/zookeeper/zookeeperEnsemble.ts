@@ -3,26 +3,27 @@
 import { spawnSync } from "child_process";
 import { createHash, createHmac } from "crypto";
 import * as net from "net";
-import { ruleProblem, rules } from "./grammar";
+import { ruleProblem, rules } from "../host/grammar";
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import * as random from "@pulumi/random";
-import { ZooKeeperProbe, probeHostOf } from "./zookeeperProbe";
+import { probeHostOf } from "../host/probeHost";
+import { ZooKeeperProbe } from "./zookeeperProbe";
 import {
     renderScript,
     scriptsDir,
     shellQuote,
     stepCommand,
     stepCommandOutput,
-} from "./remoteScript";
+} from "../host/remoteScript";
 import {
     FirewallTiming,
     firewallParameters,
     firewallSteps,
     firewallTimingProblems,
-} from "./firewall";
-import { placeScripts, remoteStep } from "./remoteStep";
-import { SshArgs, SshOverrides, connectionFor, resolveSsh, sshProblems } from "./ssh";
+} from "../host/firewall";
+import { placeScripts, remoteStep } from "../host/remoteStep";
+import { SshArgs, SshOverrides, connectionFor, resolveSsh, sshProblems } from "../host/ssh";
 import {
     duplicates,
     isIPv4Network,
@@ -30,7 +31,7 @@ import {
     prefix,
     throwIfAny,
     wholeNumberProblems,
-} from "./validation";
+} from "../host/validation";
 
 /** One ZooKeeper server. */
 export interface ZooKeeperServerArgs {

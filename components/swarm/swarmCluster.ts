@@ -12,7 +12,7 @@ import {
     shellQuote,
     stepCommand,
     stepCommandOutput,
-} from "./remoteScript";
+} from "../host/remoteScript";
 import {
     FIREWALL_CONFIRM_SECONDS,
     RestrictedPortArgs,
@@ -20,14 +20,14 @@ import {
     firewallParameters,
     firewallSteps,
     firewallTimingProblems,
-} from "./firewall";
-import { placeScripts, remoteStep } from "./remoteStep";
+} from "../host/firewall";
+import { placeScripts, remoteStep } from "../host/remoteStep";
 import { NodeAvailability, SwarmNodeArgs, SwarmRole } from "./swarmNode";
-import { SshArgs, connectionFor, resolveSsh, ResolvedSsh, sshProblems } from "./ssh";
+import { SshArgs, connectionFor, resolveSsh, ResolvedSsh, sshProblems } from "../host/ssh";
 import { SwarmObservation } from "./swarmDrift";
 import { SwarmProbe } from "./swarmProbe";
-import { probeHostOf } from "./zookeeperProbe";
-import { ruleProblem, rules, shown } from "./grammar";
+import { probeHostOf } from "../host/probeHost";
+import { ruleProblem, rules, shown } from "../host/grammar";
 import {
     duplicates,
     isIPv4Network,
@@ -36,7 +36,7 @@ import {
     throwIfAny,
     ValidationError,
     wholeNumberProblems,
-} from "./validation";
+} from "../host/validation";
 
 // The node's and the firewall's types are part of SwarmCluster's arguments.
 export { FIREWALL_CONFIRM_SECONDS, firewallParameters };

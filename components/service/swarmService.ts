@@ -7,10 +7,10 @@ import * as docker from "@pulumi/docker";
 import * as random from "@pulumi/random";
 import * as inputs from "@pulumi/docker/types/input";
 import * as commandTypes from "@pulumi/command/types/input";
-import { imageRegistry, ruleProblem, rules } from "./grammar";
-import { remoteStep } from "./remoteStep";
-import { shellQuote } from "./remoteScript";
-import { duplicates, isPort, prefix, throwIfAny } from "./validation";
+import { imageRegistry, ruleProblem, rules } from "../host/grammar";
+import { remoteStep } from "../host/remoteStep";
+import { shellQuote } from "../host/remoteScript";
+import { duplicates, isPort, prefix, throwIfAny } from "../host/validation";
 
 /** Service labels a SwarmService sets when it asks to be scraped (`metrics`); Prometheus keeps them. */
 export const METRICS_PORT_LABEL = "swarm-ha.metrics.port";

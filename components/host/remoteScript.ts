@@ -1,7 +1,9 @@
-// The remote step scripts in components/scripts/: placed once on each host as a bundle (one
-// directory per version of the scripts), and the short command text of each step, its parameters as
-// shell assignments followed by sourcing the shared helpers and the step. renderScript gives a step's
-// whole text, for running it without placed scripts. Pure and tested; shellchecked in lint.
+// The remote step scripts, each in the scripts/ folder of the component that runs it (the host
+// layer's shared helpers and firewall in host/scripts): placed once on each host as one bundle of
+// all of them (one directory per version of the scripts), and the short command text of each step,
+// its parameters as shell assignments followed by sourcing the shared helpers and the step.
+// renderScript gives a step's whole text, for running it without placed scripts. Pure and tested;
+// shellchecked in lint.
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
@@ -10,31 +12,60 @@ import * as pulumi from "@pulumi/pulumi";
 /** Parameters of a step: names are upper-case shell variables, values are plain text. */
 export type ScriptParams = Record<string, string>;
 
-const scriptDirs = [
-    path.join(__dirname, "scripts"),
-    path.join(__dirname, "..", "..", "components", "scripts"),
+/** The components' folder: above this file's, or, from the built JavaScript, in the package. */
+const componentRoots = [
+    path.join(__dirname, ".."),
+    path.join(__dirname, "..", "..", "..", "components"),
 ];
+
+let files: Map<string, string> | undefined;
+
+/**
+ * Every script by name (without ".sh"): the .sh files of each component's scripts/ folder. A name
+ * is one script's only: the bundle places them side by side.
+ */
+function scriptFiles(): Map<string, string> {
+    if (files) return files;
+    const root = componentRoots.find((d) =>
+        fs.existsSync(path.join(d, "host", "scripts", "lib.sh")),
+    );
+    if (!root) {
+        throw new Error(
+            `swarm-ha: the remote scripts are under neither ${componentRoots.join(" nor ")}`,
+        );
+    }
+    const found = new Map<string, string>();
+    for (const component of fs.readdirSync(root).sort()) {
+        const dir = path.join(root, component, "scripts");
+        if (!fs.existsSync(dir)) continue;
+        for (const file of fs.readdirSync(dir).filter((f) => f.endsWith(".sh"))) {
+            const name = file.slice(0, -3);
+            const other = found.get(name);
+            if (other) {
+                throw new Error(
+                    `swarm-ha: two remote scripts are named ${file}: ${other} and ${path.join(dir, file)}`,
+                );
+            }
+            found.set(name, path.join(dir, file));
+        }
+    }
+    files = found;
+    return found;
+}
 
 const cache = new Map<string, string>();
 
-/** The folder the scripts are read from: beside the source, or beside the built JavaScript. */
-function scriptDir(): string {
-    const dir = scriptDirs.find((d) => fs.existsSync(path.join(d, "lib.sh")));
-    if (!dir) {
-        throw new Error(`swarm-ha: the remote scripts are in neither ${scriptDirs.join(" nor ")}`);
-    }
-    return dir;
-}
-
-/** The text of one script in components/scripts (without its directory or ".sh"). */
+/** The text of one script (its name without its directory or ".sh"). */
 export function scriptText(name: string): string {
     const cached = cache.get(name);
     if (cached !== undefined) {
         return cached;
     }
-    const file = path.join(scriptDir(), `${name}.sh`);
-    if (!fs.existsSync(file)) {
-        throw new Error(`swarm-ha: remote script "${name}.sh" not found in ${scriptDir()}`);
+    const file = scriptFiles().get(name);
+    if (!file) {
+        throw new Error(
+            `swarm-ha: remote script "${name}.sh" not found in any component's scripts`,
+        );
     }
     const text = fs.readFileSync(file, "utf8");
     cache.set(name, text);
@@ -43,11 +74,7 @@ export function scriptText(name: string): string {
 
 /** The names of every script (without ".sh"), sorted. */
 export function scriptNames(): string[] {
-    return fs
-        .readdirSync(scriptDir())
-        .filter((f) => f.endsWith(".sh"))
-        .map((f) => f.slice(0, -3))
-        .sort();
+    return [...scriptFiles().keys()].sort();
 }
 
 const END_OF_FILE = "SWARM_HA_END_OF_SCRIPT";

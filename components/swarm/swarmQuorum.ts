@@ -2,7 +2,7 @@
 // are compared with the managers the stack asks for, and a change that would leave the swarm
 // without a majority of reachable managers while it runs is refused, with the numbers.
 import { SwarmNodeArgs } from "./swarmNode";
-import { prefix } from "./validation";
+import { prefix } from "../host/validation";
 
 /** A node of the running swarm as a manager reports it. */
 export interface SwarmMember {

@@ -2,7 +2,7 @@
 // the stack asks for. Commands run only when their inputs change, so a node that left the swarm, a
 // label changed or an engine stopped by hand goes unseen by them; SwarmCluster's probe counts each
 // node found so (see swarmProbe.ts), and the node's steps run again.
-import { SshLoginCheck, firstAnswer, runOnAll, sshRun } from "./ssh";
+import { SshLoginCheck, firstAnswer, runOnAll, sshRun } from "../host/ssh";
 import { SwarmNodeArgs } from "./swarmNode";
 import { MEMBERS_COMMAND, SwarmMember, parseMembers } from "./swarmQuorum";
 
