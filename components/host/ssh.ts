@@ -20,10 +20,16 @@ export interface SshArgs {
     /** Private key (OpenSSH or PEM text). Pass it as a secret, e.g. from `config.requireSecret`. */
     privateKey: pulumi.Input<string>;
     /**
-     * The host's expected public key ("ssh-ed25519 AAAA..."). When given, the connection refuses a
-     * host that presents another key. Default: not verified.
+     * The host's expected public key ("ssh-ed25519 AAAA..."): the connection refuses a host that
+     * presents another key. Required for every host unless `acceptAnyHostKey` is set.
      */
     hostKey?: pulumi.Input<string>;
+    /**
+     * Connect to a host without a `hostKey` and accept whatever key it presents, so that any machine
+     * answering at its address gets the private key's logins and the steps' secrets. Only for hosts
+     * on a network where that cannot happen (a lab). Default: false: such a host is refused.
+     */
+    acceptAnyHostKey?: boolean;
     /** How many times to dial before giving up while a host boots. Default: 30. */
     dialAttempts?: number;
     /** Seconds each dial may take. Default: 10. */
@@ -39,6 +45,7 @@ export interface ResolvedSsh {
     port: number;
     privateKey: pulumi.Input<string>;
     hostKey?: pulumi.Input<string>;
+    acceptAnyHostKey: boolean;
     dialAttempts: number;
     dialTimeoutSeconds: number;
 }
@@ -51,6 +58,7 @@ export function resolveSsh(shared: SshArgs, override?: SshOverrides): ResolvedSs
         port: merged.port ?? 22,
         privateKey: merged.privateKey,
         hostKey: merged.hostKey,
+        acceptAnyHostKey: merged.acceptAnyHostKey ?? false,
         dialAttempts: merged.dialAttempts ?? 30,
         dialTimeoutSeconds: merged.dialTimeoutSeconds ?? 10,
     };
@@ -75,6 +83,18 @@ export function sshProblems(at: string, ssh: SshOverrides | undefined): string[]
         (!Number.isInteger(ssh.dialAttempts) || ssh.dialAttempts < 1)
             ? [`${at}dialAttempts is ${ssh.dialAttempts}; use a whole number of at least 1.`]
             : []),
+    ];
+}
+
+/**
+ * A host whose key nothing records (no `hostKey`) is refused, unless its settings say
+ * `acceptAnyHostKey`: the command plugin would otherwise accept any key the address presents.
+ * `at` names the host: `SwarmCluster "prod": node "m1" (10.0.0.1)`.
+ */
+export function unverifiedHostProblems(at: string, ssh: ResolvedSsh): string[] {
+    if (ssh.hostKey !== undefined || ssh.acceptAnyHostKey) return [];
+    return [
+        `${at} has no ssh.hostKey, so any machine answering at its address would get the logins and the steps' secrets; give its public host key (ssh-keyscan -t ed25519, checked out of band) as its ssh.hostKey, or set ssh.acceptAnyHostKey: true to connect unchecked.`,
     ];
 }
 

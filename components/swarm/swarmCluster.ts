@@ -23,7 +23,14 @@ import {
 } from "../host/firewall";
 import { placeScripts, remoteStep } from "../host/remoteStep";
 import { NodeAvailability, SwarmNodeArgs, SwarmRole } from "./swarmNode";
-import { SshArgs, connectionFor, resolveSsh, ResolvedSsh, sshProblems } from "../host/ssh";
+import {
+    SshArgs,
+    connectionFor,
+    resolveSsh,
+    ResolvedSsh,
+    sshProblems,
+    unverifiedHostProblems,
+} from "../host/ssh";
 import { SwarmObservation } from "./swarmDrift";
 import { SwarmProbe } from "./swarmProbe";
 import { probeHostOf } from "../host/probeHost";
@@ -182,6 +189,7 @@ export function validateSwarmClusterArgs(name: string, args: SwarmClusterArgs): 
             ...ruleProblem(`${at} host`, rules.host, node.host ?? ""),
             ...ruleProblem(`${at} advertiseAddress`, rules.host, node.advertiseAddress),
             ...sshProblems(`${at} ssh.`, node.ssh),
+            ...unverifiedHostProblems(`${at} (${node.host})`, resolveSsh(args.ssh, node.ssh)),
         );
         if (!ROLES.includes(node.role)) {
             problems.push(

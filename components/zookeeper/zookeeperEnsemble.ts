@@ -23,7 +23,14 @@ import {
     firewallTimingProblems,
 } from "../host/firewall";
 import { placeScripts, remoteStep } from "../host/remoteStep";
-import { SshArgs, SshOverrides, connectionFor, resolveSsh, sshProblems } from "../host/ssh";
+import {
+    SshArgs,
+    SshOverrides,
+    connectionFor,
+    resolveSsh,
+    sshProblems,
+    unverifiedHostProblems,
+} from "../host/ssh";
 import {
     duplicates,
     isIPv4Network,
@@ -276,6 +283,7 @@ export function validateZooKeeperArgs(name: string, args: ZooKeeperEnsembleArgs)
             ...ruleProblem(`${at} host`, rules.host, s.host ?? ""),
             ...ruleProblem(`${at} address`, rules.host, s.address),
             ...sshProblems(`${at} ssh.`, s.ssh),
+            ...unverifiedHostProblems(`${at} (${s.host})`, resolveSsh(args.ssh, s.ssh)),
         );
     }
     problems.push(...sshProblems(`${p}: ssh.`, args.ssh));

@@ -6,8 +6,15 @@ import { SwarmCluster, SwarmService } from "swarm-ha";
 function consumer(): Record<string, unknown> {
     const config = new pulumi.Config("swarm-ha-consumer");
     const managers = config.requireObject<string[]>("managers");
+    // Each host's key, recorded out of band: SwarmCluster refuses a host it could not verify.
+    const hostKeys = config.getObject<string[]>("hostKeys") ?? [];
     const cluster = new SwarmCluster("apps", {
-        nodes: managers.map((host, i) => ({ name: `m${i + 1}`, host, role: "manager" as const })),
+        nodes: managers.map((host, i) => ({
+            name: `m${i + 1}`,
+            host,
+            role: "manager" as const,
+            ssh: { hostKey: hostKeys[i] },
+        })),
         ssh: { privateKey: config.requireSecret("sshPrivateKey") },
     });
     const api = new SwarmService(

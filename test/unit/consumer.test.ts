@@ -12,13 +12,20 @@ const recorder = new Recorder((name) => {
     return undefined;
 });
 recorder.install();
-pulumi.runtime.setAllConfig(
-    {
-        "swarm-ha-consumer:managers": JSON.stringify(["10.5.0.1", "10.5.0.2", "10.5.0.3"]),
-        "swarm-ha-consumer:sshPrivateKey": "KEY",
-    },
-    ["swarm-ha-consumer:sshPrivateKey"],
+const MANAGERS = ["10.5.0.1", "10.5.0.2", "10.5.0.3"];
+const HOST_KEYS = MANAGERS.map(
+    (_, i) => `ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIConsumerHostKey${i + 1}xxxxxxxxxxxxxxxxxxx`,
 );
+const configure = (hostKeys: string[]): void =>
+    pulumi.runtime.setAllConfig(
+        {
+            "swarm-ha-consumer:managers": JSON.stringify(MANAGERS),
+            "swarm-ha-consumer:hostKeys": JSON.stringify(hostKeys),
+            "swarm-ha-consumer:sshPrivateKey": "KEY",
+        },
+        ["swarm-ha-consumer:sshPrivateKey"],
+    );
+configure(HOST_KEYS);
 
 import consumer from "../../examples/consumer";
 import * as pkg from "swarm-ha";
@@ -70,4 +77,30 @@ test("the consumer composes a cluster and a service on the cluster's provider", 
     );
     expect(recorder.providerOf("api-service")).toMatch(/::apps-provider::/);
     expect(recorder.byName("apps-join-m2").inputs.stdin).toBe("M");
+});
+
+test("each host's key reaches its steps' connection, so another key is refused at the handshake", () => {
+    for (const [i, host] of MANAGERS.entries()) {
+        const connection = recorder.byName(`apps-join-m${i + 1}`).inputs.connection as {
+            host: string;
+            hostKey: string;
+        };
+        expect({ host: connection.host, hostKey: connection.hostKey }).toEqual({
+            host,
+            hostKey: HOST_KEYS[i],
+        });
+    }
+});
+
+test("a consumer that records no key for a host gets the component's refusal, naming the host, before any resource", () => {
+    configure(HOST_KEYS.slice(0, 2));
+    const before = recorder.resources.length;
+    try {
+        expect(() => consumer()).toThrow(
+            'SwarmCluster "apps": node "m3" (10.5.0.3) has no ssh.hostKey, so any machine answering at its address would get the logins and the steps\' secrets; give its public host key (ssh-keyscan -t ed25519, checked out of band) as its ssh.hostKey, or set ssh.acceptAnyHostKey: true to connect unchecked.',
+        );
+        expect(recorder.resources.slice(before).map((r) => r.name)).toEqual([]);
+    } finally {
+        configure(HOST_KEYS);
+    }
 });

@@ -117,7 +117,7 @@ test("zoo.cfg: a value with line breaks cannot start another setting", () => {
     expect(propertyLine("dataDir=/var/lib/zk\\")).toBe("dataDir=/var/lib/zk\\\\");
     const cfg = renderZooCfg({
         servers: [{ id: 1, host: "10.0.0.1\nadmin.enableServer=true" }],
-        ssh: { privateKey: "k" },
+        ssh: { privateKey: "k", acceptAnyHostKey: true },
     });
     expect(cfg.split("\n").filter((l) => l.startsWith("admin.enableServer"))).toEqual([
         "admin.enableServer=false",
@@ -140,7 +140,14 @@ test("init: a peer's address reaches the TCP probe as an argument, never as scri
 });
 
 test("the Docker provider's ProxyCommand: each manager one quoted word; a host that is not one is refused", async () => {
-    const ssh = { user: "root", port: 22, privateKey: "k", dialAttempts: 1, dialTimeoutSeconds: 1 };
+    const ssh = {
+        user: "root",
+        port: 22,
+        privateKey: "k",
+        acceptAnyHostKey: false,
+        dialAttempts: 1,
+        dialTimeoutSeconds: 1,
+    };
     const options = await new Promise<string[]>((ok) =>
         dockerSshOptions([
             { host: "m1.example", ssh },

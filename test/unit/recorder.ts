@@ -4,7 +4,11 @@
 // check would, from the previous state a test sets.
 import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
-import { SwarmProbeInputs, SwarmProbeState, nextProbeState } from "../../components/swarm/swarmProbe";
+import {
+    SwarmProbeInputs,
+    SwarmProbeState,
+    nextProbeState,
+} from "../../components/swarm/swarmProbe";
 
 export interface RecordedResource {
     type: string;

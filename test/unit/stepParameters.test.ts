@@ -37,14 +37,14 @@ test("every step's parameters arrive as the values given, and nothing in them ru
             { name: "m1", host: "M1.Example.internal", role: "manager", labels },
             { name: "w1", host: "10.1.0.21", role: "worker", labels },
         ],
-        ssh: { privateKey: "k" },
+        ssh: { privateKey: "k", acceptAnyHostKey: true },
         docker: { metricsPort: 9323 },
         certExpiry: "2160h",
         dockerProvider: false,
     });
     const zk = new ZooKeeperEnsemble("zk", {
         servers: [{ id: 1, host: "ZK1.Example.internal" }],
-        ssh: { privateKey: "k" },
+        ssh: { privateKey: "k", acceptAnyHostKey: true },
         jvmFlags: "-XX:+UseG1GC -Dzookeeper.x=%s",
     });
     await resolve(cluster.nodeStatus);

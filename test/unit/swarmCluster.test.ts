@@ -55,7 +55,8 @@ function cluster(managers: number, workers: number): SwarmNodeArgs[] {
 function args(nodes: SwarmNodeArgs[], extra: Partial<SwarmClusterArgs> = {}): SwarmClusterArgs {
     return {
         nodes,
-        ssh: { privateKey: pulumi.secret(SECRET_KEY) },
+        // Keys are checked by the tests that say so; the rest connect unchecked, as allowed.
+        ssh: { privateKey: pulumi.secret(SECRET_KEY), acceptAnyHostKey: true },
         dockerProvider: true,
         ...extra,
     };
@@ -981,8 +982,28 @@ describe("SwarmCluster validation", () => {
             `SwarmCluster "prod": node "m1" label key is "-zone"; use letters, digits, '.', '_', '/' and '-', starting and ending with a letter or digit (no spaces, '=' or glob characters).`,
         ],
         [
+            "nodes whose host key nothing records: each refused, one with its own key not",
+            args(
+                [
+                    node("m1", "manager"),
+                    node("m2", "manager", {
+                        ssh: {
+                            hostKey:
+                                "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIhostkeyM2xxxxxxxxxxxxxxxxxxxxxxxxx",
+                        },
+                    }),
+                    node("w1", "worker"),
+                ],
+                { ssh: { privateKey: "k" }, allowEvenManagers: true },
+            ),
+            [
+                'SwarmCluster "prod": node "m1" (10.1.0.11) has no ssh.hostKey, so any machine answering at its address would get the logins and the steps\' secrets; give its public host key (ssh-keyscan -t ed25519, checked out of band) as its ssh.hostKey, or set ssh.acceptAnyHostKey: true to connect unchecked.',
+                'SwarmCluster "prod": node "w1" (10.1.0.21) has no ssh.hostKey, so any machine answering at its address would get the logins and the steps\' secrets; give its public host key (ssh-keyscan -t ed25519, checked out of band) as its ssh.hostKey, or set ssh.acceptAnyHostKey: true to connect unchecked.',
+            ].join("\n"),
+        ],
+        [
             "bad ssh port",
-            args(cluster(1, 0), { ssh: { privateKey: "k", port: 70000 } }),
+            args(cluster(1, 0), { ssh: { privateKey: "k", port: 70000, acceptAnyHostKey: true } }),
             'SwarmCluster "prod": ssh.port is 70000; use a port from 1 to 65535.',
         ],
         [
