@@ -581,414 +581,54 @@ export class SwarmCluster extends pulumi.ComponentResource {
         super("swarm-ha:index:SwarmCluster", name, {}, opts);
         validateSwarmClusterArgs(name, args);
 
-        const swarmPort = String(args.advertisePort ?? 2377);
-        const install = args.docker?.install ?? "distro";
-        const nodes = sortByName(args.nodes);
-        const managers = nodes.filter((n) => n.role === "manager");
-        const workers = nodes.filter((n) => n.role === "worker");
-        const bootstrap = chooseBootstrapManager(args);
-        const sshOf = (n: SwarmNodeArgs): ResolvedSsh => resolveSsh(args.ssh, n.ssh);
-        const addressOf = (n: SwarmNodeArgs): string => n.advertiseAddress ?? n.host;
-        const managerAddresses = managers.map(addressOf).join(" ");
-        const base = (n: SwarmNodeArgs): Record<string, string> => ({ NODE: n.name, HOST: n.host });
-        const metricsPort = args.docker?.metricsPort;
-        const metricsAddressOf =
-            metricsPort === undefined
-                ? undefined
-                : (n: SwarmNodeArgs): string => `${addressOf(n)}:${metricsPort}`;
-        const dir = scriptsDir(name);
-
-        // 0. The probe: what the program found on the hosts, kept per node as counts that go into
-        //    the node's steps (REPAIR=N, once a node was found drifted), and the manager that runs
-        //    the manager-side steps.
-        const drift = args.observed?.drift;
-        const probe = new SwarmProbe(
-            `${name}-probe`,
-            {
-                nodes: nodes.map((n) => n.name),
-                managers: managers.map((m) => m.name),
-                engineDrift: Object.keys(drift?.engine ?? {}).sort(),
-                specDrift: Object.keys(drift?.spec ?? {}).sort(),
-                restart: drift?.restart ?? {},
-                answering: args.observed?.answering ?? [],
-                preferred: bootstrap.name,
-            },
-            { parent: this, provider: probeHostOf(this, name) },
-        );
-        const count = (
-            kind: pulumi.Output<Record<string, number>>,
-            n: SwarmNodeArgs,
-        ): pulumi.Output<number> => kind.apply((c) => c?.[n.name] ?? 0);
-        const repaired = (
-            script: string,
-            params: Record<string, pulumi.Input<string>>,
-            times: pulumi.Output<number>,
-            extra: pulumi.Input<ScriptParams> = {},
-        ): pulumi.Output<string> =>
-            pulumi
-                .all([pulumi.all(params), times, extra])
-                .apply(([p, t, e]) =>
-                    stepCommand(
-                        dir,
-                        script,
-                        t > 0 ? { ...p, ...e, REPAIR: String(t) } : { ...p, ...e },
-                    ),
-                );
-        const stepNode = probe.stepManager.apply(
-            (m) => managers.find((n) => n.name === m) ?? bootstrap,
-        );
-        const stepConnection = stepNode.apply((m) =>
-            pulumi.output(connectionFor(m.host, sshOf(m))),
-        );
-        const stepBase = {
-            NODE: stepNode.apply((m) => m.name),
-            HOST: stepNode.apply((m) => m.host),
-        };
-        const stepAddress = stepNode.apply(addressOf);
-
-        // 1. Every host in parallel: wait for SSH (the connection's bounded dial), place the
-        //    scripts, install or verify Docker, enable and start it. Docker stays installed when the
-        //    cluster goes.
-        //    With a firewall, its rules too, confirmed, before the swarm exists and before any
-        //    node joins: members, and only they, reach the swarm's ports from the start.
-        const installs = new Map<string, command.remote.Command>();
-        const firewalls: pulumi.Resource[] = [];
-        const firewallParams =
-            args.firewall &&
-            firewallParameters(
-                args.firewall,
-                nodes.map((n) => n.advertiseAddress ?? n.host),
-                swarmPort,
-                args.dataPathPort ?? 4789,
-            );
-        const hosts = new Map<
-            string,
-            {
-                connection: ReturnType<typeof connectionFor>;
-                engineRepairs: pulumi.Output<number>;
-                scripts: pulumi.Resource;
-            }
-        >();
-        for (const node of nodes) {
-            const connection = connectionFor(node.host, sshOf(node));
-            const engineRepairs = count(probe.engine, node);
-            const scripts = placeScripts(`${name}-scripts-${node.name}`, connection, dir, this, {
-                repairs: engineRepairs,
-            });
-            hosts.set(node.name, { connection, engineRepairs, scripts });
-            if (firewallParams) {
-                // Both steps run again when the host's rules are repaired (not in force).
-                firewalls.push(
-                    firewallSteps(
-                        name,
-                        node.name,
-                        connection,
-                        dir,
-                        base(node),
-                        firewallParams,
-                        { parent: this, after: scripts },
-                        (script, params) => repaired(script, params, engineRepairs),
-                    ),
-                );
-            }
-        }
-        // Docker after every host's rules are confirmed: a confirmation queued behind the engine
-        // installs (a minute or more each, as many at once as the CLI's parallelism) came after
-        // the rollback's deadline on 13 hosts, and the rules were undone.
-        for (const node of nodes) {
-            const { connection, engineRepairs, scripts } = hosts.get(node.name)!;
-            installs.set(
-                node.name,
-                remoteStep(
-                    `${name}-docker-${node.name}`,
-                    {
-                        connection,
-                        create: repaired(
-                            "docker",
-                            {
-                                ...base(node),
-                                INSTALL: install,
-                                DOCKER_VERSION: args.docker?.version ?? "",
-                                ...(install === "docker-ce"
-                                    ? {
-                                          DOCKER_REPOSITORY:
-                                              args.docker?.repository ?? DOCKER_CE_REPOSITORY,
-                                      }
-                                    : {}),
-                                ...(metricsAddressOf
-                                    ? { METRICS_ADDR: metricsAddressOf(node) }
-                                    : {}),
-                            },
-                            engineRepairs,
-                            // The engine run found lost (Down for the managers): restarted while
-                            // it is that run, so once.
-                            probe.restart.apply((r): ScriptParams =>
-                                r?.[node.name] ? { RESTART: r[node.name] } : {},
-                            ),
-                        ),
-                    },
-                    { parent: this, dependsOn: [scripts, ...firewalls] },
-                ),
-            );
-        }
-
-        // 2. Bootstrap: init on one manager, unless it already manages this swarm (then it only
-        //    reports the swarm's cluster ID): the bootstrap manager first, later the step manager.
-        const init = remoteStep(
-            `${name}-init`,
-            {
-                connection: stepConnection,
-                create: stepCommandOutput(dir, "init", {
-                    ...stepBase,
-                    ADVERTISE_ADDR: stepAddress,
-                    SWARM_PORT: swarmPort,
-                    OTHER_MANAGERS: stepNode.apply((s) =>
-                        managers
-                            .filter((m) => m.name !== s.name)
-                            .map(addressOf)
-                            .join(" "),
-                    ),
-                    INIT_FLAGS: swarmInitFlags(args),
-                    UPDATE_FLAGS: swarmUpdateFlags(args),
-                }),
-                delete: stepCommandOutput(dir, "leave", { ...stepBase, FORCE: "yes" }),
-            },
-            {
-                parent: this,
-                dependsOn: [...managers.map((m) => installs.get(m.name)!), ...firewalls],
-            },
-        );
-        const initValues = init.stdout.apply(parseKeyValues);
-        this.clusterId = initValues.apply((v) => v.cluster ?? "");
-
-        // 3. Tokens: read on the step manager; secret in state, never logged.
-        const tokens = remoteStep(
-            `${name}-tokens`,
-            {
-                connection: stepConnection,
-                create: stepCommandOutput(dir, "tokens", {
-                    ...stepBase,
-                    AUTOLOCK: String(args.autolock ?? false),
-                    ...(args.joinTokenRotation ? { ROTATION: String(args.joinTokenRotation) } : {}),
-                }),
-                logging: "none",
-            },
-            { parent: this, dependsOn: [init], additionalSecretOutputs: ["stdout"] },
-        );
+        const plan = planCluster(this, name, args);
+        const prepared = prepareHosts(plan);
+        const installs = installDocker(plan, prepared);
+        const init = initSwarm(plan, installs, prepared.firewalls);
+        this.clusterId = init.stdout.apply((out) => parseKeyValues(out).cluster ?? "");
+        const tokens = readTokens(plan, init);
         const tokenValues = tokens.stdout.apply(parseKeyValues);
         this.managerJoinToken = pulumi.secret(tokenValues.apply((v) => v.manager ?? ""));
         this.workerJoinToken = pulumi.secret(tokenValues.apply((v) => v.worker ?? ""));
         this.unlockKey = pulumi.secret(tokenValues.apply((v) => v.unlock ?? ""));
-
-        // 4. Joins: every node, the bootstrap manager too (it is in the swarm after init and only
-        //    reports its node ID, until its host is replaced), through the bootstrap manager, else
-        //    any other; managers one at a time (Raft membership changes are serial), then workers
-        //    in parallel. Each join has a "forget"
-        //    step on the step manager that it depends on, so that on removal the order is: drain
-        //    and demote, leave, then remove the entry.
-        const nodeIds = new Map<string, pulumi.Output<string>>();
-        const joins = new Map<string, command.remote.Command>();
-        let previousManager: pulumi.Resource = tokens;
-        const joinOne = (node: SwarmNodeArgs, after: pulumi.Resource): command.remote.Command => {
-            const forget = remoteStep(
-                `${name}-forget-${node.name}`,
-                {
-                    connection: stepConnection,
-                    create: "true",
-                    delete: stepCommandOutput(dir, "forget", {
-                        ...stepBase,
-                        ADVERTISE_ADDR: addressOf(node),
-                    }),
-                },
-                { parent: this, dependsOn: [init] },
-            );
-            const join = remoteStep(
-                `${name}-join-${node.name}`,
-                {
-                    connection: connectionFor(node.host, sshOf(node)),
-                    create: repaired(
-                        "join",
-                        {
-                            ...base(node),
-                            ADVERTISE_ADDR: addressOf(node),
-                            SWARM_PORT: swarmPort,
-                            // Not the step manager: a join's command stays the same when that
-                            // one moves (the step would run again on every node, down ones too).
-                            JOIN_ADDR: addressOf(bootstrap),
-                            MANAGERS: managerAddresses,
-                        },
-                        count(probe.engine, node),
-                    ),
-                    delete: stepCommand(dir, "leave", base(node)),
-                    // With autolock, a manager's unlock key on the next line: a manager found
-                    // locked (its engine restarted) is unlocked by this step run again.
-                    stdin:
-                        node.role !== "manager"
-                            ? this.workerJoinToken
-                            : args.autolock
-                              ? pulumi.secret(
-                                    pulumi.interpolate`${this.managerJoinToken}\n${this.unlockKey}`,
-                                )
-                              : this.managerJoinToken,
-                },
-                {
-                    parent: this,
-                    dependsOn: [
-                        ...new Set([installs.get(node.name)!, forget, tokens, after]),
-                        ...firewalls,
-                    ],
-                    additionalSecretOutputs: ["stdin"],
-                },
-            );
-            nodeIds.set(
-                node.name,
-                join.stdout.apply((out) => parseKeyValues(out).node ?? ""),
-            );
-            joins.set(node.name, join);
-            return join;
-        };
-        for (const manager of managers) {
-            previousManager = joinOne(manager, previousManager);
-        }
-        for (const worker of workers) {
-            joinOne(worker, previousManager);
-        }
-
-        // 5. Role, labels and availability on the step manager; in place on change, and again when
-        //    the probe found them changed by hand. A node that joined again has its old entry
-        //    removed. Deleting one drains the node, waits for its tasks to move and demotes it,
-        //    before it leaves; and before any manager leaves, as it runs on one of them.
-        const drainAttempts = String(
-            Math.max(1, Math.ceil((args.drainTimeoutSeconds ?? 60) / READY_INTERVAL_SECONDS)),
-        );
-        const nodeSteps = nodes.map((node) => {
-            const nodeId = nodeIds.get(node.name)!;
-            return remoteStep(
-                `${name}-node-${node.name}`,
-                {
-                    connection: stepConnection,
-                    create: repaired(
-                        "node",
-                        {
-                            ...stepBase,
-                            NODE_ID: nodeId,
-                            ADVERTISE_ADDR: addressOf(node),
-                            ROLE: node.role,
-                            AVAILABILITY: node.availability ?? "active",
-                            LABELS: labelLines(node.labels),
-                        },
-                        count(probe.spec, node),
-                    ),
-                    delete: stepCommandOutput(dir, "drain", {
-                        ...stepBase,
-                        NODE_ID: nodeId,
-                        DRAIN_ATTEMPTS: drainAttempts,
-                    }),
-                },
-                // After every manager's join: on delete, every drain runs before any manager
-                // leaves, the step manager among them.
-                {
-                    parent: this,
-                    dependsOn: [
-                        ...new Set([
-                            ...managers.map((m) => joins.get(m.name)!),
-                            joins.get(node.name)!,
-                        ]),
-                    ],
-                },
-            );
+        const { joins, nodeIds } = joinNodes(plan, {
+            installs,
+            firewalls: prepared.firewalls,
+            init,
+            tokens,
+            managerJoinToken: this.managerJoinToken,
+            workerJoinToken: this.workerJoinToken,
+            unlockKey: this.unlockKey,
         });
-
-        // 6. Ready: every node Ready, every manager Reachable, within a bounded wait.
-        const readyAttempts = String(
-            Math.max(1, Math.ceil((args.readyTimeoutSeconds ?? 120) / READY_INTERVAL_SECONDS)),
-        );
-        const expected = pulumi
-            .all(nodes.map((n) => nodeIds.get(n.name)!))
-            .apply((ids) => nodes.map((n, i) => `${n.name} ${ids[i]} ${n.role}`).join("\n"));
-        // Nodes whose host did not answer when the run started are reported, not waited for: a
-        // run with a host down (a manager's too) still converges the rest.
-        const unreachable = (args.observed?.unreachable ?? []).filter((n) =>
-            nodes.some((x) => x.name === n),
-        );
-        // Asked again after an engine was restarted for being lost: that node must be Ready too.
-        const restarted = probe.restart.apply((r): ScriptParams => {
-            const lost = Object.keys(r ?? {}).sort();
-            return lost.length > 0 ? { RESTARTED: lost.map((n) => `${n}=${r[n]}`).join(" ") } : {};
-        });
-        const ready = remoteStep(
-            `${name}-ready`,
-            {
-                connection: stepConnection,
-                create: restarted.apply((again) =>
-                    stepCommandOutput(dir, "ready", {
-                        ...again,
-                        ...stepBase,
-                        EXPECTED: expected,
-                        ATTEMPTS: readyAttempts,
-                        INTERVAL: String(READY_INTERVAL_SECONDS),
-                        ...(unreachable.length > 0
-                            ? { UNREACHABLE: unreachable.sort().join(" ") }
-                            : {}),
-                    }),
-                ),
-            },
-            { parent: this, dependsOn: nodeSteps },
-        );
+        const nodeSteps = applyNodeSettings(plan, joins, nodeIds);
+        const ready = waitReady(plan, nodeSteps, nodeIds);
         this.nodeStatus = ready.stdout.apply(parseReadyReport);
+        const engineReady = restartEnginesForMetrics(plan, ready, this.unlockKey);
 
-        // 7. Engine metrics: one node at a time, managers first, each back in the swarm before the
-        //    next, so that a restart for a new address never takes a second manager away.
-        let engineReady: pulumi.Resource = ready;
-        if (metricsAddressOf) {
-            for (const node of [...managers, ...workers]) {
-                engineReady = remoteStep(
-                    `${name}-engine-${node.name}`,
-                    {
-                        connection: connectionFor(node.host, sshOf(node)),
-                        create: stepCommand(dir, "engine", {
-                            ...base(node),
-                            ROLE: node.role,
-                            METRICS_ADDR: metricsAddressOf(node),
-                            ATTEMPTS: readyAttempts,
-                            INTERVAL: String(READY_INTERVAL_SECONDS),
-                            AUTOLOCK: String(args.autolock ?? false),
-                        }),
-                        // A restarted manager of an autolocked swarm needs the key to rejoin.
-                        stdin:
-                            args.autolock && node.role === "manager" ? this.unlockKey : undefined,
-                    },
-                    {
-                        parent: this,
-                        dependsOn: [engineReady],
-                        additionalSecretOutputs: ["stdin"],
-                    },
-                );
-            }
-        }
-        this.engineMetricsPort = metricsPort;
+        this.engineMetricsPort = args.docker?.metricsPort;
         this.leaderAddress = this.nodeStatus.apply(
             (status) => status.find((s) => s.leader)?.address ?? "",
         );
-
         const info = (list: SwarmNodeArgs[]): pulumi.Output<SwarmNodeInfo[]> =>
             pulumi.all(list.map((n) => nodeIds.get(n.name)!)).apply((ids) =>
                 list.map((n, i) => ({
                     name: n.name,
                     host: n.host,
-                    address: addressOf(n),
+                    address: plan.addressOf(n),
                     role: n.role,
                     nodeId: ids[i],
                 })),
             );
-        this.managers = info(managers);
-        this.workers = info(workers);
-        this.faultTolerance = Math.floor((managers.length - 1) / 2);
+        this.managers = info(plan.managers);
+        this.workers = info(plan.workers);
+        this.faultTolerance = Math.floor((plan.managers.length - 1) / 2);
 
+        // 8. The Docker provider, on the bootstrap manager first, then the others: it uses the
+        //    first that answers.
+        const { bootstrap, sshOf } = plan;
         const bootstrapSsh = sshOf(bootstrap);
         this.dockerHost = `ssh://${bootstrapSsh.user}@${bootstrap.host}:${bootstrapSsh.port}`;
-        // The bootstrap manager first, then the others: the provider uses the first that answers.
-        const inOrder = [bootstrap, ...managers.filter((m) => m !== bootstrap)];
+        const inOrder = [bootstrap, ...plan.managers.filter((m) => m !== bootstrap)];
         const providerManagers = inOrder.map((m) => ({ host: m.host, ssh: sshOf(m) }));
         this.managerConnections = inOrder.map((m) => ({
             host: m.host,
@@ -1019,4 +659,495 @@ export class SwarmCluster extends pulumi.ComponentResource {
             dockerHost: this.dockerHost,
         });
     }
+}
+
+/**
+ * What every step of a cluster reads, worked out once: its nodes (sorted by name), the managers,
+ * the workers and the bootstrap manager, their SSH settings and addresses, the scripts' folder on
+ * the hosts, the probe's repair counts, and the step manager that runs the manager-side steps.
+ */
+interface ClusterPlan {
+    owner: SwarmCluster;
+    name: string;
+    args: SwarmClusterArgs;
+    swarmPort: string;
+    nodes: SwarmNodeArgs[];
+    managers: SwarmNodeArgs[];
+    workers: SwarmNodeArgs[];
+    bootstrap: SwarmNodeArgs;
+    dir: string;
+    sshOf: (n: SwarmNodeArgs) => ResolvedSsh;
+    addressOf: (n: SwarmNodeArgs) => string;
+    base: (n: SwarmNodeArgs) => Record<string, string>;
+    metricsAddressOf: ((n: SwarmNodeArgs) => string) | undefined;
+    probe: SwarmProbe;
+    /** How many times the probe found the node drifted in that way. */
+    count: (kind: pulumi.Output<Record<string, number>>, n: SwarmNodeArgs) => pulumi.Output<number>;
+    /** A step's command, with REPAIR=N once the node was found drifted: it runs again then. */
+    repaired: (
+        script: string,
+        params: Record<string, pulumi.Input<string>>,
+        times: pulumi.Output<number>,
+        extra?: pulumi.Input<ScriptParams>,
+    ) => pulumi.Output<string>;
+    /** The step manager: its node, connection, NODE and HOST parameters, and address. */
+    step: {
+        node: pulumi.Output<SwarmNodeArgs>;
+        connection: pulumi.Output<types.remote.ConnectionArgs>;
+        base: { NODE: pulumi.Output<string>; HOST: pulumi.Output<string> };
+        address: pulumi.Output<string>;
+    };
+}
+
+/**
+ * 0. The plan, and the probe: what the program found on the hosts, kept per node as counts that go
+ *    into the node's steps (REPAIR=N, once a node was found drifted), and the manager that runs the
+ *    manager-side steps.
+ */
+function planCluster(owner: SwarmCluster, name: string, args: SwarmClusterArgs): ClusterPlan {
+    const nodes = sortByName(args.nodes);
+    const managers = nodes.filter((n) => n.role === "manager");
+    const bootstrap = chooseBootstrapManager(args);
+    const sshOf = (n: SwarmNodeArgs): ResolvedSsh => resolveSsh(args.ssh, n.ssh);
+    const addressOf = (n: SwarmNodeArgs): string => n.advertiseAddress ?? n.host;
+    const metricsPort = args.docker?.metricsPort;
+    const dir = scriptsDir(name);
+    const drift = args.observed?.drift;
+    const probe = new SwarmProbe(
+        `${name}-probe`,
+        {
+            nodes: nodes.map((n) => n.name),
+            managers: managers.map((m) => m.name),
+            engineDrift: Object.keys(drift?.engine ?? {}).sort(),
+            specDrift: Object.keys(drift?.spec ?? {}).sort(),
+            restart: drift?.restart ?? {},
+            answering: args.observed?.answering ?? [],
+            preferred: bootstrap.name,
+        },
+        { parent: owner, provider: probeHostOf(owner, name) },
+    );
+    const stepNode = probe.stepManager.apply(
+        (m) => managers.find((n) => n.name === m) ?? bootstrap,
+    );
+    return {
+        owner,
+        name,
+        args,
+        swarmPort: String(args.advertisePort ?? 2377),
+        nodes,
+        managers,
+        workers: nodes.filter((n) => n.role === "worker"),
+        bootstrap,
+        dir,
+        sshOf,
+        addressOf,
+        base: (n) => ({ NODE: n.name, HOST: n.host }),
+        metricsAddressOf:
+            metricsPort === undefined ? undefined : (n) => `${addressOf(n)}:${metricsPort}`,
+        probe,
+        count: (kind, n) => kind.apply((c) => c?.[n.name] ?? 0),
+        repaired: (script, params, times, extra = {}) =>
+            pulumi
+                .all([pulumi.all(params), times, extra])
+                .apply(([p, t, e]) =>
+                    stepCommand(
+                        dir,
+                        script,
+                        t > 0 ? { ...p, ...e, REPAIR: String(t) } : { ...p, ...e },
+                    ),
+                ),
+        step: {
+            node: stepNode,
+            connection: stepNode.apply((m) => pulumi.output(connectionFor(m.host, sshOf(m)))),
+            base: { NODE: stepNode.apply((m) => m.name), HOST: stepNode.apply((m) => m.host) },
+            address: stepNode.apply(addressOf),
+        },
+    };
+}
+
+/** Each host's connection, its engine's repair count and its placed scripts; the firewall's steps. */
+interface PreparedHosts {
+    hosts: Map<
+        string,
+        {
+            connection: ReturnType<typeof connectionFor>;
+            engineRepairs: pulumi.Output<number>;
+            scripts: pulumi.Resource;
+        }
+    >;
+    firewalls: pulumi.Resource[];
+}
+
+/**
+ * 1. Every host in parallel: wait for SSH (the connection's bounded dial), place the scripts. With
+ *    a firewall, its rules too, confirmed, before the swarm exists and before any node joins:
+ *    members, and only they, reach the swarm's ports from the start.
+ */
+function prepareHosts(plan: ClusterPlan): PreparedHosts {
+    const { args, name, dir, owner } = plan;
+    const firewallParams =
+        args.firewall &&
+        firewallParameters(
+            args.firewall,
+            plan.nodes.map(plan.addressOf),
+            plan.swarmPort,
+            args.dataPathPort ?? 4789,
+        );
+    const prepared: PreparedHosts = { hosts: new Map(), firewalls: [] };
+    for (const node of plan.nodes) {
+        const connection = connectionFor(node.host, plan.sshOf(node));
+        const engineRepairs = plan.count(plan.probe.engine, node);
+        const scripts = placeScripts(`${name}-scripts-${node.name}`, connection, dir, owner, {
+            repairs: engineRepairs,
+        });
+        prepared.hosts.set(node.name, { connection, engineRepairs, scripts });
+        if (firewallParams) {
+            // Both steps run again when the host's rules are repaired (not in force).
+            prepared.firewalls.push(
+                firewallSteps(
+                    name,
+                    node.name,
+                    connection,
+                    dir,
+                    plan.base(node),
+                    firewallParams,
+                    { parent: owner, after: scripts },
+                    (script, params) => plan.repaired(script, params, engineRepairs),
+                ),
+            );
+        }
+    }
+    return prepared;
+}
+
+/**
+ * 1b. Docker on every host: installed or verified, enabled and started; it stays installed when
+ *     the cluster goes. After every host's rules are confirmed: a confirmation queued behind the
+ *     engine installs (a minute or more each, as many at once as the CLI's parallelism) came after
+ *     the rollback's deadline on 13 hosts, and the rules were undone.
+ */
+function installDocker(
+    plan: ClusterPlan,
+    prepared: PreparedHosts,
+): Map<string, command.remote.Command> {
+    const { args } = plan;
+    const install = args.docker?.install ?? "distro";
+    const installs = new Map<string, command.remote.Command>();
+    for (const node of plan.nodes) {
+        const { connection, engineRepairs, scripts } = prepared.hosts.get(node.name)!;
+        installs.set(
+            node.name,
+            remoteStep(
+                `${plan.name}-docker-${node.name}`,
+                {
+                    connection,
+                    create: plan.repaired(
+                        "docker",
+                        {
+                            ...plan.base(node),
+                            INSTALL: install,
+                            DOCKER_VERSION: args.docker?.version ?? "",
+                            ...(install === "docker-ce"
+                                ? {
+                                      DOCKER_REPOSITORY:
+                                          args.docker?.repository ?? DOCKER_CE_REPOSITORY,
+                                  }
+                                : {}),
+                            ...(plan.metricsAddressOf
+                                ? { METRICS_ADDR: plan.metricsAddressOf(node) }
+                                : {}),
+                        },
+                        engineRepairs,
+                        // The engine run found lost (Down for the managers): restarted while it is
+                        // that run, so once.
+                        plan.probe.restart.apply((r): ScriptParams =>
+                            r?.[node.name] ? { RESTART: r[node.name] } : {},
+                        ),
+                    ),
+                },
+                { parent: plan.owner, dependsOn: [scripts, ...prepared.firewalls] },
+            ),
+        );
+    }
+    return installs;
+}
+
+/**
+ * 2. Bootstrap: init on one manager, unless it already manages this swarm (then it only reports
+ *    the swarm's cluster ID): the bootstrap manager first, later the step manager.
+ */
+function initSwarm(
+    plan: ClusterPlan,
+    installs: Map<string, command.remote.Command>,
+    firewalls: pulumi.Resource[],
+): command.remote.Command {
+    const { step, dir } = plan;
+    return remoteStep(
+        `${plan.name}-init`,
+        {
+            connection: step.connection,
+            create: stepCommandOutput(dir, "init", {
+                ...step.base,
+                ADVERTISE_ADDR: step.address,
+                SWARM_PORT: plan.swarmPort,
+                OTHER_MANAGERS: step.node.apply((s) =>
+                    plan.managers
+                        .filter((m) => m.name !== s.name)
+                        .map(plan.addressOf)
+                        .join(" "),
+                ),
+                INIT_FLAGS: swarmInitFlags(plan.args),
+                UPDATE_FLAGS: swarmUpdateFlags(plan.args),
+            }),
+            delete: stepCommandOutput(dir, "leave", { ...step.base, FORCE: "yes" }),
+        },
+        {
+            parent: plan.owner,
+            dependsOn: [...plan.managers.map((m) => installs.get(m.name)!), ...firewalls],
+        },
+    );
+}
+
+/** 3. Tokens: read on the step manager; secret in state, never logged. */
+function readTokens(plan: ClusterPlan, init: command.remote.Command): command.remote.Command {
+    const { args } = plan;
+    return remoteStep(
+        `${plan.name}-tokens`,
+        {
+            connection: plan.step.connection,
+            create: stepCommandOutput(plan.dir, "tokens", {
+                ...plan.step.base,
+                AUTOLOCK: String(args.autolock ?? false),
+                ...(args.joinTokenRotation ? { ROTATION: String(args.joinTokenRotation) } : {}),
+            }),
+            logging: "none",
+        },
+        { parent: plan.owner, dependsOn: [init], additionalSecretOutputs: ["stdout"] },
+    );
+}
+
+/**
+ * 4. Joins: every node, the bootstrap manager too (it is in the swarm after init and only reports
+ *    its node ID, until its host is replaced), through the bootstrap manager, else any other;
+ *    managers one at a time (Raft membership changes are serial), then workers in parallel. Each
+ *    join has a "forget" step on the step manager that it depends on, so that on removal the order
+ *    is: drain and demote, leave, then remove the entry.
+ */
+function joinNodes(
+    plan: ClusterPlan,
+    after: {
+        installs: Map<string, command.remote.Command>;
+        firewalls: pulumi.Resource[];
+        init: command.remote.Command;
+        tokens: command.remote.Command;
+        managerJoinToken: pulumi.Output<string>;
+        workerJoinToken: pulumi.Output<string>;
+        unlockKey: pulumi.Output<string>;
+    },
+): {
+    joins: Map<string, command.remote.Command>;
+    nodeIds: Map<string, pulumi.Output<string>>;
+} {
+    const { name, dir, step, addressOf, owner, args } = plan;
+    const managerAddresses = plan.managers.map(addressOf).join(" ");
+    const nodeIds = new Map<string, pulumi.Output<string>>();
+    const joins = new Map<string, command.remote.Command>();
+    const joinOne = (node: SwarmNodeArgs, previous: pulumi.Resource): command.remote.Command => {
+        const forget = remoteStep(
+            `${name}-forget-${node.name}`,
+            {
+                connection: step.connection,
+                create: "true",
+                delete: stepCommandOutput(dir, "forget", {
+                    ...step.base,
+                    ADVERTISE_ADDR: addressOf(node),
+                }),
+            },
+            { parent: owner, dependsOn: [after.init] },
+        );
+        const join = remoteStep(
+            `${name}-join-${node.name}`,
+            {
+                connection: connectionFor(node.host, plan.sshOf(node)),
+                create: plan.repaired(
+                    "join",
+                    {
+                        ...plan.base(node),
+                        ADVERTISE_ADDR: addressOf(node),
+                        SWARM_PORT: plan.swarmPort,
+                        // Not the step manager: a join's command stays the same when that one
+                        // moves (the step would run again on every node, down ones too).
+                        JOIN_ADDR: addressOf(plan.bootstrap),
+                        MANAGERS: managerAddresses,
+                    },
+                    plan.count(plan.probe.engine, node),
+                ),
+                delete: stepCommand(dir, "leave", plan.base(node)),
+                // With autolock, a manager's unlock key on the next line: a manager found locked
+                // (its engine restarted) is unlocked by this step run again.
+                stdin:
+                    node.role !== "manager"
+                        ? after.workerJoinToken
+                        : args.autolock
+                          ? pulumi.secret(
+                                pulumi.interpolate`${after.managerJoinToken}\n${after.unlockKey}`,
+                            )
+                          : after.managerJoinToken,
+            },
+            {
+                parent: owner,
+                dependsOn: [
+                    ...new Set([after.installs.get(node.name)!, forget, after.tokens, previous]),
+                    ...after.firewalls,
+                ],
+                additionalSecretOutputs: ["stdin"],
+            },
+        );
+        nodeIds.set(
+            node.name,
+            join.stdout.apply((out) => parseKeyValues(out).node ?? ""),
+        );
+        joins.set(node.name, join);
+        return join;
+    };
+    let previousManager: pulumi.Resource = after.tokens;
+    for (const manager of plan.managers) {
+        previousManager = joinOne(manager, previousManager);
+    }
+    for (const worker of plan.workers) {
+        joinOne(worker, previousManager);
+    }
+    return { joins, nodeIds };
+}
+
+/** How many checks, READY_INTERVAL_SECONDS apart, fit in a wait of `seconds`. */
+const attemptsIn = (seconds: number): string =>
+    String(Math.max(1, Math.ceil(seconds / READY_INTERVAL_SECONDS)));
+
+/**
+ * 5. Role, labels and availability on the step manager; in place on change, and again when the
+ *    probe found them changed by hand. A node that joined again has its old entry removed.
+ *    Deleting one drains the node, waits for its tasks to move and demotes it, before it leaves;
+ *    and before any manager leaves, as it runs on one of them.
+ */
+function applyNodeSettings(
+    plan: ClusterPlan,
+    joins: Map<string, command.remote.Command>,
+    nodeIds: Map<string, pulumi.Output<string>>,
+): command.remote.Command[] {
+    const { step } = plan;
+    const drainAttempts = attemptsIn(plan.args.drainTimeoutSeconds ?? 60);
+    return plan.nodes.map((node) => {
+        const nodeId = nodeIds.get(node.name)!;
+        return remoteStep(
+            `${plan.name}-node-${node.name}`,
+            {
+                connection: step.connection,
+                create: plan.repaired(
+                    "node",
+                    {
+                        ...step.base,
+                        NODE_ID: nodeId,
+                        ADVERTISE_ADDR: plan.addressOf(node),
+                        ROLE: node.role,
+                        AVAILABILITY: node.availability ?? "active",
+                        LABELS: labelLines(node.labels),
+                    },
+                    plan.count(plan.probe.spec, node),
+                ),
+                delete: stepCommandOutput(plan.dir, "drain", {
+                    ...step.base,
+                    NODE_ID: nodeId,
+                    DRAIN_ATTEMPTS: drainAttempts,
+                }),
+            },
+            // After every manager's join: on delete, every drain runs before any manager leaves,
+            // the step manager among them.
+            {
+                parent: plan.owner,
+                dependsOn: [
+                    ...new Set([
+                        ...plan.managers.map((m) => joins.get(m.name)!),
+                        joins.get(node.name)!,
+                    ]),
+                ],
+            },
+        );
+    });
+}
+
+/** 6. Ready: every node Ready, every manager Reachable, within a bounded wait. */
+function waitReady(
+    plan: ClusterPlan,
+    nodeSteps: command.remote.Command[],
+    nodeIds: Map<string, pulumi.Output<string>>,
+): command.remote.Command {
+    const { nodes } = plan;
+    const expected = pulumi
+        .all(nodes.map((n) => nodeIds.get(n.name)!))
+        .apply((ids) => nodes.map((n, i) => `${n.name} ${ids[i]} ${n.role}`).join("\n"));
+    // Nodes whose host did not answer when the run started are reported, not waited for: a run
+    // with a host down (a manager's too) still converges the rest.
+    const unreachable = (plan.args.observed?.unreachable ?? []).filter((n) =>
+        nodes.some((x) => x.name === n),
+    );
+    // Asked again after an engine was restarted for being lost: that node must be Ready too.
+    const restarted = plan.probe.restart.apply((r): ScriptParams => {
+        const lost = Object.keys(r ?? {}).sort();
+        return lost.length > 0 ? { RESTARTED: lost.map((n) => `${n}=${r[n]}`).join(" ") } : {};
+    });
+    return remoteStep(
+        `${plan.name}-ready`,
+        {
+            connection: plan.step.connection,
+            create: restarted.apply((again) =>
+                stepCommandOutput(plan.dir, "ready", {
+                    ...again,
+                    ...plan.step.base,
+                    EXPECTED: expected,
+                    ATTEMPTS: attemptsIn(plan.args.readyTimeoutSeconds ?? 120),
+                    INTERVAL: String(READY_INTERVAL_SECONDS),
+                    ...(unreachable.length > 0
+                        ? { UNREACHABLE: unreachable.sort().join(" ") }
+                        : {}),
+                }),
+            ),
+        },
+        { parent: plan.owner, dependsOn: nodeSteps },
+    );
+}
+
+/**
+ * 7. Engine metrics: one node at a time, managers first, each back in the swarm before the next,
+ *    so that a restart for a new address never takes a second manager away. What comes after the
+ *    cluster (its Docker provider) waits for the last of them.
+ */
+function restartEnginesForMetrics(
+    plan: ClusterPlan,
+    ready: command.remote.Command,
+    unlockKey: pulumi.Output<string>,
+): pulumi.Resource {
+    const { args, metricsAddressOf } = plan;
+    let engineReady: pulumi.Resource = ready;
+    if (!metricsAddressOf) return engineReady;
+    for (const node of [...plan.managers, ...plan.workers]) {
+        engineReady = remoteStep(
+            `${plan.name}-engine-${node.name}`,
+            {
+                connection: connectionFor(node.host, plan.sshOf(node)),
+                create: stepCommand(plan.dir, "engine", {
+                    ...plan.base(node),
+                    ROLE: node.role,
+                    METRICS_ADDR: metricsAddressOf(node),
+                    ATTEMPTS: attemptsIn(args.readyTimeoutSeconds ?? 120),
+                    INTERVAL: String(READY_INTERVAL_SECONDS),
+                    AUTOLOCK: String(args.autolock ?? false),
+                }),
+                // A restarted manager of an autolocked swarm needs the key to rejoin.
+                stdin: args.autolock && node.role === "manager" ? unlockKey : undefined,
+            },
+            { parent: plan.owner, dependsOn: [engineReady], additionalSecretOutputs: ["stdin"] },
+        );
+    }
+    return engineReady;
 }
