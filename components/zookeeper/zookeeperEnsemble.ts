@@ -6,6 +6,7 @@ import * as net from "net";
 import { ruleProblem, rules } from "../host/grammar";
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
+import * as types from "@pulumi/command/types/input";
 import * as random from "@pulumi/random";
 import { probeHostOf } from "../host/probeHost";
 import { ZooKeeperProbe } from "./zookeeperProbe";
@@ -792,475 +793,23 @@ export class ZooKeeperEnsemble extends pulumi.ComponentResource {
         // At preview too, before any child: TLS's CA and signing run openssl where Pulumi runs.
         if (args.tls?.enabled) throwIfAny(localOpensslProblems(name, args, localOpenssl()));
 
-        const servers = sortById(args.servers);
-        const install = args.install ?? {};
-        const method = install.method ?? "distro";
-        const dataDir = args.dataDir ?? "/var/lib/zookeeper";
-        const dataLogDir = args.dataLogDir ?? dataDir;
-        const clientPort = String(clientPortOf(args));
-        const tlsOn = args.tls?.enabled ?? false;
-        const zooCfg = renderZooCfg(args);
-        const members = renderMembers(args, true).join("\n");
-        const serverLines = servers.map((s) => `${s.id} ${s.address ?? s.host}`).join("\n");
-        const attempts = String(
-            Math.max(1, Math.ceil((args.readyTimeoutSeconds ?? 180) / HEALTH_INTERVAL_SECONDS)),
-        );
-        const dynamic = String(args.dynamicReconfig ?? false);
-        const health = {
-            SERVERS: serverLines,
-            CLIENT_PORT: clientPort,
-            ATTEMPTS: attempts,
-            DYNAMIC: dynamic,
-            TLS_CA: tlsOn ? `${TLS_DIR}/ca.crt` : "",
-        };
-        const base = (s: ZooKeeperServerArgs) => ({ NODE: `zookeeper-${s.id}`, HOST: s.host });
-        const connection = (s: ZooKeeperServerArgs) =>
-            connectionFor(s.host, resolveSsh(args.ssh, s.ssh));
-
-        // Auth: the password (given or generated) stays secret; servers get its digest on stdin.
-        let digest: pulumi.Output<string> | undefined;
-        if (authOn(args)) {
-            const password =
-                args.auth?.superPassword !== undefined
-                    ? pulumi.secret(args.auth.superPassword)
-                    : new random.RandomPassword(
-                          `${name}-super-password`,
-                          { length: 32, special: false },
-                          { parent: this },
-                      ).result;
-            this.superPassword = pulumi.secret(password);
-            digest = pulumi.secret(pulumi.output(password).apply(superDigest));
-        }
-        // The platform's users: a generated password each, secret.
-        const users = args.users ?? [];
-        this.userPasswords = Object.fromEntries(
-            users.map((u) => [
-                u.name,
-                pulumi.secret(
-                    new random.RandomPassword(
-                        `${name}-user-${u.name}`,
-                        { length: 32, special: false },
-                        { parent: this },
-                    ).result,
-                ),
-            ]),
-        );
-        // A salt that only state holds (as a secret): the configuration's hash, plain text in the
-        // steps and on the hosts, covers the super digest without letting a dictionary test it.
-        const salt = digest
-            ? new random.RandomPassword(
-                  `${name}-config-salt`,
-                  { length: 32, special: false },
-                  { parent: this },
-              ).result
-            : undefined;
-        // TLS: the CA is made where Pulumi runs, its key kept only in state, as a secret; the
-        // keystores' password is generated anew with each rotation. The CA's inputs never change:
-        // an update runs its command again, which would make a new CA.
-        let tls: { ca: pulumi.Output<string>; password: pulumi.Output<string> } | undefined;
-        const rotation = String(args.tls?.rotation ?? 0);
-        if (tlsOn) {
-            const ca = new command.local.Command(
-                `${name}-tls-ca`,
-                { create: caCommand(name), logging: "none" },
-                { parent: this, additionalSecretOutputs: ["stdout"] },
-            );
-            tls = {
-                ca: ca.stdout,
-                password: new random.RandomPassword(
-                    `${name}-keystore-password`,
-                    { length: 32, special: false, keepers: { rotation } },
-                    { parent: this },
-                ).result,
-            };
-            this.tlsCa = pulumi.unsecret(ca.stdout.apply(certificateOf));
-        }
-        const tlsIdentity = this.tlsCa
-            ? this.tlsCa.apply((crt) => `tls ${rotation} ${sha(crt)}`)
-            : pulumi.output("");
-
-        // What a server runs: a change here restarts the servers, one at a time.
-        const configHash = pulumi.unsecret(
-            pulumi
-                .all([digest ?? "", salt ?? "", tlsIdentity])
-                .apply(([d, k, t]) =>
-                    sha(
-                        [
-                            zooCfg,
-                            args.heapMb ?? ZOOKEEPER_DEFAULTS.heapMb,
-                            args.jvmFlags ?? "",
-                            d ? saltedSha(k, d) : sha(d),
-                        ]
-                            .concat(t ? [t] : [])
-                            .join("\n"),
-                    ),
-                ),
-        );
-
-        // 1. Install on every server in parallel, once the scripts are placed; the packages stay
-        //    when the ensemble goes.
-        //    With a firewall, a server's rules come first, confirmed by a new SSH connection.
-        const dir = scriptsDir(name);
-        const installs = new Map<number, command.remote.Command>();
-        const guarded = new Set(args.firewall?.servers ?? servers.map((s) => s.id));
-        const firewallParams = args.firewall && zooKeeperFirewallParameters(args);
-        for (const s of servers) {
-            const scripts = placeScripts(`${name}-scripts-${s.id}`, connection(s), dir, this, {
-                after: args.after,
-            });
-            const ready =
-                firewallParams && guarded.has(s.id)
-                    ? firewallSteps(
-                          name,
-                          String(s.id),
-                          connection(s),
-                          dir,
-                          base(s),
-                          firewallParams,
-                          {
-                              parent: this,
-                              after: scripts,
-                          },
-                      )
-                    : scripts;
-            installs.set(
-                s.id,
-                remoteStep(
-                    `${name}-install-${s.id}`,
-                    {
-                        connection: connection(s),
-                        create: stepCommand(dir, "zk-install", {
-                            ...base(s),
-                            METHOD: method,
-                            URL: install.url ?? "",
-                            SHA512: install.sha512 ?? "",
-                            VERSION: install.version ?? "",
-                            JAVA_PACKAGE: install.javaPackage ?? "default-jre-headless",
-                            DATA_DIR: dataDir,
-                            DATA_LOG_DIR: dataLogDir,
-                            DYNAMIC: dynamic,
-                            TLS: String(tlsOn),
-                        }),
-                    },
-                    { parent: this, dependsOn: [ready] },
-                ),
-            );
-        }
-
-        // 1b. With TLS, each server's key and certificate request, made on the server (the key
-        //     never leaves it); the request signed by the CA where Pulumi runs (the CA's key on
-        //     stdin there, never on a host); then the keystore, built on the server from its key and
-        //     the certificate (the password and the certificates on stdin). A rotation makes a new
-        //     key, a new CA or address signs again; a re-run keeps the key and signs nothing.
-        const prepared = new Map<number, command.remote.Command[]>();
-        for (const s of servers) {
-            const install = installs.get(s.id)!;
-            if (!tls) {
-                prepared.set(s.id, [install]);
-                continue;
-            }
-            const address = s.address ?? s.host;
-            const request = remoteStep(
-                `${name}-tls-request-${s.id}`,
-                {
-                    connection: connection(s),
-                    create: stepCommand(dir, "zk-tls-request", {
-                        ...base(s),
-                        MYID: String(s.id),
-                        TLS_DIR,
-                        ROTATION: rotation,
-                    }),
-                },
-                { parent: this, dependsOn: [install] },
-            );
-            const csr = request.stdout.apply((out) =>
-                pemBlock(
-                    out,
-                    "CERTIFICATE REQUEST",
-                    `server ${s.id}'s request step printed no certificate request`,
-                ),
-            );
-            const signed = new command.local.Command(
-                `${name}-tls-sign-${s.id}`,
-                {
-                    create: signCommand(s.id, address),
-                    stdin: pulumi.secret(pulumi.interpolate`${tls.ca}\n${csr}`),
-                    logging: "none",
-                    addPreviousOutputInEnv: false,
-                },
-                { parent: this, dependsOn: [request], additionalSecretOutputs: ["stdin"] },
-            );
-            // The certificate is public: the diff shows it, the server gets it on stdin.
-            const certificate = pulumi.unsecret(
-                signed.stdout.apply((out) =>
-                    pemBlock(
-                        out,
-                        "CERTIFICATE",
-                        `signing server ${s.id}'s request printed no certificate`,
-                    ),
-                ),
-            );
-            const issued = remoteStep(
-                `${name}-tls-${s.id}`,
-                {
-                    connection: connection(s),
-                    create: stepCommandOutput(dir, "zk-tls", {
-                        ...base(s),
-                        MYID: String(s.id),
-                        TLS_DIR,
-                        ROTATION: rotation,
-                        CA_SHA256: this.tlsCa!.apply(sha),
-                        CERT_SHA256: certificate.apply(sha),
-                    }),
-                    stdin: pulumi.secret(
-                        pulumi.interpolate`${tls.password}\n${certificate}${this.tlsCa!}`,
-                    ),
-                },
-                {
-                    parent: this,
-                    dependsOn: [request, signed],
-                    additionalSecretOutputs: ["stdin"],
-                },
-            );
-            prepared.set(s.id, [install, issued]);
-        }
-        const classpath = (s: ZooKeeperServerArgs): pulumi.Output<string> =>
-            installs.get(s.id)!.stdout.apply((out) => /^classpath=(.*)$/m.exec(out)?.[1] ?? "");
-
-        // 2. Start: every server that is not running yet (a new one) starts at once with the new
-        //    list, so that it follows the current leader before the others count it.
-        const configCommand = (s: ZooKeeperServerArgs, phase: "start" | "roll") =>
-            stepCommandOutput(
-                dir,
-                "zk-config",
-                {
-                    ...base(s),
-                    ...health,
-                    MYID: String(s.id),
-                    DATA_DIR: dataDir,
-                    ZOO_CFG: zooCfg,
-                    MEMBERS: members,
-                    CLASSPATH_ZK: classpath(s),
-                    HEAP_MB: String(args.heapMb ?? ZOOKEEPER_DEFAULTS.heapMb),
-                    JVM_FLAGS: args.jvmFlags ?? "",
-                    CONFIG_HASH: configHash,
-                    DEFER_LEADER: "true",
-                    PHASE: phase,
-                },
-                ["zk-health"],
-            );
-        const started = servers.map((s) =>
-            remoteStep(
-                `${name}-start-${s.id}`,
-                {
-                    connection: connection(s),
-                    create: configCommand(s, "start"),
-                    stdin: digest ?? "",
-                },
-                {
-                    parent: this,
-                    dependsOn: prepared.get(s.id)!,
-                    additionalSecretOutputs: ["stdin"],
-                },
-            ),
-        );
-
-        // 3. Roll: one running server at a time in id order; each restarts only when the ensemble
-        //    is healthy and waits for it to be healthy again; the leader defers to the finish.
-        //    Deleting one (a server taken out) stops it, after the others run the new list.
-        const configured: command.remote.Command[] = [];
-        for (const s of servers) {
-            const previous = configured[configured.length - 1];
-            configured.push(
-                remoteStep(
-                    `${name}-server-${s.id}`,
-                    {
-                        connection: connection(s),
-                        create: configCommand(s, "roll"),
-                        delete: stepCommand(dir, "zk-remove", {
-                            ...base(s),
-                            DATA_DIR: dataDir,
-                            DATA_LOG_DIR: dataLogDir,
-                            PURGE: String(args.purgeOnDelete ?? false),
-                        }),
-                        stdin: digest ?? "",
-                    },
-                    {
-                        parent: this,
-                        dependsOn: previous ? [...started, previous] : started,
-                        additionalSecretOutputs: ["stdin"],
-                    },
-                ),
-            );
-        }
-
-        // 4. Finish: a server still on the old configuration (the leader) restarts last. With
-        //    dynamic reconfiguration it first reconfigures itself out, handing the lead to a synced
-        //    follower, and is added back after its restart (as the super user, password on stdin).
-        const finished: command.remote.Command[] = [];
-        for (const s of servers) {
-            const previous = finished[finished.length - 1];
-            finished.push(
-                remoteStep(
-                    `${name}-finish-${s.id}`,
-                    {
-                        connection: connection(s),
-                        create: stepCommandOutput(
-                            dir,
-                            "zk-finish",
-                            {
-                                ...base(s),
-                                ...health,
-                                MYID: String(s.id),
-                                CONFIG_HASH: configHash,
-                                CLASSPATH_ZK: classpath(s),
-                            },
-                            ["zk-health"],
-                        ),
-                        stdin: args.dynamicReconfig ? this.superPassword! : "",
-                    },
-                    {
-                        parent: this,
-                        dependsOn: previous ? [...configured, previous] : configured,
-                        additionalSecretOutputs: ["stdin"],
-                    },
-                ),
-            );
-        }
-
-        // 5. With dynamic reconfiguration: the ensemble's membership becomes the list, from a server
-        //    of it, as the super user (the password on stdin); added servers already follow.
-        const first = servers[0];
-        const reconfigured = args.dynamicReconfig
-            ? [
-                  remoteStep(
-                      `${name}-members`,
-                      {
-                          connection: connection(first),
-                          create: stepCommandOutput(
-                              dir,
-                              "zk-members",
-                              {
-                                  ...base(first),
-                                  ...health,
-                                  MEMBERS: members,
-                                  CLASSPATH_ZK: classpath(first),
-                              },
-                              ["zk-health"],
-                          ),
-                          stdin: this.superPassword!,
-                      },
-                      {
-                          parent: this,
-                          dependsOn: finished,
-                          additionalSecretOutputs: ["stdin"],
-                      },
-                  ),
-              ]
-            : finished;
-
-        // 6. Ready: every server serving, one leader, all followers in sync.
-        const ready = remoteStep(
-            `${name}-ready`,
-            {
-                connection: connection(first),
-                create: stepCommandOutput(
-                    dir,
-                    "zk-ready",
-                    { ...base(first), ...health, CONFIG_HASH: configHash },
-                    ["zk-health"],
-                ),
-            },
-            { parent: this, dependsOn: reconfigured },
-        );
+        const plan = planEnsemble(this, name, args);
+        const secrets = makeSecrets(plan);
+        this.superPassword = secrets.superPassword;
+        this.userPasswords = secrets.userPasswords;
+        this.tlsCa = secrets.tlsCa;
+        const installs = installServers(plan);
+        const prepared = issueCertificates(plan, installs, secrets);
+        const config = serverConfig(plan, installs, configHashOf(plan, secrets));
+        const started = startNewServers(plan, prepared, config, secrets);
+        const configured = rollServers(plan, started, config, secrets);
+        const finished = finishRoll(plan, configured, config, secrets);
+        const reconfigured = reconfigureMembers(plan, finished, config, secrets);
+        const ready = waitServing(plan, reconfigured, config);
         this.servers = ready.stdout.apply(parseEnsembleReport);
-
-        // 6b. With auth and users: each user's znodes made and given its ACL, as the super user
-        //     (its password and the users' digests on stdin); a new password runs it again.
-        this.serving = [ready];
-        if (this.superPassword && users.length > 0) {
-            const passwords = users.map((u) => this.userPasswords[u.name]);
-            const acl = remoteStep(
-                `${name}-acl`,
-                {
-                    connection: connection(first),
-                    create: stepCommandOutput(
-                        dir,
-                        "zk-acl",
-                        {
-                            ...base(first),
-                            ...health,
-                            ADDRESS: first.address ?? first.host,
-                            OWNED: renderOwnedPaths(users),
-                            CLASSPATH_ZK: classpath(first),
-                        },
-                        ["zk-health"],
-                    ),
-                    stdin: pulumi.secret(
-                        pulumi
-                            .all([this.superPassword, ...passwords])
-                            .apply(([superPassword, ...rest]) =>
-                                aclStdin(
-                                    superPassword,
-                                    users.map((u, i): [string, string] => [u.name, rest[i]]),
-                                ),
-                            ),
-                    ),
-                },
-                { parent: this, dependsOn: [ready], additionalSecretOutputs: ["stdin"] },
-            );
-            this.serving = [ready, acl];
-        }
-
-        // 7. Heal: at every preview and up the probe asks each server `srvr`, over SSH from the
-        //    first server's host that answers; when one answers nothing (stopped by hand), its
-        //    generation grows and each server's heal step runs once, starting a stopped server.
-        const repairing = servers
-            .filter((s) => args.repairing?.includes(s.id))
-            .map((s) => `${s.id} ${s.address ?? s.host}`);
-        const probe = new ZooKeeperProbe(
-            `${name}-serving`,
-            {
-                servers: serverLines.split("\n"),
-                clientPort: Number(clientPort),
-                via: pulumi.all(
-                    servers.map((s) => {
-                        const ssh = resolveSsh(args.ssh, s.ssh);
-                        return pulumi.output(ssh.hostKey).apply((hostKey) => ({
-                            host: s.host,
-                            port: ssh.port,
-                            user: ssh.user,
-                            ...(hostKey ? { hostKey } : {}),
-                        }));
-                    }),
-                ),
-                privateKeys: servers.map((s) => resolveSsh(args.ssh, s.ssh).privateKey),
-                script: renderScript("zk-serving", health, ["zk-health"]),
-                // Only when there are: an unchanged stack's probe keeps the inputs it had.
-                ...(repairing.length > 0 ? { repairing } : {}),
-            },
-            {
-                parent: this,
-                dependsOn: [ready],
-                provider: probeHostOf(this, name),
-            },
-        );
-        for (const s of servers) {
-            remoteStep(
-                `${name}-heal-${s.id}`,
-                {
-                    connection: connection(s),
-                    create: stepCommand(
-                        dir,
-                        "zk-heal",
-                        { ...base(s), ...health, MYID: String(s.id) },
-                        ["zk-health"],
-                    ),
-                    triggers: [probe.generation],
-                },
-                { parent: this, dependsOn: [probe] },
-            );
-        }
+        const acl = grantUserAcls(plan, ready, config, secrets);
+        this.serving = acl ? [ready, acl] : [ready];
+        healServers(plan, ready);
         this.connectString = connectString(args);
 
         this.registerOutputs({
@@ -1270,5 +819,616 @@ export class ZooKeeperEnsemble extends pulumi.ComponentResource {
             userPasswords: this.userPasswords,
             tlsCa: this.tlsCa,
         });
+    }
+}
+
+/** What every step of an ensemble reads, worked out once from its arguments. */
+interface EnsemblePlan {
+    owner: ZooKeeperEnsemble;
+    name: string;
+    args: ZooKeeperEnsembleArgs;
+    /** The servers by id; the first runs the ensemble-wide steps. */
+    servers: ZooKeeperServerArgs[];
+    first: ZooKeeperServerArgs;
+    dir: string;
+    dataDir: string;
+    dataLogDir: string;
+    clientPort: string;
+    tlsOn: boolean;
+    rotation: string;
+    zooCfg: string;
+    members: string;
+    serverLines: string;
+    dynamic: string;
+    /** The parameters of every step that checks the ensemble's health (zk-health.sh). */
+    health: Record<string, string>;
+    base: (s: ZooKeeperServerArgs) => Record<string, string>;
+    connection: (s: ZooKeeperServerArgs) => types.remote.ConnectionArgs;
+}
+
+function planEnsemble(
+    owner: ZooKeeperEnsemble,
+    name: string,
+    args: ZooKeeperEnsembleArgs,
+): EnsemblePlan {
+    const servers = sortById(args.servers);
+    const dataDir = args.dataDir ?? "/var/lib/zookeeper";
+    const clientPort = String(clientPortOf(args));
+    const tlsOn = args.tls?.enabled ?? false;
+    const serverLines = servers.map((s) => `${s.id} ${s.address ?? s.host}`).join("\n");
+    const dynamic = String(args.dynamicReconfig ?? false);
+    const attempts = String(
+        Math.max(1, Math.ceil((args.readyTimeoutSeconds ?? 180) / HEALTH_INTERVAL_SECONDS)),
+    );
+    return {
+        owner,
+        name,
+        args,
+        servers,
+        first: servers[0],
+        dir: scriptsDir(name),
+        dataDir,
+        dataLogDir: args.dataLogDir ?? dataDir,
+        clientPort,
+        tlsOn,
+        rotation: String(args.tls?.rotation ?? 0),
+        zooCfg: renderZooCfg(args),
+        members: renderMembers(args, true).join("\n"),
+        serverLines,
+        dynamic,
+        health: {
+            SERVERS: serverLines,
+            CLIENT_PORT: clientPort,
+            ATTEMPTS: attempts,
+            DYNAMIC: dynamic,
+            TLS_CA: tlsOn ? `${TLS_DIR}/ca.crt` : "",
+        },
+        base: (s) => ({ NODE: `zookeeper-${s.id}`, HOST: s.host }),
+        connection: (s) => connectionFor(s.host, resolveSsh(args.ssh, s.ssh)),
+    };
+}
+
+/** The ensemble's secrets: the super user's, its users', the configuration's salt, TLS's. */
+interface EnsembleSecrets {
+    superPassword: pulumi.Output<string> | undefined;
+    /** The super password's digest, which the servers get on stdin. */
+    digest: pulumi.Output<string> | undefined;
+    userPasswords: Record<string, pulumi.Output<string>>;
+    salt: pulumi.Output<string> | undefined;
+    tls: { ca: pulumi.Output<string>; password: pulumi.Output<string> } | undefined;
+    tlsCa: pulumi.Output<string> | undefined;
+}
+
+/**
+ * 0. The secrets. Auth: the password (given or generated) stays secret; servers get its digest on
+ *    stdin. The platform's users: a generated password each, secret. A salt that only state holds
+ *    (as a secret): the configuration's hash, plain text in the steps and on the hosts, covers the
+ *    super digest without letting a dictionary test it. TLS: the CA is made where Pulumi runs, its
+ *    key kept only in state, as a secret; the keystores' password is generated anew with each
+ *    rotation. The CA's inputs never change: an update runs its command again, which would make a
+ *    new CA.
+ */
+function makeSecrets(plan: EnsemblePlan): EnsembleSecrets {
+    const { args, name, owner } = plan;
+    const secrets: EnsembleSecrets = {
+        superPassword: undefined,
+        digest: undefined,
+        userPasswords: {},
+        salt: undefined,
+        tls: undefined,
+        tlsCa: undefined,
+    };
+    if (authOn(args)) {
+        const password =
+            args.auth?.superPassword !== undefined
+                ? pulumi.secret(args.auth.superPassword)
+                : new random.RandomPassword(
+                      `${name}-super-password`,
+                      { length: 32, special: false },
+                      { parent: owner },
+                  ).result;
+        secrets.superPassword = pulumi.secret(password);
+        secrets.digest = pulumi.secret(pulumi.output(password).apply(superDigest));
+    }
+    secrets.userPasswords = Object.fromEntries(
+        (args.users ?? []).map((u) => [
+            u.name,
+            pulumi.secret(
+                new random.RandomPassword(
+                    `${name}-user-${u.name}`,
+                    { length: 32, special: false },
+                    { parent: owner },
+                ).result,
+            ),
+        ]),
+    );
+    if (secrets.digest) {
+        secrets.salt = new random.RandomPassword(
+            `${name}-config-salt`,
+            { length: 32, special: false },
+            { parent: owner },
+        ).result;
+    }
+    if (plan.tlsOn) {
+        const ca = new command.local.Command(
+            `${name}-tls-ca`,
+            { create: caCommand(name), logging: "none" },
+            { parent: owner, additionalSecretOutputs: ["stdout"] },
+        );
+        secrets.tls = {
+            ca: ca.stdout,
+            password: new random.RandomPassword(
+                `${name}-keystore-password`,
+                { length: 32, special: false, keepers: { rotation: plan.rotation } },
+                { parent: owner },
+            ).result,
+        };
+        secrets.tlsCa = pulumi.unsecret(ca.stdout.apply(certificateOf));
+    }
+    return secrets;
+}
+
+/** What a server runs: a change here restarts the servers, one at a time. */
+function configHashOf(plan: EnsemblePlan, secrets: EnsembleSecrets): pulumi.Output<string> {
+    const { args } = plan;
+    const tlsIdentity = secrets.tlsCa
+        ? secrets.tlsCa.apply((crt) => `tls ${plan.rotation} ${sha(crt)}`)
+        : pulumi.output("");
+    return pulumi.unsecret(
+        pulumi
+            .all([secrets.digest ?? "", secrets.salt ?? "", tlsIdentity])
+            .apply(([d, k, t]) =>
+                sha(
+                    [
+                        plan.zooCfg,
+                        args.heapMb ?? ZOOKEEPER_DEFAULTS.heapMb,
+                        args.jvmFlags ?? "",
+                        d ? saltedSha(k, d) : sha(d),
+                    ]
+                        .concat(t ? [t] : [])
+                        .join("\n"),
+                ),
+            ),
+    );
+}
+
+/**
+ * 1. Install on every server in parallel, once the scripts are placed; the packages stay when the
+ *    ensemble goes. With a firewall, a server's rules come first, confirmed by a new SSH
+ *    connection.
+ */
+function installServers(plan: EnsemblePlan): Map<number, command.remote.Command> {
+    const { args, name, dir, owner } = plan;
+    const install = args.install ?? {};
+    const installs = new Map<number, command.remote.Command>();
+    const guarded = new Set(args.firewall?.servers ?? plan.servers.map((s) => s.id));
+    const firewallParams = args.firewall && zooKeeperFirewallParameters(args);
+    for (const s of plan.servers) {
+        const scripts = placeScripts(`${name}-scripts-${s.id}`, plan.connection(s), dir, owner, {
+            after: args.after,
+        });
+        const ready =
+            firewallParams && guarded.has(s.id)
+                ? firewallSteps(
+                      name,
+                      String(s.id),
+                      plan.connection(s),
+                      dir,
+                      plan.base(s),
+                      firewallParams,
+                      { parent: owner, after: scripts },
+                  )
+                : scripts;
+        installs.set(
+            s.id,
+            remoteStep(
+                `${name}-install-${s.id}`,
+                {
+                    connection: plan.connection(s),
+                    create: stepCommand(dir, "zk-install", {
+                        ...plan.base(s),
+                        METHOD: install.method ?? "distro",
+                        URL: install.url ?? "",
+                        SHA512: install.sha512 ?? "",
+                        VERSION: install.version ?? "",
+                        JAVA_PACKAGE: install.javaPackage ?? "default-jre-headless",
+                        DATA_DIR: plan.dataDir,
+                        DATA_LOG_DIR: plan.dataLogDir,
+                        DYNAMIC: plan.dynamic,
+                        TLS: String(plan.tlsOn),
+                    }),
+                },
+                { parent: owner, dependsOn: [ready] },
+            ),
+        );
+    }
+    return installs;
+}
+
+/**
+ * 1b. With TLS, each server's key and certificate request, made on the server (the key never
+ *     leaves it); the request signed by the CA where Pulumi runs (the CA's key on stdin there,
+ *     never on a host); then the keystore, built on the server from its key and the certificate
+ *     (the password and the certificates on stdin). A rotation makes a new key, a new CA or address
+ *     signs again; a re-run keeps the key and signs nothing. Returns what each server's start waits
+ *     for.
+ */
+function issueCertificates(
+    plan: EnsemblePlan,
+    installs: Map<number, command.remote.Command>,
+    secrets: EnsembleSecrets,
+): Map<number, command.remote.Command[]> {
+    const { name, dir, owner, rotation } = plan;
+    const { tls, tlsCa } = secrets;
+    const prepared = new Map<number, command.remote.Command[]>();
+    for (const s of plan.servers) {
+        const install = installs.get(s.id)!;
+        if (!tls || !tlsCa) {
+            prepared.set(s.id, [install]);
+            continue;
+        }
+        const address = s.address ?? s.host;
+        const request = remoteStep(
+            `${name}-tls-request-${s.id}`,
+            {
+                connection: plan.connection(s),
+                create: stepCommand(dir, "zk-tls-request", {
+                    ...plan.base(s),
+                    MYID: String(s.id),
+                    TLS_DIR,
+                    ROTATION: rotation,
+                }),
+            },
+            { parent: owner, dependsOn: [install] },
+        );
+        const csr = request.stdout.apply((out) =>
+            pemBlock(
+                out,
+                "CERTIFICATE REQUEST",
+                `server ${s.id}'s request step printed no certificate request`,
+            ),
+        );
+        const signed = new command.local.Command(
+            `${name}-tls-sign-${s.id}`,
+            {
+                create: signCommand(s.id, address),
+                stdin: pulumi.secret(pulumi.interpolate`${tls.ca}\n${csr}`),
+                logging: "none",
+                addPreviousOutputInEnv: false,
+            },
+            { parent: owner, dependsOn: [request], additionalSecretOutputs: ["stdin"] },
+        );
+        // The certificate is public: the diff shows it, the server gets it on stdin.
+        const certificate = pulumi.unsecret(
+            signed.stdout.apply((out) =>
+                pemBlock(
+                    out,
+                    "CERTIFICATE",
+                    `signing server ${s.id}'s request printed no certificate`,
+                ),
+            ),
+        );
+        const issued = remoteStep(
+            `${name}-tls-${s.id}`,
+            {
+                connection: plan.connection(s),
+                create: stepCommandOutput(dir, "zk-tls", {
+                    ...plan.base(s),
+                    MYID: String(s.id),
+                    TLS_DIR,
+                    ROTATION: rotation,
+                    CA_SHA256: tlsCa.apply(sha),
+                    CERT_SHA256: certificate.apply(sha),
+                }),
+                stdin: pulumi.secret(pulumi.interpolate`${tls.password}\n${certificate}${tlsCa}`),
+            },
+            { parent: owner, dependsOn: [request, signed], additionalSecretOutputs: ["stdin"] },
+        );
+        prepared.set(s.id, [install, issued]);
+    }
+    return prepared;
+}
+
+/** Each server's Java classpath (from its install) and its configuration step's command. */
+interface ServerConfig {
+    configHash: pulumi.Output<string>;
+    classpath: (s: ZooKeeperServerArgs) => pulumi.Output<string>;
+    command: (s: ZooKeeperServerArgs, phase: "start" | "roll") => pulumi.Output<string>;
+}
+
+function serverConfig(
+    plan: EnsemblePlan,
+    installs: Map<number, command.remote.Command>,
+    configHash: pulumi.Output<string>,
+): ServerConfig {
+    const { args } = plan;
+    const classpath = (s: ZooKeeperServerArgs): pulumi.Output<string> =>
+        installs.get(s.id)!.stdout.apply((out) => /^classpath=(.*)$/m.exec(out)?.[1] ?? "");
+    return {
+        configHash,
+        classpath,
+        command: (s, phase) =>
+            stepCommandOutput(
+                plan.dir,
+                "zk-config",
+                {
+                    ...plan.base(s),
+                    ...plan.health,
+                    MYID: String(s.id),
+                    DATA_DIR: plan.dataDir,
+                    ZOO_CFG: plan.zooCfg,
+                    MEMBERS: plan.members,
+                    CLASSPATH_ZK: classpath(s),
+                    HEAP_MB: String(args.heapMb ?? ZOOKEEPER_DEFAULTS.heapMb),
+                    JVM_FLAGS: args.jvmFlags ?? "",
+                    CONFIG_HASH: configHash,
+                    DEFER_LEADER: "true",
+                    PHASE: phase,
+                },
+                ["zk-health"],
+            ),
+    };
+}
+
+/**
+ * 2. Start: every server that is not running yet (a new one) starts at once with the new list, so
+ *    that it follows the current leader before the others count it.
+ */
+function startNewServers(
+    plan: EnsemblePlan,
+    prepared: Map<number, command.remote.Command[]>,
+    config: ServerConfig,
+    secrets: EnsembleSecrets,
+): command.remote.Command[] {
+    return plan.servers.map((s) =>
+        remoteStep(
+            `${plan.name}-start-${s.id}`,
+            {
+                connection: plan.connection(s),
+                create: config.command(s, "start"),
+                stdin: secrets.digest ?? "",
+            },
+            {
+                parent: plan.owner,
+                dependsOn: prepared.get(s.id)!,
+                additionalSecretOutputs: ["stdin"],
+            },
+        ),
+    );
+}
+
+/**
+ * 3. Roll: one running server at a time in id order; each restarts only when the ensemble is
+ *    healthy and waits for it to be healthy again; the leader defers to the finish. Deleting one
+ *    (a server taken out) stops it, after the others run the new list.
+ */
+function rollServers(
+    plan: EnsemblePlan,
+    started: command.remote.Command[],
+    config: ServerConfig,
+    secrets: EnsembleSecrets,
+): command.remote.Command[] {
+    const configured: command.remote.Command[] = [];
+    for (const s of plan.servers) {
+        const previous = configured[configured.length - 1];
+        configured.push(
+            remoteStep(
+                `${plan.name}-server-${s.id}`,
+                {
+                    connection: plan.connection(s),
+                    create: config.command(s, "roll"),
+                    delete: stepCommand(plan.dir, "zk-remove", {
+                        ...plan.base(s),
+                        DATA_DIR: plan.dataDir,
+                        DATA_LOG_DIR: plan.dataLogDir,
+                        PURGE: String(plan.args.purgeOnDelete ?? false),
+                    }),
+                    stdin: secrets.digest ?? "",
+                },
+                {
+                    parent: plan.owner,
+                    dependsOn: previous ? [...started, previous] : started,
+                    additionalSecretOutputs: ["stdin"],
+                },
+            ),
+        );
+    }
+    return configured;
+}
+
+/**
+ * 4. Finish: a server still on the old configuration (the leader) restarts last. With dynamic
+ *    reconfiguration it first reconfigures itself out, handing the lead to a synced follower, and
+ *    is added back after its restart (as the super user, password on stdin).
+ */
+function finishRoll(
+    plan: EnsemblePlan,
+    configured: command.remote.Command[],
+    config: ServerConfig,
+    secrets: EnsembleSecrets,
+): command.remote.Command[] {
+    const finished: command.remote.Command[] = [];
+    for (const s of plan.servers) {
+        const previous = finished[finished.length - 1];
+        finished.push(
+            remoteStep(
+                `${plan.name}-finish-${s.id}`,
+                {
+                    connection: plan.connection(s),
+                    create: stepCommandOutput(
+                        plan.dir,
+                        "zk-finish",
+                        {
+                            ...plan.base(s),
+                            ...plan.health,
+                            MYID: String(s.id),
+                            CONFIG_HASH: config.configHash,
+                            CLASSPATH_ZK: config.classpath(s),
+                        },
+                        ["zk-health"],
+                    ),
+                    stdin: plan.args.dynamicReconfig ? secrets.superPassword! : "",
+                },
+                {
+                    parent: plan.owner,
+                    dependsOn: previous ? [...configured, previous] : configured,
+                    additionalSecretOutputs: ["stdin"],
+                },
+            ),
+        );
+    }
+    return finished;
+}
+
+/**
+ * 5. With dynamic reconfiguration: the ensemble's membership becomes the list, from a server of
+ *    it, as the super user (the password on stdin); added servers already follow. Returns what
+ *    the ready check waits for.
+ */
+function reconfigureMembers(
+    plan: EnsemblePlan,
+    finished: command.remote.Command[],
+    config: ServerConfig,
+    secrets: EnsembleSecrets,
+): command.remote.Command[] {
+    if (!plan.args.dynamicReconfig) return finished;
+    const { first } = plan;
+    return [
+        remoteStep(
+            `${plan.name}-members`,
+            {
+                connection: plan.connection(first),
+                create: stepCommandOutput(
+                    plan.dir,
+                    "zk-members",
+                    {
+                        ...plan.base(first),
+                        ...plan.health,
+                        MEMBERS: plan.members,
+                        CLASSPATH_ZK: config.classpath(first),
+                    },
+                    ["zk-health"],
+                ),
+                stdin: secrets.superPassword!,
+            },
+            { parent: plan.owner, dependsOn: finished, additionalSecretOutputs: ["stdin"] },
+        ),
+    ];
+}
+
+/** 6. Ready: every server serving, one leader, all followers in sync. */
+function waitServing(
+    plan: EnsemblePlan,
+    reconfigured: command.remote.Command[],
+    config: ServerConfig,
+): command.remote.Command {
+    const { first } = plan;
+    return remoteStep(
+        `${plan.name}-ready`,
+        {
+            connection: plan.connection(first),
+            create: stepCommandOutput(
+                plan.dir,
+                "zk-ready",
+                { ...plan.base(first), ...plan.health, CONFIG_HASH: config.configHash },
+                ["zk-health"],
+            ),
+        },
+        { parent: plan.owner, dependsOn: reconfigured },
+    );
+}
+
+/**
+ * 6b. With auth and users: each user's znodes made and given its ACL, as the super user (its
+ *     password and the users' digests on stdin); a new password runs it again.
+ */
+function grantUserAcls(
+    plan: EnsemblePlan,
+    ready: command.remote.Command,
+    config: ServerConfig,
+    secrets: EnsembleSecrets,
+): command.remote.Command | undefined {
+    const users = plan.args.users ?? [];
+    const superPassword = secrets.superPassword;
+    if (!superPassword || users.length === 0) return undefined;
+    const { first } = plan;
+    const passwords = users.map((u) => secrets.userPasswords[u.name]);
+    return remoteStep(
+        `${plan.name}-acl`,
+        {
+            connection: plan.connection(first),
+            create: stepCommandOutput(
+                plan.dir,
+                "zk-acl",
+                {
+                    ...plan.base(first),
+                    ...plan.health,
+                    ADDRESS: first.address ?? first.host,
+                    OWNED: renderOwnedPaths(users),
+                    CLASSPATH_ZK: config.classpath(first),
+                },
+                ["zk-health"],
+            ),
+            stdin: pulumi.secret(
+                pulumi.all([superPassword, ...passwords]).apply(([password, ...rest]) =>
+                    aclStdin(
+                        password,
+                        users.map((u, i): [string, string] => [u.name, rest[i]]),
+                    ),
+                ),
+            ),
+        },
+        { parent: plan.owner, dependsOn: [ready], additionalSecretOutputs: ["stdin"] },
+    );
+}
+
+/**
+ * 7. Heal: at every preview and up the probe asks each server `srvr`, over SSH from the first
+ *    server's host that answers; when one answers nothing (stopped by hand), its generation grows
+ *    and each server's heal step runs once, starting a stopped server.
+ */
+function healServers(plan: EnsemblePlan, ready: command.remote.Command): void {
+    const { args, servers, name, owner } = plan;
+    const repairing = servers
+        .filter((s) => args.repairing?.includes(s.id))
+        .map((s) => `${s.id} ${s.address ?? s.host}`);
+    const probe = new ZooKeeperProbe(
+        `${name}-serving`,
+        {
+            servers: plan.serverLines.split("\n"),
+            clientPort: Number(plan.clientPort),
+            via: pulumi.all(
+                servers.map((s) => {
+                    const ssh = resolveSsh(args.ssh, s.ssh);
+                    return pulumi.output(ssh.hostKey).apply((hostKey) => ({
+                        host: s.host,
+                        port: ssh.port,
+                        user: ssh.user,
+                        ...(hostKey ? { hostKey } : {}),
+                    }));
+                }),
+            ),
+            privateKeys: servers.map((s) => resolveSsh(args.ssh, s.ssh).privateKey),
+            script: renderScript("zk-serving", plan.health, ["zk-health"]),
+            // Only when there are: an unchanged stack's probe keeps the inputs it had.
+            ...(repairing.length > 0 ? { repairing } : {}),
+        },
+        { parent: owner, dependsOn: [ready], provider: probeHostOf(owner, name) },
+    );
+    for (const s of servers) {
+        remoteStep(
+            `${name}-heal-${s.id}`,
+            {
+                connection: plan.connection(s),
+                create: stepCommand(
+                    plan.dir,
+                    "zk-heal",
+                    { ...plan.base(s), ...plan.health, MYID: String(s.id) },
+                    ["zk-health"],
+                ),
+                triggers: [probe.generation],
+            },
+            { parent: owner, dependsOn: [probe] },
+        );
     }
 }
