@@ -7,6 +7,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { REPO } from "../../scripts/automation";
+import { scriptNames, scriptsVersion } from "../../components/host/remoteScript";
 
 jest.setTimeout(15 * 60 * 1000);
 
@@ -147,12 +148,13 @@ test("npm pack of a fresh clone installs into an empty project and builds there"
             "-e",
             [
                 `const m = require(${JSON.stringify(path.join(installed, "monitoring", "swarmMonitoring.js"))});`,
-                `const s = require(${JSON.stringify(path.join(installed, "remoteScript.js"))});`,
-                'console.log(JSON.parse(m.dashboardJson("swarm")).uid, s.scriptText("lib").length > 0);',
+                `const s = require(${JSON.stringify(path.join(installed, "host", "remoteScript.js"))});`,
+                'console.log(JSON.parse(m.dashboardJson("swarm")).uid, s.scriptNames().join(","), s.scriptsVersion());',
             ].join("\n"),
         ],
         consumer,
     ).trim();
-    expect(found).toBe("swarm-ha-swarm true");
+    // Every component's scripts, the same bundle (so the same version) as this checkout places.
+    expect(found).toBe(`swarm-ha-swarm ${scriptNames().join(",")} ${scriptsVersion()}`);
     expect(fs.existsSync(path.join(consumer, "bin", "index.js"))).toBe(true);
 });
