@@ -5,15 +5,12 @@ export { SwarmCluster, validateSwarmClusterArgs } from "./swarm/swarmCluster";
 export type {
     DockerInstallArgs,
     DockerInstallMethod,
-    NodeAvailability,
-    RestrictedPortArgs,
     SwarmClusterArgs,
-    SwarmFirewallArgs,
-    SwarmNodeArgs,
     SwarmNodeInfo,
     SwarmNodeStatus,
-    SwarmRole,
 } from "./swarm/swarmCluster";
+export type { NodeAvailability, SwarmNodeArgs, SwarmRole } from "./swarm/swarmNode";
+export type { RestrictedPortArgs, SwarmFirewallArgs } from "./host/firewall";
 export { observeSwarm } from "./swarm/swarmDrift";
 export type { SwarmObservation } from "./swarm/swarmDrift";
 export type { SshArgs, SshLoginCheck, SshOverrides } from "./host/ssh";

@@ -21,7 +21,8 @@ import {
     withoutEnsemble,
 } from "./automation";
 import { renderScript } from "../components/host/remoteScript";
-import { firewallParameters, labelLines } from "../components/swarm/swarmCluster";
+import { firewallParameters } from "../components/host/firewall";
+import { labelLines } from "../components/swarm/swarmCluster";
 import { NodeConfig } from "../config";
 import { ZkClient } from "../components/internal";
 import { Row, cliRun, previewBench, printRows } from "./benchPreview";

@@ -12,8 +12,8 @@ import { wholeNumberProblems } from "./validation";
 /** How long the firewall's rules wait for their confirmation by default: see confirmSeconds. */
 export const FIREWALL_CONFIRM_SECONDS = 120;
 
-/** What every host's rules have, whichever component places them. */
-export interface FirewallTiming {
+/** The fields both components' firewalls have, declared and checked once. */
+export interface SharedFirewallArgs {
     /**
      * Seconds a change waits for a new SSH connection to confirm it before it is undone. The
      * confirmation is a step of its own, which the engine may queue behind other hosts' steps when
@@ -22,13 +22,14 @@ export interface FirewallTiming {
     confirmSeconds?: number;
     /**
      * Addresses (IPv4) still in the swarm or the ensemble that the stack no longer lists: they stay
-     * allowed while they leave (the run after that takes them out). Default: none.
+     * allowed while they leave, or the swarm or the ensemble would lose them before they stop (the
+     * run after that takes them out). Default: none.
      */
     leaving?: string[];
 }
 
-/** The checks of FirewallTiming's fields, the same in both components. */
-export function firewallTimingProblems(p: string, firewall: FirewallTiming): string[] {
+/** The checks of SharedFirewallArgs' fields, the same in both components. */
+export function sharedFirewallProblems(p: string, firewall: SharedFirewallArgs): string[] {
     const problems: string[] = [];
     for (const address of firewall.leaving ?? []) {
         if (!net.isIPv4(address)) {
@@ -52,7 +53,7 @@ export function firewallTimingProblems(p: string, firewall: FirewallTiming): str
  * are. A change is confirmed by a new SSH connection, else rolled
  * back after `confirmSeconds`; confirmed rules are loaded again at boot. Removed with the cluster.
  */
-export interface SwarmFirewallArgs extends FirewallTiming {
+export interface SwarmFirewallArgs extends SharedFirewallArgs {
     /** The ZooKeeper ensemble on these hosts, whose ports the rules close too. Default: none. */
     zooKeeper?: {
         /** Its servers' addresses (IPv4). */

@@ -14,12 +14,10 @@ import {
     stepCommandOutput,
 } from "../host/remoteScript";
 import {
-    FIREWALL_CONFIRM_SECONDS,
-    RestrictedPortArgs,
     SwarmFirewallArgs,
     firewallParameters,
     firewallSteps,
-    firewallTimingProblems,
+    sharedFirewallProblems,
 } from "../host/firewall";
 import { placeScripts, remoteStep } from "../host/remoteStep";
 import { NodeAvailability, SwarmNodeArgs, SwarmRole } from "./swarmNode";
@@ -44,10 +42,6 @@ import {
     ValidationError,
     wholeNumberProblems,
 } from "../host/validation";
-
-// The node's and the firewall's types are part of SwarmCluster's arguments.
-export { FIREWALL_CONFIRM_SECONDS, firewallParameters };
-export type { NodeAvailability, RestrictedPortArgs, SwarmFirewallArgs, SwarmNodeArgs, SwarmRole };
 
 export type DockerInstallMethod = "distro" | "docker-ce" | "none";
 
@@ -349,7 +343,7 @@ function firewallProblems(
         }
         seen.add(key);
     }
-    problems.push(...firewallTimingProblems(p, firewall));
+    problems.push(...sharedFirewallProblems(p, firewall));
     return problems;
 }
 

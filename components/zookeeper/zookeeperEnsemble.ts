@@ -18,10 +18,10 @@ import {
     stepCommandOutput,
 } from "../host/remoteScript";
 import {
-    FirewallTiming,
+    SharedFirewallArgs,
     firewallParameters,
     firewallSteps,
-    firewallTimingProblems,
+    sharedFirewallProblems,
 } from "../host/firewall";
 import { placeScripts, remoteStep } from "../host/remoteStep";
 import {
@@ -207,19 +207,14 @@ export interface ZooKeeperTlsArgs {
  * `confirmSeconds`): the peer and election ports from the servers only, the client port from the
  * servers, `members` and `clientNetworks` only, nothing else filtered. Removed with the server.
  */
-export interface ZooKeeperFirewallArgs extends FirewallTiming {
+export interface ZooKeeperFirewallArgs extends SharedFirewallArgs {
     /** Addresses (IPv4) that may reach the client port besides the servers: the cluster's nodes. */
     members: string[];
     /** Networks (IPv4, ADDRESS/BITS) that may reach the client port too. Default: none. */
     clientNetworks?: string[];
     /** The servers (ids) whose hosts get the rules. Default: every server. */
     servers?: number[];
-    /**
-     * Addresses (IPv4) of servers the ensemble still has that `servers` no longer lists: their peer
-     * and election ports stay open to them while they leave, or the ensemble would lose them before
-     * they stop (the run after that takes them out). See {@link leavingServers}. Default: none.
-     */
-    leaving?: string[];
+    // `leaving`: the ensemble's servers that `servers` no longer lists ({@link leavingServers}).
 }
 
 /**
@@ -474,7 +469,7 @@ function firewallProblems(p: string, args: ZooKeeperEnsembleArgs): string[] {
             problems.push(`${p}: firewall.servers names ${id}, which is not a server's id.`);
         }
     }
-    problems.push(...firewallTimingProblems(p, firewall));
+    problems.push(...sharedFirewallProblems(p, firewall));
     return problems;
 }
 
