@@ -55,24 +55,14 @@ import {
 } from "./components/internal";
 import { TrustedHostKey } from "./components/host/trustedHostKey";
 import { ProbeHost } from "./components/host/probeHost";
-import { runOnAll } from "./components/host/ssh";
+import { SURVEY_TIMEOUT_MS, runOnAll, withKeyText } from "./components/host/ssh";
 import {
     ENSEMBLE_ADDRESSES_COMMAND,
     leavingServers,
 } from "./components/zookeeper/zookeeperEnsemble";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { NAMESPACE, StackSettings, readSettings, stackConfig } from "./config";
 import { begin, phase, recordLoad } from "./phases";
-
-/**
- * How long a host's survey may take: a manager's `docker info` waits for the swarm's leader (5 s
- * and more on the lab, right after the leader's host went away). A host that does not answer SSH
- * still fails in its 3 s connect timeout.
- */
-const SURVEY_TIMEOUT_MS = 30000;
 
 /**
  * Runs every component's own checks on the arguments the program will give it, before any resource
@@ -417,15 +407,7 @@ async function withKeyFile<T>(
     use: (file: string) => Promise<T>,
 ): Promise<T> {
     if (settings.sshPrivateKeyFile) return use(settings.sshPrivateKeyFile);
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "swarm-ha-key-"));
-    try {
-        const file = path.join(dir, "key");
-        const text = pulumi.runtime.getConfig(`${NAMESPACE}:sshPrivateKey`) ?? "";
-        fs.writeFileSync(file, text.endsWith("\n") ? text : `${text}\n`, { mode: 0o600 });
-        return await use(file);
-    } finally {
-        fs.rmSync(dir, { recursive: true, force: true });
-    }
+    return withKeyText(pulumi.runtime.getConfig(`${NAMESPACE}:sshPrivateKey`) ?? "", use);
 }
 
 export async function program(): Promise<Record<string, unknown>> {

@@ -162,13 +162,14 @@ export const sshKeyscan: HostKeyScanner = (host, port, type) =>
 export async function hostKeyProblems(
     checks: HostKeyCheck[],
     scan: HostKeyScanner = sshKeyscan,
+    recordedIn = "hostKeys, the node's hostKey or knownHostsFile",
 ): Promise<string[]> {
     const found = await Promise.all(
         checks.map(async (c) => {
             const [type, key] = c.expected.trim().split(/\s+/);
             const presented = await scan(c.host, c.port, type);
             if (presented === undefined || presented === `${type} ${key}`) return undefined;
-            return `swarm-ha: ${c.node} (${c.host}): the host presents the SSH host key ${presented}, but ${type} ${key} is expected (from hostKeys, the node's hostKey or knownHostsFile); if the host was rebuilt, record its new key.`;
+            return `swarm-ha: ${c.node} (${c.host}): the host presents the SSH host key ${presented}, but ${type} ${key} is expected (from ${recordedIn}); if the host was rebuilt, record its new key.`;
         }),
     );
     return found.filter((p): p is string => p !== undefined);
@@ -482,13 +483,14 @@ export async function refusedLogins(
     checks: SshLoginCheck[],
     results: SshLoginResult[],
     keyFile: string,
+    keyFrom = "sshPrivateKey or sshPrivateKeyFile",
 ): Promise<string[]> {
     const refused = checks.filter((_, i) => results[i] === "refused");
     if (refused.length === 0) return [];
     const print = await fingerprint(keyFile);
     return refused.map(
         (c) =>
-            `swarm-ha: ${c.node} (${c.host}): ${c.user}@${c.host}:${c.port} refuses the SSH key${print ? ` ${print}` : ""} (publickey); authorize its public half for ${c.user} there, or give the key that is (sshPrivateKey or sshPrivateKeyFile).`,
+            `swarm-ha: ${c.node} (${c.host}): ${c.user}@${c.host}:${c.port} refuses the SSH key${print ? ` ${print}` : ""} (publickey); authorize its public half for ${c.user} there, or give the key that is (${keyFrom}).`,
     );
 }
 
@@ -531,4 +533,38 @@ export async function runOnAll(
             }),
         ),
     );
+}
+
+/**
+ * How long a host's survey may take: a manager's `docker info` waits for the swarm's leader (5 s
+ * and more on the lab, right after the leader's host went away). A host that does not answer SSH
+ * still fails in its 3 s connect timeout.
+ */
+export const SURVEY_TIMEOUT_MS = 30000;
+
+/**
+ * Runs `use` with a private key's text in a file only this user reads, in a folder of its own,
+ * removed afterwards: for OpenSSH's `-i`.
+ */
+export async function withKeyText<T>(text: string, use: (file: string) => Promise<T>): Promise<T> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "swarm-ha-key-"));
+    try {
+        const file = path.join(dir, "key");
+        fs.writeFileSync(file, text.endsWith("\n") ? text : `${text}\n`, { mode: 0o600 });
+        return await use(file);
+    } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+}
+
+/**
+ * An input's value when the program can know it before any resource (a string, a config value, an
+ * output already resolved), else undefined: at preview, an output a resource computes is unknown.
+ */
+export async function knownNow(input: pulumi.Input<string>): Promise<string | undefined> {
+    const value = pulumi.output(input);
+    // Output's `isKnown` is not in its declared type; an SDK without it reads as "not known".
+    const known = (value as unknown as { isKnown?: Promise<boolean> }).isKnown;
+    if (!(await known)) return undefined;
+    return new Promise((resolve) => value.apply((v) => resolve(v)));
 }

@@ -20,7 +20,8 @@ import {
     sharedFirewallProblems,
 } from "../host/firewall";
 import { placeScripts, remoteStep } from "../host/remoteStep";
-import { NodeAvailability, SwarmNodeArgs, SwarmRole } from "./swarmNode";
+import { NodeAvailability, SwarmNodeArgs, SwarmRole, sortByName } from "./swarmNode";
+import { preflightCluster, preflightSkipped } from "./swarmPreflight";
 import {
     SshArgs,
     connectionFor,
@@ -89,6 +90,15 @@ export interface SwarmClusterArgs {
      * found: no repair, and those steps stay on the manager of the last run.
      */
     observed?: SwarmObservation;
+    /**
+     * Ask the hosts before any resource, when `observed` is not given: each node's host key and a
+     * login with `ssh.privateKey` (a host presenting another key, or refusing the key, is refused
+     * by name), the swarm's members (a change of managers that would leave it without a majority
+     * is refused) and each node's drift (warned of, and repaired, as with `observed`). Needs every
+     * node's `ssh.hostKey`, one `ssh.privateKey` for all, and OpenSSH's `ssh` on the machine that
+     * runs Pulumi; without a host key it is skipped. Default: true.
+     */
+    checkHosts?: boolean;
     /** Swarm management port (advertise and listen). Default: 2377. */
     advertisePort?: number;
     /** VXLAN data path port. Default: Docker's (4789). */
@@ -532,10 +542,6 @@ export async function answeringManager<
     return managers[0];
 }
 
-function sortByName<T extends { name: string }>(items: T[]): T[] {
-    return [...items].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-}
-
 /**
  * A Docker Swarm on SSH-reachable hosts: Docker installed everywhere, one swarm with the given
  * managers and workers, labels and availability applied, and a Docker provider for services.
@@ -571,58 +577,51 @@ export class SwarmCluster extends pulumi.ComponentResource {
     /** A Docker provider bound to the cluster, for SwarmService; undefined with dockerProvider false. */
     public readonly provider: docker.Provider | undefined;
 
+    /** The children's registration: after the cluster's own checks when it asks its hosts. */
+    private readonly built: Promise<unknown>;
+
     constructor(name: string, args: SwarmClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("swarm-ha:index:SwarmCluster", name, {}, opts);
         validateSwarmClusterArgs(name, args);
 
-        const plan = planCluster(this, name, args);
-        const prepared = prepareHosts(plan);
-        const installs = installDocker(plan, prepared);
-        const init = initSwarm(plan, installs, prepared.firewalls);
-        this.clusterId = init.stdout.apply((out) => parseKeyValues(out).cluster ?? "");
-        const tokens = readTokens(plan, init);
-        const tokenValues = tokens.stdout.apply(parseKeyValues);
-        this.managerJoinToken = pulumi.secret(tokenValues.apply((v) => v.manager ?? ""));
-        this.workerJoinToken = pulumi.secret(tokenValues.apply((v) => v.worker ?? ""));
-        this.unlockKey = pulumi.secret(tokenValues.apply((v) => v.unlock ?? ""));
-        const { joins, nodeIds } = joinNodes(plan, {
-            installs,
-            firewalls: prepared.firewalls,
-            init,
-            tokens,
-            managerJoinToken: this.managerJoinToken,
-            workerJoinToken: this.workerJoinToken,
-            unlockKey: this.unlockKey,
-        });
-        const nodeSteps = applyNodeSettings(plan, joins, nodeIds);
-        const ready = waitReady(plan, nodeSteps, nodeIds);
-        this.nodeStatus = ready.stdout.apply(parseReadyReport);
-        const engineReady = restartEnginesForMetrics(plan, ready, this.unlockKey);
-
+        // Asked before any child is registered: a refusal leaves nothing registered.
+        const asked = asksItsHosts(args)
+            ? preflightCluster(name, args).then((found) =>
+                  found ? { ...args, observed: found.observed, firewall: found.firewall } : args,
+              )
+            : undefined;
+        const parts = asked
+            ? asked.then((a) => buildCluster(this, name, a))
+            : buildCluster(this, name, args);
+        this.built = Promise.resolve(parts);
+        // Refused, the cluster's outputs are unknown: the refusal is the run's error once, through
+        // the cluster's registration (`initialize`) and its provider's.
+        const settled = parts instanceof Promise ? parts.catch(() => undefined) : parts;
+        const part = <T>(pick: (p: ClusterParts) => pulumi.Output<T>): pulumi.Output<T> =>
+            settled instanceof Promise
+                ? later(settled.then((p) => (p ? pick(p) : unknownOutput<T>())))
+                : pick(settled);
+        this.clusterId = part((p) => p.clusterId);
+        this.managerJoinToken = pulumi.secret(part((p) => p.managerJoinToken));
+        this.workerJoinToken = pulumi.secret(part((p) => p.workerJoinToken));
+        this.unlockKey = pulumi.secret(part((p) => p.unlockKey));
+        this.nodeStatus = part((p) => p.nodeStatus);
+        this.managers = part((p) => p.managers);
+        this.workers = part((p) => p.workers);
         this.engineMetricsPort = args.docker?.metricsPort;
         this.leaderAddress = this.nodeStatus.apply(
             (status) => status.find((s) => s.leader)?.address ?? "",
         );
-        const info = (list: SwarmNodeArgs[]): pulumi.Output<SwarmNodeInfo[]> =>
-            pulumi.all(list.map((n) => nodeIds.get(n.name)!)).apply((ids) =>
-                list.map((n, i) => ({
-                    name: n.name,
-                    host: n.host,
-                    address: plan.addressOf(n),
-                    role: n.role,
-                    nodeId: ids[i],
-                })),
-            );
-        this.managers = info(plan.managers);
-        this.workers = info(plan.workers);
-        this.faultTolerance = Math.floor((plan.managers.length - 1) / 2);
+        const managers = sortByName(args.nodes.filter((n) => n.role === "manager"));
+        this.faultTolerance = Math.floor((managers.length - 1) / 2);
 
         // 8. The Docker provider, on the bootstrap manager first, then the others: it uses the
         //    first that answers.
-        const { bootstrap, sshOf } = plan;
+        const bootstrap = chooseBootstrapManager(args);
+        const sshOf = (n: SwarmNodeArgs): ResolvedSsh => resolveSsh(args.ssh, n.ssh);
         const bootstrapSsh = sshOf(bootstrap);
         this.dockerHost = `ssh://${bootstrapSsh.user}@${bootstrap.host}:${bootstrapSsh.port}`;
-        const inOrder = [bootstrap, ...plan.managers.filter((m) => m !== bootstrap)];
+        const inOrder = [bootstrap, ...managers.filter((m) => m !== bootstrap)];
         const providerManagers = inOrder.map((m) => ({ host: m.host, ssh: sshOf(m) }));
         this.managerConnections = inOrder.map((m) => ({
             host: m.host,
@@ -636,7 +635,10 @@ export class SwarmCluster extends pulumi.ComponentResource {
                           host: this.dockerHost,
                           sshOpts: dockerSshOptions(providerManagers, args.dockerSshOpts),
                       },
-                      { parent: this, dependsOn: [engineReady] },
+                      {
+                          parent: this,
+                          dependsOn: stepsOf(parts),
+                      },
                   )
                 : undefined;
 
@@ -653,6 +655,96 @@ export class SwarmCluster extends pulumi.ComponentResource {
             dockerHost: this.dockerHost,
         });
     }
+
+    /**
+     * Resolves once every child is registered, so that a resource with `dependsOn: [cluster]` waits
+     * for all of them, those registered after the cluster asked its hosts included. Pulumi calls it
+     * from ComponentResource's constructor, before this class's own: one turn later, that has run.
+     */
+    protected async initialize(): Promise<unknown> {
+        await Promise.resolve();
+        return this.built;
+    }
+}
+
+/** An output whose value, secrecy and dependencies come from an output made later. */
+function later<T>(made: Promise<pulumi.Output<T>>): pulumi.Output<T> {
+    return pulumi.output(made).apply((v) => v as T);
+}
+
+/** The cluster's last step, for its Docker provider's dependsOn (refused: its refusal). */
+function stepsOf(parts: ClusterParts | Promise<ClusterParts>): pulumi.Input<pulumi.Resource[]> {
+    return parts instanceof Promise ? parts.then((p) => [p.engineReady]) : [parts.engineReady];
+}
+
+/** An output whose value is not known: what a refused cluster's outputs say. */
+function unknownOutput<T>(): pulumi.Output<T> {
+    return pulumi.output(pulumi.unknown) as unknown as pulumi.Output<T>;
+}
+
+/** Whether the cluster asks its hosts before its resources (see `checkHosts` and `observed`). */
+function asksItsHosts(args: SwarmClusterArgs): boolean {
+    return args.observed === undefined && (args.checkHosts ?? true) && !preflightSkipped(args);
+}
+
+/** What the cluster's steps give its outputs and its Docker provider. */
+interface ClusterParts {
+    clusterId: pulumi.Output<string>;
+    managerJoinToken: pulumi.Output<string>;
+    workerJoinToken: pulumi.Output<string>;
+    unlockKey: pulumi.Output<string>;
+    nodeStatus: pulumi.Output<SwarmNodeStatus[]>;
+    managers: pulumi.Output<SwarmNodeInfo[]>;
+    workers: pulumi.Output<SwarmNodeInfo[]>;
+    /** The last step: every engine in the swarm and Ready, with its settings. */
+    engineReady: pulumi.Resource;
+}
+
+/** The cluster's steps, in order: every child but the Docker provider. */
+function buildCluster(owner: SwarmCluster, name: string, args: SwarmClusterArgs): ClusterParts {
+    const plan = planCluster(owner, name, args);
+    const prepared = prepareHosts(plan);
+    const installs = installDocker(plan, prepared);
+    const init = initSwarm(plan, installs, prepared.firewalls);
+    const clusterId = init.stdout.apply((out) => parseKeyValues(out).cluster ?? "");
+    const tokens = readTokens(plan, init);
+    const tokenValues = tokens.stdout.apply(parseKeyValues);
+    const managerJoinToken = pulumi.secret(tokenValues.apply((v) => v.manager ?? ""));
+    const workerJoinToken = pulumi.secret(tokenValues.apply((v) => v.worker ?? ""));
+    const unlockKey = pulumi.secret(tokenValues.apply((v) => v.unlock ?? ""));
+    const { joins, nodeIds } = joinNodes(plan, {
+        installs,
+        firewalls: prepared.firewalls,
+        init,
+        tokens,
+        managerJoinToken,
+        workerJoinToken,
+        unlockKey,
+    });
+    const nodeSteps = applyNodeSettings(plan, joins, nodeIds);
+    const ready = waitReady(plan, nodeSteps, nodeIds);
+    const nodeStatus = ready.stdout.apply(parseReadyReport);
+    const engineReady = restartEnginesForMetrics(plan, ready, unlockKey);
+    const info = (list: SwarmNodeArgs[]): pulumi.Output<SwarmNodeInfo[]> =>
+        pulumi.all(list.map((n) => nodeIds.get(n.name)!)).apply((ids) =>
+            list.map((n, i) => ({
+                name: n.name,
+                host: n.host,
+                address: plan.addressOf(n),
+                role: n.role,
+                nodeId: ids[i],
+            })),
+        );
+    return {
+        clusterId,
+        managerJoinToken,
+        workerJoinToken,
+        unlockKey,
+        nodeStatus,
+        managers: info(plan.managers),
+        workers: info(plan.workers),
+        engineReady,
+    };
 }
 
 /**

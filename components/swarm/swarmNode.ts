@@ -25,3 +25,8 @@ export interface SwarmNodeArgs {
     /** SSH settings for this host only; unset fields come from the cluster's `ssh`. */
     ssh?: SshOverrides;
 }
+
+/** Nodes in the order of their names, whatever the order they were given in. */
+export function sortByName<T extends { name: string }>(items: T[]): T[] {
+    return [...items].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}

@@ -27,6 +27,19 @@ const configure = (hostKeys: string[]): void =>
     );
 configure(HOST_KEYS);
 
+// The cluster's own checks of its hosts (swarmPreflight.ts), as the built package runs them: here
+// a stand-in that answers what a test sets, so that no host is asked.
+const preflight = jest.fn();
+jest.mock("../../bin/components/swarm/swarmPreflight", () => ({
+    ...jest.requireActual("../../bin/components/swarm/swarmPreflight"),
+    preflightCluster: (...args: unknown[]) => preflight(...args),
+}));
+const NOTHING_FOUND = {
+    observed: { drift: { engine: {}, spec: {} }, answering: ["m1", "m2", "m3"], unreachable: [] },
+    firewall: undefined,
+};
+preflight.mockResolvedValue(NOTHING_FOUND);
+
 import consumer from "../../examples/consumer";
 import * as pkg from "swarm-ha";
 
@@ -103,4 +116,69 @@ test("a consumer that records no key for a host gets the component's refusal, na
     } finally {
         configure(HOST_KEYS);
     }
+});
+
+test("the cluster asks its hosts before its resources: their keys, the stack's key and the SSH settings", () => {
+    const [name, args] = preflight.mock.calls[0] as [
+        string,
+        { nodes: { name: string; host: string; ssh: { hostKey: string } }[]; ssh: object },
+    ];
+    expect(name).toBe("apps");
+    expect(args.nodes.map((n) => [n.name, n.host, n.ssh.hostKey])).toEqual(
+        MANAGERS.map((host, i) => [`m${i + 1}`, host, HOST_KEYS[i]]),
+    );
+    expect(pulumi.Output.isInstance((args.ssh as { privateKey: unknown }).privateKey)).toBe(true);
+});
+
+test("a node its hosts show drifted is repaired: the probe gets what was found", async () => {
+    const before = recorder.resources.length;
+    preflight.mockResolvedValueOnce({
+        observed: {
+            drift: {
+                engine: { m2: ["its engine is inactive"] },
+                spec: { m3: ["availability is drain, not active"] },
+            },
+            answering: ["m1", "m3"],
+            unreachable: [],
+        },
+        firewall: undefined,
+    });
+    consumer();
+    await settle();
+    const probe = recorder.resources
+        .slice(before)
+        .find((r) => r.name === "apps-probe" && r.type.endsWith("SwarmProbe"))!;
+    expect(probe.inputs).toMatchObject({
+        engineDrift: ["m2"],
+        specDrift: ["m3"],
+        answering: ["m1", "m3"],
+    });
+});
+
+test("a refusal of the cluster's checks (the quorum) registers none of its steps: its registration fails with it, its outputs stay unknown", async () => {
+    const before = recorder.resources.length;
+    const refusal = new pkg.ValidationError(
+        'SwarmCluster "apps": removing or demoting m2, m3 would leave 1 reachable of 1 managers while it runs, and a majority needs 1.',
+    );
+    preflight.mockRejectedValueOnce(refusal);
+    const cluster = new pkg.SwarmCluster("refused", {
+        nodes: MANAGERS.map((host, i) => ({
+            name: `m${i + 1}`,
+            host,
+            role: "manager" as const,
+            ssh: { hostKey: HOST_KEYS[i] },
+        })),
+        ssh: { privateKey: pulumi.secret("KEY") },
+        dockerProvider: false,
+    });
+    // The Pulumi runtime reports the cluster's failed registration as the run's error (a
+    // ValidationError's message alone, once); here it is caught from the cluster itself.
+    const registration = (cluster as unknown as { getData(): Promise<unknown> }).getData();
+    await expect(registration).rejects.toBe(refusal);
+    await settle();
+    expect(recorder.resources.slice(before).map((r) => `${r.type} ${r.name}`)).toEqual([
+        "swarm-ha:index:SwarmCluster refused",
+    ]);
+    const known = (cluster.leaderAddress as unknown as { isKnown: Promise<boolean> }).isKnown;
+    expect(await known).toBe(false);
 });

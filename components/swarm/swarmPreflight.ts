@@ -1,0 +1,153 @@
+// SwarmCluster's own checks before any of its resources, for a program that composes it without
+// asking the hosts itself: each node's host key and a login with the cluster's key, the swarm's
+// members (a change of managers that would lose the quorum is refused) and each node's drift, which
+// the cluster then repairs. The stack's program asks every host once for all its components and
+// passes what it found as `observed`; then the cluster asks nothing.
+import * as pulumi from "@pulumi/pulumi";
+import {
+    HostKeyScanner,
+    SURVEY_TIMEOUT_MS,
+    SshArgs,
+    SshLoginCheck,
+    hostKeyProblems,
+    knownNow,
+    refusedLogins,
+    resolveSsh,
+    sharingConnections,
+    sshKeyscan,
+    surveyHosts,
+    withKeyText,
+} from "../host/ssh";
+import { prefix, throwIfAny } from "../host/validation";
+import { SwarmFirewallArgs } from "../host/firewall";
+import {
+    LEADER_WAIT,
+    LeaderWait,
+    NODE_COMMAND,
+    SwarmObservation,
+    driftMessages,
+    managing,
+    observeSwarm,
+} from "./swarmDrift";
+import { SwarmMember, quorumProblems } from "./swarmQuorum";
+import { SwarmNodeArgs, sortByName } from "./swarmNode";
+
+/** What the checks read of SwarmClusterArgs. */
+export interface PreflightArgs {
+    nodes: SwarmNodeArgs[];
+    ssh: SshArgs;
+    firewall?: SwarmFirewallArgs;
+}
+
+/** What the cluster found on its hosts before its resources: its `observed`, and its firewall. */
+export interface SwarmPreflight {
+    observed: SwarmObservation;
+    /** The firewall with the nodes the swarm still has and the cluster no longer lists (leaving). */
+    firewall: SwarmFirewallArgs | undefined;
+}
+
+/** How the hosts are asked: OpenSSH, or a test's stand-in. */
+export interface HostAsker {
+    survey: typeof surveyHosts;
+    scan: HostKeyScanner;
+    wait: LeaderWait;
+}
+
+const OPENSSH: HostAsker = { survey: surveyHosts, scan: sshKeyscan, wait: LEADER_WAIT };
+
+/** Where a component's user records what the checks' messages point to. */
+const RECORDED_IN = "the node's ssh.hostKey";
+const KEY_FROM = "ssh.privateKey";
+
+/**
+ * Why the cluster cannot ask its hosts itself, or undefined when it can: every node needs a recorded
+ * host key (a host connected to unchecked, with acceptAnyHostKey, is not logged in to beforehand)
+ * and the cluster's one private key.
+ */
+export function preflightSkipped(args: PreflightArgs): string | undefined {
+    const nodes = sortByName(args.nodes);
+    const unkeyed = nodes.filter((n) => resolveSsh(args.ssh, n.ssh).hostKey === undefined);
+    if (unkeyed.length > 0) {
+        return `${unkeyed.map((n) => n.name).join(", ")} ${unkeyed.length === 1 ? "has" : "have"} no ssh.hostKey`;
+    }
+    if (nodes.some((n) => n.ssh?.privateKey !== undefined)) {
+        return "a node has its own ssh.privateKey";
+    }
+    return undefined;
+}
+
+/**
+ * Asks every node's host, all at once and each over one connection, before the cluster registers
+ * anything: throws one error naming every host that presents another host key or refuses the key,
+ * and a change of managers that would leave the swarm without a majority; warns of each node found
+ * drifted (the cluster repairs it) and of a swarm with no leader. Undefined when a value it needs is
+ * known only later (a key a resource computes, at preview).
+ */
+export async function preflightCluster(
+    name: string,
+    args: PreflightArgs,
+    asker: HostAsker = OPENSSH,
+): Promise<SwarmPreflight | undefined> {
+    const nodes = sortByName(args.nodes);
+    const key = await knownNow(args.ssh.privateKey);
+    const hostKeys = await Promise.all(
+        nodes.map((n) => knownNow(resolveSsh(args.ssh, n.ssh).hostKey ?? "")),
+    );
+    const p = prefix("SwarmCluster", name);
+    if (key === undefined || hostKeys.some((k) => !k)) {
+        pulumi.log.info(`${p}: the hosts were not asked before the run: a key is not known yet.`);
+        return undefined;
+    }
+    const logins: SshLoginCheck[] = nodes.map((n, i) => {
+        const ssh = resolveSsh(args.ssh, n.ssh);
+        return { node: n.name, host: n.host, port: ssh.port, user: ssh.user, hostKey: hostKeys[i] };
+    });
+    const found = await withKeyText(key, (file) =>
+        sharingConnections(async () => {
+            const survey = await asker.survey(
+                logins,
+                file,
+                () => [NODE_COMMAND],
+                SURVEY_TIMEOUT_MS,
+            );
+            const otherKey = logins.filter((_, i) => survey.results[i] === "host key");
+            throwIfAny(
+                await hostKeyProblems(
+                    otherKey.map((c) => ({ ...c, expected: c.hostKey! })),
+                    asker.scan,
+                    RECORDED_IN,
+                ),
+            );
+            throwIfAny(await refusedLogins(logins, survey.results, file, KEY_FROM));
+            return observeSwarm(nodes, logins, file, survey.run, {
+                ...asker.wait,
+                onWait: (m) => pulumi.log.info(`${p}: ${m}`),
+            });
+        }),
+    );
+    if (found.members) throwIfAny(quorumProblems(name, found.members, nodes));
+    if (found.leaderless.length > 0) {
+        pulumi.log.warn(
+            `${p}: no manager could list the swarm's nodes (${managing(found.leaderless)}): it has no leader, most likely because a majority of its managers is down; drift and quorum were not checked, and steps that change the swarm fail until they are back.`,
+        );
+    }
+    for (const message of driftMessages(nodes, found.observation.drift)) {
+        pulumi.log.warn(message);
+    }
+    return {
+        observed: found.observation,
+        firewall: args.firewall && withLeaving(args.firewall, nodes, found.members),
+    };
+}
+
+/** The firewall with the swarm's members the cluster no longer lists added to its `leaving`. */
+export function withLeaving(
+    firewall: SwarmFirewallArgs,
+    nodes: SwarmNodeArgs[],
+    members: SwarmMember[] | undefined,
+): SwarmFirewallArgs {
+    const listed = new Set(nodes.map((n) => n.advertiseAddress ?? n.host));
+    const gone = (members ?? []).map((m) => m.address).filter((a) => !listed.has(a));
+    if (gone.length === 0) return firewall;
+    return { ...firewall, leaving: [...new Set([...(firewall.leaving ?? []), ...gone])].sort() };
+}
