@@ -17,12 +17,15 @@ function consumer(): Record<string, unknown> {
         })),
         ssh: { privateKey: config.requireSecret("sshPrivateKey") },
     });
+    // Where the kernel has no IPVS (a lab), no routing mesh: host-mode ports and DNS round robin.
+    const mesh = config.getBoolean("routingMesh") ?? true;
     const api = new SwarmService(
         "api",
         {
-            image: "registry.example.com/api:2.1.0",
+            image: config.get("apiImage") ?? "registry.example.com/api:2.1.0",
             replicas: 2,
-            ports: [{ target: 8080, published: 8080 }],
+            ports: [{ target: 8080, published: 8080, ...(mesh ? {} : { publishMode: "host" }) }],
+            ...(mesh ? {} : { endpointMode: "dnsrr" }),
         },
         { provider: cluster.provider },
     );
