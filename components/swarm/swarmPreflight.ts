@@ -4,20 +4,8 @@
 // the cluster then repairs. The stack's program asks every host once for all its components and
 // passes what it found as `observed`; then the cluster asks nothing.
 import * as pulumi from "@pulumi/pulumi";
-import {
-    HostKeyScanner,
-    SURVEY_TIMEOUT_MS,
-    SshArgs,
-    SshLoginCheck,
-    hostKeyProblems,
-    knownNow,
-    refusedLogins,
-    resolveSsh,
-    sharingConnections,
-    sshKeyscan,
-    surveyHosts,
-    withKeyText,
-} from "../host/ssh";
+import { SshArgs, resolveSsh } from "../host/ssh";
+import { ComponentHost, HostAsker, OPENSSH, askHosts, unaskedReason } from "../host/hostChecks";
 import { prefix, throwIfAny } from "../host/validation";
 import { SwarmFirewallArgs } from "../host/firewall";
 import {
@@ -46,18 +34,21 @@ export interface SwarmPreflight {
     firewall: SwarmFirewallArgs | undefined;
 }
 
-/** How the hosts are asked: OpenSSH, or a test's stand-in. */
-export interface HostAsker {
-    survey: typeof surveyHosts;
-    scan: HostKeyScanner;
+/** How the cluster's hosts are asked, and how long it waits for a leader. */
+export interface SwarmAsker extends HostAsker {
     wait: LeaderWait;
 }
 
-const OPENSSH: HostAsker = { survey: surveyHosts, scan: sshKeyscan, wait: LEADER_WAIT };
+const OPENSSH_WAITING: SwarmAsker = { ...OPENSSH, wait: LEADER_WAIT };
 
-/** Where a component's user records what the checks' messages point to. */
-const RECORDED_IN = "the node's ssh.hostKey";
-const KEY_FROM = "ssh.privateKey";
+/** The cluster's nodes as hosts to ask, in the order of their names. */
+function nodeHosts(args: PreflightArgs): ComponentHost[] {
+    return sortByName(args.nodes).map((n) => ({
+        node: n.name,
+        host: n.host,
+        ssh: resolveSsh(args.ssh, n.ssh),
+    }));
+}
 
 /**
  * Why the cluster cannot ask its hosts itself, or undefined when it can: every node needs a recorded
@@ -65,15 +56,7 @@ const KEY_FROM = "ssh.privateKey";
  * and the cluster's one private key.
  */
 export function preflightSkipped(args: PreflightArgs): string | undefined {
-    const nodes = sortByName(args.nodes);
-    const unkeyed = nodes.filter((n) => resolveSsh(args.ssh, n.ssh).hostKey === undefined);
-    if (unkeyed.length > 0) {
-        return `${unkeyed.map((n) => n.name).join(", ")} ${unkeyed.length === 1 ? "has" : "have"} no ssh.hostKey`;
-    }
-    if (nodes.some((n) => n.ssh?.privateKey !== undefined)) {
-        return "a node has its own ssh.privateKey";
-    }
-    return undefined;
+    return unaskedReason(nodeHosts(args), args.ssh.privateKey);
 }
 
 /**
@@ -86,45 +69,23 @@ export function preflightSkipped(args: PreflightArgs): string | undefined {
 export async function preflightCluster(
     name: string,
     args: PreflightArgs,
-    asker: HostAsker = OPENSSH,
+    asker: SwarmAsker = OPENSSH_WAITING,
 ): Promise<SwarmPreflight | undefined> {
     const nodes = sortByName(args.nodes);
-    const key = await knownNow(args.ssh.privateKey);
-    const hostKeys = await Promise.all(
-        nodes.map((n) => knownNow(resolveSsh(args.ssh, n.ssh).hostKey ?? "")),
-    );
     const p = prefix("SwarmCluster", name);
-    if (key === undefined || hostKeys.some((k) => !k)) {
-        pulumi.log.info(`${p}: the hosts were not asked before the run: a key is not known yet.`);
-        return undefined;
-    }
-    const logins: SshLoginCheck[] = nodes.map((n, i) => {
-        const ssh = resolveSsh(args.ssh, n.ssh);
-        return { node: n.name, host: n.host, port: ssh.port, user: ssh.user, hostKey: hostKeys[i] };
-    });
-    const found = await withKeyText(key, (file) =>
-        sharingConnections(async () => {
-            const survey = await asker.survey(
-                logins,
-                file,
-                () => [NODE_COMMAND],
-                SURVEY_TIMEOUT_MS,
-            );
-            const otherKey = logins.filter((_, i) => survey.results[i] === "host key");
-            throwIfAny(
-                await hostKeyProblems(
-                    otherKey.map((c) => ({ ...c, expected: c.hostKey! })),
-                    asker.scan,
-                    RECORDED_IN,
-                ),
-            );
-            throwIfAny(await refusedLogins(logins, survey.results, file, KEY_FROM));
-            return observeSwarm(nodes, logins, file, survey.run, {
+    const found = await askHosts(
+        p,
+        nodeHosts(args),
+        args.ssh.privateKey,
+        () => [NODE_COMMAND],
+        (survey, file, logins) =>
+            observeSwarm(nodes, logins, file, survey.run, {
                 ...asker.wait,
                 onWait: (m) => pulumi.log.info(`${p}: ${m}`),
-            });
-        }),
+            }),
+        asker,
     );
+    if (!found) return undefined;
     if (found.members) throwIfAny(quorumProblems(name, found.members, nodes));
     if (found.leaderless.length > 0) {
         pulumi.log.warn(

@@ -45,10 +45,19 @@ function ok(args: string[]): string {
 /** The three managers of the lab, as the consumer's config lists them. */
 const managers = () => labInfo().hosts.filter((h) => /^lab-m[123]$/.test(h.name));
 
+/** A list setting, item by item, as `pulumi config set --path` writes one. */
+function setList(key: string, values: string[]): void {
+    pulumi(["config", "rm", key]);
+    values.forEach((v, i) => ok(["config", "set", "--path", `${key}[${i}]`, v]));
+}
+
 /** The consumer's config: the lab's managers, their keys and the lab's SSH key. */
 function configure(hosts = managers(), hostKeys = hosts.map((h) => h.hostKey), keyFile?: string) {
-    ok(["config", "set", "managers", JSON.stringify(hosts.map((h) => h.address))]);
-    ok(["config", "set", "hostKeys", JSON.stringify(hostKeys)]);
+    setList(
+        "managers",
+        hosts.map((h) => h.address),
+    );
+    setList("hostKeys", hostKeys);
     const key = fs.readFileSync(keyFile ?? labInfo().privateKeyPath, "utf8");
     // From stdin, as a user pipes a key file: never on a command line.
     const r = spawnSync(
@@ -104,7 +113,7 @@ test("a host presenting another key than its recorded one is refused by name, an
     configure(managers(), [m1.hostKey, m1.hostKey, managers()[2].hostKey]);
     const preview = pulumi(["preview"]);
     expect(preview.status).not.toBe(0);
-    const refusal = `swarm-ha: m2 (${m2.address}): the host presents the SSH host key ${m2.hostKey}, but ${m1.hostKey} is expected (from the node's ssh.hostKey); if the host was rebuilt, record its new key.`;
+    const refusal = `swarm-ha: m2 (${m2.address}): the host presents the SSH host key ${m2.hostKey}, but ${m1.hostKey} is expected (from its ssh.hostKey); if the host was rebuilt, record its new key.`;
     expect(preview.out).toContain(refusal);
     expect(preview.out).not.toContain("unhandled exception");
     expect(preview.out).not.toMatch(/command:remote:Command/);

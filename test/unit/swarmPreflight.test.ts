@@ -6,7 +6,7 @@ import { SshLoginCheck, SshLoginResult, sshRun } from "../../components/host/ssh
 import { NODE_COMMAND } from "../../components/swarm/swarmDrift";
 import { MEMBERS_COMMAND } from "../../components/swarm/swarmQuorum";
 import {
-    HostAsker,
+    SwarmAsker,
     PreflightArgs,
     preflightCluster,
     preflightSkipped,
@@ -47,7 +47,7 @@ const memberLine = (n: SwarmNodeArgs, reachable = "reachable", availability = "a
 function asker(
     says: Record<string, HostSays>,
     members: string,
-): { asker: HostAsker; asked: string[][]; scanned: string[] } {
+): { asker: SwarmAsker; asked: string[][]; scanned: string[] } {
     const asked: string[][] = [];
     const scanned: string[] = [];
     const answer = (c: SshLoginCheck, command: string) => {
@@ -124,7 +124,7 @@ describe("preflightCluster", () => {
     test("a host presenting another key is refused by name, before any login's answer is used", async () => {
         const a = asker({ m2: { login: "host key" } }, ALL_MEMBERS);
         await expect(preflightCluster("apps", args(), a.asker)).rejects.toThrow(
-            `swarm-ha: m2 (10.9.0.21): the host presents the SSH host key ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIanotherkeyxxxxxxxxxxxxxxxxxxxxxxxx, but ${KEY("m2")} is expected (from the node's ssh.hostKey); if the host was rebuilt, record its new key.`,
+            `swarm-ha: m2 (10.9.0.21): the host presents the SSH host key ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIanotherkeyxxxxxxxxxxxxxxxxxxxxxxxx, but ${KEY("m2")} is expected (from its ssh.hostKey); if the host was rebuilt, record its new key.`,
         );
         expect(a.scanned).toEqual(["10.9.0.21"]);
     });
@@ -186,7 +186,7 @@ describe("preflightSkipped", () => {
         ];
         expect(preflightSkipped(args(unkeyed))).toBe("m2, m3 have no ssh.hostKey");
         const own = [NODES[0], { ...NODES[1], ssh: { ...NODES[1].ssh, privateKey: "OTHER" } }];
-        expect(preflightSkipped(args(own))).toBe("a node has its own ssh.privateKey");
+        expect(preflightSkipped(args(own))).toBe("a host has its own ssh.privateKey");
     });
 });
 
