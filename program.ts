@@ -456,6 +456,8 @@ export async function program(): Promise<Record<string, unknown>> {
             ? { users: [{ name: REGISTRAR_USER, paths: registrarPaths() }] }
             : {}),
         dynamicReconfig: settings.zookeeper.dynamicReconfig,
+        // The program has asked every host once, for every component, before constructing them.
+        checkHosts: false,
         tls: zooKeeperTls(settings),
         ...zooKeeperFirewall(settings),
     };

@@ -96,3 +96,42 @@ export async function askHosts<T>(
         }),
     );
 }
+
+/**
+ * A component's children, registered now, or once its checks of its hosts pass: what its fields
+ * read either way. Refused, its outputs are unknown and `done` (which its `initialize` returns, so
+ * that Pulumi reports the refusal as the run's error, once) rejects with the refusal.
+ */
+export class Children<P, C = unknown> {
+    /** Resolves once every child is registered. */
+    public readonly done: Promise<unknown>;
+    private readonly parts: P | Promise<P>;
+    private readonly settled: P | Promise<P | undefined>;
+
+    /** `build` registers the children, given what the checks found (undefined: not asked). */
+    constructor(checks: Promise<C> | undefined, build: (found?: C) => P) {
+        this.parts = checks ? checks.then(build) : build();
+        this.done = Promise.resolve(this.parts);
+        this.settled =
+            this.parts instanceof Promise ? this.parts.catch(() => undefined) : this.parts;
+    }
+
+    /** An output of the children: its value, secrecy and dependencies, once they exist. */
+    public output<T>(pick: (parts: P) => pulumi.Output<T>): pulumi.Output<T> {
+        const settled = this.settled;
+        if (!(settled instanceof Promise)) return pick(settled);
+        const unknown = pulumi.output(pulumi.unknown) as unknown as pulumi.Output<T>;
+        return pulumi
+            .output(settled.then((p) => (p === undefined ? unknown : pick(p))))
+            .apply((v) => v as T);
+    }
+
+    /** Some of the children, for a `dependsOn` (refused: the refusal). */
+    public resources(pick: (parts: P) => pulumi.Resource[]): pulumi.Input<pulumi.Resource[]> {
+        if (!(this.parts instanceof Promise)) return pick(this.parts);
+        const picked = this.parts.then(pick);
+        // Unused, a refusal here is not one more error: `done` reports it.
+        picked.catch(() => undefined);
+        return picked;
+    }
+}

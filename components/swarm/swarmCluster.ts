@@ -22,6 +22,7 @@ import {
 import { placeScripts, remoteStep } from "../host/remoteStep";
 import { NodeAvailability, SwarmNodeArgs, SwarmRole, sortByName } from "./swarmNode";
 import { preflightCluster, preflightSkipped } from "./swarmPreflight";
+import { Children } from "../host/hostChecks";
 import {
     SshArgs,
     connectionFor,
@@ -585,22 +586,16 @@ export class SwarmCluster extends pulumi.ComponentResource {
         validateSwarmClusterArgs(name, args);
 
         // Asked before any child is registered: a refusal leaves nothing registered.
-        const asked = asksItsHosts(args)
-            ? preflightCluster(name, args).then((found) =>
-                  found ? { ...args, observed: found.observed, firewall: found.firewall } : args,
-              )
-            : undefined;
-        const parts = asked
-            ? asked.then((a) => buildCluster(this, name, a))
-            : buildCluster(this, name, args);
-        this.built = Promise.resolve(parts);
-        // Refused, the cluster's outputs are unknown: the refusal is the run's error once, through
-        // the cluster's registration (`initialize`) and its provider's.
-        const settled = parts instanceof Promise ? parts.catch(() => undefined) : parts;
-        const part = <T>(pick: (p: ClusterParts) => pulumi.Output<T>): pulumi.Output<T> =>
-            settled instanceof Promise
-                ? later(settled.then((p) => (p ? pick(p) : unknownOutput<T>())))
-                : pick(settled);
+        const asked = asksItsHosts(args) ? preflightCluster(name, args) : undefined;
+        const children = new Children(asked, (found) =>
+            buildCluster(
+                this,
+                name,
+                found ? { ...args, observed: found.observed, firewall: found.firewall } : args,
+            ),
+        );
+        this.built = children.done;
+        const part = <T>(pick: (p: ClusterParts) => pulumi.Output<T>) => children.output(pick);
         this.clusterId = part((p) => p.clusterId);
         this.managerJoinToken = pulumi.secret(part((p) => p.managerJoinToken));
         this.workerJoinToken = pulumi.secret(part((p) => p.workerJoinToken));
@@ -637,7 +632,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
                       },
                       {
                           parent: this,
-                          dependsOn: stepsOf(parts),
+                          dependsOn: children.resources((p) => [p.engineReady]),
                       },
                   )
                 : undefined;
@@ -665,21 +660,6 @@ export class SwarmCluster extends pulumi.ComponentResource {
         await Promise.resolve();
         return this.built;
     }
-}
-
-/** An output whose value, secrecy and dependencies come from an output made later. */
-function later<T>(made: Promise<pulumi.Output<T>>): pulumi.Output<T> {
-    return pulumi.output(made).apply((v) => v as T);
-}
-
-/** The cluster's last step, for its Docker provider's dependsOn (refused: its refusal). */
-function stepsOf(parts: ClusterParts | Promise<ClusterParts>): pulumi.Input<pulumi.Resource[]> {
-    return parts instanceof Promise ? parts.then((p) => [p.engineReady]) : [parts.engineReady];
-}
-
-/** An output whose value is not known: what a refused cluster's outputs say. */
-function unknownOutput<T>(): pulumi.Output<T> {
-    return pulumi.output(pulumi.unknown) as unknown as pulumi.Output<T>;
 }
 
 /** Whether the cluster asks its hosts before its resources (see `checkHosts` and `observed`). */

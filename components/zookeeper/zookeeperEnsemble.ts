@@ -9,6 +9,7 @@ import * as command from "@pulumi/command";
 import * as types from "@pulumi/command/types/input";
 import * as random from "@pulumi/random";
 import { probeHostOf } from "../host/probeHost";
+import { Children, ComponentHost, askHosts, unaskedReason } from "../host/hostChecks";
 import { ZooKeeperProbe } from "./zookeeperProbe";
 import {
     renderScript,
@@ -179,6 +180,14 @@ export interface ZooKeeperEnsembleArgs {
      * again before it asks. Default: none.
      */
     repairing?: number[];
+    /**
+     * Ask the servers' hosts before any resource: each host's key and a login with `ssh.privateKey`
+     * (a host presenting another key, or refusing the key, is refused by name). Needs every
+     * server's `ssh.hostKey`, one `ssh.privateKey` for all, and OpenSSH's `ssh` on the machine that
+     * runs Pulumi; without a host key it is skipped. A program that asked them already turns it
+     * off. Default: true.
+     */
+    checkHosts?: boolean;
 }
 
 /**
@@ -780,7 +789,10 @@ export class ZooKeeperEnsemble extends pulumi.ComponentResource {
      * znodes and ACLs. What uses the ensemble depends on these, not on the whole component: the
      * probe and its heal steps after them need not be waited for.
      */
-    public readonly serving: pulumi.Resource[];
+    public readonly serving: pulumi.Input<pulumi.Resource[]>;
+
+    /** The children's registration: after the ensemble's own checks when it asks its hosts. */
+    private readonly built: Promise<unknown>;
 
     constructor(name: string, args: ZooKeeperEnsembleArgs, opts?: pulumi.ComponentResourceOptions) {
         super("swarm-ha:index:ZooKeeperEnsemble", name, {}, opts);
@@ -788,23 +800,34 @@ export class ZooKeeperEnsemble extends pulumi.ComponentResource {
         // At preview too, before any child: TLS's CA and signing run openssl where Pulumi runs.
         if (args.tls?.enabled) throwIfAny(localOpensslProblems(name, args, localOpenssl()));
 
-        const plan = planEnsemble(this, name, args);
-        const secrets = makeSecrets(plan);
-        this.superPassword = secrets.superPassword;
-        this.userPasswords = secrets.userPasswords;
-        this.tlsCa = secrets.tlsCa;
-        const installs = installServers(plan);
-        const prepared = issueCertificates(plan, installs, secrets);
-        const config = serverConfig(plan, installs, configHashOf(plan, secrets));
-        const started = startNewServers(plan, prepared, config, secrets);
-        const configured = rollServers(plan, started, config, secrets);
-        const finished = finishRoll(plan, configured, config, secrets);
-        const reconfigured = reconfigureMembers(plan, finished, config, secrets);
-        const ready = waitServing(plan, reconfigured, config);
-        this.servers = ready.stdout.apply(parseEnsembleReport);
-        const acl = grantUserAcls(plan, ready, config, secrets);
-        this.serving = acl ? [ready, acl] : [ready];
-        healServers(plan, ready);
+        // Each server's host key and a login with the ensemble's key, before any child: a refusal
+        // leaves nothing registered and is the run's error, once (see SwarmCluster's).
+        const hosts = serverHosts(args);
+        const asked =
+            (args.checkHosts ?? true) && !unaskedReason(hosts, args.ssh.privateKey)
+                ? askHosts(
+                      prefix("ZooKeeperEnsemble", name),
+                      hosts,
+                      args.ssh.privateKey,
+                      () => [],
+                      async () => undefined,
+                  )
+                : undefined;
+        const children = new Children(asked, () => buildEnsemble(this, name, args));
+        this.built = children.done;
+        const part = <T>(pick: (p: EnsembleParts) => pulumi.Output<T>) => children.output(pick);
+        this.superPassword = authOn(args)
+            ? pulumi.secret(part((p) => p.secrets.superPassword!))
+            : undefined;
+        this.userPasswords = Object.fromEntries(
+            (args.users ?? []).map((u) => [
+                u.name,
+                pulumi.secret(part((p) => p.secrets.userPasswords[u.name])),
+            ]),
+        );
+        this.tlsCa = args.tls?.enabled ? part((p) => p.secrets.tlsCa!) : undefined;
+        this.servers = part((p) => p.servers);
+        this.serving = children.resources((p) => p.serving);
         this.connectString = connectString(args);
 
         this.registerOutputs({
@@ -815,6 +838,62 @@ export class ZooKeeperEnsemble extends pulumi.ComponentResource {
             tlsCa: this.tlsCa,
         });
     }
+
+    /**
+     * Resolves once every child is registered, so that `dependsOn: [ensemble]` waits for all of
+     * them (see SwarmCluster's).
+     */
+    protected async initialize(): Promise<unknown> {
+        await Promise.resolve();
+        return this.built;
+    }
+}
+
+/** The servers' hosts, once each, as the ensemble's checks ask them. */
+function serverHosts(args: ZooKeeperEnsembleArgs): ComponentHost[] {
+    const byHost = new Map<string, ComponentHost>();
+    for (const s of [...args.servers].sort((a, b) => a.id - b.id)) {
+        if (!byHost.has(s.host)) {
+            byHost.set(s.host, {
+                node: `zookeeper-${s.id}`,
+                host: s.host,
+                ssh: resolveSsh(args.ssh, s.ssh),
+            });
+        }
+    }
+    return [...byHost.values()];
+}
+
+/** What the ensemble's steps give its outputs. */
+interface EnsembleParts {
+    secrets: EnsembleSecrets;
+    servers: pulumi.Output<ZooKeeperServerStatus[]>;
+    serving: pulumi.Resource[];
+}
+
+/** The ensemble's steps, in order: every child. */
+function buildEnsemble(
+    owner: ZooKeeperEnsemble,
+    name: string,
+    args: ZooKeeperEnsembleArgs,
+): EnsembleParts {
+    const plan = planEnsemble(owner, name, args);
+    const secrets = makeSecrets(plan);
+    const installs = installServers(plan);
+    const prepared = issueCertificates(plan, installs, secrets);
+    const config = serverConfig(plan, installs, configHashOf(plan, secrets));
+    const started = startNewServers(plan, prepared, config, secrets);
+    const configured = rollServers(plan, started, config, secrets);
+    const finished = finishRoll(plan, configured, config, secrets);
+    const reconfigured = reconfigureMembers(plan, finished, config, secrets);
+    const ready = waitServing(plan, reconfigured, config);
+    const acl = grantUserAcls(plan, ready, config, secrets);
+    healServers(plan, ready);
+    return {
+        secrets,
+        servers: ready.stdout.apply(parseEnsembleReport),
+        serving: acl ? [ready, acl] : [ready],
+    };
 }
 
 /** What every step of an ensemble reads, worked out once from its arguments. */
