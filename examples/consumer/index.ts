@@ -6,7 +6,9 @@ import { SwarmCluster, SwarmService } from "swarm-ha";
 function consumer(): Record<string, unknown> {
     const config = new pulumi.Config("swarm-ha-consumer");
     const managers = config.requireObject<string[]>("managers");
-    // Each host's key, recorded out of band: SwarmCluster refuses a host it could not verify.
+    // Each host's key, recorded out of band: SwarmCluster refuses a host it could not verify, and
+    // with every key, asks its hosts before any step (keys, logins, quorum, drift to repair). Its
+    // Docker provider reaches a manager with the system's ssh: the key goes in an ssh agent.
     const hostKeys = config.getObject<string[]>("hostKeys") ?? [];
     const cluster = new SwarmCluster("apps", {
         nodes: managers.map((host, i) => ({
