@@ -100,6 +100,13 @@ export interface SwarmClusterArgs {
      * runs Pulumi; without a host key it is skipped. Default: true.
      */
     checkHosts?: boolean;
+    /**
+     * The overlay networks that the services on this cluster encrypt (made by the program, e.g.
+     * docker.Network with `options: { encrypted: "" }`). With any, the hosts are also asked (with
+     * `checkHosts`) whether their kernel can carry IPsec ESP with AES-GCM, and a node whose kernel
+     * cannot is refused by name: such a network would drop all traffic between hosts. Default: none.
+     */
+    encryptedNetworks?: string[];
     /** Swarm management port (advertise and listen). Default: 2377. */
     advertisePort?: number;
     /** VXLAN data path port. Default: Docker's (4789). */
@@ -179,6 +186,9 @@ export function validateSwarmClusterArgs(name: string, args: SwarmClusterArgs): 
     const p = prefix(COMPONENT, name);
     // The name is part of the folder the scripts are placed in on every host.
     const problems: string[] = ruleProblem(`${p}: the name`, rules.clusterName, name);
+    (args.encryptedNetworks ?? []).forEach((n, i) =>
+        problems.push(...ruleProblem(`${p}: encryptedNetworks[${i}]`, rules.name, n)),
+    );
     const nodes = args.nodes ?? [];
     if (nodes.length === 0) {
         throwIfAny([`${p}: nodes is empty; give at least one node with role "manager".`]);

@@ -1,12 +1,13 @@
 // SwarmCluster's own checks before any of its resources, for a program that composes it without
-// asking the hosts itself: each node's host key and a login with the cluster's key, the swarm's
-// members (a change of managers that would lose the quorum is refused) and each node's drift, which
+// asking the hosts itself: each node's host key and a login with the cluster's key, its kernel's
+// IPsec (with encrypted networks), the swarm's members (a change of managers that would lose the quorum is refused) and each node's drift, which
 // the cluster then repairs. The stack's program asks every host once for all its components and
 // passes what it found as `observed`; then the cluster asks nothing.
 import * as pulumi from "@pulumi/pulumi";
 import { SshArgs, resolveSsh } from "../host/ssh";
 import { ComponentHost, HostAsker, OPENSSH, askHosts, unaskedReason } from "../host/hostChecks";
 import { prefix, throwIfAny } from "../host/validation";
+import { IPSEC_COMMAND, ipsecProblems } from "../host/ipsec";
 import { SwarmFirewallArgs } from "../host/firewall";
 import {
     LEADER_WAIT,
@@ -25,6 +26,7 @@ export interface PreflightArgs {
     nodes: SwarmNodeArgs[];
     ssh: SshArgs;
     firewall?: SwarmFirewallArgs;
+    encryptedNetworks?: string[];
 }
 
 /** What the cluster found on its hosts before its resources: its `observed`, and its firewall. */
@@ -73,16 +75,19 @@ export async function preflightCluster(
 ): Promise<SwarmPreflight | undefined> {
     const nodes = sortByName(args.nodes);
     const p = prefix("SwarmCluster", name);
+    const encrypted = args.encryptedNetworks ?? [];
     const found = await askHosts(
         p,
         nodeHosts(args),
         args.ssh.privateKey,
-        () => [NODE_COMMAND],
-        (survey, file, logins) =>
-            observeSwarm(nodes, logins, file, survey.run, {
+        () => [NODE_COMMAND, ...(encrypted.length > 0 ? [IPSEC_COMMAND] : [])],
+        async (survey, file, logins) => {
+            throwIfAny(await ipsecProblems(encrypted, logins, file, survey.run));
+            return observeSwarm(nodes, logins, file, survey.run, {
                 ...asker.wait,
                 onWait: (m) => pulumi.log.info(`${p}: ${m}`),
-            }),
+            });
+        },
         asker,
     );
     if (!found) return undefined;

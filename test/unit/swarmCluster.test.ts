@@ -977,6 +977,11 @@ describe("SwarmCluster validation", () => {
             'SwarmCluster "prod": node "m1" has availability "off"; use "active", "pause" or "drain".',
         ],
         [
+            "an encrypted network's name that a shell would read",
+            args([node("m1", "manager")], { encryptedNetworks: ["backend", "x; reboot"] }),
+            `SwarmCluster "prod": encryptedNetworks[1] is "x; reboot"; use lower-case letters, digits and '-', starting and ending with a letter or digit (63 at most).`,
+        ],
+        [
             "bad label key",
             args([node("m1", "manager", { labels: { "-zone": "a" } })]),
             `SwarmCluster "prod": node "m1" label key is "-zone"; use letters, digits, '.', '_', '/' and '-', starting and ending with a letter or digit (no spaces, '=' or glob characters).`,

@@ -4,6 +4,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { SshLoginCheck, SshLoginResult, sshRun } from "../../components/host/ssh";
 import { NODE_COMMAND } from "../../components/swarm/swarmDrift";
+import { IPSEC_COMMAND } from "../../components/host/ipsec";
 import { MEMBERS_COMMAND } from "../../components/swarm/swarmQuorum";
 import {
     SwarmAsker,
@@ -38,6 +39,7 @@ const args = (nodes = NODES, extra: Partial<PreflightArgs> = {}): PreflightArgs 
 interface HostSays {
     login?: SshLoginResult;
     report?: string;
+    ipsec?: string;
 }
 const IN_SWARM = (id: string) =>
     `engine=active swarm=active node=${id} control=true cluster=C1\ninvocation=i-${id} running=600`;
@@ -56,6 +58,10 @@ function asker(
             return { ok: true, stdout: report, stderr: "" };
         }
         if (command === MEMBERS_COMMAND) return { ok: true, stdout: members, stderr: "" };
+        if (command === IPSEC_COMMAND) {
+            const said = says[c.node]?.ipsec ?? "ipsec=yes";
+            return { ok: true, stdout: said, stderr: "" };
+        }
         return { ok: false, stdout: "", stderr: `not asked: ${command}` };
     };
     const run: typeof sshRun = async (c, _file, _known, command) =>
@@ -161,6 +167,24 @@ describe("preflightCluster", () => {
             a.asker,
         );
         expect(found!.firewall).toEqual({ confirmSeconds: 30, leaving: ["10.9.0.31"] });
+    });
+
+    test("with encrypted networks, a node whose kernel cannot carry IPsec is refused by name, asked in the same login", async () => {
+        const a = asker(
+            { m2: { ipsec: "ipsec=no RTNETLINK answers: Protocol not supported" } },
+            ALL_MEMBERS,
+        );
+        const refused = preflightCluster(
+            "apps",
+            args(NODES, { encryptedNetworks: ["backend"] }),
+            a.asker,
+        );
+        await expect(refused).rejects.toThrow(
+            'swarm-ha: m2 (10.9.0.21): its kernel cannot carry encrypted overlay networks (IPsec ESP with AES-GCM: "RTNETLINK answers: Protocol not supported"), so backend would drop all traffic between hosts; use kernels with ESP and GCM (CONFIG_INET_ESP, CONFIG_CRYPTO_GCM), or drop encrypted from the services.',
+        );
+        expect(a.asked.map((q) => q.slice(4))).toEqual(
+            NODES.map(() => [NODE_COMMAND, IPSEC_COMMAND]),
+        );
     });
 
     test("a key known only later (an output at preview) asks nothing", async () => {
