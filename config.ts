@@ -11,6 +11,7 @@ import {
     NodeAvailability,
     SwarmNodeArgs,
     SwarmRole,
+    SWARM_PORTS,
     ZOOKEEPER_DEFAULTS,
     ZooKeeperServerArgs,
 } from "./components/internal";
@@ -572,9 +573,9 @@ export function portProblems(settings: Omit<StackSettings, "sshPrivateKey">): st
         if (n.ssh?.port !== undefined)
             claim(n.ssh.port, ["tcp"], `${key("nodes")}[${i}].sshPort`, "ssh");
     });
-    claim(2377, ["tcp"], "the swarm's management port");
-    claim(7946, ["tcp", "udp"], "the swarm's gossip port");
-    claim(4789, ["udp"], "the swarm's overlay traffic");
+    claim(SWARM_PORTS.management, ["tcp"], "the swarm's management port");
+    claim(SWARM_PORTS.gossip, ["tcp", "udp"], "the swarm's gossip port");
+    claim(SWARM_PORTS.dataPath, ["udp"], "the swarm's overlay traffic");
     const zk = settings.zookeeper;
     const hosts = new Set(settings.nodes.map((n) => n.host));
     // ZooKeeper's ports are the nodes' only when a server runs on one of them.

@@ -80,6 +80,9 @@ export interface RestrictedPortArgs {
     from?: string[];
 }
 
+/** Docker Swarm's own ports, as Docker uses them unless a swarm is told others. */
+export const SWARM_PORTS = { management: 2377, gossip: 7946, dataPath: 4789 } as const;
+
 /**
  * The firewall step's parameters, the same on every host that gets the rules: `members` (IPv4
  * addresses) and those leaving reach the swarm's ports and ZooKeeper's client port.

@@ -14,6 +14,7 @@ import {
     stepCommandOutput,
 } from "../host/remoteScript";
 import {
+    SWARM_PORTS,
     SwarmFirewallArgs,
     firewallParameters,
     firewallSteps,
@@ -70,6 +71,19 @@ export interface DockerInstallArgs {
     metricsPort?: number;
 }
 
+/**
+ * SwarmCluster's defaults, in one place: the Args' doc comments name them, and validation and the
+ * steps read them.
+ */
+export const SWARM_DEFAULTS = {
+    advertisePort: SWARM_PORTS.management,
+    dataPathPort: SWARM_PORTS.dataPath,
+    /** Seconds for every node to be Ready and every manager Reachable. */
+    readyTimeoutSeconds: 120,
+    /** Seconds for a removed node's tasks to move before it leaves. */
+    drainTimeoutSeconds: 60,
+} as const;
+
 export interface SwarmClusterArgs {
     /** The hosts, managers and workers. At least one manager; an odd number of them. */
     nodes: SwarmNodeArgs[];
@@ -107,9 +121,9 @@ export interface SwarmClusterArgs {
      * cannot is refused by name: such a network would drop all traffic between hosts. Default: none.
      */
     encryptedNetworks?: string[];
-    /** Swarm management port (advertise and listen). Default: 2377. */
+    /** Swarm management port (advertise and listen). Default: SWARM_DEFAULTS.advertisePort (2377). */
     advertisePort?: number;
-    /** VXLAN data path port. Default: Docker's (4789). */
+    /** VXLAN data path port. Default: Docker's, SWARM_DEFAULTS.dataPathPort (4789). */
     dataPathPort?: number;
     /** Address pools for overlay networks, in CIDR form. Default: Docker's (10.0.0.0/8). */
     defaultAddressPool?: string[];
@@ -129,9 +143,15 @@ export interface SwarmClusterArgs {
     taskHistoryLimit?: number;
     /** Accept an even number of managers (no gain in fault tolerance). Default: false. */
     allowEvenManagers?: boolean;
-    /** Seconds to wait for every node to be Ready and every manager Reachable. Default: 120. */
+    /**
+     * Seconds to wait for every node to be Ready and every manager Reachable. Default:
+     * SWARM_DEFAULTS.readyTimeoutSeconds (120).
+     */
     readyTimeoutSeconds?: number;
-    /** Seconds to wait for a removed node's tasks to move before it leaves. Default: 60. */
+    /**
+     * Seconds to wait for a removed node's tasks to move before it leaves. Default:
+     * SWARM_DEFAULTS.drainTimeoutSeconds (60).
+     */
     drainTimeoutSeconds?: number;
     /**
      * Extra `ssh` options for the Docker provider, which connects to a manager with the system's ssh
@@ -252,7 +272,7 @@ export function validateSwarmClusterArgs(name: string, args: SwarmClusterArgs): 
             problems.push(`${p}: ${field} is ${value}; use a port from 1 to 65535.`);
         }
     }
-    const swarmPort = args.advertisePort ?? 2377;
+    const swarmPort = args.advertisePort ?? SWARM_DEFAULTS.advertisePort;
     if (args.dataPathPort !== undefined && args.dataPathPort === swarmPort) {
         problems.push(
             `${p}: dataPathPort ${args.dataPathPort} is also the advertise port; the two need different ports.`,
@@ -809,7 +829,7 @@ function planCluster(owner: SwarmCluster, name: string, args: SwarmClusterArgs):
         owner,
         name,
         args,
-        swarmPort: String(args.advertisePort ?? 2377),
+        swarmPort: String(args.advertisePort ?? SWARM_DEFAULTS.advertisePort),
         nodes,
         managers,
         workers: nodes.filter((n) => n.role === "worker"),
@@ -867,7 +887,7 @@ function prepareHosts(plan: ClusterPlan): PreparedHosts {
             args.firewall,
             plan.nodes.map(plan.addressOf),
             plan.swarmPort,
-            args.dataPathPort ?? 4789,
+            args.dataPathPort ?? SWARM_DEFAULTS.dataPathPort,
         );
     const prepared: PreparedHosts = { hosts: new Map(), firewalls: [] };
     for (const node of plan.nodes) {
@@ -1112,7 +1132,9 @@ function applyNodeSettings(
     nodeIds: Map<string, pulumi.Output<string>>,
 ): command.remote.Command[] {
     const { step } = plan;
-    const drainAttempts = attemptsIn(plan.args.drainTimeoutSeconds ?? 60);
+    const drainAttempts = attemptsIn(
+        plan.args.drainTimeoutSeconds ?? SWARM_DEFAULTS.drainTimeoutSeconds,
+    );
     return plan.nodes.map((node) => {
         const nodeId = nodeIds.get(node.name)!;
         return remoteStep(
@@ -1181,7 +1203,9 @@ function waitReady(
                     ...again,
                     ...plan.step.base,
                     EXPECTED: expected,
-                    ATTEMPTS: attemptsIn(plan.args.readyTimeoutSeconds ?? 120),
+                    ATTEMPTS: attemptsIn(
+                        plan.args.readyTimeoutSeconds ?? SWARM_DEFAULTS.readyTimeoutSeconds,
+                    ),
                     INTERVAL: String(READY_INTERVAL_SECONDS),
                     ...(unreachable.length > 0
                         ? { UNREACHABLE: unreachable.sort().join(" ") }
@@ -1215,7 +1239,9 @@ function restartEnginesForMetrics(
                     ...plan.base(node),
                     ROLE: node.role,
                     METRICS_ADDR: metricsAddressOf(node),
-                    ATTEMPTS: attemptsIn(args.readyTimeoutSeconds ?? 120),
+                    ATTEMPTS: attemptsIn(
+                        args.readyTimeoutSeconds ?? SWARM_DEFAULTS.readyTimeoutSeconds,
+                    ),
                     INTERVAL: String(READY_INTERVAL_SECONDS),
                     AUTOLOCK: String(args.autolock ?? false),
                 }),

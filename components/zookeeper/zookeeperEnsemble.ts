@@ -19,6 +19,7 @@ import {
     stepCommandOutput,
 } from "../host/remoteScript";
 import {
+    SWARM_PORTS,
     SharedFirewallArgs,
     firewallParameters,
     firewallSteps,
@@ -502,8 +503,8 @@ export function zooKeeperFirewallParameters(args: ZooKeeperEnsembleArgs): Record
             },
         },
         [...servers, ...firewall.members],
-        "2377",
-        4789,
+        String(SWARM_PORTS.management),
+        SWARM_PORTS.dataPath,
     );
 }
 
