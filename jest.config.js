@@ -12,7 +12,8 @@ module.exports = {
         {
             ...common,
             displayName: "unit",
-            testMatch: ["<rootDir>/test/unit/**/*.test.ts"],
+            // Each component's tests beside it; the program's and the package's in test/unit.
+            testMatch: ["<rootDir>/components/**/*.test.ts", "<rootDir>/test/unit/**/*.test.ts"],
             // examples/consumer imports the package by name: resolve it to what package.json exports,
             // the built JavaScript (npm run build), as a program that installed it would.
             moduleNameMapper: {

@@ -56,7 +56,9 @@ test("npm pack of a fresh clone installs into an empty project and builds there"
             "components/monitoring/dashboards/swarm.json",
         ]),
     );
-    // The library alone: not the stack's program, its tests or the Go images' sources.
+    // The library alone: not the stack's program, the tests (the components' beside them
+    // included) or the Go images' sources.
+    expect(files.filter((f) => /\.test\./.test(f))).toEqual([]);
     expect(
         files
             .filter(

@@ -4,7 +4,7 @@ import { execFile, spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { scriptText } from "../../components/host/remoteScript";
+import { scriptText } from "./remoteScript";
 
 let dir: string;
 let bin: string;

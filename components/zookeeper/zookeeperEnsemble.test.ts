@@ -6,7 +6,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { Recorder, RecordedResource, SECRET_KEY, resolve, settle } from "./recorder";
+import { Recorder, RecordedResource, SECRET_KEY, resolve, settle } from "../../test/unit/recorder";
 
 // What the CA command prints (a key, then the certificate), shortened.
 const CA_CERT = "-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n";
@@ -57,9 +57,9 @@ import {
     saltedSha,
     superDigest,
     validateZooKeeperArgs,
-} from "../../components/internal";
-import { ProbeHost } from "../../components/host/probeHost";
-import { renderScript, scriptsDir, stepCommand } from "../../components/host/remoteScript";
+} from "../internal";
+import { ProbeHost } from "../host/probeHost";
+import { renderScript, scriptsDir, stepCommand } from "../host/remoteScript";
 
 const REMOTE = "command:remote:Command";
 const PROBE = "pulumi-nodejs:dynamic/swarm-ha:ZooKeeperProbe";

@@ -18,7 +18,7 @@ import {
     sharingConnections,
     sshKeyscan,
     sshLogin,
-} from "../../components/internal";
+} from "../internal";
 
 const GOOD = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGoodKeyForTests";
 const OTHER = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOtherKeyForTests";

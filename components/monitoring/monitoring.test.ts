@@ -2,7 +2,7 @@
 // configs and the Alertmanager secret; the read-only Docker API instead of the engine's socket, its
 // own or a given DockerReadProxy), the Prometheus configuration and alert rules it renders,
 // SwarmService's `metrics` labels, the stack's `monitoring` setting and every validation message.
-import { Recorder, RecordedResource, resolve, settle } from "./recorder";
+import { Recorder, RecordedResource, resolve, settle } from "../../test/unit/recorder";
 
 const recorder = new Recorder();
 recorder.install();
@@ -25,7 +25,7 @@ import {
     prometheusConfig,
     serviceLabels,
     validateSwarmMonitoringArgs,
-} from "../../components/internal";
+} from "../internal";
 import { parseMonitoring } from "../../config";
 
 const provider = new docker.Provider("cluster-provider", { host: "ssh://root@10.0.0.1:22" });

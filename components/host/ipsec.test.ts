@@ -1,5 +1,5 @@
 // The check that every node's kernel can carry encrypted overlay networks, before one is made.
-import { IPSEC_COMMAND, ipsecProblems } from "../../components/host/ipsec";
+import { IPSEC_COMMAND, ipsecProblems } from "./ipsec";
 
 const HOSTS = [
     { node: "m1", host: "10.0.0.11", port: 22, user: "root" },

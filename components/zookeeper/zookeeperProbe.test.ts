@@ -14,8 +14,8 @@ import {
     srvrMode,
     surveyFrom,
     zooKeeperProbeProvider as provider,
-} from "../../components/zookeeper/zookeeperProbe";
-import { renderScript } from "../../components/host/remoteScript";
+} from "./zookeeperProbe";
+import { renderScript } from "../host/remoteScript";
 
 let server: net.Server;
 let port = 0;

@@ -1,7 +1,7 @@
 // Unit tests of DockerReadProxy: its one Swarm service (global on the managers, the engine's
 // socket and the socket volume, no port, no network), the mount it hands consumers, its
 // validation, and that the paths it documents are the ones the Go proxy answers.
-import { Recorder, RecordedResource, resolve, settle } from "./recorder";
+import { Recorder, RecordedResource, resolve, settle } from "../../test/unit/recorder";
 
 const recorder = new Recorder();
 recorder.install();
@@ -15,7 +15,7 @@ import {
     DockerReadProxy,
     DockerReadProxyArgs,
     validateDockerReadProxyArgs,
-} from "../../components/internal";
+} from "../internal";
 
 const provider = new docker.Provider("cluster-provider", { host: "ssh://root@10.0.0.1:22" });
 

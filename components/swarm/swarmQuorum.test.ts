@@ -1,11 +1,6 @@
 // Unit tests of the quorum-aware plan: the swarm's members as a manager reports them, and which
 // changes of managers are refused before anything changes, with the numbers.
-import {
-    SwarmMember,
-    SwarmNodeArgs,
-    parseMembers,
-    quorumProblems,
-} from "../../components/internal";
+import { SwarmMember, SwarmNodeArgs, parseMembers, quorumProblems } from "../internal";
 
 const m = (n: number, reachable = true): SwarmMember => ({
     id: `idm${n}`,

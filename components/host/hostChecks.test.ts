@@ -2,27 +2,21 @@
 // the refusals and their messages, when nothing is asked, the children registered after the
 // checks; and ZooKeeperEnsemble running them itself, registering nothing when refused.
 import * as pulumi from "@pulumi/pulumi";
-import { Recorder, SECRET_KEY, resolve, settle, stepStdout } from "./recorder";
+import { Recorder, SECRET_KEY, resolve, settle, stepStdout } from "../../test/unit/recorder";
 
 const recorder = new Recorder(stepStdout);
 recorder.install();
 
 // ZooKeeperEnsemble's call of askHosts, watched; the function itself stays the real one.
-jest.mock("../../components/host/hostChecks", () => {
-    const actual = jest.requireActual("../../components/host/hostChecks");
+jest.mock("./hostChecks", () => {
+    const actual = jest.requireActual("./hostChecks");
     return { ...actual, askHosts: jest.fn(actual.askHosts) };
 });
 
-import {
-    Children,
-    ComponentHost,
-    HostAsker,
-    askHosts,
-    unaskedReason,
-} from "../../components/host/hostChecks";
-import { SshLoginResult, resolveSsh, sshRun } from "../../components/host/ssh";
-import { ValidationError } from "../../components/host/validation";
-import { ZooKeeperEnsemble, ZooKeeperEnsembleArgs } from "../../components/internal";
+import { Children, ComponentHost, HostAsker, askHosts, unaskedReason } from "./hostChecks";
+import { SshLoginResult, resolveSsh, sshRun } from "./ssh";
+import { ValidationError } from "./validation";
+import { ZooKeeperEnsemble, ZooKeeperEnsembleArgs } from "../internal";
 
 const KEY = (n: number) =>
     `ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIhostkey${n}xxxxxxxxxxxxxxxxxxxxxxxxx`;

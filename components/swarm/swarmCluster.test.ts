@@ -16,7 +16,7 @@ import {
     resolve,
     settle,
     stepStdout,
-} from "./recorder";
+} from "../../test/unit/recorder";
 
 const recorder = new Recorder(stepStdout);
 recorder.install();
@@ -29,9 +29,9 @@ import {
     validateSwarmClusterArgs,
     MANAGER_RELAY,
     SEEN_DOWN,
-} from "../../components/internal";
-import { scriptBundle, scriptText, scriptsDir } from "../../components/host/remoteScript";
-import { ProbeHost } from "../../components/host/probeHost";
+} from "../internal";
+import { scriptBundle, scriptText, scriptsDir } from "../host/remoteScript";
+import { ProbeHost } from "../host/probeHost";
 
 const REMOTE = "command:remote:Command";
 const PROBE = "pulumi-nodejs:dynamic/swarm-ha:SwarmProbe";

@@ -2,7 +2,7 @@
 // read-only Docker API instead of the engine's socket, its settings and the super password as a
 // Docker secret), its own or a given DockerReadProxy, SwarmService's `register` labels, the
 // validators, and reading Curator's ServiceInstance JSON.
-import { Recorder, RecordedResource, resolve, settle } from "./recorder";
+import { Recorder, RecordedResource, resolve, settle } from "../../test/unit/recorder";
 
 const recorder = new Recorder();
 recorder.install();
@@ -23,7 +23,7 @@ import {
     serviceLabels,
     validateServiceRegistryArgs,
     validateSwarmServiceArgs,
-} from "../../components/internal";
+} from "../internal";
 
 const provider = new docker.Provider("cluster-provider", { host: "ssh://root@10.0.0.1:22" });
 const CONNECT = "172.30.213.11:2181,172.30.213.12:2181,172.30.213.13:2181";

@@ -3,7 +3,7 @@
 // globbing off, and every ssh destination follows `--`.
 import * as fs from "fs";
 import * as path from "path";
-import { scriptNames, scriptText } from "../../components/host/remoteScript";
+import { scriptNames, scriptText } from "./remoteScript";
 
 const root = path.join(__dirname, "..", "..");
 

@@ -16,20 +16,20 @@ import {
     SEEN_DOWN,
     SEEN_DOWN_AFTER_SECONDS,
     swarmDrift,
-} from "../../components/internal";
+} from "../internal";
 import {
     SwarmProbeInputs,
     SwarmProbeState,
     nextProbeState,
     swarmProbeProvider,
-} from "../../components/swarm/swarmProbe";
+} from "./swarmProbe";
 
 const swarmProbeDiff = async (
     olds: Partial<SwarmProbeState>,
     news: SwarmProbeState,
 ): Promise<boolean | undefined> =>
     (await swarmProbeProvider.diff!("swarm", olds as SwarmProbeState, news)).changes;
-import { MEMBERS_COMMAND } from "../../components/swarm/swarmQuorum";
+import { MEMBERS_COMMAND } from "./swarmQuorum";
 
 const NODES: SwarmNodeArgs[] = [
     { name: "m1", host: "10.0.0.11", role: "manager", labels: { zone: "a" } },

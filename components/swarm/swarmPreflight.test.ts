@@ -2,18 +2,18 @@
 // answers each host's login and questions as a test sets: the refusals with their messages, the
 // drift it hands the cluster, the firewall's leaving nodes, and when it asks nothing.
 import * as pulumi from "@pulumi/pulumi";
-import { SshLoginCheck, SshLoginResult, sshRun } from "../../components/host/ssh";
-import { NODE_COMMAND } from "../../components/swarm/swarmDrift";
-import { IPSEC_COMMAND } from "../../components/host/ipsec";
-import { MEMBERS_COMMAND } from "../../components/swarm/swarmQuorum";
+import { SshLoginCheck, SshLoginResult, sshRun } from "../host/ssh";
+import { NODE_COMMAND } from "./swarmDrift";
+import { IPSEC_COMMAND } from "../host/ipsec";
+import { MEMBERS_COMMAND } from "./swarmQuorum";
 import {
     SwarmAsker,
     PreflightArgs,
     preflightCluster,
     preflightSkipped,
     withLeaving,
-} from "../../components/swarm/swarmPreflight";
-import { SwarmNodeArgs } from "../../components/swarm/swarmNode";
+} from "./swarmPreflight";
+import { SwarmNodeArgs } from "./swarmNode";
 
 const KEY = (n: string) =>
     `ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIhostkey${n}xxxxxxxxxxxxxxxxxxxxxxx`;

@@ -5,10 +5,10 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { renderScript, scriptText } from "../../components/host/remoteScript";
-import { rules } from "../../components/host/grammar";
-import { propertyLine, renderZooCfg } from "../../components/zookeeper/zookeeperEnsemble";
-import { dockerSshOptions, labelLines } from "../../components/swarm/swarmCluster";
+import { renderScript, scriptText } from "./remoteScript";
+import { rules } from "./grammar";
+import { propertyLine, renderZooCfg } from "../zookeeper/zookeeperEnsemble";
+import { dockerSshOptions, labelLines } from "../swarm/swarmCluster";
 
 /** A value that runs a command wherever a shell parses it, and globs wherever one expands it. */
 function nasty(marker: string): string {

@@ -8,13 +8,13 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { Recorder, resolve, settle, stepStdout } from "./recorder";
+import { Recorder, resolve, settle, stepStdout } from "../../test/unit/recorder";
 
 const recorder = new Recorder(stepStdout);
 recorder.install();
 
-import { SwarmCluster, ZooKeeperEnsemble, labelLines } from "../../components/internal";
-import { rules } from "../../components/host/grammar";
+import { SwarmCluster, ZooKeeperEnsemble, labelLines } from "../internal";
+import { rules } from "./grammar";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "step-params-"));
 const marker = path.join(dir, "ran");

@@ -6,7 +6,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { Recorder, RecordedResource, resolve, settle } from "./recorder";
+import { Recorder, RecordedResource, resolve, settle } from "../../test/unit/recorder";
 
 const recorder = new Recorder();
 recorder.install();
@@ -22,7 +22,7 @@ import {
     tasksCommand,
     CONVERGENCE_POLL_SECONDS,
     durationSeconds,
-} from "../../components/internal";
+} from "../internal";
 
 const provider = new docker.Provider("cluster-provider", { host: "ssh://root@10.0.0.1:22" });
 
