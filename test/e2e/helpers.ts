@@ -95,7 +95,8 @@ export async function freshStack(stack: Stack): Promise<void> {
 
 /**
  * Kills the engine of a stack's running `pulumi up` as a crash would: the CLI of the Automation API
- * and its children (the plugins), with SIGKILL. Returns how many CLI processes it killed.
+ * and every process under it (the plugins and theirs), with SIGKILL. Returns how many CLI processes
+ * it killed.
  */
 export function killEngine(stack: string): number {
     let pids: string[] = [];
@@ -109,11 +110,31 @@ export function killEngine(stack: string): number {
     } catch {
         return 0; // none running
     }
-    for (const pid of pids) {
-        execFileSync("pkill", ["-KILL", "-P", pid], { stdio: "ignore" });
-        process.kill(Number(pid), "SIGKILL");
+    // The CLI and every process under it: the plugins, and what they started (the dynamic
+    // provider's Node.js), which would otherwise live on as orphans.
+    const tree = pids.flatMap((pid) => [pid, ...descendants(pid)]);
+    for (const pid of tree) {
+        try {
+            process.kill(Number(pid), "SIGKILL");
+        } catch {
+            // gone already
+        }
     }
     return pids.length;
+}
+
+/** The processes under `pid`, children first found, collected before any is killed. */
+function descendants(pid: string): string[] {
+    let children: string[] = [];
+    try {
+        children = execFileSync("pgrep", ["-P", pid], { encoding: "utf8" })
+            .trim()
+            .split("\n")
+            .filter(Boolean);
+    } catch {
+        return []; // none
+    }
+    return children.flatMap((c) => [c, ...descendants(c)]);
 }
 
 /** The operations the engine performed (or planned), by resource name: { create: [...], ... }. */
