@@ -92,6 +92,27 @@ describe("askHosts", () => {
         );
     });
 
+    test("a host key given as an output is checked once known: a second line in it is refused by name", async () => {
+        const a = asker();
+        const smuggled = pulumi.output(
+            `${KEY(1)}\n* ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIanyhostxxxxxxxxxxxxxxxxxxxxxx`,
+        );
+        const keyed = { ...host(1), ssh: { ...host(1).ssh, hostKey: smuggled } };
+        await expect(
+            askHosts(
+                "T",
+                [keyed, host(2)],
+                PRIVATE,
+                () => [],
+                async () => "used",
+                a,
+            ),
+        ).rejects.toThrow(
+            'T: zookeeper-1 (10.3.0.1) ssh.hostKey is "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIhostkey1xxxxxxxxxxxxxx... (142 characters); use the host\'s public key as "TYPE BASE64" (ssh-ed25519, ssh-rsa, ecdsa-sha2-nistp256, ecdsa-sha2-nistp384, ecdsa-sha2-nistp521, sk-ssh-ed25519@openssh.com, sk-ecdsa-sha2-nistp256@openssh.com), as ssh-keyscan prints it.',
+        );
+        expect(a.asked).toEqual([]);
+    });
+
     test("a key known only later asks nothing", async () => {
         const a = asker();
         const later = pulumi.output(pulumi.unknown) as unknown as pulumi.Output<string>;
@@ -165,8 +186,17 @@ describe("ZooKeeperEnsemble asks its servers' hosts", () => {
         recorder.resources.filter((r) => r.name.startsWith(name)).map((r) => `${r.type} ${r.name}`);
 
     test("with every host key: each host once, before its steps, which follow when it passes", async () => {
-        watched.mockResolvedValueOnce(undefined);
+        let pass: (v: undefined) => void = () => undefined;
+        watched.mockReturnValueOnce(new Promise((resolve) => (pass = resolve)));
         const zk = new ZooKeeperEnsemble("zka", args());
+        const registration = (zk as unknown as { getData(): Promise<unknown> }).getData();
+        let waited = false;
+        void registration.then(() => (waited = true));
+        await settle();
+        // Asked, not answered: no step yet, and what depends on the ensemble still waits.
+        expect(registered("zka-")).toEqual([]);
+        expect(waited).toBe(false);
+        pass(undefined);
         const [at, hosts] = watched.mock.calls.at(-1)!;
         expect(at).toBe('ZooKeeperEnsemble "zka"');
         expect(hosts.map((h) => [h.node, h.host, h.ssh.hostKey])).toEqual(
@@ -177,6 +207,8 @@ describe("ZooKeeperEnsemble asks its servers' hosts", () => {
             [1, 2, 3].map((i) => `command:remote:Command zka-install-${i}`),
         );
         expect(await resolve(zk.servers)).toHaveLength(3);
+        await registration;
+        expect(waited).toBe(true);
     });
 
     test("refused: nothing of it registered but itself, the refusal its registration's error", async () => {

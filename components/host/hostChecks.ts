@@ -17,6 +17,7 @@ import {
     withKeyText,
 } from "./ssh";
 import { throwIfAny } from "./validation";
+import { ruleProblem, rules } from "./grammar";
 
 /** How the hosts are asked: OpenSSH, or a test's stand-in. */
 export interface HostAsker {
@@ -73,6 +74,12 @@ export async function askHosts<T>(
         pulumi.log.info(`${at}: the hosts were not asked before the run: a key is not known yet.`);
         return undefined;
     }
+    // A key that was an output is checked here, where it is known: it becomes a known_hosts line.
+    throwIfAny(
+        hosts.flatMap((h, i) =>
+            ruleProblem(`${at}: ${h.node} (${h.host}) ssh.hostKey`, rules.hostKey, hostKeys[i]!),
+        ),
+    );
     const logins: SshLoginCheck[] = hosts.map((h, i) => ({
         node: h.node,
         host: h.host,

@@ -204,7 +204,7 @@ export type SshLogin = (
  * key file: one OpenSSH master connection per host, user and port, that every later check of the
  * scope with the same key runs over, instead of a handshake each.
  */
-let shared: { dir: string; keys: Map<string, string> } | undefined;
+let shared: { dir: string; keys: Map<string, string>; users: number } | undefined;
 
 /**
  * Runs `use` with the checks' SSH connections shared: the first command on a host opens a master
@@ -212,18 +212,22 @@ let shared: { dir: string; keys: Map<string, string> } | undefined;
  * user, port and key reuse it. The masters are closed and their folder removed at the end.
  */
 export async function sharingConnections<T>(use: () => Promise<T>): Promise<T> {
-    if (shared) return use();
-    const scope = {
+    // One scope for every user at once (a scope in a scope, or two components asking their hosts
+    // side by side): the last to leave closes the connections, none closes another's.
+    const scope = (shared ??= {
         dir: fs.mkdtempSync(path.join(os.tmpdir(), "swarm-ha-mux-")),
         keys: new Map<string, string>(),
-    };
-    shared = scope;
+        users: 0,
+    });
+    scope.users++;
     try {
         return await use();
     } finally {
-        shared = undefined;
-        await closeMasters([...scope.keys.values()]);
-        fs.rmSync(scope.dir, { recursive: true, force: true });
+        if (--scope.users === 0) {
+            shared = undefined;
+            await closeMasters([...scope.keys.values()]);
+            fs.rmSync(scope.dir, { recursive: true, force: true });
+        }
     }
 }
 

@@ -38,6 +38,7 @@ test("every step's parameters arrive as the values given, and nothing in them ru
             { name: "w1", host: "10.1.0.21", role: "worker", labels },
         ],
         ssh: { privateKey: "k", acceptAnyHostKey: true },
+        checkHosts: false,
         docker: { metricsPort: 9323 },
         certExpiry: "2160h",
         dockerProvider: false,
@@ -45,6 +46,7 @@ test("every step's parameters arrive as the values given, and nothing in them ru
     const zk = new ZooKeeperEnsemble("zk", {
         servers: [{ id: 1, host: "ZK1.Example.internal" }],
         ssh: { privateKey: "k", acceptAnyHostKey: true },
+        checkHosts: false,
         jvmFlags: "-XX:+UseG1GC -Dzookeeper.x=%s",
     });
     await resolve(cluster.nodeStatus);

@@ -55,8 +55,10 @@ function cluster(managers: number, workers: number): SwarmNodeArgs[] {
 function args(nodes: SwarmNodeArgs[], extra: Partial<SwarmClusterArgs> = {}): SwarmClusterArgs {
     return {
         nodes,
-        // Keys are checked by the tests that say so; the rest connect unchecked, as allowed.
+        // Keys are checked by the tests that say so; the rest connect unchecked, as allowed, and
+        // no host is asked before the run (swarmPreflight.test.ts asks a stand-in).
         ssh: { privateKey: pulumi.secret(SECRET_KEY), acceptAnyHostKey: true },
+        checkHosts: false,
         dockerProvider: true,
         ...extra,
     };
@@ -979,7 +981,7 @@ describe("SwarmCluster validation", () => {
         [
             "an encrypted network's name that a shell would read",
             args([node("m1", "manager")], { encryptedNetworks: ["backend", "x; reboot"] }),
-            `SwarmCluster "prod": encryptedNetworks[1] is "x; reboot"; use lower-case letters, digits and '-', starting and ending with a letter or digit (63 at most).`,
+            `SwarmCluster "prod": encryptedNetworks[1] is "x; reboot"; use letters, digits, '_', '.' and '-', starting and ending with a letter or digit (63 at most).`,
         ],
         [
             "bad label key",
@@ -1167,5 +1169,23 @@ describe("the Docker provider's relay to the first manager that answers", () => 
             out: "",
             err: `swarm-ha: no manager answers on port ${port}: 127.0.0.2\n`,
         });
+    });
+});
+
+describe("asking the hosts before the run", () => {
+    test("a cluster that would ask its hosts but cannot says why: a node without a key", async () => {
+        const info = jest.spyOn(pulumi.log, "info").mockImplementation(async () => undefined);
+        try {
+            await build("noted", args(cluster(3, 0), { checkHosts: undefined }));
+            expect(info.mock.calls.map((c) => c[0])).toContain(
+                'SwarmCluster "noted": the hosts are not asked before the run (m1, m2, m3 have no ssh.hostKey): no quorum, drift or login check.',
+            );
+            // Given what the program found, or told not to, it says nothing.
+            info.mockClear();
+            await build("quiet", args(cluster(3, 0)));
+            expect(info.mock.calls.map((c) => c[0])).toEqual([]);
+        } finally {
+            info.mockRestore();
+        }
     });
 });

@@ -207,7 +207,7 @@ export function validateSwarmClusterArgs(name: string, args: SwarmClusterArgs): 
     // The name is part of the folder the scripts are placed in on every host.
     const problems: string[] = ruleProblem(`${p}: the name`, rules.clusterName, name);
     (args.encryptedNetworks ?? []).forEach((n, i) =>
-        problems.push(...ruleProblem(`${p}: encryptedNetworks[${i}]`, rules.name, n)),
+        problems.push(...ruleProblem(`${p}: encryptedNetworks[${i}]`, rules.dockerName, n)),
     );
     const nodes = args.nodes ?? [];
     if (nodes.length === 0) {
@@ -616,7 +616,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
         validateSwarmClusterArgs(name, args);
 
         // Asked before any child is registered: a refusal leaves nothing registered.
-        const asked = asksItsHosts(args) ? preflightCluster(name, args) : undefined;
+        const asked = asksItsHosts(name, args, this) ? preflightCluster(name, args) : undefined;
         const children = new Children(asked, (found) =>
             buildCluster(
                 this,
@@ -692,9 +692,20 @@ export class SwarmCluster extends pulumi.ComponentResource {
     }
 }
 
-/** Whether the cluster asks its hosts before its resources (see `checkHosts` and `observed`). */
-function asksItsHosts(args: SwarmClusterArgs): boolean {
-    return args.observed === undefined && (args.checkHosts ?? true) && !preflightSkipped(args);
+/**
+ * Whether the cluster asks its hosts before its resources (see `checkHosts` and `observed`); when
+ * it would but cannot, a note says why.
+ */
+function asksItsHosts(name: string, args: SwarmClusterArgs, owner: pulumi.Resource): boolean {
+    if (args.observed !== undefined || args.checkHosts === false) return false;
+    const skipped = preflightSkipped(args);
+    if (skipped) {
+        pulumi.log.info(
+            `${prefix(COMPONENT, name)}: the hosts are not asked before the run (${skipped}): no quorum, drift or login check.`,
+            owner,
+        );
+    }
+    return !skipped;
 }
 
 /** What the cluster's steps give its outputs and its Docker provider. */

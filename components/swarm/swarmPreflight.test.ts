@@ -187,6 +187,22 @@ describe("preflightCluster", () => {
         );
     });
 
+    test("no host answering (no ssh here, or all down): nothing taken from it, said once", async () => {
+        const silent = Object.fromEntries(
+            NODES.map((n) => [n.name, { login: "unknown" as const }]),
+        );
+        const a = asker(silent, ALL_MEMBERS);
+        const warn = jest.spyOn(pulumi.log, "warn").mockImplementation(async () => undefined);
+        try {
+            expect(await preflightCluster("apps", args(), a.asker)).toBeUndefined();
+            expect(warn.mock.calls.map((c) => c[0])).toEqual([
+                'SwarmCluster "apps": no host answered over SSH before the run (10.9.0.11, 10.9.0.21, 10.9.0.31), so the quorum and drift were not checked; the steps dial each host themselves.',
+            ]);
+        } finally {
+            warn.mockRestore();
+        }
+    });
+
     test("a key known only later (an output at preview) asks nothing", async () => {
         const a = asker({}, ALL_MEMBERS);
         const later = pulumi.output(pulumi.unknown) as unknown as pulumi.Output<string>;

@@ -1,8 +1,9 @@
 // SwarmCluster's own checks before any of its resources, for a program that composes it without
 // asking the hosts itself: each node's host key and a login with the cluster's key, its kernel's
-// IPsec (with encrypted networks), the swarm's members (a change of managers that would lose the quorum is refused) and each node's drift, which
-// the cluster then repairs. The stack's program asks every host once for all its components and
-// passes what it found as `observed`; then the cluster asks nothing.
+// IPsec (with encrypted networks), the swarm's members (a change of managers that would lose the
+// quorum is refused) and each node's drift, which the cluster then repairs. The stack's program
+// asks every host once for all its components and passes what it found as `observed`; then the
+// cluster asks nothing.
 import * as pulumi from "@pulumi/pulumi";
 import { SshArgs, resolveSsh } from "../host/ssh";
 import { ComponentHost, HostAsker, OPENSSH, askHosts, unaskedReason } from "../host/hostChecks";
@@ -91,6 +92,13 @@ export async function preflightCluster(
         asker,
     );
     if (!found) return undefined;
+    if (found.observation.unreachable.length === nodes.length) {
+        // No ssh here, or every host down: nothing was learnt, so nothing is taken from it.
+        pulumi.log.warn(
+            `${p}: no host answered over SSH before the run (${nodes.map((n) => n.host).join(", ")}), so the quorum and drift were not checked; the steps dial each host themselves.`,
+        );
+        return undefined;
+    }
     if (found.members) throwIfAny(quorumProblems(name, found.members, nodes));
     if (found.leaderless.length > 0) {
         pulumi.log.warn(

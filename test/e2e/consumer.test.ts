@@ -80,6 +80,17 @@ function stored(): string[] {
 const placed = (host: string) =>
     onHost(host, "if [ -e /var/lib/swarm-ha ]; then echo placed; else echo nothing; fi");
 
+/** Asks `read` every 2 s until it says `expected`, for 60 s at most; fails with what it said last. */
+function waitFor(what: string, read: () => string, expected: string): void {
+    let last = "";
+    for (let i = 0; i < 30; i++) {
+        last = read();
+        if (last === expected) return;
+        execFileSync("sleep", ["2"]);
+    }
+    throw new Error(`waited 60 s for ${what}; last seen: ${last}`);
+}
+
 /** Stops a host's engine as a crash would, the lab's image loader with it (it would start it). */
 const stopEngine = (host: string) =>
     onHost(host, "systemctl stop lab-images.path && systemctl stop docker.service docker.socket");
@@ -212,6 +223,16 @@ test("removing two managers while the third is down is refused with the numbers,
     const [m1, , m3] = managers();
     stopEngine("lab-m3");
     try {
+        // The managers see m3 unreachable after their heartbeats time out: the refusal is about that.
+        waitFor(
+            "lab-m3 unreachable",
+            () =>
+                onHost(
+                    "lab-m1",
+                    "docker node inspect lab-m3 --format '{{.ManagerStatus.Reachability}}'",
+                ),
+            "unreachable",
+        );
         configure([m1]);
         const preview = pulumi(["preview"]);
         expect(preview.status).not.toBe(0);
