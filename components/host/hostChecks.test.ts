@@ -123,6 +123,12 @@ describe("askHosts", () => {
     });
 });
 
+test("a refusal's stack is its message: Pulumi prints a refusal that comes after the program returned by its stack", () => {
+    const refusal = new ValidationError("swarm-ha: m1 (10.0.0.1): refused");
+    expect(refusal.stack).toBe("swarm-ha: m1 (10.0.0.1): refused");
+    expect(pulumi.RunError.isInstance(refusal)).toBe(true);
+});
+
 describe("unaskedReason", () => {
     test("every host's key and one private key: asked; else why not", () => {
         expect(unaskedReason([host(1), host(2)], PRIVATE)).toBeUndefined();

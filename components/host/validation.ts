@@ -10,6 +10,10 @@ export class ValidationError extends pulumi.RunError {
     constructor(message: string) {
         super(message);
         this.name = "ValidationError";
+        // Its stack is its message: a refusal that comes after the program returned (a component's
+        // own checks of its hosts) is printed by Pulumi as its stack, where a RunError's should be
+        // the message alone.
+        this.stack = message;
     }
 }
 
