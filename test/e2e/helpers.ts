@@ -124,7 +124,7 @@ export function killEngine(stack: string): number {
 }
 
 /** The processes under `pid`, children first found, collected before any is killed. */
-function descendants(pid: string): string[] {
+export function descendants(pid: string): string[] {
     let children: string[] = [];
     try {
         children = execFileSync("pgrep", ["-P", pid], { encoding: "utf8" })
