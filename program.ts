@@ -36,12 +36,9 @@ import {
     managing,
     observeSwarm,
     quorumProblems,
-    hostKeyProblems,
     HostKeyScanner,
     sshKeyscan,
     SshOverrides,
-    refusedLogins,
-    surveyHosts,
     NODE_COMMAND,
     IPSEC_COMMAND,
     sharingConnections,
@@ -55,7 +52,8 @@ import {
 } from "./components/internal";
 import { TrustedHostKey } from "./components/host/trustedHostKey";
 import { ProbeHost } from "./components/host/probeHost";
-import { SURVEY_TIMEOUT_MS, runOnAll, withKeyText } from "./components/host/ssh";
+import { runOnAll, withKeyText } from "./components/host/ssh";
+import { loginAndAsk } from "./components/host/hostChecks";
 import {
     ENSEMBLE_ADDRESSES_COMMAND,
     leavingServers,
@@ -539,27 +537,15 @@ export async function program(): Promise<Record<string, unknown>> {
             const servers = new Set(
                 settings.firewall && settings.zookeeper ? zooKeeperLogins(checked).map(hostId) : [],
             );
+            // Then a host presenting another key than its recorded one is refused, naming both,
+            // and a host refusing the stack's key, naming the user and the key.
             const survey = await phase("logins, each asking its host the checks' questions", () =>
-                surveyHosts(
-                    logins,
-                    file,
-                    (c) => [
-                        ...(nodes.has(hostId(c)) ? [NODE_COMMAND] : []),
-                        ...(nodes.has(hostId(c)) && encrypted.length > 0 ? [IPSEC_COMMAND] : []),
-                        ...(servers.has(hostId(c)) ? [ENSEMBLE_ADDRESSES_COMMAND] : []),
-                    ],
-                    SURVEY_TIMEOUT_MS,
-                ),
+                loginAndAsk(logins, file, (c) => [
+                    ...(nodes.has(hostId(c)) ? [NODE_COMMAND] : []),
+                    ...(nodes.has(hostId(c)) && encrypted.length > 0 ? [IPSEC_COMMAND] : []),
+                    ...(servers.has(hostId(c)) ? [ENSEMBLE_ADDRESSES_COMMAND] : []),
+                ]),
             );
-            const otherKey = new Set(
-                logins.filter((_, i) => survey.results[i] === "host key").map((c) => hostId(c)),
-            );
-            throwIfAny(
-                await phase("host keys", () =>
-                    hostKeyProblems(hostKeyChecks(checked).filter((c) => otherKey.has(hostId(c)))),
-                ),
-            );
-            throwIfAny(await refusedLogins(logins, survey.results, file));
             const { observation, members, leaderless } = await phase("the swarm's members", () =>
                 observeSwarm(checked.nodes, nodeLogins(checked), file, survey.run, {
                     ...LEADER_WAIT,

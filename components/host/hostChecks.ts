@@ -54,6 +54,36 @@ export function unaskedReason(
 }
 
 /**
+ * Logs in to every host of `logins` once, all at once, with the key in `keyFile`, asking each what
+ * `commandsOf` gives it; throws one error naming every host that presents another key than its
+ * recorded one, then one naming every host that refuses the key (`where` says where a user
+ * records them; by default the stack's settings). The stack's program and {@link askHosts} both
+ * start so.
+ */
+export async function loginAndAsk(
+    logins: SshLoginCheck[],
+    keyFile: string,
+    commandsOf: (login: SshLoginCheck) => string[],
+    where?: { recordedIn: string; keyFrom: string },
+    asker: HostAsker = OPENSSH,
+): Promise<HostSurvey> {
+    const survey = await asker.survey(logins, keyFile, commandsOf, SURVEY_TIMEOUT_MS);
+    const otherKey = logins.filter((_, i) => survey.results[i] === "host key");
+    throwIfAny(
+        await hostKeyProblems(
+            otherKey.map((c) => ({ ...c, expected: c.hostKey! })),
+            asker.scan,
+            where?.recordedIn,
+        ),
+    );
+    throwIfAny(await refusedLogins(logins, survey.results, keyFile, where?.keyFrom));
+    return survey;
+}
+
+/** Where a component's user records what the checks' messages point to. */
+const COMPONENT_SETTINGS = { recordedIn: "its ssh.hostKey", keyFrom: "ssh.privateKey" };
+
+/**
  * Logs in to every host once, all at once, with the private key, asking each what `commandsOf`
  * gives it; throws one error naming every host that presents another key than its recorded one or
  * refuses the key; then runs `use` with the answers (the connections stay shared while it runs).
@@ -89,16 +119,7 @@ export async function askHosts<T>(
     }));
     return withKeyText(key, (file) =>
         sharingConnections(async () => {
-            const survey = await asker.survey(logins, file, commandsOf, SURVEY_TIMEOUT_MS);
-            const otherKey = logins.filter((_, i) => survey.results[i] === "host key");
-            throwIfAny(
-                await hostKeyProblems(
-                    otherKey.map((c) => ({ ...c, expected: c.hostKey! })),
-                    asker.scan,
-                    "its ssh.hostKey",
-                ),
-            );
-            throwIfAny(await refusedLogins(logins, survey.results, file, "ssh.privateKey"));
+            const survey = await loginAndAsk(logins, file, commandsOf, COMPONENT_SETTINGS, asker);
             return use(survey, file, logins);
         }),
     );

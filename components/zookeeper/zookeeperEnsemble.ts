@@ -803,18 +803,19 @@ export class ZooKeeperEnsemble extends pulumi.ComponentResource {
 
         // Each server's host key and a login with the ensemble's key, before any child: a refusal
         // leaves nothing registered and is the run's error, once (see SwarmCluster's).
+        const at = prefix(COMPONENT, name);
         const hosts = serverHosts(args);
         const skipped = args.checkHosts !== false && unaskedReason(hosts, args.ssh.privateKey);
         if (skipped) {
             pulumi.log.info(
-                `${prefix(COMPONENT, name)}: the hosts are not asked before the run (${skipped}): no login check.`,
+                `${at}: the hosts are not asked before the run (${skipped}): no login check.`,
                 this,
             );
         }
         const asked =
             args.checkHosts !== false && !skipped
                 ? askHosts(
-                      prefix("ZooKeeperEnsemble", name),
+                      at,
                       hosts,
                       args.ssh.privateKey,
                       () => [],
