@@ -3,6 +3,9 @@
 const common = {
     preset: "ts-jest",
     testEnvironment: "node",
+    // plugin/ is the package again, as a Pulumi plugin (its package.json has the same name): the
+    // tests read it as files, never as modules.
+    modulePathIgnorePatterns: ["<rootDir>/plugin/"],
 };
 module.exports = {
     // After jest's own report, a short one of what failed and why (test/failureSummary.js), and for

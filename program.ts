@@ -606,10 +606,9 @@ export async function program(): Promise<Record<string, unknown>> {
                   ...(zkArgs.firewall && observed.zkLeaving.length > 0
                       ? { firewall: { ...zkArgs.firewall, leaving: observed.zkLeaving } }
                       : {}),
-                  after: [cluster],
                   repairing: repairedServers(settings, observed.observation.drift),
               },
-              { providers: [probes] },
+              { providers: [probes], after: [cluster] },
           )
         : undefined;
 
@@ -667,10 +666,9 @@ export async function program(): Promise<Record<string, unknown>> {
                     connectString: zk.connectString,
                     password: zk.userPasswords[REGISTRAR_USER],
                     tlsCa: zk.tlsCa,
-                    dockerRead,
                     tasksFrom: reader.connection,
                 },
-                { provider, dependsOn: zk.serving },
+                { provider, dependsOn: zk.serving, dockerRead },
             );
         }
         if (monitoringArgs) {
@@ -683,10 +681,9 @@ export async function program(): Promise<Record<string, unknown>> {
                         ? { zookeeper: { ...monitoringArgs.zookeeper, tlsCa: zk.tlsCa } }
                         : {}),
                     scrapeNetworks: names.map((n) => ({ name: n, id: networks.get(n)!.id })),
-                    dockerRead,
                     tasksFrom: reader.connection,
                 },
-                { provider, dependsOn: zk ? zk.serving : [] },
+                { provider, dependsOn: zk ? zk.serving : [], dockerRead },
             );
         }
         for (const name of Object.keys(settings.services).sort()) {

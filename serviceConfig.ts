@@ -194,10 +194,8 @@ export function parseServices(
                 secrets: files("secrets"),
                 configs: files("configs"),
                 labels: s.labels && texts(s.labels),
-                register:
-                    s.register && s.registerPort !== undefined
-                        ? { port: s.registerPort }
-                        : s.register,
+                register: s.register,
+                registerPort: s.registerPort,
                 metrics:
                     s.metricsPort === undefined
                         ? undefined

@@ -55,7 +55,9 @@ export function validateDockerReadProxyArgs(name: string, args: DockerReadProxyA
 
 export class DockerReadProxy extends pulumi.ComponentResource {
     /** The proxy's Swarm service: one task on every manager. */
-    public readonly service: SwarmService;
+    get service(): SwarmService {
+        return proxyServices.get(this)!;
+    }
     /** The local volume, on each manager, holding the proxy's socket. */
     public readonly volume: string;
     /** What a consumer mounts: the volume, read-only, at /run/docker-read. */
@@ -77,7 +79,7 @@ export class DockerReadProxy extends pulumi.ComponentResource {
             target: DOCKER_READ_DIR,
             readOnly: true,
         };
-        this.service = new SwarmService(
+        const service = new SwarmService(
             `${name}-proxy`,
             {
                 image: args.image ?? DOCKER_READ_IMAGE,
@@ -93,6 +95,13 @@ export class DockerReadProxy extends pulumi.ComponentResource {
             },
             { parent: this },
         );
+        proxyServices.set(this, service);
         this.registerOutputs({ volume: this.volume, socket: this.socket });
     }
 }
+
+/**
+ * Each proxy's service, kept out of its outputs (and so of the package's schema): a component of
+ * this package, which the schema cannot reference.
+ */
+const proxyServices = new WeakMap<DockerReadProxy, SwarmService>();

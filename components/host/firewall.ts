@@ -55,15 +55,7 @@ export function sharedFirewallProblems(p: string, firewall: SharedFirewallArgs):
  */
 export interface SwarmFirewallArgs extends SharedFirewallArgs {
     /** The ZooKeeper ensemble on these hosts, whose ports the rules close too. Default: none. */
-    zooKeeper?: {
-        /** Its servers' addresses (IPv4). */
-        servers: string[];
-        clientPort: number;
-        peerPort: number;
-        electionPort: number;
-        /** Networks (IPv4 CIDR) besides the members that may reach the client port. Default: none. */
-        clientNetworks?: string[];
-    };
+    zooKeeper?: FirewalledZooKeeperArgs;
     /**
      * Ports (published by services, or the engines' metrics port) that only members and `from`
      * reach; every other source is dropped, also after Docker's NAT. Default: none.
@@ -71,11 +63,29 @@ export interface SwarmFirewallArgs extends SharedFirewallArgs {
     restricted?: RestrictedPortArgs[];
 }
 
+/** A ZooKeeper ensemble whose ports the swarm's firewall closes to non-members. */
+export interface FirewalledZooKeeperArgs {
+    /** Its servers' addresses (IPv4). */
+    servers: string[];
+    clientPort: number;
+    peerPort: number;
+    electionPort: number;
+    /** Networks (IPv4 CIDR) besides the members that may reach the client port. Default: none. */
+    clientNetworks?: string[];
+}
+
+/** The protocol of a port the firewall restricts. */
+export const FirewallProtocol = {
+    Tcp: "tcp",
+    Udp: "udp",
+} as const;
+export type FirewallProtocol = (typeof FirewallProtocol)[keyof typeof FirewallProtocol];
+
 /** A port the firewall opens only to the members and some networks. */
 export interface RestrictedPortArgs {
     port: number;
     /** Default: "tcp". */
-    protocol?: "tcp" | "udp";
+    protocol?: FirewallProtocol;
     /** IPv4 networks (ADDRESS/BITS) besides the members that reach it. Default: none. */
     from?: string[];
 }

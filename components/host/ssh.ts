@@ -36,7 +36,7 @@ export interface SshArgs {
     dialTimeoutSeconds?: number;
 }
 
-/** Per-host overrides of {@link SshArgs}; unset fields fall back to the component's `ssh`. */
+/** Per-host overrides of SshArgs; unset fields fall back to the component's `ssh`. */
 export type SshOverrides = Partial<SshArgs>;
 
 /** The resolved settings for one host, defaults applied. */

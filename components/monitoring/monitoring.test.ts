@@ -35,11 +35,16 @@ const ZK = [
     { id: 3, target: "172.30.213.13:2181" },
 ];
 
-async function build(name: string, args: SwarmMonitoringArgs): Promise<RecordedResource[]> {
+async function build(
+    name: string,
+    args: SwarmMonitoringArgs,
+    dockerRead?: DockerReadProxy,
+): Promise<RecordedResource[]> {
     const before = recorder.resources.length;
     const m = new SwarmMonitoring(name, args, {
         provider,
         transformations: [recorder.transformation],
+        dockerRead,
     });
     recorder.nameComponent(m, name);
     await resolve(m.prometheus.serviceName);
@@ -243,7 +248,7 @@ describe("SwarmMonitoring", () => {
             {},
             { provider, transformations: [recorder.transformation] },
         );
-        const rs = await build("mon-shared", { cluster: "lab", dockerRead: shared });
+        const rs = await build("mon-shared", { cluster: "lab" }, shared);
         expect(rs.map((r) => r.name).filter((n) => n.includes("docker-read"))).toEqual([]);
         for (const consumer of ["mon-shared-exporter", "mon-shared-prometheus"]) {
             expect(recorder.byName(consumer).dependsOn).toContain("mon-shared-read");
@@ -262,11 +267,11 @@ describe("SwarmMonitoring", () => {
             "registry.example/swarm-ha-docker-read:2",
         );
         expect(() =>
-            validateSwarmMonitoringArgs("mon", {
-                cluster: "lab",
-                dockerRead: shared,
-                images: { dockerRead: "x:1" },
-            }),
+            validateSwarmMonitoringArgs(
+                "mon",
+                { cluster: "lab", images: { dockerRead: "x:1" } },
+                { dockerRead: shared },
+            ),
         ).toThrow(
             'SwarmMonitoring "mon": images.dockerRead is set with dockerRead; the proxy given runs its own image, so drop one of them.',
         );

@@ -7,7 +7,7 @@ import * as random from "@pulumi/random";
 import * as fs from "fs";
 import * as path from "path";
 import * as commandTypes from "@pulumi/command/types/input";
-import { SwarmService, SwarmServiceArgs } from "../service/swarmService";
+import { EndpointMode, PublishMode, SwarmService, SwarmServiceArgs } from "../service/swarmService";
 import { isPort, prefix, throwIfAny } from "../host/validation";
 import {
     MonitoredZooKeeperServer,
@@ -104,22 +104,50 @@ export interface MonitoringImages {
     dockerRead?: pulumi.Input<string>;
 }
 
+/** The ZooKeeper ensemble the monitoring probes. */
+export interface MonitoredZooKeeperArgs {
+    servers: MonitoredZooKeeperServer[];
+    /** The voting servers. Default: all of `servers`. */
+    participants?: number;
+    /**
+     * With the ensemble's TLS, its CA's certificate (ZooKeeperEnsemble's `tlsCa`): the exporter
+     * asks the servers over TLS (the targets name their secure client ports). Default: none.
+     */
+    tlsCa?: pulumi.Input<string>;
+}
+
+/** An overlay network of services that ask to be scraped. */
+export interface ScrapeNetworkArgs {
+    name: string;
+    id: pulumi.Input<string>;
+}
+
+/** Grafana, as a service of the monitoring. */
+export interface GrafanaArgs {
+    /** The port it publishes. Default: 3000. */
+    port?: number;
+}
+
+/**
+ * SwarmMonitoring's resource options: Pulumi's, and what only a program composing components can
+ * give (a resource is no input another language could pass).
+ */
+export interface SwarmMonitoringOptions extends pulumi.ComponentResourceOptions {
+    /**
+     * The cluster's read-only Docker API (DockerReadProxy), which the exporter and Prometheus's
+     * discovery read the swarm through; give the one the other components use. Default: the
+     * monitoring runs its own, `NAME-docker-read`.
+     */
+    dockerRead?: DockerReadProxy;
+}
+
 export interface SwarmMonitoringArgs {
     /** The cluster's name, the `cluster` label of every series and alert. Required. */
     cluster: string;
     /** The engines' metrics port (SwarmCluster's `engineMetricsPort`); unset: engines are not scraped. */
     engineMetricsPort?: number;
     /** The ensemble's servers, probed through the exporter; ZooKeeper's alerts need them. Default: none. */
-    zookeeper?: {
-        servers: MonitoredZooKeeperServer[];
-        /** The voting servers. Default: all of `servers`. */
-        participants?: number;
-        /**
-         * With the ensemble's TLS, its CA's certificate (ZooKeeperEnsemble's `tlsCa`): the exporter
-         * asks the servers over TLS (the targets name their secure client ports). Default: none.
-         */
-        tlsCa?: pulumi.Input<string>;
-    };
+    zookeeper?: MonitoredZooKeeperArgs;
     /** How often every target is scraped and rules evaluated, as a duration. Default: "15s". */
     scrapeInterval?: string;
     /** How long a condition holds before its alert fires, as a duration. Default: "1m". */
@@ -130,7 +158,7 @@ export interface SwarmMonitoringArgs {
      * The overlay networks of services that ask to be scraped (SwarmService's `metrics`), by name and
      * ID: Prometheus joins them and scrapes each task at its address there. Default: none.
      */
-    scrapeNetworks?: { name: string; id: pulumi.Input<string> }[];
+    scrapeNetworks?: ScrapeNetworkArgs[];
     /** Port node exporters publish on every node (host mode). Default: 9100. */
     nodeExporterPort?: number;
     /** Ports Prometheus and Alertmanager publish. Default: 9090 and 9093. */
@@ -140,9 +168,9 @@ export interface SwarmMonitoringArgs {
      * How those two ports are published: "ingress" (every node answers) or "host" (the node running
      * the task). Default: "ingress".
      */
-    publishMode?: "ingress" | "host";
+    publishMode?: PublishMode;
     /** How the services find each other on the monitoring network: "vip" or "dnsrr". Default: "vip". */
-    endpointMode?: "vip" | "dnsrr";
+    endpointMode?: EndpointMode;
     /**
      * Alertmanager's whole configuration (its receivers may hold credentials: given to it as a Docker
      * secret). Default: alerts kept in Alertmanager with no receiver.
@@ -162,13 +190,7 @@ export interface SwarmMonitoringArgs {
      * and the registry) as Docker configs, rolled when they change; its admin password generated
      * (`grafanaAdminPassword`, a secret); its data in the volume NAME-grafana. Default: none.
      */
-    grafana?: { port?: number };
-    /**
-     * The cluster's read-only Docker API (DockerReadProxy), which the exporter and Prometheus's
-     * discovery read the swarm through; give the one the other components use. Default: the
-     * monitoring runs its own, `NAME-docker-read`.
-     */
-    dockerRead?: DockerReadProxy;
+    grafana?: GrafanaArgs;
     /** A manager's SSH connection: each service's tasks are read there after each change. Default: none. */
     tasksFrom?: commandTypes.remote.ConnectionArgs;
 }
@@ -177,7 +199,11 @@ const COMPONENT = "SwarmMonitoring";
 const EXPORTER_PORT = 9142;
 
 /** Checks a SwarmMonitoring's arguments; one error naming the component, field, value and rule. */
-export function validateSwarmMonitoringArgs(name: string, args: SwarmMonitoringArgs): void {
+export function validateSwarmMonitoringArgs(
+    name: string,
+    args: SwarmMonitoringArgs,
+    opts?: SwarmMonitoringOptions,
+): void {
     const p = prefix(COMPONENT, name);
     const problems: string[] = [];
     for (const [field, value] of [
@@ -225,7 +251,7 @@ export function validateSwarmMonitoringArgs(name: string, args: SwarmMonitoringA
             problems.push(...ruleProblem(`${p}: images.${which}`, rules.image, image));
         }
     }
-    if (args.dockerRead !== undefined && args.images?.dockerRead !== undefined) {
+    if (opts?.dockerRead !== undefined && args.images?.dockerRead !== undefined) {
         problems.push(
             `${p}: images.dockerRead is set with dockerRead; the proxy given runs its own image, so drop one of them.`,
         );
@@ -244,27 +270,39 @@ export function validateSwarmMonitoringArgs(name: string, args: SwarmMonitoringA
 export class SwarmMonitoring extends pulumi.ComponentResource {
     /** The network the monitoring services share. */
     public readonly network: docker.Network;
-    public readonly prometheus: SwarmService;
-    public readonly alertmanager: SwarmService;
+    get prometheus(): SwarmService {
+        return monitoringInternals.get(this)!.prometheus;
+    }
+    get alertmanager(): SwarmService {
+        return monitoringInternals.get(this)!.alertmanager;
+    }
     /** The node exporters, one task per node. */
-    public readonly nodeExporter: SwarmService;
+    get nodeExporter(): SwarmService {
+        return monitoringInternals.get(this)!.nodeExporter;
+    }
     /** The project's exporter of the swarm's state and ZooKeeper's `mntr`. */
-    public readonly exporter: SwarmService;
+    get exporter(): SwarmService {
+        return monitoringInternals.get(this)!.exporter;
+    }
     /** The read-only Docker API the exporter and Prometheus read: the one given, or the monitoring's own. */
-    public readonly dockerRead: DockerReadProxy;
+    get dockerRead(): DockerReadProxy {
+        return monitoringInternals.get(this)!.dockerRead;
+    }
     /** The names of the alerts Prometheus evaluates. */
     public readonly alerts: string[];
     /** Where Prometheus and Alertmanager answer: their published ports. */
     public readonly prometheusPort: number;
     public readonly alertmanagerPort: number;
     /** Grafana, with `grafana`: the service, where it answers, and its admin password (a secret). */
-    public readonly grafana: SwarmService | undefined;
+    get grafana(): SwarmService | undefined {
+        return monitoringInternals.get(this)!.grafana;
+    }
     public readonly grafanaPort: number | undefined;
     public readonly grafanaAdminPassword: pulumi.Output<string> | undefined;
 
-    constructor(name: string, args: SwarmMonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
+    constructor(name: string, args: SwarmMonitoringArgs, opts?: SwarmMonitoringOptions) {
         super("swarm-ha:index:SwarmMonitoring", name, {}, opts);
-        validateSwarmMonitoringArgs(name, args);
+        validateSwarmMonitoringArgs(name, args, opts);
         const images = { ...MONITORING_IMAGES, ...args.images };
         const endpointMode = args.endpointMode ?? "vip";
         const publishMode = args.publishMode ?? "ingress";
@@ -302,34 +340,34 @@ export class SwarmMonitoring extends pulumi.ComponentResource {
         // Only a manager's engine answers for the swarm's nodes, services and tasks: the exporter
         // and Prometheus read them through the proxy beside them, never the engine's socket
         // (Prometheus publishes a port).
-        this.dockerRead =
-            args.dockerRead ??
+        const dockerRead =
+            opts?.dockerRead ??
             new DockerReadProxy(
                 `${name}-docker-read`,
                 { image: images.dockerRead, tasksFrom: args.tasksFrom },
                 { parent: this },
             );
-        const dockerApi = this.dockerRead.mount;
+        const dockerApi = dockerRead.mount;
         const onAManager = ["node.role==manager"];
         // One task with a volume or a port of its own: the old one stops before the new one starts.
         const stopFirst = { order: "stop-first" as const };
 
-        this.exporter = new SwarmService(
+        const exporter = new SwarmService(
             `${name}-exporter`,
             {
                 ...common,
                 image: images.exporter,
                 env: {
                     LISTEN: `:${EXPORTER_PORT}`,
-                    DOCKER_SOCKET: this.dockerRead.socket,
+                    DOCKER_SOCKET: dockerRead.socket,
                     ...(args.zookeeper?.tlsCa ? { ZOOKEEPER_TLS_CA: args.zookeeper.tlsCa } : {}),
                 },
                 mounts: [dockerApi],
                 constraints: onAManager,
             },
-            { parent: this, dependsOn: [this.dockerRead] },
+            { parent: this, dependsOn: [dockerRead] },
         );
-        this.nodeExporter = new SwarmService(
+        const nodeExporter = new SwarmService(
             `${name}-node-exporter`,
             {
                 ...common,
@@ -356,7 +394,7 @@ export class SwarmMonitoring extends pulumi.ComponentResource {
             },
             { parent: this },
         );
-        this.alertmanager = new SwarmService(
+        const alertmanager = new SwarmService(
             `${name}-alertmanager`,
             {
                 ...common,
@@ -382,7 +420,7 @@ export class SwarmMonitoring extends pulumi.ComponentResource {
             },
             { parent: this },
         );
-        this.prometheus = new SwarmService(
+        const prometheus = new SwarmService(
             `${name}-prometheus`,
             {
                 ...common,
@@ -412,8 +450,9 @@ export class SwarmMonitoring extends pulumi.ComponentResource {
                 updateConfig: stopFirst,
                 rollbackConfig: stopFirst,
             },
-            { parent: this, dependsOn: [this.dockerRead, this.exporter, this.alertmanager] },
+            { parent: this, dependsOn: [dockerRead, exporter, alertmanager] },
         );
+        let grafana: SwarmService | undefined;
         if (args.grafana) {
             this.grafanaPort = args.grafana.port ?? 3000;
             this.grafanaAdminPassword = new random.RandomPassword(
@@ -427,7 +466,7 @@ export class SwarmMonitoring extends pulumi.ComponentResource {
                     { content: dashboardJson(d), target: `/etc/grafana/dashboards/${d}.json` },
                 ]),
             );
-            this.grafana = new SwarmService(
+            grafana = new SwarmService(
                 `${name}-grafana`,
                 {
                     ...common,
@@ -459,9 +498,17 @@ export class SwarmMonitoring extends pulumi.ComponentResource {
                     updateConfig: stopFirst,
                     rollbackConfig: stopFirst,
                 },
-                { parent: this, dependsOn: [this.prometheus] },
+                { parent: this, dependsOn: [prometheus] },
             );
         }
+        monitoringInternals.set(this, {
+            prometheus,
+            alertmanager,
+            nodeExporter,
+            exporter,
+            dockerRead,
+            grafana,
+        });
         this.registerOutputs({
             network: this.network.name,
             alerts: this.alerts,
@@ -470,3 +517,19 @@ export class SwarmMonitoring extends pulumi.ComponentResource {
         });
     }
 }
+
+/**
+ * What a monitoring keeps for the program that composes it and out of its outputs (and so of the
+ * package's schema): its services and its Docker API proxy, components of this package.
+ */
+const monitoringInternals = new WeakMap<
+    SwarmMonitoring,
+    {
+        prometheus: SwarmService;
+        alertmanager: SwarmService;
+        nodeExporter: SwarmService;
+        exporter: SwarmService;
+        dockerRead: DockerReadProxy;
+        grafana: SwarmService | undefined;
+    }
+>();

@@ -28,11 +28,16 @@ import {
 const provider = new docker.Provider("cluster-provider", { host: "ssh://root@10.0.0.1:22" });
 const CONNECT = "172.30.213.11:2181,172.30.213.12:2181,172.30.213.13:2181";
 
-async function build(name: string, args: ServiceRegistryArgs): Promise<RecordedResource[]> {
+async function build(
+    name: string,
+    args: ServiceRegistryArgs,
+    dockerRead?: DockerReadProxy,
+): Promise<RecordedResource[]> {
     const before = recorder.resources.length;
     const r = new ServiceRegistry(name, args, {
         provider,
         transformations: [recorder.transformation],
+        dockerRead,
     });
     recorder.nameComponent(r, name);
     await resolve(r.registrar.serviceName);
@@ -187,7 +192,7 @@ describe("ServiceRegistry", () => {
             {},
             { provider, transformations: [recorder.transformation] },
         );
-        const rs = await build("reg-shared", { connectString: CONNECT, dockerRead: shared });
+        const rs = await build("reg-shared", { connectString: CONNECT }, shared);
         expect(rs.map((r) => r.name).filter((n) => n.includes("docker-read"))).toEqual([]);
         expect(recorder.byName("reg-shared-registrar").dependsOn).toEqual(["shared-read"]);
         expect(inputsOf("reg-shared-registrar-service").taskSpec.containerSpec.mounts).toEqual([
@@ -226,11 +231,11 @@ describe("ServiceRegistry", () => {
             'ServiceRegistry "reg": dockerReadImage is empty; leave it unset for "swarm-ha-docker-read:2" or name an image.',
         );
         expect(() =>
-            validateServiceRegistryArgs("reg", {
-                connectString: CONNECT,
-                dockerReadImage: "x:1",
-                dockerRead: {} as DockerReadProxy,
-            }),
+            validateServiceRegistryArgs(
+                "reg",
+                { connectString: CONNECT, dockerReadImage: "x:1" },
+                { dockerRead: {} as DockerReadProxy },
+            ),
         ).toThrow(
             'ServiceRegistry "reg": dockerReadImage is set with dockerRead; the proxy given runs its own image, so drop one of them.',
         );
@@ -251,7 +256,7 @@ describe("SwarmService register", () => {
             { label: "swarm-ha.register", value: "true" },
             { label: "team", value: "web" },
         ]);
-        expect(serviceLabels({ ...base, register: { port: 9000 } })).toEqual([
+        expect(serviceLabels({ ...base, register: true, registerPort: 9000 })).toEqual([
             { label: "swarm-ha.register", value: "true" },
             { label: "swarm-ha.register.port", value: "9000" },
             { label: "team", value: "web" },
@@ -261,7 +266,7 @@ describe("SwarmService register", () => {
     test("the labels reach docker.Service", async () => {
         const s = new SwarmService(
             "api",
-            { image: "swarm-ha-web:3", register: { port: 8080 } },
+            { image: "swarm-ha-web:3", register: true, registerPort: 8080 },
             { provider, transformations: [recorder.transformation] },
         );
         await resolve(s.serviceName);
@@ -272,10 +277,13 @@ describe("SwarmService register", () => {
         ]);
     });
 
-    test("a register port that is not a port is refused", () => {
+    test("a register port that is not a port, or without register, is refused", () => {
         expect(() =>
-            validateSwarmServiceArgs("api", { image: "x", register: { port: 70000 } }),
-        ).toThrow('SwarmService "api": register port 70000 is not a port; use 1 to 65535.');
+            validateSwarmServiceArgs("api", { image: "x", register: true, registerPort: 70000 }),
+        ).toThrow('SwarmService "api": registerPort 70000 is not a port; use 1 to 65535.');
+        expect(() => validateSwarmServiceArgs("api", { image: "x", registerPort: 8080 })).toThrow(
+            'SwarmService "api": registerPort is 8080 but register is not true; set register: true to register the service.',
+        );
     });
 });
 

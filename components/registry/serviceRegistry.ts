@@ -28,6 +28,19 @@ export function registrarPaths(root: string = DEFAULT_REGISTRY_ROOT): string[] {
     return [root, `/${REGISTRAR_ELECTION.split("/")[1]}`];
 }
 
+/**
+ * ServiceRegistry's resource options: Pulumi's, and what only a program composing components can
+ * give (a resource is no input another language could pass).
+ */
+export interface ServiceRegistryOptions extends pulumi.ComponentResourceOptions {
+    /**
+     * The cluster's read-only Docker API (DockerReadProxy), which the registrar reads the swarm
+     * through; give the one the other components use. Default: the registry runs its own,
+     * `NAME-docker-read`.
+     */
+    dockerRead?: DockerReadProxy;
+}
+
 export interface ServiceRegistryArgs {
     /** The ensemble's connect string (ZooKeeperEnsemble's `connectString`). Required. */
     connectString: pulumi.Input<string>;
@@ -58,12 +71,6 @@ export interface ServiceRegistryArgs {
      * instances stay before a standby registers them again. Default: "6s".
      */
     sessionTimeout?: string;
-    /**
-     * The cluster's read-only Docker API (DockerReadProxy), which the registrar reads the swarm
-     * through; give the one the other components use. Default: the registry runs its own,
-     * `NAME-docker-read`.
-     */
-    dockerRead?: DockerReadProxy;
     /** The image of the registry's own proxy, without `dockerRead`. Default: "swarm-ha-docker-read:2". */
     dockerReadImage?: pulumi.Input<string>;
     /** A manager's SSH connection: the registrar's tasks are read there after each change. Default: none. */
@@ -74,7 +81,11 @@ const COMPONENT = "ServiceRegistry";
 const DURATION = /^([0-9]+(\.[0-9]+)?(ns|us|ms|s|m|h))+$/;
 
 /** Checks a ServiceRegistry's arguments; one error naming the component, field, value and rule. */
-export function validateServiceRegistryArgs(name: string, args: ServiceRegistryArgs): void {
+export function validateServiceRegistryArgs(
+    name: string,
+    args: ServiceRegistryArgs,
+    opts?: ServiceRegistryOptions,
+): void {
     const p = prefix(COMPONENT, name);
     const problems = wholeNumberProblems(p, [["replicas", args.replicas, 1]]);
     const root = args.root ?? DEFAULT_REGISTRY_ROOT;
@@ -105,7 +116,7 @@ export function validateServiceRegistryArgs(name: string, args: ServiceRegistryA
     } else if (typeof args.image === "string") {
         problems.push(...ruleProblem(`${p}: image`, rules.image, args.image));
     }
-    if (args.dockerRead !== undefined && args.dockerReadImage !== undefined) {
+    if (opts?.dockerRead !== undefined && args.dockerReadImage !== undefined) {
         problems.push(
             `${p}: dockerReadImage is set with dockerRead; the proxy given runs its own image, so drop one of them.`,
         );
@@ -120,24 +131,28 @@ export class ServiceRegistry extends pulumi.ComponentResource {
     /** The ensemble's connect string, where discovery reads. */
     public readonly connectString: pulumi.Output<string>;
     /** The registrar's Swarm service. */
-    public readonly registrar: SwarmService;
+    get registrar(): SwarmService {
+        return registryInternals.get(this)!.registrar;
+    }
     /** The read-only Docker API the registrar reads: the one given, or the registry's own. */
-    public readonly dockerRead: DockerReadProxy;
+    get dockerRead(): DockerReadProxy {
+        return registryInternals.get(this)!.dockerRead;
+    }
 
-    constructor(name: string, args: ServiceRegistryArgs, opts?: pulumi.ComponentResourceOptions) {
+    constructor(name: string, args: ServiceRegistryArgs, opts?: ServiceRegistryOptions) {
         super("swarm-ha:index:ServiceRegistry", name, {}, opts);
-        validateServiceRegistryArgs(name, args);
+        validateServiceRegistryArgs(name, args, opts);
         this.root = args.root ?? DEFAULT_REGISTRY_ROOT;
         this.connectString = pulumi.output(args.connectString);
         const password = args.password;
-        this.dockerRead =
-            args.dockerRead ??
+        const dockerRead =
+            opts?.dockerRead ??
             new DockerReadProxy(
                 `${name}-docker-read`,
                 { image: args.dockerReadImage, tasksFrom: args.tasksFrom },
                 { parent: this },
             );
-        this.registrar = new SwarmService(
+        const registrar = new SwarmService(
             `${name}-registrar`,
             {
                 image: args.image ?? REGISTRAR_IMAGE,
@@ -150,7 +165,7 @@ export class ServiceRegistry extends pulumi.ComponentResource {
                     SESSION_TIMEOUT: args.sessionTimeout ?? "6s",
                     // Swarm fills in the task's name (service.slot.id) when the task starts.
                     TASK_NAME: "{{.Task.Name}}",
-                    DOCKER_SOCKET: this.dockerRead.socket,
+                    DOCKER_SOCKET: dockerRead.socket,
                     ...(args.tlsCa === undefined ? {} : { ZOOKEEPER_TLS_CA: args.tlsCa }),
                     ...(password === undefined
                         ? {}
@@ -170,7 +185,7 @@ export class ServiceRegistry extends pulumi.ComponentResource {
                           },
                 // Only a manager's engine answers for the swarm's services, tasks and nodes: the
                 // registrar reads them through the proxy beside it, never the engine's socket.
-                mounts: [this.dockerRead.mount],
+                mounts: [dockerRead.mount],
                 constraints: ["node.role==manager"],
                 maxReplicasPerNode: 1,
                 // Stop first: a standby leads meanwhile, and a swarm with as many managers as
@@ -179,8 +194,18 @@ export class ServiceRegistry extends pulumi.ComponentResource {
                 rollbackConfig: { order: "stop-first" },
                 tasksFrom: args.tasksFrom,
             },
-            { parent: this, dependsOn: [this.dockerRead] },
+            { parent: this, dependsOn: [dockerRead] },
         );
+        registryInternals.set(this, { registrar, dockerRead });
         this.registerOutputs({ root: this.root, connectString: this.connectString });
     }
 }
+
+/**
+ * What a registry keeps for the program that composes it and out of its outputs (and so of the
+ * package's schema): its registrar and its Docker API proxy, components of this package.
+ */
+const registryInternals = new WeakMap<
+    ServiceRegistry,
+    { registrar: SwarmService; dockerRead: DockerReadProxy }
+>();

@@ -437,6 +437,26 @@ describe("SwarmService validation", () => {
             'SwarmService "web": registryAuth password; use a password that is not empty, on one line, without control characters.',
         ],
         [
+            "a network with neither id nor name",
+            { image: "x", networks: [{ name: "backend" }, { create: true }] },
+            'SwarmService "web": networks[1] gives neither id nor name; give one of them.',
+        ],
+        [
+            "a network with both id and name",
+            { image: "x", networks: [{ id: "n0x", name: "backend" }] },
+            'SwarmService "web": networks[0] gives both id and name; give one of them.',
+        ],
+        [
+            "a network by id that asks to be created",
+            { image: "x", networks: [{ id: "n0x", create: true }] },
+            'SwarmService "web": networks[0] gives an id with create or attachable; those are for a network by name.',
+        ],
+        [
+            "an attachable network the service does not create",
+            { image: "x", networks: [{ name: "backend", attachable: true }] },
+            'SwarmService "web": networks[0] has attachable without create; attachable is for a network the service creates, so set create: true.',
+        ],
+        [
             "bad secret key",
             { image: "x", secrets: { "../x": { content: "y" } } },
             `SwarmService "web": secrets key is "../x"; use letters, digits, '_', '.' and '-', starting and ending with a letter or digit (63 at most).`,

@@ -17,28 +17,144 @@ export const METRICS_PORT_LABEL = "swarm-ha.metrics.port";
 export const METRICS_PATH_LABEL = "swarm-ha.metrics.path";
 
 /** A published port. */
+/** The protocol of a published port. */
+export const PortProtocol = {
+    Tcp: "tcp",
+    Udp: "udp",
+    Sctp: "sctp",
+} as const;
+export type PortProtocol = (typeof PortProtocol)[keyof typeof PortProtocol];
+
+/** Where a published port answers. */
+export const PublishMode = {
+    /** The routing mesh: every node answers. */
+    Ingress: "ingress",
+    /** Only the nodes that run a task. */
+    Host: "host",
+} as const;
+export type PublishMode = (typeof PublishMode)[keyof typeof PublishMode];
+
+/** How a service's tasks are found by name on its networks. */
+export const EndpointMode = {
+    /** One virtual IP. */
+    Vip: "vip",
+    /** DNS round robin over the tasks' addresses. */
+    Dnsrr: "dnsrr",
+} as const;
+export type EndpointMode = (typeof EndpointMode)[keyof typeof EndpointMode];
+
+/** The order of a rolling update. */
+export const UpdateOrder = {
+    /** The new task is up before the old one stops. */
+    StartFirst: "start-first",
+    /** The old task stops first. */
+    StopFirst: "stop-first",
+} as const;
+export type UpdateOrder = (typeof UpdateOrder)[keyof typeof UpdateOrder];
+
+/** What a failed rolling update does. */
+export const UpdateFailureAction = {
+    Rollback: "rollback",
+    Pause: "pause",
+    Continue: "continue",
+} as const;
+export type UpdateFailureAction = (typeof UpdateFailureAction)[keyof typeof UpdateFailureAction];
+
+/** When a task is restarted. */
+export const RestartCondition = {
+    None: "none",
+    OnFailure: "on-failure",
+    Any: "any",
+} as const;
+export type RestartCondition = (typeof RestartCondition)[keyof typeof RestartCondition];
+
+/** The kind of a mount. */
+export const MountType = {
+    Bind: "bind",
+    Volume: "volume",
+    Tmpfs: "tmpfs",
+} as const;
+export type MountType = (typeof MountType)[keyof typeof MountType];
+
 export interface ServicePortArgs {
     /** Port inside the container. */
     target: number;
     /** Port on the swarm (ingress) or on each host running a task (host). Default: Docker picks. */
     published?: number;
     /** "tcp", "udp" or "sctp". Default: "tcp". */
-    protocol?: "tcp" | "udp" | "sctp";
+    protocol?: PortProtocol;
     /**
      * "ingress" (the routing mesh: every node answers) or "host" (only nodes running a task).
      * Default: "ingress".
      */
-    publishMode?: "ingress" | "host";
+    publishMode?: PublishMode;
 }
 
-/** A network the service attaches to. */
-export type ServiceNetworkArgs =
-    /** A network by ID, such as a docker.Network's `id`. */
-    | { id: pulumi.Input<string> }
-    /** An existing network, by name: its ID is looked up through the provider at every run. */
-    | { name: string; create?: false }
-    /** An overlay network the component creates (named `<service>-<name>`). */
-    | { name: string; create: true; attachable?: boolean };
+/**
+ * A network the service attaches to, one of: by `id`; an existing network by `name`, its ID looked
+ * up through the provider at every run; or, with `create`, an overlay network the component creates
+ * (named `<service>-<name>`).
+ */
+export interface ServiceNetworkArgs {
+    /** A network's ID, such as a docker.Network's `id`. */
+    id?: pulumi.Input<string>;
+    /** A network's name. */
+    name?: string;
+    /** Create the overlay network `name` (as `<service>-<name>`). Default: false. */
+    create?: boolean;
+    /** With `create`: containers outside services may attach. Default: false. */
+    attachable?: boolean;
+}
+
+/** Credentials for an image's private registry. */
+export interface RegistryAuthArgs {
+    /** The registry's host and port, as the image names it. */
+    server: string;
+    username: string;
+    /** Pass it as a secret. */
+    password: pulumi.Input<string>;
+}
+
+/** CPUs (fractions allowed) and memory in bytes. */
+export interface ServiceResourcesArgs {
+    cpus?: number;
+    memoryBytes?: number;
+}
+
+/** When and how often a task is restarted. */
+export interface RestartPolicyArgs {
+    condition?: RestartCondition;
+    /** As a Go duration. */
+    delay?: string;
+    maxAttempts?: number;
+    /** As a Go duration. */
+    window?: string;
+}
+
+/** A container health check. */
+export interface HealthcheckArgs {
+    /** e.g. ["CMD", "wget", "-qO-", "localhost"]. */
+    test: string[];
+    interval?: string;
+    timeout?: string;
+    retries?: number;
+    startPeriod?: string;
+}
+
+/** A bind, volume or tmpfs mount. */
+export interface ServiceMountArgs {
+    type: MountType;
+    target: string;
+    source?: string;
+    readOnly?: boolean;
+}
+
+/** Where a service's tasks serve Prometheus metrics. */
+export interface ServiceMetricsArgs {
+    port: number;
+    /** Default: "/metrics". */
+    path?: string;
+}
 
 /** A secret or config given by content; mounted at /run/secrets/<key> or at `target`. */
 export interface ServiceFileArgs {
@@ -57,9 +173,9 @@ export interface ServiceUpdateArgs {
     /** Wait between batches, as a Go duration. Default: "5s". */
     delay?: string;
     /** "start-first" (new task up before the old stops) or "stop-first". Default: "start-first". */
-    order?: "start-first" | "stop-first";
+    order?: UpdateOrder;
     /** "rollback", "pause" or "continue". Default for updates: "rollback"; for rollbacks: "pause". */
-    failureAction?: "rollback" | "pause" | "continue";
+    failureAction?: UpdateFailureAction;
     /** Time to watch each task for failure after it starts. Default: "15s". */
     monitor?: string;
     /** Share of failed tasks tolerated during the update. Default: 0. */
@@ -74,7 +190,7 @@ export interface SwarmServiceArgs {
      * it): sent with every create and update, so that each node pulls with them, as `docker service
      * create --with-registry-auth` does. Pass the password as a secret. Default: none.
      */
-    registryAuth?: { server: string; username: string; password: pulumi.Input<string> };
+    registryAuth?: RegistryAuthArgs;
     /**
      * Run the image by the digest its tag names now: at every preview and `up` the registry is asked
      * from where Pulumi runs (with `registryAuth` when given), and the service runs
@@ -97,7 +213,7 @@ export interface SwarmServiceArgs {
     /** Published ports. Default: none. */
     ports?: ServicePortArgs[];
     /** "vip" (one virtual IP) or "dnsrr" (DNS round robin). Default: "vip". */
-    endpointMode?: "vip" | "dnsrr";
+    endpointMode?: EndpointMode;
     /** Networks to attach. Default: none (the default ingress/bridge only). */
     networks?: ServiceNetworkArgs[];
     /** Placement constraints, e.g. "node.role==worker". Default: none. */
@@ -107,24 +223,13 @@ export interface SwarmServiceArgs {
     /** At most this many tasks on one node. Default: no limit. */
     maxReplicasPerNode?: number;
     /** Resource limits: CPUs (fractions allowed) and memory in bytes. Default: none. */
-    limits?: { cpus?: number; memoryBytes?: number };
+    limits?: ServiceResourcesArgs;
     /** Resource reservations: CPUs and memory in bytes. Default: none. */
-    reservations?: { cpus?: number; memoryBytes?: number };
+    reservations?: ServiceResourcesArgs;
     /** Restart policy. Default: Docker's (any exit, 5 s apart, no limit), given in full to the provider. */
-    restartPolicy?: {
-        condition?: "none" | "on-failure" | "any";
-        delay?: string;
-        maxAttempts?: number;
-        window?: string;
-    };
+    restartPolicy?: RestartPolicyArgs;
     /** Health check, e.g. { test: ["CMD", "wget", "-qO-", "localhost"] }. Default: the image's. */
-    healthcheck?: {
-        test: string[];
-        interval?: string;
-        timeout?: string;
-        retries?: number;
-        startPeriod?: string;
-    };
+    healthcheck?: HealthcheckArgs;
     /** Rolling update settings. Default: 1 at a time, start-first, rollback on failure. */
     updateConfig?: ServiceUpdateArgs;
     /** Rollback settings. Default: 1 at a time, start-first, pause on failure. */
@@ -134,27 +239,26 @@ export interface SwarmServiceArgs {
     /** Configs by key, created under names carrying a hash of their content. Default: none. */
     configs?: Record<string, ServiceFileArgs>;
     /** Mounts (bind, volume or tmpfs). Default: none. */
-    mounts?: {
-        type: "bind" | "volume" | "tmpfs";
-        target: string;
-        source?: string;
-        readOnly?: boolean;
-    }[];
+    mounts?: ServiceMountArgs[];
     /** Service labels. Default: none. */
     labels?: Record<string, string>;
     /**
      * Register the running tasks in the service registry (ServiceRegistry) as ROOT/<service>/<task id>,
-     * reached at the first published port on the task's node; `{ port }` registers that port at the
-     * task's address on its overlay network instead. Sets the labels `swarm-ha.register` (and
-     * `swarm-ha.register.port`), which the registrar follows. Default: false.
+     * reached at the first published port on the task's node (see `registerPort`). Sets the label
+     * `swarm-ha.register`, which the registrar follows. Default: false.
      */
-    register?: boolean | { port: number };
+    register?: boolean;
+    /**
+     * With `register`, the port registered instead, at the task's address on its overlay network
+     * (the label `swarm-ha.register.port`). Default: the first published port.
+     */
+    registerPort?: number;
     /**
      * Scrape the tasks' Prometheus metrics (SwarmMonitoring): at `port` and `path` (default
      * "/metrics") of each task's address on a network Prometheus shares with it. Sets the labels
      * `swarm-ha.metrics.port` and `swarm-ha.metrics.path`. Default: not scraped.
      */
-    metrics?: { port: number; path?: string };
+    metrics?: ServiceMetricsArgs;
     /**
      * Wait for a replicated service's tasks to converge on create and update. With `tasksFrom`,
      * the tasks step waits, asking the swarm every quarter second; without it, the Docker provider
@@ -183,6 +287,25 @@ export interface ServiceTask {
 
 const COMPONENT = "SwarmService";
 
+/** What is wrong with one of `networks`: it names a network by exactly one of `id` and `name`. */
+function networkProblems(at: string, n: ServiceNetworkArgs): string[] {
+    if (n.id === undefined && n.name === undefined) {
+        return [`${at} gives neither id nor name; give one of them.`];
+    }
+    if (n.id !== undefined && n.name !== undefined) {
+        return [`${at} gives both id and name; give one of them.`];
+    }
+    if (n.id !== undefined && (n.create !== undefined || n.attachable !== undefined)) {
+        return [`${at} gives an id with create or attachable; those are for a network by name.`];
+    }
+    if (n.attachable !== undefined && n.create !== true) {
+        return [
+            `${at} has attachable without create; attachable is for a network the service creates, so set create: true.`,
+        ];
+    }
+    return [];
+}
+
 /** Checks a SwarmService's arguments; one error naming the component, field, value and rule. */
 export function validateSwarmServiceArgs(name: string, args: SwarmServiceArgs): void {
     const p = prefix(COMPONENT, name);
@@ -208,7 +331,7 @@ export function validateSwarmServiceArgs(name: string, args: SwarmServiceArgs): 
             ruleProblem(`${p}: placementPreferences entry`, rules.preference, c),
         ),
         ...(args.networks ?? []).flatMap((n) =>
-            "name" in n ? ruleProblem(`${p}: network`, rules.dockerName, n.name) : [],
+            ruleProblem(`${p}: network`, rules.dockerName, n.name),
         ),
         ...[...Object.values(args.secrets ?? {}), ...Object.values(args.configs ?? {})].flatMap(
             (f) => ruleProblem(`${p}: target`, rules.containerPath, f.target),
@@ -283,8 +406,13 @@ export function validateSwarmServiceArgs(name: string, args: SwarmServiceArgs): 
             problems.push(...ruleProblem(`${p}: ${field} key`, rules.dockerName, key));
         }
     }
-    if (typeof args.register === "object" && !isPort(args.register.port)) {
-        problems.push(`${p}: register port ${args.register.port} is not a port; use 1 to 65535.`);
+    if (args.registerPort !== undefined && !isPort(args.registerPort)) {
+        problems.push(`${p}: registerPort ${args.registerPort} is not a port; use 1 to 65535.`);
+    }
+    if (args.registerPort !== undefined && args.register !== true) {
+        problems.push(
+            `${p}: registerPort is ${args.registerPort} but register is not true; set register: true to register the service.`,
+        );
     }
     if (args.metrics && !isPort(args.metrics.port)) {
         problems.push(`${p}: metrics port ${args.metrics.port} is not a port; use 1 to 65535.`);
@@ -294,7 +422,12 @@ export function validateSwarmServiceArgs(name: string, args: SwarmServiceArgs): 
             `${p}: metrics path "${args.metrics.path}" is not a path; use one such as "/metrics".`,
         );
     }
-    const networkNames = (args.networks ?? []).flatMap((n) => ("name" in n ? [n.name] : []));
+    (args.networks ?? []).forEach((n, i) =>
+        problems.push(...networkProblems(`${p}: networks[${i}]`, n)),
+    );
+    const networkNames = (args.networks ?? []).flatMap((n) =>
+        n.name !== undefined ? [n.name] : [],
+    );
     for (const dup of duplicates(networkNames)) {
         problems.push(`${p}: network "${dup}" is listed more than once.`);
     }
@@ -470,8 +603,8 @@ export function serviceLabels(args: SwarmServiceArgs): { label: string; value: s
     const labels: Record<string, string> = { ...args.labels };
     if (args.register) {
         labels["swarm-ha.register"] = "true";
-        if (typeof args.register === "object") {
-            labels["swarm-ha.register.port"] = String(args.register.port);
+        if (args.registerPort !== undefined) {
+            labels["swarm-ha.register.port"] = String(args.registerPort);
         }
     }
     if (args.metrics) {
@@ -506,7 +639,7 @@ export class SwarmService extends pulumi.ComponentResource {
         const networks: inputs.ServiceTaskSpecNetworksAdvanced[] = [];
         const created: pulumi.Resource[] = [];
         for (const net of args.networks ?? []) {
-            if ("id" in net) {
+            if (net.id !== undefined) {
                 networks.push({ id: net.id });
             } else if (net.create) {
                 const network = new docker.Network(
@@ -521,7 +654,7 @@ export class SwarmService extends pulumi.ComponentResource {
                 created.push(network);
                 networks.push({ id: network.id });
             } else {
-                const found = docker.getNetworkOutput({ name: net.name }, { parent: this });
+                const found = docker.getNetworkOutput({ name: net.name! }, { parent: this });
                 networks.push({ id: found.id });
             }
         }

@@ -46,7 +46,16 @@ import {
     wholeNumberProblems,
 } from "../host/validation";
 
-export type DockerInstallMethod = "distro" | "docker-ce" | "none";
+/** How Docker gets onto the hosts. */
+export const DockerInstallMethod = {
+    /** The OS package docker.io. */
+    Distro: "distro",
+    /** Docker's apt repository (or a mirror of it). */
+    DockerCe: "docker-ce",
+    /** Already installed (verified). */
+    None: "none",
+} as const;
+export type DockerInstallMethod = (typeof DockerInstallMethod)[keyof typeof DockerInstallMethod];
 
 /** How Docker gets onto the hosts. */
 export interface DockerInstallArgs {
@@ -97,7 +106,7 @@ export interface SwarmClusterArgs {
      */
     bootstrapManager?: string;
     /**
-     * The swarm as found on the hosts when the program started ({@link observeSwarm}). With it, a
+     * The swarm as found on the hosts when the program started (observeSwarm). With it, a
      * node found drifted (engine stopped, out of the swarm, role, availability or labels changed by
      * hand) has its steps run again, and the manager-side steps (tokens, node settings, drain and
      * removal, the ready check) run on a manager that manages the swarm: the one of the last run
@@ -160,7 +169,7 @@ export interface SwarmClusterArgs {
      * who runs Pulumi. The manager's host key is checked as for the other steps. Default: none.
      */
     dockerSshOpts?: string[];
-    /** The hosts' firewall ({@link SwarmFirewallArgs}). Default: none (every port as it is). */
+    /** The hosts' firewall (SwarmFirewallArgs). Default: none (every port as it is). */
     firewall?: SwarmFirewallArgs;
     /**
      * Create the Docker provider (`provider`). Turn it off where the Docker provider plugin is not
@@ -191,9 +200,9 @@ export interface SwarmNodeStatus {
 
 const COMPONENT = "SwarmCluster";
 const NAME_RULE = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
-const ROLES: SwarmRole[] = ["manager", "worker"];
-const AVAILABILITIES: NodeAvailability[] = ["active", "pause", "drain"];
-const INSTALL_METHODS: DockerInstallMethod[] = ["distro", "docker-ce", "none"];
+const ROLES: string[] = Object.values(SwarmRole);
+const AVAILABILITIES: string[] = Object.values(NodeAvailability);
+const INSTALL_METHODS: string[] = Object.values(DockerInstallMethod);
 /** Docker's own apt repository, the default source of docker-ce. */
 export const DOCKER_CE_REPOSITORY = "https://download.docker.com/linux";
 const READY_INTERVAL_SECONDS = 0.5;
@@ -602,14 +611,15 @@ export class SwarmCluster extends pulumi.ComponentResource {
      * Every manager's address and SSH connection, the bootstrap manager first: for steps that read
      * the swarm (SwarmService's `tasksFrom`; `answeringManager` picks one that answers).
      */
-    public readonly managerConnections: { host: string; connection: types.remote.ConnectionArgs }[];
+    get managerConnections(): ManagerConnection[] {
+        return clusterInternals.get(this)!.managerConnections;
+    }
     /** The port of every engine's Prometheus metrics, or undefined where the cluster does not set it. */
     public readonly engineMetricsPort: number | undefined;
     /** A Docker provider bound to the cluster, for SwarmService; undefined with dockerProvider false. */
-    public readonly provider: docker.Provider | undefined;
-
-    /** The children's registration: after the cluster's own checks when it asks its hosts. */
-    private readonly built: Promise<unknown>;
+    get provider(): docker.Provider | undefined {
+        return clusterInternals.get(this)!.provider;
+    }
 
     constructor(name: string, args: SwarmClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("swarm-ha:index:SwarmCluster", name, {}, opts);
@@ -624,7 +634,6 @@ export class SwarmCluster extends pulumi.ComponentResource {
                 found ? { ...args, observed: found.observed, firewall: found.firewall } : args,
             ),
         );
-        this.built = children.done;
         const part = <T>(pick: (p: ClusterParts) => pulumi.Output<T>) => children.output(pick);
         this.clusterId = part((p) => p.clusterId);
         this.managerJoinToken = pulumi.secret(part((p) => p.managerJoinToken));
@@ -648,11 +657,11 @@ export class SwarmCluster extends pulumi.ComponentResource {
         this.dockerHost = `ssh://${bootstrapSsh.user}@${bootstrap.host}:${bootstrapSsh.port}`;
         const inOrder = [bootstrap, ...managers.filter((m) => m !== bootstrap)];
         const providerManagers = inOrder.map((m) => ({ host: m.host, ssh: sshOf(m) }));
-        this.managerConnections = inOrder.map((m) => ({
+        const managerConnections = inOrder.map((m) => ({
             host: m.host,
             connection: connectionFor(m.host, sshOf(m)),
         }));
-        this.provider =
+        const provider =
             (args.dockerProvider ?? true)
                 ? new docker.Provider(
                       `${name}-provider`,
@@ -666,6 +675,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
                       },
                   )
                 : undefined;
+        clusterInternals.set(this, { built: children.done, managerConnections, provider });
 
         this.registerOutputs({
             managers: this.managers,
@@ -688,9 +698,31 @@ export class SwarmCluster extends pulumi.ComponentResource {
      */
     protected async initialize(): Promise<unknown> {
         await Promise.resolve();
-        return this.built;
+        // Nothing kept when the constructor refused its arguments.
+        return clusterInternals.get(this)?.built;
     }
 }
+
+/** A manager's address and SSH connection, for steps that read the swarm. */
+export interface ManagerConnection {
+    host: string;
+    connection: types.remote.ConnectionArgs;
+}
+
+/**
+ * What a cluster keeps for the program that composes it and out of its outputs (and so of the
+ * package's schema): its children's registration, after the cluster's own checks when it asks its
+ * hosts, its managers' connections and its Docker provider (which Pulumi's analyzer cannot yet
+ * describe: a program of another language makes its own from `dockerHost`).
+ */
+const clusterInternals = new WeakMap<
+    SwarmCluster,
+    {
+        built: Promise<unknown>;
+        managerConnections: ManagerConnection[];
+        provider: docker.Provider | undefined;
+    }
+>();
 
 /**
  * Whether the cluster asks its hosts before its resources (see `checkHosts` and `observed`); when

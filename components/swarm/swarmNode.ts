@@ -2,8 +2,26 @@
 // plan all read, kept apart from them so that none of them imports another for its types.
 import { SshOverrides } from "../host/ssh";
 
-export type SwarmRole = "manager" | "worker";
-export type NodeAvailability = "active" | "pause" | "drain";
+/**
+ * A node's part in the swarm. Each enum here is an object of its values with a type of the same
+ * name, so that TypeScript programs write the plain strings ("manager") and Pulumi's component
+ * analyzer offers the values as an enum to other languages.
+ */
+export const SwarmRole = {
+    /** Takes part in Raft, and runs tasks unless drained. */
+    Manager: "manager",
+    /** Runs tasks only. */
+    Worker: "worker",
+} as const;
+export type SwarmRole = (typeof SwarmRole)[keyof typeof SwarmRole];
+
+/** A node's scheduling availability. */
+export const NodeAvailability = {
+    Active: "active",
+    Pause: "pause",
+    Drain: "drain",
+} as const;
+export type NodeAvailability = (typeof NodeAvailability)[keyof typeof NodeAvailability];
 
 /** One host of the cluster. */
 export interface SwarmNodeArgs {

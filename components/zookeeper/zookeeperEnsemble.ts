@@ -67,12 +67,50 @@ export interface ZooKeeperUserArgs {
 }
 
 /** How ZooKeeper gets onto the hosts. */
+export const ZooKeeperInstallMethod = {
+    /** The OS package `zookeeper`, with Java from the OS. */
+    Distro: "distro",
+    /** Apache's binary tarball from `url`, checked against `sha512`. */
+    Tarball: "tarball",
+} as const;
+export type ZooKeeperInstallMethod =
+    (typeof ZooKeeperInstallMethod)[keyof typeof ZooKeeperInstallMethod];
+
+/** Where ZooKeeper's admin server listens. */
+export const ZooKeeperAdminServer = {
+    /** Not started. */
+    Off: "off",
+    /** Bound to 127.0.0.1. */
+    Localhost: "localhost",
+} as const;
+export type ZooKeeperAdminServer = (typeof ZooKeeperAdminServer)[keyof typeof ZooKeeperAdminServer];
+
+/** Automatic purge of old snapshots and transaction logs. */
+export interface ZooKeeperAutopurgeArgs {
+    /** Snapshots (and their logs) kept. Default: 3. */
+    snapRetainCount?: number;
+    /** Hours between purges. Default: 24. */
+    purgeIntervalHours?: number;
+}
+
+/**
+ * Digest authentication with a `super` user, which the ensemble's own steps alone use. A missing
+ * password is generated (random.RandomPassword) and exposed only as the secret `superPassword`.
+ */
+export interface ZooKeeperAuthArgs {
+    /** Default: true; false turns it off. */
+    enabled?: boolean;
+    /** The super user's password (a secret). Default: generated. */
+    superPassword?: pulumi.Input<string>;
+}
+
+/** How ZooKeeper gets onto the hosts. */
 export interface ZooKeeperInstallArgs {
     /**
      * "distro": the OS package `zookeeper` with Java from the OS; "tarball": Apache's binary tarball
      * from `url`, checked against `sha512`. Default: "distro".
      */
-    method?: "distro" | "tarball";
+    method?: ZooKeeperInstallMethod;
     /** With "tarball": the version, used in the install path (/opt/zookeeper/VERSION). Required there. */
     version?: string;
     /** With "tarball": where to download apache-zookeeper-VERSION-bin.tar.gz from. Required there. */
@@ -124,11 +162,11 @@ export interface ZooKeeperEnsembleArgs {
     /** Four-letter words answered. Default: ["srvr", "mntr", "ruok"] (srvr and mntr are needed). */
     fourLetterWords?: string[];
     /** The admin server: "off", or "localhost" (bound to 127.0.0.1). Default: "off". */
-    adminServer?: "off" | "localhost";
+    adminServer?: ZooKeeperAdminServer;
     /** Port of the admin server when on. Default: 8080. */
     adminPort?: number;
     /** Automatic purge of old snapshots and logs. Default: keep 3, purge every 24 hours. */
-    autopurge?: { snapRetainCount?: number; purgeIntervalHours?: number };
+    autopurge?: ZooKeeperAutopurgeArgs;
     /**
      * Digest authentication with a `super` user, which the ensemble's own steps alone use. Default:
      * on (`enabled` defaults to true; `{ enabled: false }` turns it off). A missing password is
@@ -136,7 +174,7 @@ export interface ZooKeeperEnsembleArgs {
      * read its digest from `zoo.cfg` (mode 0600, the `zookeeper` user's), never from their
      * command line.
      */
-    auth?: { enabled?: boolean; superPassword?: pulumi.Input<string> };
+    auth?: ZooKeeperAuthArgs;
     /**
      * Digest users of the platform (the registrar), each with a generated password (the secret
      * `userPasswords[name]`) and the znodes it owns. The digest scheme works with or without `auth`;
@@ -154,7 +192,7 @@ export interface ZooKeeperEnsembleArgs {
     dynamicReconfig?: boolean;
     /**
      * TLS between the servers (quorum) and for clients, on `secureClientPort` instead of the plain
-     * client port. Default: off. See {@link ZooKeeperTlsArgs}.
+     * client port. Default: off. See ZooKeeperTlsArgs.
      */
     tls?: ZooKeeperTlsArgs;
     /**
@@ -169,13 +207,6 @@ export interface ZooKeeperEnsembleArgs {
     /** Seconds to wait for the ensemble to be healthy, at start and after each restart. Default: 180. */
     readyTimeoutSeconds?: number;
     /**
-     * What the ensemble's steps on its hosts wait for, e.g. the SwarmCluster whose managers host it
-     * (both install packages with apt). Unlike `dependsOn` on the ensemble, what touches no host
-     * (its passwords, its probe's provider) does not wait, so a preview or an up with nothing to
-     * change does not either. Default: nothing.
-     */
-    after?: pulumi.Resource[];
-    /**
      * The ids of the servers whose host is repaired in this run (found drifted or replaced by the
      * cluster's survey): the probe does not count them as down at preview, since up starts them
      * again before it asks. Default: none.
@@ -189,6 +220,20 @@ export interface ZooKeeperEnsembleArgs {
      * off. Default: true.
      */
     checkHosts?: boolean;
+}
+
+/**
+ * ZooKeeperEnsemble's resource options: Pulumi's, and what only a program composing components can
+ * give (a resource is no input another language could pass).
+ */
+export interface ZooKeeperEnsembleOptions extends pulumi.ComponentResourceOptions {
+    /**
+     * What the ensemble's steps on its hosts wait for, e.g. the SwarmCluster whose managers host it
+     * (both install packages with apt). Unlike `dependsOn` on the ensemble, what touches no host
+     * (its passwords, its probe's provider) does not wait, so a preview or an up with nothing to
+     * change does not either. Default: nothing.
+     */
+    after?: pulumi.Resource[];
 }
 
 /**
@@ -790,12 +835,11 @@ export class ZooKeeperEnsemble extends pulumi.ComponentResource {
      * znodes and ACLs. What uses the ensemble depends on these, not on the whole component: the
      * probe and its heal steps after them need not be waited for.
      */
-    public readonly serving: pulumi.Input<pulumi.Resource[]>;
+    get serving(): pulumi.Input<pulumi.Resource[]> {
+        return ensembleInternals.get(this)!.serving;
+    }
 
-    /** The children's registration: after the ensemble's own checks when it asks its hosts. */
-    private readonly built: Promise<unknown>;
-
-    constructor(name: string, args: ZooKeeperEnsembleArgs, opts?: pulumi.ComponentResourceOptions) {
+    constructor(name: string, args: ZooKeeperEnsembleArgs, opts?: ZooKeeperEnsembleOptions) {
         super("swarm-ha:index:ZooKeeperEnsemble", name, {}, opts);
         validateZooKeeperArgs(name, args);
         // At preview too, before any child: TLS's CA and signing run openssl where Pulumi runs.
@@ -822,8 +866,7 @@ export class ZooKeeperEnsemble extends pulumi.ComponentResource {
                       async () => undefined,
                   )
                 : undefined;
-        const children = new Children(asked, () => buildEnsemble(this, name, args));
-        this.built = children.done;
+        const children = new Children(asked, () => buildEnsemble(this, name, args, opts?.after));
         const part = <T>(pick: (p: EnsembleParts) => pulumi.Output<T>) => children.output(pick);
         this.superPassword = authOn(args)
             ? pulumi.secret(part((p) => p.secrets.superPassword!))
@@ -836,7 +879,10 @@ export class ZooKeeperEnsemble extends pulumi.ComponentResource {
         );
         this.tlsCa = args.tls?.enabled ? part((p) => p.secrets.tlsCa!) : undefined;
         this.servers = part((p) => p.servers);
-        this.serving = children.resources((p) => p.serving);
+        ensembleInternals.set(this, {
+            built: children.done,
+            serving: children.resources((p) => p.serving),
+        });
         this.connectString = connectString(args);
 
         this.registerOutputs({
@@ -854,9 +900,20 @@ export class ZooKeeperEnsemble extends pulumi.ComponentResource {
      */
     protected async initialize(): Promise<unknown> {
         await Promise.resolve();
-        return this.built;
+        // Nothing kept when the constructor refused its arguments.
+        return ensembleInternals.get(this)?.built;
     }
 }
+
+/**
+ * What an ensemble keeps for the program that composes it and out of its outputs (and so of the
+ * package's schema): its children's registration, after the ensemble's own checks when it asks its
+ * hosts, and the steps after which it serves.
+ */
+const ensembleInternals = new WeakMap<
+    ZooKeeperEnsemble,
+    { built: Promise<unknown>; serving: pulumi.Input<pulumi.Resource[]> }
+>();
 
 /** The servers' hosts, once each, as the ensemble's checks ask them. */
 function serverHosts(args: ZooKeeperEnsembleArgs): ComponentHost[] {
@@ -885,8 +942,9 @@ function buildEnsemble(
     owner: ZooKeeperEnsemble,
     name: string,
     args: ZooKeeperEnsembleArgs,
+    after: pulumi.Resource[] | undefined,
 ): EnsembleParts {
-    const plan = planEnsemble(owner, name, args);
+    const plan = planEnsemble(owner, name, args, after);
     const secrets = makeSecrets(plan);
     const installs = installServers(plan);
     const prepared = issueCertificates(plan, installs, secrets);
@@ -910,6 +968,8 @@ interface EnsemblePlan {
     owner: ZooKeeperEnsemble;
     name: string;
     args: ZooKeeperEnsembleArgs;
+    /** What the steps on the hosts wait for (ZooKeeperEnsembleOptions' `after`). */
+    after: pulumi.Resource[] | undefined;
     /** The servers by id; the first runs the ensemble-wide steps. */
     servers: ZooKeeperServerArgs[];
     first: ZooKeeperServerArgs;
@@ -933,6 +993,7 @@ function planEnsemble(
     owner: ZooKeeperEnsemble,
     name: string,
     args: ZooKeeperEnsembleArgs,
+    after: pulumi.Resource[] | undefined,
 ): EnsemblePlan {
     const servers = sortById(args.servers);
     const dataDir = args.dataDir ?? "/var/lib/zookeeper";
@@ -947,6 +1008,7 @@ function planEnsemble(
         owner,
         name,
         args,
+        after,
         servers,
         first: servers[0],
         dir: scriptsDir(name),
@@ -1081,14 +1143,14 @@ function configHashOf(plan: EnsemblePlan, secrets: EnsembleSecrets): pulumi.Outp
  *    connection.
  */
 function installServers(plan: EnsemblePlan): Map<number, command.remote.Command> {
-    const { args, name, dir, owner } = plan;
+    const { args, name, dir, owner, after } = plan;
     const install = args.install ?? {};
     const installs = new Map<number, command.remote.Command>();
     const guarded = new Set(args.firewall?.servers ?? plan.servers.map((s) => s.id));
     const firewallParams = args.firewall && zooKeeperFirewallParameters(args);
     for (const s of plan.servers) {
         const scripts = placeScripts(`${name}-scripts-${s.id}`, plan.connection(s), dir, owner, {
-            after: args.after,
+            after,
         });
         const ready =
             firewallParams && guarded.has(s.id)

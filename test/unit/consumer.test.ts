@@ -50,16 +50,29 @@ test("the package's entry is the built JavaScript, with the components", () => {
     expect(typeof pkg.ZooKeeperEnsemble).toBe("function");
 });
 
-test("the package's public names: the components, their validators, discovery and the probe host", () => {
+test("the package's public names: the components, their enums and validators, discovery and the probe host", () => {
     expect(Object.keys(pkg).sort()).toEqual([
+        "DockerInstallMethod",
         "DockerReadProxy",
+        "EndpointMode",
+        "FirewallProtocol",
+        "MountType",
+        "NodeAvailability",
+        "PortProtocol",
         "ProbeHost",
+        "PublishMode",
+        "RestartCondition",
         "ServiceRegistry",
         "SwarmCluster",
         "SwarmMonitoring",
+        "SwarmRole",
         "SwarmService",
+        "UpdateFailureAction",
+        "UpdateOrder",
         "ValidationError",
+        "ZooKeeperAdminServer",
         "ZooKeeperEnsemble",
+        "ZooKeeperInstallMethod",
         "discoverAll",
         "discoverInstances",
         "instanceEndpoint",

@@ -229,7 +229,8 @@ describe("readSettings", () => {
                 services: { api: { image: "w:1", register: true, registerPort: 9000 } },
             }),
         );
-        expect(s.services.api.args.register).toEqual({ port: 9000 });
+        expect(s.services.api.args.register).toBe(true);
+        expect(s.services.api.args.registerPort).toBe(9000);
         expect(s.registrarImage).toBe("registry.example/swarm-ha-registrar:3");
     });
 
