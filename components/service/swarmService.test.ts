@@ -444,17 +444,17 @@ describe("SwarmService validation", () => {
         [
             "a network with both id and name",
             { image: "x", networks: [{ id: "n0x", name: "backend" }] },
-            'SwarmService "web": networks[0] gives both id and name; give one of them.',
+            'SwarmService "web": networks[0] gives both an id and the name "backend"; give one of them.',
         ],
         [
             "a network by id that asks to be created",
             { image: "x", networks: [{ id: "n0x", create: true }] },
-            'SwarmService "web": networks[0] gives an id with create or attachable; those are for a network by name.',
+            'SwarmService "web": networks[0] gives an id with create true; those are for a network by name.',
         ],
         [
             "an attachable network the service does not create",
             { image: "x", networks: [{ name: "backend", attachable: true }] },
-            'SwarmService "web": networks[0] has attachable without create; attachable is for a network the service creates, so set create: true.',
+            'SwarmService "web": networks[0] ("backend") has attachable true without create; attachable is for a network the service creates, so set create: true.',
         ],
         [
             "bad secret key",
@@ -468,6 +468,22 @@ describe("SwarmService validation", () => {
         } catch (e) {
             expect((e as Error).message).toBe(message);
         }
+    });
+
+    test("a network's defaults written out are accepted; a name that is no network name is refused", () => {
+        expect(() =>
+            validateSwarmServiceArgs("web", {
+                image: "x",
+                networks: [
+                    { id: "n0x", create: false, attachable: false },
+                    { name: "backend", create: false, attachable: false },
+                    { name: "front", create: true, attachable: true },
+                ],
+            }),
+        ).not.toThrow();
+        expect(() =>
+            validateSwarmServiceArgs("web", { image: "x", networks: [{ name: "a b" }] }),
+        ).toThrow('SwarmService "web": networks[0] name is "a b";');
     });
 
     test("the same published port on tcp and udp is allowed", () => {

@@ -293,14 +293,17 @@ function networkProblems(at: string, n: ServiceNetworkArgs): string[] {
         return [`${at} gives neither id nor name; give one of them.`];
     }
     if (n.id !== undefined && n.name !== undefined) {
-        return [`${at} gives both id and name; give one of them.`];
+        return [`${at} gives both an id and the name "${n.name}"; give one of them.`];
     }
-    if (n.id !== undefined && (n.create !== undefined || n.attachable !== undefined)) {
-        return [`${at} gives an id with create or attachable; those are for a network by name.`];
-    }
-    if (n.attachable !== undefined && n.create !== true) {
+    const asks = (["create", "attachable"] as const).filter((k) => n[k] === true);
+    if (n.id !== undefined && asks.length > 0) {
         return [
-            `${at} has attachable without create; attachable is for a network the service creates, so set create: true.`,
+            `${at} gives an id with ${asks.join(" and ")} true; those are for a network by name.`,
+        ];
+    }
+    if (n.attachable === true && n.create !== true) {
+        return [
+            `${at} ("${n.name}") has attachable true without create; attachable is for a network the service creates, so set create: true.`,
         ];
     }
     return [];
@@ -330,8 +333,8 @@ export function validateSwarmServiceArgs(name: string, args: SwarmServiceArgs): 
         ...(args.placementPreferences ?? []).flatMap((c) =>
             ruleProblem(`${p}: placementPreferences entry`, rules.preference, c),
         ),
-        ...(args.networks ?? []).flatMap((n) =>
-            ruleProblem(`${p}: network`, rules.dockerName, n.name),
+        ...(args.networks ?? []).flatMap((n, i) =>
+            ruleProblem(`${p}: networks[${i}] name`, rules.dockerName, n.name),
         ),
         ...[...Object.values(args.secrets ?? {}), ...Object.values(args.configs ?? {})].flatMap(
             (f) => ruleProblem(`${p}: target`, rules.containerPath, f.target),

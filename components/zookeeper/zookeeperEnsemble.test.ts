@@ -197,6 +197,29 @@ describe("ZooKeeperEnsemble resources", () => {
         );
     });
 
+    test("after (an option): each server's steps on its host wait for it; what touches no host does not", async () => {
+        const cluster = new pulumi.ComponentResource(
+            "test:index:Cluster",
+            "apt-first",
+            {},
+            {
+                transformations: [recorder.transformation],
+            },
+        );
+        const zk = new ZooKeeperEnsemble("waits", args([1, 2, 3]), {
+            after: [cluster],
+            transformations: [recorder.transformation],
+        });
+        await resolve(zk.servers);
+        await settle();
+        for (const id of [1, 2, 3]) {
+            expect(recorder.byName(`waits-scripts-${id}`).dependsOn).toEqual(["apt-first"]);
+        }
+        for (const name of ["waits-super-password", "waits-config-salt", "waits-serving"]) {
+            expect(recorder.byName(name).dependsOn).not.toContain("apt-first");
+        }
+    });
+
     test("given a pulumi-nodejs provider, the probe runs on it and the ensemble makes none", async () => {
         const shared = new ProbeHost("shared");
         const zk = new ZooKeeperEnsemble("given", args([1, 2, 3]), {

@@ -247,3 +247,33 @@ test("no resource of this package or of Pulumi's own is an input or output type"
     expect(types).not.toContain("CustomResource");
     expect(analyzed().dependencies.map((d) => d.name)).toEqual(["docker"]);
 });
+
+test("the inputs' types and which are required, as a program of another language sees them", () => {
+    const { components, typeDefinitions } = analyzed();
+    const service = components.SwarmService.inputs;
+    expect(service.registerPort).toMatchObject({ type: "number", optional: true });
+    expect(service.image.optional).toBeUndefined();
+    expect(service.networks).toMatchObject({
+        type: "array",
+        items: { $ref: "#/types/swarm-ha:index:ServiceNetworkArgs" },
+    });
+    expect(service.endpointMode).toMatchObject({ $ref: "#/types/swarm-ha:index:EndpointMode" });
+    const required = (type: string) =>
+        Object.entries(typeDefinitions[type].properties ?? {})
+            .filter(([, p]) => !p.optional)
+            .map(([k]) => k)
+            .sort();
+    expect(required("SwarmNodeArgs")).toEqual(["host", "name", "role"]);
+    expect(typeDefinitions.SwarmNodeArgs.properties!.role).toMatchObject({
+        $ref: "#/types/swarm-ha:index:SwarmRole",
+    });
+    expect(required("ServiceNetworkArgs")).toEqual([]);
+    expect(required("SshArgs")).toEqual(["privateKey"]);
+    expect(required("ZooKeeperServerArgs")).toEqual(["host", "id"]);
+    const cluster = components.SwarmCluster.inputs;
+    expect(cluster.nodes).toMatchObject({
+        type: "array",
+        items: { $ref: "#/types/swarm-ha:index:SwarmNodeArgs" },
+    });
+    expect(cluster.nodes.optional).toBeUndefined();
+});
