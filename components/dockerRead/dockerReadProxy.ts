@@ -6,7 +6,7 @@
 import { ruleProblem, rules } from "../host/grammar";
 import * as pulumi from "@pulumi/pulumi";
 import * as commandTypes from "@pulumi/command/types/input";
-import { SwarmService, SwarmServiceArgs } from "../service/swarmService";
+import { ServiceMountArgs, SwarmService } from "../service/swarmService";
 import { prefix, throwIfAny } from "../host/validation";
 
 /** The proxy's image as scripts/images.sh builds it; real clusters push it to their registry. */
@@ -25,8 +25,8 @@ export const DOCKER_SOCKET = "/var/run/docker.sock";
 /** The API paths the proxy answers (GET and HEAD, optionally /vX.Y-prefixed); see ./image/proxy.go. */
 export const DOCKER_READ_PATHS = ["/_ping", "/nodes", "/services", "/tasks", "/networks"];
 
-/** A mount of a SwarmService. */
-export type ServiceMount = NonNullable<SwarmServiceArgs["mounts"]>[number];
+/** A mount of a SwarmService (its own name since SwarmService names it: kept for importers). */
+export type ServiceMount = ServiceMountArgs;
 
 export interface DockerReadProxyArgs {
     /** The proxy's image. Default: "swarm-ha-docker-read:2" (built by scripts/images.sh). */
