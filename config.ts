@@ -5,11 +5,13 @@ import * as fs from "fs";
 import * as os from "os";
 import * as pulumi from "@pulumi/pulumi";
 import {
+    BACKUP_DEFAULTS,
     REGISTRAR_IMAGE,
     DOCKER_READ_IMAGE,
     DockerInstallMethod,
     NodeAvailability,
     SwarmNodeArgs,
+    SwarmBackupArgs,
     SwarmRole,
     SWARM_PORTS,
     ZOOKEEPER_DEFAULTS,
@@ -71,6 +73,11 @@ export interface StackSettings {
     monitoring?: MonitoringSettings;
     /** The hosts' firewall (`swarm-ha:firewall`): on unless the stack turns it off; absent then. */
     firewall?: FirewallSettings;
+    /**
+     * Backups of the swarm's Raft state (`swarm-ha:backup`), its defaults applied; absent when the
+     * stack sets none of its fields.
+     */
+    backup?: Required<SwarmBackupArgs>;
 }
 
 /** `swarm-ha:monitoring` as written in a stack file. */
@@ -722,8 +729,19 @@ export function readSettings(config: ConfigSource): StackSettings {
         }
     }
     const firewall = v.firewall as FirewallSettings | undefined;
+    const backup = v.backup as SwarmBackupArgs | undefined;
+    const managerCount = nodes.filter((n) => n.role === "manager").length;
+    if (backup && Object.keys(backup).length > 0 && managerCount < 3) {
+        problems.push(
+            `${key("backup")} is set but ${key("nodes")} has ${managerCount} manager${managerCount === 1 ? "" : "s"}; a backup stops one manager's engine for the copy, which only a swarm of 3 or more managers keeps its quorum through, so add managers or drop backup.`,
+        );
+    }
     const settings = {
         firewall: firewall?.enabled === false ? undefined : { ...firewall, enabled: true },
+        backup:
+            backup && Object.keys(backup).length > 0
+                ? { ...BACKUP_DEFAULTS, ...backup }
+                : undefined,
         zookeeper,
         monitoring,
         registrarImage: (v.registrarImage as string | undefined) ?? REGISTRAR_IMAGE,

@@ -187,6 +187,14 @@ export const STACK: ObjectSchema = s.object({
         },
         { example: '{ enabled: true, clientNetworks: ["10.1.0.0/16"] }', default: {} },
     ),
+    backup: s.object(
+        {
+            schedule: s.text(rules.calendar),
+            keep: s.int(1, 1000),
+            target: s.text(rules.hostPath),
+        },
+        { example: '{ schedule: "daily", keep: 7 }', default: {} },
+    ),
     registrarImage: s.text(rules.image, { default: "swarm-ha-registrar:3" }),
     dockerReadImage: s.text(rules.image, { default: "swarm-ha-docker-read:2" }),
     zkServers: s.list(ZK_SERVER, { maxItems: 255, default: [] }),

@@ -49,6 +49,8 @@ import {
     validateSwarmMonitoringArgs,
     validateSwarmServiceArgs,
     validateZooKeeperArgs,
+    backupListCommand,
+    mergeBackupLists,
 } from "./components/internal";
 import { TrustedHostKey } from "./components/host/trustedHostKey";
 import { ProbeHost } from "./components/host/probeHost";
@@ -429,6 +431,7 @@ export async function program(): Promise<Record<string, unknown>> {
         },
         autolock: settings.autolock,
         joinTokenRotation: settings.joinTokenRotation,
+        backup: settings.backup,
         dockerProvider: Object.keys(settings.services).length > 0 || !!settings.monitoring,
         dockerSshOpts: settings.sshPrivateKeyFile
             ? ["-i", settings.sshPrivateKeyFile, "-o", "IdentitiesOnly=yes"]
@@ -537,6 +540,12 @@ export async function program(): Promise<Record<string, unknown>> {
             const servers = new Set(
                 settings.firewall && settings.zookeeper ? zooKeeperLogins(checked).map(hostId) : [],
             );
+            // With backups, the managers list the records in their folder, for the stack's output.
+            const managerLogins = nodeLogins(checked).filter((c) =>
+                settings.nodes.some((n) => n.name === c.node && n.role === "manager"),
+            );
+            const backupList = settings.backup && backupListCommand(settings.backup.target);
+            const listing = new Set(backupList ? managerLogins.map(hostId) : []);
             // Then a host presenting another key than its recorded one is refused, naming both,
             // and a host refusing the stack's key, naming the user and the key.
             const survey = await phase("logins, each asking its host the checks' questions", () =>
@@ -544,6 +553,7 @@ export async function program(): Promise<Record<string, unknown>> {
                     ...(nodes.has(hostId(c)) ? [NODE_COMMAND] : []),
                     ...(nodes.has(hostId(c)) && encrypted.length > 0 ? [IPSEC_COMMAND] : []),
                     ...(servers.has(hostId(c)) ? [ENSEMBLE_ADDRESSES_COMMAND] : []),
+                    ...(backupList && listing.has(hostId(c)) ? [backupList] : []),
                 ]),
             );
             const { observation, members, leaderless } = await phase("the swarm's members", () =>
@@ -575,7 +585,14 @@ export async function program(): Promise<Record<string, unknown>> {
                     `swarm-ha: SwarmCluster "${settings.clusterName}": no manager could list the swarm's nodes (${managing(leaderless)}): it has no leader, most likely because a majority of its managers is down; drift and quorum were not checked, and steps that change the swarm fail until they are back.`,
                 );
             }
-            return { observation, members, zkLeaving };
+            const backups = backupList
+                ? mergeBackupLists(
+                      (await runOnAll(managerLogins, file, backupList, survey.run)).map(
+                          (stdout, i) => ({ host: managerLogins[i].host, stdout }),
+                      ),
+                  )
+                : undefined;
+            return { observation, members, zkLeaving, backups };
         }),
     );
     for (const message of driftMessages(settings.nodes, observed.observation.drift)) {
@@ -761,5 +778,6 @@ export async function program(): Promise<Record<string, unknown>> {
         managerJoinToken: cluster.managerJoinToken,
         workerJoinToken: cluster.workerJoinToken,
         unlockKey: cluster.unlockKey,
+        backups: observed.backups ?? "none (swarm-ha:backup is not set)",
     };
 }

@@ -21,6 +21,8 @@ export type {
     SharedFirewallArgs,
     SwarmFirewallArgs,
 } from "./host/firewall";
+export { BACKUP_DEFAULTS } from "./swarm/swarmBackup";
+export type { BackupRecord, SwarmBackupArgs } from "./swarm/swarmBackup";
 export { observeSwarm } from "./swarm/swarmDrift";
 export type { SwarmObservation } from "./swarm/swarmDrift";
 export type { SshArgs, SshLoginCheck, SshOverrides } from "./host/ssh";

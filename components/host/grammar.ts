@@ -295,6 +295,22 @@ export const rules = {
             !SYSTEM_DIRS.includes(v),
         1024,
     ),
+    /**
+     * A systemd calendar expression (a timer's OnCalendar=), such as "daily" or "*-*-* 03:00:00":
+     * one line of the characters systemd.time(7) uses, no '%' (a unit file's specifier). The
+     * host's systemd checks the expression itself before the timer is written.
+     */
+    calendar: pattern(
+        'use a systemd calendar expression such as "daily", "hourly", "Mon..Fri 02:00" or "*-*-* 03:00:00" (see systemd.time(7))',
+        new RegExp(
+            "^(?:minutely|hourly|daily|weekly|monthly|yearly|annually|quarterly|semiannually|" +
+                // [WEEKDAYS ][DATE ][TIME][ UTC], each of digits, '*' and systemd's , / .. ~
+                "(?:[A-Za-z]{3,9}(?:(?:,|\\.\\.)[A-Za-z]{3,9})* )?" +
+                "(?:[0-9*,./~]+-[0-9*,./~]+(?:-[0-9*,./~]+)?(?= |$) ?)?" +
+                "(?:[0-9*,./]+:[0-9*,./]+(?::[0-9*,./]+)?)?(?: UTC)?)$",
+        ),
+        128,
+    ),
     /** JVM options, separated by spaces: each starting with '-'. */
     jvmFlags: pattern(
         "use JVM options separated by spaces, each starting with '-' (letters, digits and . _ - = : / , + %)",

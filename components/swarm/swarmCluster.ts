@@ -33,6 +33,7 @@ import {
     unverifiedHostProblems,
 } from "../host/ssh";
 import { SwarmObservation } from "./swarmDrift";
+import { BACKUP_DEFAULTS, SwarmBackupArgs, backupProblems, backupUnits } from "./swarmBackup";
 import { SwarmProbe } from "./swarmProbe";
 import { probeHostOf } from "../host/probeHost";
 import { ruleProblem, rules, shown } from "../host/grammar";
@@ -171,6 +172,13 @@ export interface SwarmClusterArgs {
     dockerSshOpts?: string[];
     /** The hosts' firewall (SwarmFirewallArgs). Default: none (every port as it is). */
     firewall?: SwarmFirewallArgs;
+    /**
+     * Backups of the swarm's Raft state (SwarmBackupArgs): on a schedule, from a timer on every
+     * manager, and in a run before the managers change (a manager removed, demoted or added), with
+     * one manager's engine stopped for the copy only while the others keep the quorum. Needs 3 or
+     * more managers. Default: none.
+     */
+    backup?: SwarmBackupArgs;
     /**
      * Create the Docker provider (`provider`). Turn it off where the Docker provider plugin is not
      * installed and no SwarmService uses the cluster. Default: true.
@@ -324,6 +332,15 @@ export function validateSwarmClusterArgs(name: string, args: SwarmClusterArgs): 
         );
     }
     problems.push(...firewallProblems(p, nodes, args.firewall));
+    if (args.backup) {
+        problems.push(
+            ...backupProblems(
+                (field) => `${p}: backup${field ? `.${field}` : ""}`,
+                args.backup,
+                managers.length,
+            ),
+        );
+    }
     problems.push(
         ...wholeNumberProblems(p, [
             ["taskHistoryLimit", args.taskHistoryLimit, 0],
@@ -765,11 +782,12 @@ function buildCluster(owner: SwarmCluster, name: string, args: SwarmClusterArgs)
     const managerJoinToken = pulumi.secret(tokenValues.apply((v) => v.manager ?? ""));
     const workerJoinToken = pulumi.secret(tokenValues.apply((v) => v.worker ?? ""));
     const unlockKey = pulumi.secret(tokenValues.apply((v) => v.unlock ?? ""));
+    const backup = backUp(plan, installs, tokens, unlockKey);
     const { joins, nodeIds } = joinNodes(plan, {
         installs,
         firewalls: prepared.firewalls,
         init,
-        tokens,
+        tokens: backup ?? tokens,
         managerJoinToken,
         workerJoinToken,
         unlockKey,
@@ -1062,6 +1080,72 @@ function readTokens(plan: ClusterPlan, init: command.remote.Command): command.re
             logging: "none",
         },
         { parent: plan.owner, dependsOn: [init], additionalSecretOutputs: ["stdout"] },
+    );
+}
+
+/**
+ * 3b. Backups, with `backup`: the timer on every manager; and a backup taken in this run on the step
+ *     manager before the joins, demotions and removals, whenever the managers change (a manager
+ *     added, removed, promoted or demoted: the list of managers is its trigger). The joins, and so
+ *     every node's settings and every removal, wait for it. It skips (saying why) while the swarm
+ *     could not spare a manager, so a run that repairs a degraded swarm is not stopped by it.
+ */
+function backUp(
+    plan: ClusterPlan,
+    installs: Map<string, command.remote.Command>,
+    tokens: command.remote.Command,
+    unlockKey: pulumi.Output<string>,
+): command.remote.Command | undefined {
+    const { args, dir, owner } = plan;
+    if (!args.backup) return undefined;
+    const target = args.backup.target ?? BACKUP_DEFAULTS.target;
+    const keep = args.backup.keep ?? BACKUP_DEFAULTS.keep;
+    const schedule = args.backup.schedule ?? BACKUP_DEFAULTS.schedule;
+    const wait = {
+        attempts: attemptsIn(args.readyTimeoutSeconds ?? SWARM_DEFAULTS.readyTimeoutSeconds),
+        interval: String(READY_INTERVAL_SECONDS),
+    };
+    for (const manager of plan.managers) {
+        const units = backupUnits(
+            dir,
+            { cluster: plan.name, node: manager.name, host: manager.host, target, keep },
+            schedule,
+            wait,
+        );
+        const params = {
+            ...plan.base(manager),
+            SCHEDULE: schedule,
+            SERVICE_UNIT: units.service,
+            TIMER_UNIT: units.timer,
+        };
+        remoteStep(
+            `${plan.name}-backup-schedule-${manager.name}`,
+            {
+                connection: connectionFor(manager.host, plan.sshOf(manager)),
+                create: stepCommand(dir, "backup-schedule", params),
+                delete: stepCommand(dir, "backup-schedule", { ...params, REMOVE: "yes" }),
+            },
+            { parent: owner, dependsOn: [installs.get(manager.name)!] },
+        );
+    }
+    return remoteStep(
+        `${plan.name}-backup`,
+        {
+            connection: plan.step.connection,
+            create: stepCommandOutput(dir, "backup", {
+                ...plan.step.base,
+                TARGET: target,
+                KEEP: String(keep),
+                ATTEMPTS: wait.attempts,
+                INTERVAL: wait.interval,
+                REASON: "change",
+                TAKER: "self",
+                AUTOLOCK: String(args.autolock ?? false),
+            }),
+            triggers: [plan.managers.map((m) => m.name).join(" ")],
+            stdin: args.autolock ? unlockKey : undefined,
+        },
+        { parent: owner, dependsOn: [tokens], additionalSecretOutputs: ["stdin"] },
     );
 }
 

@@ -52,6 +52,7 @@ test("the package's entry is the built JavaScript, with the components", () => {
 
 test("the package's public names: the components, their enums and validators, discovery and the probe host", () => {
     expect(Object.keys(pkg).sort()).toEqual([
+        "BACKUP_DEFAULTS",
         "DockerInstallMethod",
         "DockerReadProxy",
         "EndpointMode",

@@ -79,6 +79,7 @@ test("each component's inputs and outputs, exactly", () => {
             "advertisePort",
             "allowEvenManagers",
             "autolock",
+            "backup",
             "bootstrapManager",
             "certExpiry",
             "checkHosts",

@@ -1,0 +1,486 @@
+// Unit tests of the swarm's backups: the steps SwarmCluster adds (exact names, order, parameters,
+// secrets), the timer's units, the rules of every setting with hostile values, the records' parsing,
+// and backup.sh itself run here with a fake engine (the copy, the record, the check, the pruning,
+// and each reason it skips).
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import {
+    Recorder,
+    SECRET_KEY,
+    UNLOCK_KEY,
+    resolve,
+    settle,
+    stepStdout,
+} from "../../test/unit/recorder";
+
+const recorder = new Recorder(stepStdout);
+recorder.install();
+// The first cluster built loads the SDK's runtime: seconds on a busy machine.
+jest.setTimeout(30000);
+
+import {
+    SwarmCluster,
+    SwarmClusterArgs,
+    SwarmNodeArgs,
+    validateSwarmClusterArgs,
+} from "../internal";
+import { scriptText, scriptsDir } from "../host/remoteScript";
+import {
+    BACKUP_DEFAULTS,
+    backupListCommand,
+    backupUnits,
+    mergeBackupLists,
+    parseBackupList,
+} from "./swarmBackup";
+
+function nodes(managers: number, workers: number): SwarmNodeArgs[] {
+    return [
+        ...Array.from({ length: managers }, (_, i) => ({
+            name: `m${i + 1}`,
+            host: `10.1.0.${11 + i}`,
+            role: "manager" as const,
+        })),
+        ...Array.from({ length: workers }, (_, i) => ({
+            name: `w${i + 1}`,
+            host: `10.1.0.${21 + i}`,
+            role: "worker" as const,
+        })),
+    ];
+}
+
+function args(list: SwarmNodeArgs[], extra: Partial<SwarmClusterArgs> = {}): SwarmClusterArgs {
+    return {
+        nodes: list,
+        ssh: { privateKey: pulumi.secret(SECRET_KEY), acceptAnyHostKey: true },
+        checkHosts: false,
+        dockerProvider: false,
+        ...extra,
+    };
+}
+
+async function build(name: string, a: SwarmClusterArgs): Promise<void> {
+    const c = new SwarmCluster(name, a, { transformations: [recorder.transformation] });
+    recorder.nameComponent(c, name);
+    await resolve(c.managers);
+    await settle();
+}
+
+const deps = (n: string) => recorder.byName(n).dependsOn.sort();
+
+describe("SwarmCluster with backup", () => {
+    test("a timer on every manager, and a backup before the joins whenever the managers change", async () => {
+        await build("bk", args(nodes(3, 1), { backup: { schedule: "*-*-* 03:00:00", keep: 3 } }));
+        const names = recorder.resources.map((r) => r.name).filter((n) => /^bk-backup/.test(n));
+        expect(names.sort()).toEqual([
+            "bk-backup",
+            "bk-backup-schedule-m1",
+            "bk-backup-schedule-m2",
+            "bk-backup-schedule-m3",
+        ]);
+        // The backup after the tokens (it takes the unlock key from them), the joins after it, so
+        // every node's settings (a demotion) and every removal (at the end of the run) after it.
+        expect(deps("bk-backup")).toEqual(["bk-tokens"]);
+        expect(deps("bk-join-m1")).toEqual(["bk-backup", "bk-docker-m1", "bk-forget-m1"]);
+        expect(deps("bk-join-w1")).toEqual([
+            "bk-backup",
+            "bk-docker-w1",
+            "bk-forget-w1",
+            "bk-join-m3",
+        ]);
+        expect(deps("bk-backup-schedule-m2")).toEqual(["bk-docker-m2"]);
+        const step = recorder.byName("bk-backup");
+        // Its trigger is the list of managers: a manager added, removed, promoted or demoted.
+        expect(step.inputs.triggers).toEqual(["m1 m2 m3"]);
+        expect(step.inputs.stdin).toBeUndefined();
+        const dir = scriptsDir("bk");
+        expect(step.inputs.create).toBe(
+            [
+                "set -eu",
+                "ATTEMPTS='240'",
+                "AUTOLOCK='false'",
+                "HOST='10.1.0.11'",
+                "INTERVAL='0.5'",
+                "KEEP='3'",
+                "NODE='m1'",
+                "REASON='change'",
+                "TAKER='self'",
+                `TARGET='${BACKUP_DEFAULTS.target}'`,
+                `. '${dir}/lib.sh'`,
+                `. '${dir}/backup.sh'`,
+            ].join("\n"),
+        );
+        const schedule = recorder.byName("bk-backup-schedule-m3");
+        expect(schedule.inputs.connection).toMatchObject({ host: "10.1.0.13" });
+        expect(schedule.inputs.create).toContain(`SCHEDULE='*-*-* 03:00:00'`);
+        expect(schedule.inputs.create).toContain("Environment=NODE=m3\nEnvironment=HOST=10.1.0.13");
+        expect(schedule.inputs.create).toContain(`. '${dir}/backup-schedule.sh'`);
+        expect(schedule.inputs.delete).toContain("REMOVE='yes'");
+        // Without backup: none of these steps, and the joins wait for the tokens as before.
+        await build("plain", args(nodes(3, 0)));
+        expect(recorder.resources.filter((r) => r.name.startsWith("plain-backup"))).toEqual([]);
+        expect(deps("plain-join-m1")).toEqual([
+            "plain-docker-m1",
+            "plain-forget-m1",
+            "plain-tokens",
+        ]);
+    });
+
+    test("with autolock, the run's backup gets the unlock key on stdin, as a secret", async () => {
+        await build("bklock", args(nodes(3, 0), { autolock: true, backup: {} }));
+        const step = recorder.byName("bklock-backup");
+        expect(step.inputs.stdin).toBe(UNLOCK_KEY);
+        expect(step.secretPaths).toContain("stdin");
+        expect(step.additionalSecretOutputs).toContain("stdin");
+        expect(step.inputs.create).toContain("AUTOLOCK='true'");
+        expect(step.inputs.create).toContain(`KEEP='${BACKUP_DEFAULTS.keep}'`);
+        expect(step.inputs.create).not.toContain(UNLOCK_KEY);
+        // The timers never get it: a scheduled backup of an autolocked swarm skips.
+        expect(recorder.byName("bklock-backup-schedule-m1").inputs.create).not.toContain(
+            UNLOCK_KEY,
+        );
+        expect(recorder.byName("bklock-backup-schedule-m1").inputs.create).toContain(
+            "OnCalendar=daily",
+        );
+    });
+});
+
+describe("the backup timer's units", () => {
+    const params = { cluster: "lab", node: "m1", host: "10.1.0.11", target: "/srv/b", keep: 7 };
+    const wait = { attempts: "240", interval: "0.5" };
+
+    test("exact text: the node's parameters, the scripts' folder, the schedule", () => {
+        const units = backupUnits("/var/lib/swarm-ha/lab/abc", params, "Mon..Fri 02:00", wait);
+        expect(units.service).toBe(
+            [
+                "[Unit]",
+                "Description=swarm-ha: a backup of swarm lab's Raft state",
+                "After=docker.service",
+                "",
+                "[Service]",
+                "Type=oneshot",
+                "Environment=NODE=m1",
+                "Environment=HOST=10.1.0.11",
+                "Environment=TARGET=/srv/b",
+                "Environment=KEEP=7",
+                "Environment=ATTEMPTS=240",
+                "Environment=INTERVAL=0.5",
+                "Environment=REASON=schedule",
+                "Environment=TAKER=first",
+                "ExecStart=/bin/sh /var/lib/swarm-ha/lab/abc/backup-timer.sh",
+                "",
+            ].join("\n"),
+        );
+        expect(units.timer).toContain("\nOnCalendar=Mon..Fri 02:00\n");
+        expect(units.timer).toContain("\nWantedBy=timers.target\n");
+    });
+
+    test.each([
+        ["a schedule with a newline", { schedule: "daily\nExecStartPre=/bin/id" }],
+        ["a schedule with a specifier", { schedule: "%h" }],
+        ["a target with a specifier", { target: "/srv/%n" }],
+        ["a target with a space", { target: "/srv/a b" }],
+        ["a host with a newline", { host: "10.1.0.11\nExecStart=/bin/id" }],
+    ])("the second wall: %s is never written", (_what, bad) => {
+        const { schedule = "daily", ...rest } = bad as Record<string, string>;
+        expect(() =>
+            backupUnits("/var/lib/swarm-ha/lab/abc", { ...params, ...rest }, schedule, wait),
+        ).toThrow(/cannot be written/);
+    });
+});
+
+describe("backup settings: every hostile value refused, naming the field", () => {
+    const refused = (backup: Record<string, unknown>, managers = 3): string => {
+        try {
+            validateSwarmClusterArgs("c", args(nodes(managers, 0), { backup }));
+            return "";
+        } catch (e) {
+            return (e as Error).message;
+        }
+    };
+
+    test.each([
+        [
+            { schedule: "daily; reboot" },
+            'SwarmCluster "c": backup.schedule is "daily; reboot"; use a systemd calendar expression',
+        ],
+        [{ schedule: "$(touch /tmp/pwned)" }, 'backup.schedule is "$(touch /tmp/pwned)"'],
+        [
+            { schedule: "daily\nExecStartPre=/bin/id" },
+            'backup.schedule is "daily\\nExecStartPre=/bin/id"',
+        ],
+        [{ schedule: "%h" }, 'backup.schedule is "%h"'],
+        [{ target: "/" }, 'backup.target is "/"; use an absolute path'],
+        [{ target: "/etc" }, 'backup.target is "/etc"'],
+        [{ target: "relative/dir" }, 'backup.target is "relative/dir"'],
+        [{ target: "/srv/../etc" }, 'backup.target is "/srv/../etc"'],
+        [{ target: "/srv/b;rm -rf /" }, 'backup.target is "/srv/b;rm -rf /"'],
+        [{ target: "/srv/'b'" }, `backup.target is "/srv/'b'"`],
+        [{ keep: 0 }, "backup.keep is 0; use a whole number from 1 to 1000."],
+        [{ keep: 2.5 }, "backup.keep is 2.5"],
+        [{ keep: 1001 }, "backup.keep is 1001"],
+        [{ keep: "7; reboot" }, 'backup.keep is "7; reboot"'],
+    ])("%j", (backup, message) => {
+        expect(refused(backup)).toContain(message);
+    });
+
+    test("good values pass; a swarm of fewer than 3 managers is refused", () => {
+        expect(
+            refused({ schedule: "*-*-* 03:00:00", keep: 14, target: "/mnt/backups/swarm" }),
+        ).toBe("");
+        expect(refused({})).toBe("");
+        expect(refused({ keep: 3 }, 1)).toContain(
+            'SwarmCluster "c": backup is set but the swarm has 1 manager; a backup stops one manager\'s engine for the copy, which only a swarm of 3 or more managers keeps its quorum through, so add managers or drop the backups.',
+        );
+    });
+});
+
+describe("the backups' records", () => {
+    const sum = (c: string) => c.repeat(64);
+    const line = (file: string, time: string, c = "a") =>
+        `file=${file} kind=swarm cluster=abcdef123456xyz node=m2 time=${time} autolock=false reason=schedule bytes=2048 sha256=${sum(c)}`;
+
+    test("the listing command quotes the folder", () => {
+        expect(backupListCommand("/srv/b")).toBe("cat -- '/srv/b'/swarm-*.txt 2>/dev/null; true");
+    });
+
+    test("whole records are read; anything else is left out", () => {
+        const out = [
+            line("swarm-abcdef123456-20261208T030000Z-m2.tar.gz", "20261208T030000Z"),
+            "garbage",
+            line("../../etc/passwd", "20261208T030000Z"),
+            line("swarm-abcdef123456-20261208T030000Z-m2.tar.gz", "x").replace(
+                /sha256=\S+/,
+                "sha256=zz",
+            ),
+            "",
+        ].join("\n");
+        expect(parseBackupList(out, "10.1.0.12")).toEqual([
+            {
+                file: "swarm-abcdef123456-20261208T030000Z-m2.tar.gz",
+                kind: "swarm",
+                cluster: "abcdef123456xyz",
+                node: "m2",
+                time: "20261208T030000Z",
+                autolock: false,
+                reason: "schedule",
+                bytes: 2048,
+                sha256: sum("a"),
+                host: "10.1.0.12",
+            },
+        ]);
+    });
+
+    test("several managers' lists: a shared folder's backup once, newest first", () => {
+        const a = line("swarm-abcdef123456-20261207T030000Z-m2.tar.gz", "20261207T030000Z", "a");
+        const b = line("swarm-abcdef123456-20261208T030000Z-m3.tar.gz", "20261208T030000Z", "b");
+        const merged = mergeBackupLists([
+            { host: "10.1.0.11", stdout: `${a}\n${b}\n` },
+            { host: "10.1.0.12", stdout: undefined },
+            { host: "10.1.0.13", stdout: `${b}\n` },
+        ]);
+        expect(merged.map((r) => [r.file, r.host])).toEqual([
+            ["swarm-abcdef123456-20261208T030000Z-m3.tar.gz", "10.1.0.11"],
+            ["swarm-abcdef123456-20261207T030000Z-m2.tar.gz", "10.1.0.11"],
+        ]);
+    });
+});
+
+describe("backup.sh (run here, with a fake engine and systemctl)", () => {
+    const CLUSTER = "q1w2e3r4t5y6u7i8o9p0asdfg";
+
+    /**
+     * Runs backup.sh in a folder of its own: a fake `docker` answering from `managers` (lines of
+     * "REACHABILITY LEADER ADDRESS"), `self` this manager's address, `autolock`; a fake systemctl
+     * that logs what it is asked. Returns its status, what it printed, the calls and the target.
+     */
+    function backup(
+        options: {
+            managers?: string[];
+            self?: string;
+            taker?: "self" | "first";
+            autolock?: boolean;
+            keep?: number;
+            stdin?: string;
+            state?: string;
+        } = {},
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), "backup-step-")),
+    ): { status: number; out: string; calls: string[]; target: string; dir: string } {
+        const {
+            managers = [
+                "reachable true 10.1.0.11:2377",
+                "reachable false 10.1.0.12:2377",
+                "reachable false 10.1.0.13:2377",
+            ],
+            self = "10.1.0.12:2377",
+            taker = "self",
+            autolock = false,
+            keep = 2,
+            stdin = "",
+            state = "active",
+        } = options;
+        const bin = path.join(dir, "bin");
+        const log = path.join(dir, "calls");
+        fs.mkdirSync(bin, { recursive: true });
+        fs.mkdirSync(path.join(dir, "docker", "swarm", "raft"), { recursive: true });
+        fs.writeFileSync(path.join(dir, "docker", "swarm", "raft", "wal-0"), "raft entries");
+        fs.writeFileSync(path.join(dir, "managers"), managers.join("\n") + "\n");
+        const fake = (name: string, body: string) =>
+            fs.writeFileSync(path.join(bin, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+        // The engine's state after its restart: locked when autolocked, until given the key.
+        fs.writeFileSync(path.join(dir, "local"), "active\n");
+        const restarted = autolock ? "locked" : "active";
+        fake(
+            "systemctl",
+            `case "$1" in is-active) exit 0 ;; start) echo ${restarted} >${dir}/local ;; esac\necho "systemctl $*" >>${log}`,
+        );
+        fake(
+            "docker",
+            [
+                'case "$*" in',
+                `  "info --format {{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}"*) echo "${state} true ${CLUSTER} ${autolock}" ;;`,
+                `  "info --format {{.Swarm.LocalNodeState}}") cat ${dir}/local ;;`,
+                '  "node ls -q --filter role=manager") echo id1; echo id2; echo id3 ;;',
+                '  "node ls -q") echo id1 ;;',
+                `  "node inspect --format {{.ManagerStatus.Addr}} self") echo ${self} ;;`,
+                `  "node inspect --format "*) cat ${dir}/managers ;;`,
+                `  "swarm unlock") cat >${dir}/key; echo active >${dir}/local ;;`,
+                '  *) echo "unexpected: docker $*" >&2; exit 1 ;;',
+                "esac",
+            ].join("\n"),
+        );
+        const target = path.join(dir, "target");
+        const r = spawnSync(
+            "sh",
+            [
+                "-c",
+                `set -eu\nNODE=m2 HOST=10.1.0.12 TARGET='${target}' KEEP=${keep} ATTEMPTS=3 INTERVAL=0 REASON=change TAKER=${taker} AUTOLOCK=${autolock} DOCKER_ROOT='${dir}/docker' BACKUP_LOCK='${dir}/lock'\n${scriptText("lib")}\n${scriptText("backup")}`,
+            ],
+            {
+                input: stdin,
+                encoding: "utf8",
+                env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
+            },
+        );
+        return {
+            status: r.status ?? 1,
+            out: `${r.stdout}${r.stderr}`,
+            calls: fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim().split("\n") : [],
+            target,
+            dir,
+        };
+    }
+
+    const records = (target: string) =>
+        parseBackupList(
+            fs
+                .readdirSync(target)
+                .filter((f) => f.endsWith(".txt"))
+                .map((f) => fs.readFileSync(path.join(target, f), "utf8"))
+                .join(""),
+        );
+
+    test("the engine stopped for the copy only, the archive checked and recorded", () => {
+        const r = backup();
+        expect(r.status).toBe(0);
+        expect(r.calls).toEqual([
+            "systemctl stop docker.socket docker.service",
+            "systemctl start docker.service",
+        ]);
+        const [record] = records(r.target);
+        expect(record).toMatchObject({
+            kind: "swarm",
+            cluster: CLUSTER,
+            node: "m2",
+            autolock: false,
+            reason: "change",
+        });
+        expect(record.file).toMatch(/^swarm-q1w2e3r4t5y6-[0-9]{8}T[0-9]{6}Z-m2\.tar\.gz$/);
+        const archive = path.join(r.target, record.file);
+        const listed = spawnSync("tar", ["-tzf", archive], { encoding: "utf8" }).stdout;
+        expect(listed.split("\n")).toContain("swarm/raft/wal-0");
+        const digest = spawnSync("sha256sum", [archive], { encoding: "utf8" }).stdout.split(" ")[0];
+        expect(record.sha256).toBe(digest);
+        expect(record.bytes).toBe(fs.statSync(archive).size);
+        expect(r.out).toContain(`backup=${record.file}`);
+        // Nothing else is left in the folder: no work folder, only the archive and its record.
+        expect(fs.readdirSync(r.target).sort()).toEqual([
+            record.file,
+            record.file.replace(/\.tar\.gz$/, ".txt"),
+        ]);
+    });
+
+    test("the oldest beyond keep are removed, other clusters' and other files never", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "backup-step-"));
+        const target = path.join(dir, "target");
+        fs.mkdirSync(target);
+        const old = ["20240101T000000Z", "20250101T000000Z", "20260101T000000Z"];
+        for (const t of old) {
+            for (const ext of ["txt", "tar.gz"]) {
+                fs.writeFileSync(path.join(target, `swarm-q1w2e3r4t5y6-${t}-m1.${ext}`), "old");
+            }
+        }
+        fs.writeFileSync(path.join(target, "swarm-otherclust3r-20200101T000000Z-m1.txt"), "other");
+        fs.writeFileSync(path.join(target, "notes.txt"), "mine");
+        const r = backup({ keep: 2 }, dir);
+        expect(r.status).toBe(0);
+        expect(r.out).toContain("2 older removed, 2 kept at most");
+        const left = fs.readdirSync(target).sort();
+        expect(left.filter((f) => f.includes("q1w2e3r4t5y6"))).toHaveLength(4);
+        expect(left).toContain("swarm-q1w2e3r4t5y6-20260101T000000Z-m1.tar.gz");
+        expect(left).not.toContain("swarm-q1w2e3r4t5y6-20250101T000000Z-m1.txt");
+        expect(left).toContain("swarm-otherclust3r-20200101T000000Z-m1.txt");
+        expect(left).toContain("notes.txt");
+    });
+
+    test("skipped, engine untouched, while the others could not keep the quorum", () => {
+        const r = backup({
+            managers: [
+                "reachable true 10.1.0.11:2377",
+                "reachable false 10.1.0.12:2377",
+                "unreachable false 10.1.0.13:2377",
+            ],
+        });
+        expect(r.status).toBe(0);
+        expect(r.out).toContain(
+            "backup: skipped: stopping this engine would leave 1 of 3 managers reachable, and the quorum needs 2",
+        );
+        expect(r.calls).toEqual([]);
+        expect(fs.existsSync(r.target)).toBe(false);
+    });
+
+    test("from the timer, only the first reachable manager that does not lead takes it", () => {
+        const other = backup({ taker: "first", self: "10.1.0.13:2377" });
+        expect(other.out).toContain("backup: taken by the manager at 10.1.0.12:2377");
+        expect(other.calls).toEqual([]);
+        const leader = backup({ taker: "first", self: "10.1.0.11:2377" });
+        expect(leader.calls).toEqual([]);
+        const first = backup({ taker: "first", self: "10.1.0.12:2377" });
+        expect(first.calls).toHaveLength(2);
+        expect(records(first.target)).toHaveLength(1);
+    });
+
+    test("autolocked: the timer skips (no key on the hosts); a run unlocks with the key on stdin", () => {
+        const timer = backup({ taker: "first", autolock: true });
+        expect(timer.out).toContain("backup: skipped: the swarm is autolocked");
+        expect(timer.calls).toEqual([]);
+        const run = backup({ autolock: true, stdin: UNLOCK_KEY });
+        expect(run.status).toBe(0);
+        expect(records(run.target)[0].autolock).toBe(true);
+        expect(fs.readFileSync(path.join(run.dir, "key"), "utf8")).toBe(`${UNLOCK_KEY}\n`);
+        expect(run.out).not.toContain(UNLOCK_KEY);
+        expect(
+            fs.readFileSync(path.join(run.target, fs.readdirSync(run.target)[0]), "latin1"),
+        ).not.toContain(UNLOCK_KEY);
+    });
+
+    test("an engine that manages no swarm: nothing to back up, nothing stopped", () => {
+        const r = backup({ state: "inactive" });
+        expect(r.out).toContain(
+            "backup: this engine manages no swarm (inactive); nothing to back up",
+        );
+        expect(r.calls).toEqual([]);
+    });
+});
