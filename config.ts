@@ -11,7 +11,7 @@ import {
     DockerInstallMethod,
     NodeAvailability,
     SwarmNodeArgs,
-    SwarmBackupArgs,
+    BackupArgs,
     SwarmRole,
     SWARM_PORTS,
     ZOOKEEPER_DEFAULTS,
@@ -77,7 +77,7 @@ export interface StackSettings {
      * Backups of the swarm's Raft state (`swarm-ha:backup`), its defaults applied; absent when the
      * stack sets none of its fields.
      */
-    backup?: Required<SwarmBackupArgs>;
+    backup?: Required<BackupArgs>;
 }
 
 /** `swarm-ha:monitoring` as written in a stack file. */
@@ -729,7 +729,7 @@ export function readSettings(config: ConfigSource): StackSettings {
         }
     }
     const firewall = v.firewall as FirewallSettings | undefined;
-    const backup = v.backup as SwarmBackupArgs | undefined;
+    const backup = v.backup as BackupArgs | undefined;
     const managerCount = nodes.filter((n) => n.role === "manager").length;
     if (backup && Object.keys(backup).length > 0 && managerCount < 3) {
         problems.push(

@@ -447,6 +447,7 @@ export async function program(): Promise<Record<string, unknown>> {
             sha512: settings.zookeeper.sha512,
         },
         tickTime: settings.zookeeper.tickTime,
+        backup: settings.backup,
         heapMb: settings.zookeeper.heapMb,
         auth: {
             enabled: settings.zookeeper.auth,
@@ -540,12 +541,27 @@ export async function program(): Promise<Record<string, unknown>> {
             const servers = new Set(
                 settings.firewall && settings.zookeeper ? zooKeeperLogins(checked).map(hostId) : [],
             );
-            // With backups, the managers list the records in their folder, for the stack's output.
-            const managerLogins = nodeLogins(checked).filter((c) =>
-                settings.nodes.some((n) => n.name === c.node && n.role === "manager"),
-            );
-            const backupList = settings.backup && backupListCommand(settings.backup.target);
-            const listing = new Set(backupList ? managerLogins.map(hostId) : []);
+            // With backups, the managers and the ensemble's servers list the records in their
+            // folder (the swarm's, each server's), for the stack's output.
+            const target = settings.backup?.target;
+            const lists = target
+                ? [
+                      {
+                          command: backupListCommand(target, "swarm"),
+                          logins: nodeLogins(checked).filter((c) =>
+                              settings.nodes.some((n) => n.name === c.node && n.role === "manager"),
+                          ),
+                      },
+                      {
+                          command: backupListCommand(target, "zookeeper"),
+                          logins: zooKeeperLogins(checked),
+                      },
+                  ]
+                : [];
+            const listsOf = (c: SshLoginCheck) =>
+                lists
+                    .filter((l) => l.logins.some((x) => hostId(x) === hostId(c)))
+                    .map((l) => l.command);
             // Then a host presenting another key than its recorded one is refused, naming both,
             // and a host refusing the stack's key, naming the user and the key.
             const survey = await phase("logins, each asking its host the checks' questions", () =>
@@ -553,7 +569,7 @@ export async function program(): Promise<Record<string, unknown>> {
                     ...(nodes.has(hostId(c)) ? [NODE_COMMAND] : []),
                     ...(nodes.has(hostId(c)) && encrypted.length > 0 ? [IPSEC_COMMAND] : []),
                     ...(servers.has(hostId(c)) ? [ENSEMBLE_ADDRESSES_COMMAND] : []),
-                    ...(backupList && listing.has(hostId(c)) ? [backupList] : []),
+                    ...listsOf(c),
                 ]),
             );
             const { observation, members, leaderless } = await phase("the swarm's members", () =>
@@ -585,11 +601,17 @@ export async function program(): Promise<Record<string, unknown>> {
                     `swarm-ha: SwarmCluster "${settings.clusterName}": no manager could list the swarm's nodes (${managing(leaderless)}): it has no leader, most likely because a majority of its managers is down; drift and quorum were not checked, and steps that change the swarm fail until they are back.`,
                 );
             }
-            const backups = backupList
+            const backups = target
                 ? mergeBackupLists(
-                      (await runOnAll(managerLogins, file, backupList, survey.run)).map(
-                          (stdout, i) => ({ host: managerLogins[i].host, stdout }),
-                      ),
+                      (
+                          await Promise.all(
+                              lists.map(async (l) =>
+                                  (await runOnAll(l.logins, file, l.command, survey.run)).map(
+                                      (stdout, i) => ({ host: l.logins[i].host, stdout }),
+                                  ),
+                              ),
+                          )
+                      ).flat(),
                   )
                 : undefined;
             return { observation, members, zkLeaving, backups };

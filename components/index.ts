@@ -21,8 +21,8 @@ export type {
     SharedFirewallArgs,
     SwarmFirewallArgs,
 } from "./host/firewall";
-export { BACKUP_DEFAULTS } from "./swarm/swarmBackup";
-export type { BackupRecord, SwarmBackupArgs } from "./swarm/swarmBackup";
+export { BACKUP_DEFAULTS } from "./host/backup";
+export type { BackupArgs, BackupRecord } from "./host/backup";
 export { observeSwarm } from "./swarm/swarmDrift";
 export type { SwarmObservation } from "./swarm/swarmDrift";
 export type { SshArgs, SshLoginCheck, SshOverrides } from "./host/ssh";

@@ -12,6 +12,6 @@ export * from "./registry";
 export * from "./monitoring";
 export * from "./swarm/swarmQuorum";
 export * from "./swarm/swarmDrift";
-export * from "./swarm/swarmBackup";
+export * from "./host/backup";
 export * from "./host/ipsec";
 export { ProbeHost } from "./host/probeHost";

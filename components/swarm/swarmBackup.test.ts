@@ -1,7 +1,6 @@
 // Unit tests of the swarm's backups: the steps SwarmCluster adds (exact names, order, parameters,
-// secrets), the timer's units, the rules of every setting with hostile values, the records' parsing,
-// and backup.sh itself run here with a fake engine (the copy, the record, the check, the pruning,
-// and each reason it skips).
+// secrets), its backup setting's rules with hostile values, and backup.sh itself run here with a
+// fake engine (the copy, the record, the check, the pruning, and each reason it skips).
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
@@ -28,13 +27,7 @@ import {
     validateSwarmClusterArgs,
 } from "../internal";
 import { scriptText, scriptsDir } from "../host/remoteScript";
-import {
-    BACKUP_DEFAULTS,
-    backupListCommand,
-    backupUnits,
-    mergeBackupLists,
-    parseBackupList,
-} from "./swarmBackup";
+import { BACKUP_DEFAULTS, parseBackupList } from "../host/backup";
 
 function nodes(managers: number, workers: number): SwarmNodeArgs[] {
     return [
@@ -117,6 +110,7 @@ describe("SwarmCluster with backup", () => {
         expect(schedule.inputs.create).toContain(`SCHEDULE='*-*-* 03:00:00'`);
         expect(schedule.inputs.create).toContain("Environment=NODE=m3\nEnvironment=HOST=10.1.0.13");
         expect(schedule.inputs.create).toContain(`. '${dir}/backup-schedule.sh'`);
+        expect(schedule.inputs.create).toContain("UNIT='swarm-ha-backup'");
         expect(schedule.inputs.delete).toContain("REMOVE='yes'");
         // Without backup: none of these steps, and the joins wait for the tokens as before.
         await build("plain", args(nodes(3, 0)));
@@ -144,50 +138,6 @@ describe("SwarmCluster with backup", () => {
         expect(recorder.byName("bklock-backup-schedule-m1").inputs.create).toContain(
             "OnCalendar=daily",
         );
-    });
-});
-
-describe("the backup timer's units", () => {
-    const params = { cluster: "lab", node: "m1", host: "10.1.0.11", target: "/srv/b", keep: 7 };
-    const wait = { attempts: "240", interval: "0.5" };
-
-    test("exact text: the node's parameters, the scripts' folder, the schedule", () => {
-        const units = backupUnits("/var/lib/swarm-ha/lab/abc", params, "Mon..Fri 02:00", wait);
-        expect(units.service).toBe(
-            [
-                "[Unit]",
-                "Description=swarm-ha: a backup of swarm lab's Raft state",
-                "After=docker.service",
-                "",
-                "[Service]",
-                "Type=oneshot",
-                "Environment=NODE=m1",
-                "Environment=HOST=10.1.0.11",
-                "Environment=TARGET=/srv/b",
-                "Environment=KEEP=7",
-                "Environment=ATTEMPTS=240",
-                "Environment=INTERVAL=0.5",
-                "Environment=REASON=schedule",
-                "Environment=TAKER=first",
-                "ExecStart=/bin/sh /var/lib/swarm-ha/lab/abc/backup-timer.sh",
-                "",
-            ].join("\n"),
-        );
-        expect(units.timer).toContain("\nOnCalendar=Mon..Fri 02:00\n");
-        expect(units.timer).toContain("\nWantedBy=timers.target\n");
-    });
-
-    test.each([
-        ["a schedule with a newline", { schedule: "daily\nExecStartPre=/bin/id" }],
-        ["a schedule with a specifier", { schedule: "%h" }],
-        ["a target with a specifier", { target: "/srv/%n" }],
-        ["a target with a space", { target: "/srv/a b" }],
-        ["a host with a newline", { host: "10.1.0.11\nExecStart=/bin/id" }],
-    ])("the second wall: %s is never written", (_what, bad) => {
-        const { schedule = "daily", ...rest } = bad as Record<string, string>;
-        expect(() =>
-            backupUnits("/var/lib/swarm-ha/lab/abc", { ...params, ...rest }, schedule, wait),
-        ).toThrow(/cannot be written/);
     });
 });
 
@@ -237,57 +187,6 @@ describe("backup settings: every hostile value refused, naming the field", () =>
     });
 });
 
-describe("the backups' records", () => {
-    const sum = (c: string) => c.repeat(64);
-    const line = (file: string, time: string, c = "a") =>
-        `file=${file} kind=swarm cluster=abcdef123456xyz node=m2 time=${time} autolock=false reason=schedule bytes=2048 sha256=${sum(c)}`;
-
-    test("the listing command quotes the folder", () => {
-        expect(backupListCommand("/srv/b")).toBe("cat -- '/srv/b'/swarm-*.txt 2>/dev/null; true");
-    });
-
-    test("whole records are read; anything else is left out", () => {
-        const out = [
-            line("swarm-abcdef123456-20261208T030000Z-m2.tar.gz", "20261208T030000Z"),
-            "garbage",
-            line("../../etc/passwd", "20261208T030000Z"),
-            line("swarm-abcdef123456-20261208T030000Z-m2.tar.gz", "x").replace(
-                /sha256=\S+/,
-                "sha256=zz",
-            ),
-            "",
-        ].join("\n");
-        expect(parseBackupList(out, "10.1.0.12")).toEqual([
-            {
-                file: "swarm-abcdef123456-20261208T030000Z-m2.tar.gz",
-                kind: "swarm",
-                cluster: "abcdef123456xyz",
-                node: "m2",
-                time: "20261208T030000Z",
-                autolock: false,
-                reason: "schedule",
-                bytes: 2048,
-                sha256: sum("a"),
-                host: "10.1.0.12",
-            },
-        ]);
-    });
-
-    test("several managers' lists: a shared folder's backup once, newest first", () => {
-        const a = line("swarm-abcdef123456-20261207T030000Z-m2.tar.gz", "20261207T030000Z", "a");
-        const b = line("swarm-abcdef123456-20261208T030000Z-m3.tar.gz", "20261208T030000Z", "b");
-        const merged = mergeBackupLists([
-            { host: "10.1.0.11", stdout: `${a}\n${b}\n` },
-            { host: "10.1.0.12", stdout: undefined },
-            { host: "10.1.0.13", stdout: `${b}\n` },
-        ]);
-        expect(merged.map((r) => [r.file, r.host])).toEqual([
-            ["swarm-abcdef123456-20261208T030000Z-m3.tar.gz", "10.1.0.11"],
-            ["swarm-abcdef123456-20261207T030000Z-m2.tar.gz", "10.1.0.11"],
-        ]);
-    });
-});
-
 describe("backup.sh (run here, with a fake engine and systemctl)", () => {
     const CLUSTER = "q1w2e3r4t5y6u7i8o9p0asdfg";
 
@@ -305,6 +204,7 @@ describe("backup.sh (run here, with a fake engine and systemctl)", () => {
             keep?: number;
             stdin?: string;
             state?: string;
+            refuseStop?: boolean;
         } = {},
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "backup-step-")),
     ): { status: number; out: string; calls: string[]; target: string; dir: string } {
@@ -320,6 +220,7 @@ describe("backup.sh (run here, with a fake engine and systemctl)", () => {
             keep = 2,
             stdin = "",
             state = "active",
+            refuseStop = false,
         } = options;
         const bin = path.join(dir, "bin");
         const log = path.join(dir, "calls");
@@ -331,10 +232,18 @@ describe("backup.sh (run here, with a fake engine and systemctl)", () => {
             fs.writeFileSync(path.join(bin, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
         // The engine's state after its restart: locked when autolocked, until given the key.
         fs.writeFileSync(path.join(dir, "local"), "active\n");
+        fs.writeFileSync(path.join(dir, "engine"), "active\n");
         const restarted = autolock ? "locked" : "active";
         fake(
             "systemctl",
-            `case "$1" in is-active) exit 0 ;; start) echo ${restarted} >${dir}/local ;; esac\necho "systemctl $*" >>${log}`,
+            [
+                `case "$1" in`,
+                `  is-active) [ "$(cat ${dir}/engine)" = active ]; exit ;;`,
+                `  stop) echo "systemctl $*" >>${log}; ${refuseStop ? `echo "Job for docker.service canceled." >&2; exit 1` : `echo inactive >${dir}/engine`} ;;`,
+                `  start) echo active >${dir}/engine; echo ${restarted} >${dir}/local; echo "systemctl $*" >>${log} ;;`,
+                `  *) echo "systemctl $*" >>${log} ;;`,
+                "esac",
+            ].join("\n"),
         );
         fake(
             "docker",
@@ -387,6 +296,7 @@ describe("backup.sh (run here, with a fake engine and systemctl)", () => {
         expect(r.status).toBe(0);
         expect(r.calls).toEqual([
             "systemctl stop docker.socket docker.service",
+            "systemctl reset-failed docker.socket docker.service",
             "systemctl start docker.service",
         ]);
         const [record] = records(r.target);
@@ -458,7 +368,7 @@ describe("backup.sh (run here, with a fake engine and systemctl)", () => {
         const leader = backup({ taker: "first", self: "10.1.0.11:2377" });
         expect(leader.calls).toEqual([]);
         const first = backup({ taker: "first", self: "10.1.0.12:2377" });
-        expect(first.calls).toHaveLength(2);
+        expect(first.calls).toHaveLength(3);
         expect(records(first.target)).toHaveLength(1);
     });
 
@@ -474,6 +384,20 @@ describe("backup.sh (run here, with a fake engine and systemctl)", () => {
         expect(
             fs.readFileSync(path.join(run.target, fs.readdirSync(run.target)[0]), "latin1"),
         ).not.toContain(UNLOCK_KEY);
+    });
+
+    test("a stop something undoes (a client's socket activation): the engine runs again, no backup", () => {
+        const r = backup({ refuseStop: true });
+        expect(r.status).not.toBe(0);
+        expect(r.out).toContain(
+            "swarm-ha: m2 (10.1.0.12): backup: the engine could not be stopped for the copy (something started it again: Job for docker.service canceled.); it runs again",
+        );
+        expect(r.calls).toEqual([
+            "systemctl stop docker.socket docker.service",
+            "systemctl reset-failed docker.socket docker.service",
+            "systemctl start docker.service",
+        ]);
+        expect(fs.readdirSync(r.target).filter((f) => !f.startsWith("."))).toEqual([]);
     });
 
     test("an engine that manages no swarm: nothing to back up, nothing stopped", () => {

@@ -33,7 +33,7 @@ import {
     unverifiedHostProblems,
 } from "../host/ssh";
 import { SwarmObservation } from "./swarmDrift";
-import { BACKUP_DEFAULTS, SwarmBackupArgs, backupProblems, backupUnits } from "./swarmBackup";
+import { BACKUP_DEFAULTS, BackupArgs, backupProblems, backupUnits } from "../host/backup";
 import { SwarmProbe } from "./swarmProbe";
 import { probeHostOf } from "../host/probeHost";
 import { ruleProblem, rules, shown } from "../host/grammar";
@@ -173,12 +173,13 @@ export interface SwarmClusterArgs {
     /** The hosts' firewall (SwarmFirewallArgs). Default: none (every port as it is). */
     firewall?: SwarmFirewallArgs;
     /**
-     * Backups of the swarm's Raft state (SwarmBackupArgs): on a schedule, from a timer on every
-     * manager, and in a run before the managers change (a manager removed, demoted or added), with
-     * one manager's engine stopped for the copy only while the others keep the quorum. Needs 3 or
-     * more managers. Default: none.
+     * Backups of the swarm's Raft state (BackupArgs): on a schedule, from a timer on every manager
+     * (the first reachable manager that does not lead takes each), and in a run before the
+     * managers change (a manager added, removed, promoted or demoted), with one manager's engine
+     * stopped for the copy only while the others keep the quorum. Needs 3 or more managers.
+     * Default: none.
      */
-    backup?: SwarmBackupArgs;
+    backup?: BackupArgs;
     /**
      * Create the Docker provider (`provider`). Turn it off where the Docker provider plugin is not
      * installed and no SwarmService uses the cluster. Default: true.
@@ -333,13 +334,12 @@ export function validateSwarmClusterArgs(name: string, args: SwarmClusterArgs): 
     }
     problems.push(...firewallProblems(p, nodes, args.firewall));
     if (args.backup) {
-        problems.push(
-            ...backupProblems(
-                (field) => `${p}: backup${field ? `.${field}` : ""}`,
-                args.backup,
-                managers.length,
-            ),
-        );
+        problems.push(...backupProblems((field) => `${p}: backup.${field}`, args.backup));
+        if (managers.length < 3) {
+            problems.push(
+                `${p}: backup is set but the swarm has ${managers.length} manager${managers.length === 1 ? "" : "s"}; a backup stops one manager's engine for the copy, which only a swarm of 3 or more managers keeps its quorum through, so add managers or drop the backups.`,
+            );
+        }
     }
     problems.push(
         ...wholeNumberProblems(p, [
@@ -1107,13 +1107,22 @@ function backUp(
     };
     for (const manager of plan.managers) {
         const units = backupUnits(
+            "swarm",
             dir,
-            { cluster: plan.name, node: manager.name, host: manager.host, target, keep },
+            plan.name,
+            {
+                ...plan.base(manager),
+                TARGET: target,
+                KEEP: String(keep),
+                ATTEMPTS: wait.attempts,
+                INTERVAL: wait.interval,
+                TAKER: "first",
+            },
             schedule,
-            wait,
         );
         const params = {
             ...plan.base(manager),
+            UNIT: units.unit,
             SCHEDULE: schedule,
             SERVICE_UNIT: units.service,
             TIMER_UNIT: units.timer,

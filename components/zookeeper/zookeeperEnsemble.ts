@@ -26,6 +26,7 @@ import {
     sharedFirewallProblems,
 } from "../host/firewall";
 import { placeScripts, remoteStep } from "../host/remoteStep";
+import { BACKUP_DEFAULTS, BackupArgs, backupProblems, backupUnits } from "../host/backup";
 import {
     SshArgs,
     SshOverrides,
@@ -204,6 +205,13 @@ export interface ZooKeeperEnsembleArgs {
     allowEven?: boolean;
     /** Remove a removed server's data directories. Default: false (kept). */
     purgeOnDelete?: boolean;
+    /**
+     * Backups of the servers' data (BackupArgs): each server's latest snapshot and the logs after
+     * it, copied while it runs, on a schedule from a timer on every server, and in a run from the
+     * first server before the ensemble changes (a restart roll, a server added or removed).
+     * Default: none.
+     */
+    backup?: BackupArgs;
     /** Seconds to wait for the ensemble to be healthy, at start and after each restart. Default: 180. */
     readyTimeoutSeconds?: number;
     /**
@@ -427,6 +435,9 @@ export function validateZooKeeperArgs(name: string, args: ZooKeeperEnsembleArgs)
             ["tls.rotation", args.tls?.rotation, 0],
         ]),
     );
+    if (args.backup) {
+        problems.push(...backupProblems((field) => `${p}: backup.${field}`, args.backup));
+    }
     throwIfAny(problems);
 }
 
@@ -949,6 +960,10 @@ function buildEnsemble(
     const installs = installServers(plan);
     const prepared = issueCertificates(plan, installs, secrets);
     const config = serverConfig(plan, installs, configHashOf(plan, secrets));
+    const backup = backUp(plan, installs, config.configHash);
+    if (backup) {
+        for (const waits of prepared.values()) waits.push(backup);
+    }
     const started = startNewServers(plan, prepared, config, secrets);
     const configured = rollServers(plan, started, config, secrets);
     const finished = finishRoll(plan, configured, config, secrets);
@@ -1313,6 +1328,58 @@ function serverConfig(
                 ["zk-health"],
             ),
     };
+}
+
+/**
+ * 1d. Backups, with `backup`: the timer on every server (each backs up its own data); and a backup
+ *     taken in this run on the first server before any server starts, rolls or is removed, whenever
+ *     the configuration or the list of servers changes (both are its triggers).
+ */
+function backUp(
+    plan: EnsemblePlan,
+    installs: Map<number, command.remote.Command>,
+    configHash: pulumi.Output<string>,
+): command.remote.Command | undefined {
+    const { args, dir, owner, name } = plan;
+    if (!args.backup) return undefined;
+    const target = args.backup.target ?? BACKUP_DEFAULTS.target;
+    const params = (s: ZooKeeperServerArgs) => ({
+        ...plan.base(s),
+        MYID: String(s.id),
+        DATA_DIR: plan.dataDir,
+        DATA_LOG_DIR: plan.dataLogDir,
+        TARGET: target,
+        KEEP: String(args.backup!.keep ?? BACKUP_DEFAULTS.keep),
+    });
+    const schedule = args.backup.schedule ?? BACKUP_DEFAULTS.schedule;
+    for (const s of plan.servers) {
+        const units = backupUnits("zookeeper", dir, name, params(s), schedule);
+        const unitParams = {
+            ...plan.base(s),
+            UNIT: units.unit,
+            SCHEDULE: schedule,
+            SERVICE_UNIT: units.service,
+            TIMER_UNIT: units.timer,
+        };
+        remoteStep(
+            `${name}-backup-schedule-${s.id}`,
+            {
+                connection: plan.connection(s),
+                create: stepCommand(dir, "backup-schedule", unitParams),
+                delete: stepCommand(dir, "backup-schedule", { ...unitParams, REMOVE: "yes" }),
+            },
+            { parent: owner, dependsOn: [installs.get(s.id)!] },
+        );
+    }
+    return remoteStep(
+        `${name}-backup`,
+        {
+            connection: plan.connection(plan.first),
+            create: stepCommand(dir, "zk-backup", { ...params(plan.first), REASON: "change" }),
+            triggers: [configHash, plan.serverLines],
+        },
+        { parent: owner, dependsOn: [installs.get(plan.first.id)!] },
+    );
 }
 
 /**

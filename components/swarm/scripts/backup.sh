@@ -68,10 +68,21 @@ work=$(mktemp -d "$TARGET/.backup.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 say "backup: stopping this engine for the copy ($reachable of $total managers reachable, the quorum needs $majority)"
 stopped=$(date +%s)
-systemctl stop docker.socket docker.service 8>&-
+# start_again: whatever happened, the engine runs again (a stop refused or cut short leaves systemd's
+# start limit hit; it is reset first).
+start_again() {
+  systemctl reset-failed docker.socket docker.service 8>&- >/dev/null 2>&1 || true
+  systemctl start docker.service 8>&- ||
+    fail "backup: starting the engine again failed: $(systemctl status docker 2>&1 | tail -n 5)"
+}
+# The socket too: a client's connection would start the engine again in the middle of the copy.
+if ! why=$(systemctl stop docker.socket docker.service 8>&- 2>&1) || systemctl is-active -q docker.service; then
+  start_again
+  fail "backup: the engine could not be stopped for the copy (something started it again: ${why:-it is still active}); it runs again"
+fi
 copied=yes
 tar -C "$DOCKER_ROOT" -cf "$work/swarm.tar" swarm || copied=no
-systemctl start docker.service 8>&- || fail "backup: starting the engine again failed: $(systemctl status docker 2>&1 | tail -n 5)"
+start_again
 [ "$copied" = yes ] || fail "backup: copying $DOCKER_ROOT/swarm into $TARGET failed (the engine runs again)"
 # Back: the engine manages the swarm again (unlocked with the key, when it is autolocked).
 i=0
