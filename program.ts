@@ -620,6 +620,11 @@ export async function program(): Promise<Record<string, unknown>> {
     for (const message of driftMessages(settings.nodes, observed.observation.drift)) {
         pulumi.log.warn(message);
     }
+    if (settings.backup && settings.autolock) {
+        pulumi.log.warn(
+            `swarm-ha: ${NAMESPACE}:backup with ${NAMESPACE}:autolock: the swarm's scheduled backups skip (no unlock key is kept on the hosts, and a stopped manager would stay locked); its backups are taken by runs that change the managers. ZooKeeper's scheduled backups are taken as usual.`,
+        );
+    }
 
     const constructed = begin("constructing the components");
     const kept = keepHostKeys(settings, presented, probes);

@@ -157,6 +157,7 @@ test("each component's inputs and outputs, exactly", () => {
             "allowEven",
             "auth",
             "autopurge",
+            "backup",
             "checkHosts",
             "clientPort",
             "dataDir",
