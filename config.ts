@@ -12,6 +12,7 @@ import {
     NodeAvailability,
     SwarmNodeArgs,
     BackupArgs,
+    SwarmRecoveryArgs,
     SwarmRole,
     SWARM_PORTS,
     ZOOKEEPER_DEFAULTS,
@@ -78,6 +79,8 @@ export interface StackSettings {
      * stack sets none of its fields.
      */
     backup?: Required<BackupArgs>;
+    /** A swarm without its majority rebuilt from one manager (`swarm-ha:recovery`); absent: none. */
+    recovery?: SwarmRecoveryArgs;
 }
 
 /** `swarm-ha:monitoring` as written in a stack file. */
@@ -736,8 +739,15 @@ export function readSettings(config: ConfigSource): StackSettings {
             `${key("backup")} is set but ${key("nodes")} has ${managerCount} manager${managerCount === 1 ? "" : "s"}; a backup stops one manager's engine for the copy, which only a swarm of 3 or more managers keeps its quorum through, so add managers or drop backup.`,
         );
     }
+    const recovery = v.recovery as SwarmRecoveryArgs | undefined;
+    if (recovery && !nodes.some((n) => n.name === recovery.node && n.role === "manager")) {
+        problems.push(
+            `${key("recovery")}.node is ${shown(recovery.node)} but no manager in ${key("nodes")} has that name; name the manager the swarm is rebuilt from.`,
+        );
+    }
     const settings = {
         firewall: firewall?.enabled === false ? undefined : { ...firewall, enabled: true },
+        recovery,
         backup:
             backup && Object.keys(backup).length > 0
                 ? { ...BACKUP_DEFAULTS, ...backup }

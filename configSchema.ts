@@ -195,6 +195,13 @@ export const STACK: ObjectSchema = s.object({
         },
         { example: '{ schedule: "daily", keep: 7 }', default: {} },
     ),
+    recovery: s.object(
+        {
+            node: s.text(rules.name, { required: true }),
+            backup: s.text(rules.swarmBackup),
+        },
+        { example: '{ node: "m1" }' },
+    ),
     registrarImage: s.text(rules.image, { default: "swarm-ha-registrar:3" }),
     dockerReadImage: s.text(rules.image, { default: "swarm-ha-docker-read:2" }),
     zkServers: s.list(ZK_SERVER, { maxItems: 255, default: [] }),

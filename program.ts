@@ -432,6 +432,7 @@ export async function program(): Promise<Record<string, unknown>> {
         autolock: settings.autolock,
         joinTokenRotation: settings.joinTokenRotation,
         backup: settings.backup,
+        recovery: settings.recovery,
         dockerProvider: Object.keys(settings.services).length > 0 || !!settings.monitoring,
         dockerSshOpts: settings.sshPrivateKeyFile
             ? ["-i", settings.sshPrivateKeyFile, "-o", "IdentitiesOnly=yes"]

@@ -311,6 +311,12 @@ export const rules = {
         ),
         128,
     ),
+    /** A swarm backup to restore: "latest", or an archive's file name as backup.sh writes it. */
+    swarmBackup: pattern(
+        'use "latest" or a backup\'s file name, such as "swarm-abcdef123456-20261208T030000Z-m2.tar.gz"',
+        /^(latest|swarm-[a-z0-9]+-[0-9]{8}T[0-9]{6}Z-[a-z0-9-]+\.tar\.gz)$/,
+        256,
+    ),
     /** JVM options, separated by spaces: each starting with '-'. */
     jvmFlags: pattern(
         "use JVM options separated by spaces, each starting with '-' (letters, digits and . _ - = : / , + %)",

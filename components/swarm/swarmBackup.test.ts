@@ -408,3 +408,188 @@ describe("backup.sh (run here, with a fake engine and systemctl)", () => {
         expect(r.calls).toEqual([]);
     });
 });
+
+describe("SwarmCluster with recovery", () => {
+    test("before init, on the node named, which runs the manager-side steps of that run", async () => {
+        await build("rc", args(nodes(3, 0), { recovery: { node: "m2" } }));
+        const step = recorder.byName("rc-recover");
+        expect(step.inputs.connection).toMatchObject({ host: "10.1.0.12" });
+        expect(step.inputs.create).toBe(
+            [
+                "set -eu",
+                "ADVERTISE_ADDR='10.1.0.12'",
+                "ATTEMPTS='240'",
+                "HOST='10.1.0.12'",
+                "INTERVAL='0.5'",
+                "NODE='m2'",
+                "SWARM_PORT='2377'",
+                `. '${scriptsDir("rc")}/lib.sh'`,
+                `. '${scriptsDir("rc")}/recover.sh'`,
+            ].join("\n"),
+        );
+        expect(deps("rc-recover")).toEqual(["rc-docker-m2"]);
+        expect(deps("rc-init")).toContain("rc-recover");
+        // The init and the tokens on the recovered node, whatever the probe says.
+        expect(recorder.byName("rc-init").inputs.connection).toMatchObject({ host: "10.1.0.12" });
+        expect(recorder.byName("rc-tokens").inputs.connection).toMatchObject({ host: "10.1.0.12" });
+    });
+
+    test("from a backup: its name and the backup folder", async () => {
+        await build(
+            "rcb",
+            args(nodes(3, 0), {
+                backup: { target: "/srv/b" },
+                recovery: { node: "m1", backup: "latest" },
+            }),
+        );
+        const create = recorder.byName("rcb-recover").inputs.create as string;
+        expect(create).toContain("BACKUP='latest'\n");
+        expect(create).toContain("TARGET='/srv/b'\n");
+    });
+
+    test.each([
+        [{ node: "w1" }, 'recovery.node "w1" is not the name of a manager in nodes'],
+        [{ node: "m9" }, 'recovery.node "m9" is not the name of a manager in nodes'],
+        [
+            { node: "m1", backup: "../../etc/shadow" },
+            'recovery.backup is "../../etc/shadow"; use "latest"',
+        ],
+        [{ node: "m1", backup: "latest; reboot" }, 'recovery.backup is "latest; reboot"'],
+        [{ node: "m1", backup: "swarm-x-1-m1.tar.gz" }, 'recovery.backup is "swarm-x-1-m1.tar.gz"'],
+    ])("refused, naming the field: %j", (recovery, message) => {
+        expect(() => validateSwarmClusterArgs("c", args(nodes(3, 1), { recovery }))).toThrow(
+            `SwarmCluster "c": ${message}`,
+        );
+    });
+});
+
+describe("recover.sh (run here, with a fake engine and systemctl)", () => {
+    const BACKUP = "swarm-q1w2e3r4t5y6-20261208T030000Z-m1";
+
+    /** Runs recover.sh with the engine `state` and `quorum`; what it printed, the calls made. */
+    function recover(
+        options: { state?: string; quorum?: boolean; backup?: string; digest?: string } = {},
+    ): { status: number; out: string; calls: string[]; dir: string } {
+        const { state = "active", quorum = false, backup = "", digest } = options;
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "recover-step-"));
+        const bin = path.join(dir, "bin");
+        const log = path.join(dir, "calls");
+        const target = path.join(dir, "target");
+        fs.mkdirSync(bin);
+        fs.mkdirSync(path.join(dir, "docker", "swarm"), { recursive: true });
+        fs.writeFileSync(path.join(dir, "docker", "swarm", "old"), "this host's");
+        // A backup in the folder: its archive and record.
+        fs.mkdirSync(path.join(target, "src", "swarm", "raft"), { recursive: true });
+        fs.writeFileSync(path.join(target, "src", "swarm", "raft", "wal-0"), "restored");
+        spawnSync("tar", [
+            "-C",
+            path.join(target, "src"),
+            "-czf",
+            path.join(target, `${BACKUP}.tar.gz`),
+            "swarm",
+        ]);
+        const sum = spawnSync("sha256sum", [path.join(target, `${BACKUP}.tar.gz`)], {
+            encoding: "utf8",
+        }).stdout.split(" ")[0];
+        fs.writeFileSync(
+            path.join(target, `${BACKUP}.txt`),
+            `file=${BACKUP}.tar.gz kind=swarm sha256=${digest ?? sum}\n`,
+        );
+        fs.writeFileSync(path.join(dir, "quorum"), quorum ? "yes" : "no");
+        const fake = (name: string, body: string) =>
+            fs.writeFileSync(path.join(bin, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+        // The engine's state; a restored one is active in the backup's swarm once started.
+        fs.writeFileSync(path.join(dir, "state"), `${state}\n`);
+        fake(
+            "systemctl",
+            `echo "systemctl $*" >>${log}\n[ "$1" != start ] || echo active >${dir}/state`,
+        );
+        fake(
+            "docker",
+            [
+                `echo "docker $*" | grep -v ' ls \\| info ' >>${log}`,
+                'case "$*" in',
+                `  "info --format {{.Swarm.LocalNodeState}}") cat ${dir}/state ;;`,
+                `  "node ls -q") [ "$(cat ${dir}/quorum)" = yes ] ;;`,
+                `  "swarm init --force-new-cluster"*) echo yes >${dir}/quorum ;;`,
+                '  "info --format {{.Swarm.Cluster.ID}}") echo q1w2e3r4t5y6u7 ;;',
+                "esac",
+            ].join("\n"),
+        );
+        const r = spawnSync(
+            "sh",
+            [
+                "-c",
+                `set -eu\nNODE=m1 HOST=10.1.0.11 ADVERTISE_ADDR=10.1.0.11 SWARM_PORT=2377 ATTEMPTS=3 INTERVAL=0 BACKUP='${backup}' TARGET='${target}' DOCKER_ROOT='${dir}/docker'\n${scriptText("lib")}\n${scriptText("recover")}`,
+            ],
+            { encoding: "utf8", env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } },
+        );
+        return {
+            status: r.status ?? 1,
+            out: `${r.stdout}${r.stderr}`,
+            calls: fs.existsSync(log)
+                ? fs.readFileSync(log, "utf8").trim().split("\n").filter(Boolean)
+                : [],
+            dir,
+        };
+    }
+
+    test("a swarm with its quorum here: nothing done", () => {
+        const r = recover({ quorum: true });
+        expect(r.status).toBe(0);
+        expect(r.out).toContain("recovery: the swarm has its quorum here; nothing to recover");
+        expect(r.calls).toEqual([]);
+    });
+
+    test("a survivor without its majority: a new cluster forced from its own state", () => {
+        const r = recover();
+        expect(r.status).toBe(0);
+        expect(r.calls).toEqual([
+            "docker swarm init --force-new-cluster --advertise-addr 10.1.0.11:2377",
+        ]);
+        expect(r.out).toContain("recovery: cluster=q1w2e3r4t5y6u7, this manager alone");
+    });
+
+    test("from the latest backup: checked, restored in place of this host's state, then forced", () => {
+        const r = recover({ state: "inactive", backup: "latest" });
+        expect(r.out).toContain(`recovery: restoring ${BACKUP}.tar.gz`);
+        expect(r.status).toBe(0);
+        expect(r.calls).toEqual([
+            "systemctl stop docker.socket docker.service",
+            "systemctl reset-failed docker.socket docker.service",
+            "systemctl start docker.service",
+            "docker swarm init --force-new-cluster --advertise-addr 10.1.0.11:2377",
+        ]);
+        expect(fs.readFileSync(path.join(r.dir, "docker", "swarm", "raft", "wal-0"), "utf8")).toBe(
+            "restored",
+        );
+        // This host's own state is kept aside, not deleted.
+        const aside = fs
+            .readdirSync(path.join(r.dir, "docker"))
+            .filter((f) => f.startsWith("swarm.before-restore."));
+        expect(aside).toHaveLength(1);
+    });
+
+    test("a backup whose archive does not match its record is refused, nothing stopped", () => {
+        const r = recover({ state: "inactive", backup: "latest", digest: "0".repeat(64) });
+        expect(r.status).not.toBe(0);
+        expect(r.out).toContain(`does not match the digest its record holds`);
+        expect(r.calls).toEqual([]);
+    });
+
+    test("no survivor and no backup named: refused, saying what to give", () => {
+        const r = recover({ state: "inactive" });
+        expect(r.status).not.toBe(0);
+        expect(r.out).toContain(
+            "swarm-ha: m1 (10.1.0.11): recovery: this engine is inactive in no swarm; name a manager that survived, or a backup to restore (recovery.backup)",
+        );
+    });
+
+    test("locked (autolock): refused, saying how to unlock it by hand", () => {
+        const r = recover({ state: "locked" });
+        expect(r.status).not.toBe(0);
+        expect(r.out).toContain(
+            "recovery: its swarm is locked (autolock); unlock it with the stack's key",
+        );
+    });
+});

@@ -181,10 +181,32 @@ export interface SwarmClusterArgs {
      */
     backup?: BackupArgs;
     /**
+     * Recovery of a swarm that lost the majority of its managers (SwarmRecoveryArgs): before the
+     * rest of the run, `docker swarm init --force-new-cluster` on one manager, from its own state
+     * or from a backup restored there; the other declared managers then join it again. A swarm
+     * that has its quorum there is left alone. Remove it once the swarm is whole. Default: none.
+     */
+    recovery?: SwarmRecoveryArgs;
+    /**
      * Create the Docker provider (`provider`). Turn it off where the Docker provider plugin is not
      * installed and no SwarmService uses the cluster. Default: true.
      */
     dockerProvider?: boolean;
+}
+
+/** How a swarm that lost the majority of its managers is made whole again. */
+export interface SwarmRecoveryArgs {
+    /**
+     * The manager the swarm is rebuilt from: one that survived (its own state), or, with `backup`,
+     * the host the backup is restored on. It runs the manager-side steps of that run.
+     */
+    node: string;
+    /**
+     * A backup to restore first (no manager survived): "latest" (the newest swarm backup in the
+     * node's backup folder, `backup.target`), or one archive's file name there. Default: none
+     * (the node's own state).
+     */
+    backup?: string;
 }
 
 /** A node as the cluster reports it. */
@@ -333,6 +355,15 @@ export function validateSwarmClusterArgs(name: string, args: SwarmClusterArgs): 
         );
     }
     problems.push(...firewallProblems(p, nodes, args.firewall));
+    if (args.recovery) {
+        const { node, backup } = args.recovery;
+        if (!managers.some((m) => m.name === node)) {
+            problems.push(
+                `${p}: recovery.node "${node}" is not the name of a manager in nodes; name the manager the swarm is rebuilt from.`,
+            );
+        }
+        problems.push(...ruleProblem(`${p}: recovery.backup`, rules.swarmBackup, backup));
+    }
     if (args.backup) {
         problems.push(...backupProblems((field) => `${p}: backup.${field}`, args.backup));
         if (managers.length < 3) {
@@ -418,6 +449,15 @@ function firewallProblems(
 export function chooseBootstrapManager(args: SwarmClusterArgs): SwarmNodeArgs {
     const managers = sortByName(args.nodes.filter((n) => n.role === "manager"));
     return managers.find((m) => m.name === args.bootstrapManager) ?? managers[0];
+}
+
+/**
+ * The manager that runs the manager-side steps while no other manages the swarm: the one a
+ * recovery rebuilds it from, else the bootstrap manager.
+ */
+function preferredManager(args: SwarmClusterArgs): SwarmNodeArgs {
+    const recovering = args.recovery?.node;
+    return args.nodes.find((n) => n.name === recovering) ?? chooseBootstrapManager(args);
 }
 
 /**
@@ -775,7 +815,8 @@ function buildCluster(owner: SwarmCluster, name: string, args: SwarmClusterArgs)
     const plan = planCluster(owner, name, args);
     const prepared = prepareHosts(plan);
     const installs = installDocker(plan, prepared);
-    const init = initSwarm(plan, installs, prepared.firewalls);
+    const recovered = recoverSwarm(plan, installs, prepared.firewalls);
+    const init = initSwarm(plan, installs, [...prepared.firewalls, ...recovered]);
     const clusterId = init.stdout.apply((out) => parseKeyValues(out).cluster ?? "");
     const tokens = readTokens(plan, init);
     const tokenValues = tokens.stdout.apply(parseKeyValues);
@@ -879,13 +920,15 @@ function planCluster(owner: SwarmCluster, name: string, args: SwarmClusterArgs):
             specDrift: Object.keys(drift?.spec ?? {}).sort(),
             restart: drift?.restart ?? {},
             answering: args.observed?.answering ?? [],
-            preferred: bootstrap.name,
+            preferred: preferredManager(args).name,
         },
         { parent: owner, provider: probeHostOf(owner, name) },
     );
-    const stepNode = probe.stepManager.apply(
-        (m) => managers.find((n) => n.name === m) ?? bootstrap,
-    );
+    // While recovering, the node the swarm is rebuilt from: it is the one that manages it then.
+    const recovering = args.recovery && preferredManager(args);
+    const stepNode = recovering
+        ? pulumi.output(recovering)
+        : probe.stepManager.apply((m) => managers.find((n) => n.name === m) ?? bootstrap);
     return {
         owner,
         name,
@@ -1027,6 +1070,45 @@ function installDocker(
         );
     }
     return installs;
+}
+
+/**
+ * 1c. Recovery, with `recovery`: before init, on the node it names, a swarm without its majority is
+ *     forced into a new cluster of that one manager (from a backup restored first, when asked);
+ *     init then only reports it, and the other managers join it as replaced hosts do.
+ */
+function recoverSwarm(
+    plan: ClusterPlan,
+    installs: Map<string, command.remote.Command>,
+    firewalls: pulumi.Resource[],
+): command.remote.Command[] {
+    const { args } = plan;
+    const node = args.recovery && plan.managers.find((m) => m.name === args.recovery!.node);
+    if (!node) return [];
+    return [
+        remoteStep(
+            `${plan.name}-recover`,
+            {
+                connection: connectionFor(node.host, plan.sshOf(node)),
+                create: stepCommand(plan.dir, "recover", {
+                    ...plan.base(node),
+                    ADVERTISE_ADDR: plan.addressOf(node),
+                    SWARM_PORT: plan.swarmPort,
+                    ATTEMPTS: attemptsIn(
+                        args.readyTimeoutSeconds ?? SWARM_DEFAULTS.readyTimeoutSeconds,
+                    ),
+                    INTERVAL: String(READY_INTERVAL_SECONDS),
+                    ...(args.recovery!.backup
+                        ? {
+                              BACKUP: args.recovery!.backup,
+                              TARGET: args.backup?.target ?? BACKUP_DEFAULTS.target,
+                          }
+                        : {}),
+                }),
+            },
+            { parent: plan.owner, dependsOn: [installs.get(node.name)!, ...firewalls] },
+        ),
+    ];
 }
 
 /**

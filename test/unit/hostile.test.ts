@@ -453,7 +453,7 @@ test("names of Object's own members are neither settings nor ways around a check
     setPath(config, "services.web.hasOwnProperty", 1);
     expect(refusal(config)).toBe(
         [
-            "swarm-ha:constructor is not a setting; use clusterName, nodes, hostKeys, sshUser, sshPort, sshDialAttempts, sshPrivateKey, sshPrivateKeyFile, knownHostsFile, trustOnFirstUse, dockerInstall, dockerVersion, dockerRepository, autolock, joinTokenRotation, services, monitoring, firewall, backup, registrarImage, dockerReadImage, zkServers, zkInstall, zkVersion, zkUrl, zkSha512, zkTickTime, zkHeapMb, zkAuth, zkSuperPassword, zkDynamicReconfig, zkTls.",
+            "swarm-ha:constructor is not a setting; use clusterName, nodes, hostKeys, sshUser, sshPort, sshDialAttempts, sshPrivateKey, sshPrivateKeyFile, knownHostsFile, trustOnFirstUse, dockerInstall, dockerVersion, dockerRepository, autolock, joinTokenRotation, services, monitoring, firewall, backup, recovery, registrarImage, dockerReadImage, zkServers, zkInstall, zkVersion, zkUrl, zkSha512, zkTickTime, zkHeapMb, zkAuth, zkSuperPassword, zkDynamicReconfig, zkTls.",
             "swarm-ha:nodes[0].constructor is not a setting; use name, host, advertiseAddress, role, labels, availability, sshUser, sshPort, hostKey.",
             "swarm-ha:services.web.hasOwnProperty is not a setting; use image, registryAuth, pinDigest, replicas, global, command, args, env, secretEnv, ports, endpointMode, networks, encrypted, constraints, preferences, maxReplicasPerNode, limits, reservations, healthcheck, restartPolicy, update, rollback, secrets, configs, labels, zookeeper, register, registerPort, metricsPort, metricsPath.",
         ].join("\n"),

@@ -96,6 +96,7 @@ test("each component's inputs and outputs, exactly", () => {
             "nodes",
             "observed",
             "readyTimeoutSeconds",
+            "recovery",
             "ssh",
             "taskHistoryLimit",
         ],
