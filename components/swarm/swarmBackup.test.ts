@@ -409,6 +409,38 @@ describe("backup.sh (run here, with a fake engine and systemctl)", () => {
     });
 });
 
+describe("SwarmCluster backups on a host found drifted", () => {
+    afterEach(() => {
+        recorder.probeBefore = {};
+    });
+
+    test("a manager's fresh host gets its timer again; the others' steps stay", async () => {
+        const zero = { m1: 0, m2: 0, m3: 0 };
+        recorder.probeBefore = {
+            nodes: ["m1", "m2", "m3"],
+            managers: ["m1", "m2", "m3"],
+            engine: { ...zero, m3: 1 },
+            spec: zero,
+            stepManager: "m1",
+        };
+        await build(
+            "bkrep",
+            args(nodes(3, 0), {
+                backup: {},
+                observed: {
+                    drift: { engine: { m3: ["its Docker engine is not running"] }, spec: {} },
+                    answering: ["m1", "m2"],
+                    unreachable: [],
+                },
+            }),
+        );
+        const create = (n: string) => String(recorder.byName(n).inputs.create);
+        expect(create("bkrep-backup-schedule-m3")).toContain("\nREPAIR='2'\n");
+        expect(create("bkrep-backup-schedule-m1")).not.toContain("REPAIR");
+        expect(create("bkrep-backup")).not.toContain("REPAIR");
+    });
+});
+
 describe("SwarmCluster with recovery", () => {
     test("before init, on the node named, which runs the manager-side steps of that run", async () => {
         await build("rc", args(nodes(3, 0), { recovery: { node: "m2" } }));

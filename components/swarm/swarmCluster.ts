@@ -823,7 +823,7 @@ function buildCluster(owner: SwarmCluster, name: string, args: SwarmClusterArgs)
     const managerJoinToken = pulumi.secret(tokenValues.apply((v) => v.manager ?? ""));
     const workerJoinToken = pulumi.secret(tokenValues.apply((v) => v.worker ?? ""));
     const unlockKey = pulumi.secret(tokenValues.apply((v) => v.unlock ?? ""));
-    const backup = backUp(plan, installs, tokens, unlockKey);
+    const backup = backUp(plan, prepared, installs, tokens, unlockKey);
     const { joins, nodeIds } = joinNodes(plan, {
         installs,
         firewalls: prepared.firewalls,
@@ -1174,6 +1174,7 @@ function readTokens(plan: ClusterPlan, init: command.remote.Command): command.re
  */
 function backUp(
     plan: ClusterPlan,
+    prepared: PreparedHosts,
     installs: Map<string, command.remote.Command>,
     tokens: command.remote.Command,
     unlockKey: pulumi.Output<string>,
@@ -1213,7 +1214,12 @@ function backUp(
             `${plan.name}-backup-schedule-${manager.name}`,
             {
                 connection: connectionFor(manager.host, plan.sshOf(manager)),
-                create: stepCommand(dir, "backup-schedule", params),
+                // Again on a host found drifted (a fresh one at the address has no timer).
+                create: plan.repaired(
+                    "backup-schedule",
+                    params,
+                    prepared.hosts.get(manager.name)!.engineRepairs,
+                ),
                 delete: stepCommand(dir, "backup-schedule", { ...params, REMOVE: "yes" }),
             },
             { parent: owner, dependsOn: [installs.get(manager.name)!] },
