@@ -102,6 +102,7 @@ describe("SwarmCluster with backup", () => {
                 "TAKER='self'",
                 `TARGET='${BACKUP_DEFAULTS.target}'`,
                 `. '${dir}/lib.sh'`,
+                `. '${dir}/backups.sh'`,
                 `. '${dir}/backup.sh'`,
             ].join("\n"),
         );
@@ -265,7 +266,7 @@ describe("backup.sh (run here, with a fake engine and systemctl)", () => {
             "sh",
             [
                 "-c",
-                `set -eu\nNODE=m2 HOST=10.1.0.12 TARGET='${target}' KEEP=${keep} ATTEMPTS=3 INTERVAL=0 REASON=change TAKER=${taker} AUTOLOCK=${autolock} DOCKER_ROOT='${dir}/docker' BACKUP_LOCK='${dir}/lock'\n${scriptText("lib")}\n${scriptText("backup")}`,
+                `set -eu\nNODE=m2 HOST=10.1.0.12 TARGET='${target}' KEEP=${keep} ATTEMPTS=3 INTERVAL=0 REASON=change TAKER=${taker} AUTOLOCK=${autolock} DOCKER_ROOT='${dir}/docker' BACKUP_LOCK='${dir}/lock'\n${scriptText("lib")}\n${scriptText("backups")}\n${scriptText("backup")}`,
             ],
             {
                 input: stdin,

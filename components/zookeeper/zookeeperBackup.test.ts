@@ -73,6 +73,7 @@ describe("ZooKeeperEnsemble with backup", () => {
                 "REASON='change'",
                 "TARGET='/srv/zk-backups'",
                 `. '${dir}/lib.sh'`,
+                `. '${dir}/backups.sh'`,
                 `. '${dir}/zk-backup.sh'`,
             ].join("\n"),
         );
@@ -124,7 +125,7 @@ describe("zk-backup.sh (run here, on a data folder of its own)", () => {
             "sh",
             [
                 "-c",
-                `set -eu\nNODE=zookeeper-2 HOST=10.2.0.2 MYID=2 DATA_DIR='${dir}/data' DATA_LOG_DIR='${dir}/data' TARGET='${target}' KEEP=${keep} REASON=schedule BACKUP_LOCK='${dir}/lock'\n${scriptText("lib")}\n${scriptText("zk-backup")}`,
+                `set -eu\nNODE=zookeeper-2 HOST=10.2.0.2 MYID=2 DATA_DIR='${dir}/data' DATA_LOG_DIR='${dir}/data' TARGET='${target}' KEEP=${keep} REASON=schedule BACKUP_LOCK='${dir}/lock'\n${scriptText("lib")}\n${scriptText("backups")}\n${scriptText("zk-backup")}`,
             ],
             { encoding: "utf8" },
         );

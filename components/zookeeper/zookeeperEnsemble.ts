@@ -1375,7 +1375,9 @@ function backUp(
         `${name}-backup`,
         {
             connection: plan.connection(plan.first),
-            create: stepCommand(dir, "zk-backup", { ...params(plan.first), REASON: "change" }),
+            create: stepCommand(dir, "zk-backup", { ...params(plan.first), REASON: "change" }, [
+                "backups",
+            ]),
             triggers: [configHash, plan.serverLines],
         },
         { parent: owner, dependsOn: [installs.get(plan.first.id)!] },

@@ -104,27 +104,9 @@ down=$(($(date +%s) - stopped))
 
 gzip -c "$work/swarm.tar" >"$work/$name.tar.gz"
 rm -f "$work/swarm.tar"
-sum=$(sha256sum "$work/$name.tar.gz" | cut -d' ' -f1)
-bytes=$(wc -c <"$work/$name.tar.gz")
-mv -- "$work/$name.tar.gz" "$TARGET/$name.tar.gz"
-# Checked where it lies: the same bytes, a whole archive, the Raft state inside.
-[ "$(sha256sum "$TARGET/$name.tar.gz" | cut -d' ' -f1)" = "$sum" ] ||
-  fail "backup: $TARGET/$name.tar.gz does not read back as written"
-tar -tzf "$TARGET/$name.tar.gz" | grep -q '^swarm/raft/' ||
-  fail "backup: $TARGET/$name.tar.gz does not hold the Raft state (swarm/raft)"
-# The record last: a backup without one is not listed, restored or kept.
-printf 'file=%s.tar.gz kind=swarm cluster=%s node=%s time=%s autolock=%s reason=%s bytes=%s sha256=%s\n' \
-  "$name" "$cluster" "$NODE" "$stamp" "$autolock" "$REASON" "$bytes" "$sum" >"$work/$name.txt"
-mv -- "$work/$name.txt" "$TARGET/$name.txt"
-
-# Only this cluster's backups, oldest first; those beyond KEEP go, their record first.
-old=$(find "$TARGET" -maxdepth 1 -name "swarm-$(printf '%s' "$cluster" | cut -c1-12)-*.txt" -exec basename {} .txt \; |
-  sort -t- -k3,3 | head -n "-$KEEP")
-pruned=0
-by_lines
-for gone in $old; do
-  rm -f -- "$TARGET/$gone.txt" "$TARGET/$gone.tar.gz"
-  pruned=$((pruned + 1))
-done
+backup_seal "$work" "$name" "the Raft state (swarm/raft)" 'swarm/raft/.*' \
+  "kind=swarm cluster=$cluster node=$NODE time=$stamp autolock=$autolock reason=$REASON"
+# Only this cluster's backups are pruned.
+backup_prune "swarm-$(printf '%s' "$cluster" | cut -c1-12)"
 say "backup=$name.tar.gz"
-say "backup: $TARGET/$name.tar.gz ($bytes bytes, checked), the engine stopped for $down s; $pruned older removed, $KEEP kept at most"
+say "backup: $TARGET/$name.tar.gz ($backup_bytes bytes, checked), the engine stopped for $down s; $backup_pruned older removed, $KEEP kept at most"

@@ -1,9 +1,11 @@
 # shellcheck shell=sh
 # What the ZooKeeper backup timer's service runs (systemd gives the parameters as its environment):
-# the shared helpers, then zk-backup.sh, from the folder this script is in.
+# the shared helpers and the backups', then zk-backup.sh, from the folder this script is in.
 set -eu
 here=$(dirname "$0")
 # shellcheck source=/dev/null
 . "$here/lib.sh"
+# shellcheck source=/dev/null
+. "$here/backups.sh"
 # shellcheck source=/dev/null
 . "$here/zk-backup.sh"

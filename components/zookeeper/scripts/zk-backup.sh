@@ -58,22 +58,8 @@ for f in $log_names; do
   fi
 done
 tar -C "$work" -czf "$work/$name.tar.gz" version-2
-sum=$(sha256sum "$work/$name.tar.gz" | cut -d' ' -f1)
-bytes=$(wc -c <"$work/$name.tar.gz")
-mv -- "$work/$name.tar.gz" "$TARGET/$name.tar.gz"
-[ "$(sha256sum "$TARGET/$name.tar.gz" | cut -d' ' -f1)" = "$sum" ] ||
-  fail "backup: $TARGET/$name.tar.gz does not read back as written"
-tar -tzf "$TARGET/$name.tar.gz" | grep -qx "version-2/$latest" ||
-  fail "backup: $TARGET/$name.tar.gz does not hold the snapshot $latest"
-printf 'file=%s.tar.gz kind=zookeeper server=%s node=%s time=%s zxid=%s reason=%s bytes=%s sha256=%s\n' \
-  "$name" "$MYID" "$NODE" "$stamp" "${latest#snapshot.}" "$REASON" "$bytes" "$sum" >"$work/$name.txt"
-mv -- "$work/$name.txt" "$TARGET/$name.txt"
-
-old=$(find "$TARGET" -maxdepth 1 -name "zookeeper-$MYID-*.txt" -exec basename {} .txt \; | sort | head -n "-$KEEP")
-pruned=0
-for gone in $old; do
-  rm -f -- "$TARGET/$gone.txt" "$TARGET/$gone.tar.gz"
-  pruned=$((pruned + 1))
-done
+backup_seal "$work" "$name" "the snapshot $latest" "version-2/$latest" \
+  "kind=zookeeper server=$MYID node=$NODE time=$stamp zxid=${latest#snapshot.} reason=$REASON"
+backup_prune "zookeeper-$MYID"
 say "backup=$name.tar.gz"
-say "backup: $TARGET/$name.tar.gz ($bytes bytes, checked): $latest and $copied_logs log(s); $pruned older removed, $KEEP kept at most"
+say "backup: $TARGET/$name.tar.gz ($backup_bytes bytes, checked): $latest and $copied_logs log(s); $backup_pruned older removed, $KEEP kept at most"
