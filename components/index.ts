@@ -11,6 +11,7 @@ export type {
     SwarmClusterArgs,
     SwarmNodeInfo,
     SwarmNodeStatus,
+    SwarmRecoveryArgs,
 } from "./swarm/swarmCluster";
 export { NodeAvailability, SwarmRole } from "./swarm/swarmNode";
 export type { SwarmNodeArgs } from "./swarm/swarmNode";
