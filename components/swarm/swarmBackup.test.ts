@@ -206,6 +206,7 @@ describe("backup.sh (run here, with a fake engine and systemctl)", () => {
             stdin?: string;
             state?: string;
             refuseStop?: boolean;
+            tasks?: number;
         } = {},
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "backup-step-")),
     ): { status: number; out: string; calls: string[]; target: string; dir: string } {
@@ -222,6 +223,7 @@ describe("backup.sh (run here, with a fake engine and systemctl)", () => {
             stdin = "",
             state = "active",
             refuseStop = false,
+            tasks = 0,
         } = options;
         const bin = path.join(dir, "bin");
         const log = path.join(dir, "calls");
@@ -234,6 +236,7 @@ describe("backup.sh (run here, with a fake engine and systemctl)", () => {
         // The engine's state after its restart: locked when autolocked, until given the key.
         fs.writeFileSync(path.join(dir, "local"), "active\n");
         fs.writeFileSync(path.join(dir, "engine"), "active\n");
+        fs.writeFileSync(path.join(dir, "availability"), "active\n");
         const restarted = autolock ? "locked" : "active";
         fake(
             "systemctl",
@@ -255,6 +258,10 @@ describe("backup.sh (run here, with a fake engine and systemctl)", () => {
                 '  "node ls -q --filter role=manager") echo id1; echo id2; echo id3 ;;',
                 '  "node ls -q") echo id1 ;;',
                 `  "node inspect --format {{.ManagerStatus.Addr}} self") echo ${self} ;;`,
+                `  "node inspect --format {{.Spec.Availability}} self") cat ${dir}/availability ;;`,
+                // Its running tasks, one line each; none once drained.
+                `  "node ps --filter desired-state=running"*) [ "$(cat ${dir}/availability)" = drain ] || seq ${tasks} | sed 's/.*/Running 2 minutes ago/' ;;`,
+                `  "node update --availability "*) echo "docker $*" >>${log}; echo $4 >${dir}/availability ;;`,
                 `  "node inspect --format "*) cat ${dir}/managers ;;`,
                 `  "swarm unlock") cat >${dir}/key; echo active >${dir}/local ;;`,
                 '  *) echo "unexpected: docker $*" >&2; exit 1 ;;',
@@ -321,6 +328,20 @@ describe("backup.sh (run here, with a fake engine and systemctl)", () => {
             record.file,
             record.file.replace(/\.tar\.gz$/, ".txt"),
         ]);
+    });
+
+    test("a manager running tasks: drained first, its availability given back after the copy", () => {
+        const r = backup({ tasks: 2 });
+        expect(r.status).toBe(0);
+        expect(r.calls).toEqual([
+            "docker node update --availability drain self",
+            "systemctl stop docker.socket docker.service",
+            "systemctl reset-failed docker.socket docker.service",
+            "systemctl start docker.service",
+            "docker node update --availability active self",
+        ]);
+        expect(r.out).toContain("backup: drained this node's tasks (0 still running)");
+        expect(fs.readFileSync(path.join(r.dir, "availability"), "utf8").trim()).toBe("active");
     });
 
     test("the oldest beyond keep are removed, other clusters' and other files never", () => {

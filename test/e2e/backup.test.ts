@@ -145,6 +145,10 @@ test("the timers fire on every manager at once: one manager takes a checked back
     expect(onHost(first, `sha256sum ${archive} | cut -d' ' -f1`)).toBe(b.sha256);
     expect(onHost(first, `tar -tzf ${archive} | grep -c '^swarm/raft/' || true`)).not.toBe("0");
     expect(onHost(first, `stat -c %a ${TARGET} ${archive}`)).toBe("700\n600");
+    // The taker has its availability back.
+    expect(onHost("lab-m1", `docker node inspect -f '{{.Spec.Availability}}' ${first}`)).toBe(
+        "active",
+    );
     // The swarm came back whole: three managers, one leading.
     const status = managerStatus("lab-m1")
         .map((l) => l.split(" ")[1])

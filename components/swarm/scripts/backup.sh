@@ -66,6 +66,20 @@ stamp=$(date -u +%Y%m%dT%H%M%SZ)
 name="swarm-$(printf '%s' "$cluster" | cut -c1-12)-$stamp-$NODE"
 work=$(mktemp -d "$TARGET/.backup.XXXXXX")
 trap 'rm -rf "$work"' EXIT
+# Its tasks move first, as for a node that leaves: drained, and waited for (bounded); its own
+# availability is given back once it manages the swarm again. Stopped otherwise, they would fail
+# their requests until the swarm found the node down.
+availability=$(docker node inspect --format '{{.Spec.Availability}}' self)
+running() { docker node ps --filter desired-state=running --format '{{.CurrentState}}' self 2>/dev/null | grep -c Running || true; }
+if [ "$availability" != drain ] && [ "$(running)" -gt 0 ]; then
+  retry 10 1 "draining this node for the copy" docker node update --availability drain self >/dev/null
+  i=0
+  while [ "$(running)" -gt 0 ] && [ "$i" -lt "$ATTEMPTS" ]; do
+    i=$((i + 1))
+    sleep "$INTERVAL"
+  done
+  say "backup: drained this node's tasks ($(running) still running)"
+fi
 say "backup: stopping this engine for the copy ($reachable of $total managers reachable, the quorum needs $majority)"
 stopped=$(date +%s)
 # start_again: whatever happened, the engine runs again (a stop refused or cut short leaves systemd's
@@ -101,6 +115,9 @@ while :; do
   sleep "$INTERVAL"
 done
 down=$(($(date +%s) - stopped))
+if [ "$(docker node inspect --format '{{.Spec.Availability}}' self)" != "$availability" ]; then
+  retry 10 1 "giving this node its availability back" docker node update --availability "$availability" self >/dev/null
+fi
 
 gzip -c "$work/swarm.tar" >"$work/$name.tar.gz"
 rm -f "$work/swarm.tar"
