@@ -739,8 +739,15 @@ export function readSettings(config: ConfigSource): StackSettings {
             `${key("backup")} is set but ${key("nodes")} has ${managerCount} manager${managerCount === 1 ? "" : "s"}; a backup stops one manager's engine for the copy, which only a swarm of 3 or more managers keeps its quorum through, so add managers or drop backup.`,
         );
     }
-    const recovery = v.recovery as SwarmRecoveryArgs | undefined;
-    if (recovery && !nodes.some((n) => n.name === recovery.node && n.role === "manager")) {
+    // Unset, or {} (the stack's default): no recovery.
+    const asked = v.recovery as Partial<SwarmRecoveryArgs> | undefined;
+    const recovery =
+        asked && Object.keys(asked).length > 0 ? (asked as SwarmRecoveryArgs) : undefined;
+    if (recovery && recovery.node === undefined) {
+        problems.push(
+            `${key("recovery")}.node is missing; name the manager the swarm is rebuilt from, such as { node: "m1" }.`,
+        );
+    } else if (recovery && !nodes.some((n) => n.name === recovery.node && n.role === "manager")) {
         problems.push(
             `${key("recovery")}.node is ${shown(recovery.node)} but no manager in ${key("nodes")} has that name; name the manager the swarm is rebuilt from.`,
         );

@@ -195,12 +195,13 @@ export const STACK: ObjectSchema = s.object({
         },
         { example: '{ schedule: "daily", keep: 7 }', default: {} },
     ),
+    // node is required once anything is set (config.ts): the stack's default is {}, none.
     recovery: s.object(
         {
-            node: s.text(rules.name, { required: true }),
+            node: s.text(rules.name),
             backup: s.text(rules.swarmBackup),
         },
-        { example: '{ node: "m1" }' },
+        { example: '{ node: "m1" }', default: {} },
     ),
     registrarImage: s.text(rules.image, { default: "swarm-ha-registrar:3" }),
     dockerReadImage: s.text(rules.image, { default: "swarm-ha-docker-read:2" }),

@@ -49,6 +49,18 @@ test("every declared setting is in the configuration reference with its type and
     }
 });
 
+test("every declared setting the schema does not require has a default", () => {
+    // Without one, the engine refuses every stack that does not set it ("Stack 'dev' is missing
+    // configuration value 'swarm-ha:...'"), before the program runs.
+    const withoutDefault = Object.entries(project.config)
+        .filter(([, declared]) => declared.default === undefined)
+        .map(([key]) => key);
+    const required = Object.entries(STACK.fields)
+        .filter(([, field]) => "required" in field && field.required)
+        .map(([key]) => `swarm-ha:${key}`);
+    expect(withoutDefault.sort()).toEqual(required.sort());
+});
+
 test("every stack file sets only declared settings", () => {
     for (const file of fs.readdirSync(root).filter((f) => /^Pulumi\..+\.yaml$/.test(f))) {
         const stack = yaml.load(fs.readFileSync(path.join(root, file), "utf8")) as {
