@@ -50,7 +50,7 @@ function swarmOn(host: string): Record<string, string> {
         objects: [
             ask("docker config ls --format '{{.Name}}'"),
             ask("docker secret ls --format '{{.Name}}'"),
-            ask("docker network ls --filter name=e2e- --format '{{.Name}}'"),
+            ask("docker network inspect -f '{{.Name}}' e2e-net 2>/dev/null || true"),
             ask("docker service ls --format '{{.Name}}'"),
         ].join(" | "),
     };
