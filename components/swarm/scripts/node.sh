@@ -2,7 +2,8 @@
 # On a manager: gives a node its role, availability and labels. The component owns the node's
 # labels: labels not asked for are removed. Changing any of them updates in place. A node that
 # joined again (its host replaced, or it left by hand) has its old entries at the same address
-# removed once they are down, a manager's demoted first.
+# removed once they are down, a manager's demoted first (or, out of Raft after a recovery, removed
+# by force).
 : "${NODE:?}" "${HOST:?}" "${NODE_ID:?}" "${ADVERTISE_ADDR:?}" "${ROLE:?}" "${AVAILABILITY:?}" "${LABELS=}"
 
 current_role=$(docker node inspect --format '{{.Spec.Role}}' "$NODE_ID") ||
@@ -38,10 +39,18 @@ i=0
 while entries=$(stale) && [ -n "$entries" ]; do
   if ! printf '%s\n' "$entries" | grep -qv ' down '; then
     printf '%s\n' "$entries" | while read -r id _ _ role; do
-      if [ "$role" = manager ]; then
-        docker node demote "$id" >/dev/null || fail "demoting the old entry $id failed"
+      if [ "$role" = manager ] && ! why=$(docker node demote "$id" 2>&1 >/dev/null); then
+        # Out of Raft already (the swarm was forced into a new cluster without it): a manager no
+        # longer, but only a forced removal says so.
+        case "$why" in
+          *"can't find manager in raft memberlist"*)
+            docker node rm --force "$id" >/dev/null || fail "removing the old entry $id failed"
+            ;;
+          *) fail "demoting the old entry $id failed: $why" ;;
+        esac
+      else
+        docker node rm "$id" >/dev/null || fail "removing the old entry $id failed"
       fi
-      docker node rm "$id" >/dev/null || fail "removing the old entry $id failed"
       say "removed the old entry $id"
     done
     break
