@@ -1,6 +1,7 @@
-// Unit tests of the swarm's backups: the steps SwarmCluster adds (exact names, order, parameters,
-// secrets), its backup setting's rules with hostile values, and backup.sh itself run here with a
-// fake engine (the copy, the record, the check, the pruning, and each reason it skips).
+// Unit tests of the swarm's backups and recovery: the steps SwarmCluster adds (exact names, order,
+// parameters, secrets), their settings' rules with hostile values, and the scripts run here with a
+// fake engine: backup.sh (the copy, the record, the check, the pruning, each reason it skips),
+// recover.sh, and node.sh's removal of old entries after a recovery.
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
@@ -645,5 +646,70 @@ describe("recover.sh (run here, with a fake engine and systemctl)", () => {
         expect(r.out).toContain(
             "recovery: its swarm is locked (autolock); unlock it with the stack's key",
         );
+    });
+});
+
+describe("node.sh's old entries after a recovery (run here, with a fake docker)", () => {
+    /** Runs node.sh for m2 (new ID n2) with one old manager entry at its address, down. */
+    function nodeStep(demote: string): { status: number; out: string; calls: string[] } {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "node-step-"));
+        const log = path.join(dir, "calls");
+        fs.writeFileSync(path.join(dir, "entries"), "old2 10.1.0.12:2377 down manager\n");
+        fs.writeFileSync(
+            path.join(dir, "docker"),
+            [
+                "#!/bin/sh",
+                'case "$*" in',
+                '  "node inspect --format {{.Spec.Role}} n2") echo manager ;;',
+                '  "node inspect --format {{range"*) ;;',
+                '  "node update "*) ;;',
+                `  "node ls -q") echo n2; [ -s ${dir}/entries ] && echo old2 ;;`,
+                `  "node inspect --format "*) echo "n2 10.1.0.12:2377 ready manager"; cat ${dir}/entries ;;`,
+                `  "node demote old2") ${demote} ;;`,
+                `  "node rm "*) echo "docker $*" >>${log}; : >${dir}/entries ;;`,
+                '  *) echo "unexpected: docker $*" >&2; exit 1 ;;',
+                "esac",
+            ].join("\n"),
+            { mode: 0o755 },
+        );
+        const r = spawnSync(
+            "sh",
+            [
+                "-c",
+                `set -eu\nNODE=m1 HOST=10.1.0.11 NODE_ID=n2 ADVERTISE_ADDR=10.1.0.12 ROLE=manager AVAILABILITY=active LABELS=''\n${scriptText("lib")}\n${scriptText("node")}`,
+            ],
+            { encoding: "utf8", env: { ...process.env, PATH: `${dir}:${process.env.PATH}` } },
+        );
+        return {
+            status: r.status ?? 1,
+            out: `${r.stdout}${r.stderr}`,
+            calls: fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim().split("\n") : [],
+        };
+    }
+
+    test("demoted, then removed, as before", () => {
+        const r = nodeStep("exit 0");
+        expect(r.status).toBe(0);
+        expect(r.calls).toEqual(["docker node rm old2"]);
+        expect(r.out).toContain("removed the old entry old2");
+    });
+
+    test("out of Raft (the swarm forced into a new cluster): removed by force", () => {
+        const r = nodeStep(
+            'echo "Error response from daemon: rpc error: code = NotFound desc = can\'t find manager in raft memberlist" >&2; exit 1',
+        );
+        expect(r.status).toBe(0);
+        expect(r.calls).toEqual(["docker node rm --force old2"]);
+    });
+
+    test("any other refusal to demote fails the step, naming it", () => {
+        const r = nodeStep(
+            'echo "Error response from daemon: it would lose the quorum" >&2; exit 1',
+        );
+        expect(r.status).not.toBe(0);
+        expect(r.out).toContain(
+            "swarm-ha: m1 (10.1.0.11): demoting the old entry old2 failed: Error response from daemon: it would lose the quorum",
+        );
+        expect(r.calls).toEqual([]);
     });
 });
