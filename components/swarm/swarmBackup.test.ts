@@ -553,11 +553,11 @@ describe("recover.sh (run here, with a fake engine and systemctl)", () => {
         fs.writeFileSync(path.join(dir, "quorum"), quorum ? "yes" : "no");
         const fake = (name: string, body: string) =>
             fs.writeFileSync(path.join(bin, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
-        // The engine's state; a restored one is active in the backup's swarm once started.
+        // The engine's state; a restored one looks for its old peers once started: pending.
         fs.writeFileSync(path.join(dir, "state"), `${state}\n`);
         fake(
             "systemctl",
-            `echo "systemctl $*" >>${log}\n[ "$1" != start ] || echo active >${dir}/state`,
+            `echo "systemctl $*" >>${log}\n[ "$1" != start ] || echo pending >${dir}/state`,
         );
         fake(
             "docker",

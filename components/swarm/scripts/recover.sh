@@ -56,11 +56,18 @@ if [ -n "$BACKUP" ]; then
   systemctl reset-failed docker.socket docker.service >/dev/null 2>&1 || true
   systemctl start docker.service || fail "recovery: starting the engine after the restore failed"
   [ "$restored" = yes ] || fail "recovery: extracting $record.tar.gz into $DOCKER_ROOT failed"
-  state=$(swarm_state)
-  [ "$state" = locked ] && locked_here
+  # The restored manager looks for its old peers: pending, until it is forced into a new cluster.
+  i=0
+  while state=$(swarm_state) && [ "$state" != pending ] && [ "$state" != active ]; do
+    [ "$state" = locked ] && locked_here
+    i=$((i + 1))
+    [ "$i" -lt "$ATTEMPTS" ] || fail "recovery: after the restore, the engine is $state after $ATTEMPTS checks, $INTERVAL s apart"
+    sleep "$INTERVAL"
+  done
 fi
 
-[ "$state" = active ] ||
+# Active or pending (a manager that looks for a quorum it lost).
+[ "$state" = active ] || [ "$state" = pending ] ||
   fail "recovery: this engine is $state in no swarm; name a manager that survived, or a backup to restore (recovery.backup)"
 say "recovery: forcing a new cluster from this manager at $ADVERTISE_ADDR:$SWARM_PORT"
 docker swarm init --force-new-cluster --advertise-addr "$ADVERTISE_ADDR:$SWARM_PORT" >/dev/null ||
