@@ -42,7 +42,8 @@ fi
 
 # The managers and how Raft reaches them: "REACHABILITY LEADER ADDRESS", one line each.
 # shellcheck disable=SC2046 # node IDs, one word each
-managers=$(docker node inspect --format '{{.ManagerStatus.Reachability}} {{.ManagerStatus.Leader}} {{.ManagerStatus.Addr}}' $(docker node ls -q --filter role=manager)) ||
+# A manager's entry out of Raft (lost, after a recovery) has no status: it counts as unreachable.
+managers=$(docker node inspect --format '{{if .ManagerStatus}}{{.ManagerStatus.Reachability}} {{.ManagerStatus.Leader}} {{.ManagerStatus.Addr}}{{else}}unreachable false -{{end}}' $(docker node ls -q --filter role=manager)) ||
   fail "backup: listing the swarm's managers failed"
 total=$(printf '%s\n' "$managers" | grep -c .)
 reachable=$(printf '%s\n' "$managers" | grep -c '^reachable ')
